@@ -1,0 +1,108 @@
+// Package event defines what a run reports: the life of each item and the
+// live progress of each transfer. The engine emits events; report sinks turn
+// them into bars, lines or JSON.
+package event
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/fetchpool/fetchpool/pkg/input"
+)
+
+// Kind says what happened.
+type Kind uint8
+
+// The kinds of event, in the order an item meets them.
+const (
+	// Queued: the item was admitted to the queue.
+	Queued Kind = iota + 1
+	// Started: a worker took the item; Progress is live until Finished.
+	Started
+	// Attempt: one request attempt begins (Attempt is 1-based).
+	Attempt
+	// Redirect: a redirect was followed; Message holds the new URL.
+	Redirect
+	// Retry: an attempt failed with Err and is retried after Wait.
+	Retry
+	// Finished: the item is over; Result is set.
+	Finished
+	// Draining: a graceful shutdown began; InFlight transfers are awaited.
+	Draining
+	// Aborting: in-flight transfers are being aborted; InFlight are affected.
+	Aborting
+)
+
+// Status is how an item ended.
+type Status string
+
+// The statuses an item can end with.
+const (
+	StatusOK       Status = "ok"
+	StatusSkipped  Status = "skipped"
+	StatusFailed   Status = "failed"
+	StatusCanceled Status = "canceled"
+)
+
+// Event is one fact about a run. Only the fields that matter for its Kind
+// are set.
+type Event struct {
+	Kind     Kind
+	Time     time.Time
+	Item     input.Item
+	Output   string    // destination path, when known
+	Progress *Progress // Started
+	Attempt  int       // Attempt, Retry
+	Wait     time.Duration
+	Err      error
+	Message  string
+	InFlight int     // Draining, Aborting
+	Result   *Result // Finished
+}
+
+// Result is the outcome of one item.
+type Result struct {
+	Item       input.Item
+	Output     string // saved file's path: the output dir joined with the name
+	Status     Status
+	Bytes      int64 // bytes written by this run
+	SHA256     string
+	HTTPStatus int
+	Attempts   int
+	Duration   time.Duration
+	Err        error // why it failed, was skipped or canceled
+}
+
+// Progress is the live state of one transfer. The transfer pushes facts with
+// single atomic operations; renderers read them whenever they like, from any
+// goroutine, without locks.
+type Progress struct {
+	// Name is what a person should see for this transfer.
+	Name  string
+	Start time.Time
+	done  atomic.Int64
+	total atomic.Int64
+}
+
+// NewProgress returns the progress of a transfer that starts now, with an
+// unknown total.
+func NewProgress(name string) *Progress {
+	p := &Progress{Name: name, Start: time.Now()}
+	p.total.Store(-1)
+	return p
+}
+
+// Add records n more bytes received.
+func (p *Progress) Add(n int64) { p.done.Add(n) }
+
+// SetDone sets the bytes held so far, e.g. when resuming or restarting.
+func (p *Progress) SetDone(n int64) { p.done.Store(n) }
+
+// SetTotal sets the expected size in bytes; -1 means unknown.
+func (p *Progress) SetTotal(n int64) { p.total.Store(n) }
+
+// Done reports the bytes held so far.
+func (p *Progress) Done() int64 { return p.done.Load() }
+
+// Total reports the expected size in bytes, or -1 if it is unknown.
+func (p *Progress) Total() int64 { return p.total.Load() }
