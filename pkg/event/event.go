@@ -31,6 +31,8 @@ const (
 	Draining
 	// Aborting: in-flight transfers are being aborted; InFlight are affected.
 	Aborting
+	// Planned: a dry run would fetch Item into Output; nothing is sent.
+	Planned
 )
 
 // Status is how an item ended.
@@ -46,6 +48,12 @@ const (
 
 // Event is one fact about a run. Only the fields that matter for its Kind
 // are set.
+//
+// Every admitted item gets exactly one Queued and one Finished event (or,
+// in a dry run, Queued and Planned). Started comes between them only for
+// items a worker began; such an item's Finished event carries the same
+// Progress, so a renderer can tell in-flight items from queued ones by
+// whether Finished has a Progress.
 type Event struct {
 	Kind     Kind
 	Time     time.Time
