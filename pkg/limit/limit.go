@@ -1,0 +1,127 @@
+// Package limit keeps a run polite: request-rate and per-host gates, and a shared bandwidth cap.
+package limit
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"golang.org/x/time/rate"
+)
+
+// ErrRate is wrapped by every error of ParseRate; its text tells the user
+// what a valid --rate looks like.
+var ErrRate = errors.New("want a number of requests per second, minute or hour, like 10/s, 600/m or 2/h")
+
+// ErrSize is wrapped by every error of ParseSize; its text tells the user
+// what a valid byte count looks like.
+var ErrSize = errors.New("want bytes like 500K, 2M or 1G")
+
+// ParseRate parses a request-rate spec for --rate: a non-negative decimal
+// number of requests, optionally followed by "/s", "/m" or "/h" (per second
+// when no unit is given): "10", "10/s", "600/m", "2/h", "0.5/s".
+// "unlimited" and any spelling of zero ("0", "0/m") mean no limit and give
+// rate.Inf. Errors wrap ErrRate and quote the spec.
+func ParseRate(spec string) (rate.Limit, error) {
+	s := strings.TrimSpace(spec)
+	if strings.EqualFold(s, "unlimited") {
+		return rate.Inf, nil
+	}
+	num, unit, hasUnit := strings.Cut(s, "/")
+	per := 1.0
+	if hasUnit {
+		switch strings.ToLower(unit) {
+		case "s":
+			per = 1
+		case "m":
+			per = 60
+		case "h":
+			per = 3600
+		default:
+			return 0, rateError(spec)
+		}
+	}
+	n, ok := parseDecimal(num)
+	if !ok {
+		return 0, rateError(spec)
+	}
+	if n == 0 {
+		return rate.Inf, nil
+	}
+	return rate.Limit(n / per), nil
+}
+
+func rateError(spec string) error {
+	return fmt.Errorf("invalid --rate %q: %w", spec, ErrRate)
+}
+
+// ParseSize parses a byte count such as "100", "500K", "2M", "1.5G" or
+// "2MiB": a non-negative decimal number and an optional suffix K, M or G
+// (powers of 1024, any case), which may be followed by "B" or "iB"; a bare
+// "B" means bytes. Fractions of a byte are dropped. flag names the flag in
+// the error ("--limit-rate" or "limit-rate"); errors wrap ErrSize.
+func ParseSize(flag, spec string) (int64, error) {
+	s := strings.ToUpper(strings.TrimSpace(spec))
+	// "iB" is only valid after a multiplier: "2MiB", not "2iB".
+	needMult := strings.HasSuffix(s, "IB")
+	s = strings.TrimSuffix(strings.TrimSuffix(s, "B"), "I")
+	mult := 1.0
+	if s != "" {
+		switch s[len(s)-1] {
+		case 'K':
+			mult = 1 << 10
+		case 'M':
+			mult = 1 << 20
+		case 'G':
+			mult = 1 << 30
+		}
+	}
+	if mult != 1 {
+		s = s[:len(s)-1]
+	} else if needMult {
+		return 0, sizeError(flag, spec)
+	}
+	n, ok := parseDecimal(s)
+	if !ok {
+		return 0, sizeError(flag, spec)
+	}
+	v := math.Floor(n * mult)
+	if v >= math.MaxInt64 {
+		return 0, sizeError(flag, spec)
+	}
+	return int64(v), nil
+}
+
+func sizeError(flag, spec string) error {
+	if !strings.HasPrefix(flag, "-") {
+		flag = "--" + flag
+	}
+	return fmt.Errorf("invalid %s %q: %w", flag, spec, ErrSize)
+}
+
+// parseDecimal accepts only plain decimals ("12", "0.5", ".5", "3."), so
+// that strconv's extras (signs, "inf", "nan", hex, exponents, underscores)
+// never reach a flag value.
+func parseDecimal(s string) (float64, bool) {
+	digits, dots := 0, 0
+	for _, c := range s {
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.':
+			dots++
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || dots > 1 {
+		return 0, false
+	}
+	n, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsInf(n, 0) {
+		return 0, false
+	}
+	return n, true
+}
