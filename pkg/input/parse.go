@@ -1,0 +1,336 @@
+package input
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// MaxLineLength is the longest input line, in bytes without its line ending,
+// that the Reader accepts; a longer line becomes one failed item.
+const MaxLineLength = 64 << 10
+
+// Errors returned in Item.Err, each wrapped with the details of the line.
+var (
+	// ErrLineTooLong is returned for a line longer than MaxLineLength.
+	ErrLineTooLong = fmt.Errorf("line is longer than %d bytes", MaxLineLength)
+	// ErrNotText is returned for a line that is not valid UTF-8 or holds
+	// control characters other than the TAB separator.
+	ErrNotText = errors.New("line is not valid text (binary data?)")
+	// ErrInvalidJSON is returned for a line starting with '{' that is not a
+	// valid JSON item.
+	ErrInvalidJSON = errors.New("invalid JSON item")
+	// ErrTooManyFields is returned for a line with more than one TAB.
+	ErrTooManyFields = errors.New("too many TAB-separated fields")
+	// ErrUnsupportedScheme is returned for a URL whose scheme is not http,
+	// https or file.
+	ErrUnsupportedScheme = errors.New("unsupported scheme")
+	// ErrInvalidURL is returned for an http, https or file URL that cannot be
+	// fetched as written.
+	ErrInvalidURL = errors.New("invalid URL")
+	// ErrInvalidSHA256 is returned for a digest that is not 64 hex digits.
+	ErrInvalidSHA256 = errors.New("invalid sha256")
+)
+
+// jsonItem is the JSON form of an input line. Pointers tell a missing key
+// (or null) from an empty string.
+type jsonItem struct {
+	URL    *string `json:"url"`
+	Output *string `json:"output"`
+	SHA256 *string `json:"sha256"`
+}
+
+// ParseLine parses one input line (or positional argument) into an item. ok
+// is false for a blank line or a comment (a line starting with '#' after
+// trimming). Problems are reported in it.Err, never as a panic; such an item
+// still has URL set to the line's text (quoted when the line is not valid
+// text) so that it can be reported. Source and Line are left for the caller.
+//
+// The forms of a line are:
+//
+//	URL                         the whole trimmed line is the URL
+//	URL<TAB>NAME                an explicit output name (both trimmed)
+//	{"url": ..., "output": ..., "sha256": ...}  a JSON object
+//
+// A JSON object must have a non-empty string "url"; "output" and "sha256"
+// are optional strings (null counts as absent), unknown keys are ignored and
+// any other type is an error. "sha256" must be 64 hex digits and is returned
+// in lower case. Names are kept as written; the naming package sanitizes them.
+//
+// A value has a scheme when it starts with a letter followed by letters,
+// digits, '+', '-' or '.' and then ':', and either "//" follows the colon or
+// the scheme is http, https or file (case-insensitively). Such a value must
+// be an http or https URL with a host, or a file URL with an absolute path
+// and no host other than localhost. Anything else ("./a", "/abs/x", "a:b")
+// is a local path, which is not checked here.
+func ParseLine(line string) (it Item, ok bool) {
+	line = strings.TrimSpace(line)
+	if line == "" || line[0] == '#' {
+		return Item{}, false
+	}
+	if !isText(line, true) {
+		return Item{URL: strconv.Quote(line), Err: ErrNotText}, true
+	}
+	if line[0] == '{' {
+		return parseJSON(line), true
+	}
+	it.URL = line
+	if tab := strings.IndexByte(line, '\t'); tab >= 0 {
+		it.URL = strings.TrimSpace(line[:tab])
+		it.Name = strings.TrimSpace(line[tab+1:])
+		if strings.IndexByte(it.Name, '\t') >= 0 {
+			it.URL = line
+			it.Name = ""
+			it.Err = fmt.Errorf("%w: want URL<TAB>NAME (use a JSON line for more)", ErrTooManyFields)
+			return it, true
+		}
+	}
+	it.Err = checkURL(it.URL)
+	return it, true
+}
+
+func parseJSON(line string) Item {
+	it := Item{URL: line}
+	var j jsonItem
+	if err := json.Unmarshal([]byte(line), &j); err != nil {
+		it.Err = jsonError(err)
+		return it
+	}
+	if j.URL == nil || strings.TrimSpace(*j.URL) == "" {
+		it.Err = fmt.Errorf(`%w: no "url"`, ErrInvalidJSON)
+		return it
+	}
+	u := strings.TrimSpace(*j.URL)
+	if !isText(u, false) {
+		it.Err = fmt.Errorf(`%w: "url" contains a control character`, ErrInvalidJSON)
+		return it
+	}
+	if err := checkURL(u); err != nil {
+		it.URL = u
+		it.Err = err
+		return it
+	}
+	if j.Output != nil && strings.TrimSpace(*j.Output) == "" {
+		it.Err = fmt.Errorf(`%w: "output" is empty (leave it out to name the file from the URL)`, ErrInvalidJSON)
+		return it
+	}
+	var sum string
+	if j.SHA256 != nil {
+		var err error
+		if sum, err = normalizeSHA256(*j.SHA256); err != nil {
+			it.Err = err
+			return it
+		}
+	}
+	it.URL = u
+	if j.Output != nil {
+		it.Name = *j.Output
+	}
+	it.SHA256 = sum
+	return it
+}
+
+// jsonError rewords a decoding error for a person who wrote the line.
+func jsonError(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		field := te.Field
+		if field == "" {
+			return fmt.Errorf("%w: want an object, not %s", ErrInvalidJSON, te.Value)
+		}
+		return fmt.Errorf("%w: %q must be a string, not %s", ErrInvalidJSON, field, te.Value)
+	}
+	return fmt.Errorf(`%w: %v (want {"url": "...", "output": "...", "sha256": "..."})`,
+		ErrInvalidJSON, strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// normalizeSHA256 checks a hex digest and returns it in lower case.
+func normalizeSHA256(s string) (string, error) {
+	if len(s) != 64 {
+		return "", fmt.Errorf("%w %q: want 64 hexadecimal digits, got %d characters",
+			ErrInvalidSHA256, s, utf8.RuneCountInString(s))
+	}
+	lower := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f':
+		case 'A' <= c && c <= 'F':
+			lower = false
+		default:
+			return "", fmt.Errorf("%w %q: want 64 hexadecimal digits", ErrInvalidSHA256, s)
+		}
+	}
+	if lower {
+		return s, nil
+	}
+	return strings.ToLower(s), nil
+}
+
+// scheme returns the scheme of s by the rule in ParseLine's comment, or ""
+// when s is a local path.
+func scheme(s string) string {
+	if s == "" || !isAlpha(s[0]) {
+		return ""
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case isAlpha(c), '0' <= c && c <= '9', c == '+', c == '-', c == '.':
+			continue
+		case c != ':':
+			return ""
+		}
+		sch := s[:i]
+		if strings.HasPrefix(s[i+1:], "//") || isHTTP(sch) || strings.EqualFold(sch, "file") {
+			return sch
+		}
+		return ""
+	}
+	return ""
+}
+
+func isAlpha(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }
+
+func isHTTP(sch string) bool {
+	return strings.EqualFold(sch, "http") || strings.EqualFold(sch, "https")
+}
+
+// checkURL validates s as an item: nil for a local path or a fetchable URL.
+func checkURL(s string) error {
+	sch := scheme(s)
+	switch {
+	case sch == "":
+		return nil
+	case isHTTP(sch):
+		if simpleHTTP(s, len(sch)) {
+			return nil
+		}
+		return checkHTTP(s)
+	case strings.EqualFold(sch, "file"):
+		return checkFile(s)
+	}
+	return fmt.Errorf("%w %q (fetchpool fetches http, https and file URLs)",
+		ErrUnsupportedScheme, strings.ToLower(sch))
+}
+
+func parseURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("%w: %v", ErrInvalidURL, err)
+	}
+	return u, nil
+}
+
+func checkHTTP(s string) error {
+	u, err := parseURL(s)
+	if err != nil {
+		return err
+	}
+	if u.Hostname() == "" {
+		return fmt.Errorf("%w: no host (want %s://HOST/PATH)", ErrInvalidURL, strings.ToLower(u.Scheme))
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n > 65535 {
+			return fmt.Errorf("%w: port %s is out of range", ErrInvalidURL, p)
+		}
+	}
+	return nil
+}
+
+func checkFile(s string) error {
+	u, err := parseURL(s)
+	if err != nil {
+		return err
+	}
+	if u.Opaque != "" || u.Path == "" {
+		return fmt.Errorf("%w: a file URL needs an absolute path (want file:///PATH)", ErrInvalidURL)
+	}
+	if u.Host != "" && !strings.EqualFold(u.Host, "localhost") {
+		return fmt.Errorf("%w: file URL names host %q; only local files can be read (want file:///PATH)",
+			ErrInvalidURL, u.Host)
+	}
+	return nil
+}
+
+// simpleHTTP reports whether s, an http(s) URL whose scheme is n bytes long,
+// has the common shape "scheme://host[:port][/path][?query][#fragment]" with
+// only plain characters, so that url.Parse would accept it with a host. It
+// lets ParseLine skip url.Parse, which allocates, on almost every line; any
+// other URL goes to url.Parse.
+func simpleHTTP(s string, n int) bool {
+	if !strings.HasPrefix(s[n:], "://") {
+		return false
+	}
+	s = s[n+3:]
+	i := 0
+	for i < len(s) && isHostByte(s[i]) {
+		i++
+	}
+	if i == 0 {
+		return false
+	}
+	if i < len(s) && s[i] == ':' {
+		j := i + 1
+		port := 0
+		for j < len(s) && '0' <= s[j] && s[j] <= '9' && j-i <= 5 {
+			port = port*10 + int(s[j]-'0')
+			j++
+		}
+		if j == i+1 || port > 65535 {
+			return false
+		}
+		i = j
+	}
+	if i < len(s) && s[i] != '/' && s[i] != '?' && s[i] != '#' {
+		return false
+	}
+	for ; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case isHostByte(c) || strings.IndexByte("/?#_~!$&'()*+,;=:@", c) >= 0:
+		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+			i += 2
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func isHostByte(c byte) bool {
+	return isAlpha(c) || '0' <= c && c <= '9' || c == '.' || c == '-'
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c|0x20 && c|0x20 <= 'f'
+}
+
+// isText reports whether s is valid UTF-8 without control characters (C0,
+// DEL or C1); a TAB is allowed when tab is true.
+func isText(s string, tab bool) bool {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 && (c != '\t' || !tab) || c == 0x7f {
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 || 0x80 <= r && r <= 0x9f {
+			return false
+		}
+		i += size
+	}
+	return true
+}

@@ -1,0 +1,162 @@
+package input
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"unicode/utf8"
+)
+
+// Source is one named stream of input lines.
+type Source struct {
+	// Name is "-" for standard input, else the file name as given.
+	Name string
+	// R is read by the Reader; its owner closes it.
+	R io.Reader
+}
+
+// Reader streams items from positional arguments first (Source "arg", Line
+// the 1-based position), then from each Source in order, one line at a time.
+// It holds at most one buffer of MaxLineLength bytes of input, so memory does
+// not grow with the input, and the first item is returned as soon as its line
+// has arrived. A Reader is not safe for concurrent use.
+type Reader struct {
+	args    []string
+	sources []Source
+	arg     int           // next argument
+	src     int           // current source
+	br      *bufio.Reader // reads sources[src] when open
+	open    bool
+	line    int   // lines read from sources[src]
+	err     error // sticky: io.EOF or a read error
+}
+
+// NewReader returns a Reader of the arguments, then the sources.
+func NewReader(args []string, sources []Source) *Reader {
+	return &Reader{args: args, sources: sources}
+}
+
+// Next returns the next item, skipping blank lines and comments. Items that
+// fail to parse are returned with Err set (a line longer than MaxLineLength
+// gives one item with ErrLineTooLong, and reading goes on with the next
+// line). At the end of the input Next returns io.EOF. A source that cannot be
+// read ends the input: Next returns the read error wrapped with the source's
+// name ("reading urls.txt: ..."), and so does every later call.
+func (r *Reader) Next() (Item, error) {
+	if r.err != nil {
+		return Item{}, r.err
+	}
+	for r.arg < len(r.args) {
+		r.arg++
+		if it, ok := ParseLine(r.args[r.arg-1]); ok {
+			it.Source, it.Line = "arg", r.arg
+			return it, nil
+		}
+	}
+	for r.src < len(r.sources) {
+		s := r.sources[r.src]
+		if !r.open {
+			r.start(s.R)
+		}
+		it, err := r.nextLine()
+		switch {
+		case err == nil:
+			it.Source, it.Line = s.Name, r.line
+			return it, nil
+		case errors.Is(err, io.EOF):
+			r.src++
+			r.open = false
+		default:
+			r.err = fmt.Errorf("reading %s: %w", displayName(s.Name), err)
+			return Item{}, r.err
+		}
+	}
+	r.err = io.EOF
+	return Item{}, r.err
+}
+
+func displayName(name string) string {
+	if name == "-" {
+		return "standard input"
+	}
+	return name
+}
+
+// start begins reading a source, reusing the buffer of the one before.
+func (r *Reader) start(src io.Reader) {
+	if r.br == nil {
+		// Room for the longest line and its CR LF.
+		r.br = bufio.NewReaderSize(src, MaxLineLength+2)
+	} else {
+		r.br.Reset(src)
+	}
+	r.line = 0
+	r.open = true
+}
+
+// nextLine returns the next item of the current source, io.EOF at its end,
+// or a read error.
+func (r *Reader) nextLine() (Item, error) {
+	for {
+		b, err := r.br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			r.line++
+			return r.skipLong(b)
+		}
+		if err != nil && (!errors.Is(err, io.EOF) || len(b) == 0) {
+			return Item{}, err
+		}
+		// A last line without a newline (err == io.EOF) counts; the next
+		// ReadSlice returns io.EOF with no data.
+		r.line++
+		b = bytes.TrimSuffix(b, []byte("\n"))
+		b = bytes.TrimSuffix(b, []byte("\r"))
+		if len(b) > MaxLineLength {
+			return longItem(b), nil
+		}
+		b = bytes.TrimSpace(b)
+		if len(b) == 0 || b[0] == '#' {
+			continue
+		}
+		if it, ok := ParseLine(string(b)); ok {
+			return it, nil
+		}
+	}
+}
+
+// skipLong discards the rest of a line that did not fit in the buffer and
+// returns the item that reports it. head is the start of the line.
+func (r *Reader) skipLong(head []byte) (Item, error) {
+	it := longItem(head)
+	for {
+		_, err := r.br.ReadSlice('\n')
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case err == nil, errors.Is(err, io.EOF):
+			return it, nil
+		default:
+			return Item{}, err
+		}
+	}
+}
+
+// longPrefix is how much of an overlong line is kept in its item's URL.
+const longPrefix = 100
+
+// longItem reports an overlong line, keeping its start (cut at a character
+// boundary) as the URL so that the message says which line it was.
+func longItem(b []byte) Item {
+	n := longPrefix
+	for n > 0 && !utf8.RuneStart(b[n]) {
+		n--
+	}
+	s := string(b[:n])
+	if !isText(s, true) {
+		s = strconv.Quote(s)
+	}
+	return Item{URL: s + "...", Err: ErrLineTooLong}
+}
