@@ -1,0 +1,211 @@
+package naming
+
+import (
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+)
+
+// PartSuffix is appended to a name for the file that a transfer writes
+// before it is complete.
+const PartSuffix = ".part"
+
+// SidecarSuffix is appended to a name for the JSON file that keeps a
+// partial transfer's validator (NAME.part.meta).
+const SidecarSuffix = PartSuffix + ".meta"
+
+// Reserver hands out names for one run so that no two transfers share a
+// file. It is safe for concurrent use.
+//
+// Names are relative paths (as from SanitizePath or KeepPath) and are
+// compared the way strings.EqualFold compares them (Unicode simple case
+// folding, '\\' and '/' alike), because the output directory may be on a
+// case-insensitive file system. They are not normalized (NFC and NFD forms
+// of one name count as different). Each name is stored only as a 64-bit
+// FNV-1a hash of its folded form, so a run of millions of names stays
+// small. Two different names whose hashes collide count as the same name;
+// the only effect is an unneeded suffix, never a shared file.
+//
+// A reserved name "x" holds three files: x, x.part and x.part.meta. A
+// candidate is taken when any of its three files is one of another name's
+// three, so an item literally named "x.part" or "x.part.meta" cannot clash
+// with the files of "x", nor "x" with theirs. The directories above a
+// reserved name are remembered too: after "a/b" is reserved, "a" is taken
+// (it must stay a directory). The converse is not detected: after "a" is
+// reserved, "a/b" is handed out and will fail when its directory is made.
+type Reserver struct {
+	mu sync.Mutex
+	// taken holds the hashes of reserved names and of their directories
+	// (with a trailing '/').
+	taken map[uint64]struct{}
+	// next holds, for a name that was already taken once, the suffix to
+	// try first next time, so that a million items named index.html do not
+	// each walk the whole chain of index.N.html.
+	next map[uint64]int
+	n    int
+}
+
+// NewReserver returns an empty Reserver.
+func NewReserver() *Reserver {
+	return &Reserver{taken: make(map[uint64]struct{}), next: make(map[uint64]int)}
+}
+
+// Reserve reserves and returns the first free candidate among name,
+// WithSuffix(name, 1), WithSuffix(name, 2), ...
+//
+// A candidate is free when none of its files (see Reserver) clashes with a
+// name already reserved by r and free(candidate) reports true. free may be
+// nil, meaning always true; the caller uses it to skip names whose existing
+// .part belongs to another URL, or, for --on-exists rename, names that exist
+// on disk. free is called with r locked: it must not call r's methods, and
+// it must eventually report true. Names are never released.
+func (r *Reserver) Reserve(name string, free func(candidate string) bool) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.try(name, free) {
+		return name
+	}
+	start := hashFolded(name)
+	n := max(r.next[start], 1)
+	for ; ; n++ {
+		c := WithSuffix(name, n)
+		if r.try(c, free) {
+			r.next[start] = n + 1
+			return c
+		}
+	}
+}
+
+// try reserves c if it is free.
+func (r *Reserver) try(c string, free func(string) bool) bool {
+	k := keysOf(c)
+	if r.clashes(k) {
+		return false
+	}
+	if free != nil && !free(c) {
+		return false
+	}
+	r.taken[k.name] = struct{}{}
+	r.addDirs(c)
+	r.n++
+	return true
+}
+
+// Len reports how many names are reserved.
+func (r *Reserver) Len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.n
+}
+
+func (r *Reserver) has(h uint64) bool {
+	_, ok := r.taken[h]
+	return ok
+}
+
+func (r *Reserver) clashes(k keys) bool {
+	return r.has(k.name) || r.has(k.part) || r.has(k.sidecar) || r.has(k.dir) ||
+		(k.hasBase && r.has(k.base))
+}
+
+// addDirs records the directories above c, each as its hash with a
+// trailing '/'.
+func (r *Reserver) addDirs(c string) {
+	h := fnvOffset
+	for i := 0; i < len(c); {
+		var sep bool
+		h, i, sep = foldStep(h, c, i)
+		if sep {
+			r.taken[h] = struct{}{}
+		}
+	}
+}
+
+// keys are the hashes that decide whether a candidate clashes.
+type keys struct {
+	name, part, sidecar uint64 // c, c.part, c.part.meta
+	dir                 uint64 // c/ (c is the directory of a reserved name)
+	base                uint64 // c without .part or .part.meta, when it has either
+	hasBase             bool
+}
+
+func keysOf(c string) keys {
+	var k keys
+	h := fnvOffset
+	for i := 0; i < len(c); {
+		if !k.hasBase && (len(c)-i == len(SidecarSuffix) || len(c)-i == len(PartSuffix)) && hasSuffixAt(c, i) {
+			k.base, k.hasBase = h, true
+		}
+		h, i, _ = foldStep(h, c, i)
+	}
+	k.name = h
+	k.part = fnvString(h, PartSuffix)
+	k.sidecar = fnvString(h, SidecarSuffix)
+	k.dir = fnvString(h, "/")
+	return k
+}
+
+// hasSuffixAt reports whether c[i:] is ".part" or ".part.meta" in any case.
+// Neither holds a letter whose case folding reaches beyond ASCII (k or s),
+// so comparing bytes is exact.
+func hasSuffixAt(c string, i int) bool {
+	rest := c[i:]
+	return strings.EqualFold(rest, PartSuffix) || strings.EqualFold(rest, SidecarSuffix)
+}
+
+const (
+	fnvOffset uint64 = 14695981039346656037
+	fnvPrime  uint64 = 1099511628211
+)
+
+// hashFolded is the FNV-1a hash of the folded form of s.
+func hashFolded(s string) uint64 {
+	return fnvString(fnvOffset, s)
+}
+
+// fnvString continues hash h with the folded form of s.
+func fnvString(h uint64, s string) uint64 {
+	for i := 0; i < len(s); {
+		h, i, _ = foldStep(h, s, i)
+	}
+	return h
+}
+
+// foldStep hashes the folded character of s at byte i into h and returns the
+// new hash, the index of the next character, and whether the character was
+// a path separator.
+func foldStep(h uint64, s string, i int) (uint64, int, bool) {
+	c := s[i]
+	if c < utf8.RuneSelf {
+		sep := c == '/' || c == '\\'
+		switch {
+		case sep:
+			c = '/'
+		case 'a' <= c && c <= 'z':
+			c -= 'a' - 'A'
+		}
+		return (h ^ uint64(c)) * fnvPrime, i + 1, sep
+	}
+	r, size := utf8.DecodeRuneInString(s[i:])
+	if r == utf8.RuneError && size == 1 {
+		return (h ^ uint64(c)) * fnvPrime, i + 1, false
+	}
+	var buf [utf8.UTFMax]byte
+	n := utf8.EncodeRune(buf[:], foldRune(r))
+	for _, b := range buf[:n] {
+		h = (h ^ uint64(b)) * fnvPrime
+	}
+	return h, i + size, false
+}
+
+// foldRune maps r to the smallest rune of its case-folding orbit, so that
+// runes equal under strings.EqualFold map to the same rune. For ASCII that
+// is the upper-case letter, which the fast path in foldStep also uses.
+func foldRune(r rune) rune {
+	low := r
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		low = min(low, f)
+	}
+	return low
+}
