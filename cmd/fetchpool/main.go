@@ -1,0 +1,33 @@
+// Command fetchpool downloads lists of URLs and local files with a
+// rate-limited pool of workers.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := interruptContexts()
+	os.Exit(exitCode(execute(ctx, stop, systemStreams(), os.Args[1:])))
+}
+
+// interruptContexts returns the run's two contexts: stop is cancelled by the
+// first SIGINT or SIGTERM (finish what is in flight, start nothing new), ctx
+// by the second (abort everything). ctx is stop's parent, so aborting also
+// stops.
+func interruptContexts() (ctx, stop context.Context) {
+	ctx, abort := context.WithCancel(context.Background())
+	stop, graceful := context.WithCancel(ctx)
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-signals
+		graceful()
+		<-signals
+		abort()
+	}()
+	return ctx, stop
+}

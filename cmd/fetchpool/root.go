@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// options are the command line, as given; config turns them into the
+// engine's settings.
+type options struct {
+	Args   []string
+	Inputs []string
+
+	Concurrency int
+	PerHost     int
+	Rate        string
+	Burst       int
+	LimitRate   string
+	Split       int
+	SplitMin    string
+
+	OutputDir string
+	KeepPaths bool
+	OnExists  string
+	NoResume  bool
+	SHA256    string
+	Checksums string
+
+	Headers   []string
+	UserAgent string
+	Netrc     bool
+	NetrcFile string
+	Insecure  bool
+
+	Retries        int
+	RetryWait      time.Duration
+	MaxRetryWait   time.Duration
+	ConnectTimeout time.Duration
+	Timeout        time.Duration
+	StallTimeout   time.Duration
+
+	Quiet      bool
+	NoProgress bool
+	Verbose    bool
+	JSON       bool
+	Report     string
+	Failed     string
+	Bell       bool
+	DryRun     bool
+	Shard      string
+}
+
+const longHelp = `fetchpool downloads many URLs at once with a bounded, rate-limited pool of
+workers, and tells you exactly what happened.
+
+Items are http(s) URLs, file:// URLs or local file paths (copied like a
+download). They come from the arguments, from -i files (- is standard input),
+or from standard input when it is piped and nothing else is given. Input is
+streamed: downloads start before a long list is read to the end.
+
+Input lines:
+  https://example.com/a.iso                      a URL
+  https://example.com/a.iso<TAB>isos/a.iso       a URL and its output name
+  {"url": "...", "output": "x/y.bin", "sha256": "..."}   a JSON object
+  # comment                                      skipped, as are blank lines
+
+Every file is written to NAME.part and renamed into place only when it is
+complete and verified: a file under its final name is always whole. An
+existing NAME.part is resumed. The name comes from the input, else from the
+server's Content-Disposition, else from the last segment of the URL as given
+(the first URL, before any redirect), else index.html.
+
+The first Ctrl-C stops starting new transfers and lets those in flight
+finish; a second one aborts them, keeping their .part files for a resume.
+
+Exit codes: 0 all done or skipped, 1 some failed, 2 usage error,
+130 interrupted.`
+
+const examples = `  fetchpool https://example.com/a.iso https://example.com/b.iso
+  printf 'https://example.com/a\nhttps://example.com/b\n' | fetchpool -j 8 -o out/
+  fetchpool -i urls.txt -i more.txt --rate 10/s --per-host 2 -o mirror/
+  fetchpool -i urls.txt --json --failed failed.txt && fetchpool -i failed.txt`
+
+// newRootCommand builds the command line. run is called with the parsed
+// options once the flags are valid.
+func newRootCommand(run func(ctx context.Context, opts *options) error) *cobra.Command {
+	opts := &options{}
+	cmd := &cobra.Command{
+		Use:           "fetchpool [flags] [ITEM ...]",
+		Short:         "Download lists of URLs with a rate-limited pool of workers",
+		Long:          longHelp,
+		Example:       examples,
+		Version:       versionString(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Args = args
+			return run(cmd.Context(), opts)
+		},
+	}
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return usageError{err}
+	})
+	cmd.SetVersionTemplate("fetchpool {{.Version}}\n")
+
+	f := cmd.Flags()
+	f.SortFlags = false
+	f.StringArrayVarP(&opts.Inputs, "input", "i", nil, "read items from `FILE`, one per line (- for standard input); repeatable")
+	f.StringVarP(&opts.OutputDir, "output-dir", "o", ".", "save files in `DIR` (created if missing)")
+	f.BoolVarP(&opts.KeepPaths, "keep-paths", "x", false, "save under DIR/HOST/URL-PATH")
+	f.StringVar(&opts.OnExists, "on-exists", "skip", "when a file exists before the run: skip, overwrite, rename (keep it, save as name.N.ext) or newer (conditional GET)")
+	f.BoolVar(&opts.NoResume, "no-resume", false, "start over instead of resuming existing .part files")
+	f.BoolVar(&opts.DryRun, "dry-run", false, "print URL -> PATH for every item and send no request")
+
+	f.IntVarP(&opts.Concurrency, "concurrency", "j", 8, "at most `N` transfers at once")
+	f.IntVar(&opts.PerHost, "per-host", 0, "at most `N` requests at once to one host:port (0 = no cap)")
+	f.StringVarP(&opts.Rate, "rate", "r", "", "start at most this many requests, retries included: `N`, N/s, N/m or N/h (default unlimited)")
+	f.IntVar(&opts.Burst, "burst", 1, "let `N` requests start at once under --rate")
+	f.StringVar(&opts.LimitRate, "limit-rate", "", "cap total download bandwidth at `BYTES` per second (K, M, G suffixes, 1024-based)")
+	f.IntVar(&opts.Split, "split", 1, "fetch a large file as `N` concurrent ranges when the server supports them")
+	f.StringVar(&opts.SplitMin, "split-min", "16M", "split only files of at least `SIZE`")
+
+	f.StringVar(&opts.SHA256, "sha256", "", "expected SHA-256 of the single item, in `HEX`")
+	f.StringVar(&opts.Checksums, "checksums", "", "verify against `FILE` in sha256sum format (HEX  NAME)")
+
+	f.StringArrayVarP(&opts.Headers, "header", "H", nil, "add a request header `\"K: V\"`; repeatable")
+	f.StringVarP(&opts.UserAgent, "user-agent", "A", "", "User-Agent `STRING` (default \"fetchpool/VERSION\")")
+	f.BoolVar(&opts.Netrc, "netrc", false, "use credentials from ~/.netrc for the matching host")
+	f.StringVar(&opts.NetrcFile, "netrc-file", "", "use credentials from `FILE` (implies --netrc)")
+	f.BoolVar(&opts.Insecure, "insecure", false, "do not verify TLS certificates")
+
+	f.IntVar(&opts.Retries, "retries", 3, "retry a failed transfer up to `N` times (connection errors, timeouts, short bodies, 408, 425, 429, 5xx)")
+	f.DurationVar(&opts.RetryWait, "retry-wait", time.Second, "base of the exponential backoff between retries (capped at 30s)")
+	f.DurationVar(&opts.MaxRetryWait, "max-retry-wait", time.Minute, "longest Retry-After wait to honour; a longer one fails the item")
+	f.DurationVar(&opts.ConnectTimeout, "connect-timeout", 30*time.Second, "give up connecting (and the TLS handshake) after this long")
+	f.DurationVar(&opts.Timeout, "timeout", 0, "give up one attempt after this long (0 = no limit)")
+	f.DurationVar(&opts.StallTimeout, "stall-timeout", time.Minute, "abort and retry an attempt that receives no byte for this long (0 = never)")
+
+	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print only errors and the summary")
+	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "print every attempt, retry and redirect")
+	f.BoolVar(&opts.NoProgress, "no-progress", false, "no bars or live status line; one line per finished item instead")
+	f.BoolVar(&opts.JSON, "json", false, "write one JSON object per finished item to standard output")
+	f.StringVar(&opts.Report, "report", "", "write a JSON report of the run (summary and every item) to `FILE`")
+	f.StringVar(&opts.Failed, "failed", "", "write every failed or unstarted item to `FILE`, in input syntax, for fetchpool -i FILE")
+	f.BoolVar(&opts.Bell, "bell", false, "ring the terminal bell when all is done")
+	f.StringVar(&opts.Shard, "shard", "", "fetch only shard `K/N` of the items (1-based; auto/N reads JOB_COMPLETION_INDEX)")
+	return cmd
+}

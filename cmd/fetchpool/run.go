@@ -1,0 +1,338 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/fetchpool/fetchpool/pkg/fetch"
+	"github.com/fetchpool/fetchpool/pkg/input"
+	"github.com/fetchpool/fetchpool/pkg/limit"
+	"github.com/fetchpool/fetchpool/pkg/pool"
+	"github.com/fetchpool/fetchpool/pkg/report"
+	"golang.org/x/time/rate"
+)
+
+// execute runs the command line args with the given streams. stop begins a
+// graceful shutdown; ctx aborts transfers in flight.
+func execute(ctx, stop context.Context, s *streams, args []string) error {
+	cmd := newRootCommand(func(_ context.Context, opts *options) error {
+		return run(ctx, stop, s, opts)
+	})
+	cmd.SetArgs(args)
+	cmd.SetIn(s.In)
+	cmd.SetOut(s.Out)
+	cmd.SetErr(s.Err)
+	err := cmd.ExecuteContext(ctx)
+	var usage usageError
+	switch {
+	case errors.As(err, &usage):
+		fmt.Fprintf(s.Err, "fetchpool: %v\nRun 'fetchpool --help' for usage.\n", err)
+	case err != nil && !errors.Is(err, errFailed) && !errors.Is(err, errInterrupted):
+		fmt.Fprintf(s.Err, "fetchpool: %v\n", err)
+	}
+	return err
+}
+
+// config is the validated, parsed form of the options.
+type config struct {
+	fetch     fetch.Config
+	pool      pool.Options
+	sources   []input.Source
+	closers   []io.Closer
+	checksums map[string]string
+}
+
+// configure validates opts and turns them into the engine's settings. Every
+// error it returns is a usage error, found before any request.
+func configure(opts *options, s *streams) (*config, error) {
+	c := &config{}
+	if opts.Concurrency < 1 {
+		return nil, usagef("invalid --concurrency %d: want at least 1", opts.Concurrency)
+	}
+	if opts.PerHost < 0 {
+		return nil, usagef("invalid --per-host %d: want 0 (no cap) or more", opts.PerHost)
+	}
+	if opts.Burst < 1 {
+		return nil, usagef("invalid --burst %d: want at least 1", opts.Burst)
+	}
+	if opts.Split < 1 {
+		return nil, usagef("invalid --split %d: want at least 1", opts.Split)
+	}
+	if opts.Retries < 0 {
+		return nil, usagef("invalid --retries %d: want 0 or more", opts.Retries)
+	}
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{{"--retry-wait", opts.RetryWait}, {"--max-retry-wait", opts.MaxRetryWait}, {"--connect-timeout", opts.ConnectTimeout}, {"--timeout", opts.Timeout}, {"--stall-timeout", opts.StallTimeout}} {
+		if d.v < 0 {
+			return nil, usagef("invalid %s %v: want a duration of 0 or more, like 30s or 2m", d.flag, d.v)
+		}
+	}
+	if opts.Quiet && opts.Verbose {
+		return nil, usagef("--quiet and --verbose contradict each other: pick one")
+	}
+	requests := rate.Inf
+	if opts.Rate != "" {
+		r, err := limit.ParseRate(opts.Rate)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		requests = r
+	}
+	var bandwidth int64
+	if opts.LimitRate != "" {
+		b, err := limit.ParseSize("--limit-rate", opts.LimitRate)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		bandwidth = b
+	}
+	splitMin, err := limit.ParseSize("--split-min", opts.SplitMin)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	onExists, err := pool.ParseOnExists(opts.OnExists)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	shard := input.Shard{}
+	if opts.Shard != "" {
+		if shard, err = input.ParseShard(opts.Shard, s.Getenv); err != nil {
+			return nil, usageError{err}
+		}
+	}
+	header, err := parseHeaders(opts.Headers)
+	if err != nil {
+		return nil, err
+	}
+	if opts.SHA256 != "" {
+		if len(opts.Args) != 1 || len(opts.Inputs) != 0 {
+			return nil, usagef("--sha256 checks a single item given as the only argument; for lists use --checksums or \"sha256\" in JSON lines")
+		}
+		it, _ := input.ParseLine(fmt.Sprintf(`{"url":"x","sha256":%q}`, opts.SHA256))
+		if it.Err != nil {
+			return nil, usagef("invalid --sha256 %q: want 64 hexadecimal digits", opts.SHA256)
+		}
+		opts.SHA256 = it.SHA256
+	}
+	netrc := opts.NetrcFile
+	if netrc == "" && opts.Netrc {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return nil, usagef("--netrc: cannot find the home directory: %v", err)
+		}
+		netrc = filepath.Join(home, ".netrc")
+	}
+	userAgent := opts.UserAgent
+	if userAgent == "" {
+		userAgent = "fetchpool/" + versionString()
+	}
+
+	c.fetch = fetch.Config{
+		Concurrency:    opts.Concurrency,
+		Header:         header,
+		UserAgent:      userAgent,
+		Insecure:       opts.Insecure,
+		NetrcFile:      netrc,
+		ConnectTimeout: opts.ConnectTimeout,
+		Timeout:        opts.Timeout,
+		StallTimeout:   opts.StallTimeout,
+		Retries:        opts.Retries,
+		RetryWait:      opts.RetryWait,
+		MaxRetryWait:   opts.MaxRetryWait,
+		NoResume:       opts.NoResume,
+		Hash:           opts.JSON || opts.Report != "",
+		Split:          opts.Split,
+		SplitMin:       splitMin,
+		Gate:           limit.NewGate(requests, opts.Burst, opts.PerHost),
+	}
+	if bw := limit.NewBandwidth(bandwidth); bw != nil {
+		c.fetch.Throttle = bw
+	}
+	c.pool = pool.Options{
+		Concurrency: opts.Concurrency,
+		OutputDir:   opts.OutputDir,
+		KeepPaths:   opts.KeepPaths,
+		OnExists:    onExists,
+		DryRun:      opts.DryRun,
+		Shard:       shard,
+		SHA256:      opts.SHA256,
+	}
+	return c, nil
+}
+
+// parseHeaders checks -H values ("Name: value").
+func parseHeaders(values []string) (http.Header, error) {
+	h := http.Header{}
+	for _, v := range values {
+		name, value, ok := strings.Cut(v, ":")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" || strings.ContainsAny(name, " \t\r\n") || strings.ContainsAny(value, "\r\n") {
+			return nil, usagef("invalid --header %q: want \"Name: value\"", v)
+		}
+		h.Add(name, strings.TrimSpace(value))
+	}
+	return h, nil
+}
+
+// openInputs opens the -i files and decides whether standard input is read.
+// An unreadable file is a usage error, found before any request.
+func (c *config) openInputs(opts *options, s *streams) error {
+	stdin := false
+	for _, name := range opts.Inputs {
+		if name == "-" {
+			if stdin {
+				return usagef("standard input (-i -) is given twice")
+			}
+			stdin = true
+			c.sources = append(c.sources, input.Source{Name: "-", R: s.In})
+			continue
+		}
+		f, err := os.Open(name)
+		if err != nil {
+			return usagef("cannot read input file: %w", err)
+		}
+		if fi, err := f.Stat(); err == nil && fi.IsDir() {
+			f.Close()
+			return usagef("cannot read input file %s: it is a directory", name)
+		}
+		c.closers = append(c.closers, f)
+		c.sources = append(c.sources, input.Source{Name: name, R: f})
+	}
+	if len(opts.Args) == 0 && len(opts.Inputs) == 0 {
+		if s.InTerminal {
+			return usagef("nothing to fetch: give URLs or files as arguments, -i FILE, or pipe a list on standard input")
+		}
+		c.sources = append(c.sources, input.Source{Name: "-", R: s.In})
+	}
+	if opts.Checksums != "" {
+		f, err := os.Open(opts.Checksums)
+		if err != nil {
+			return usagef("cannot read --checksums file: %w", err)
+		}
+		defer f.Close()
+		sums, err := input.ParseChecksums(opts.Checksums, f)
+		if err != nil {
+			return usageError{err}
+		}
+		c.pool.Checksums = sums
+	}
+	return nil
+}
+
+// prepareOutputDir creates the output directory and proves it writable, so
+// a bad -o fails before any request.
+func prepareOutputDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return usagef("cannot create output directory: %w", err)
+	}
+	probe, err := os.CreateTemp(dir, ".fetchpool-probe-*")
+	if err != nil {
+		return usagef("cannot write to output directory %s: %w", dir, err)
+	}
+	probe.Close()
+	os.Remove(probe.Name())
+	return nil
+}
+
+// run is the whole program once the flags parse: it wires the input, the
+// engine and the sinks, and maps the outcome to an error for the exit code.
+func run(ctx, stop context.Context, s *streams, opts *options) error {
+	start := time.Now()
+	c, err := configure(opts, s)
+	if err != nil {
+		return err
+	}
+	if err := c.openInputs(opts, s); err != nil {
+		return err
+	}
+	defer func() {
+		for _, cl := range c.closers {
+			cl.Close()
+		}
+	}()
+	if !opts.DryRun {
+		if err := prepareOutputDir(opts.OutputDir); err != nil {
+			return err
+		}
+	}
+	client, err := fetch.New(c.fetch)
+	if err != nil {
+		return usageError{err}
+	}
+
+	summary := report.NewSummary(start)
+	sinks, err := c.sinks(opts, s, summary, start)
+	if err != nil {
+		return err
+	}
+	d := report.NewDispatcher(100*time.Millisecond, sinks...)
+	c.pool.Emit = d.Emit
+	runErr := pool.Run(ctx, stop, input.NewReader(opts.Args, c.sources), client, c.pool)
+	closeErr := d.Close()
+	summary.Print(s.Err)
+	if opts.Bell && s.ErrTerminal {
+		fmt.Fprint(s.Err, "\a")
+	}
+
+	switch {
+	case runErr != nil:
+		return usageError{runErr}
+	case closeErr != nil:
+		return fmt.Errorf("writing the results: %w", closeErr)
+	case stop.Err() != nil:
+		return errInterrupted
+	}
+	counts := summary.Counts()
+	if counts.Failed > 0 || counts.Canceled > 0 {
+		return errFailed
+	}
+	return nil
+}
+
+// sinks chooses where the run's events go, from the flags and the terminal.
+func (c *config) sinks(opts *options, s *streams, summary *report.Summary, start time.Time) ([]report.Sink, error) {
+	sinks := []report.Sink{summary}
+	switch {
+	case opts.DryRun && !opts.JSON:
+		sinks = append(sinks, report.NewDryRun(s.Out))
+	case opts.JSON:
+		sinks = append(sinks, report.NewJSON(s.Out))
+	}
+	if opts.Report != "" {
+		r, err := report.NewReportFile(opts.Report, start)
+		if err != nil {
+			return nil, usagef("cannot write --report file: %w", err)
+		}
+		sinks = append(sinks, r)
+	}
+	if opts.Failed != "" {
+		f, err := report.NewFailed(opts.Failed)
+		if err != nil {
+			return nil, usagef("cannot write --failed file: %w", err)
+		}
+		sinks = append(sinks, f)
+	}
+	if opts.DryRun {
+		return sinks, nil
+	}
+	noColor := s.Getenv("NO_COLOR") != ""
+	if s.ErrTerminal && !opts.NoProgress && !opts.Quiet {
+		sinks = append(sinks, report.NewTerminal(s.Err, report.TerminalOptions{
+			Width:   s.Width,
+			Verbose: opts.Verbose,
+			NoColor: noColor,
+		}))
+		return sinks, nil
+	}
+	sinks = append(sinks, report.NewPlain(s.Err, report.PlainOptions{Quiet: opts.Quiet, Verbose: opts.Verbose}))
+	return sinks, nil
+}

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"io"
+	"os"
+
+	"golang.org/x/term"
+)
+
+// streams are the program's standard streams and the terminal facts about
+// them, decided once, so tests can replace them with buffers.
+type streams struct {
+	In  io.Reader
+	Out io.Writer
+	Err io.Writer
+	// InTerminal reports whether standard input is a terminal.
+	InTerminal bool
+	// ErrTerminal reports whether standard error is a terminal.
+	ErrTerminal bool
+	// Width reports the terminal's width in columns.
+	Width func() int
+	// Getenv reads the environment.
+	Getenv func(string) string
+}
+
+// systemStreams returns the process's real streams.
+func systemStreams() *streams {
+	errFd := int(os.Stderr.Fd())
+	return &streams{
+		In:          os.Stdin,
+		Out:         os.Stdout,
+		Err:         os.Stderr,
+		InTerminal:  term.IsTerminal(int(os.Stdin.Fd())),
+		ErrTerminal: term.IsTerminal(errFd),
+		Width: func() int {
+			w, _, err := term.GetSize(errFd)
+			if err != nil || w <= 0 {
+				return 80
+			}
+			return w
+		},
+		Getenv: os.Getenv,
+	}
+}

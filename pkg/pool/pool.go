@@ -1,0 +1,416 @@
+// Package pool runs a batch: it admits items from a source into a bounded
+// queue, names and reserves their files, hands them to a fixed number of
+// workers, and reports every item's fate as events.
+package pool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fetchpool/fetchpool/pkg/event"
+	"github.com/fetchpool/fetchpool/pkg/fetch"
+	"github.com/fetchpool/fetchpool/pkg/input"
+	"github.com/fetchpool/fetchpool/pkg/naming"
+)
+
+// Errors that end an item as canceled.
+var (
+	// ErrNotStarted: a shutdown began before the item's transfer started.
+	ErrNotStarted = errors.New("not started: the run was interrupted")
+	// ErrAborted: the transfer was aborted; its .part file is kept for a
+	// later resume.
+	ErrAborted = errors.New("aborted by a second interrupt; the .part file is kept for resume")
+)
+
+// OnExists says what to do when a destination already exists before the run.
+type OnExists string
+
+// The policies for an existing destination.
+const (
+	Skip      OnExists = "skip"      // leave it, count the item as skipped
+	Overwrite OnExists = "overwrite" // replace it atomically
+	Rename    OnExists = "rename"    // keep it, save under the first free name.N.ext
+	Newer     OnExists = "newer"     // conditional GET; replace only when the server has a newer copy
+)
+
+// ParseOnExists checks an --on-exists value.
+func ParseOnExists(s string) (OnExists, error) {
+	switch p := OnExists(strings.ToLower(s)); p {
+	case Skip, Overwrite, Rename, Newer:
+		return p, nil
+	}
+	return "", fmt.Errorf("invalid --on-exists %q: want skip, overwrite, rename or newer", s)
+}
+
+// Source yields items one at a time; Next returns io.EOF at the end.
+// *input.Reader is a Source.
+type Source interface {
+	Next() (input.Item, error)
+}
+
+// Fetcher transfers one item into place. *fetch.Client is a Fetcher.
+type Fetcher interface {
+	Fetch(ctx context.Context, req fetch.Request) (fetch.Result, error)
+}
+
+// Options configure a run.
+type Options struct {
+	// Concurrency is the number of workers, at least 1.
+	Concurrency int
+	// OutputDir is where files land; it must exist.
+	OutputDir string
+	// KeepPaths saves under OutputDir/HOST/URL-PATH.
+	KeepPaths bool
+	// OnExists is the policy for destinations that exist before the run
+	// (default Skip).
+	OnExists OnExists
+	// DryRun plans every item (a Planned event) and fetches nothing.
+	DryRun bool
+	// Shard keeps only the items of one shard; the zero value keeps all.
+	Shard input.Shard
+	// SHA256 is the expected digest when the run has a single item.
+	SHA256 string
+	// Checksums maps output names (or base names) to expected digests.
+	Checksums map[string]string
+	// Emit receives every event; it must be safe for concurrent use.
+	Emit func(event.Event)
+}
+
+// Run fetches every item from src with f and returns when all admitted items
+// are finished.
+//
+// Cancelling stop begins a graceful shutdown: no more input is read, queued
+// items are reported as canceled, and transfers in flight finish. Cancelling
+// ctx (which should also cancel stop) aborts the transfers in flight too.
+// Per-item failures are reported as events and never stop the run; the
+// error is non-nil only when the input could not be read.
+func Run(ctx, stop context.Context, src Source, f Fetcher, opts Options) error {
+	if opts.Concurrency < 1 {
+		opts.Concurrency = 1
+	}
+	if opts.OnExists == "" {
+		opts.OnExists = Skip
+	}
+	if opts.Emit == nil {
+		opts.Emit = func(event.Event) {}
+	}
+	r := &run{
+		opts:    opts,
+		fetcher: f,
+		names:   naming.NewReserver(),
+		seen:    input.NewSeen(),
+		queue:   make(chan job, opts.Concurrency),
+		items:   make(chan itemOrErr),
+		single:  opts.SHA256 != "",
+	}
+	go r.read(src, stop)
+
+	var workers sync.WaitGroup
+	for range opts.Concurrency {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			r.work(ctx, stop)
+		}()
+	}
+	watchDone := make(chan struct{})
+	go r.watch(ctx, stop, watchDone)
+
+	err := r.admit(stop)
+	close(r.queue)
+	workers.Wait()
+	close(watchDone)
+	return err
+}
+
+// job is an admitted item with its reserved destination.
+type job struct {
+	item   input.Item
+	rel    string // reserved name relative to the output dir
+	path   string // OutputDir joined with rel
+	sha256 string
+	named  bool // the name is fixed (explicit or keep-paths); Content-Disposition does not apply
+	exists bool // the destination existed at admission
+}
+
+type itemOrErr struct {
+	item input.Item
+	err  error
+}
+
+type run struct {
+	opts     Options
+	fetcher  Fetcher
+	names    *naming.Reserver
+	seen     *input.Seen
+	queue    chan job
+	items    chan itemOrErr
+	single   bool
+	inFlight atomic.Int64
+}
+
+// read runs the blocking source reads on their own goroutine, so that admit
+// can stop waiting for input the moment a shutdown begins.
+func (r *run) read(src Source, stop context.Context) {
+	defer close(r.items)
+	for {
+		it, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		select {
+		case r.items <- itemOrErr{it, err}:
+		case <-stop.Done():
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// admit is the producer: it filters, de-duplicates, names and queues items
+// in input order, so suffixes for colliding names follow the input.
+func (r *run) admit(stop context.Context) error {
+	for {
+		var next itemOrErr
+		var ok bool
+		select {
+		case <-stop.Done():
+			return nil
+		case next, ok = <-r.items:
+		}
+		if !ok {
+			return nil
+		}
+		if next.err != nil {
+			return next.err
+		}
+		it := next.item
+		if it.Err == nil && !r.opts.Shard.Contains(it.URL) {
+			continue
+		}
+		if it.Err == nil && !r.seen.Add(it.URL, it.Name) {
+			continue
+		}
+		j, err := r.plan(it)
+		r.opts.Emit(event.Event{Kind: event.Queued, Time: time.Now(), Item: it, Output: j.path})
+		if err != nil {
+			r.finish(j, nil, fetch.Result{}, err, time.Now())
+			continue
+		}
+		if r.opts.DryRun {
+			r.opts.Emit(event.Event{Kind: event.Planned, Time: time.Now(), Item: it, Output: j.path})
+			continue
+		}
+		if j.exists && r.opts.OnExists == Skip {
+			r.finish(j, nil, fetch.Result{Path: j.path, Skipped: true}, nil, time.Now())
+			continue
+		}
+		select {
+		case r.queue <- j:
+		case <-stop.Done():
+			r.finish(j, nil, fetch.Result{}, ErrNotStarted, time.Now())
+			return nil
+		}
+	}
+}
+
+// plan names an item and reserves its destination.
+func (r *run) plan(it input.Item) (job, error) {
+	j := job{item: it}
+	if it.Err != nil {
+		return j, it.Err
+	}
+	rel, named, err := r.name(it)
+	if err != nil {
+		return j, err
+	}
+	j.named = named
+	j.rel = r.reserve(it.URL, rel)
+	j.path = filepath.Join(r.opts.OutputDir, j.rel)
+	j.exists = exists(j.path)
+	j.sha256 = r.checksum(it, j.rel)
+	return j, nil
+}
+
+// name derives the relative output name of an item and reports whether it
+// is fixed (so a Content-Disposition name must not replace it).
+func (r *run) name(it input.Item) (rel string, fixed bool, err error) {
+	if it.Name != "" {
+		rel, err := naming.SanitizePath(it.Name)
+		if err != nil {
+			return "", true, fmt.Errorf("output name %q: %w", it.Name, err)
+		}
+		return rel, true, nil
+	}
+	u, err := url.Parse(it.URL)
+	if err != nil || u.Scheme == "" || len(u.Scheme) == 1 {
+		// A local path: named after its base name.
+		return naming.Sanitize(filepath.Base(it.URL)), false, nil
+	}
+	if strings.EqualFold(u.Scheme, "file") {
+		return naming.FromURL(u), false, nil
+	}
+	if r.opts.KeepPaths {
+		return naming.KeepPath(u), true, nil
+	}
+	return naming.FromURL(u), false, nil
+}
+
+// reserve reserves rel, or the first free name.N.ext after it, skipping
+// names whose existing .part belongs to another URL (it is left untouched for
+// its own resume) and, for --on-exists rename, names that already exist.
+func (r *run) reserve(itemURL, rel string) string {
+	return r.names.Reserve(rel, func(candidate string) bool {
+		path := filepath.Join(r.opts.OutputDir, candidate)
+		if r.opts.OnExists == Rename && exists(path) {
+			return false
+		}
+		meta, err := fetch.ReadMeta(path + ".part")
+		return err != nil || meta.URL == "" || meta.URL == itemURL
+	})
+}
+
+// checksum finds the expected digest of an item: from the item itself, from
+// --sha256 for a single item, or from --checksums by name.
+func (r *run) checksum(it input.Item, rel string) string {
+	switch {
+	case it.SHA256 != "":
+		return it.SHA256
+	case r.single:
+		return r.opts.SHA256
+	}
+	if sum, ok := r.opts.Checksums[filepath.ToSlash(rel)]; ok {
+		return sum
+	}
+	return r.opts.Checksums[filepath.Base(rel)]
+}
+
+// work is one worker: it takes jobs until the queue closes. Once a shutdown
+// begins, the jobs still queued are reported as canceled, not started.
+func (r *run) work(ctx, stop context.Context) {
+	for j := range r.queue {
+		if stop.Err() != nil {
+			r.finish(j, nil, fetch.Result{}, ErrNotStarted, time.Now())
+			continue
+		}
+		r.transfer(ctx, j)
+	}
+}
+
+// transfer fetches one job and reports it.
+func (r *run) transfer(ctx context.Context, j job) {
+	start := time.Now()
+	progress := event.NewProgress(j.rel)
+	r.inFlight.Add(1)
+	defer r.inFlight.Add(-1)
+	r.opts.Emit(event.Event{Kind: event.Started, Time: start, Item: j.item, Output: j.path, Progress: progress})
+
+	if err := os.MkdirAll(filepath.Dir(j.path), 0o755); err != nil {
+		r.finish(j, progress, fetch.Result{}, fmt.Errorf("creating the directory for %s: %w", j.rel, err), start)
+		return
+	}
+	req := fetch.Request{
+		URL:      j.item.URL,
+		Path:     j.path,
+		SHA256:   j.sha256,
+		IfNewer:  j.exists && r.opts.OnExists == Newer,
+		Progress: progress,
+		Emit: func(ev event.Event) {
+			ev.Item = j.item
+			ev.Output = j.path
+			r.opts.Emit(ev)
+		},
+	}
+	if !j.named {
+		req.Rename = func(name string) (string, error) { return r.rename(j, name) }
+	}
+	res, err := r.fetcher.Fetch(ctx, req)
+	if err != nil && ctx.Err() != nil {
+		err = fmt.Errorf("%w (%w)", ErrAborted, err)
+	}
+	r.finish(j, progress, res, err, start)
+}
+
+// rename places an item under the name its server gave in
+// Content-Disposition, reserving that name and applying --on-exists to it.
+func (r *run) rename(j job, serverName string) (string, error) {
+	name := naming.Sanitize(serverName)
+	if strings.EqualFold(name, filepath.Base(j.rel)) {
+		return j.path, nil
+	}
+	rel := filepath.Join(filepath.Dir(j.rel), name)
+	// A name taken by the server's choice is reserved like any other.
+	rel = r.reserve(j.item.URL, rel)
+	path := filepath.Join(r.opts.OutputDir, rel)
+	if exists(path) && r.opts.OnExists == Skip {
+		return path, fetch.ErrSkip
+	}
+	return path, nil
+}
+
+// finish emits the Finished event of a job.
+func (r *run) finish(j job, progress *event.Progress, res fetch.Result, err error, start time.Time) {
+	out := res.Path
+	if out == "" {
+		out = j.path
+	}
+	result := &event.Result{
+		Item:       j.item,
+		Output:     out,
+		Status:     event.StatusOK,
+		Bytes:      res.Bytes,
+		SHA256:     res.SHA256,
+		HTTPStatus: res.HTTPStatus,
+		Attempts:   res.Attempts,
+		Duration:   time.Since(start),
+		Err:        err,
+	}
+	switch {
+	case errors.Is(err, ErrNotStarted) || errors.Is(err, ErrAborted):
+		result.Status = event.StatusCanceled
+	case errors.Is(err, fetch.ErrSkip):
+		result.Status = event.StatusSkipped
+		result.Err = errors.New("a file with the server's name exists")
+	case err != nil:
+		result.Status = event.StatusFailed
+	case res.Skipped && j.exists && r.opts.OnExists == Newer:
+		result.Status = event.StatusSkipped
+		result.Err = errors.New("not modified on the server")
+	case res.Skipped:
+		result.Status = event.StatusSkipped
+		result.Err = errors.New("exists")
+	}
+	r.opts.Emit(event.Event{Kind: event.Finished, Time: time.Now(), Item: j.item, Output: out, Progress: progress, Result: result})
+}
+
+// watch tells, the moment each happens, that a graceful shutdown began and
+// that transfers in flight are being aborted.
+func (r *run) watch(ctx, stop context.Context, done <-chan struct{}) {
+	select {
+	case <-stop.Done():
+		r.opts.Emit(event.Event{Kind: event.Draining, Time: time.Now(), InFlight: int(r.inFlight.Load())})
+	case <-done:
+		return
+	}
+	select {
+	case <-ctx.Done():
+		r.opts.Emit(event.Event{Kind: event.Aborting, Time: time.Now(), InFlight: int(r.inFlight.Load())})
+	case <-done:
+	}
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
