@@ -74,8 +74,13 @@ func checksumLine(line string) (file, sum string, err error) {
 		if escaped {
 			line = line[1:]
 		}
-		if len(line) < 66 || line[64] != ' ' {
-			return "", "", fmt.Errorf(`%w: want "HEX  NAME" with a 64-digit SHA-256 digest`, ErrInvalidChecksumLine)
+		n := 0
+		for n < len(line) && isHex(line[n]) {
+			n++
+		}
+		if n != 64 || len(line) < 66 || line[64] != ' ' {
+			return "", "", fmt.Errorf(`%w: want "HEX  NAME" with a 64-digit SHA-256 digest, found %d hex digits`,
+				ErrInvalidChecksumLine, n)
 		}
 		sum, file = line[:64], line[65:]
 		if file[0] == ' ' || file[0] == '*' {

@@ -13,7 +13,7 @@ import (
 // starting with '#' or '{', text with a TAB, a line break or surrounding
 // spaces). An item that ParseLine returned without Err reads back the same.
 func Format(it Item) string {
-	if it.SHA256 == "" && plain(it.URL) {
+	if it.SHA256 == "" && plain(it.URL) && it.URL[0] != '#' && it.URL[0] != '{' {
 		if it.Name == "" {
 			return it.URL
 		}
@@ -33,9 +33,7 @@ func Format(it Item) string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
-// plain reports whether s reads back as itself in a plain line or a TAB
-// field.
+// plain reports whether s reads back as itself in a TAB-separated field.
 func plain(s string) bool {
-	return s != "" && s[0] != '#' && s[0] != '{' &&
-		strings.TrimSpace(s) == s && isText(s, false)
+	return s != "" && strings.TrimSpace(s) == s && isText(s, false)
 }

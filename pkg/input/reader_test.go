@@ -1,0 +1,230 @@
+package input
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+// readAll drains r and returns the items and the error that ended it.
+func readAll(t *testing.T, r *Reader) ([]Item, error) {
+	t.Helper()
+	var items []Item
+	for i := 0; ; i++ {
+		if i > 1e6 {
+			t.Fatal("Reader does not end")
+		}
+		it, err := r.Next()
+		if err != nil {
+			return items, err
+		}
+		items = append(items, it)
+	}
+}
+
+func TestReader(t *testing.T) {
+	args := []string{"http://example.com/a", "", "# not a comment? it is one", "ftp://x/y", "./local"}
+	sources := []Source{
+		{Name: "urls.txt", R: strings.NewReader("# header\n\nhttp://example.com/b\thb.txt\r\nhttp://[::1\n\n")},
+		{Name: "empty.txt", R: strings.NewReader("")},
+		{Name: "more.txt", R: strings.NewReader(`{"url": "http://example.com/c", "output": "c.txt"}` + "\n  \t\n/abs/d")},
+		{Name: "-", R: strings.NewReader("\r\nhttp://example.com/e\r\n")},
+	}
+	want := []struct {
+		where string
+		url   string
+		name  string
+		err   error
+	}{
+		{"arg 1", "http://example.com/a", "", nil},
+		{"arg 4", "ftp://x/y", "", ErrUnsupportedScheme},
+		{"arg 5", "./local", "", nil},
+		{"urls.txt:3", "http://example.com/b", "hb.txt", nil},
+		{"urls.txt:4", "http://[::1", "", ErrInvalidURL},
+		{"more.txt:1", "http://example.com/c", "c.txt", nil},
+		{"more.txt:3", "/abs/d", "", nil},
+		{"-:2", "http://example.com/e", "", nil},
+	}
+	items, err := readAll(t, NewReader(args, sources))
+	if !errors.Is(err, io.EOF) {
+		t.Fatalf("Next ended with %v, want io.EOF", err)
+	}
+	if len(items) != len(want) {
+		t.Fatalf("got %d items, want %d: %+v", len(items), len(want), items)
+	}
+	for i, w := range want {
+		it := items[i]
+		if it.Where() != w.where || it.URL != w.url || it.Name != w.name || !errors.Is(it.Err, w.err) || (w.err == nil) != (it.Err == nil) {
+			t.Errorf("item %d = %s %q %q %v, want %s %q %q %v", i, it.Where(), it.URL, it.Name, it.Err, w.where, w.url, w.name, w.err)
+		}
+	}
+	if _, err := NewReader(args, sources).Next(); err != nil {
+		t.Errorf("a second Reader: %v", err)
+	}
+}
+
+func TestReaderEOFIsSticky(t *testing.T) {
+	r := NewReader(nil, []Source{{Name: "a", R: strings.NewReader("x\n")}})
+	if _, err := r.Next(); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := r.Next(); !errors.Is(err, io.EOF) {
+			t.Fatalf("Next after the end = %v, want io.EOF", err)
+		}
+	}
+}
+
+func TestReaderLongLines(t *testing.T) {
+	long := strings.Repeat("x", MaxLineLength+1)
+	tests := []struct {
+		name  string
+		input string
+		want  []string // Where of each item; "!" marks the too-long one
+	}{
+		{"middle", "http://h/1\n" + long + "\nhttp://h/3\n", []string{"f:1", "!f:2", "f:3"}},
+		{"huge middle", "http://h/1\n" + strings.Repeat(long, 5) + "\r\nhttp://h/3\n", []string{"f:1", "!f:2", "f:3"}},
+		{"last without newline", "http://h/1\n" + long, []string{"f:1", "!f:2"}},
+		{"first", long + "\nhttp://h/2", []string{"!f:1", "f:2"}},
+		{"exactly max", strings.Repeat("y", MaxLineLength) + "\r\nhttp://h/2\n", []string{"f:1", "f:2"}},
+		{"exactly max without newline", strings.Repeat("y", MaxLineLength), []string{"f:1"}},
+		{"max plus CR", long[:MaxLineLength] + "\r", []string{"f:1"}},
+		{"blank max", strings.Repeat(" ", MaxLineLength) + "\nhttp://h/2\n", []string{"f:2"}},
+		{"two in a row", long + "\n" + long + "\n\nhttp://h/4", []string{"!f:1", "!f:2", "f:4"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			items, err := readAll(t, NewReader(nil, []Source{{Name: "f", R: strings.NewReader(tt.input)}}))
+			if !errors.Is(err, io.EOF) {
+				t.Fatalf("Next ended with %v, want io.EOF", err)
+			}
+			var got []string
+			for _, it := range items {
+				w := it.Where()
+				if errors.Is(it.Err, ErrLineTooLong) {
+					w = "!" + w
+					if len(it.URL) > 200 || !strings.HasPrefix(it.URL, "xxx") {
+						t.Errorf("too-long item URL %q, want a short prefix of the line", it.URL)
+					}
+					if it.Err.Error() != "line is longer than 65536 bytes" {
+						t.Errorf("error %q", it.Err)
+					}
+				} else if it.Err != nil {
+					t.Errorf("%s: unexpected error %v", it.Where(), it.Err)
+				}
+				got = append(got, w)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("items %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// failingReader returns its data, then err.
+type failingReader struct {
+	data string
+	err  error
+}
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	if f.data == "" {
+		return 0, f.err
+	}
+	n := copy(p, f.data)
+	f.data = f.data[n:]
+	return n, nil
+}
+
+func TestReaderReadError(t *testing.T) {
+	errDisk := errors.New("input/output error")
+	for _, tt := range []struct {
+		name, source, msg string
+	}{
+		{"urls.txt", "urls.txt", "reading urls.txt: input/output error"},
+		{"-", "-", "reading standard input: input/output error"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewReader([]string{"./arg"}, []Source{
+				{Name: tt.source, R: &failingReader{data: "http://h/1\nhttp://h/2\nhttp://h/partial", err: errDisk}},
+				{Name: "after.txt", R: strings.NewReader("http://h/never\n")},
+			})
+			items, err := readAll(t, r)
+			if !errors.Is(err, errDisk) || err.Error() != tt.msg {
+				t.Fatalf("Next ended with %q, want %q wrapping the read error", err, tt.msg)
+			}
+			if len(items) != 3 || items[2].URL != "http://h/2" {
+				t.Fatalf("items before the error: %+v, want the argument and two complete lines", items)
+			}
+			if _, again := r.Next(); again != err {
+				t.Errorf("Next after a read error = %v, want the same error", again)
+			}
+		})
+	}
+}
+
+func TestReaderErrorWhileSkippingLongLine(t *testing.T) {
+	errDisk := errors.New("input/output error")
+	r := NewReader(nil, []Source{{Name: "f", R: &failingReader{data: strings.Repeat("x", 3*MaxLineLength), err: errDisk}}})
+	if _, err := r.Next(); !errors.Is(err, errDisk) {
+		t.Fatalf("Next = %v, want the read error", err)
+	}
+}
+
+// TestReaderStreams proves that the first item is returned while the writer
+// has not finished: the writer waits for it before writing more.
+func TestReaderStreams(t *testing.T) {
+	pr, pw := io.Pipe()
+	firstRead := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		_, err := io.WriteString(pw, "# list\nhttp://example.com/1\n")
+		if err == nil {
+			select {
+			case <-firstRead:
+				_, err = io.WriteString(pw, "http://example.com/2\n")
+			case <-time.After(10 * time.Second):
+				err = errors.New("the Reader waited for more input before returning the first item")
+			}
+		}
+		pw.CloseWithError(err)
+		done <- err
+	}()
+	r := NewReader(nil, []Source{{Name: "-", R: pr}})
+	it, err := r.Next()
+	if err != nil || it.URL != "http://example.com/1" || it.Where() != "-:2" {
+		t.Fatalf("first Next = %+v, %v", it, err)
+	}
+	close(firstRead)
+	it, err = r.Next()
+	if err != nil || it.URL != "http://example.com/2" {
+		t.Fatalf("second Next = %+v, %v", it, err)
+	}
+	if _, err := r.Next(); !errors.Is(err, io.EOF) {
+		t.Fatalf("third Next = %v, want io.EOF", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestReaderAllocs reads many lines and checks that the Reader does not
+// allocate more than one string per item.
+func TestReaderAllocs(t *testing.T) {
+	const n = 10000
+	input := strings.Repeat("https://example.com/some/path/file.tar.gz\n\n# comment\n", n)
+	allocs := testing.AllocsPerRun(3, func() {
+		r := NewReader(nil, []Source{{Name: "f", R: strings.NewReader(input)}})
+		for {
+			if _, err := r.Next(); err != nil {
+				break
+			}
+		}
+	})
+	if allocs > n+10 {
+		t.Errorf("reading %d lines allocates %v times, want at most one per item", n, allocs)
+	}
+}

@@ -1,0 +1,59 @@
+package input
+
+import (
+	"strconv"
+	"testing"
+)
+
+func TestSeen(t *testing.T) {
+	s := NewSeen()
+	steps := []struct {
+		url, output string
+		isNew       bool
+	}{
+		{"http://h/a", "", true},
+		{"http://h/a", "", false},
+		{"http://h/a", "a.txt", true},
+		{"http://h/a", "a.txt", false},
+		{"http://h/b", "", true},
+		{"http://h/ab", "c", true},
+		{"http://h/a", "bc", true}, // same bytes, split differently
+		{"", "", true},
+		{"", "", false},
+		{"HTTP://H/A", "", true},
+	}
+	for i, st := range steps {
+		if got := s.Add(st.url, st.output); got != st.isNew {
+			t.Errorf("step %d: Add(%q, %q) = %v, want %v", i, st.url, st.output, got, st.isNew)
+		}
+	}
+	if s.Len() != 7 {
+		t.Errorf("Len() = %d, want 7", s.Len())
+	}
+}
+
+func TestSeenMany(t *testing.T) {
+	s := NewSeen()
+	const n = 200000
+	for i := range n {
+		if !s.Add("https://example.com/file/"+strconv.Itoa(i), "") {
+			t.Fatalf("item %d taken for a duplicate", i)
+		}
+	}
+	for i := range n {
+		if s.Add("https://example.com/file/"+strconv.Itoa(i), "") {
+			t.Fatalf("item %d not remembered", i)
+		}
+	}
+	if s.Len() != n {
+		t.Errorf("Len() = %d, want %d", s.Len(), n)
+	}
+}
+
+func TestSeenAddDoesNotAllocateStrings(t *testing.T) {
+	s := NewSeen()
+	s.Add("http://h/a", "x")
+	if n := testing.AllocsPerRun(100, func() { s.Add("http://h/a", "x") }); n != 0 {
+		t.Errorf("Add of a known pair allocates %v times, want 0", n)
+	}
+}
