@@ -1,0 +1,303 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// binary is the fetchpool binary built once for the end-to-end tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "fetchpool-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "fetchpool")
+	build := exec.Command("go", "build", "-race", "-o", binary, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building fetchpool:", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// result is what one run of the binary left behind.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// fetchpool runs the binary with stdin and args in dir, and waits.
+func fetchpool(t *testing.T, dir, stdin string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	cmd.Env = append(os.Environ(), "NO_COLOR=")
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{code, out.String(), errOut.String()}
+}
+
+// content is the deterministic body served for a path.
+func content(path string) []byte {
+	return bytes.Repeat([]byte(path+"\n"), 1000)
+}
+
+// fileServer serves content(path) for any path, with a few special paths.
+func fileServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/missing"):
+			http.NotFound(w, r)
+			return
+		case strings.HasPrefix(r.URL.Path, "/cd/"):
+			w.Header().Set("Content-Disposition", `attachment; filename="`+r.URL.Query().Get("name")+`"`)
+		}
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(content(r.URL.Path)))
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestEndToEndPipedList(t *testing.T) {
+	srv := fileServer(t)
+	dir := t.TempDir()
+	list := srv.URL + "/a.bin\n" + srv.URL + "/b.bin\n\n# comment\n" + srv.URL + "/sub/c.bin\n"
+	r := fetchpool(t, dir, list, "-j", "8", "-o", "out")
+	if r.code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	for _, name := range []string{"a.bin", "b.bin", "c.bin"} {
+		got := readFile(t, filepath.Join(dir, "out", name))
+		want := content("/" + name)
+		if name == "c.bin" {
+			want = content("/sub/c.bin")
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: wrong content", name)
+		}
+	}
+	if !strings.Contains(r.stderr, "done 3") {
+		t.Errorf("summary does not say done 3:\n%s", r.stderr)
+	}
+	if strings.Contains(r.stderr, "\x1b") {
+		t.Errorf("escape sequences on a non-terminal stderr:\n%q", r.stderr)
+	}
+	if r.stdout != "" {
+		t.Errorf("stdout should be empty without --json, got %q", r.stdout)
+	}
+	matches, _ := filepath.Glob(filepath.Join(dir, "out", "*.part*"))
+	if len(matches) != 0 {
+		t.Errorf("leftover partial files: %v", matches)
+	}
+}
+
+func TestEndToEndInputsArgsAndLocalFiles(t *testing.T) {
+	srv := fileServer(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "local.iso"), []byte("local bytes"), 0o644)
+	os.WriteFile(filepath.Join(dir, "urls.txt"), []byte(srv.URL+"/one.txt\n"+srv.URL+"/x\tnamed/two.txt\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "more.txt"), []byte(fmt.Sprintf(`{"url": %q, "output": "j.bin", "sha256": %q}`+"\n",
+		srv.URL+"/j", sum(content("/j")))), 0o644)
+	r := fetchpool(t, dir, "", "-i", "urls.txt", "-i", "more.txt", srv.URL+"/extra.tar.gz", "./local.iso", "-o", "out")
+	if r.code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	checks := map[string][]byte{
+		"one.txt":       content("/one.txt"),
+		"named/two.txt": content("/x"),
+		"j.bin":         content("/j"),
+		"extra.tar.gz":  content("/extra.tar.gz"),
+		"local.iso":     []byte("local bytes"),
+	}
+	for name, want := range checks {
+		if got := readFile(t, filepath.Join(dir, "out", name)); !bytes.Equal(got, want) {
+			t.Errorf("%s: wrong content", name)
+		}
+	}
+}
+
+func sum(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+func TestEndToEndFailuresAreReported(t *testing.T) {
+	srv := fileServer(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "urls.txt"), []byte(
+		srv.URL+"/ok.txt\n"+
+			"ftp://example.com/x\n"+
+			srv.URL+"/missing.txt\n"+
+			"./no-such-file.bin\n"+
+			fmt.Sprintf(`{"url": %q, "sha256": %q}`+"\n", srv.URL+"/bad.bin", strings.Repeat("0", 64))), 0o644)
+	r := fetchpool(t, dir, "", "-i", "urls.txt", "-o", "out", "--retries", "0")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{"done 1", "failed 4", "urls.txt:2", "ftp", "urls.txt:3", "404", "urls.txt:4", "urls.txt:5", "sha256"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr does not mention %q:\n%s", want, r.stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out", "bad.bin")); err == nil {
+		t.Error("bytes that failed verification were left under the final name")
+	}
+}
+
+func TestEndToEndUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "file"), []byte("x"), 0o644)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"zero workers", []string{"-j", "0", "http://127.0.0.1:1/x"}, "--concurrency"},
+		{"missing input file", []string{"-i", "nope.txt"}, "nope.txt"},
+		{"output dir is a file", []string{"-o", "file/sub", "http://127.0.0.1:1/x"}, "output directory"},
+		{"bad rate", []string{"--rate", "often", "http://127.0.0.1:1/x"}, "--rate"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := fetchpool(t, dir, "", tt.args...)
+			if r.code != 2 {
+				t.Fatalf("exit %d, want 2; stderr:\n%s", r.code, r.stderr)
+			}
+			if !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("stderr does not mention %q:\n%s", tt.want, r.stderr)
+			}
+		})
+	}
+}
+
+func TestEndToEndEmptyInput(t *testing.T) {
+	r := fetchpool(t, t.TempDir(), "\n# nothing\n")
+	if r.code != 0 {
+		t.Fatalf("exit %d, want 0 for an empty list; stderr:\n%s", r.code, r.stderr)
+	}
+}
+
+func TestEndToEndNamesFromServerStayInside(t *testing.T) {
+	srv := fileServer(t)
+	dir := t.TempDir()
+	list := srv.URL + "/cd/1?name=../../evil.sh\n" +
+		srv.URL + "/cd/2?name=report.pdf\n" +
+		srv.URL + "/cd/3?name=report.pdf\n" +
+		srv.URL + "/docs/\n"
+	r := fetchpool(t, dir, list, "-o", "out", "-j", "1")
+	if r.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	for _, name := range []string{"evil.sh", "report.pdf", "report.1.pdf", "index.html"} {
+		if _, err := os.Stat(filepath.Join(dir, "out", name)); err != nil {
+			t.Errorf("%s not saved: %v", name, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(dir), "evil.sh")); err == nil {
+		t.Error("a server-chosen name escaped the output directory")
+	}
+}
+
+func TestEndToEndOnExists(t *testing.T) {
+	srv := fileServer(t)
+	tests := []struct {
+		policy string
+		files  map[string]string // name → expected content after the run ("" = served content)
+		status string
+	}{
+		{"skip", map[string]string{"a.txt": "old"}, "skipped 1"},
+		{"overwrite", map[string]string{"a.txt": ""}, "done 1"},
+		{"rename", map[string]string{"a.txt": "old", "a.1.txt": ""}, "done 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.policy, func(t *testing.T) {
+			dir := t.TempDir()
+			os.WriteFile(filepath.Join(dir, "a.txt"), []byte("old"), 0o644)
+			r := fetchpool(t, dir, "", "--on-exists", tt.policy, srv.URL+"/a.txt")
+			if r.code != 0 || !strings.Contains(r.stderr, tt.status) {
+				t.Fatalf("exit %d, want 0 and %q; stderr:\n%s", r.code, tt.status, r.stderr)
+			}
+			for name, want := range tt.files {
+				w := []byte(want)
+				if want == "" {
+					w = content("/a.txt")
+				}
+				if got := readFile(t, filepath.Join(dir, name)); !bytes.Equal(got, w) {
+					t.Errorf("%s = %q..., want %q...", name, got[:min(len(got), 10)], w[:min(len(w), 10)])
+				}
+			}
+		})
+	}
+}
+
+func TestEndToEndDryRunAndJSON(t *testing.T) {
+	srv := fileServer(t)
+	dir := t.TempDir()
+	r := fetchpool(t, dir, srv.URL+"/a.txt\n", "--dry-run", "-o", "out")
+	if r.code != 0 || strings.TrimSpace(r.stdout) != srv.URL+"/a.txt -> "+filepath.Join("out", "a.txt") {
+		t.Fatalf("dry run: exit %d, stdout %q", r.code, r.stdout)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out")); err == nil {
+		t.Error("dry run created the output directory")
+	}
+
+	r = fetchpool(t, dir, srv.URL+"/a.txt\n"+srv.URL+"/missing\n", "--json", "-o", "out", "--retries", "0")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", r.code, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want 2 JSON lines, got %q", r.stdout)
+	}
+	statuses := map[string]map[string]any{}
+	for _, l := range lines {
+		var obj map[string]any
+		if err := json.Unmarshal([]byte(l), &obj); err != nil {
+			t.Fatalf("bad JSON line %q: %v", l, err)
+		}
+		statuses[obj["status"].(string)] = obj
+	}
+	ok := statuses["ok"]
+	if ok == nil || ok["output"] != filepath.Join("out", "a.txt") || ok["sha256"] != sum(content("/a.txt")) || ok["http_status"] != float64(200) {
+		t.Errorf("ok line wrong: %v", ok)
+	}
+	if f := statuses["failed"]; f == nil || f["http_status"] != float64(404) || f["error"] == "" {
+		t.Errorf("failed line wrong: %v", f)
+	}
+}

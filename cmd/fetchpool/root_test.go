@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+// parse runs the command line through cobra and configure, without running
+// anything.
+func parse(t *testing.T, args ...string) (*options, *config, error) {
+	t.Helper()
+	var got *options
+	cmd := newRootCommand(func(_ context.Context, opts *options) error {
+		got = opts
+		return nil
+	})
+	cmd.SetArgs(args)
+	cmd.SetOut(&bytes.Buffer{})
+	cmd.SetErr(&bytes.Buffer{})
+	if err := cmd.Execute(); err != nil {
+		return nil, nil, err
+	}
+	env := map[string]string{"JOB_COMPLETION_INDEX": "2"}
+	c, err := configure(got, &streams{Getenv: func(k string) string { return env[k] }})
+	return got, c, err
+}
+
+func TestFlags(t *testing.T) {
+	tests := []struct {
+		args  []string
+		check func(*options, *config) bool
+	}{
+		{[]string{"http://x/a"}, func(o *options, c *config) bool {
+			return o.Concurrency == 8 && o.OutputDir == "." && c.pool.OnExists == "skip" && c.fetch.Retries == 3 &&
+				c.fetch.StallTimeout == time.Minute && c.fetch.ConnectTimeout == 30*time.Second &&
+				strings.HasPrefix(c.fetch.UserAgent, "fetchpool/") && c.fetch.SplitMin == 16<<20
+		}},
+		{[]string{"-j", "32", "--per-host", "4", "-r", "20/s", "--limit-rate", "5M", "-i", "a.txt", "-i", "-"}, func(o *options, c *config) bool {
+			return c.fetch.Concurrency == 32 && o.PerHost == 4 && len(o.Inputs) == 2 && c.fetch.Throttle != nil
+		}},
+		{[]string{"-o", "out", "-x", "--on-exists", "RENAME", "--no-resume", "--dry-run", "u"}, func(o *options, c *config) bool {
+			return c.pool.OutputDir == "out" && c.pool.KeepPaths && c.pool.OnExists == "rename" && c.fetch.NoResume && c.pool.DryRun
+		}},
+		{[]string{"-H", "X-A: 1", "-H", "Host: h.test", "-A", "bot/1", "u"}, func(o *options, c *config) bool {
+			return c.fetch.Header.Get("X-A") == "1" && c.fetch.Header.Get("Host") == "h.test" && c.fetch.UserAgent == "bot/1"
+		}},
+		{[]string{"--sha256", strings.Repeat("AB", 32), "u"}, func(o *options, c *config) bool {
+			return c.pool.SHA256 == strings.Repeat("ab", 32)
+		}},
+		{[]string{"--shard", "auto/4", "u"}, func(o *options, c *config) bool {
+			return c.pool.Shard.K == 3 && c.pool.Shard.N == 4
+		}},
+		{[]string{"--json", "u"}, func(o *options, c *config) bool { return c.fetch.Hash }},
+		{[]string{"--split", "4", "--split-min", "1M", "u"}, func(o *options, c *config) bool {
+			return c.fetch.Split == 4 && c.fetch.SplitMin == 1<<20
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			o, c, err := parse(t, tt.args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.check(o, c) {
+				t.Errorf("unexpected options: %+v", o)
+			}
+		})
+	}
+}
+
+func TestFlagErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string // part of the message: the flag and what is wrong
+	}{
+		{[]string{"-j", "0", "u"}, "--concurrency"},
+		{[]string{"-j", "x", "u"}, "concurrency"},
+		{[]string{"--rate", "fast", "u"}, "--rate"},
+		{[]string{"--limit-rate", "lots", "u"}, "--limit-rate"},
+		{[]string{"--on-exists", "maybe", "u"}, "--on-exists"},
+		{[]string{"--burst", "0", "u"}, "--burst"},
+		{[]string{"--split", "0", "u"}, "--split"},
+		{[]string{"--retries", "-1", "u"}, "--retries"},
+		{[]string{"--timeout", "-1s", "u"}, "--timeout"},
+		{[]string{"-H", "no colon", "u"}, "--header"},
+		{[]string{"--sha256", "abc", "u"}, "--sha256"},
+		{[]string{"--sha256", strings.Repeat("a", 64), "u", "v"}, "--sha256"},
+		{[]string{"--shard", "5/4", "u"}, "shard"},
+		{[]string{"-q", "-v", "u"}, "--quiet"},
+		{[]string{"--no-such-flag"}, "no-such-flag"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			_, _, err := parse(t, tt.args...)
+			var usage usageError
+			if !errors.As(err, &usage) {
+				t.Fatalf("err = %v, want a usage error", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not mention %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,348 @@
+package pool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/fetchpool/fetchpool/pkg/event"
+	"github.com/fetchpool/fetchpool/pkg/fetch"
+	"github.com/fetchpool/fetchpool/pkg/input"
+)
+
+// fakeFetcher stands in for the network: it records concurrency and lets a
+// test hold transfers open. The HTTP side is tested in package fetch.
+type fakeFetcher struct {
+	active, max atomic.Int64
+	hold        chan struct{} // when non-nil, transfers wait for it (or ctx)
+	started     chan string   // when non-nil, receives each URL as it starts
+	mu          sync.Mutex
+	paths       []string
+}
+
+func (f *fakeFetcher) Fetch(ctx context.Context, req fetch.Request) (fetch.Result, error) {
+	n := f.active.Add(1)
+	defer f.active.Add(-1)
+	for {
+		m := f.max.Load()
+		if n <= m || f.max.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	if f.started != nil {
+		f.started <- req.URL
+	}
+	if f.hold != nil {
+		select {
+		case <-f.hold:
+		case <-ctx.Done():
+			return fetch.Result{Attempts: 1}, ctx.Err()
+		}
+	}
+	f.mu.Lock()
+	f.paths = append(f.paths, req.Path)
+	f.mu.Unlock()
+	return fetch.Result{Path: req.Path, Bytes: 1, Attempts: 1, HTTPStatus: 200}, nil
+}
+
+// recorder collects events; safe for concurrent use.
+type recorder struct {
+	mu     sync.Mutex
+	events []event.Event
+}
+
+func (r *recorder) emit(ev event.Event) {
+	r.mu.Lock()
+	r.events = append(r.events, ev)
+	r.mu.Unlock()
+}
+
+func (r *recorder) results() map[event.Status][]*event.Result {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[event.Status][]*event.Result{}
+	for _, ev := range r.events {
+		if ev.Kind == event.Finished {
+			out[ev.Result.Status] = append(out[ev.Result.Status], ev.Result)
+		}
+	}
+	return out
+}
+
+func (r *recorder) count(k event.Kind) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, ev := range r.events {
+		if ev.Kind == k {
+			n++
+		}
+	}
+	return n
+}
+
+func urls(n int) []string {
+	var out []string
+	for i := range n {
+		out = append(out, fmt.Sprintf("http://example.test/f%d.bin", i))
+	}
+	return out
+}
+
+func TestRunRespectsConcurrency(t *testing.T) {
+	for _, j := range []int{1, 4, 16} {
+		t.Run(fmt.Sprint(j), func(t *testing.T) {
+			f := &fakeFetcher{started: make(chan string), hold: make(chan struct{})}
+			rec := &recorder{}
+			done := make(chan error, 1)
+			go func() {
+				done <- Run(context.Background(), context.Background(), input.NewReader(urls(40), nil), f,
+					Options{Concurrency: j, OutputDir: t.TempDir(), Emit: rec.emit})
+			}()
+			// Let exactly j transfers start, check no more can, then release all.
+			for range j {
+				<-f.started
+			}
+			select {
+			case u := <-f.started:
+				t.Fatalf("transfer %s started while %d were in flight with -j %d", u, j, j)
+			case <-time.After(50 * time.Millisecond):
+			}
+			close(f.hold)
+			go func() {
+				for range f.started {
+				}
+			}()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			if got := f.max.Load(); got != int64(j) {
+				t.Errorf("max in flight = %d, want %d", got, j)
+			}
+			if got := len(rec.results()[event.StatusOK]); got != 40 {
+				t.Errorf("done = %d, want 40", got)
+			}
+		})
+	}
+}
+
+// blockingSource yields its items and then blocks until released, like a
+// producer upstream that has not finished writing.
+type blockingSource struct {
+	items   []string
+	release chan struct{}
+}
+
+func (s *blockingSource) Next() (input.Item, error) {
+	if len(s.items) == 0 {
+		<-s.release
+		return input.Item{}, io.EOF
+	}
+	it, _ := input.ParseLine(s.items[0])
+	it.Source, it.Line = "-", 1
+	s.items = s.items[1:]
+	return it, nil
+}
+
+func TestRunStreamsInput(t *testing.T) {
+	f := &fakeFetcher{started: make(chan string, 1)}
+	src := &blockingSource{items: urls(1), release: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(context.Background(), context.Background(), src, f, Options{Concurrency: 2, OutputDir: t.TempDir()})
+	}()
+	select {
+	case <-f.started:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the first transfer did not start before the input ended")
+	}
+	close(src.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRunNamesAndDuplicates(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "old.txt"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeFetcher{}
+	rec := &recorder{}
+	items := []string{
+		"http://a.test/x/file.txt",
+		"http://b.test/y/file.txt",   // same name, another item: suffixed
+		"http://c.test/FILE.txt",     // differs only by case: suffixed too
+		"http://a.test/x/file.txt",   // duplicate: fetched once
+		"http://a.test/dir/",         // index.html
+		"http://a.test/p?q=1",        // query is not part of the name
+		"http://a.test/old.txt",      // exists before the run: skipped
+		"http://a.test/z\tsub/n.bin", // explicit name with a subdirectory
+		"ftp://a.test/nope",          // unsupported: fails
+	}
+	err := Run(context.Background(), context.Background(), input.NewReader(items, nil), f,
+		Options{Concurrency: 1, OutputDir: dir, Emit: rec.emit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range f.paths {
+		rel, _ := filepath.Rel(dir, p)
+		got = append(got, filepath.ToSlash(rel))
+	}
+	sort.Strings(got)
+	want := []string{"FILE.2.txt", "file.1.txt", "file.txt", "index.html", "p", "sub/n.bin"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("saved %v, want %v", got, want)
+	}
+	res := rec.results()
+	if len(res[event.StatusSkipped]) != 1 || len(res[event.StatusFailed]) != 1 {
+		t.Fatalf("skipped %d, failed %d; want 1 and 1", len(res[event.StatusSkipped]), len(res[event.StatusFailed]))
+	}
+	if w := res[event.StatusFailed][0].Item.Where(); w != "arg 9" {
+		t.Errorf("failure located at %q, want arg 9", w)
+	}
+}
+
+func TestRunOnExistsRename(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.txt"), []byte("old"), 0o644)
+	os.WriteFile(filepath.Join(dir, "a.1.txt"), []byte("old"), 0o644)
+	f := &fakeFetcher{}
+	err := Run(context.Background(), context.Background(), input.NewReader([]string{"http://h.test/a.txt"}, nil), f,
+		Options{Concurrency: 1, OutputDir: dir, OnExists: Rename})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.paths) != 1 || filepath.Base(f.paths[0]) != "a.2.txt" {
+		t.Errorf("saved %v, want a.2.txt", f.paths)
+	}
+}
+
+func TestRunGracefulStop(t *testing.T) {
+	f := &fakeFetcher{started: make(chan string, 100), hold: make(chan struct{})}
+	rec := &recorder{}
+	stop, begin := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	before := runtime.NumGoroutine()
+	go func() {
+		done <- Run(context.Background(), stop, input.NewReader(urls(50), nil), f,
+			Options{Concurrency: 3, OutputDir: t.TempDir(), Emit: rec.emit})
+	}()
+	for range 3 {
+		<-f.started
+	}
+	begin()
+	waitFor(t, "the Draining event", func() bool { return rec.count(event.Draining) == 1 })
+	close(f.hold) // the transfers in flight finish
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	res := rec.results()
+	if got := len(res[event.StatusOK]); got != 3 {
+		t.Errorf("done = %d, want the 3 in flight", got)
+	}
+	for _, r := range res[event.StatusCanceled] {
+		if !errors.Is(r.Err, ErrNotStarted) {
+			t.Errorf("canceled item %s: %v, want not started", r.Item.URL, r.Err)
+		}
+	}
+	if rec.count(event.Queued) != rec.count(event.Finished) {
+		t.Errorf("%d queued but %d finished", rec.count(event.Queued), rec.count(event.Finished))
+	}
+	waitFor(t, "goroutines to end", func() bool { return runtime.NumGoroutine() <= before+1 })
+}
+
+func TestRunAbort(t *testing.T) {
+	f := &fakeFetcher{started: make(chan string, 100), hold: make(chan struct{})}
+	rec := &recorder{}
+	ctx, abort := context.WithCancel(context.Background())
+	stop, begin := context.WithCancel(ctx)
+	defer begin()
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, stop, input.NewReader(urls(10), nil), f,
+			Options{Concurrency: 2, OutputDir: t.TempDir(), Emit: rec.emit})
+	}()
+	<-f.started
+	<-f.started
+	abort()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after abort")
+	}
+	var aborted int
+	for _, r := range rec.results()[event.StatusCanceled] {
+		if errors.Is(r.Err, ErrAborted) {
+			aborted++
+		}
+	}
+	if aborted != 2 {
+		t.Errorf("%d transfers reported aborted, want 2", aborted)
+	}
+	if rec.count(event.Aborting) != 1 {
+		t.Errorf("no Aborting event")
+	}
+}
+
+func TestRunDryRun(t *testing.T) {
+	f := &fakeFetcher{}
+	rec := &recorder{}
+	dir := t.TempDir()
+	err := Run(context.Background(), context.Background(), input.NewReader(urls(3), nil), f,
+		Options{Concurrency: 2, OutputDir: dir, DryRun: true, Emit: rec.emit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.paths) != 0 {
+		t.Errorf("dry run fetched %v", f.paths)
+	}
+	if rec.count(event.Planned) != 3 {
+		t.Errorf("planned %d, want 3", rec.count(event.Planned))
+	}
+}
+
+func TestRunShard(t *testing.T) {
+	all := urls(200)
+	seen := map[string]int{}
+	for k := 1; k <= 3; k++ {
+		f := &fakeFetcher{}
+		err := Run(context.Background(), context.Background(), input.NewReader(all, nil), f,
+			Options{Concurrency: 4, OutputDir: t.TempDir(), Shard: input.Shard{K: k, N: 3}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range f.paths {
+			seen[filepath.Base(p)]++
+		}
+	}
+	if len(seen) != 200 {
+		t.Errorf("shards covered %d items, want 200", len(seen))
+	}
+	for name, n := range seen {
+		if n != 1 {
+			t.Errorf("%s fetched by %d shards", name, n)
+		}
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
