@@ -137,16 +137,23 @@ func avoidDevice(name string) string {
 }
 
 func isDevice(word string) bool {
-	switch strings.ToUpper(word) {
-	case "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$":
-		return true
+	switch len(word) {
+	case 3:
+		for _, d := range [...]string{"CON", "PRN", "AUX", "NUL"} {
+			if strings.EqualFold(word, d) {
+				return true
+			}
+		}
+		return false
+	case 6:
+		return strings.EqualFold(word, "CONIN$")
+	case 7:
+		return strings.EqualFold(word, "CONOUT$")
 	}
-	if len(word) < 4 {
+	if len(word) != 4 && len(word) != 5 {
 		return false
 	}
-	switch strings.ToUpper(word[:3]) {
-	case "COM", "LPT":
-	default:
+	if !strings.EqualFold(word[:3], "COM") && !strings.EqualFold(word[:3], "LPT") {
 		return false
 	}
 	switch word[3:] {

@@ -89,6 +89,17 @@ func hostDir(u *url.URL) string {
 	if port := u.Port(); port != "" {
 		host = net.JoinHostPort(host, port)
 	}
-	host = strings.NewReplacer("[", "", "]", "", ":", "_").Replace(host)
-	return Sanitize(host)
+	return Sanitize(strings.Map(hostRune, host))
+}
+
+// hostRune drops the brackets of an IPv6 literal and turns the colons of
+// the address and port into '_'.
+func hostRune(r rune) rune {
+	switch r {
+	case '[', ']':
+		return -1
+	case ':':
+		return '_'
+	}
+	return r
 }

@@ -1,0 +1,95 @@
+package naming
+
+import (
+	"errors"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// hostile are seeds for every fuzz target: the names that a hostile list,
+// server or URL would try.
+var hostile = []string{
+	"", ".", "..", "...", " spaced ", "a..b.txt", "../../x", "/etc/passwd",
+	"a/../../b", `C:\x`, `\\host\share`, "a\x00b", "\x1b[31mred", "a\nb",
+	"CON", "nul.txt", "com1.tar.gz", "a\xff\xfe", "txt\u202eexe.doc",
+	strings.Repeat("x", 300), strings.Repeat("日", 100) + ".txt",
+}
+
+func FuzzSanitize(f *testing.F) {
+	for _, s := range hostile {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := Sanitize(s)
+		checkSegment(t, got)
+		if again := Sanitize(got); again != got {
+			t.Fatalf("not idempotent: %q -> %q -> %q", s, got, again)
+		}
+		win := sanitize(s, true)
+		if strings.ContainsAny(win, windowsForbidden+`/\`) || win == "" || len(win) > MaxLen {
+			t.Fatalf("sanitize(%q, windows) = %q", s, win)
+		}
+	})
+}
+
+func FuzzSanitizePath(f *testing.F) {
+	for _, s := range hostile {
+		f.Add(s)
+	}
+	f.Add("dir/sub/a.txt")
+	f.Add("./a//b/./c")
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := SanitizePath(s)
+		if err != nil {
+			if !errors.Is(err, ErrUnsafeName) || got != "" {
+				t.Fatalf("SanitizePath(%q) = %q, %v; want only ErrUnsafeName", s, got, err)
+			}
+			return
+		}
+		checkPath(t, got)
+		if again, err := SanitizePath(filepath.ToSlash(got)); err != nil || again != got {
+			t.Fatalf("not idempotent: %q -> %q -> %q, %v", s, got, again, err)
+		}
+	})
+}
+
+func FuzzFromContentDisposition(f *testing.F) {
+	for _, s := range hostile {
+		f.Add(`attachment; filename="` + s + `"`)
+		f.Add(`attachment; filename*=UTF-8''` + url.PathEscape(s))
+	}
+	f.Add(`attachment; filename*=ISO-8859-1''na%EFve.txt; filename="naive.txt"`)
+	f.Add(`attachment; filename*0*=UTF-8''na%C3; filename*1*=%AFve.txt`)
+	f.Add(`inline; filename="=?UTF-8?B?bmHDr3ZlLnR4dA==?="`)
+	f.Add(`;;"=;\"; filename=x`)
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := FromContentDisposition(s)
+		if !ok {
+			if got != "" {
+				t.Fatalf("FromContentDisposition(%q) = %q, false", s, got)
+			}
+			return
+		}
+		checkSegment(t, got)
+	})
+}
+
+func FuzzFromURL(f *testing.F) {
+	for _, s := range hostile {
+		f.Add("https://example.com/" + url.PathEscape(s))
+		f.Add("https://example.com/" + s)
+	}
+	f.Add("http://[::1]:8080/a/../b/%2e%2e/c?q=1#f")
+	f.Add("http://h/a%2Fb/")
+	f.Add("file:///tmp/x")
+	f.Fuzz(func(t *testing.T, s string) {
+		u, err := url.Parse(s)
+		if err != nil {
+			t.Skip()
+		}
+		checkSegment(t, FromURL(u))
+		checkPath(t, KeepPath(u))
+	})
+}

@@ -1,0 +1,153 @@
+package naming
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestReserve(t *testing.T) {
+	tests := []struct {
+		name string
+		in   []string // reserved in order
+		want []string
+	}{
+		{"distinct", []string{"a.txt", "b.txt"}, []string{"a.txt", "b.txt"}},
+		{"collisions", []string{"a.txt", "a.txt", "a.txt"}, []string{"a.txt", "a.1.txt", "a.2.txt"}},
+		{"compound extension", []string{"x.tar.gz", "x.tar.gz"}, []string{"x.tar.gz", "x.1.tar.gz"}},
+		{"no extension", []string{"README", "README"}, []string{"README", "README.1"}},
+		{"case-insensitive", []string{"A.txt", "a.txt", "A.TXT"}, []string{"A.txt", "a.1.txt", "A.2.TXT"}},
+		{"Unicode case", []string{"ÄÖ.txt", "äö.txt"}, []string{"ÄÖ.txt", "äö.1.txt"}},
+		{"Kelvin sign folds to k", []string{"k.txt", "\u212a.txt"}, []string{"k.txt", "\u212a.1.txt"}},
+		{"explicit suffix taken first", []string{"a.1.txt", "a.txt", "a.txt"}, []string{"a.1.txt", "a.txt", "a.2.txt"}},
+		{"name after its part", []string{"x.part", "x"}, []string{"x.part", "x.1"}},
+		{"part after its name", []string{"x", "x.part"}, []string{"x", "x.1.part"}},
+		{"part in upper case", []string{"x", "X.PART"}, []string{"x", "X.1.PART"}},
+		{"sidecar after its name", []string{"x", "x.part.meta"}, []string{"x", "x.part.1.meta"}},
+		{"name after its sidecar", []string{"x.part.meta", "x"}, []string{"x.part.meta", "x.1"}},
+		{"part of a part", []string{"x.part", "x.part.part"}, []string{"x.part", "x.part.1.part"}},
+		{"meta is not a sidecar alone", []string{"x", "x.meta"}, []string{"x", "x.meta"}},
+		{"subdirectories", []string{"d/a.txt", "d/a.txt", "e/a.txt"}, []string{"d/a.txt", "d/a.1.txt", "e/a.txt"}},
+		{"directory case", []string{"D/a.txt", "d/A.txt"}, []string{"D/a.txt", "d/A.1.txt"}},
+		{"file where a directory is", []string{"h/a/index.html", "h/a"}, []string{"h/a/index.html", "h/a.1"}},
+		{"backslash and slash alike", []string{"d/a", `d\a`}, []string{"d/a", `d\a.1`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewReserver()
+			for i, name := range tt.in {
+				name = filepath.FromSlash(name)
+				if got, want := r.Reserve(name, nil), filepath.FromSlash(tt.want[i]); got != want {
+					t.Errorf("Reserve(%q) #%d = %q, want %q", name, i, got, want)
+				}
+			}
+			if r.Len() != len(tt.in) {
+				t.Errorf("Len() = %d, want %d", r.Len(), len(tt.in))
+			}
+		})
+	}
+}
+
+func TestReserveFree(t *testing.T) {
+	r := NewReserver()
+	onDisk := map[string]bool{"a.txt": true, "a.1.txt": true, "a.3.txt": true}
+	var asked []string
+	free := func(c string) bool {
+		asked = append(asked, c)
+		return !onDisk[c]
+	}
+	if got := r.Reserve("a.txt", free); got != "a.2.txt" {
+		t.Errorf("first Reserve = %q, want a.2.txt", got)
+	}
+	if got := r.Reserve("a.txt", free); got != "a.4.txt" {
+		t.Errorf("second Reserve = %q, want a.4.txt", got)
+	}
+	// The second call asks about a.txt again (free decides about it, not the
+	// run) but not about a.1.txt or a.2.txt, which come before the last
+	// suffix handed out.
+	want := "a.txt a.1.txt a.2.txt a.txt a.3.txt a.4.txt"
+	if got := strings.Join(asked, " "); got != want {
+		t.Errorf("free was asked about %q, want %q", got, want)
+	}
+	// A name that free refused is not reserved: without free it is handed out.
+	if got := r.Reserve("a.1.txt", nil); got != "a.1.txt" {
+		t.Errorf("Reserve(a.1.txt) = %q, want it (it was never reserved)", got)
+	}
+	if r.Len() != 3 {
+		t.Errorf("Len() = %d, want 3", r.Len())
+	}
+}
+
+func TestReserveManySameName(t *testing.T) {
+	r := NewReserver()
+	const n = 20000 // quadratic probing would take seconds
+	seen := make(map[string]bool, n)
+	for i := range n {
+		got := r.Reserve("index.html", nil)
+		if seen[got] {
+			t.Fatalf("#%d: %q handed out twice", i, got)
+		}
+		seen[got] = true
+	}
+	if got, want := r.Reserve("index.html", nil), fmt.Sprintf("index.%d.html", n); got != want {
+		t.Errorf("next = %q, want %q", got, want)
+	}
+}
+
+func TestReserveConcurrent(t *testing.T) {
+	r := NewReserver()
+	const goroutines, each = 8, 100
+	names := make(chan string, goroutines*each)
+	var wg sync.WaitGroup
+	for range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				names <- r.Reserve("Same.txt", nil)
+			}
+		}()
+	}
+	wg.Wait()
+	close(names)
+	seen := make(map[string]bool)
+	for name := range names {
+		key := strings.ToLower(name)
+		if seen[key] {
+			t.Fatalf("%q handed out twice", name)
+		}
+		seen[key] = true
+	}
+	if len(seen) != goroutines*each || r.Len() != goroutines*each {
+		t.Errorf("got %d distinct names, Len() %d; want %d", len(seen), r.Len(), goroutines*each)
+	}
+}
+
+func BenchmarkReserve(b *testing.B) {
+	names := make([]string, 1<<16)
+	for i := range names {
+		names[i] = fmt.Sprintf("downloads/releases/file-%d.tar.gz", i)
+	}
+	b.ReportAllocs()
+	r := NewReserver()
+	i := 0
+	for b.Loop() {
+		if i == len(names) {
+			b.StopTimer()
+			r, i = NewReserver(), 0
+			b.StartTimer()
+		}
+		_ = r.Reserve(names[i], nil)
+		i++
+	}
+}
+
+func BenchmarkReserveCollision(b *testing.B) {
+	b.ReportAllocs()
+	r := NewReserver()
+	for b.Loop() {
+		_ = r.Reserve("index.html", nil)
+	}
+}
