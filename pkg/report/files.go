@@ -1,0 +1,235 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/fetchpool/fetchpool/pkg/event"
+	"github.com/fetchpool/fetchpool/pkg/input"
+)
+
+// flushEvery is how often file sinks flush on Tick, so that a run killed
+// without Close still leaves most of what it did on disk.
+const flushEvery = time.Second
+
+// file is a buffered output file that remembers its first error.
+type file struct {
+	path      string
+	what      string // "report file", for messages
+	f         *os.File
+	bw        *bufio.Writer
+	err       error
+	lastFlush time.Time
+	closed    bool
+}
+
+func createFile(path, what string) (*file, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("creating %s: %w", what, err)
+	}
+	return &file{path: path, what: what, f: f, bw: bufio.NewWriterSize(f, 64<<10)}, nil
+}
+
+func (f *file) write(p []byte) {
+	if f.err != nil || f.closed {
+		return
+	}
+	if _, err := f.bw.Write(p); err != nil {
+		f.err = fmt.Errorf("writing %s %s: %w", f.what, f.path, err)
+	}
+}
+
+func (f *file) tick(now time.Time) {
+	if f.closed || now.Sub(f.lastFlush) < flushEvery {
+		return
+	}
+	f.lastFlush = now
+	if err := f.bw.Flush(); err != nil && f.err == nil {
+		f.err = fmt.Errorf("writing %s %s: %w", f.what, f.path, err)
+	}
+}
+
+func (f *file) close() error {
+	if f.closed {
+		return f.err
+	}
+	f.closed = true
+	if err := f.bw.Flush(); err != nil && f.err == nil {
+		f.err = fmt.Errorf("writing %s %s: %w", f.what, f.path, err)
+	}
+	if err := f.f.Close(); err != nil && f.err == nil {
+		f.err = fmt.Errorf("closing %s %s: %w", f.what, f.path, err)
+	}
+	return f.err
+}
+
+// ReportSummary is the "summary" object of a report file.
+type ReportSummary struct {
+	Done       int   `json:"done"`
+	Skipped    int   `json:"skipped"`
+	Failed     int   `json:"failed"`
+	NotStarted int   `json:"not_started"`
+	Canceled   int   `json:"canceled"`
+	Bytes      int64 `json:"bytes"`
+	ElapsedMS  int64 `json:"elapsed_ms"`
+}
+
+// ReportFile writes the --report document:
+//
+//	{"items": [Record, ...], "summary": ReportSummary}
+//
+// Items are written as they finish, so memory stays constant; the summary
+// is written by Close, which makes the file valid JSON even after an
+// interrupted run. A run killed before Close leaves the file incomplete.
+type ReportFile struct {
+	file  *file
+	enc   *lineEncoder
+	tally tally
+	start time.Time
+	now   func() time.Time
+	items int
+}
+
+// NewReportFile creates the report file at path (replacing one that exists)
+// for a run that started at start. The error names the path.
+func NewReportFile(path string, start time.Time) (*ReportFile, error) {
+	f, err := createFile(path, "report file")
+	if err != nil {
+		return nil, err
+	}
+	r := &ReportFile{file: f, enc: newLineEncoder(), start: start, now: time.Now}
+	r.file.write([]byte(`{"items":[`))
+	return r, nil
+}
+
+// Handle writes the Record of a Finished event.
+func (r *ReportFile) Handle(ev event.Event) {
+	r.tally.add(ev)
+	if ev.Kind != event.Finished || ev.Result == nil {
+		return
+	}
+	sep := ",\n"
+	if r.items == 0 {
+		sep = "\n"
+	}
+	r.items++
+	r.file.write([]byte(sep))
+	line := r.enc.encode(recordOf(ev))
+	r.file.write(line[:len(line)-1]) // without its newline: "," comes next
+}
+
+// Tick flushes what was written about once a second.
+func (r *ReportFile) Tick(now time.Time) { r.file.tick(now) }
+
+// Close writes the summary, flushes and closes the file, and returns the
+// first error met writing it.
+func (r *ReportFile) Close() error {
+	if r.file.closed {
+		return r.file.err
+	}
+	c := r.tally.Counts
+	s := ReportSummary{
+		Done:       c.Done,
+		Skipped:    c.Skipped,
+		Failed:     c.Failed,
+		NotStarted: c.NotStarted,
+		Canceled:   c.Canceled,
+		Bytes:      c.Bytes,
+		ElapsedMS:  max(r.now().Sub(r.start), 0).Milliseconds(),
+	}
+	r.file.write([]byte("\n],\n\"summary\":"))
+	line := r.enc.encode(s)
+	r.file.write(line[:len(line)-1])
+	r.file.write([]byte("}\n"))
+	return r.file.close()
+}
+
+// Failed writes every item that failed or was canceled (started or not) to
+// a file, one per line in input syntax, so that `fetchpool -i FILE` retries
+// exactly those. An item's explicit name and checksum are kept.
+type Failed struct {
+	file *file
+	enc  *lineEncoder
+}
+
+// NewFailed creates the failed list at path (replacing one that exists).
+// The error names the path.
+func NewFailed(path string) (*Failed, error) {
+	f, err := createFile(path, "failed list")
+	if err != nil {
+		return nil, err
+	}
+	return &Failed{file: f, enc: newLineEncoder()}, nil
+}
+
+// Handle writes the input line of an item that failed or was canceled.
+func (f *Failed) Handle(ev event.Event) {
+	if ev.Kind != event.Finished || ev.Result == nil {
+		return
+	}
+	if s := ev.Result.Status; s != event.StatusFailed && s != event.StatusCanceled {
+		return
+	}
+	it := ev.Result.Item
+	if it.URL == "" {
+		it = ev.Item
+	}
+	f.file.write([]byte(f.line(it)))
+}
+
+// Tick flushes what was written about once a second.
+func (f *Failed) Tick(now time.Time) { f.file.tick(now) }
+
+// Close flushes and closes the file, and returns the first error met
+// writing it.
+func (f *Failed) Close() error { return f.file.close() }
+
+// itemJSON is the JSON input syntax of an item.
+type itemJSON struct {
+	URL    string `json:"url"`
+	Output string `json:"output,omitempty"`
+	SHA256 string `json:"sha256,omitempty"`
+}
+
+// line writes it in the simplest input syntax that reads back as the same
+// item, ending in "\n": the URL alone, "URL<TAB>NAME", or a JSON object
+// when there is a checksum or the text would not survive a plain line.
+// An item that could not be parsed is written as given, so that reading the
+// list again reports the same error on the new line.
+func (f *Failed) line(it input.Item) string {
+	if it.Err != nil && oneLine(it.URL) && strings.TrimSpace(it.URL) != "" {
+		return it.URL + "\n"
+	}
+	if it.SHA256 == "" && plainURL(it.URL) && (it.Name == "" || plainName(it.Name)) {
+		if it.Name == "" {
+			return it.URL + "\n"
+		}
+		return it.URL + "\t" + it.Name + "\n"
+	}
+	return string(f.enc.encode(itemJSON{URL: it.URL, Output: it.Name, SHA256: it.SHA256}))
+}
+
+func oneLine(s string) bool { return !strings.ContainsAny(s, "\r\n") }
+
+// plainURL says whether u reads back unchanged from a line of its own.
+func plainURL(u string) bool {
+	return u != "" && !strings.HasPrefix(u, "#") && !strings.HasPrefix(u, "{") &&
+		plainName(u)
+}
+
+// plainName says whether s survives trimming and holds no control character.
+func plainName(s string) bool {
+	if s != strings.TrimSpace(s) {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,120 @@
+package report
+
+import (
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fetchpool/fetchpool/pkg/event"
+)
+
+// MaxListedFailures is how many failed or canceled items a Summary keeps to
+// list by name; the rest are only counted, so memory does not grow with the
+// number of failures. --report and --failed list them all.
+const MaxListedFailures = 1000
+
+// Summary counts how items ended and prints the summary a run ends with.
+//
+// Counts and Print must not run at the same time as Handle: call them after
+// the Dispatcher that feeds the Summary is closed.
+type Summary struct {
+	start    time.Time
+	end      time.Time
+	now      func() time.Time
+	tally    tally
+	failures []string // lines, at most MaxListedFailures
+	more     int      // failures not kept in failures
+}
+
+// NewSummary returns a Summary of a run that started at start.
+func NewSummary(start time.Time) *Summary {
+	return &Summary{start: start, now: time.Now}
+}
+
+// Handle counts a finished item and keeps the first failures' lines.
+func (s *Summary) Handle(ev event.Event) {
+	s.tally.add(ev)
+	if ev.Kind != event.Finished || ev.Result == nil {
+		return
+	}
+	r := ev.Result
+	if r.Status != event.StatusFailed && r.Status != event.StatusCanceled {
+		return
+	}
+	if len(s.failures) >= MaxListedFailures {
+		s.more++
+		return
+	}
+	s.failures = append(s.failures, failureLine(r, ev.Progress != nil))
+}
+
+// Close marks the end of the run, so that Elapsed no longer grows. It
+// always returns nil.
+func (s *Summary) Close() error {
+	if s.end.IsZero() {
+		s.end = s.now()
+	}
+	return nil
+}
+
+// Counts reports the counts so far. Elapsed runs from the start until Close
+// (or until now, before Close).
+func (s *Summary) Counts() Counts {
+	c := s.tally.Counts
+	end := s.end
+	if end.IsZero() {
+		end = s.now()
+	}
+	c.Elapsed = max(end.Sub(s.start), 0)
+	return c
+}
+
+// Print writes the summary to w: one line with the counts, bytes, elapsed
+// time and average rate, then one line per failed or canceled item, e.g.
+//
+//	done 12, skipped 1, failed 2, not started 3 · 14.2 MiB in 3.1s (4.6 MiB/s)
+//	FAIL urls.txt:3 https://x/y: HTTP 404 Not Found (1 attempt)
+//
+// A write error is ignored: there is nowhere left to report it.
+func (s *Summary) Print(w io.Writer) {
+	var b strings.Builder
+	b.WriteString(countsLine(s.Counts()))
+	b.WriteByte('\n')
+	for _, l := range s.failures {
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	if s.more > 0 {
+		b.WriteString("... and " + plural(s.more, "more failure") +
+			" (see --report/--failed)\n")
+	}
+	_, _ = io.WriteString(w, b.String())
+}
+
+// countsLine is the first line of the summary.
+func countsLine(c Counts) string {
+	var b strings.Builder
+	b.WriteString("done " + strconv.Itoa(c.Done))
+	b.WriteString(", skipped " + strconv.Itoa(c.Skipped))
+	b.WriteString(", failed " + strconv.Itoa(c.Failed))
+	b.WriteString(", not started " + strconv.Itoa(c.NotStarted))
+	if c.Canceled > 0 {
+		b.WriteString(", canceled " + strconv.Itoa(c.Canceled))
+	}
+	b.WriteString(" · " + humanSize(c.Bytes) + " in " + humanDuration(c.Elapsed))
+	if c.Elapsed > 0 {
+		b.WriteString(" (" + humanRate(float64(c.Bytes)/c.Elapsed.Seconds()) + ")")
+	}
+	return b.String()
+}
+
+// failureLine is "FAIL urls.txt:3 https://x/y: HTTP 404 Not Found (1 attempt)".
+func failureLine(r *event.Result, started bool) string {
+	label, rest := finishedLine(r, started, 0)
+	line := label + " " + rest
+	if r.Attempts > 0 {
+		line += " (" + plural(r.Attempts, "attempt") + ")"
+	}
+	return line
+}

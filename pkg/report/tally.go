@@ -1,0 +1,87 @@
+package report
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/fetchpool/fetchpool/pkg/event"
+)
+
+// Counts is how many items ended which way, and the bytes and time a run took.
+type Counts struct {
+	Done    int
+	Skipped int
+	Failed  int
+	// NotStarted counts canceled items that no worker began.
+	NotStarted int
+	// Canceled counts transfers that were in flight when they were aborted.
+	Canceled int
+	// Bytes is the sum of the bytes every item wrote in this run.
+	Bytes   int64
+	Elapsed time.Duration
+}
+
+// tally follows the life of items to know how many are queued, in flight and
+// over. Every sink that shows counts embeds one, so they all agree.
+type tally struct {
+	Counts
+	queued   int
+	inFlight int
+}
+
+// add accounts for ev and reports the Result of a Finished event.
+func (t *tally) add(ev event.Event) {
+	switch ev.Kind {
+	case event.Queued:
+		t.queued++
+	case event.Started:
+		t.queued--
+		t.inFlight++
+	case event.Planned:
+		t.queued--
+	case event.Finished:
+		if ev.Progress != nil {
+			t.inFlight--
+		} else {
+			t.queued--
+		}
+		if ev.Result != nil {
+			t.count(ev.Result, ev.Progress != nil)
+		}
+	}
+}
+
+func (t *tally) count(r *event.Result, started bool) {
+	t.Bytes += r.Bytes
+	switch r.Status {
+	case event.StatusOK:
+		t.Done++
+	case event.StatusSkipped:
+		t.Skipped++
+	case event.StatusCanceled:
+		if started {
+			t.Canceled++
+		} else {
+			t.NotStarted++
+		}
+	default:
+		t.Failed++
+	}
+}
+
+// finished is how many items are over, whichever way.
+func (t *tally) finished() int {
+	return t.Done + t.Skipped + t.Failed + t.NotStarted + t.Canceled
+}
+
+// statusFields are the labelled counts of a status line, in the order a
+// person reads them.
+func (t *tally) statusFields() []string {
+	return []string{
+		"queued " + strconv.Itoa(t.queued),
+		"in flight " + strconv.Itoa(t.inFlight),
+		"done " + strconv.Itoa(t.Done),
+		"failed " + strconv.Itoa(t.Failed),
+		"skipped " + strconv.Itoa(t.Skipped),
+	}
+}
