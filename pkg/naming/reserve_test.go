@@ -2,6 +2,7 @@ package naming
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -150,4 +151,54 @@ func BenchmarkReserveCollision(b *testing.B) {
 	for b.Loop() {
 		_ = r.Reserve("index.html", nil)
 	}
+}
+
+// TestReserveModel reserves random names built from pieces that clash in
+// every way the Reserver knows about, and checks the promise with plain
+// strings: no file of one reserved name (name, .part, .part.meta) is, case
+// aside, a file of another, and no reserved name is the directory of another.
+func TestReserveModel(t *testing.T) {
+	pieces := []string{"a", "A", ".part", ".PART", ".meta", ".1", ".txt", "/", "b"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	r := NewReserver()
+	files := map[string]string{} // lower-cased file -> the reserved name holding it
+	dirs := map[string]bool{}
+	for range 5000 {
+		var b strings.Builder
+		for range 1 + rng.IntN(5) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		name, err := SanitizePath(b.String())
+		if err != nil {
+			continue
+		}
+		got := r.Reserve(name, nil)
+		if got != name && !isSuffixed(got, name) {
+			t.Fatalf("Reserve(%q) = %q, not the name or a suffixed form", name, got)
+		}
+		for _, f := range []string{got, got + PartSuffix, got + SidecarSuffix} {
+			key := strings.ToLower(f)
+			if other, ok := files[key]; ok {
+				t.Fatalf("Reserve(%q) = %q, whose file %q clashes with a file of %q", name, got, f, other)
+			}
+			files[key] = got
+		}
+		if dirs[strings.ToLower(got)] {
+			t.Fatalf("Reserve(%q) = %q, a directory of a reserved name", name, got)
+		}
+		for i, c := range got {
+			if c == filepath.Separator {
+				dirs[strings.ToLower(got[:i])] = true
+			}
+		}
+	}
+}
+
+func isSuffixed(got, name string) bool {
+	for n := 1; n < 10000; n++ {
+		if WithSuffix(name, n) == got {
+			return true
+		}
+	}
+	return false
 }
