@@ -18,7 +18,7 @@ const maxPieces = 64
 // ISO-8859-1, also US-ASCII) is preferred over RFC 2231 continuations
 // (filename*0, filename*1*, ...), which are preferred over plain filename;
 // a source that does not decode, or leaves no name, gives way to the next.
-// Only the base name is kept: everything up to the last '/' or '\\' is
+// Only the base name is kept: everything up to the last '/' or '\' is
 // dropped, so "../../etc/passwd" gives "passwd" and `C:\evil\x.exe` gives
 // "x.exe".
 //
@@ -26,7 +26,7 @@ const maxPieces = 64
 // be missing, values may be unquoted tokens, quoted strings may lack their
 // closing quote, parameter names are case-insensitive, the first occurrence
 // of a parameter wins, and junk between parameters is skipped. Inside a
-// quoted string a backslash escapes only '"' and '\\'; any other backslash
+// quoted string a backslash escapes only '"' and '\'; any other backslash
 // is kept, because old browsers send Windows paths unescaped. A plain
 // filename written as RFC 2047 encoded words ("=?UTF-8?B?...?=") is
 // decoded.

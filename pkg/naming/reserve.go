@@ -20,7 +20,7 @@ const SidecarSuffix = PartSuffix + ".meta"
 //
 // Names are relative paths (as from SanitizePath or KeepPath) and are
 // compared the way strings.EqualFold compares them (Unicode simple case
-// folding, '\\' and '/' alike), because the output directory may be on a
+// folding, '\' and '/' alike), because the output directory may be on a
 // case-insensitive file system. They are not normalized (NFC and NFD forms
 // of one name count as different). Each name is stored only as a 64-bit
 // FNV-1a hash of its folded form, so a run of millions of names stays

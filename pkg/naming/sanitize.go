@@ -23,7 +23,8 @@ const MaxLen = 255
 const maxKeptExt = 32
 
 // ErrUnsafeName reports an explicit output name that would leave the output
-// directory or names no file: an absolute path, a ".." segment, or nothing.
+// directory or names no file: an absolute path, a drive letter, a ".."
+// segment, or nothing at all.
 var ErrUnsafeName = errors.New("unsafe output name")
 
 // windowsNames makes Sanitize also replace the characters that Windows
@@ -36,13 +37,13 @@ const windowsForbidden = `<>:"|?*`
 
 // Sanitize turns one untrusted path segment into a safe file name.
 //
-// The result is never empty, never "." or "..", and holds no '/', '\\',
+// The result is never empty, never "." or "..", and holds no '/', '\',
 // NUL or other control character (C0, DEL, C1), no bidirectional-text
-// control (which could make "txt.exe" display as "exe.txt") and no line or
-// paragraph separator: each is replaced with '_', and so is every byte that
-// is not valid UTF-8 (one '_' per byte). Leading and trailing white space and
-// trailing dots are trimmed, as Windows would silently drop them; a name left
-// empty by that (for example "", ".", ".." or "...") becomes "_". A
+// control (which could make a name display with a false extension) and no
+// line or paragraph separator: each is replaced with '_', and so is every
+// byte that is not valid UTF-8 (one '_' per byte). Leading and trailing white
+// space is trimmed, and so are trailing dots, which Windows would drop; a
+// name left empty by that (for example "", ".", ".." or "...") becomes "_". A
 // Windows device name (CON, PRN, AUX, NUL, COM1-9, LPT1-9, CONIN$, CONOUT$,
 // in any case, also followed by an extension as in "nul.txt") gets '_'
 // after the device word: "CON_", "nul_.txt". A name longer than MaxLen bytes
@@ -190,13 +191,13 @@ func cutUTF8(s string, n int) string {
 }
 
 // SanitizePath sanitizes an explicit relative name from the input, which may
-// use "/" (or "\\") to make subdirectories of the output directory.
+// use "/" (or "\") to make subdirectories of the output directory.
 //
 // Empty and "." segments are dropped and every other segment goes through
 // Sanitize; the result is joined with the OS separator. A name that would
 // leave the output directory fails loudly with ErrUnsafeName rather than
-// landing somewhere else: an absolute name ("/etc/passwd", "\\\\host\\share"),
-// a name starting with a drive letter ("C:\\x", "c:x"), or a name with a
+// landing somewhere else: an absolute name ("/etc/passwd", `\\host\share`),
+// a name starting with a drive letter (`C:\x`, "c:x"), or a name with a
 // ".." segment anywhere ("a/../b"). A name left with no segment at all ("",
 // ".", "./") is an ErrUnsafeName too.
 func SanitizePath(name string) (string, error) {
