@@ -296,7 +296,7 @@ func simpleHTTP(s string, n int) bool {
 	for ; i < len(s); i++ {
 		c := s[i]
 		switch {
-		case isHostByte(c) || strings.IndexByte("/?#_~!$&'()*+,;=:@", c) >= 0:
+		case urlBytes[c]:
 		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
 			i += 2
 		default:
@@ -305,6 +305,15 @@ func simpleHTTP(s string, n int) bool {
 	}
 	return true
 }
+
+// urlBytes marks the bytes that simpleHTTP accepts after the host: letters,
+// digits and the URL punctuation that needs no escaping.
+var urlBytes = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = isHostByte(byte(c)) || strings.IndexByte("/?#_~!$&'()*+,;=:@", byte(c)) >= 0
+	}
+	return t
+}()
 
 func isHostByte(c byte) bool {
 	return isAlpha(c) || '0' <= c && c <= '9' || c == '.' || c == '-'

@@ -32,11 +32,18 @@ type Reader struct {
 	open    bool
 	line    int   // lines read from sources[src]
 	err     error // sticky: io.EOF or a read error
+	max     int   // MaxLineLength, except in tests
 }
 
 // NewReader returns a Reader of the arguments, then the sources.
 func NewReader(args []string, sources []Source) *Reader {
-	return &Reader{args: args, sources: sources}
+	return newReader(args, sources, MaxLineLength)
+}
+
+// newReader lets tests use short lines (max ≥ 14, bufio's smallest buffer
+// less the line ending) to reach the long-line paths cheaply.
+func newReader(args []string, sources []Source, max int) *Reader {
+	return &Reader{args: args, sources: sources, max: max}
 }
 
 // Next returns the next item, skipping blank lines and comments. Items that
@@ -89,7 +96,7 @@ func displayName(name string) string {
 func (r *Reader) start(src io.Reader) {
 	if r.br == nil {
 		// Room for the longest line and its CR LF.
-		r.br = bufio.NewReaderSize(src, MaxLineLength+2)
+		r.br = bufio.NewReaderSize(src, r.max+2)
 	} else {
 		r.br.Reset(src)
 	}
@@ -114,8 +121,8 @@ func (r *Reader) nextLine() (Item, error) {
 		r.line++
 		b = bytes.TrimSuffix(b, []byte("\n"))
 		b = bytes.TrimSuffix(b, []byte("\r"))
-		if len(b) > MaxLineLength {
-			return longItem(b), nil
+		if len(b) > r.max {
+			return longItem(b, r.max), nil
 		}
 		b = bytes.TrimSpace(b)
 		if len(b) == 0 || b[0] == '#' {
@@ -130,7 +137,7 @@ func (r *Reader) nextLine() (Item, error) {
 // skipLong discards the rest of a line that did not fit in the buffer and
 // returns the item that reports it. head is the start of the line.
 func (r *Reader) skipLong(head []byte) (Item, error) {
-	it := longItem(head)
+	it := longItem(head, r.max)
 	for {
 		_, err := r.br.ReadSlice('\n')
 		switch {
@@ -147,11 +154,11 @@ func (r *Reader) skipLong(head []byte) (Item, error) {
 // longPrefix is how much of an overlong line is kept in its item's URL.
 const longPrefix = 100
 
-// longItem reports an overlong line, keeping its start (cut at a character
-// boundary) as the URL so that the message says which line it was.
-func longItem(b []byte) Item {
-	n := longPrefix
-	for n > 0 && !utf8.RuneStart(b[n]) {
+// longItem reports a line longer than max, keeping its start (cut at a
+// character boundary) as the URL so that the message says which line it was.
+func longItem(b []byte, max int) Item {
+	n := min(longPrefix, max, len(b))
+	for n > 0 && n < len(b) && !utf8.RuneStart(b[n]) {
 		n--
 	}
 	s := string(b[:n])
