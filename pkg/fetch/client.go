@@ -1,0 +1,123 @@
+package fetch
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/fetchpool/fetchpool/pkg/event"
+)
+
+// transport is the one connection pool of a Client.
+//
+// Idle connections per host are sized to the pool (every worker, times
+// every range of a split) so that keep-alive connections are reused instead
+// of being closed and dialled again; the default of 2 would churn.
+func (c *Client) transport() *http.Transport {
+	dialer := &net.Dialer{Timeout: c.cfg.ConnectTimeout}
+	idle := max(c.cfg.Concurrency, 1) * max(c.cfg.Split, 1)
+	tr := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		TLSHandshakeTimeout:   c.cfg.ConnectTimeout,
+		// The stall guard of each request covers the wait for headers; this
+		// is a backstop a little later, so the guard's message wins.
+		ResponseHeaderTimeout: c.cfg.StallTimeout + c.cfg.StallTimeout/10,
+		DisableCompression:    true,
+		MaxIdleConns:          0, // no overall cap; per host below
+		MaxIdleConnsPerHost:   max(idle, 2),
+		MaxConnsPerHost:       0,
+		IdleConnTimeout:       90 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+	if c.cfg.Insecure {
+		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // --insecure asks for it
+	}
+	return tr
+}
+
+// ctxKey keys the per-transfer values the redirect policy needs.
+type ctxKey struct{}
+
+// hop is what checkRedirect learns about the transfer behind a request.
+type hop struct {
+	emit *emitter
+}
+
+// checkRedirect follows at most maxRedirects redirects, only to http and
+// https, and forwards credentials only to the host (host:port) they were
+// meant for: Go's own rule would also send them to subdomains and to
+// other ports of the same host.
+func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) > maxRedirects {
+		return ErrTooManyRedirects
+	}
+	if s := strings.ToLower(req.URL.Scheme); s != "http" && s != "https" {
+		return &redirectSchemeError{URL: redactURL(req.URL)}
+	}
+	if hostPort(req.URL) != hostPort(via[0].URL) {
+		req.Header.Del("Authorization")
+		req.Header.Del("Cookie")
+		c.setNetrcAuth(req)
+	}
+	if h, ok := req.Context().Value(ctxKey{}).(*hop); ok && h != nil {
+		h.emit.send(event.Event{Kind: event.Redirect, Message: req.URL.String()})
+	}
+	return nil
+}
+
+// newRequest builds a GET for u with the configured headers and credentials.
+func (c *Client) newRequest(ctx context.Context, u *url.URL) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("building the request: %w", err)
+	}
+	if c.cfg.UserAgent != "" {
+		req.Header.Set("User-Agent", c.cfg.UserAgent)
+	}
+	for k, vs := range c.cfg.Header {
+		if len(vs) == 0 {
+			continue
+		}
+		if http.CanonicalHeaderKey(k) == "Host" {
+			req.Host = vs[0]
+			continue
+		}
+		req.Header[http.CanonicalHeaderKey(k)] = vs
+	}
+	c.setNetrcAuth(req)
+	return req, nil
+}
+
+// setNetrcAuth adds the netrc credentials of req's host, unless the request
+// already carries credentials (from -H or the URL).
+func (c *Client) setNetrcAuth(req *http.Request) {
+	if req.Header.Get("Authorization") != "" || req.URL.User != nil {
+		return
+	}
+	if login, password, ok := c.netrc.lookup(req.URL.Hostname()); ok {
+		req.SetBasicAuth(login, password)
+	}
+}
+
+// hostPort is u's host with its port made explicit: the key of per-host
+// caps and of the credentials rule.
+func hostPort(u *url.URL) string {
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if port == "" {
+		port = "80"
+		if strings.EqualFold(u.Scheme, "https") {
+			port = "443"
+		}
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// redactURL is u without its password, for messages.
+func redactURL(u *url.URL) string { return u.Redacted() }

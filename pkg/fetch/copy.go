@@ -1,0 +1,135 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"hash"
+	"io"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/fetchpool/fetchpool/pkg/event"
+)
+
+// bufSize is the copy buffer: large enough that a fast loopback or LAN
+// transfer makes few system calls per megabyte.
+const bufSize = 256 << 10
+
+// copyBody copies r into f starting at offset off, at most limit bytes
+// (limit < 0: until EOF), feeding h (if not nil) and p. It returns the bytes
+// written; a read error comes back as *readError, a write error as
+// *diskFullError or *writeError naming the file.
+//
+// This is the hot path: per read, one write, one hash update and one atomic
+// add on p; no allocation, no lock.
+func (c *Client) copyBody(ctx context.Context, f *os.File, off int64, r io.Reader, limit int64, h hash.Hash, p *event.Progress) (int64, error) {
+	bp := c.bufs.Get().(*[]byte)
+	defer c.bufs.Put(bp)
+	buf := *bp
+	done := ctx.Done()
+	var n int64
+	for limit < 0 || n < limit {
+		select {
+		case <-done:
+			return n, &readError{err: ctx.Err()}
+		default:
+		}
+		b := buf
+		if limit >= 0 && limit-n < int64(len(b)) {
+			b = b[:limit-n]
+		}
+		m, rerr := r.Read(b)
+		if m > 0 {
+			if _, werr := f.WriteAt(b[:m], off+n); werr != nil {
+				return n, classifyWrite(f.Name(), werr)
+			}
+			if h != nil {
+				h.Write(b[:m])
+			}
+			n += int64(m)
+			p.Add(int64(m))
+		}
+		if rerr == io.EOF {
+			return n, nil
+		}
+		if rerr != nil {
+			return n, &readError{err: rerr}
+		}
+	}
+	return n, nil
+}
+
+// classifyWrite turns a failed write of path into a disk-full error or a
+// plain write error.
+func classifyWrite(path string, err error) error {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EFBIG) || errors.Is(err, syscall.EDQUOT) {
+		return &diskFullError{path: path, err: err}
+	}
+	return &writeError{path: path, err: err}
+}
+
+// guard bounds one request: its context is cancelled with a *stallError
+// when no byte arrives for the stall timeout. Reads through watch reset the
+// clock.
+type guard struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	timer  *time.Timer // nil without a stall timeout
+	stall  time.Duration
+}
+
+// newGuard starts the stall clock of a request made under ctx.
+func (c *Client) newGuard(ctx context.Context) *guard {
+	g := &guard{stall: c.cfg.StallTimeout}
+	g.ctx, g.cancel = context.WithCancelCause(ctx)
+	if g.stall > 0 {
+		err := &stallError{d: g.stall}
+		g.timer = time.AfterFunc(g.stall, func() { g.cancel(err) })
+	}
+	return g
+}
+
+// stop ends the request's context and its clock.
+func (g *guard) stop() {
+	if g.timer != nil {
+		g.timer.Stop()
+	}
+	g.cancel(nil)
+}
+
+// watch returns r, resetting the stall clock whenever it yields bytes.
+func (g *guard) watch(r io.Reader) io.Reader {
+	if g.timer == nil {
+		return r
+	}
+	return &watchedReader{r: r, g: g}
+}
+
+type watchedReader struct {
+	r io.Reader
+	g *guard
+}
+
+func (w *watchedReader) Read(p []byte) (int, error) {
+	n, err := w.r.Read(p)
+	if n > 0 {
+		w.g.timer.Reset(w.g.stall)
+	}
+	return n, err
+}
+
+// why explains a failure of a request under g, made for a transfer under
+// parent: parent's own error when the caller stopped it, the stall or the
+// timeout that cancelled the request, or err itself.
+func (g *guard) why(parent context.Context, err error) error {
+	if perr := parent.Err(); perr != nil {
+		return perr
+	}
+	if g.ctx.Err() != nil {
+		if cause := context.Cause(g.ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+			return cause
+		}
+	}
+	return err
+}

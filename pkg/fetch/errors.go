@@ -1,0 +1,172 @@
+package fetch
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ErrSkip is returned by a Request.Rename that wants the item skipped; Fetch
+// returns it too, with Result.Skipped set.
+var ErrSkip = errors.New("skipped")
+
+// ErrTooManyRedirects fails a request that was redirected more than 10
+// times.
+var ErrTooManyRedirects = errors.New("stopped after 10 redirects")
+
+// ErrPartInUse fails an item whose .part belongs to another URL (its
+// sidecar says so); the part is left untouched.
+var ErrPartInUse = errors.New("the .part file belongs to another URL")
+
+// HTTPError is an HTTP status that fails an attempt.
+type HTTPError struct {
+	StatusCode int
+	Status     string // as the server sent it, e.g. "404 Not Found"
+
+	retryAfter    time.Duration // from Retry-After on 429 and 503
+	hasRetryAfter bool
+}
+
+func (e *HTTPError) Error() string {
+	status := e.Status
+	if status == "" {
+		status = strconv.Itoa(e.StatusCode)
+	}
+	return "HTTP " + status
+}
+
+// ChecksumError is a SHA-256 mismatch. The bad bytes are removed.
+type ChecksumError struct {
+	Want, Got string
+}
+
+func (e *ChecksumError) Error() string {
+	return fmt.Sprintf("sha256 mismatch: expected %s, got %s", e.Want, e.Got)
+}
+
+// redirectSchemeError refuses a redirect to a scheme other than http(s).
+type redirectSchemeError struct{ URL string }
+
+func (e *redirectSchemeError) Error() string {
+	return fmt.Sprintf("refused a redirect to %s: only http and https are followed", e.URL)
+}
+
+// shortBodyError is a body that ended before its announced length.
+type shortBodyError struct{ got, want int64 }
+
+func (e *shortBodyError) Error() string {
+	return fmt.Sprintf("body ended after %d of %d bytes", e.got, e.want)
+}
+
+// stallError aborts an attempt that received nothing for too long.
+type stallError struct{ d time.Duration }
+
+func (e *stallError) Error() string { return "no data received for " + seconds(e.d) }
+
+// timeoutError aborts an attempt that outlasted --timeout.
+type timeoutError struct{ d time.Duration }
+
+func (e *timeoutError) Error() string { return "attempt timed out after " + seconds(e.d) + " (--timeout)" }
+
+// retryAfterError fails an item whose server asked for too long a wait.
+type retryAfterError struct {
+	wait, max time.Duration
+	cause     error
+}
+
+func (e *retryAfterError) Error() string {
+	return fmt.Sprintf("%v: server asked to wait %v (Retry-After), more than --max-retry-wait %v", e.cause, e.wait, e.max)
+}
+
+func (e *retryAfterError) Unwrap() error { return e.cause }
+
+// diskFullError is a write that found no space (ENOSPC, EFBIG).
+type diskFullError struct {
+	path string
+	err  error
+}
+
+func (e *diskFullError) Error() string { return fmt.Sprintf("disk full writing %s: %v", e.path, e.err) }
+func (e *diskFullError) Unwrap() error { return e.err }
+
+// writeError is any other failure to write the part.
+type writeError struct {
+	path string
+	err  error
+}
+
+func (e *writeError) Error() string { return fmt.Sprintf("writing %s: %v", e.path, e.err) }
+func (e *writeError) Unwrap() error { return e.err }
+
+// readError is a failure reading a response body: the network's fault.
+type readError struct{ err error }
+
+func (e *readError) Error() string { return e.err.Error() }
+func (e *readError) Unwrap() error { return e.err }
+
+// rangeError is a response that does not fit the range asked for.
+type rangeError struct{ msg string }
+
+func (e *rangeError) Error() string { return e.msg }
+
+// changedError says the resource changed under a split transfer.
+type changedError struct{}
+
+func (changedError) Error() string { return "the file changed on the server during the transfer; restarting" }
+
+// interruptedError is a transfer stopped by its context; the part is kept.
+type interruptedError struct {
+	part string
+	err  error
+}
+
+func (e *interruptedError) Error() string {
+	if e.part == "" {
+		return "interrupted: " + e.err.Error()
+	}
+	return fmt.Sprintf("interrupted, %s kept for a resume: %v", e.part, e.err)
+}
+
+func (e *interruptedError) Unwrap() error { return e.err }
+
+// attemptsError is the final error of an item after one or more attempts:
+// each attempt's reason, compactly, and errors.Is/As reach the last one.
+type attemptsError struct {
+	errs []error
+}
+
+func (e *attemptsError) Error() string {
+	if len(e.errs) == 1 {
+		return describe(e.errs[0])
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "after %d attempts: ", len(e.errs))
+	for i := 0; i < len(e.errs); {
+		msg := describe(e.errs[i])
+		j := i + 1
+		for j < len(e.errs) && describe(e.errs[j]) == msg {
+			j++
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(msg)
+		if j-i > 1 {
+			fmt.Fprintf(&b, " (×%d)", j-i)
+		}
+		i = j
+	}
+	return b.String()
+}
+
+func (e *attemptsError) Unwrap() error { return e.errs[len(e.errs)-1] }
+
+// seconds formats d as "60s" when it is whole seconds, else as Go does.
+func seconds(d time.Duration) string {
+	if d > 0 && d%time.Second == 0 {
+		return strconv.FormatInt(int64(d/time.Second), 10) + "s"
+	}
+	return d.String()
+}

@@ -1,0 +1,267 @@
+// Package fetch transfers one item into place: request, .part file, resume,
+// retries, verification and the atomic rename.
+//
+// A transfer writes NAME.part beside its destination, keeps the validator of
+// the part (URL, ETag, Last-Modified, length) in the sidecar NAME.part.meta,
+// and renames the part into place only once it is complete and verified, so
+// a file under its final name is always complete. No code path opens the
+// final name for writing.
+//
+// Saved bytes are the resource as served: the client never asks for a
+// content coding (Transport.DisableCompression), so there is nothing to
+// decode, and a .gz file served without Content-Encoding is kept byte for
+// byte. A server that compresses unasked, or a -H Accept-Encoding given by
+// the user, leaves the coded bytes as they came.
+package fetch
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fetchpool/fetchpool/pkg/event"
+)
+
+// Gate admits each request: the pool's request rate and per-host cap. It is
+// acquired for every attempt and every range request, and released once the
+// response body has been read.
+type Gate interface {
+	// Acquire blocks until a request to host ("host:port") may start, or ctx
+	// is done. release must be called once the request is over.
+	Acquire(ctx context.Context, host string) (release func(), err error)
+}
+
+// Throttle caps the bandwidth of the bodies read through it.
+type Throttle interface {
+	// Reader returns r with its reads charged with ctx.
+	Reader(ctx context.Context, r io.Reader) io.Reader
+}
+
+// Config sets up a Client. The zero value works: no timeouts, no retries.
+type Config struct {
+	// Concurrency is the number of transfers in flight at once; it sizes
+	// the idle connections kept per host so keep-alive connections are
+	// reused.
+	Concurrency int
+	// Header holds extra request headers (-H); a "Host" entry sets the
+	// request's Host.
+	Header http.Header
+	// UserAgent is sent as User-Agent unless Header sets one.
+	UserAgent string
+	// Insecure skips TLS certificate verification (HTTP/2 stays on).
+	Insecure bool
+	// NetrcFile is the netrc file to read credentials from ("" = none).
+	// Credentials go only to the host of their machine entry (or the default
+	// entry), never across a redirect to another host.
+	NetrcFile string
+	// ConnectTimeout bounds the dial and the TLS handshake (0 = none).
+	ConnectTimeout time.Duration
+	// Timeout bounds each attempt, body included (0 = none).
+	Timeout time.Duration
+	// StallTimeout aborts, and retries, an attempt that receives no byte for
+	// that long, headers included (0 = none).
+	StallTimeout time.Duration
+	// Retries is the number of attempts after the first.
+	Retries int
+	// RetryWait is the base of the exponential backoff between attempts
+	// (capped at 30s).
+	RetryWait time.Duration
+	// MaxRetryWait caps the wait a Retry-After header may ask for; a longer
+	// one fails the item with that reason. 0 means 60s.
+	MaxRetryWait time.Duration
+	// NoResume truncates an existing .part instead of resuming it.
+	NoResume bool
+	// Hash computes the SHA-256 of every file, even when no digest is
+	// expected.
+	Hash bool
+	// Split is the number of concurrent range requests for a large file
+	// (≤1 = off); SplitMin is the smallest size split.
+	Split    int
+	SplitMin int64
+	// Gate admits every request (nil = no gate).
+	Gate Gate
+	// Throttle caps the bandwidth of every body (nil = no cap).
+	Throttle Throttle
+	// Rand is the source of backoff jitter (nil = seeded from the clock).
+	// The Client guards it; nobody else may use it.
+	Rand *rand.Rand
+}
+
+// Client fetches items. One Client serves a whole run; it is safe for
+// concurrent use.
+type Client struct {
+	cfg   Config
+	hc    *http.Client
+	netrc netrc
+	bufs  sync.Pool // *[]byte of bufSize
+
+	rndMu sync.Mutex
+	rnd   *rand.Rand
+}
+
+// Default waits.
+const (
+	maxBackoff          = 30 * time.Second
+	defaultMaxRetryWait = 60 * time.Second
+	maxRedirects        = 10
+)
+
+// New returns a Client with one HTTP client for all transfers: proxies from
+// the environment, the redirect policy, and connection pooling sized to
+// cfg.Concurrency. It fails when cfg.NetrcFile cannot be read.
+func New(cfg Config) (*Client, error) {
+	c := &Client{cfg: cfg, rnd: cfg.Rand}
+	if c.rnd == nil {
+		now := uint64(time.Now().UnixNano())
+		c.rnd = rand.New(rand.NewPCG(now, now>>17|1))
+	}
+	if c.cfg.MaxRetryWait <= 0 {
+		c.cfg.MaxRetryWait = defaultMaxRetryWait
+	}
+	if cfg.NetrcFile != "" {
+		n, err := readNetrc(cfg.NetrcFile)
+		if err != nil {
+			return nil, err
+		}
+		c.netrc = n
+	}
+	c.bufs.New = func() any {
+		b := make([]byte, bufSize)
+		return &b
+	}
+	c.hc = &http.Client{
+		Transport:     c.transport(),
+		CheckRedirect: c.checkRedirect,
+	}
+	return c, nil
+}
+
+// Request is one item to fetch.
+type Request struct {
+	// URL is an http(s) URL, a file:// URL, or a local path.
+	URL string
+	// Path is the destination; the part is Path+".part" and its sidecar
+	// Path+".part.meta".
+	Path string
+	// SHA256 is the expected lowercase hex digest ("" = none).
+	SHA256 string
+	// IfNewer makes the request conditional on Path being older than the
+	// resource (If-Modified-Since from its mtime, If-None-Match from its
+	// stored ETag); 304 gives Result.Skipped.
+	IfNewer bool
+	// Rename, if set, is called once with the file name from the
+	// Content-Disposition of the first successful response that names one
+	// (not sanitized). It returns the destination to use instead of Path,
+	// or ErrSkip to skip the item. The part stays at Path+".part".
+	Rename func(name string) (string, error)
+	// Progress receives the bytes as they arrive; nil makes a private one.
+	Progress *event.Progress
+	// Emit, if set, receives Attempt, Redirect and Retry events with Kind,
+	// Time, Attempt, Wait, Err and Message set. It is called from one
+	// goroutine at a time, but not always the caller's.
+	Emit func(event.Event)
+}
+
+// Result is what a Fetch did.
+type Result struct {
+	Path       string // where the file now is
+	URL        string // the URL the body came from, after redirects
+	Bytes      int64  // bytes received (or copied) in this run
+	Size       int64  // final file size
+	SHA256     string // hex digest, when verified or Config.Hash
+	HTTPStatus int    // last HTTP status (0 for local files)
+	Attempts   int
+	Skipped    bool // 304, or Rename said ErrSkip
+}
+
+// Fetch transfers req into place. It blocks until the file is in place, the
+// item failed, or ctx is done; in the last case the part and its sidecar are
+// kept for a later resume and the error wraps ctx's error.
+func (c *Client) Fetch(ctx context.Context, req Request) (Result, error) {
+	if req.Progress == nil {
+		req.Progress = event.NewProgress(req.Path)
+	}
+	if req.Path == "" {
+		return Result{}, errors.New("no destination path")
+	}
+	src, err := classify(req.URL)
+	if err != nil {
+		return Result{Path: req.Path}, err
+	}
+	if src.local != "" {
+		return c.copyLocal(ctx, req, src.local)
+	}
+	t := c.newTransfer(req, src.u)
+	return t.run(ctx)
+}
+
+// source is where an item comes from: an http(s) URL or a local file.
+type source struct {
+	u     *url.URL
+	local string
+}
+
+// classify tells http(s) URLs from file:// URLs and local paths.
+func classify(raw string) (source, error) {
+	scheme, _, hasScheme := strings.Cut(raw, "://")
+	if !hasScheme || strings.ContainsAny(scheme, `/\`) {
+		if raw == "" {
+			return source{}, errors.New("empty item")
+		}
+		return source{local: raw}, nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return source{}, fmt.Errorf("invalid URL: %w", err)
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "http", "https":
+		if u.Host == "" {
+			return source{}, fmt.Errorf("invalid URL %q: no host", raw)
+		}
+		return source{u: u}, nil
+	case "file":
+		if u.Host != "" && !strings.EqualFold(u.Host, "localhost") {
+			return source{}, fmt.Errorf("file URL %q names host %q: only local files can be copied", raw, u.Host)
+		}
+		if u.Path == "" {
+			return source{}, fmt.Errorf("file URL %q has no path", raw)
+		}
+		return source{local: u.Path}, nil
+	default:
+		return source{}, fmt.Errorf("unsupported scheme %q in %q: want http, https or file", u.Scheme, raw)
+	}
+}
+
+// emitter wraps Request.Emit: never nil, stamped with the time, serialized.
+type emitter struct {
+	mu   sync.Mutex
+	emit func(event.Event)
+}
+
+func (e *emitter) send(ev event.Event) {
+	if e.emit == nil {
+		return
+	}
+	ev.Time = time.Now()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.emit(ev)
+}
+
+// newHash returns a SHA-256 hash when one is wanted, else nil.
+func (c *Client) newHash(req Request) hash.Hash {
+	if req.SHA256 == "" && !c.cfg.Hash {
+		return nil
+	}
+	return sha256.New()
+}

@@ -1,0 +1,1032 @@
+package fetch
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fetchpool/fetchpool/pkg/event"
+)
+
+func TestPlainGet(t *testing.T) {
+	body := payload(300<<10, 1)
+	res := newResource(body, `"v1"`)
+	rc := &recorder{}
+	srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) { res.ServeHTTP(w, r) })
+	cfg := testConfig()
+	cfg.Hash = true
+	cfg.UserAgent = "fetchpool/test"
+	c := newClient(t, cfg)
+	path := filepath.Join(t.TempDir(), "f.bin")
+	ev := &events{}
+	req := request(srv.URL+"/f.bin", path, ev)
+
+	got, err := c.Fetch(context.Background(), req)
+	if err != nil {
+		t.Fatalf("Fetch: %v", err)
+	}
+	assertDone(t, path, body)
+	want := Result{Path: path, URL: srv.URL + "/f.bin", Bytes: int64(len(body)), Size: int64(len(body)),
+		SHA256: sum(body), HTTPStatus: 200, Attempts: 1}
+	if got != want {
+		t.Errorf("Result = %+v\nwant     %+v", got, want)
+	}
+	if d, tot := req.Progress.Done(), req.Progress.Total(); d != int64(len(body)) || tot != int64(len(body)) {
+		t.Errorf("progress %d/%d, want %d/%d", d, tot, len(body), len(body))
+	}
+	fi, _ := os.Stat(path)
+	if _, _, mod := res.get(); !fi.ModTime().Equal(mod) {
+		t.Errorf("mtime %v, want Last-Modified %v", fi.ModTime(), mod)
+	}
+	h := rc.header(0)
+	if ua := h.Get("User-Agent"); ua != "fetchpool/test" {
+		t.Errorf("User-Agent %q", ua)
+	}
+	if r := h.Get("Range"); r != "" {
+		t.Errorf("a plain GET sent Range %q", r)
+	}
+	if ae := h.Get("Accept-Encoding"); ae != "" {
+		t.Errorf("Accept-Encoding %q: the client should not negotiate compression", ae)
+	}
+	if a := ev.of(event.Attempt); len(a) != 1 || a[0].Attempt != 1 || a[0].Message != srv.URL+"/f.bin" {
+		t.Errorf("Attempt events %+v", a)
+	}
+}
+
+func TestHeaders(t *testing.T) {
+	rc := &recorder{}
+	srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") })
+	cfg := testConfig()
+	cfg.UserAgent = "fetchpool/test"
+	cfg.Header = http.Header{"X-Token": {"abc"}, "Host": {"example.test"}, "Accept": {"text/plain"}}
+	c := newClient(t, cfg)
+	path := filepath.Join(t.TempDir(), "h")
+	if _, err := c.Fetch(context.Background(), request(srv.URL, path, nil)); err != nil {
+		t.Fatal(err)
+	}
+	h := rc.header(0)
+	for k, want := range map[string]string{"X-Token": "abc", "X-Test-Host": "example.test", "Accept": "text/plain", "User-Agent": "fetchpool/test"} {
+		if got := h.Get(k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+}
+
+func TestGzipKeptAsServed(t *testing.T) {
+	gz := []byte("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03not really gzip but bytes")
+	srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/gzip")
+		w.Write(gz)
+	})
+	c := newClient(t, testConfig())
+	path := filepath.Join(t.TempDir(), "a.gz")
+	if _, err := c.Fetch(context.Background(), request(srv.URL+"/a.gz", path, nil)); err != nil {
+		t.Fatal(err)
+	}
+	assertDone(t, path, gz)
+}
+
+// shortThenServe answers the first request with a body cut at half its
+// Content-Length, then serves res properly.
+func shortThenServe(res *resource) func(n int, w http.ResponseWriter, r *http.Request) {
+	return func(n int, w http.ResponseWriter, r *http.Request) {
+		if n > 1 {
+			res.ServeHTTP(w, r)
+			return
+		}
+		body, etag, mod := res.get()
+		w.Header().Set("ETag", etag)
+		w.Header().Set("Last-Modified", mod.Format(http.TimeFormat))
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.Write(body[:len(body)/2])
+		// Returning with bytes missing makes the server close the connection.
+	}
+}
+
+func TestShortBodyResumesWithRange(t *testing.T) {
+	body := payload(200<<10, 2)
+	res := newResource(body, `"v1"`)
+	rc := &recorder{}
+	srv := serve(t, rc, shortThenServe(res))
+	cfg := testConfig()
+	cfg.Hash = true
+	c := newClient(t, cfg)
+	path := filepath.Join(t.TempDir(), "f")
+	ev := &events{}
+	got, err := c.Fetch(context.Background(), request(srv.URL+"/f", path, ev))
+	if err != nil {
+		t.Fatalf("Fetch: %v", err)
+	}
+	assertDone(t, path, body)
+	if rc.count() != 2 {
+		t.Fatalf("%d requests, want 2", rc.count())
+	}
+	h := rc.header(1)
+	if want := fmt.Sprintf("bytes=%d-", len(body)/2); h.Get("Range") != want {
+		t.Errorf("second request Range %q, want %q", h.Get("Range"), want)
+	}
+	if h.Get("If-Range") != `"v1"` {
+		t.Errorf("second request If-Range %q, want the ETag", h.Get("If-Range"))
+	}
+	if got.Attempts != 2 || got.SHA256 != sum(body) || got.Bytes != int64(len(body)) {
+		t.Errorf("Result %+v", got)
+	}
+	retries := ev.of(event.Retry)
+	if len(retries) != 1 || !strings.Contains(retries[0].Err.Error(), "body ended after") {
+		t.Errorf("Retry events %+v", retries)
+	}
+}
+
+func TestResumeAcrossRuns(t *testing.T) {
+	body := payload(100<<10, 3)
+	res := newResource(body, `"v1"`)
+	_, _, mod := res.get()
+	tests := []struct {
+		name      string
+		part      []byte
+		meta      *Meta
+		serve     func(w http.ResponseWriter, r *http.Request)
+		wantRange string // Range of the first request
+		wantReqs  int
+	}{
+		{
+			name:      "resumed with If-Range",
+			part:      body[:1000],
+			meta:      &Meta{URL: "URL", ETag: `"v1"`, Length: int64(len(body))},
+			serve:     res.ServeHTTP,
+			wantRange: "bytes=1000-",
+			wantReqs:  1,
+		},
+		{
+			name: "server ignores Range",
+			part: []byte(strings.Repeat("x", 1000)),
+			meta: &Meta{URL: "URL", ETag: `"v1"`, Length: int64(len(body))},
+			serve: func(w http.ResponseWriter, r *http.Request) {
+				w.Write(body) // 200, whatever was asked
+			},
+			wantRange: "bytes=1000-",
+			wantReqs:  1,
+		},
+		{
+			name:      "ETag changed: If-Range fails, 200 restarts",
+			part:      []byte(strings.Repeat("y", 1000)),
+			meta:      &Meta{URL: "URL", ETag: `"v0"`, Length: int64(len(body))},
+			serve:     res.ServeHTTP,
+			wantRange: "bytes=1000-",
+			wantReqs:  1,
+		},
+		{
+			name:      "part complete: 416",
+			part:      body,
+			meta:      &Meta{URL: "URL", ETag: `"v1"`, LastModified: mod.Format(http.TimeFormat), Length: -1},
+			serve:     res.ServeHTTP,
+			wantRange: fmt.Sprintf("bytes=%d-", len(body)),
+			wantReqs:  1,
+		},
+		{
+			name:      "part longer than the resource, length unknown: 416 then restart",
+			part:      append(append([]byte{}, body...), "junk"...),
+			meta:      &Meta{URL: "URL", ETag: `"v1"`, Length: -1},
+			serve:     res.ServeHTTP,
+			wantRange: fmt.Sprintf("bytes=%d-", len(body)+4),
+			wantReqs:  2,
+		},
+		{
+			name:      "part longer than the recorded length: restart at once",
+			part:      append(append([]byte{}, body...), "junk"...),
+			meta:      &Meta{URL: "URL", ETag: `"v1"`, Length: int64(len(body))},
+			serve:     res.ServeHTTP,
+			wantRange: "",
+			wantReqs:  1,
+		},
+		{
+			name:      "part without sidecar restarts",
+			part:      []byte(strings.Repeat("z", 1000)),
+			serve:     res.ServeHTTP,
+			wantRange: "",
+			wantReqs:  1,
+		},
+		{
+			name: "206 at the wrong offset restarts",
+			part: body[:1000],
+			meta: &Meta{URL: "URL", ETag: `"v1"`, Length: int64(len(body))},
+			serve: func(w http.ResponseWriter, r *http.Request) {
+				if r.Header.Get("Range") != "" {
+					w.Header().Set("Content-Range", fmt.Sprintf("bytes 10-19/%d", len(body)))
+					w.WriteHeader(http.StatusPartialContent)
+					w.Write(body[10:20])
+					return
+				}
+				w.Write(body)
+			},
+			wantRange: "bytes=1000-",
+			wantReqs:  2,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rc := &recorder{}
+			srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) { tt.serve(w, r) })
+			url := srv.URL + "/f"
+			path := filepath.Join(t.TempDir(), "f")
+			if tt.meta != nil {
+				tt.meta.URL = url
+			}
+			writePart(t, path, tt.part, tt.meta)
+			cfg := testConfig()
+			cfg.Retries = 0
+			req := request(url, path, nil)
+			req.SHA256 = sum(body)
+			if _, err := newClient(t, cfg).Fetch(context.Background(), req); err != nil {
+				t.Fatalf("Fetch: %v", err)
+			}
+			assertDone(t, path, body)
+			if rc.count() != tt.wantReqs {
+				t.Errorf("%d requests, want %d", rc.count(), tt.wantReqs)
+			}
+			if got := rc.header(0).Get("Range"); got != tt.wantRange {
+				t.Errorf("first Range %q, want %q", got, tt.wantRange)
+			}
+		})
+	}
+}
+
+func TestNoResumeStartsOver(t *testing.T) {
+	body := payload(10<<10, 4)
+	rc := &recorder{}
+	srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) { newResource(body, `"v"`).ServeHTTP(w, r) })
+	path := filepath.Join(t.TempDir(), "f")
+	writePart(t, path, body[:100], &Meta{URL: srv.URL, ETag: `"v"`, Length: -1})
+	cfg := testConfig()
+	cfg.NoResume = true
+	if _, err := newClient(t, cfg).Fetch(context.Background(), request(srv.URL, path, nil)); err != nil {
+		t.Fatal(err)
+	}
+	assertDone(t, path, body)
+	if r := rc.header(0).Get("Range"); r != "" {
+		t.Errorf("--no-resume sent Range %q", r)
+	}
+}
+
+func TestPartOfAnotherURLUntouched(t *testing.T) {
+	rc := &recorder{}
+	srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "new") })
+	path := filepath.Join(t.TempDir(), "f")
+	writePart(t, path, []byte("other"), &Meta{URL: "http://elsewhere.test/f", Length: -1})
+	_, err := newClient(t, testConfig()).Fetch(context.Background(), request(srv.URL, path, nil))
+	if !errors.Is(err, ErrPartInUse) {
+		t.Fatalf("err = %v, want ErrPartInUse", err)
+	}
+	if got := mustFile(t, path+".part"); string(got) != "other" {
+		t.Errorf("part changed to %q", got)
+	}
+	if m, err := ReadMeta(path + ".part"); err != nil || m.URL != "http://elsewhere.test/f" {
+		t.Errorf("sidecar changed: %+v, %v", m, err)
+	}
+	if rc.count() != 0 {
+		t.Errorf("%d requests sent", rc.count())
+	}
+	assertGone(t, path)
+}
+
+func TestRetries(t *testing.T) {
+	body := []byte("finally")
+	tests := []struct {
+		name         string
+		retries      int
+		failures     int // answers with fail before success
+		fail         func(w http.ResponseWriter)
+		wantReqs     int
+		wantErr      string // "" = success
+		wantStatus   int    // errors.As HTTPError, 0 = none
+		wantMinDelay time.Duration
+	}{
+		{
+			name: "503 twice then ok", retries: 3, failures: 2,
+			fail:     func(w http.ResponseWriter) { http.Error(w, "busy", http.StatusServiceUnavailable) },
+			wantReqs: 3,
+		},
+		{
+			name: "all 503", retries: 3, failures: 99,
+			fail:       func(w http.ResponseWriter) { http.Error(w, "busy", http.StatusServiceUnavailable) },
+			wantReqs:   4,
+			wantErr:    "after 4 attempts: HTTP 503 Service Unavailable (×4)",
+			wantStatus: 503,
+		},
+		{
+			name: "404 is not retried", retries: 3, failures: 99,
+			fail:       func(w http.ResponseWriter) { http.NotFound(w, nil) },
+			wantReqs:   1,
+			wantErr:    "HTTP 404 Not Found",
+			wantStatus: 404,
+		},
+		{
+			name: "429 with Retry-After 1 waits", retries: 1, failures: 1,
+			fail: func(w http.ResponseWriter) {
+				w.Header().Set("Retry-After", "1")
+				http.Error(w, "slow down", http.StatusTooManyRequests)
+			},
+			wantReqs:     2,
+			wantMinDelay: 950 * time.Millisecond,
+		},
+		{
+			name: "Retry-After beyond the cap fails at once", retries: 3, failures: 99,
+			fail: func(w http.ResponseWriter) {
+				w.Header().Set("Retry-After", "120")
+				http.Error(w, "later", http.StatusServiceUnavailable)
+			},
+			wantReqs:   1,
+			wantErr:    "HTTP 503 Service Unavailable: server asked to wait 2m0s (Retry-After), more than --max-retry-wait 1m0s",
+			wantStatus: 503,
+		},
+		{
+			name: "302 without Location is not retried", retries: 3, failures: 99,
+			fail:       func(w http.ResponseWriter) { w.WriteHeader(http.StatusFound) },
+			wantReqs:   1,
+			wantErr:    "HTTP 302 Found",
+			wantStatus: 302,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rc := &recorder{}
+			srv := serve(t, rc, func(n int, w http.ResponseWriter, r *http.Request) {
+				if n <= tt.failures {
+					tt.fail(w)
+					return
+				}
+				w.Write(body)
+			})
+			cfg := testConfig()
+			cfg.Retries = tt.retries
+			gate := &gateCounter{}
+			cfg.Gate = gate
+			path := filepath.Join(t.TempDir(), "f")
+			ev := &events{}
+			start := time.Now()
+			res, err := newClient(t, cfg).Fetch(context.Background(), request(srv.URL+"/f", path, ev))
+			elapsed := time.Since(start)
+			if rc.count() != tt.wantReqs || res.Attempts != tt.wantReqs {
+				t.Errorf("%d requests, %d attempts; want %d", rc.count(), res.Attempts, tt.wantReqs)
+			}
+			if gate.acquired != tt.wantReqs || gate.released != tt.wantReqs {
+				t.Errorf("gate acquired %d, released %d; want %d each", gate.acquired, gate.released, tt.wantReqs)
+			}
+			if len(gate.hosts) > 0 && gate.hosts[0] != strings.TrimPrefix(srv.URL, "http://") {
+				t.Errorf("gate host %q", gate.hosts[0])
+			}
+			if elapsed < tt.wantMinDelay {
+				t.Errorf("took %v, want at least %v", elapsed, tt.wantMinDelay)
+			}
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("Fetch: %v", err)
+				}
+				assertDone(t, path, body)
+				if n := len(ev.of(event.Retry)); n != tt.wantReqs-1 {
+					t.Errorf("%d Retry events, want %d", n, tt.wantReqs-1)
+				}
+				return
+			}
+			if err == nil || err.Error() != tt.wantErr {
+				t.Fatalf("err = %v\nwant  %s", err, tt.wantErr)
+			}
+			var he *HTTPError
+			if !errors.As(err, &he) || he.StatusCode != tt.wantStatus {
+				t.Errorf("errors.As HTTPError: %v, want status %d", he, tt.wantStatus)
+			}
+			assertGone(t, path)
+		})
+	}
+}
+
+func TestRetryAfterIsAFloor(t *testing.T) {
+	rc := &recorder{}
+	srv := serve(t, rc, func(n int, w http.ResponseWriter, r *http.Request) {
+		if n == 1 {
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprint(w, "ok")
+	})
+	ev := &events{}
+	path := filepath.Join(t.TempDir(), "f")
+	if _, err := newClient(t, testConfig()).Fetch(context.Background(), request(srv.URL, path, ev)); err != nil {
+		t.Fatal(err)
+	}
+	r := ev.of(event.Retry)
+	if len(r) != 1 || r[0].Wait < time.Second || r[0].Attempt != 1 {
+		t.Fatalf("Retry events %+v, want one with Wait ≥ 1s", r)
+	}
+}
+
+// hijack takes over a connection and writes raw bytes.
+func hijack(t testing.TB, w http.ResponseWriter) (net.Conn, *bufio.ReadWriter) {
+	conn, rw, err := w.(http.Hijacker).Hijack()
+	if err != nil {
+		t.Errorf("hijack: %v", err)
+	}
+	return conn, rw
+}
+
+func TestConnectionResetMidBody(t *testing.T) {
+	body := payload(64<<10, 5)
+	res := newResource(body, `"r"`)
+	rc := &recorder{}
+	srv := serve(t, rc, func(n int, w http.ResponseWriter, r *http.Request) {
+		if n > 1 {
+			res.ServeHTTP(w, r)
+			return
+		}
+		conn, rw := hijack(t, w)
+		fmt.Fprintf(rw, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nETag: \"r\"\r\n\r\n", len(body))
+		rw.Write(body[:20000])
+		rw.Flush()
+		conn.(*net.TCPConn).SetLinger(0) // RST, not FIN
+		conn.Close()
+	})
+	path := filepath.Join(t.TempDir(), "f")
+	ev := &events{}
+	if _, err := newClient(t, testConfig()).Fetch(context.Background(), request(srv.URL, path, ev)); err != nil {
+		t.Fatalf("Fetch: %v", err)
+	}
+	assertDone(t, path, body)
+	if rc.count() != 2 {
+		t.Errorf("%d requests, want 2", rc.count())
+	}
+	if r := rc.header(1).Get("Range"); r != "bytes=20000-" {
+		t.Errorf("retry Range %q", r)
+	}
+	if r := ev.of(event.Retry); len(r) != 1 {
+		t.Errorf("Retry events %v", r)
+	}
+}
+
+func TestFinalErrorListsAttempts(t *testing.T) {
+	rc := &recorder{}
+	srv := serve(t, rc, func(n int, w http.ResponseWriter, r *http.Request) {
+		if n <= 3 {
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		conn, _ := hijack(t, w)
+		conn.(*net.TCPConn).SetLinger(0)
+		conn.Close()
+	})
+	path := filepath.Join(t.TempDir(), "f")
+	_, err := newClient(t, testConfig()).Fetch(context.Background(), request(srv.URL, path, nil))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	want := "after 4 attempts: HTTP 503 Service Unavailable (×3), "
+	if !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("err = %q, want prefix %q", err, want)
+	}
+	t.Logf("final error: %v", err)
+}
+
+// blockUntil holds a handler until the test ends or the client leaves.
+func blockUntil(t testing.TB, r *http.Request) {
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done) })
+	select {
+	case <-done:
+	case <-r.Context().Done():
+	}
+}
+
+func TestStall(t *testing.T) {
+	body := payload(64<<10, 6)
+	tests := []struct {
+		name     string
+		stalls   int
+		wantErr  string
+		wantReqs int
+	}{
+		{name: "stalled once then ok", stalls: 1, wantReqs: 2},
+		{name: "always stalls", stalls: 99, wantReqs: 2, wantErr: "after 2 attempts: no data received for 300ms (×2)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rc := &recorder{}
+			srv := serve(t, rc, func(n int, w http.ResponseWriter, r *http.Request) {
+				if n > tt.stalls {
+					newResource(body, `"s"`).ServeHTTP(w, r)
+					return
+				}
+				w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+				w.Header().Set("ETag", `"s"`)
+				w.Write(body[:1000])
+				w.(http.Flusher).Flush()
+				blockUntil(t, r)
+			})
+			cfg := testConfig()
+			cfg.StallTimeout = 300 * time.Millisecond
+			cfg.Retries = 1
+			path := filepath.Join(t.TempDir(), "f")
+			var err error
+			within(t, 10*time.Second, func() {
+				_, err = newClient(t, cfg).Fetch(context.Background(), request(srv.URL, path, nil))
+			})
+			if rc.count() != tt.wantReqs {
+				t.Errorf("%d requests, want %d", rc.count(), tt.wantReqs)
+			}
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				assertDone(t, path, body)
+				if r := rc.header(1).Get("Range"); r != "bytes=1000-" {
+					t.Errorf("retry Range %q", r)
+				}
+				return
+			}
+			if err == nil || err.Error() != tt.wantErr {
+				t.Fatalf("err = %v, want %s", err, tt.wantErr)
+			}
+			if got := mustFile(t, path+".part"); len(got) != 1000 {
+				t.Errorf("part has %d bytes, want 1000 kept for a resume", len(got))
+			}
+		})
+	}
+}
+
+func TestSilentServer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var (
+		mu    sync.Mutex
+		conns []net.Conn
+	)
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c) // accepted, never answered
+			mu.Unlock()
+		}
+	}()
+	tests := []struct {
+		name    string
+		cfg     func(*Config)
+		wantErr string
+	}{
+		{"stall timeout", func(c *Config) { c.StallTimeout = 200 * time.Millisecond }, "no data received for 200ms (×2)"},
+		{"attempt timeout", func(c *Config) { c.StallTimeout = 0; c.Timeout = 200 * time.Millisecond }, "attempt timed out after 200ms (--timeout)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.Retries = 1
+			tt.cfg(&cfg)
+			path := filepath.Join(t.TempDir(), "f")
+			var err error
+			within(t, 10*time.Second, func() {
+				_, err = newClient(t, cfg).Fetch(context.Background(), request("http://"+ln.Addr().String()+"/", path, nil))
+			})
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "after 2 attempts") {
+				t.Fatalf("err = %v, want 2 attempts and %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestConnectionRefusedIsRetried(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cfg := testConfig()
+	cfg.Retries = 2
+	_, err = newClient(t, cfg).Fetch(context.Background(), request("http://"+addr+"/", filepath.Join(t.TempDir(), "f"), nil))
+	if err == nil || err.Error() != "after 3 attempts: connection refused (×3)" {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestRedirects(t *testing.T) {
+	rc := &recorder{}
+	var srv = serve(t, rc, func(n int, w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/loop":
+			http.Redirect(w, r, "/loop?n="+strconv.Itoa(n), http.StatusFound)
+		case "/ftp":
+			http.Redirect(w, r, "ftp://example.test/f", http.StatusFound)
+		case "/ten":
+			// nine more hops to /ten?9 ... then /final: 10 redirects in all
+			k, _ := strconv.Atoi(r.URL.RawQuery)
+			if k < 9 {
+				http.Redirect(w, r, "/ten?"+strconv.Itoa(k+1), http.StatusFound)
+				return
+			}
+			http.Redirect(w, r, "/final", http.StatusMovedPermanently)
+		case "/final":
+			fmt.Fprint(w, "landed")
+		}
+	})
+	tests := []struct {
+		path     string
+		wantErr  error
+		wantText string
+	}{
+		{path: "/loop", wantErr: ErrTooManyRedirects},
+		{path: "/ftp", wantText: "refused a redirect to ftp://example.test/f"},
+		{path: "/ten"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "f")
+			ev := &events{}
+			before := rc.count()
+			res, err := newClient(t, testConfig()).Fetch(context.Background(), request(srv.URL+tt.path, path, ev))
+			switch {
+			case tt.wantErr != nil:
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("err = %v, want %v", err, tt.wantErr)
+				}
+				if n := rc.count() - before; n != 11 {
+					t.Errorf("%d requests, want 11 (not retried)", n)
+				}
+			case tt.wantText != "":
+				if err == nil || !strings.Contains(err.Error(), tt.wantText) {
+					t.Fatalf("err = %v, want %q", err, tt.wantText)
+				}
+				if res.Attempts != 1 {
+					t.Errorf("%d attempts, want 1", res.Attempts)
+				}
+			default:
+				if err != nil {
+					t.Fatal(err)
+				}
+				assertDone(t, path, []byte("landed"))
+				if n := len(ev.of(event.Redirect)); n != 10 {
+					t.Errorf("%d Redirect events, want 10", n)
+				}
+				if res.URL != srv.URL+"/final" {
+					t.Errorf("Result.URL %q", res.URL)
+				}
+			}
+		})
+	}
+}
+
+func TestCredentialsStayOnTheirHost(t *testing.T) {
+	other := &recorder{}
+	otherSrv := serve(t, other, func(_ int, w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "other") })
+	// The other server under another name: localhost vs 127.0.0.1.
+	otherURL := strings.Replace(otherSrv.URL, "127.0.0.1", "localhost", 1)
+	home := &recorder{}
+	homeSrv := serve(t, home, func(_ int, w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/away":
+			http.Redirect(w, r, otherURL+"/x", http.StatusFound)
+		case "/port":
+			http.Redirect(w, r, otherSrv.URL+"/x", http.StatusFound) // same host name, other port
+		case "/stay":
+			http.Redirect(w, r, "/here", http.StatusFound)
+		default:
+			fmt.Fprint(w, "here")
+		}
+	})
+	netrcFile := filepath.Join(t.TempDir(), "netrc")
+	os.WriteFile(netrcFile, []byte("machine 127.0.0.1 login alice password secret\n"), 0o600)
+
+	tests := []struct {
+		name      string
+		path      string
+		header    bool // -H Authorization, else netrc
+		wantHome  string
+		wantOther string
+	}{
+		{"header, same host", "/stay", true, "Bearer t", ""},
+		{"header, other host", "/away", true, "Bearer t", ""},
+		{"header, other port", "/port", true, "Bearer t", ""},
+		{"netrc, same host", "/stay", false, "Basic YWxpY2U6c2VjcmV0", ""},
+		{"netrc, other host", "/away", false, "Basic YWxpY2U6c2VjcmV0", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig()
+			if tt.header {
+				cfg.Header = http.Header{"Authorization": {"Bearer t"}, "Cookie": {"c=1"}}
+			} else {
+				cfg.NetrcFile = netrcFile
+			}
+			h0, o0 := home.count(), other.count()
+			if _, err := newClient(t, cfg).Fetch(context.Background(), request(homeSrv.URL+tt.path, filepath.Join(t.TempDir(), "f"), nil)); err != nil {
+				t.Fatal(err)
+			}
+			for i := h0; i < home.count(); i++ {
+				if got := home.header(i).Get("Authorization"); got != tt.wantHome {
+					t.Errorf("home request %d: Authorization %q, want %q", i-h0, got, tt.wantHome)
+				}
+			}
+			for i := o0; i < other.count(); i++ {
+				if got := other.header(i).Get("Authorization"); got != tt.wantOther {
+					t.Errorf("other host: Authorization %q, want %q", got, tt.wantOther)
+				}
+				if got := other.header(i).Get("Cookie"); got != "" {
+					t.Errorf("other host: Cookie %q", got)
+				}
+			}
+		})
+	}
+}
+
+func TestNetrcFileMissing(t *testing.T) {
+	cfg := testConfig()
+	cfg.NetrcFile = filepath.Join(t.TempDir(), "none")
+	if _, err := New(cfg); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("New: %v, want not-exist", err)
+	}
+}
+
+func TestBodies(t *testing.T) {
+	big := payload(100<<10, 7)
+	tests := []struct {
+		name    string
+		handler func(t *testing.T, w http.ResponseWriter, r *http.Request)
+		want    []byte
+	}{
+		{"204 No Content", func(t *testing.T, w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }, []byte{}},
+		{"empty 200", func(t *testing.T, w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", "0")
+		}, []byte{}},
+		{"no Content-Length, Connection: close", func(t *testing.T, w http.ResponseWriter, r *http.Request) {
+			conn, rw := hijack(t, w)
+			defer conn.Close()
+			rw.WriteString("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")
+			rw.Write(big)
+			rw.Flush()
+		}, big},
+		{"chunked", func(t *testing.T, w http.ResponseWriter, r *http.Request) {
+			for i := 0; i < len(big); i += 10000 {
+				w.Write(big[i:min(i+10000, len(big))])
+				w.(http.Flusher).Flush()
+			}
+		}, big},
+		{"1xx interim response", func(t *testing.T, w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Link", "</style.css>; rel=preload")
+			w.WriteHeader(http.StatusEarlyHints)
+			w.Header().Del("Link")
+			w.Write(big)
+		}, big},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) { tt.handler(t, w, r) })
+			path := filepath.Join(t.TempDir(), "f")
+			cfg := testConfig()
+			cfg.Retries = 0
+			res, err := newClient(t, cfg).Fetch(context.Background(), request(srv.URL, path, nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertDone(t, path, tt.want)
+			if res.Size != int64(len(tt.want)) {
+				t.Errorf("Size %d", res.Size)
+			}
+		})
+	}
+}
+
+func TestChecksum(t *testing.T) {
+	body := payload(50<<10, 8)
+	srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) { w.Write(body) })
+	t.Run("good", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "f")
+		req := request(srv.URL, path, nil)
+		req.SHA256 = strings.ToUpper(sum(body))
+		res, err := newClient(t, testConfig()).Fetch(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertDone(t, path, body)
+		if res.SHA256 != sum(body) {
+			t.Errorf("SHA256 %q", res.SHA256)
+		}
+	})
+	t.Run("bad", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "f")
+		req := request(srv.URL, path, nil)
+		req.SHA256 = sum([]byte("something else"))
+		res, err := newClient(t, testConfig()).Fetch(context.Background(), req)
+		var ce *ChecksumError
+		if !errors.As(err, &ce) || ce.Want != req.SHA256 || ce.Got != sum(body) {
+			t.Fatalf("err = %v, want a ChecksumError", err)
+		}
+		want := fmt.Sprintf("sha256 mismatch: expected %s, got %s", req.SHA256, sum(body))
+		if err.Error() != want {
+			t.Errorf("message %q\nwant      %q", err, want)
+		}
+		if res.Attempts != 1 {
+			t.Errorf("%d attempts: a mismatch is not retried", res.Attempts)
+		}
+		// The bad bytes are left nowhere: not under the name, not in a part.
+		assertGone(t, path, path+".part", path+".part.meta")
+	})
+}
+
+func TestCancelKeepsPartForResume(t *testing.T) {
+	body := payload(256<<10, 9)
+	res := newResource(body, `"c"`)
+	half := len(body) / 2
+	rc := &recorder{}
+	srv := serve(t, rc, func(n int, w http.ResponseWriter, r *http.Request) {
+		if n > 1 {
+			res.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("ETag", `"c"`)
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.Write(body[:half])
+		w.(http.Flusher).Flush()
+		blockUntil(t, r)
+	})
+	path := filepath.Join(t.TempDir(), "f")
+	c := newClient(t, testConfig())
+	ctx, cancel := context.WithCancel(context.Background())
+	req := request(srv.URL, path, nil)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.Fetch(ctx, req)
+		errc <- err
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for req.Progress.Done() < int64(half) && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	var err error
+	within(t, 5*time.Second, func() { err = <-errc })
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if !strings.Contains(err.Error(), "kept for a resume") {
+		t.Errorf("message %q should say the part is kept", err)
+	}
+	if got := mustFile(t, path+".part"); len(got) != half {
+		t.Fatalf("part has %d bytes, want %d", len(got), half)
+	}
+	if m, err := ReadMeta(path + ".part"); err != nil || m.URL != srv.URL || m.ETag != `"c"` {
+		t.Fatalf("sidecar %+v, %v", m, err)
+	}
+	assertGone(t, path)
+
+	req2 := request(srv.URL, path, nil)
+	req2.SHA256 = sum(body)
+	got, err := c.Fetch(context.Background(), req2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertDone(t, path, body)
+	if r := rc.header(1).Get("Range"); r != fmt.Sprintf("bytes=%d-", half) {
+		t.Errorf("resume Range %q", r)
+	}
+	if got.Bytes != int64(len(body)-half) {
+		t.Errorf("Bytes %d, want %d (only the rest)", got.Bytes, len(body)-half)
+	}
+}
+
+func TestCancelDuringRetryWait(t *testing.T) {
+	srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+	})
+	cfg := testConfig()
+	cfg.RetryWait = time.Hour
+	ctx, cancel := context.WithCancel(context.Background())
+	ev := &events{}
+	req := request(srv.URL, filepath.Join(t.TempDir(), "f"), nil)
+	req.Emit = func(e event.Event) {
+		ev.emit(e)
+		if e.Kind == event.Retry {
+			cancel()
+		}
+	}
+	var err error
+	within(t, 5*time.Second, func() { _, err = newClient(t, cfg).Fetch(ctx, req) })
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestIfNewer(t *testing.T) {
+	body := []byte("version one")
+	res := newResource(body, `"one"`)
+	rc := &recorder{}
+	srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) { res.ServeHTTP(w, r) })
+	path := filepath.Join(t.TempDir(), "f")
+	c := newClient(t, testConfig())
+	if _, err := c.Fetch(context.Background(), request(srv.URL, path, nil)); err != nil {
+		t.Fatal(err)
+	}
+	etagStored := readETag(path) == `"one"`
+
+	req := request(srv.URL, path, nil)
+	req.IfNewer = true
+	got, err := c.Fetch(context.Background(), req)
+	if err != nil || !got.Skipped || got.HTTPStatus != http.StatusNotModified {
+		t.Fatalf("second Fetch: %+v, %v; want skipped with 304", got, err)
+	}
+	h := rc.header(1)
+	if h.Get("If-Modified-Since") == "" {
+		t.Error("no If-Modified-Since")
+	}
+	if etagStored && h.Get("If-None-Match") != `"one"` {
+		t.Errorf("If-None-Match %q", h.Get("If-None-Match"))
+	}
+	if !etagStored {
+		t.Log("no user xattrs here: If-None-Match not checked")
+	}
+	assertDone(t, path, body)
+
+	res.set([]byte("version two, longer"), `"two"`)
+	req = request(srv.URL, path, nil)
+	req.IfNewer = true
+	got, err = c.Fetch(context.Background(), req)
+	if err != nil || got.Skipped {
+		t.Fatalf("third Fetch: %+v, %v; want a download", got, err)
+	}
+	assertDone(t, path, []byte("version two, longer"))
+}
+
+func TestRenameFromContentDisposition(t *testing.T) {
+	srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Disposition", `attachment; filename="report.pdf"`)
+		fmt.Fprint(w, "pdf")
+	})
+	dir := t.TempDir()
+	t.Run("renamed", func(t *testing.T) {
+		var asked []string
+		req := request(srv.URL+"/download?id=1", filepath.Join(dir, "download"), nil)
+		req.Rename = func(name string) (string, error) {
+			asked = append(asked, name)
+			return filepath.Join(dir, name), nil
+		}
+		res, err := newClient(t, testConfig()).Fetch(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(asked) != 1 || asked[0] != "report.pdf" {
+			t.Errorf("Rename called with %q", asked)
+		}
+		if res.Path != filepath.Join(dir, "report.pdf") {
+			t.Errorf("Path %q", res.Path)
+		}
+		assertDone(t, filepath.Join(dir, "report.pdf"), []byte("pdf"))
+		assertGone(t, filepath.Join(dir, "download"), filepath.Join(dir, "download.part"))
+	})
+	t.Run("skipped", func(t *testing.T) {
+		req := request(srv.URL+"/download?id=2", filepath.Join(dir, "download2"), nil)
+		req.Rename = func(name string) (string, error) { return "", ErrSkip }
+		res, err := newClient(t, testConfig()).Fetch(context.Background(), req)
+		if !errors.Is(err, ErrSkip) || !res.Skipped {
+			t.Fatalf("%+v, %v; want ErrSkip", res, err)
+		}
+		assertGone(t, filepath.Join(dir, "download2"), filepath.Join(dir, "download2.part"), filepath.Join(dir, "download2.part.meta"))
+	})
+}
+
+func TestUnsupportedItems(t *testing.T) {
+	c := newClient(t, testConfig())
+	dir := t.TempDir()
+	for _, tt := range []struct{ url, want string }{
+		{"ftp://example.test/f", `unsupported scheme "ftp"`},
+		{"http:///nohost", "no host"},
+		{"file://otherhost/etc/passwd", "only local files"},
+		{filepath.Join(dir, "missing"), "no such file: " + filepath.Join(dir, "missing")},
+	} {
+		_, err := c.Fetch(context.Background(), request(tt.url, filepath.Join(dir, "out"), nil))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v, want %q", tt.url, err, tt.want)
+		}
+	}
+	assertGone(t, filepath.Join(dir, "out"), filepath.Join(dir, "out.part"))
+}

@@ -1,0 +1,138 @@
+package fetch
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io/fs"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/fetchpool/fetchpool/pkg/event"
+)
+
+// copyLocal copies a local file the way a download goes: into the part,
+// verified, renamed into place, with the source's mtime. Copying a file
+// onto itself leaves it as it is.
+func (c *Client) copyLocal(ctx context.Context, req Request, path string) (Result, error) {
+	res := Result{Path: req.Path, Attempts: 1}
+	(&emitter{emit: req.Emit}).send(event.Event{Kind: event.Attempt, Attempt: 1, Message: req.URL})
+	src, fi, err := openSource(path)
+	if err != nil {
+		return res, err
+	}
+	defer src.Close()
+	if req.Progress != nil && fi.Mode().IsRegular() {
+		req.Progress.SetTotal(fi.Size())
+	}
+	h := c.newHash(req)
+	if dfi, err := os.Stat(req.Path); err == nil {
+		if os.SameFile(fi, dfi) {
+			return c.verifyInPlace(ctx, req, src, dfi.Size(), h, res)
+		}
+		if req.IfNewer && !fi.ModTime().After(dfi.ModTime()) {
+			res.Skipped = true
+			return res, nil
+		}
+	}
+	part := req.Path + ".part"
+	if m, err := ReadMeta(part); err == nil && m.URL != "" && m.URL != req.URL {
+		return res, fmt.Errorf("%s: %w (%s); it is left untouched", part, ErrPartInUse, m.URL)
+	}
+	if pfi, err := os.Stat(part); err == nil && os.SameFile(fi, pfi) {
+		return res, fmt.Errorf("cannot copy %s onto its own .part", path)
+	}
+
+	f, err := openPart(part, 0)
+	if err != nil {
+		return res, err
+	}
+	n, err := c.copyBody(ctx, f, 0, src, -1, h, req.Progress)
+	res.Bytes = n
+	if err == nil {
+		err = closePart(f)
+	}
+	f.Close()
+	if err != nil {
+		removePart(part)
+		return res, localCopyError(ctx, path, err)
+	}
+	res.Size = n
+	if res.SHA256, err = checkDigest(req.SHA256, h); err != nil {
+		removePart(part)
+		return res, err
+	}
+	_ = os.Chtimes(part, time.Time{}, fi.ModTime())
+	if err := os.Rename(part, req.Path); err != nil {
+		removePart(part)
+		return res, fmt.Errorf("moving %s into place: %w", part, err)
+	}
+	_ = os.Remove(part + metaSuffix)
+	return res, nil
+}
+
+// openSource opens a local file to copy; it must exist and not be a
+// directory.
+func openSource(path string) (*os.File, fs.FileInfo, error) {
+	src, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, fmt.Errorf("no such file: %s: %w", path, fs.ErrNotExist)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	fi, err := src.Stat()
+	if err != nil {
+		src.Close()
+		return nil, nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	if fi.IsDir() {
+		src.Close()
+		return nil, nil, fmt.Errorf("%s is a directory, not a file", path)
+	}
+	return src, fi, nil
+}
+
+// verifyInPlace handles a copy of a file onto itself: nothing moves; the
+// file is only hashed and checked when a digest is wanted.
+func (c *Client) verifyInPlace(ctx context.Context, req Request, src *os.File, size int64, h hash.Hash, res Result) (Result, error) {
+	res.Size = size
+	req.Progress.SetDone(size)
+	if h == nil {
+		return res, nil
+	}
+	if _, err := c.hashReader(ctx, h, src); err != nil {
+		return res, localCopyError(ctx, req.Path, &readError{err: err})
+	}
+	var err error
+	res.SHA256, err = checkDigest(req.SHA256, h)
+	return res, err
+}
+
+// localCopyError words a failed local copy.
+func localCopyError(ctx context.Context, path string, err error) error {
+	if ctx.Err() != nil {
+		return &interruptedError{err: ctx.Err()}
+	}
+	var re *readError
+	if errors.As(err, &re) {
+		return fmt.Errorf("reading %s: %w", path, re.err)
+	}
+	return err
+}
+
+// checkDigest returns the hex digest of h (nil h: "") and a
+// *ChecksumError when it is not want ("" = anything goes).
+func checkDigest(want string, h hash.Hash) (string, error) {
+	if h == nil {
+		return "", nil
+	}
+	got := hex.EncodeToString(h.Sum(nil))
+	if want != "" && !strings.EqualFold(got, want) {
+		return got, &ChecksumError{Want: strings.ToLower(want), Got: got}
+	}
+	return got, nil
+}

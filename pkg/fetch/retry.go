@@ -1,0 +1,175 @@
+package fetch
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/fetchpool/fetchpool/pkg/limit"
+)
+
+// retryableStatus reports whether an HTTP status is worth another attempt:
+// a timeout, "too early", "too many requests", or a server-side failure that
+// usually passes.
+func retryableStatus(code int) bool {
+	switch code {
+	case http.StatusRequestTimeout, http.StatusTooEarly, http.StatusTooManyRequests,
+		http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// shouldRetry decides whether an attempt that failed with err (or, when err
+// is nil, ended with HTTP status) deserves another attempt. Connection
+// errors, timeouts, stalls, short bodies and the statuses of
+// retryableStatus are retried; other statuses, local failures (disk,
+// checksum, policy) and anything after ctx is done are not.
+func shouldRetry(ctx context.Context, status int, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	if err == nil {
+		return retryableStatus(status)
+	}
+	var he *HTTPError
+	if errors.As(err, &he) {
+		return retryableStatus(he.StatusCode)
+	}
+	if permanent(err) {
+		return false
+	}
+	return transient(err)
+}
+
+// permanent reports errors that another attempt cannot fix.
+func permanent(err error) bool {
+	var (
+		disk      *diskFullError
+		write     *writeError
+		sum       *ChecksumError
+		wait      *retryAfterError
+		scheme    *redirectSchemeError
+		stopped   *interruptedError
+		dns       *net.DNSError
+		unknownCA x509.UnknownAuthorityError
+		invalid   x509.CertificateInvalidError
+		hostname  x509.HostnameError
+		verify    *tls.CertificateVerificationError
+	)
+	switch {
+	case errors.As(err, &disk), errors.As(err, &write), errors.As(err, &sum),
+		errors.As(err, &wait), errors.As(err, &scheme), errors.As(err, &stopped),
+		errors.As(err, &unknownCA), errors.As(err, &invalid), errors.As(err, &hostname),
+		errors.As(err, &verify):
+		return true
+	case errors.Is(err, ErrTooManyRedirects), errors.Is(err, ErrPartInUse), errors.Is(err, ErrSkip):
+		return true
+	case errors.As(err, &dns):
+		return dns.IsNotFound
+	}
+	return false
+}
+
+// transient reports errors of the network or the server that may pass.
+func transient(err error) bool {
+	var (
+		stall   *stallError
+		timeout *timeoutError
+		short   *shortBodyError
+		read    *readError
+		rng     *rangeError
+		changed changedError
+		urlErr  *url.Error
+		netErr  net.Error
+		errno   syscall.Errno
+	)
+	switch {
+	case errors.As(err, &stall), errors.As(err, &timeout), errors.As(err, &short),
+		errors.As(err, &rng), errors.As(err, &changed):
+		return true
+	case errors.Is(err, context.Canceled):
+		return false // the caller's, or a stall already classified above
+	case errors.As(err, &read):
+		return true
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, io.EOF):
+		return true
+	case errors.As(err, &netErr), errors.As(err, &errno):
+		return true
+	case errors.As(err, &urlErr):
+		// The transport's own failures (protocol errors, a connection
+		// closed before the response) come as url.Error around plain
+		// errors; a bad request would have failed before the request.
+		return !strings.Contains(urlErr.Err.Error(), "unsupported protocol scheme")
+	}
+	return false
+}
+
+// retryWait is the wait before attempt+1 after attempt failed with err:
+// exponential backoff with jitter, raised to a Retry-After the server sent.
+// A Retry-After above MaxRetryWait fails the item instead.
+func (c *Client) retryWait(attempt int, err error) (time.Duration, error) {
+	c.rndMu.Lock()
+	d := limit.Backoff(attempt, c.cfg.RetryWait, maxBackoff, c.rnd)
+	c.rndMu.Unlock()
+	var he *HTTPError
+	if errors.As(err, &he) && he.hasRetryAfter {
+		if he.retryAfter > c.cfg.MaxRetryWait {
+			return 0, &retryAfterError{wait: he.retryAfter, max: c.cfg.MaxRetryWait, cause: err}
+		}
+		d = max(d, he.retryAfter)
+	}
+	return d, nil
+}
+
+// sleep waits for d or until ctx is done, whichever comes first.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// describe is err in a few words for a person: the status, or the
+// network's complaint without the Go plumbing around it ("connection reset
+// by peer" rather than "read tcp 127.0.0.1:41234->...: read: connection
+// reset by peer").
+func describe(err error) string {
+	switch e := err.(type) {
+	case *url.Error:
+		return describe(e.Err)
+	case *readError:
+		return describe(e.err)
+	case *net.OpError:
+		var errno syscall.Errno
+		switch {
+		case errors.As(e, &errno):
+			return errno.Error()
+		case e.Timeout() && e.Op == "dial":
+			return "connect timed out"
+		case e.Timeout():
+			return "timed out"
+		}
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return "connection closed early"
+	}
+	return strings.TrimPrefix(err.Error(), "net/http: ")
+}

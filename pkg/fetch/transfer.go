@@ -1,0 +1,638 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"mime"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/fetchpool/fetchpool/pkg/event"
+	"github.com/fetchpool/fetchpool/pkg/limit"
+	"github.com/fetchpool/fetchpool/pkg/naming"
+)
+
+// transfer is one http(s) item on its way into place. The part on disk is
+// the truth about progress; the fields below carry what the part cannot
+// tell from one attempt to the next.
+type transfer struct {
+	c    *Client
+	req  Request
+	u    *url.URL
+	host string // the gate's key, host:port
+	part string
+	dest string
+	emit *emitter
+
+	meta      Meta // the validator of the part, when haveMeta
+	haveMeta  bool
+	consulted bool // Rename has had its say
+	h         hash.Hash
+	hashed    int64 // bytes of the part fed to h
+	split     bool  // the part was filled by a split transfer
+	res       Result
+	errs      []error
+}
+
+// outcome is how an attempt ended well.
+type outcome uint8
+
+const (
+	complete    outcome = iota + 1 // the part holds the whole resource
+	notModified                    // 304 to a conditional request
+)
+
+func (c *Client) newTransfer(req Request, u *url.URL) *transfer {
+	return &transfer{
+		c:    c,
+		req:  req,
+		u:    u,
+		host: hostPort(u),
+		part: req.Path + ".part",
+		dest: req.Path,
+		emit: &emitter{emit: req.Emit},
+		h:    c.newHash(req),
+		res:  Result{Path: req.Path},
+	}
+}
+
+// run makes attempts until one succeeds, one fails for good, or the
+// retries are spent.
+func (t *transfer) run(ctx context.Context) (Result, error) {
+	if err := t.loadPart(); err != nil {
+		return t.res, err
+	}
+	for attempt := 1; ; attempt++ {
+		t.res.Attempts = attempt
+		t.emit.send(event.Event{Kind: event.Attempt, Attempt: attempt, Message: t.req.URL})
+		out, err := t.attempt(ctx)
+		switch {
+		case err == nil && out == notModified:
+			t.res.Skipped = true
+			return t.res, nil
+		case err == nil:
+			res, err := t.finish(ctx)
+			if err != nil && ctx.Err() != nil {
+				err = &interruptedError{part: t.keptPart(), err: ctx.Err()}
+			}
+			return res, err
+		case ctx.Err() != nil:
+			return t.res, &interruptedError{part: t.keptPart(), err: ctx.Err()}
+		case errors.Is(err, ErrSkip):
+			removePart(t.part)
+			t.res.Skipped = true
+			return t.res, err
+		}
+		t.errs = append(t.errs, err)
+		if attempt > t.c.cfg.Retries || !shouldRetry(ctx, 0, err) {
+			return t.fail()
+		}
+		wait, werr := t.c.retryWait(attempt, err)
+		if werr != nil {
+			t.errs[len(t.errs)-1] = werr
+			return t.fail()
+		}
+		t.emit.send(event.Event{Kind: event.Retry, Attempt: attempt, Wait: wait, Err: err})
+		if err := sleep(ctx, wait); err != nil {
+			return t.res, &interruptedError{part: t.keptPart(), err: err}
+		}
+	}
+}
+
+// fail ends the item with the reasons of its attempts. A part whose bytes
+// cannot be used again (disk full) is removed; any other is kept for a
+// later resume.
+func (t *transfer) fail() (Result, error) {
+	last := t.errs[len(t.errs)-1]
+	var disk *diskFullError
+	if errors.As(last, &disk) {
+		removePart(t.part)
+	}
+	return t.res, &attemptsError{errs: t.errs}
+}
+
+// keptPart names the part left for a resume, "" when there is none.
+func (t *transfer) keptPart() string {
+	if _, err := os.Stat(t.part); err != nil {
+		return ""
+	}
+	return t.part
+}
+
+// loadPart is the first step: read the sidecar of an existing part. A part
+// of another URL is refused and left alone; a part that cannot be resumed
+// (no sidecar, a sidecar that does not parse, --no-resume) is discarded.
+func (t *transfer) loadPart() error {
+	m, err := ReadMeta(t.part)
+	switch {
+	case err == nil && m.URL != "" && m.URL != t.req.URL:
+		return fmt.Errorf("%s: %w (%s); it is left untouched", t.part, ErrPartInUse, m.URL)
+	case err == nil && m.URL != "" && !t.c.cfg.NoResume:
+		t.meta, t.haveMeta = m, true
+		return nil
+	}
+	if err := t.discard(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// discard forgets the part: the next byte written goes at offset 0.
+func (t *transfer) discard() error {
+	t.meta, t.haveMeta, t.split = Meta{}, false, false
+	t.hashed = 0
+	if t.h != nil {
+		t.h.Reset()
+	}
+	for _, p := range []string{t.part, t.part + metaSuffix} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("removing the old %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// errRestart asks attempt to discard the part and ask again from zero.
+var errRestart = errors.New("restart from zero")
+
+// attempt is one attempt: resume where the part ends (or the spans of a
+// split part), and start over at most once when the server cannot resume.
+func (t *transfer) attempt(ctx context.Context) (outcome, error) {
+	if t.haveMeta && len(t.meta.Spans) > 0 {
+		return t.resumeSplit(ctx)
+	}
+	offset, err := t.offset()
+	if err != nil {
+		return 0, err
+	}
+	for {
+		out, err := t.exchange(ctx, offset)
+		if !errors.Is(err, errRestart) {
+			return out, err
+		}
+		if err := t.discard(); err != nil {
+			return 0, err
+		}
+		offset = 0 // errRestart only comes for offset > 0: this ends
+	}
+}
+
+// offset is where the part ends: where the next response should start.
+func (t *transfer) offset() (int64, error) {
+	fi, err := os.Stat(t.part)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return 0, nil
+	case err != nil:
+		return 0, fmt.Errorf("reading %s: %w", t.part, err)
+	case !t.haveMeta:
+		return 0, nil // opened with truncation
+	case t.meta.Length >= 0 && fi.Size() > t.meta.Length:
+		return 0, t.discard() // longer than the resource
+	}
+	return fi.Size(), nil
+}
+
+// exchange is one request and its response, from the gate to the end of
+// the body.
+func (t *transfer) exchange(ctx context.Context, offset int64) (outcome, error) {
+	release, err := t.c.acquire(ctx, t.host)
+	if err != nil {
+		return 0, err
+	}
+	defer release()
+	actx, cancel := t.c.attemptContext(ctx)
+	defer cancel()
+	g := t.c.newGuard(actx)
+	defer g.stop()
+
+	hreq, conditional, err := t.request(g.ctx, offset)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := t.c.hc.Do(hreq)
+	if err != nil {
+		return 0, g.why(ctx, err)
+	}
+	defer resp.Body.Close()
+	t.res.HTTPStatus = resp.StatusCode
+	t.res.URL = resp.Request.URL.String()
+
+	p, err := t.check(resp, offset, conditional)
+	if err != nil {
+		drain(resp)
+		return 0, err
+	}
+	switch p.action {
+	case actComplete:
+		return complete, nil
+	case actNotModified:
+		return notModified, nil
+	}
+	return t.receive(ctx, g, resp, p)
+}
+
+// acquire passes the gate, if any.
+func (c *Client) acquire(ctx context.Context, host string) (func(), error) {
+	if c.cfg.Gate == nil {
+		return func() {}, nil
+	}
+	return c.cfg.Gate.Acquire(ctx, host)
+}
+
+// attemptContext bounds one request by --timeout.
+func (c *Client) attemptContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if c.cfg.Timeout <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeoutCause(ctx, c.cfg.Timeout, &timeoutError{d: c.cfg.Timeout})
+}
+
+// request builds the GET of one exchange: a Range from offset (with
+// If-Range when the part has a validator), the split probe, or the
+// conditions of --on-exists newer. conditional tells whether a 304 means
+// "not modified".
+func (t *transfer) request(ctx context.Context, offset int64) (req *http.Request, conditional bool, err error) {
+	req, err = t.c.newRequest(context.WithValue(ctx, ctxKey{}, &hop{emit: t.emit}), t.u)
+	if err != nil {
+		return nil, false, err
+	}
+	switch {
+	case offset > 0:
+		req.Header.Set("Range", fmt.Sprintf("bytes=%d-", offset))
+		if v := t.meta.ifRange(); v != "" {
+			req.Header.Set("If-Range", v)
+		}
+		return req, false, nil
+	case t.c.cfg.Split > 1:
+		req.Header.Set("Range", "bytes=0-") // the split probe
+	}
+	if t.req.IfNewer {
+		conditional = t.setConditions(req)
+	}
+	return req, conditional, nil
+}
+
+// setConditions makes req conditional on the destination being out of
+// date: If-Modified-Since its mtime, If-None-Match its stored ETag.
+func (t *transfer) setConditions(req *http.Request) bool {
+	fi, err := os.Stat(t.dest)
+	if err != nil {
+		return false
+	}
+	req.Header.Set("If-Modified-Since", fi.ModTime().UTC().Format(http.TimeFormat))
+	if etag := readETag(t.dest); etag != "" {
+		req.Header.Set("If-None-Match", etag)
+	}
+	return true
+}
+
+// action is what check decided to do with a response.
+type action uint8
+
+const (
+	actWrite       action = iota + 1 // copy the body into the part at start
+	actComplete                      // the part already holds everything
+	actNotModified                   // 304 to a conditional request
+)
+
+// plan is check's reading of a response.
+type plan struct {
+	action action
+	start  int64 // where the body goes in the part
+	total  int64 // size of the whole resource, -1 if unknown
+	ranged bool  // a 206
+}
+
+// check reads a response's status and range against what was asked:
+// only a 206 starting exactly at offset is appended; a 200 starts over at
+// zero; a 416 saying the resource is as long as the part means the part is
+// complete. It returns errRestart when the part must go and the request be
+// made again from zero.
+func (t *transfer) check(resp *http.Response, offset int64, conditional bool) (plan, error) {
+	code := resp.StatusCode
+	switch {
+	case code == http.StatusNotModified && conditional:
+		return plan{action: actNotModified}, nil
+	case code == http.StatusRequestedRangeNotSatisfiable && offset > 0:
+		cr, ok := parseContentRange(resp.Header.Get("Content-Range"))
+		if ok && cr.first < 0 && cr.total == offset {
+			return plan{action: actComplete, total: offset}, nil
+		}
+		return plan{}, errRestart
+	case code == http.StatusPartialContent:
+		return t.checkRange(resp, offset)
+	case code >= 200 && code < 300:
+		total := resp.ContentLength
+		if code == http.StatusNoContent {
+			total = 0
+		}
+		return plan{action: actWrite, start: 0, total: total}, nil
+	}
+	return plan{}, newHTTPError(resp)
+}
+
+// checkRange accepts a 206 only when it continues the part exactly, with
+// the same ETag when both are known.
+func (t *transfer) checkRange(resp *http.Response, offset int64) (plan, error) {
+	fail := func(msg string) (plan, error) {
+		if offset > 0 {
+			return plan{}, errRestart
+		}
+		return plan{}, &rangeError{msg: msg}
+	}
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); strings.HasPrefix(mt, "multipart/") {
+		return fail("server answered with several ranges")
+	}
+	cr, ok := parseContentRange(resp.Header.Get("Content-Range"))
+	if !ok || cr.first < 0 {
+		return fail(fmt.Sprintf("server sent a 206 with a bad Content-Range %q", resp.Header.Get("Content-Range")))
+	}
+	if cr.first != offset {
+		return fail(fmt.Sprintf("server sent bytes from %d, not %d", cr.first, offset))
+	}
+	if offset > 0 && t.meta.ETag != "" {
+		if etag := resp.Header.Get("ETag"); etag != "" && etag != t.meta.ETag {
+			return plan{}, errRestart
+		}
+	}
+	total := cr.total
+	if total < 0 {
+		total = -1
+	}
+	return plan{action: actWrite, start: offset, total: total, ranged: true}, nil
+}
+
+// newHTTPError is the error of an unwanted status, with the Retry-After
+// of a 429 or 503.
+func newHTTPError(resp *http.Response) *HTTPError {
+	e := &HTTPError{StatusCode: resp.StatusCode, Status: resp.Status}
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		e.retryAfter, e.hasRetryAfter = limit.RetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	}
+	return e
+}
+
+// drain reads what is left of a small error body so its connection can
+// be reused; a large or unsized one is just closed.
+func drain(resp *http.Response) {
+	if resp.ContentLength >= 0 && resp.ContentLength <= 64<<10 {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	}
+}
+
+// receive writes an accepted body into the part: consult Rename, save the
+// validator, open the part, then copy and verify the length.
+func (t *transfer) receive(ctx context.Context, g *guard, resp *http.Response, p plan) (outcome, error) {
+	if err := t.consultRename(resp); err != nil {
+		return 0, err
+	}
+	if p.start == 0 {
+		t.meta, t.haveMeta, t.split = metaOf(t.req.URL, resp, p.total), true, false
+		if err := writeMeta(t.part, t.meta); err != nil {
+			return 0, err
+		}
+	}
+	f, err := openPart(t.part, p.start)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	t.req.Progress.SetDone(p.start)
+	t.req.Progress.SetTotal(p.total)
+	if t.splittable(resp, p) {
+		return t.splitFrom(ctx, g, f, resp, p.total)
+	}
+	if err := t.hashPrefix(ctx, f, p.start); err != nil {
+		return 0, err
+	}
+	n, err := t.copy(ctx, g, f, p.start, resp.Body)
+	if err == nil {
+		err = closePart(f)
+	}
+	if err != nil {
+		if resp.ContentLength >= 0 && errors.Is(err, io.ErrUnexpectedEOF) {
+			err = &shortBodyError{got: p.start + n, want: p.start + resp.ContentLength}
+		}
+		return 0, t.removeIfFull(err)
+	}
+	return complete, t.verifyLength(p, resp.ContentLength, p.start+n)
+}
+
+// copy copies a body into the part at off through the stall watch and the
+// throttle, and counts it.
+func (t *transfer) copy(ctx context.Context, g *guard, f *os.File, off int64, body io.Reader) (int64, error) {
+	r := g.watch(body)
+	if t.c.cfg.Throttle != nil {
+		r = t.c.cfg.Throttle.Reader(g.ctx, r)
+	}
+	n, err := t.c.copyBody(g.ctx, f, off, r, -1, t.h, t.req.Progress)
+	t.res.Bytes += n
+	if t.h != nil {
+		t.hashed += n
+	}
+	var re *readError
+	if errors.As(err, &re) {
+		if why := g.why(ctx, re.err); why != re.err {
+			err = why
+		}
+	}
+	return n, err
+}
+
+// verifyLength checks that the part holds what the response promised:
+// Content-Length bytes, and the whole resource when its size is known.
+func (t *transfer) verifyLength(p plan, contentLength, size int64) error {
+	if contentLength >= 0 && size-p.start != contentLength {
+		return &shortBodyError{got: size, want: p.start + contentLength}
+	}
+	if p.total >= 0 && size != p.total {
+		if size < p.total {
+			return &shortBodyError{got: size, want: p.total}
+		}
+		return &rangeError{msg: fmt.Sprintf("server sent %d bytes of a %d-byte file", size, p.total)}
+	}
+	return nil
+}
+
+// removeIfFull removes the part after a disk-full error: its bytes are no
+// use and the space is needed.
+func (t *transfer) removeIfFull(err error) error {
+	var disk *diskFullError
+	if errors.As(err, &disk) {
+		removePart(t.part)
+	}
+	return err
+}
+
+// consultRename asks Request.Rename, once, for the destination of the
+// Content-Disposition file name of the first successful response.
+func (t *transfer) consultRename(resp *http.Response) error {
+	if t.req.Rename == nil || t.consulted {
+		return nil
+	}
+	t.consulted = true
+	cd := resp.Header.Get("Content-Disposition")
+	if cd == "" {
+		return nil
+	}
+	name, ok := naming.FromContentDisposition(cd)
+	if !ok {
+		return nil
+	}
+	dest, err := t.req.Rename(name)
+	if err != nil {
+		return err
+	}
+	if dest != "" {
+		t.dest = dest
+		t.res.Path = dest
+	}
+	return nil
+}
+
+// hashPrefix feeds h the first off bytes of the part when h has not seen
+// them (a resume in a new run, or after a restart).
+func (t *transfer) hashPrefix(ctx context.Context, f *os.File, off int64) error {
+	if t.h == nil || t.hashed == off {
+		return nil
+	}
+	t.h.Reset()
+	t.hashed = 0
+	if off == 0 {
+		return nil
+	}
+	n, err := t.c.hashReader(ctx, t.h, io.NewSectionReader(f, 0, off))
+	t.hashed = n
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", t.part, err)
+	}
+	return nil
+}
+
+// hashReader feeds h from r, with ctx checked between reads.
+func (c *Client) hashReader(ctx context.Context, h hash.Hash, r io.Reader) (int64, error) {
+	bp := c.bufs.Get().(*[]byte)
+	defer c.bufs.Put(bp)
+	var n int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		m, err := r.Read(*bp)
+		h.Write((*bp)[:m])
+		n += int64(m)
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}
+
+// openPart opens the part for writing at start, dropping anything after
+// start. It never touches the final name.
+func openPart(part string, start int64) (*os.File, error) {
+	f, err := os.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o644)
+	if errors.Is(err, fs.ErrNotExist) {
+		if merr := os.MkdirAll(filepath.Dir(part), 0o755); merr == nil {
+			f, err = os.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o644)
+		}
+	}
+	if err != nil {
+		return nil, classifyWrite(part, err)
+	}
+	if err := f.Truncate(start); err != nil {
+		f.Close()
+		return nil, classifyWrite(part, err)
+	}
+	return f, nil
+}
+
+// closePart closes a part after writing: a failed close can be a failed
+// write.
+func closePart(f *os.File) error {
+	if err := f.Close(); err != nil && !errors.Is(err, os.ErrClosed) {
+		return classifyWrite(f.Name(), err)
+	}
+	return nil
+}
+
+// finish is the last step: verify the digest, stamp the part with the
+// server's mtime and ETag, rename it into place and drop the sidecar.
+func (t *transfer) finish(ctx context.Context) (Result, error) {
+	fi, err := os.Stat(t.part)
+	if errors.Is(err, fs.ErrNotExist) {
+		// A 204 or 416 with nothing on disk: an empty file.
+		f, oerr := openPart(t.part, 0)
+		if oerr != nil {
+			return t.res, oerr
+		}
+		if err := closePart(f); err != nil {
+			return t.res, err
+		}
+		fi, err = os.Stat(t.part)
+	}
+	if err != nil {
+		return t.res, fmt.Errorf("reading %s: %w", t.part, err)
+	}
+	t.res.Size = fi.Size()
+	if err := t.verifyDigest(ctx, fi.Size()); err != nil {
+		return t.res, err
+	}
+	if lm, err := http.ParseTime(t.meta.LastModified); err == nil {
+		_ = os.Chtimes(t.part, time.Time{}, lm)
+	}
+	writeETag(t.part, t.meta.ETag)
+	if err := os.Rename(t.part, t.dest); err != nil {
+		return t.res, fmt.Errorf("moving %s into place: %w", t.part, err)
+	}
+	_ = os.Remove(t.part + metaSuffix)
+	t.res.Path = t.dest
+	return t.res, nil
+}
+
+// verifyDigest computes the SHA-256 of the part, from the stream when it
+// saw every byte or else from the file, and compares it with the expected
+// one. A mismatch removes the part: its bytes are wrong.
+func (t *transfer) verifyDigest(ctx context.Context, size int64) error {
+	if t.h == nil {
+		return nil
+	}
+	if t.split || t.hashed != size {
+		if err := t.rehash(ctx); err != nil {
+			return err
+		}
+	}
+	var err error
+	t.res.SHA256, err = checkDigest(t.req.SHA256, t.h)
+	if err != nil {
+		removePart(t.part)
+	}
+	return err
+}
+
+// rehash hashes the whole part from disk.
+func (t *transfer) rehash(ctx context.Context) error {
+	f, err := os.Open(t.part)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", t.part, err)
+	}
+	defer f.Close()
+	t.h.Reset()
+	n, err := t.c.hashReader(ctx, t.h, f)
+	t.hashed = n
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", t.part, err)
+	}
+	return nil
+}

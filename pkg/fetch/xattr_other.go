@@ -1,0 +1,10 @@
+//go:build !linux
+
+package fetch
+
+// writeETag does nothing where extended attributes are not wired up; `newer`
+// then relies on the mtime alone.
+func writeETag(path, etag string) {}
+
+// readETag returns "": no ETag is stored on this platform.
+func readETag(path string) string { return "" }
