@@ -22,10 +22,10 @@ func (c *Client) transport() *http.Transport {
 	dialer := &net.Dialer{Timeout: c.cfg.ConnectTimeout}
 	idle := max(c.cfg.Concurrency, 1) * max(c.cfg.Split, 1)
 	tr := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
-		ForceAttemptHTTP2:     true,
-		TLSHandshakeTimeout:   c.cfg.ConnectTimeout,
+		Proxy:               http.ProxyFromEnvironment,
+		DialContext:         dialer.DialContext,
+		ForceAttemptHTTP2:   true,
+		TLSHandshakeTimeout: c.cfg.ConnectTimeout,
 		// The stall guard of each request covers the wait for headers; this
 		// is a backstop a little later, so the guard's message wins.
 		ResponseHeaderTimeout: c.cfg.StallTimeout + c.cfg.StallTimeout/10,

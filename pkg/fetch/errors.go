@@ -68,7 +68,9 @@ func (e *stallError) Error() string { return "no data received for " + seconds(e
 // timeoutError aborts an attempt that outlasted --timeout.
 type timeoutError struct{ d time.Duration }
 
-func (e *timeoutError) Error() string { return "attempt timed out after " + seconds(e.d) + " (--timeout)" }
+func (e *timeoutError) Error() string {
+	return "attempt timed out after " + seconds(e.d) + " (--timeout)"
+}
 
 // retryAfterError fails an item whose server asked for too long a wait.
 type retryAfterError struct {
@@ -114,7 +116,9 @@ func (e *rangeError) Error() string { return e.msg }
 // changedError says the resource changed under a split transfer.
 type changedError struct{}
 
-func (changedError) Error() string { return "the file changed on the server during the transfer; restarting" }
+func (changedError) Error() string {
+	return "the file changed on the server during the transfer; restarting"
+}
 
 // interruptedError is a transfer stopped by its context; the part is kept.
 type interruptedError struct {

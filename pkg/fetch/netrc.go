@@ -98,7 +98,9 @@ type netrcScanner struct {
 	pos  int
 }
 
-func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\f' || b == '\v' }
+func isSpace(b byte) bool {
+	return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\f' || b == '\v'
+}
 
 // next returns the next token, unquoting a double-quoted one.
 func (s *netrcScanner) next() (string, bool) {
