@@ -153,7 +153,6 @@ func (r *ReportFile) Close() error {
 // exactly those. An item's explicit name and checksum are kept.
 type Failed struct {
 	file *file
-	enc  *lineEncoder
 }
 
 // NewFailed creates the failed list at path (replacing one that exists).
@@ -163,7 +162,7 @@ func NewFailed(path string) (*Failed, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Failed{file: f, enc: newLineEncoder()}, nil
+	return &Failed{file: f}, nil
 }
 
 // Handle writes the input line of an item that failed or was canceled.
@@ -188,48 +187,15 @@ func (f *Failed) Tick(now time.Time) { f.file.tick(now) }
 // writing it.
 func (f *Failed) Close() error { return f.file.close() }
 
-// itemJSON is the JSON input syntax of an item.
-type itemJSON struct {
-	URL    string `json:"url"`
-	Output string `json:"output,omitempty"`
-	SHA256 string `json:"sha256,omitempty"`
-}
-
-// line writes it in the simplest input syntax that reads back as the same
-// item, ending in "\n": the URL alone, "URL<TAB>NAME", or a JSON object
-// when there is a checksum or the text would not survive a plain line.
-// An item that could not be parsed is written as given, so that reading the
-// list again reports the same error on the new line.
+// line is it in input syntax (see input.Format), ending in "\n". An item
+// that could not be parsed is written as it was given, so that reading the
+// list again reports the same problem on the new line.
 func (f *Failed) line(it input.Item) string {
-	if it.Err != nil && oneLine(it.URL) && strings.TrimSpace(it.URL) != "" {
+	raw := it.Err != nil && it.Name == "" && it.SHA256 == "" &&
+		strings.TrimSpace(it.URL) != "" && !strings.HasPrefix(strings.TrimSpace(it.URL), "#") &&
+		!strings.ContainsAny(it.URL, "\r\n")
+	if raw {
 		return it.URL + "\n"
 	}
-	if it.SHA256 == "" && plainURL(it.URL) && (it.Name == "" || plainName(it.Name)) {
-		if it.Name == "" {
-			return it.URL + "\n"
-		}
-		return it.URL + "\t" + it.Name + "\n"
-	}
-	return string(f.enc.encode(itemJSON{URL: it.URL, Output: it.Name, SHA256: it.SHA256}))
-}
-
-func oneLine(s string) bool { return !strings.ContainsAny(s, "\r\n") }
-
-// plainURL says whether u reads back unchanged from a line of its own.
-func plainURL(u string) bool {
-	return u != "" && !strings.HasPrefix(u, "#") && !strings.HasPrefix(u, "{") &&
-		plainName(u)
-}
-
-// plainName says whether s survives trimming and holds no control character.
-func plainName(s string) bool {
-	if s != strings.TrimSpace(s) {
-		return false
-	}
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
-			return false
-		}
-	}
-	return true
+	return input.Format(it) + "\n"
 }

@@ -23,13 +23,15 @@ type Summary struct {
 	end      time.Time
 	now      func() time.Time
 	tally    tally
-	failures []string // lines, at most MaxListedFailures
+	failures []string // lines, at most maxListed
 	more     int      // failures not kept in failures
+	// maxListed is MaxListedFailures; tests lower it.
+	maxListed int
 }
 
 // NewSummary returns a Summary of a run that started at start.
 func NewSummary(start time.Time) *Summary {
-	return &Summary{start: start, now: time.Now}
+	return &Summary{start: start, now: time.Now, maxListed: MaxListedFailures}
 }
 
 // Handle counts a finished item and keeps the first failures' lines.
@@ -42,7 +44,7 @@ func (s *Summary) Handle(ev event.Event) {
 	if r.Status != event.StatusFailed && r.Status != event.StatusCanceled {
 		return
 	}
-	if len(s.failures) >= MaxListedFailures {
+	if len(s.failures) >= s.maxListed {
 		s.more++
 		return
 	}

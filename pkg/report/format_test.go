@@ -1,0 +1,105 @@
+package report
+
+import (
+	"testing"
+	"time"
+)
+
+func TestHumanSize(t *testing.T) {
+	tests := []struct {
+		n    int64
+		want string
+	}{
+		{-5, "0 B"},
+		{0, "0 B"},
+		{1023, "1023 B"},
+		{1024, "1.0 KiB"},
+		{1536, "1.5 KiB"},
+		{1048575, "1.0 MiB"}, // rounds up into the next unit, not "1024.0 KiB"
+		{14889779, "14.2 MiB"},
+		{3 << 30, "3.0 GiB"},
+		{5 << 40, "5.0 TiB"},
+	}
+	for _, tt := range tests {
+		if got := humanSize(tt.n); got != tt.want {
+			t.Errorf("humanSize(%d) = %q, want %q", tt.n, got, tt.want)
+		}
+	}
+	if got := humanRate(4.6 * (1 << 20)); got != "4.6 MiB/s" {
+		t.Errorf("humanRate = %q", got)
+	}
+}
+
+func TestHumanDuration(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{-time.Second, "0ms"},
+		{0, "0ms"},
+		{42 * time.Millisecond, "42ms"},
+		{400 * time.Millisecond, "0.4s"},
+		{3140 * time.Millisecond, "3.1s"},
+		{9960 * time.Millisecond, "10.0s"},
+		{42 * time.Second, "42s"},
+		{59600 * time.Millisecond, "60s"},
+		{185 * time.Second, "3m05s"},
+		{3720 * time.Second, "1h02m"},
+	}
+	for _, tt := range tests {
+		if got := humanDuration(tt.d); got != tt.want {
+			t.Errorf("humanDuration(%v) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}
+
+func TestTruncMiddle(t *testing.T) {
+	tests := []struct {
+		s    string
+		w    int
+		want string
+	}{
+		{"short.bin", 20, "short.bin"},
+		{"a-very-long-file-name.tar.gz", 12, "a-ver…tar.gz"},
+		{"abcdef", 1, "…"},
+		{"abcdef", 0, ""},
+		{"日本語のファイル名.txt", 10, "日本….txt"}, // wide runes count two columns
+	}
+	for _, tt := range tests {
+		got := truncMiddle(tt.s, tt.w)
+		if got != tt.want {
+			t.Errorf("truncMiddle(%q, %d) = %q, want %q", tt.s, tt.w, got, tt.want)
+		}
+		if width(got) > max(tt.w, 0) {
+			t.Errorf("truncMiddle(%q, %d) = %q is %d columns wide", tt.s, tt.w, got, width(got))
+		}
+	}
+	if got := truncEnd("status line that is long", 10); got != "status li…" {
+		t.Errorf("truncEnd = %q", got)
+	}
+}
+
+func TestClean(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"https://x/ok", "https://x/ok"},
+		{"evil\x1b[2Jname", "evil?[2Jname"},
+		{"tab\there", "tab?here"},
+		{"c1\u009bx", "c1?x"},
+		{"bad\xffutf8", "bad?utf8"},
+		{"café", "café"},
+	}
+	for _, tt := range tests {
+		if got := clean(tt.in); got != tt.want {
+			t.Errorf("clean(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestVisibleWidth(t *testing.T) {
+	if got := visibleWidth("\x1b[1;31mFAIL\x1b[0m x"); got != 6 {
+		t.Errorf("visibleWidth = %d, want 6", got)
+	}
+	if got := visibleWidth("\r\x1b[2K日本"); got != 4 {
+		t.Errorf("visibleWidth = %d, want 4", got)
+	}
+}

@@ -1,0 +1,79 @@
+package report
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/fetchpool/fetchpool/pkg/event"
+)
+
+func TestSummaryPrint(t *testing.T) {
+	manyFailures := func() []event.Event {
+		var r run
+		for i := 1; i <= 5; i++ {
+			it := item(i, fmt.Sprintf("https://example.com/%d", i))
+			r.queue(it)
+			r.finish(it, nil, event.Result{Status: event.StatusFailed, Attempts: 4,
+				Err: errors.New("connection refused")})
+		}
+		return r.events
+	}
+	tests := []struct {
+		name    string
+		events  []event.Event
+		elapsed time.Duration
+		cap     int
+	}{
+		{"summary_empty", nil, 0, MaxListedFailures},
+		{"summary_sample", sampleRun(), 3140 * time.Millisecond, MaxListedFailures},
+		{"summary_capped", manyFailures(), 2 * time.Minute, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := NewSummary(t0)
+			s.maxListed = tt.cap
+			s.now = func() time.Time { return at(tt.elapsed) }
+			feed(s, tt.events)
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			s.Print(&buf)
+			golden(t, tt.name, buf.String())
+		})
+	}
+}
+
+func TestSummaryCounts(t *testing.T) {
+	s := NewSummary(t0)
+	now := at(3 * time.Second)
+	s.now = func() time.Time { return now }
+	feed(s, sampleRun())
+	s.Close()
+	now = at(time.Hour) // after Close, the clock no longer matters
+	got := s.Counts()
+	want := Counts{Done: 1, Skipped: 1, Failed: 2, NotStarted: 1, Canceled: 1,
+		Bytes: 1258291 + 3<<20, Elapsed: 3 * time.Second}
+	if got != want {
+		t.Errorf("Counts() = %+v, want %+v", got, want)
+	}
+}
+
+// A million failures must not keep a million lines.
+func TestSummaryMemoryIsCapped(t *testing.T) {
+	s := NewSummary(t0)
+	res := &event.Result{Status: event.StatusFailed, Err: errors.New("nope")}
+	for i := 0; i < MaxListedFailures+500; i++ {
+		s.Handle(event.Event{Kind: event.Queued})
+		s.Handle(event.Event{Kind: event.Finished, Result: res})
+	}
+	if len(s.failures) != MaxListedFailures || s.more != 500 {
+		t.Errorf("kept %d lines and counted %d more, want %d and 500", len(s.failures), s.more, MaxListedFailures)
+	}
+	if c := s.Counts(); c.Failed != MaxListedFailures+500 {
+		t.Errorf("Failed = %d", c.Failed)
+	}
+}

@@ -1,0 +1,497 @@
+package report
+
+import (
+	"bytes"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fetchpool/fetchpool/pkg/event"
+)
+
+// TerminalOptions says how a Terminal draws.
+type TerminalOptions struct {
+	// Width reports the terminal's columns; it is asked on every redraw so
+	// that a resize takes effect at once. nil or a result <= 0 means 80.
+	Width func() int
+	// Height reports the terminal's rows, to keep the live block shorter
+	// than the screen; nil or a result <= 0 means no limit but MaxLines.
+	Height func() int
+	// Quiet draws no live block and prints only failures and the shutdown
+	// lines, as the -q flag asks ("only errors and the summary").
+	Quiet bool
+	// Verbose also prints each attempt, retry and redirect.
+	Verbose bool
+	// Bell rings the terminal bell when Close is called.
+	Bell bool
+	// NoColor writes no color codes (cursor movement is still used).
+	NoColor bool
+	// MaxLines is the most transfers shown one per line; the rest are
+	// counted on a "+N more" line. 0 means DefaultMaxLines.
+	MaxLines int
+}
+
+// DefaultMaxLines is how many in-flight transfers a Terminal shows one per
+// line unless TerminalOptions says otherwise.
+const DefaultMaxLines = 10
+
+// minRedraw is the least time between two redraws: about 10 per second. It
+// is a little under 100ms so that a 100ms ticker whose ticks jitter by a
+// millisecond does not skip every other frame.
+const minRedraw = 95 * time.Millisecond
+
+// maxPending is how many log lines a Terminal holds for the next redraw
+// before it prints them at once.
+const maxPending = 256
+
+// ANSI sequences.
+const (
+	clearToEnd = "\x1b[J"
+	colorReset = "\x1b[0m"
+	colorGreen = "\x1b[32m"
+	colorRed   = "\x1b[1;31m"
+	colorAmber = "\x1b[33m"
+)
+
+// Terminal draws live progress on a terminal: a block of lines at the bottom
+// of the screen, redrawn at most about 10 times a second, with
+//
+//	an overall bar:   45% |██████      |  12/32  14.2 MiB  4.6 MiB/s  ETA 5s
+//	a line per transfer in flight (name, bar or spinner, bytes, rate),
+//	"+N more in flight" beyond MaxLines, and
+//	a status line:    queued 3 · in flight 8 · done 12 · failed 1 · skipped 0
+//
+// Lines of finished items ("ok ...", "skip ...", "FAIL ...", the same words
+// as Plain) are printed above the block: the block is cleared, the lines
+// printed and the block drawn again, in one write. Lines of the block never
+// take more than Width()-1 columns (names are shortened in the middle), so
+// they never wrap, even after a resize or on a 40-column terminal. Close
+// erases the block, so that the summary follows the log lines.
+//
+// Progress values are read on Tick, never per read. A Terminal must only be
+// used by one goroutine (a Dispatcher's).
+type Terminal struct {
+	w     io.Writer
+	opts  TerminalOptions
+	tally tally
+	start time.Time
+
+	transfers []*transfer // in flight, oldest first
+	byPointer map[*event.Progress]*transfer
+
+	overall      gauge
+	overallRate  meter
+	pending      []string // log lines for the next redraw
+	drawn        int      // lines of the block now on the screen
+	lastDraw     time.Time
+	stopping     string // "stopping" or "aborting" once shutdown begins
+	buf          bytes.Buffer
+	lines        []string // the block as last drawn
+	fieldScratch []string
+	err          error
+}
+
+// transfer is one in-flight transfer as the Terminal shows it.
+type transfer struct {
+	p     *event.Progress
+	name  string
+	rate  meter
+	gauge gauge
+}
+
+// NewTerminal returns a Terminal that draws on w, which should be a
+// terminal (standard error).
+func NewTerminal(w io.Writer, opts TerminalOptions) *Terminal {
+	if opts.MaxLines <= 0 {
+		opts.MaxLines = DefaultMaxLines
+	}
+	return &Terminal{w: w, opts: opts, byPointer: make(map[*event.Progress]*transfer)}
+}
+
+// Handle follows the event and queues the line it calls for, if any.
+func (t *Terminal) Handle(ev event.Event) {
+	t.tally.add(ev)
+	if t.start.IsZero() && !ev.Time.IsZero() {
+		t.start = ev.Time
+	}
+	switch ev.Kind {
+	case event.Started:
+		t.started(ev)
+	case event.Finished:
+		t.finished(ev)
+	case event.Attempt, event.Retry, event.Redirect:
+		if t.opts.Verbose && !t.opts.Quiet {
+			t.log(verboseLine(ev))
+		}
+	case event.Draining, event.Aborting:
+		t.stopping = "stopping"
+		if ev.Kind == event.Aborting {
+			t.stopping = "aborting"
+		}
+		t.log(stopLine(ev))
+		t.redraw() // a person pressed Ctrl-C: answer at once
+	}
+}
+
+func (t *Terminal) started(ev event.Event) {
+	if ev.Progress == nil || t.byPointer[ev.Progress] != nil {
+		return
+	}
+	tr := &transfer{p: ev.Progress, name: clean(ev.Progress.Name)}
+	if tr.name == "" {
+		tr.name = clean(ev.Output)
+	}
+	if !ev.Time.IsZero() {
+		tr.rate.add(ev.Time, ev.Progress.Done())
+	}
+	t.transfers = append(t.transfers, tr)
+	t.byPointer[ev.Progress] = tr
+}
+
+func (t *Terminal) finished(ev event.Event) {
+	if tr := t.byPointer[ev.Progress]; tr != nil {
+		delete(t.byPointer, ev.Progress)
+		for i, x := range t.transfers {
+			if x == tr {
+				t.transfers = append(t.transfers[:i], t.transfers[i+1:]...)
+				break
+			}
+		}
+	}
+	r := ev.Result
+	if r == nil || (t.opts.Quiet && r.Status != event.StatusFailed) {
+		return
+	}
+	label, rest := finishedLine(r, ev.Progress != nil, t.width())
+	t.log(t.color(label) + strings.Repeat(" ", len(padLabel(label))-len(label)) + rest)
+}
+
+// color paints a label unless NoColor.
+func (t *Terminal) color(label string) string {
+	if t.opts.NoColor {
+		return label
+	}
+	c := colorRed
+	switch label {
+	case labelOK:
+		c = colorGreen
+	case labelSkip, labelCanceled:
+		c = colorAmber
+	}
+	return c + label + colorReset
+}
+
+// log queues a line to print above the block at the next redraw.
+func (t *Terminal) log(line string) {
+	t.pending = append(t.pending, line)
+	if len(t.pending) >= maxPending {
+		t.redraw()
+	}
+}
+
+// Tick redraws the block, unless it was drawn less than about 100ms ago.
+func (t *Terminal) Tick(now time.Time) {
+	if t.start.IsZero() {
+		t.start = now
+	}
+	if !t.lastDraw.IsZero() && now.Sub(t.lastDraw) < minRedraw {
+		return
+	}
+	t.draw(now)
+}
+
+// Close prints the lines still pending, erases the block and rings the bell
+// if asked. It returns the first error writing to the terminal; it does not
+// close the writer.
+func (t *Terminal) Close() error {
+	t.buf.Reset()
+	t.eraseBlock()
+	t.writePending()
+	if t.opts.Bell {
+		t.buf.WriteString("\a")
+	}
+	t.flush()
+	return t.err
+}
+
+// draw clears the block, prints pending log lines and draws the block again
+// as of now, in one write so that the terminal never shows a half-drawn
+// frame.
+func (t *Terminal) draw(now time.Time) {
+	t.lastDraw = now
+	t.lines = t.lines[:0]
+	if !t.opts.Quiet && t.tally.queued+t.tally.inFlight+t.tally.finished() > 0 {
+		t.lines = t.block(now)
+	}
+	t.redraw()
+}
+
+// redraw clears the block, prints pending log lines and draws the lines of
+// the last block again, without reading any progress.
+func (t *Terminal) redraw() {
+	t.buf.Reset()
+	t.eraseBlock()
+	t.writePending()
+	for _, l := range t.lines {
+		t.buf.WriteString(l)
+		t.buf.WriteByte('\n')
+	}
+	t.drawn = len(t.lines)
+	t.flush()
+}
+
+// eraseBlock moves the cursor to the first line of the block and clears
+// the screen from there down.
+func (t *Terminal) eraseBlock() {
+	if t.drawn == 0 {
+		return
+	}
+	t.buf.WriteString("\x1b[" + strconv.Itoa(t.drawn) + "A\r" + clearToEnd)
+	t.drawn = 0
+}
+
+func (t *Terminal) writePending() {
+	for _, l := range t.pending {
+		t.buf.WriteString(l)
+		t.buf.WriteByte('\n')
+	}
+	clear(t.pending)
+	t.pending = t.pending[:0]
+}
+
+func (t *Terminal) flush() {
+	if t.buf.Len() == 0 {
+		return
+	}
+	if _, err := t.w.Write(t.buf.Bytes()); err != nil && t.err == nil {
+		t.err = err
+	}
+	t.buf.Reset()
+}
+
+// width is how many columns a line of the block may take: one less than the
+// terminal's, so that no terminal wraps a full line.
+func (t *Terminal) width() int {
+	w := 80
+	if t.opts.Width != nil {
+		if n := t.opts.Width(); n > 0 {
+			w = n
+		}
+	}
+	return max(w-1, 10)
+}
+
+// block renders the lines of the live block.
+func (t *Terminal) block(now time.Time) []string {
+	w := t.width()
+	lines := append(t.lines[:0], t.overallLine(now, w))
+
+	status := t.statusLines(w)
+	shown := min(len(t.transfers), t.opts.MaxLines)
+	if t.opts.Height != nil {
+		if h := t.opts.Height(); h > 0 {
+			// Keep the whole block on the screen, with one line to spare.
+			shown = max(min(shown, h-1-len(lines)-len(status)-1), 0)
+		}
+	}
+	lines = t.transferLines(lines, now, t.transfers[:shown], w)
+	if more := len(t.transfers) - shown; more > 0 {
+		lines = append(lines, truncEnd("+"+strconv.Itoa(more)+" more in flight", w))
+	}
+	return append(lines, status...)
+}
+
+// overallLine is the bar of items done of admitted so far, with bytes, rate
+// and ETA; fields that do not fit are dropped, the ETA first.
+func (t *Terminal) overallLine(now time.Time, w int) string {
+	finished := int64(t.tally.finished())
+	total := finished + int64(t.tally.queued+t.tally.inFlight)
+	bytes := t.tally.Bytes
+	for _, tr := range t.transfers {
+		bytes += tr.p.Done()
+	}
+	fields := append(t.fieldScratch[:0],
+		strconv.FormatInt(finished, 10)+"/"+strconv.FormatInt(total, 10),
+		humanSize(bytes))
+	if r, ok := t.overallRate.rate(now, bytes); ok {
+		fields = append(fields, humanRate(r))
+	}
+	t.overallRate.add(now, bytes)
+	if eta, ok := t.eta(now, finished, total); ok {
+		fields = append(fields, "ETA "+humanDuration(eta))
+	}
+	// Drop from the end (ETA, rate, bytes) until the line fits.
+	for len(fields) > 1 && percentWidth+joinedWidth(fields) > w {
+		fields = fields[:len(fields)-1]
+	}
+	t.fieldScratch = fields
+	rest := "  " + strings.Join(fields, "  ")
+	g := percent(finished, total)
+	if left := w - percentWidth - width(rest); left >= 9 && total > 0 {
+		g = t.overall.bar(finished, total, min(left-3, 50))
+	}
+	return truncEnd(g+rest, w)
+}
+
+// eta guesses the time left from the pace of items so far.
+func (t *Terminal) eta(now time.Time, finished, total int64) (time.Duration, bool) {
+	elapsed := now.Sub(t.start)
+	if finished == 0 || finished >= total || elapsed <= 0 || t.start.IsZero() {
+		return 0, false
+	}
+	return time.Duration(float64(elapsed) / float64(finished) * float64(total-finished)), true
+}
+
+// joinedWidth is the width of "  f1  f2 ...".
+func joinedWidth(fields []string) int {
+	n := 0
+	for _, f := range fields {
+		n += 2 + width(f)
+	}
+	return n
+}
+
+// row is one transfer line before layout.
+type row struct {
+	tr    *transfer
+	known bool
+	done  int64
+	total int64
+	size  string
+	rate  string
+}
+
+// transferLines appends one line per transfer to lines. The columns line up:
+// name, percentage and bar (or a spinner when the size is unknown), bytes
+// and rate; on a narrow terminal the rate goes first, then the bar, then
+// the percentage, then the bytes, and the name is shortened in the middle.
+func (t *Terminal) transferLines(lines []string, now time.Time, trs []*transfer, w int) []string {
+	if len(trs) == 0 {
+		return lines
+	}
+	rows := make([]row, len(trs))
+	nameMax, sizeW, rateW := 0, 0, 0
+	anyKnown := false
+	for i, tr := range trs {
+		r := row{tr: tr, done: tr.p.Done(), total: tr.p.Total()}
+		r.known = r.total > 0
+		anyKnown = anyKnown || r.known
+		r.size = humanSize(r.done)
+		if r.known {
+			r.size = sizeOf(r.done, r.total)
+		}
+		if rate, ok := tr.rate.rate(now, r.done); ok {
+			r.rate = humanRate(rate)
+		}
+		tr.rate.add(now, r.done)
+		nameMax = max(nameMax, width(tr.name))
+		sizeW = max(sizeW, width(r.size))
+		rateW = max(rateW, width(r.rate))
+		rows[i] = r
+	}
+
+	useRate, useGauge, useSize := rateW > 0, true, true
+	other := func() int {
+		n := 0
+		if useGauge {
+			n += 2 + percentWidth
+		}
+		if useSize {
+			n += 2 + sizeW
+		}
+		if useRate {
+			n += 2 + rateW
+		}
+		return n
+	}
+	nameW := min(nameMax, max(w*2/5, 10))
+	for _, drop := range []*bool{&useRate, &useGauge, &useSize} {
+		if nameW+other() <= w {
+			break
+		}
+		*drop = false
+	}
+	if nameW+other() > w {
+		nameW = max(w-other(), 1)
+	}
+	left := w - nameW - other()
+	barW := 0
+	if useGauge && anyKnown && left >= 9 {
+		barW = min(left-3, 40)
+		left -= barW + 3
+	}
+	if left > 0 && nameW < nameMax {
+		nameW += min(left, nameMax-nameW)
+	}
+
+	gaugeW := percentWidth
+	if barW > 0 {
+		gaugeW = barWidth(barW)
+	}
+	var b strings.Builder
+	for _, r := range rows {
+		b.Reset()
+		b.WriteString(padRight(truncMiddle(r.tr.name, nameW), nameW))
+		if useGauge {
+			b.WriteString("  ")
+			b.WriteString(padRight(r.gauge(barW), gaugeW))
+		}
+		if useSize {
+			b.WriteString("  ")
+			b.WriteString(padLeft(r.size, sizeW))
+		}
+		if useRate {
+			b.WriteString("  ")
+			b.WriteString(padLeft(r.rate, rateW))
+		}
+		lines = append(lines, truncEnd(strings.TrimRight(b.String(), " "), w))
+	}
+	return lines
+}
+
+// gauge is the percentage and bar of a row, or a spinner for an unknown size.
+func (r *row) gauge(barW int) string {
+	switch {
+	case !r.known:
+		return padLeft(r.tr.gauge.spinner(), percentWidth-1)
+	case barW > 0:
+		return r.tr.gauge.bar(r.done, r.total, barW)
+	default:
+		return percent(r.done, r.total)
+	}
+}
+
+// sizeOf is "1.2/3.4 MiB", or "512 KiB/3.4 MiB" when the units differ.
+func sizeOf(done, total int64) string {
+	d, t := humanSize(done), humanSize(total)
+	dn, du, _ := strings.Cut(d, " ")
+	_, tu, _ := strings.Cut(t, " ")
+	if du == tu {
+		return dn + "/" + t
+	}
+	return d + "/" + t
+}
+
+// statusLines are the labelled counts, on as many lines as the width needs.
+func (t *Terminal) statusLines(w int) []string {
+	fields := t.tally.statusFields()
+	if t.stopping != "" {
+		fields = append([]string{t.stopping}, fields...)
+	}
+	const sep = " · "
+	var lines []string
+	cur := ""
+	for _, f := range fields {
+		switch {
+		case cur == "":
+			cur = f
+		case width(cur)+width(sep)+width(f) <= w:
+			cur += sep + f
+		default:
+			lines = append(lines, truncEnd(cur, w))
+			cur = f
+		}
+	}
+	return append(lines, truncEnd(cur, w))
+}
