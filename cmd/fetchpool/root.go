@@ -110,7 +110,7 @@ func newRootCommand(run func(ctx context.Context, opts *options) error) *cobra.C
 	f.StringArrayVarP(&opts.Inputs, "input", "i", nil, "read items from `FILE`, one per line (- for standard input); repeatable")
 	f.StringVarP(&opts.OutputDir, "output-dir", "o", ".", "save files in `DIR` (created if missing)")
 	f.BoolVarP(&opts.KeepPaths, "keep-paths", "x", false, "save under DIR/HOST/URL-PATH")
-	f.StringVar(&opts.OnExists, "on-exists", "skip", "when a file exists before the run: skip, overwrite, rename (keep it, save as name.N.ext) or newer (conditional GET)")
+	f.StringVar(&opts.OnExists, "on-exists", "skip", "when a file exists before the run, `MODE`: skip, overwrite, rename (keep it, save as name.N.ext) or newer (conditional GET)")
 	f.BoolVar(&opts.NoResume, "no-resume", false, "start over instead of resuming existing .part files")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "print URL -> PATH for every item and send no request")
 
@@ -131,7 +131,7 @@ func newRootCommand(run func(ctx context.Context, opts *options) error) *cobra.C
 	f.StringVar(&opts.NetrcFile, "netrc-file", "", "use credentials from `FILE` (implies --netrc)")
 	f.BoolVar(&opts.Insecure, "insecure", false, "do not verify TLS certificates")
 
-	f.IntVar(&opts.Retries, "retries", 3, "retry a failed transfer up to `N` times (connection errors, timeouts, short bodies, 408, 425, 429, 5xx)")
+	f.IntVar(&opts.Retries, "retries", 3, "retry a failed transfer up to `N` times (connection errors, timeouts, stalls, short bodies, HTTP 408, 425, 429, 500, 502, 503, 504)")
 	f.DurationVar(&opts.RetryWait, "retry-wait", time.Second, "base of the exponential backoff between retries (capped at 30s)")
 	f.DurationVar(&opts.MaxRetryWait, "max-retry-wait", time.Minute, "longest Retry-After wait to honour; a longer one fails the item")
 	f.DurationVar(&opts.ConnectTimeout, "connect-timeout", 30*time.Second, "give up connecting (and the TLS handshake) after this long")
