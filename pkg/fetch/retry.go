@@ -41,6 +41,10 @@ func shouldRetry(ctx context.Context, status int, err error) bool {
 	if err == nil {
 		return retryableStatus(status)
 	}
+	var spent *spentError
+	if errors.As(err, &spent) {
+		return false // a split range already used its retries
+	}
 	var he *HTTPError
 	if errors.As(err, &he) {
 		return retryableStatus(he.StatusCode)

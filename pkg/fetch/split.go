@@ -3,17 +3,378 @@ package fetch
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"os"
+	"strings"
+	"sync"
+
+	"github.com/fetchpool/fetchpool/pkg/event"
 )
 
-// splittable is a stub until --split lands.
-func (t *transfer) splittable(resp *http.Response, p plan) bool { return false }
+// A split transfer (--split N) fetches a large file as N ranges at once
+// into one pre-allocated part. It starts from the answer to the probe, the
+// first GET sent with "Range: bytes=0-": a 206 for the whole file, large
+// enough and not content-coded. The probe's body becomes the first range;
+// the others are requested alongside. Each range passes the gate, is
+// retried and resumed on its own, and records its progress in the sidecar,
+// so an interrupted split resumes where each range stopped. The item stays
+// one item: hashed from the file once complete, verified, renamed.
 
-func (t *transfer) splitFrom(ctx context.Context, g *guard, f *os.File, resp *http.Response, total int64) (outcome, error) {
-	return 0, errors.New("split: not implemented")
+// splittable tells whether a response to the probe can start a split.
+func (t *transfer) splittable(resp *http.Response, p plan) bool {
+	if t.c.cfg.Split < 2 || !p.ranged || p.start != 0 || p.total < max(t.c.cfg.SplitMin, int64(t.c.cfg.Split)) {
+		return false
+	}
+	if ce := resp.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		return false
+	}
+	// The probe must carry the whole file, or its body cannot be the first
+	// range.
+	return resp.ContentLength == p.total
 }
 
+// makeSpans cuts [0, total) into n ranges of nearly equal size.
+func makeSpans(total int64, n int) []Span {
+	chunk := (total + int64(n) - 1) / int64(n)
+	spans := make([]Span, 0, n)
+	for start := int64(0); start < total; start += chunk {
+		end := min(start+chunk, total)
+		spans = append(spans, Span{Start: start, End: end, Next: start})
+	}
+	return spans
+}
+
+// validSpans reports whether spans tile [0, total) in order, with each
+// range's progress inside it.
+func validSpans(spans []Span, total int64) bool {
+	at := int64(0)
+	for _, s := range spans {
+		if s.Start != at || s.End <= s.Start || s.Next < s.Start || s.Next > s.End {
+			return false
+		}
+		at = s.End
+	}
+	return at == total && total > 0
+}
+
+// probe is the probe's response, handed to the first range.
+type probe struct {
+	g       *guard
+	resp    *http.Response
+	release func()
+}
+
+// splitFrom starts a split from the probe's response: pre-allocate the
+// part, record the ranges, then fetch them.
+func (t *transfer) splitFrom(ctx context.Context, g *guard, f *os.File, resp *http.Response, release func()) (outcome, error) {
+	total := t.meta.Length
+	if err := f.Truncate(total); err != nil {
+		return 0, t.removeIfFull(classifyWrite(t.part, err))
+	}
+	t.meta.Spans = makeSpans(total, t.c.cfg.Split)
+	t.split = true
+	if err := writeMeta(t.part, t.meta); err != nil {
+		return 0, err
+	}
+	return t.runSplit(ctx, f, &probe{g: g, resp: resp, release: release})
+}
+
+// resumeSplit continues a split part recorded in the sidecar. A part that
+// does not match its record is discarded and the attempt starts over.
 func (t *transfer) resumeSplit(ctx context.Context) (outcome, error) {
-	return 0, errors.New("split: not implemented")
+	fi, err := os.Stat(t.part)
+	if err != nil || fi.Size() != t.meta.Length || !validSpans(t.meta.Spans, t.meta.Length) {
+		if err := t.discard(); err != nil {
+			return 0, err
+		}
+		return t.exchange(ctx, 0)
+	}
+	f, err := os.OpenFile(t.part, os.O_RDWR, 0)
+	if err != nil {
+		return 0, classifyWrite(t.part, err)
+	}
+	defer f.Close()
+	t.split = true
+	var have int64
+	for _, s := range t.meta.Spans {
+		have += s.Next - s.Start
+	}
+	t.req.Progress.SetDone(have)
+	t.req.Progress.SetTotal(t.meta.Length)
+	return t.runSplit(ctx, f, nil)
 }
+
+// splitRun is one run of the ranges of a split part.
+type splitRun struct {
+	t *transfer
+	f *os.File
+
+	mu sync.Mutex // guards t.meta.Spans, the sidecar, t.res
+}
+
+// runSplit fetches every unfinished range at once. The first range to
+// fail for good stops the others; every range's progress is saved either
+// way. A resource that changed discards the part (the caller starts over);
+// a disk-full part is removed; any other part is kept to resume.
+func (t *transfer) runSplit(ctx context.Context, f *os.File, first *probe) (outcome, error) {
+	s := &splitRun{t: t, f: f}
+	sctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	errs := make([]error, len(t.meta.Spans))
+	var wg sync.WaitGroup
+	for i, sp := range t.meta.Spans {
+		var p *probe
+		if i == 0 {
+			p, first = first, nil
+		}
+		if sp.Next >= sp.End {
+			p.close()
+			continue
+		}
+		wg.Go(func() {
+			if err := s.fetchSpan(sctx, i, p); err != nil {
+				errs[i] = err
+				stop(err)
+			}
+		})
+	}
+	first.close()
+	wg.Wait()
+	saveErr := s.save()
+
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if err := firstCause(sctx, errs); err != nil {
+		if errors.As(err, new(changedError)) {
+			if derr := t.discard(); derr != nil {
+				return 0, derr
+			}
+			return 0, err
+		}
+		return 0, t.removeIfFull(err)
+	}
+	if saveErr != nil {
+		return 0, saveErr
+	}
+	if err := closePart(f); err != nil {
+		return 0, t.removeIfFull(err)
+	}
+	return complete, nil
+}
+
+// firstCause is the error that stopped a split: the range failure that
+// cancelled the others, not the cancellations it caused.
+func firstCause(sctx context.Context, errs []error) error {
+	cause := context.Cause(sctx)
+	if cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
+	}
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	return nil
+}
+
+// close hands back a probe that will not be read.
+func (p *probe) close() {
+	if p == nil {
+		return
+	}
+	p.resp.Body.Close()
+	p.g.stop()
+	p.release()
+}
+
+// fetchSpan brings range i to its end: the probe's body first when given,
+// then range requests, each failure retried with backoff on its own count.
+func (s *splitRun) fetchSpan(ctx context.Context, i int, p *probe) error {
+	t := s.t
+	var errs []error
+	for failures := 0; ; {
+		var err error
+		before := s.next(i)
+		if p != nil {
+			err = s.readProbe(ctx, i, p)
+			p = nil
+		} else {
+			err = s.request(ctx, i, len(errs)+1)
+		}
+		if saveErr := s.save(); err == nil {
+			err = saveErr
+		}
+		next, end := s.next(i), t.meta.Spans[i].End
+		switch {
+		case next >= end:
+			return nil
+		case err == nil && next > before:
+			continue // the server sent part of the range; ask for the rest
+		case err == nil:
+			err = &shortBodyError{got: next, want: end}
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		errs = append(errs, err)
+		failures++
+		if errors.As(err, new(changedError)) {
+			return err
+		}
+		if failures > t.c.cfg.Retries || !shouldRetry(ctx, 0, err) {
+			return &spentError{span: t.meta.Spans[i], err: &attemptsError{errs: errs}}
+		}
+		wait, werr := t.c.retryWait(failures, err)
+		if werr != nil {
+			errs[len(errs)-1] = werr
+			return &spentError{span: t.meta.Spans[i], err: &attemptsError{errs: errs}}
+		}
+		t.emit.send(event.Event{Kind: event.Retry, Attempt: failures, Wait: wait,
+			Err: fmt.Errorf("bytes %d-%d: %w", next, end-1, err)})
+		if err := sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
+// next is how far range i got.
+func (s *splitRun) next(i int) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.t.meta.Spans[i].Next
+}
+
+// advance records n more bytes of range i.
+func (s *splitRun) advance(i int, n int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.t.meta.Spans[i].Next += n
+	s.t.res.Bytes += n
+}
+
+// save writes the ranges' progress to the sidecar.
+func (s *splitRun) save() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.t.meta
+	m.Spans = append([]Span(nil), m.Spans...)
+	return writeMeta(s.t.part, m)
+}
+
+// readProbe copies the first range out of the probe's body, then lets the
+// probe's connection and gate slot go.
+func (s *splitRun) readProbe(ctx context.Context, i int, p *probe) error {
+	defer p.close()
+	sp := s.t.meta.Spans[i]
+	n, err := s.copy(ctx, p.g, sp.Next, p.resp.Body, sp.End-sp.Next)
+	s.advance(i, n)
+	return err
+}
+
+// request asks for the rest of range i: one GET with Range and If-Range,
+// through the gate, under the attempt's timeout and the stall guard.
+func (s *splitRun) request(ctx context.Context, i int, attempt int) error {
+	t := s.t
+	release, err := t.c.acquire(ctx, t.host)
+	if err != nil {
+		return err
+	}
+	defer release()
+	actx, cancel := t.c.attemptContext(ctx)
+	defer cancel()
+	g := t.c.newGuard(actx)
+	defer g.stop()
+
+	next, end := s.next(i), t.meta.Spans[i].End
+	t.emit.send(event.Event{Kind: event.Attempt, Attempt: attempt,
+		Message: fmt.Sprintf("%s (bytes %d-%d)", t.req.URL, next, end-1)})
+	req, err := t.c.newRequest(context.WithValue(g.ctx, ctxKey{}, &hop{emit: t.emit}), t.u)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Range", fmt.Sprintf("bytes=%d-%d", next, end-1))
+	if v := t.meta.ifRange(); v != "" {
+		req.Header.Set("If-Range", v)
+	}
+	resp, err := t.c.hc.Do(req)
+	if err != nil {
+		return g.why(ctx, err)
+	}
+	defer resp.Body.Close()
+	last, err := s.checkSpan(resp, next, end)
+	if err != nil {
+		drain(resp)
+		return err
+	}
+	n, err := s.copy(ctx, g, next, resp.Body, last+1-next)
+	s.advance(i, n)
+	return err
+}
+
+// checkSpan accepts a 206 for the same resource starting exactly at next
+// and ending by end; it returns the last byte the response carries. A 200
+// or 416 means the file changed (If-Range failed).
+func (s *splitRun) checkSpan(resp *http.Response, next, end int64) (int64, error) {
+	t := s.t
+	s.mu.Lock()
+	t.res.HTTPStatus = resp.StatusCode
+	s.mu.Unlock()
+	switch resp.StatusCode {
+	case http.StatusPartialContent:
+	case http.StatusOK, http.StatusRequestedRangeNotSatisfiable:
+		return 0, changedError{}
+	default:
+		return 0, newHTTPError(resp)
+	}
+	if etag := resp.Header.Get("ETag"); t.meta.ETag != "" && etag != "" && etag != t.meta.ETag {
+		return 0, changedError{}
+	}
+	cr, ok := parseContentRange(resp.Header.Get("Content-Range"))
+	switch {
+	case !ok || cr.first < 0:
+		return 0, &rangeError{msg: fmt.Sprintf("server sent a 206 with a bad Content-Range %q", resp.Header.Get("Content-Range"))}
+	case cr.total >= 0 && cr.total != t.meta.Length:
+		return 0, changedError{}
+	case cr.first != next || cr.last >= end:
+		return 0, &rangeError{msg: fmt.Sprintf("asked for bytes %d-%d, server sent %d-%d", next, end-1, cr.first, cr.last)}
+	}
+	return cr.last, nil
+}
+
+// copy copies at most limit bytes of body into the part at off, through
+// the stall watch and the throttle.
+func (s *splitRun) copy(ctx context.Context, g *guard, off int64, body io.Reader, limit int64) (int64, error) {
+	t := s.t
+	r := g.watch(body)
+	if t.c.cfg.Throttle != nil {
+		r = t.c.cfg.Throttle.Reader(g.ctx, r)
+	}
+	n, err := t.c.copyBody(g.ctx, s.f, off, r, limit, nil, t.req.Progress)
+	var re *readError
+	if errors.As(err, &re) {
+		if why := g.why(ctx, re.err); why != re.err {
+			err = why
+		}
+	}
+	if err == nil && n < limit {
+		// copyBody stops at EOF; fewer bytes than the range is a short body.
+		err = &shortBodyError{got: off + n, want: off + limit}
+	}
+	return n, err
+}
+
+// spentError is a range that used up its retries; the item is not tried
+// again as a whole, which would multiply the attempts.
+type spentError struct {
+	span Span
+	err  error
+}
+
+func (e *spentError) Error() string {
+	return fmt.Sprintf("bytes %d-%d: %v", e.span.Start, e.span.End-1, e.err)
+}
+
+func (e *spentError) Unwrap() error { return e.err }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fetchpool/fetchpool/pkg/event"
@@ -208,6 +209,7 @@ func (t *transfer) exchange(ctx context.Context, offset int64) (outcome, error) 
 	if err != nil {
 		return 0, err
 	}
+	release = sync.OnceFunc(release) // a split lets go of the probe early
 	defer release()
 	actx, cancel := t.c.attemptContext(ctx)
 	defer cancel()
@@ -237,7 +239,7 @@ func (t *transfer) exchange(ctx context.Context, offset int64) (outcome, error) 
 	case actNotModified:
 		return notModified, nil
 	}
-	return t.receive(ctx, g, resp, p)
+	return t.receive(ctx, g, resp, p, release)
 }
 
 // acquire passes the gate, if any.
@@ -391,7 +393,7 @@ func drain(resp *http.Response) {
 
 // receive writes an accepted body into the part: consult Rename, save the
 // validator, open the part, then copy and verify the length.
-func (t *transfer) receive(ctx context.Context, g *guard, resp *http.Response, p plan) (outcome, error) {
+func (t *transfer) receive(ctx context.Context, g *guard, resp *http.Response, p plan, release func()) (outcome, error) {
 	if err := t.consultRename(resp); err != nil {
 		return 0, err
 	}
@@ -409,7 +411,7 @@ func (t *transfer) receive(ctx context.Context, g *guard, resp *http.Response, p
 	t.req.Progress.SetDone(p.start)
 	t.req.Progress.SetTotal(p.total)
 	if t.splittable(resp, p) {
-		return t.splitFrom(ctx, g, f, resp, p.total)
+		return t.splitFrom(ctx, g, f, resp, release)
 	}
 	if err := t.hashPrefix(ctx, f, p.start); err != nil {
 		return 0, err

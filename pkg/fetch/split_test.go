@@ -1,0 +1,333 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/fetchpool/fetchpool/pkg/event"
+)
+
+func splitConfig() Config {
+	cfg := testConfig()
+	cfg.Split = 4
+	cfg.SplitMin = 64 << 10
+	return cfg
+}
+
+// concurrency counts the requests a handler is serving at once.
+type concurrency struct {
+	now, peak atomic.Int32
+}
+
+func (c *concurrency) enter() {
+	n := c.now.Add(1)
+	for p := c.peak.Load(); n > p && !c.peak.CompareAndSwap(p, n); p = c.peak.Load() {
+	}
+}
+
+func (c *concurrency) leave() { c.now.Add(-1) }
+
+// await waits, up to a generous limit, until n requests are in flight.
+func (c *concurrency) await(n int32) {
+	for deadline := time.Now().Add(3 * time.Second); c.now.Load() < n && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestSplit(t *testing.T) {
+	body := payload(1<<20, 10)
+	res := newResource(body, `"big"`)
+	rc := &recorder{}
+	var conc concurrency
+	srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) {
+		conc.enter()
+		defer conc.leave()
+		if rg := r.Header.Get("Range"); rg != "bytes=0-" {
+			conc.await(2) // ranges overlap when the client sends them at once
+		}
+		res.ServeHTTP(w, r)
+	})
+	cfg := splitConfig()
+	gate := &gateCounter{}
+	cfg.Gate = gate
+	path := filepath.Join(t.TempDir(), "big")
+	req := request(srv.URL+"/big", path, nil)
+	req.SHA256 = sum(body)
+	got, err := newClient(t, cfg).Fetch(context.Background(), req)
+	if err != nil {
+		t.Fatalf("Fetch: %v", err)
+	}
+	assertDone(t, path, body)
+	if got.SHA256 != sum(body) || got.Size != int64(len(body)) || got.Bytes != int64(len(body)) || got.Attempts != 1 {
+		t.Errorf("Result %+v", got)
+	}
+	if p := conc.peak.Load(); p < 2 {
+		t.Errorf("at most %d requests at once; a split should overlap them", p)
+	}
+	ranges := map[string]bool{}
+	for i := range rc.count() {
+		ranges[rc.header(i).Get("Range")] = true
+	}
+	chunk := len(body) / 4
+	want := []string{"bytes=0-"}
+	for i := 1; i < 4; i++ {
+		want = append(want, fmt.Sprintf("bytes=%d-%d", i*chunk, (i+1)*chunk-1))
+	}
+	for _, w := range want {
+		if !ranges[w] {
+			t.Errorf("no request with Range %s; saw %v", w, ranges)
+		}
+	}
+	if rc.count() != 4 {
+		t.Errorf("%d requests, want 4 (probe + 3 ranges)", rc.count())
+	}
+	if gate.acquired != 4 || gate.released != 4 || gate.maxHeld < 2 {
+		t.Errorf("gate: acquired %d, released %d, at most %d held; want 4, 4, ≥2", gate.acquired, gate.released, gate.maxHeld)
+	}
+	if d := req.Progress.Done(); d != int64(len(body)) {
+		t.Errorf("progress %d", d)
+	}
+}
+
+func TestSplitFallsBack(t *testing.T) {
+	body := payload(256<<10, 11)
+	tests := []struct {
+		name  string
+		serve func(w http.ResponseWriter, r *http.Request)
+	}{
+		{"server ignores Range", func(w http.ResponseWriter, r *http.Request) { w.Write(body) }},
+		{"file below --split-min", func(w http.ResponseWriter, r *http.Request) {
+			newResource(body[:1000], `"s"`).ServeHTTP(w, r)
+		}},
+		{"content-coded", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Encoding", "gzip")
+			newResource(body, `"g"`).ServeHTTP(w, r)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rc := &recorder{}
+			srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) { tt.serve(w, r) })
+			path := filepath.Join(t.TempDir(), "f")
+			if _, err := newClient(t, splitConfig()).Fetch(context.Background(), request(srv.URL, path, nil)); err != nil {
+				t.Fatal(err)
+			}
+			if rc.count() != 1 {
+				t.Errorf("%d requests, want 1", rc.count())
+			}
+			if r := rc.header(0).Get("Range"); r != "bytes=0-" {
+				t.Errorf("probe Range %q", r)
+			}
+			want := body
+			if strings.Contains(tt.name, "below") {
+				want = body[:1000]
+			}
+			assertDone(t, path, want)
+		})
+	}
+}
+
+func TestSplitResumes(t *testing.T) {
+	body := payload(1<<20, 12)
+	res := newResource(body, `"r"`)
+	chunk := len(body) / 4
+	stuck := fmt.Sprintf("bytes=%d-%d", 2*chunk, 3*chunk-1)
+	half := chunk / 2
+	var blocking atomic.Bool
+	blocking.Store(true)
+	rc := &recorder{}
+	srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Range") == stuck && blocking.Load() {
+			w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", 2*chunk, 3*chunk-1, len(body)))
+			w.Header().Set("ETag", `"r"`)
+			w.Header().Set("Content-Length", fmt.Sprint(chunk))
+			w.WriteHeader(http.StatusPartialContent)
+			w.Write(body[2*chunk : 2*chunk+half])
+			w.(http.Flusher).Flush()
+			blockUntil(t, r)
+			return
+		}
+		res.ServeHTTP(w, r)
+	})
+	path := filepath.Join(t.TempDir(), "f")
+	c := newClient(t, splitConfig())
+	ctx, cancel := context.WithCancel(context.Background())
+	req := request(srv.URL, path, nil)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.Fetch(ctx, req)
+		errc <- err
+	}()
+	want := int64(len(body) - chunk + half)
+	for deadline := time.Now().Add(10 * time.Second); req.Progress.Done() < want && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	var err error
+	within(t, 5*time.Second, func() { err = <-errc })
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want canceled", err)
+	}
+	m, err := ReadMeta(path + ".part")
+	if err != nil || len(m.Spans) != 4 {
+		t.Fatalf("sidecar %+v, %v", m, err)
+	}
+	for i, sp := range m.Spans {
+		wantNext := sp.End
+		if i == 2 {
+			wantNext = sp.Start + int64(half)
+		}
+		if sp.Next != wantNext {
+			t.Errorf("span %d: next %d, want %d", i, sp.Next, wantNext)
+		}
+	}
+
+	blocking.Store(false)
+	before := rc.count()
+	req2 := request(srv.URL, path, nil)
+	req2.SHA256 = sum(body)
+	got, err := c.Fetch(context.Background(), req2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertDone(t, path, body)
+	if n := rc.count() - before; n != 1 {
+		t.Fatalf("%d requests to resume, want 1", n)
+	}
+	h := rc.header(before)
+	if r := h.Get("Range"); r != fmt.Sprintf("bytes=%d-%d", 2*chunk+half, 3*chunk-1) {
+		t.Errorf("resume Range %q", r)
+	}
+	if h.Get("If-Range") != `"r"` {
+		t.Errorf("resume If-Range %q", h.Get("If-Range"))
+	}
+	if got.Bytes != int64(chunk-half) {
+		t.Errorf("Bytes %d, want %d", got.Bytes, chunk-half)
+	}
+}
+
+func TestSplitRangeRetriedAlone(t *testing.T) {
+	body := payload(1<<20, 13)
+	res := newResource(body, `"x"`)
+	chunk := len(body) / 4
+	flaky := fmt.Sprintf("bytes=%d-%d", 3*chunk, 4*chunk-1)
+	var failed atomic.Int32
+	rc := &recorder{}
+	srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Range") == flaky && failed.Add(1) == 1 {
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		res.ServeHTTP(w, r)
+	})
+	ev := &events{}
+	path := filepath.Join(t.TempDir(), "f")
+	got, err := newClient(t, splitConfig()).Fetch(context.Background(), request(srv.URL, path, ev))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertDone(t, path, body)
+	if rc.count() != 5 || got.Attempts != 1 {
+		t.Errorf("%d requests, %d attempts; want 5 and 1", rc.count(), got.Attempts)
+	}
+	r := ev.of(event.Retry)
+	if len(r) != 1 || !strings.Contains(r[0].Err.Error(), fmt.Sprintf("bytes %d-%d: HTTP 503", 3*chunk, 4*chunk-1)) {
+		t.Errorf("Retry events %v", r)
+	}
+}
+
+func TestSplitRangeGivesUp(t *testing.T) {
+	body := payload(1<<20, 14)
+	res := newResource(body, `"x"`)
+	chunk := len(body) / 4
+	broken := fmt.Sprintf("bytes=%d-%d", chunk, 2*chunk-1)
+	rc := &recorder{}
+	srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Range") == broken {
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		res.ServeHTTP(w, r)
+	})
+	cfg := splitConfig()
+	cfg.Retries = 2
+	path := filepath.Join(t.TempDir(), "f")
+	got, err := newClient(t, cfg).Fetch(context.Background(), request(srv.URL, path, nil))
+	want := fmt.Sprintf("bytes %d-%d: after 3 attempts: HTTP 503 Service Unavailable (×3)", chunk, 2*chunk-1)
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v\nwant  %s", err, want)
+	}
+	var he *HTTPError
+	if !errors.As(err, &he) || he.StatusCode != 503 {
+		t.Errorf("errors.As HTTPError: %v", he)
+	}
+	if got.Attempts != 1 {
+		t.Errorf("%d attempts of the item; the range's retries are enough", got.Attempts)
+	}
+	assertGone(t, path)
+	if m, err := ReadMeta(path + ".part"); err != nil || len(m.Spans) != 4 {
+		t.Errorf("sidecar not kept for a resume: %+v, %v", m, err)
+	}
+}
+
+func TestSplitResourceChanged(t *testing.T) {
+	v1, v2 := payload(1<<20, 15), payload(1<<20, 16)
+	res := newResource(v1, `"v1"`)
+	var switched atomic.Bool
+	rc := &recorder{}
+	srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Range") != "bytes=0-" && switched.CompareAndSwap(false, true) {
+			res.set(v2, `"v2"`)
+		}
+		res.ServeHTTP(w, r)
+	})
+	path := filepath.Join(t.TempDir(), "f")
+	req := request(srv.URL, path, nil)
+	req.SHA256 = sum(v2)
+	got, err := newClient(t, splitConfig()).Fetch(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertDone(t, path, v2)
+	if got.Attempts != 2 {
+		t.Errorf("%d attempts, want 2 (restart after the change)", got.Attempts)
+	}
+}
+
+func TestMakeSpans(t *testing.T) {
+	tests := []struct {
+		total int64
+		n     int
+		want  []Span
+	}{
+		{10, 2, []Span{{0, 5, 0}, {5, 10, 5}}},
+		{10, 3, []Span{{0, 4, 0}, {4, 8, 4}, {8, 10, 8}}},
+		{3, 4, []Span{{0, 1, 0}, {1, 2, 1}, {2, 3, 2}}},
+	}
+	for _, tt := range tests {
+		got := makeSpans(tt.total, tt.n)
+		if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("makeSpans(%d, %d) = %v, want %v", tt.total, tt.n, got, tt.want)
+		}
+		if !validSpans(got, tt.total) {
+			t.Errorf("validSpans(%v, %d) = false", got, tt.total)
+		}
+	}
+	for _, bad := range [][]Span{
+		{{0, 5, 0}},                           // short of the total
+		{{0, 5, 6}, {5, 10, 5}},               // next beyond the end
+		{{0, 5, 0}, {6, 10, 6}},               // a gap
+		{{0, 5, 0}, {5, 10, 5}, {10, 10, 10}}, // empty span
+	} {
+		if validSpans(bad, 10) {
+			t.Errorf("validSpans(%v, 10) = true", bad)
+		}
+	}
+}
