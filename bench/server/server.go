@@ -137,7 +137,9 @@ func (s *Server) connContext(ctx context.Context, _ net.Conn) context.Context {
 	if s.opts.ConnRate <= 0 {
 		return ctx
 	}
-	return context.WithValue(ctx, pacerKey{}, &pacer{rate: s.opts.ConnRate})
+	p := &pacer{rate: s.opts.ConnRate}
+	p.next.Store(time.Now().UnixNano())
+	return context.WithValue(ctx, pacerKey{}, p)
 }
 
 func (s *Server) connState(_ net.Conn, state http.ConnState) {
@@ -266,8 +268,9 @@ func wait(ctx context.Context, d time.Duration) error {
 
 // pacerLag is how far a connection may fall behind its cap and then catch
 // up: it absorbs timers that fire late on a busy machine, and it bounds the
-// credit that idle time earns (a burst of at most pacerLag × rate bytes).
-const pacerLag = 100 * time.Millisecond
+// credit that idle time earns (a burst of at most pacerLag × rate bytes,
+// 500 KiB at 20 MiB/s). A new connection starts with no credit.
+const pacerLag = 25 * time.Millisecond
 
 // pacer spaces the writes on one connection so that it stays within rate
 // bytes per second, give or take one chunk and pacerLag. Requests on one
