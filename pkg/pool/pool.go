@@ -122,13 +122,21 @@ func Run(ctx, stop context.Context, src Source, f Fetcher, opts Options) error {
 			r.work(ctx, stop)
 		}()
 	}
-	watchDone := make(chan struct{})
-	go r.watch(ctx, stop, watchDone)
+	watchDone, watched := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(watched)
+		r.watch(ctx, stop, watchDone)
+	}()
 
 	err := r.admit(stop)
 	close(r.queue)
+	if stop.Err() != nil {
+		// Report what is still queued at once, not when a worker frees up.
+		r.work(ctx, stop)
+	}
 	workers.Wait()
 	close(watchDone)
+	<-watched
 	return err
 }
 
@@ -300,7 +308,8 @@ func (r *run) checksum(it input.Item, rel string) string {
 // begins, the jobs still queued are reported as canceled, not started.
 func (r *run) work(ctx, stop context.Context) {
 	for j := range r.queue {
-		if stop.Err() != nil {
+		// ctx is checked too: stop learns of an abort a moment after ctx.
+		if stop.Err() != nil || ctx.Err() != nil {
 			r.finish(j, nil, fetch.Result{}, ErrNotStarted, time.Now())
 			continue
 		}
@@ -395,19 +404,24 @@ func (r *run) finish(j job, progress *event.Progress, res fetch.Result, err erro
 }
 
 // watch tells, the moment each happens, that a graceful shutdown began and
-// that transfers in flight are being aborted.
+// that transfers in flight are being aborted. It returns once done is closed.
 func (r *run) watch(ctx, stop context.Context, done <-chan struct{}) {
 	select {
 	case <-stop.Done():
-		r.opts.Emit(event.Event{Kind: event.Draining, Time: time.Now(), InFlight: int(r.inFlight.Load())})
 	case <-done:
-		return
+		if stop.Err() == nil {
+			return
+		}
 	}
+	r.opts.Emit(event.Event{Kind: event.Draining, Time: time.Now(), InFlight: int(r.inFlight.Load())})
 	select {
 	case <-ctx.Done():
-		r.opts.Emit(event.Event{Kind: event.Aborting, Time: time.Now(), InFlight: int(r.inFlight.Load())})
 	case <-done:
+		if ctx.Err() == nil {
+			return
+		}
 	}
+	r.opts.Emit(event.Event{Kind: event.Aborting, Time: time.Now(), InFlight: int(r.inFlight.Load())})
 }
 
 func exists(path string) bool {

@@ -288,6 +288,9 @@ func TestRunAbort(t *testing.T) {
 		}
 	}
 	if aborted != 2 {
+		for _, r := range rec.results()[event.StatusCanceled] {
+			t.Logf("%s: %v", r.Item.URL, r.Err)
+		}
 		t.Errorf("%d transfers reported aborted, want 2", aborted)
 	}
 	if rec.count(event.Aborting) != 1 {
