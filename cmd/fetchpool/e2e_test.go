@@ -47,12 +47,32 @@ type result struct {
 // fetchpool runs the binary with stdin and args in dir, and waits.
 func fetchpool(t *testing.T, dir, stdin string, args ...string) result {
 	t.Helper()
+	cmd := newCommand(dir, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	return runCommand(t, cmd)
+}
+
+// newCommand prepares a run of the binary in dir, with a clean environment:
+// no proxies and no color settings from the machine running the tests.
+func newCommand(dir string, args ...string) *exec.Cmd {
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = dir
-	cmd.Stdin = strings.NewReader(stdin)
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		switch strings.ToUpper(name) {
+		case "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "NO_COLOR", "JOB_COMPLETION_INDEX":
+			continue
+		}
+		cmd.Env = append(cmd.Env, kv)
+	}
+	return cmd
+}
+
+// runCommand runs cmd and collects its exit code and output.
+func runCommand(t *testing.T, cmd *exec.Cmd) result {
+	t.Helper()
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
-	cmd.Env = append(os.Environ(), "NO_COLOR=")
 	err := cmd.Run()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestEndToEndKeepPaths(t *testing.T) {
+	srv := fileServer(t)
+	dir := t.TempDir()
+	r := fetchpool(t, dir, srv.URL+"/a/b/c.txt\n"+srv.URL+"/a/\n", "-x", "-o", "out")
+	if r.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	host := strings.ReplaceAll(strings.TrimPrefix(srv.URL, "http://"), ":", "_")
+	for _, rel := range []string{"a/b/c.txt", "a/index.html"} {
+		if _, err := os.Stat(filepath.Join(dir, "out", host, rel)); err != nil {
+			t.Errorf("keep-paths: %v", err)
+		}
+	}
+}
+
+func TestEndToEndHeadersAndUserAgent(t *testing.T) {
+	var mu sync.Mutex
+	var got []http.Header
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Header.Clone())
+		mu.Unlock()
+		w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	r := fetchpool(t, dir, "", "-H", "X-Token: secret", "-H", "Accept: text/plain", srv.URL+"/a")
+	if r.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	r = fetchpool(t, dir, "", "-A", "mirror-bot/2", srv.URL+"/b")
+	if r.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 2 {
+		t.Fatalf("%d requests, want 2 (no HEAD requests)", len(got))
+	}
+	if got[0].Get("X-Token") != "secret" || got[0].Get("Accept") != "text/plain" || !strings.HasPrefix(got[0].Get("User-Agent"), "fetchpool/") {
+		t.Errorf("first request headers: %v", got[0])
+	}
+	if got[1].Get("User-Agent") != "mirror-bot/2" {
+		t.Errorf("User-Agent = %q, want mirror-bot/2", got[1].Get("User-Agent"))
+	}
+}
+
+func TestEndToEndProxyFromEnvironment(t *testing.T) {
+	var target string
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		target = r.URL.String() // a proxy sees the absolute URL
+		w.Write([]byte("via proxy"))
+	}))
+	defer proxy.Close()
+	dir := t.TempDir()
+	cmd := newCommand(dir, "http://files.test/a.txt")
+	cmd.Env = append(cmd.Env, "HTTP_PROXY="+proxy.URL, "http_proxy="+proxy.URL)
+	r := runCommand(t, cmd)
+	if r.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	if target != "http://files.test/a.txt" {
+		t.Errorf("proxy saw %q", target)
+	}
+	if b := readFile(t, filepath.Join(dir, "a.txt")); string(b) != "via proxy" {
+		t.Errorf("content %q", b)
+	}
+}
+
+func TestEndToEndInsecure(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("secret"))
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	r := fetchpool(t, dir, "", "--retries", "0", srv.URL+"/a")
+	if r.code != 1 || !strings.Contains(r.stderr, "certificate") {
+		t.Fatalf("untrusted certificate: exit %d, want 1 with a certificate error; stderr:\n%s", r.code, r.stderr)
+	}
+	r = fetchpool(t, dir, "", "--insecure", srv.URL+"/a")
+	if r.code != 0 {
+		t.Fatalf("--insecure: exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	if b := readFile(t, filepath.Join(dir, "a")); !bytes.Equal(b, []byte("secret")) {
+		t.Errorf("content %q", b)
+	}
+}
+
+func TestEndToEndRedirects(t *testing.T) {
+	var sawAuth []string
+	var mu sync.Mutex
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		sawAuth = append(sawAuth, r.Header.Get("Authorization"))
+		mu.Unlock()
+		w.Write([]byte("final"))
+	}))
+	defer other.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/elsewhere":
+			http.Redirect(w, r, other.URL+"/x", http.StatusFound)
+		case "/ftp":
+			http.Redirect(w, r, "ftp://example.com/x", http.StatusFound)
+		default: // /loop/N redirects forever
+			http.Redirect(w, r, r.URL.Path+"x", http.StatusFound)
+		}
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	r := fetchpool(t, dir, "", "-H", "Authorization: Bearer t0ken", "--retries", "0", srv.URL+"/elsewhere")
+	if r.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	if b := readFile(t, filepath.Join(dir, "elsewhere")); string(b) != "final" {
+		t.Errorf("redirect: named after the first URL with the final body; got %q", b)
+	}
+	if len(sawAuth) != 1 || sawAuth[0] != "" {
+		t.Errorf("credentials forwarded to another host: %q", sawAuth)
+	}
+	r = fetchpool(t, dir, "", "--retries", "0", srv.URL+"/ftp", srv.URL+"/loop/")
+	if r.code != 1 || !strings.Contains(r.stderr, "failed 2") || !strings.Contains(r.stderr, "ftp") || !strings.Contains(strings.ToLower(r.stderr), "redirect") {
+		t.Errorf("refused and looping redirects: exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+}
