@@ -79,7 +79,7 @@ func (c *Client) copyLocal(ctx context.Context, req Request, path string) (Resul
 func openSource(path string) (*os.File, fs.FileInfo, error) {
 	src, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, fmt.Errorf("no such file: %s: %w", path, fs.ErrNotExist)
+		return nil, nil, &notFoundError{path: path}
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening %s: %w", path, err)
@@ -136,3 +136,9 @@ func checkDigest(want string, h hash.Hash) (string, error) {
 	}
 	return got, nil
 }
+
+// notFoundError is a local item that does not exist.
+type notFoundError struct{ path string }
+
+func (e *notFoundError) Error() string { return "no such file: " + e.path }
+func (e *notFoundError) Unwrap() error { return fs.ErrNotExist }

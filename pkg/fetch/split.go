@@ -224,6 +224,9 @@ func (s *splitRun) fetchSpan(ctx context.Context, i int, p *probe) error {
 		if errors.As(err, new(changedError)) {
 			return err
 		}
+		if permanent(err) {
+			return err // not the range's fault: no need to say which
+		}
 		if failures > t.c.cfg.Retries || !shouldRetry(ctx, 0, err) {
 			return &spentError{span: t.meta.Spans[i], err: &attemptsError{errs: errs}}
 		}

@@ -1,0 +1,79 @@
+//go:build linux
+
+package fetch
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestDiskFull fills a 1 MiB tmpfs (as root) and checks that the item
+// fails at once with a clear message, leaving neither part nor sidecar.
+// Without the right to mount, it runs the same check in a child process
+// whose file size limit (RLIMIT_FSIZE) makes writes fail with EFBIG.
+func TestDiskFull(t *testing.T) {
+	if os.Getenv("FETCH_DISKFULL_CHILD") != "" {
+		diskFullCheck(t, os.Getenv("FETCH_DISKFULL_CHILD"))
+		return
+	}
+	dir := t.TempDir()
+	if os.Getenv("FETCH_DISKFULL_RLIMIT") != "" {
+		t.Log("FETCH_DISKFULL_RLIMIT set: not mounting")
+	} else if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=1m"); err == nil {
+		t.Cleanup(func() { syscall.Unmount(dir, 0) })
+		diskFullCheck(t, dir)
+		return
+	}
+	t.Log("cannot mount a tmpfs; using RLIMIT_FSIZE in a child process")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestDiskFull$", "-test.v")
+	cmd.Env = append(os.Environ(), "FETCH_DISKFULL_CHILD="+dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "disk full writing") {
+		t.Fatalf("child did not see a full disk:\n%s", out)
+	}
+}
+
+func diskFullCheck(t *testing.T, dir string) {
+	if os.Getenv("FETCH_DISKFULL_CHILD") != "" {
+		lim := &syscall.Rlimit{Cur: 1 << 20, Max: 1 << 20}
+		if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, lim); err != nil {
+			t.Fatalf("setrlimit: %v", err)
+		}
+	}
+	body := payload(3<<20, 30)
+	rc := &recorder{}
+	srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) {
+		newResource(body, `"big"`).ServeHTTP(w, r)
+	})
+	for _, split := range []int{1, 4} {
+		cfg := testConfig()
+		cfg.Split, cfg.SplitMin = split, 1<<10
+		path := filepath.Join(dir, "big")
+		before := rc.count()
+		_, err := newClient(t, cfg).Fetch(context.Background(), request(srv.URL, path, nil))
+		if err == nil {
+			t.Fatalf("split %d: 3 MiB fit on a 1 MiB disk", split)
+		}
+		if !strings.Contains(err.Error(), "disk full writing "+path+".part") {
+			t.Errorf("split %d: err = %v", split, err)
+		}
+		if !errors.Is(err, syscall.ENOSPC) && !errors.Is(err, syscall.EFBIG) {
+			t.Errorf("split %d: err = %v, want ENOSPC or EFBIG inside", split, err)
+		}
+		t.Logf("split %d: %v", split, err)
+		if split == 1 && rc.count()-before != 1 {
+			t.Errorf("%d requests: a full disk is not retried", rc.count()-before)
+		}
+		assertGone(t, path, path+".part", path+".part.meta")
+	}
+}

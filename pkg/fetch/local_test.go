@@ -1,0 +1,108 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestLocalCopy(t *testing.T) {
+	dir := t.TempDir()
+	body := payload(300<<10, 20)
+	src := filepath.Join(dir, "src.bin")
+	if err := os.WriteFile(src, body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mod := time.Date(2023, 5, 6, 7, 8, 9, 0, time.UTC)
+	os.Chtimes(src, mod, mod)
+	fileURL := (&url.URL{Scheme: "file", Path: src}).String()
+
+	for _, tt := range []struct{ name, item string }{
+		{"path", src},
+		{"file URL", fileURL},
+		{"file://localhost URL", "file://localhost" + src},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "copy.bin")
+			req := request(tt.item, out, nil)
+			req.SHA256 = sum(body)
+			res, err := newClient(t, testConfig()).Fetch(context.Background(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertDone(t, out, body)
+			if res.SHA256 != sum(body) || res.Bytes != int64(len(body)) || res.Size != int64(len(body)) || res.HTTPStatus != 0 {
+				t.Errorf("Result %+v", res)
+			}
+			if req.Progress.Done() != int64(len(body)) || req.Progress.Total() != int64(len(body)) {
+				t.Errorf("progress %d/%d", req.Progress.Done(), req.Progress.Total())
+			}
+			if fi, _ := os.Stat(out); !fi.ModTime().Equal(mod) {
+				t.Errorf("mtime %v, want the source's %v", fi.ModTime(), mod)
+			}
+		})
+	}
+
+	t.Run("bad checksum", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "copy.bin")
+		req := request(src, out, nil)
+		req.SHA256 = sum([]byte("no"))
+		_, err := newClient(t, testConfig()).Fetch(context.Background(), req)
+		var ce *ChecksumError
+		if !errors.As(err, &ce) {
+			t.Fatalf("err = %v", err)
+		}
+		assertGone(t, out, out+".part")
+	})
+
+	t.Run("onto itself", func(t *testing.T) {
+		req := request(src, src, nil)
+		req.SHA256 = sum(body)
+		res, err := newClient(t, testConfig()).Fetch(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertDone(t, src, body)
+		if res.Bytes != 0 || res.SHA256 != sum(body) {
+			t.Errorf("Result %+v", res)
+		}
+	})
+
+	t.Run("newer", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "copy.bin")
+		os.WriteFile(out, []byte("old"), 0o644)
+		later := mod.Add(time.Hour)
+		os.Chtimes(out, later, later)
+		req := request(src, out, nil)
+		req.IfNewer = true
+		res, err := newClient(t, testConfig()).Fetch(context.Background(), req)
+		if err != nil || !res.Skipped {
+			t.Fatalf("%+v, %v; want skipped: the copy is newer", res, err)
+		}
+		if got := mustFile(t, out); string(got) != "old" {
+			t.Errorf("destination changed")
+		}
+	})
+
+	t.Run("missing", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "copy.bin")
+		_, err := newClient(t, testConfig()).Fetch(context.Background(), request(filepath.Join(dir, "nope"), out, nil))
+		if !errors.Is(err, fs.ErrNotExist) || err.Error() != "no such file: "+filepath.Join(dir, "nope") {
+			t.Fatalf("err = %v", err)
+		}
+		assertGone(t, out, out+".part")
+	})
+
+	t.Run("directory", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "copy.bin")
+		if _, err := newClient(t, testConfig()).Fetch(context.Background(), request(dir, out, nil)); err == nil {
+			t.Fatal("copying a directory succeeded")
+		}
+		assertGone(t, out, out+".part")
+	})
+}

@@ -1,0 +1,174 @@
+package fetch
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/url"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestShouldRetry(t *testing.T) {
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	live := context.Background()
+	opErr := func(op string, errno syscall.Errno) error {
+		return &net.OpError{Op: op, Net: "tcp", Err: os.NewSyscallError(op, errno)}
+	}
+	tests := []struct {
+		name   string
+		ctx    context.Context
+		status int
+		err    error
+		want   bool
+	}{
+		{"408", live, 408, nil, true},
+		{"425", live, 425, nil, true},
+		{"429", live, 429, nil, true},
+		{"500", live, 500, nil, true},
+		{"502", live, 502, nil, true},
+		{"503", live, 503, nil, true},
+		{"504", live, 504, nil, true},
+		{"400", live, 400, nil, false},
+		{"401", live, 401, nil, false},
+		{"403", live, 403, nil, false},
+		{"404", live, 404, nil, false},
+		{"416", live, 416, nil, false},
+		{"501", live, 501, nil, false},
+		{"302 without Location", live, 302, nil, false},
+		{"HTTPError 503", live, 0, &HTTPError{StatusCode: 503}, true},
+		{"HTTPError 404", live, 0, &HTTPError{StatusCode: 404}, false},
+		{"HTTPError 503, caller canceled", canceled, 0, &HTTPError{StatusCode: 503}, false},
+		{"connection refused", live, 0, &url.Error{Op: "Get", URL: "u", Err: opErr("dial", syscall.ECONNREFUSED)}, true},
+		{"connection reset mid-body", live, 0, &readError{err: opErr("read", syscall.ECONNRESET)}, true},
+		{"unexpected EOF", live, 0, &readError{err: io.ErrUnexpectedEOF}, true},
+		{"server closed before answering", live, 0, &url.Error{Op: "Get", URL: "u", Err: io.EOF}, true},
+		{"dial timeout", live, 0, &url.Error{Op: "Get", URL: "u", Err: &net.OpError{Op: "dial", Err: timeoutErr{}}}, true},
+		{"stall", live, 0, &stallError{d: time.Second}, true},
+		{"attempt timeout", live, 0, &timeoutError{d: time.Second}, true},
+		{"short body", live, 0, &shortBodyError{got: 1, want: 2}, true},
+		{"bad range", live, 0, &rangeError{msg: "x"}, true},
+		{"file changed under a split", live, 0, changedError{}, true},
+		{"context canceled", live, 0, context.Canceled, false},
+		{"canceled read", live, 0, &readError{err: context.Canceled}, false},
+		{"stall, but the caller canceled", canceled, 0, &stallError{d: time.Second}, false},
+		{"disk full", live, 0, &diskFullError{path: "p", err: syscall.ENOSPC}, false},
+		{"write error", live, 0, &writeError{path: "p", err: syscall.EACCES}, false},
+		{"checksum", live, 0, &ChecksumError{Want: "a", Got: "b"}, false},
+		{"too many redirects", live, 0, &url.Error{Op: "Get", URL: "u", Err: ErrTooManyRedirects}, false},
+		{"redirect to ftp", live, 0, &url.Error{Op: "Get", URL: "u", Err: &redirectSchemeError{URL: "ftp://x"}}, false},
+		{"no such host", live, 0, &url.Error{Op: "Get", URL: "u", Err: &net.DNSError{Err: "no such host", Name: "x", IsNotFound: true}}, false},
+		{"DNS timeout", live, 0, &url.Error{Op: "Get", URL: "u", Err: &net.DNSError{Err: "timeout", Name: "x", IsTimeout: true}}, true},
+		{"unknown CA", live, 0, &url.Error{Op: "Get", URL: "u", Err: x509.UnknownAuthorityError{}}, false},
+		{"part of another URL", live, 0, fmt.Errorf("x: %w", ErrPartInUse), false},
+		{"split range out of retries", live, 0, &spentError{err: &attemptsError{errs: []error{&HTTPError{StatusCode: 503}}}}, false},
+		{"some local error", live, 0, errors.New("whatever"), false},
+	}
+	for _, tt := range tests {
+		if got := shouldRetry(tt.ctx, tt.status, tt.err); got != tt.want {
+			t.Errorf("%s: shouldRetry = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string   { return "i/o timeout" }
+func (timeoutErr) Timeout() bool   { return true }
+func (timeoutErr) Temporary() bool { return true }
+
+func TestRetryWait(t *testing.T) {
+	c := newClient(t, Config{RetryWait: 100 * time.Millisecond, MaxRetryWait: 10 * time.Second, Rand: rand.New(rand.NewPCG(3, 4))})
+	tests := []struct {
+		name     string
+		attempt  int
+		err      error
+		min, max time.Duration
+		fails    bool
+	}{
+		{"first backoff", 1, errors.New("x"), 50 * time.Millisecond, 100 * time.Millisecond, false},
+		{"third backoff", 3, errors.New("x"), 200 * time.Millisecond, 400 * time.Millisecond, false},
+		{"capped at 30s", 20, errors.New("x"), 15 * time.Second, 30 * time.Second, false},
+		{"Retry-After raises", 1, &HTTPError{StatusCode: 503, retryAfter: 5 * time.Second, hasRetryAfter: true}, 5 * time.Second, 5 * time.Second, false},
+		{"Retry-After below backoff", 3, &HTTPError{StatusCode: 429, retryAfter: time.Millisecond, hasRetryAfter: true}, 200 * time.Millisecond, 400 * time.Millisecond, false},
+		{"Retry-After over the cap", 1, &HTTPError{StatusCode: 503, retryAfter: 11 * time.Second, hasRetryAfter: true}, 0, 0, true},
+	}
+	for _, tt := range tests {
+		d, err := c.retryWait(tt.attempt, tt.err)
+		if tt.fails {
+			var ra *retryAfterError
+			if !errors.As(err, &ra) {
+				t.Errorf("%s: err = %v, want a Retry-After error", tt.name, err)
+			}
+			continue
+		}
+		if err != nil || d < tt.min || d > tt.max {
+			t.Errorf("%s: %v, %v; want %v..%v", tt.name, d, err, tt.min, tt.max)
+		}
+	}
+}
+
+func TestMaxRetryWaitDefault(t *testing.T) {
+	c := newClient(t, Config{})
+	if _, err := c.retryWait(1, &HTTPError{StatusCode: 503, retryAfter: 59 * time.Second, hasRetryAfter: true}); err != nil {
+		t.Errorf("59s refused with the default cap: %v", err)
+	}
+	if _, err := c.retryWait(1, &HTTPError{StatusCode: 503, retryAfter: 61 * time.Second, hasRetryAfter: true}); err == nil {
+		t.Error("61s accepted with the default cap of 60s")
+	}
+}
+
+func TestSleepCancels(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	within(t, time.Second, func() {
+		if err := sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+			t.Errorf("sleep = %v", err)
+		}
+	})
+}
+
+func TestErrorMessages(t *testing.T) {
+	reset := &readError{err: &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}}
+	refused := &url.Error{Op: "Get", URL: "http://x/", Err: &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}}
+	h503 := &HTTPError{StatusCode: 503, Status: "503 Service Unavailable"}
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{&HTTPError{StatusCode: 404, Status: "404 Not Found"}, "HTTP 404 Not Found"},
+		{&HTTPError{StatusCode: 599}, "HTTP 599"},
+		{&ChecksumError{Want: "aa", Got: "bb"}, "sha256 mismatch: expected aa, got bb"},
+		{&shortBodyError{got: 10, want: 20}, "body ended after 10 of 20 bytes"},
+		{&stallError{d: 60 * time.Second}, "no data received for 60s"},
+		{&stallError{d: 1500 * time.Millisecond}, "no data received for 1.5s"},
+		{&retryAfterError{wait: 2 * time.Minute, max: time.Minute, cause: h503}, "HTTP 503 Service Unavailable: server asked to wait 2m0s (Retry-After), more than --max-retry-wait 1m0s"},
+		{&diskFullError{path: "x.part", err: syscall.ENOSPC}, "disk full writing x.part: no space left on device"},
+		{&attemptsError{errs: []error{h503}}, "HTTP 503 Service Unavailable"},
+		{&attemptsError{errs: []error{refused}}, "connection refused"},
+		{&attemptsError{errs: []error{h503, h503, h503, reset}}, "after 4 attempts: HTTP 503 Service Unavailable (×3), connection reset by peer"},
+		{&attemptsError{errs: []error{reset, h503, reset}}, "after 3 attempts: connection reset by peer, HTTP 503 Service Unavailable, connection reset by peer"},
+		{&readError{err: io.ErrUnexpectedEOF}, "unexpected EOF"},
+	}
+	for _, tt := range tests {
+		if got := tt.err.Error(); got != tt.want {
+			t.Errorf("Error() = %q\nwant      %q", got, tt.want)
+		}
+	}
+	// The last cause stays reachable.
+	final := &attemptsError{errs: []error{h503, reset}}
+	if !errors.Is(final, syscall.ECONNRESET) {
+		t.Error("errors.Is(final, ECONNRESET) = false")
+	}
+	var he *HTTPError
+	if errors.As(&attemptsError{errs: []error{reset, h503}}, &he) == false || he.StatusCode != 503 {
+		t.Error("errors.As HTTPError through attemptsError failed")
+	}
+}
