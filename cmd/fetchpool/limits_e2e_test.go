@@ -1,0 +1,219 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// counting serves content(path) slowly enough for overlaps to show, and
+// records the most requests it had in flight at once.
+type counting struct {
+	active, max atomic.Int64
+	requests    atomic.Int64
+	delay       time.Duration
+}
+
+func (c *counting) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c.requests.Add(1)
+	n := c.active.Add(1)
+	defer c.active.Add(-1)
+	for {
+		m := c.max.Load()
+		if n <= m || c.max.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	time.Sleep(c.delay)
+	w.Write(content(r.URL.Path))
+}
+
+func list(base string, n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "%s/f%d\n", base, i)
+	}
+	return b.String()
+}
+
+func TestEndToEndPerHost(t *testing.T) {
+	c := &counting{delay: 100 * time.Millisecond}
+	srv := httptest.NewServer(c)
+	defer srv.Close()
+	r := fetchpool(t, t.TempDir(), list(srv.URL, 12), "-j", "8", "--per-host", "2")
+	if r.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	if got := c.max.Load(); got != 2 {
+		t.Errorf("at most %d requests in flight to one host, want exactly 2", got)
+	}
+}
+
+func TestEndToEndRequestRate(t *testing.T) {
+	c := &counting{}
+	srv := httptest.NewServer(c)
+	defer srv.Close()
+	start := time.Now()
+	r := fetchpool(t, t.TempDir(), list(srv.URL, 6), "-j", "6", "--rate", "5/s")
+	elapsed := time.Since(start)
+	if r.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	// 6 starts at 5/s with a burst of 1 need at least 5 intervals of 200ms.
+	if elapsed < 900*time.Millisecond {
+		t.Errorf("6 requests at --rate 5/s took %v, want at least 1s", elapsed)
+	}
+}
+
+func TestEndToEndLimitRate(t *testing.T) {
+	body := bytes.Repeat([]byte("x"), 600<<10)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+	}))
+	defer srv.Close()
+	start := time.Now()
+	r := fetchpool(t, t.TempDir(), srv.URL+"/a\n"+srv.URL+"/b\n", "--limit-rate", "400K")
+	elapsed := time.Since(start)
+	if r.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	// 1200 KiB at 400 KiB/s overall: about 3s; allow slack below, none needed above.
+	if elapsed < 2500*time.Millisecond {
+		t.Errorf("1200 KiB under --limit-rate 400K took %v, want about 3s", elapsed)
+	}
+}
+
+func TestEndToEndRetries(t *testing.T) {
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/flaky":
+			if calls.Add(1) <= 2 {
+				http.Error(w, "busy", http.StatusServiceUnavailable)
+				return
+			}
+			w.Write([]byte("finally"))
+		case "/slow-down":
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "too many", http.StatusTooManyRequests)
+		case "/forbidden":
+			http.Error(w, "no", http.StatusForbidden)
+		}
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	start := time.Now()
+	r := fetchpool(t, dir, "", "--json", "--retry-wait", "10ms", "--retries", "2", srv.URL+"/flaky", srv.URL+"/slow-down", srv.URL+"/forbidden")
+	elapsed := time.Since(start)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", r.code, r.stderr)
+	}
+	attempts := map[string]float64{}
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var obj map[string]any
+		if err := json.Unmarshal([]byte(line), &obj); err != nil {
+			t.Fatalf("bad JSON %q", line)
+		}
+		attempts[obj["url"].(string)] = obj["attempts"].(float64)
+	}
+	want := map[string]float64{srv.URL + "/flaky": 3, srv.URL + "/slow-down": 3, srv.URL + "/forbidden": 1}
+	for u, n := range want {
+		if attempts[u] != n {
+			t.Errorf("%s: %v attempts, want %v", u, attempts[u], n)
+		}
+	}
+	if elapsed < 2*time.Second {
+		t.Errorf("two Retry-After: 1 waits took %v in all, want at least 2s", elapsed)
+	}
+	if !strings.Contains(r.stderr, "429") || !strings.Contains(r.stderr, "403") {
+		t.Errorf("summary does not give the reasons:\n%s", r.stderr)
+	}
+}
+
+func TestEndToEndResume(t *testing.T) {
+	body := bytes.Repeat([]byte("0123456789"), 10000)
+	var mu sync.Mutex
+	var ranges []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		ranges = append(ranges, r.Header.Get("Range")+" "+r.Header.Get("If-Range"))
+		mu.Unlock()
+		w.Header().Set("ETag", `"v1"`)
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+	}))
+	defer srv.Close()
+
+	for _, tt := range []struct {
+		name      string
+		sidecar   bool
+		flags     []string
+		wantRange string // "" = any request is fine, only the bytes matter
+	}{
+		{"part and sidecar", true, nil, `bytes=40000- "v1"`},
+		{"no resume", true, []string{"--no-resume"}, " "},
+		{"part without sidecar", false, nil, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			// What a crashed or aborted run leaves behind.
+			part := filepath.Join(dir, "big.bin.part")
+			os.WriteFile(part, body[:40000], 0o644)
+			if tt.sidecar {
+				meta := fmt.Sprintf(`{"url":%q,"etag":"\"v1\"","length":%d}`, srv.URL+"/big.bin", len(body))
+				os.WriteFile(part+".meta", []byte(meta), 0o644)
+			}
+			mu.Lock()
+			ranges = nil
+			mu.Unlock()
+			r := fetchpool(t, dir, "", append(tt.flags, srv.URL+"/big.bin")...)
+			if r.code != 0 {
+				t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+			}
+			if got := readFile(t, filepath.Join(dir, "big.bin")); !bytes.Equal(got, body) {
+				t.Errorf("the file differs from the resource")
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if tt.wantRange != "" && (len(ranges) != 1 || ranges[0] != tt.wantRange) {
+				t.Errorf("requests sent Range/If-Range %q, want [%q]", ranges, tt.wantRange)
+			}
+			if left, _ := filepath.Glob(part + "*"); len(left) != 0 {
+				t.Errorf("left behind: %v", left)
+			}
+		})
+	}
+}
+
+func TestEndToEndChecksums(t *testing.T) {
+	srv := fileServer(t)
+	dir := t.TempDir()
+	sums := sum(content("/good.bin")) + "  good.bin\n" + strings.Repeat("ab", 32) + "  bad.bin\n"
+	os.WriteFile(filepath.Join(dir, "SHA256SUMS"), []byte(sums), 0o644)
+	r := fetchpool(t, dir, srv.URL+"/good.bin\n"+srv.URL+"/bad.bin\n", "--checksums", "SHA256SUMS", "-o", "out")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, strings.Repeat("ab", 32)) || !strings.Contains(r.stderr, sum(content("/bad.bin"))) {
+		t.Errorf("the summary should show expected and actual digests:\n%s", r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out", "bad.bin")); err == nil {
+		t.Error("a file that failed verification is under its final name")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out", "good.bin")); err != nil {
+		t.Error(err)
+	}
+
+	r = fetchpool(t, dir, "", "--sha256", sum(content("/one.bin")), "-o", "single", srv.URL+"/one.bin")
+	if r.code != 0 {
+		t.Fatalf("--sha256: exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+}
