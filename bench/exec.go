@@ -32,6 +32,8 @@ type measurement struct {
 	FirstRequest time.Duration `json:"first_request_ns"`
 	Requests     int64         `json:"requests"`
 	MaxConns     int64         `json:"max_conns"`
+	// Accepted is the number of connections the tool opened in all.
+	Accepted int64 `json:"accepted_conns"`
 	// Stopped is set when the run was stopped at the end of its window.
 	Stopped bool   `json:"stopped,omitempty"`
 	Stderr  string `json:"stderr,omitempty"`
@@ -154,7 +156,7 @@ wait:
 	}
 	m.Wall, m.MaxRSS, m.CPU = rep.Wall, rep.MaxRSS, rep.CPU
 	st := j.srv.Stats()
-	m.Requests, m.MaxConns = st.Requests, st.MaxConns
+	m.Requests, m.MaxConns, m.Accepted = st.Requests, st.MaxConns, st.Accepted
 	if !st.First.IsZero() {
 		m.FirstRequest = st.First.Sub(time.Unix(0, rep.Start))
 	}

@@ -48,7 +48,7 @@ func goClient(ctx context.Context, j *job) (measurement, error) {
 	wg.Wait()
 	m.Wall = time.Since(start)
 	st := j.srv.Stats()
-	m.Requests, m.MaxConns = st.Requests, st.MaxConns
+	m.Requests, m.MaxConns, m.Accepted = st.Requests, st.MaxConns, st.Accepted
 	m.FirstRequest = st.First.Sub(start)
 	if err := ctx.Err(); err != nil {
 		return m, err

@@ -31,13 +31,14 @@ type summary struct {
 	ok, runs                       int
 	wall, cpu, first               time.Duration
 	rss, conns, files, bytes, reqs int64
+	accepted                       int64
 	stopped                        bool
 }
 
 func summarize(r *row) summary {
 	s := summary{runs: len(r.Results)}
 	var wall, cpu, first []time.Duration
-	var rss, conns, files, bytes, reqs []int64
+	var rss, conns, files, bytes, reqs, accepted []int64
 	for _, res := range r.Results {
 		if !res.OK {
 			continue
@@ -51,6 +52,7 @@ func summarize(r *row) summary {
 		files = append(files, int64(res.Files))
 		bytes = append(bytes, res.Bytes)
 		reqs = append(reqs, res.Requests)
+		accepted = append(accepted, res.Accepted)
 		s.stopped = s.stopped || res.Stopped
 	}
 	if s.ok == 0 {
@@ -58,6 +60,7 @@ func summarize(r *row) summary {
 	}
 	s.wall, s.cpu, s.first = median(wall), median(cpu), median(first)
 	s.rss, s.conns, s.files, s.bytes, s.reqs = median(rss), median(conns), median(files), median(bytes), median(reqs)
+	s.accepted = median(accepted)
 	return s
 }
 
@@ -73,7 +76,7 @@ func median[T int64 | time.Duration](xs []T) T {
 
 func printTable(w io.Writer, rep *report) {
 	wl := rep.Workload
-	header := "| tool | ok runs | wall (median) | files/s | MiB/s | peak RSS MiB | CPU s | CPU s/GiB | conns | vs fetchpool |"
+	header := "| tool | ok runs | wall (median) | files/s | MiB/s | peak RSS MiB | CPU s | CPU s/GiB | conns open / opened | vs fetchpool |"
 	rule := "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|"
 	ideal := wl.ideal()
 	if ideal > 0 {
@@ -123,7 +126,7 @@ func printTable(w io.Writer, rep *report) {
 		cells = append(cells, fmt.Sprintf("%.3f s", secs),
 			fmt.Sprintf("%.0f", float64(s.files)/secs),
 			fmt.Sprintf("%.1f", float64(s.bytes)/(1<<20)/secs),
-			rss, cpu, cpuGiB, fmt.Sprint(s.conns), vs)
+			rss, cpu, cpuGiB, fmt.Sprintf("%d / %d", s.conns, s.accepted), vs)
 		if ideal > 0 {
 			cells = append(cells, fmt.Sprintf("%.2f×", secs/ideal.Seconds()))
 		}
@@ -149,7 +152,7 @@ func printTable(w io.Writer, rep *report) {
 
 func printStdinTable(w io.Writer, rep *report) {
 	wl := rep.Workload
-	fmt.Fprintln(w, "| tool | ok runs | first request (median) | peak RSS MiB | files done | files/s | CPU s | conns |")
+	fmt.Fprintln(w, "| tool | ok runs | first request (median) | peak RSS MiB | files done | files/s | CPU s | conns open / opened |")
 	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|")
 	for _, r := range rep.Rows {
 		s := summarize(r)
@@ -173,7 +176,7 @@ func printStdinTable(w io.Writer, rep *report) {
 		}
 		cells = append(cells, first, fmt.Sprintf("%.1f", float64(s.rss)/(1<<20)), done,
 			fmt.Sprintf("%.0f", float64(s.files)/active.Seconds()),
-			fmt.Sprintf("%.2f", s.cpu.Seconds()), fmt.Sprint(s.conns))
+			fmt.Sprintf("%.2f", s.cpu.Seconds()), fmt.Sprintf("%d / %d", s.conns, s.accepted))
 		fmt.Fprintln(w, "| "+strings.Join(cells, " | ")+" |")
 	}
 	fmt.Fprintln(w)

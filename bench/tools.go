@@ -166,9 +166,14 @@ func contenders(w *workload, ts toolSet, tools map[string]bool) []contender {
 		return cmdSpec{path: ts.paths["wget2"], args: []string{
 			"--max-threads", c, "-i", j.list, "-P", j.dir, "-q", "--no-robots"}}
 	}})
+	// --parallel-immediate: without it curl holds the other transfers back
+	// until the first connection shows it cannot multiplex (HTTP/1.1), which
+	// halves its speed on a few large files. -s alone leaves the parallel
+	// progress meter on in curl 7.88, hence --no-progress-meter.
 	add(contender{key: "curl", label: "curl -Z" + single, command: func(j *job) cmdSpec {
 		return cmdSpec{path: ts.paths["curl"], args: []string{
-			"-q", "-s", "-S", "--fail", "--parallel", "--parallel-max", c,
+			"-q", "-s", "-S", "--no-progress-meter", "--fail",
+			"--parallel", "--parallel-immediate", "--parallel-max", c,
 			"--output-dir", j.dir, "--remote-name-all", "-K", j.curlConfig}}
 	}})
 	// Each curl fetches up to 50 URLs over one connection; fewer when there

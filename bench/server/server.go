@@ -47,6 +47,9 @@ type Stats struct {
 	First time.Time
 	// MaxConns is the largest number of connections open at once.
 	MaxConns int64
+	// Accepted is the number of connections opened; far more than the
+	// concurrency means the client does not reuse its connections.
+	Accepted int64
 }
 
 // Server is a running loopback server. Its methods are safe for concurrent use.
@@ -61,6 +64,7 @@ type Server struct {
 	first    atomic.Int64 // UnixNano of the first request since Reset, 0 if none
 	conns    atomic.Int64
 	maxConns atomic.Int64
+	accepted atomic.Int64
 }
 
 // Start listens on 127.0.0.1 on a free port and serves until Close.
@@ -115,6 +119,7 @@ func (s *Server) Reset() {
 	s.requests.Store(0)
 	s.bytes.Store(0)
 	s.first.Store(0)
+	s.accepted.Store(0)
 	s.maxConns.Store(s.conns.Load())
 }
 
@@ -124,6 +129,7 @@ func (s *Server) Stats() Stats {
 		Requests: s.requests.Load(),
 		Bytes:    s.bytes.Load(),
 		MaxConns: s.maxConns.Load(),
+		Accepted: s.accepted.Load(),
 	}
 	if ns := s.first.Load(); ns != 0 {
 		st.First = time.Unix(0, ns)
@@ -145,6 +151,7 @@ func (s *Server) connContext(ctx context.Context, _ net.Conn) context.Context {
 func (s *Server) connState(_ net.Conn, state http.ConnState) {
 	switch state {
 	case http.StateNew:
+		s.accepted.Add(1)
 		n := s.conns.Add(1)
 		for {
 			m := s.maxConns.Load()

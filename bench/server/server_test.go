@@ -192,8 +192,8 @@ func TestConnRate(t *testing.T) {
 	if shared := 4*nominal - pacerLag; took >= shared {
 		t.Errorf("four connections took %v; a cap shared by them would take %v, a per-connection cap about %v", took, shared, nominal)
 	}
-	if st := s.Stats(); st.MaxConns < 4 {
-		t.Errorf("MaxConns = %d, want at least 4", st.MaxConns)
+	if st := s.Stats(); st.MaxConns < 4 || st.Accepted != 5 {
+		t.Errorf("MaxConns = %d, Accepted = %d; want at least 4 and 5", st.MaxConns, st.Accepted)
 	}
 }
 
