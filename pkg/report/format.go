@@ -93,7 +93,37 @@ func cleanRune(r rune) rune {
 }
 
 // width is the number of terminal columns s takes; s must hold no escapes.
-func width(s string) int { return uniseg.StringWidth(s) }
+// Text made of ASCII, Latin letters and the glyphs of bars and spinners is
+// counted directly; anything else (wide, combining, emoji) asks uniseg.
+func width(s string) int {
+	n := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c >= 0x20 && c < 0x7f {
+			n++
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if !narrow(r) {
+			return uniseg.StringWidth(s)
+		}
+		n++
+		i += size
+	}
+	return n
+}
+
+// narrow says whether r surely takes one column on its own: Latin letters
+// and signs, "…", box drawing, blocks and braille.
+func narrow(r rune) bool {
+	switch {
+	case r >= 0xa0 && r < 0x300 && r != 0xad:
+		return true
+	case r == '…', r >= 0x2500 && r <= 0x259f, r >= 0x2800 && r <= 0x28ff:
+		return true
+	}
+	return false
+}
 
 // visibleWidth is width after removing ANSI CSI sequences.
 func visibleWidth(s string) int { return width(stripANSI(s)) }

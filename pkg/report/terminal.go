@@ -88,6 +88,7 @@ type Terminal struct {
 	stopping     string // "stopping" or "aborting" once shutdown begins
 	buf          bytes.Buffer
 	lines        []string // the block as last drawn
+	rows         []row
 	fieldScratch []string
 	err          error
 }
@@ -98,6 +99,17 @@ type transfer struct {
 	name  string
 	rate  meter
 	gauge gauge
+	// short is name shortened to shortW columns, kept between redraws.
+	short  string
+	shortW int
+}
+
+// shortName is the name shortened to w columns.
+func (tr *transfer) shortName(w int) string {
+	if tr.shortW != w || tr.short == "" {
+		tr.short, tr.shortW = truncMiddle(tr.name, w), w
+	}
+	return tr.short
 }
 
 // NewTerminal returns a Terminal that draws on w, which should be a
@@ -358,26 +370,58 @@ type row struct {
 	known bool
 	done  int64
 	total int64
-	size  string
+	size  string // "1.2/3.4 MiB", or just "1.2 MiB" when the total is unknown
 	rate  string
+}
+
+// columns says which parts of transfer lines are shown, and how wide.
+type columns struct {
+	name, size, rate int // 0: not shown
+	gauge            bool
+	fullSize         bool // "done/total" rather than "done"
+	bar              int  // columns of the bar; 0: percentage only
+}
+
+// gaugeWidth is the width of the percentage and bar.
+func (c columns) gaugeWidth() int {
+	if c.bar > 0 {
+		return barWidth(c.bar)
+	}
+	return percentWidth
+}
+
+// other is the width of everything but the name.
+func (c columns) other() int {
+	n := 0
+	if c.gauge {
+		n += 2 + c.gaugeWidth()
+	}
+	if c.size > 0 {
+		n += 2 + c.size
+	}
+	if c.rate > 0 {
+		n += 2 + c.rate
+	}
+	return n
 }
 
 // transferLines appends one line per transfer to lines. The columns line up:
 // name, percentage and bar (or a spinner when the size is unknown), bytes
-// and rate; on a narrow terminal the rate goes first, then the bar, then
-// the percentage, then the bytes, and the name is shortened in the middle.
+// and rate. On a narrow terminal the rate goes first, then the total size,
+// then the percentage, and the name is shortened in the middle.
 func (t *Terminal) transferLines(lines []string, now time.Time, trs []*transfer, w int) []string {
 	if len(trs) == 0 {
 		return lines
 	}
-	rows := make([]row, len(trs))
-	nameMax, sizeW, rateW := 0, 0, 0
+	rows := t.rows[:0]
+	nameMax, fullW, shortW, rateW := 0, 0, 0, 0
 	anyKnown := false
-	for i, tr := range trs {
+	for _, tr := range trs {
 		r := row{tr: tr, done: tr.p.Done(), total: tr.p.Total()}
 		r.known = r.total > 0
 		anyKnown = anyKnown || r.known
 		r.size = humanSize(r.done)
+		shortW = max(shortW, width(r.size))
 		if r.known {
 			r.size = sizeOf(r.done, r.total)
 		}
@@ -386,68 +430,69 @@ func (t *Terminal) transferLines(lines []string, now time.Time, trs []*transfer,
 		}
 		tr.rate.add(now, r.done)
 		nameMax = max(nameMax, width(tr.name))
-		sizeW = max(sizeW, width(r.size))
+		fullW = max(fullW, width(r.size))
 		rateW = max(rateW, width(r.rate))
-		rows[i] = r
+		rows = append(rows, r)
 	}
+	t.rows = rows
 
-	useRate, useGauge, useSize := rateW > 0, true, true
-	other := func() int {
-		n := 0
-		if useGauge {
-			n += 2 + percentWidth
-		}
-		if useSize {
-			n += 2 + sizeW
-		}
-		if useRate {
-			n += 2 + rateW
-		}
-		return n
-	}
-	nameW := min(nameMax, max(w*2/5, 10))
-	for _, drop := range []*bool{&useRate, &useGauge, &useSize} {
-		if nameW+other() <= w {
-			break
-		}
-		*drop = false
-	}
-	if nameW+other() > w {
-		nameW = max(w-other(), 1)
-	}
-	left := w - nameW - other()
-	barW := 0
-	if useGauge && anyKnown && left >= 9 {
-		barW = min(left-3, 40)
-		left -= barW + 3
-	}
-	if left > 0 && nameW < nameMax {
-		nameW += min(left, nameMax-nameW)
-	}
-
-	gaugeW := percentWidth
-	if barW > 0 {
-		gaugeW = barWidth(barW)
-	}
+	c := layout(w, nameMax, fullW, shortW, rateW, anyKnown)
 	var b strings.Builder
-	for _, r := range rows {
+	for i := range rows {
+		r := &rows[i]
 		b.Reset()
-		b.WriteString(padRight(truncMiddle(r.tr.name, nameW), nameW))
-		if useGauge {
+		b.WriteString(padRight(r.tr.shortName(c.name), c.name))
+		if c.gauge {
 			b.WriteString("  ")
-			b.WriteString(padRight(r.gauge(barW), gaugeW))
+			b.WriteString(padRight(r.gauge(c.bar), c.gaugeWidth()))
 		}
-		if useSize {
+		if c.size > 0 {
+			size := r.size
+			if !c.fullSize {
+				size = humanSize(r.done)
+			}
 			b.WriteString("  ")
-			b.WriteString(padLeft(r.size, sizeW))
+			b.WriteString(padLeft(size, c.size))
 		}
-		if useRate {
+		if c.rate > 0 {
 			b.WriteString("  ")
-			b.WriteString(padLeft(r.rate, rateW))
+			b.WriteString(padLeft(r.rate, c.rate))
 		}
 		lines = append(lines, truncEnd(strings.TrimRight(b.String(), " "), w))
 	}
 	return lines
+}
+
+// layout chooses the columns of transfer lines for a width of w: the
+// richest set of columns that leaves the name a fair share, then a bar in
+// what is left, then the rest to the name.
+func layout(w, nameMax, fullW, shortW, rateW int, anyKnown bool) columns {
+	choices := []columns{
+		{gauge: true, fullSize: true, size: fullW, rate: rateW},
+		{gauge: true, fullSize: true, size: fullW},
+		{gauge: true, size: shortW},
+		{size: shortW},
+		{},
+	}
+	nameFair := min(nameMax, max(w*2/5, 10))
+	c := choices[len(choices)-1]
+	for _, ch := range choices {
+		if nameFair+ch.other() <= w {
+			c = ch
+			break
+		}
+	}
+	c.name = min(nameMax, max(w-c.other(), 1))
+	c.name = min(c.name, nameFair)
+	left := w - c.name - c.other()
+	if c.gauge && anyKnown && left >= 9 {
+		c.bar = min(left-3, 40)
+		left -= c.bar + 3
+	}
+	if left > 0 {
+		c.name = min(nameMax, c.name+left)
+	}
+	return c
 }
 
 // gauge is the percentage and bar of a row, or a spinner for an unknown size.

@@ -1,0 +1,323 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fetchpool/fetchpool/pkg/event"
+	"github.com/fetchpool/fetchpool/pkg/input"
+)
+
+func TestJSONLines(t *testing.T) {
+	var buf bytes.Buffer
+	j := NewJSON(&buf)
+	feed(j, sampleRun())
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	golden(t, "json_lines", out)
+
+	var got []Record
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		dec := json.NewDecoder(strings.NewReader(sc.Text()))
+		dec.DisallowUnknownFields()
+		var rec Record
+		if err := dec.Decode(&rec); err != nil {
+			t.Fatalf("line %q: %v", sc.Text(), err)
+		}
+		got = append(got, rec)
+	}
+	want := []Record{
+		{URL: "https://example.com/b.bin", Output: "out/b.bin", Status: "skipped", Error: "exists"},
+		{URL: "https://example.com/a.bin", Output: "out/a.bin", Status: "ok", Bytes: 1258291,
+			SHA256: strings.Repeat("ab", 32), HTTPStatus: 200, Attempts: 1, DurationMS: 400},
+		{URL: "https://x/y", Output: "out/y", Status: "failed", HTTPStatus: 404, Attempts: 2,
+			DurationMS: 1600, Error: "HTTP 404 Not Found"},
+		{URL: "ftp://old/file", Status: "failed", Error: `unsupported scheme "ftp"`},
+		{URL: "https://example.com/d.iso", Output: "out/d.iso", Status: "canceled", Bytes: 3 << 20,
+			Attempts: 1, DurationMS: 1000, Error: "interrupted; out/d.iso.part kept for resume"},
+		{URL: "https://example.com/e.iso", Status: "canceled", Error: "not started"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d records, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("record %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	// Every field is always there, so that jq filters need no defaults.
+	var m map[string]any
+	if err := json.Unmarshal([]byte(strings.SplitN(out, "\n", 2)[0]), &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"url", "output", "status", "bytes", "sha256", "http_status", "attempts", "duration_ms", "error"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("no %q in %v", k, m)
+		}
+	}
+}
+
+// Each object is written whole as soon as its item finishes.
+func TestJSONWritesPerLine(t *testing.T) {
+	w := &countingWriter{}
+	j := NewJSON(w)
+	evs := sampleRun()
+	finished := 0
+	for _, ev := range evs {
+		j.Handle(ev)
+		if ev.Kind == event.Finished {
+			finished++
+		}
+		if w.writes != finished {
+			t.Fatalf("after %d finished items, %d writes", finished, w.writes)
+		}
+	}
+	if !w.lastEndsInNewline {
+		t.Error("a write does not end a line")
+	}
+}
+
+type countingWriter struct {
+	writes            int
+	lastEndsInNewline bool
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.writes++
+	w.lastEndsInNewline = bytes.HasSuffix(p, []byte("\n")) && bytes.Count(p, []byte("\n")) == 1
+	return len(p), nil
+}
+
+func dryRunEvents() []event.Event {
+	var r run
+	for i, u := range []string{"https://example.com/a.bin", "https://example.com/q?x=1&y=<2>", "file:///srv/c"} {
+		it := item(i+1, u)
+		r.queue(it)
+		r.emit(event.Event{Kind: event.Planned, Item: it, Output: filepath.Join("out", []string{"a.bin", "q", "c"}[i])})
+	}
+	return r.events
+}
+
+func TestDryRun(t *testing.T) {
+	var text, js bytes.Buffer
+	d := NewDryRun(&text)
+	j := NewJSON(&js)
+	for _, ev := range dryRunEvents() {
+		d.Handle(ev)
+		j.Handle(ev)
+	}
+	if err := errors.Join(d.Close(), j.Close()); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "dryrun_text", text.String())
+	golden(t, "dryrun_json", js.String())
+	for _, line := range strings.Split(strings.TrimSpace(js.String()), "\n") {
+		var p Plan
+		dec := json.NewDecoder(strings.NewReader(line))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&p); err != nil || p.URL == "" || p.Output == "" {
+			t.Errorf("line %q: %+v, %v", line, p, err)
+		}
+	}
+}
+
+func TestJSONReportsWriteErrors(t *testing.T) {
+	j := NewJSON(failingWriter{})
+	feed(j, sampleRun())
+	if err := j.Close(); !errors.Is(err, errBrokenPipe) {
+		t.Errorf("Close() = %v, want %v", err, errBrokenPipe)
+	}
+	d := NewDryRun(failingWriter{})
+	feed(d, dryRunEvents())
+	if err := d.Close(); !errors.Is(err, errBrokenPipe) {
+		t.Errorf("DryRun Close() = %v, want %v", err, errBrokenPipe)
+	}
+}
+
+var errBrokenPipe = errors.New("broken pipe")
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errBrokenPipe }
+
+// reportDoc is what a report file must parse as.
+type reportDoc struct {
+	Items   []Record       `json:"items"`
+	Summary *ReportSummary `json:"summary"`
+}
+
+func readReport(t *testing.T, path string) reportDoc {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var doc reportDoc
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatalf("report is not valid JSON: %v\n%s", err, data)
+	}
+	if dec.More() {
+		t.Fatalf("report has trailing data:\n%s", data)
+	}
+	if doc.Summary == nil {
+		t.Fatalf("report has no summary:\n%s", data)
+	}
+	return doc
+}
+
+func TestReportFile(t *testing.T) {
+	tests := []struct {
+		name      string
+		events    []event.Event
+		wantItems int
+		want      ReportSummary
+	}{
+		{"empty run", nil, 0, ReportSummary{ElapsedMS: 2500}},
+		{"interrupted run", sampleRun(), 6, ReportSummary{Done: 1, Skipped: 1, Failed: 2, NotStarted: 1,
+			Canceled: 1, Bytes: 1258291 + 3<<20, ElapsedMS: 2500}},
+		// Killed mid-run: items still in flight never got their Finished.
+		{"cut short", sampleRun()[:14], 2, ReportSummary{Done: 1, Skipped: 1, Bytes: 1258291, ElapsedMS: 2500}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "report.json")
+			r, err := NewReportFile(path, t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.now = func() time.Time { return at(2500 * time.Millisecond) }
+			feed(r, tt.events)
+			if err := r.Close(); err != nil {
+				t.Fatal(err)
+			}
+			doc := readReport(t, path)
+			if len(doc.Items) != tt.wantItems {
+				t.Errorf("%d items, want %d", len(doc.Items), tt.wantItems)
+			}
+			if *doc.Summary != tt.want {
+				t.Errorf("summary = %+v, want %+v", *doc.Summary, tt.want)
+			}
+			if err := r.Close(); err != nil {
+				t.Errorf("second Close() = %v", err)
+			}
+		})
+	}
+}
+
+func TestReportFileGolden(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "report.json")
+	r, err := NewReportFile(path, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.now = func() time.Time { return at(3 * time.Second) }
+	feed(r, sampleRun())
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	golden(t, "report_file", string(data))
+}
+
+// Items reach the disk about once a second, not only at Close.
+func TestReportFileFlushesOnTick(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "report.json")
+	r, err := NewReportFile(path, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	feed(r, sampleRun())
+	r.Tick(at(2 * time.Second))
+	data, _ := os.ReadFile(path)
+	if !bytes.Contains(data, []byte(`"url":"https://example.com/e.iso"`)) {
+		t.Errorf("after a tick the file holds only %q", data)
+	}
+}
+
+func TestFileSinksReportCreateErrors(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "missing", "report.json")
+	if _, err := NewReportFile(dir, t0); !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), dir) {
+		t.Errorf("NewReportFile = %v, want a not-exist error naming the path", err)
+	}
+	if _, err := NewFailed(dir); !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), dir) {
+		t.Errorf("NewFailed = %v, want a not-exist error naming the path", err)
+	}
+}
+
+func TestFailedReadsBack(t *testing.T) {
+	var r run
+	items := []input.Item{
+		item(1, "https://example.com/plain"),
+		{URL: "https://example.com/named", Name: "sub/dir/name.bin", Source: "urls.txt", Line: 2},
+		{URL: "https://example.com/sum", SHA256: strings.Repeat("0f", 32), Source: "urls.txt", Line: 3},
+		{URL: "https://example.com/both", Name: "b.bin", SHA256: strings.Repeat("aa", 32), Source: "urls.txt", Line: 4},
+		{URL: "https://example.com/odd", Name: " spaced name ", Source: "urls.txt", Line: 5},
+		item(6, "https://example.com/ok"),
+		item(7, "https://example.com/skipped"),
+		item(8, "https://example.com/not-started"),
+		item(9, "https://example.com/interrupted"),
+	}
+	bad, _ := input.ParseLine("ftp://host/file\tkeep.me")
+	bad.Source, bad.Line = "urls.txt", 10
+	badJSON, _ := input.ParseLine(`{"url": "https://x/", "output": 7}`)
+	badJSON.Source, badJSON.Line = "urls.txt", 11
+	items = append(items, bad, badJSON)
+	statuses := []event.Status{event.StatusFailed, event.StatusFailed, event.StatusFailed, event.StatusFailed,
+		event.StatusFailed, event.StatusOK, event.StatusSkipped, event.StatusCanceled, event.StatusCanceled,
+		event.StatusFailed, event.StatusFailed}
+	for i, it := range items {
+		r.queue(it)
+		var p *event.Progress
+		if i == 8 {
+			p = r.start(it, "interrupted")
+		}
+		r.finish(it, p, event.Result{Status: statuses[i], Err: it.Err})
+	}
+
+	path := filepath.Join(t.TempDir(), "failed.txt")
+	f, err := NewFailed(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed(f, r.events)
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	golden(t, "failed_list", string(data))
+
+	var got []input.Item
+	for _, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		it, ok := input.ParseLine(line)
+		if !ok {
+			t.Fatalf("line %q reads as nothing", line)
+		}
+		got = append(got, it)
+	}
+	want := []input.Item{items[0], items[1], items[2], items[3], items[4], items[7], items[8], bad, badJSON}
+	if len(got) != len(want) {
+		t.Fatalf("read back %d items, want %d:\n%s", len(got), len(want), data)
+	}
+	for i, w := range want {
+		g := got[i]
+		if g.URL != w.URL || g.Name != w.Name || g.SHA256 != w.SHA256 || (g.Err == nil) != (w.Err == nil) {
+			t.Errorf("item %d reads back as %+v, want %+v", i, g, w)
+		}
+		if w.Err != nil && g.Err.Error() != w.Err.Error() {
+			t.Errorf("item %d fails with %q, want %q", i, g.Err, w.Err)
+		}
+	}
+}

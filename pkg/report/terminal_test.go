@@ -1,0 +1,338 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fetchpool/fetchpool/pkg/event"
+	"github.com/fetchpool/fetchpool/pkg/input"
+)
+
+// busyRun queues n items and starts the first started of them, with names
+// long and short, wide runes, and sizes known and unknown. It returns the
+// events and the progress of the started transfers.
+func busyRun(n, started int) ([]event.Event, []*event.Progress, []input.Item) {
+	var r run
+	var items []input.Item
+	for i := 0; i < n; i++ {
+		it := item(i+1, fmt.Sprintf("https://example.com/f%d", i))
+		items = append(items, it)
+		r.queue(it)
+	}
+	names := []string{
+		"a.bin",
+		"a-rather-long-file-name-from-a-content-disposition-header-2025-03-01.tar.gz",
+		"日本語のファイル名.txt",
+		"unknown-size.stream",
+	}
+	var ps []*event.Progress
+	for i := 0; i < started; i++ {
+		p := r.start(items[i], names[i%len(names)])
+		if i%len(names) != 3 {
+			p.SetTotal(int64(i+1) << 20)
+		}
+		ps = append(ps, p)
+	}
+	return r.events, ps, items
+}
+
+// advance moves every transfer forward by step bytes (up to its total).
+func advance(ps []*event.Progress, step int64) {
+	for _, p := range ps {
+		n := p.Done() + step
+		if t := p.Total(); t >= 0 && n > t {
+			n = t
+		}
+		p.SetDone(n)
+	}
+}
+
+// harness replays what a Terminal writes on a screen, checking after every
+// write that no line is wider than the terminal.
+type harness struct {
+	t    *testing.T
+	out  bytes.Buffer
+	sc   screen
+	seen int
+	cols func() int
+}
+
+// isLogLine tells the lines printed above the block that may be wider than
+// the terminal (they wrap, and are never redrawn) from those of the block.
+func isLogLine(l string) bool {
+	for _, p := range []string{"FAIL ", "CANCEL ", "stopping: ", "aborting "} {
+		if strings.HasPrefix(l, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *harness) sync() {
+	h.t.Helper()
+	h.sc.write(h.out.String()[h.seen:])
+	h.seen = h.out.Len()
+	for _, l := range h.sc.lines() {
+		if isLogLine(l) {
+			continue // log lines with a reason may wrap; they are never redrawn
+		}
+		if w := visibleWidth(l); w > h.cols() {
+			h.t.Errorf("line %q is %d columns on a %d-column terminal", l, w, h.cols())
+		}
+	}
+}
+
+// termRun drives a Terminal through a busy run: ticks while transfers move,
+// some items finishing ok, skipped and failed.
+func termRun(t *testing.T, opts TerminalOptions, cols func() int) (*Terminal, *harness) {
+	t.Helper()
+	evs, ps, items := busyRun(20, 6)
+	h := &harness{t: t, cols: cols}
+	opts.Width = cols
+	term := NewTerminal(&h.out, opts)
+	feed(term, evs)
+	now := time.Duration(0)
+	tick := func(n int) {
+		for i := 0; i < n; i++ {
+			now += 100 * time.Millisecond
+			advance(ps, 64<<10)
+			term.Tick(at(now))
+			h.sync()
+		}
+	}
+	tick(5)
+	finish := func(i int, p *event.Progress, res event.Result) {
+		res.Item = items[i]
+		term.Handle(event.Event{Kind: event.Finished, Time: at(now), Item: items[i], Progress: p, Result: &res})
+	}
+	finish(0, ps[0], event.Result{Output: "out/a.bin", Status: event.StatusOK, Bytes: 1 << 20, Duration: 400 * time.Millisecond})
+	finish(10, nil, event.Result{Output: "out/some/very/long/directory/name/that/goes/on/skipped-file.bin",
+		Status: event.StatusSkipped, Err: errString("exists")})
+	finish(2, ps[2], event.Result{Status: event.StatusFailed, Attempts: 4, Err: errString("HTTP 503 Service Unavailable")})
+	tick(5)
+	return term, h
+}
+
+type errString string
+
+func (e errString) Error() string { return string(e) }
+
+var statusLabels = []string{"queued ", "in flight ", "done ", "failed ", "skipped "}
+
+var sgr = regexp.MustCompile(`\x1b\[[0-9;]*m`)
+
+func TestTerminal(t *testing.T) {
+	for _, cols := range []int{100, 40} {
+		t.Run(fmt.Sprintf("%d columns", cols), func(t *testing.T) {
+			term, h := termRun(t, TerminalOptions{NoColor: true, Bell: true}, func() int { return cols })
+			lines := h.sc.lines()
+			t.Logf("screen:\n%s", strings.Join(lines, "\n"))
+
+			// Log lines first, in order, then the block.
+			wantLog := []string{"ok   out/a.bin  1.0 MiB  0.4s", "skip out/",
+				"FAIL urls.txt:3 https://example.com/f2: HTTP 503 Service Unavailable"}
+			if len(lines) < len(wantLog)+3 {
+				t.Fatalf("screen has %d lines", len(lines))
+			}
+			for i, w := range wantLog {
+				if !strings.HasPrefix(lines[i], w) {
+					t.Errorf("line %d = %q, want it to start with %q", i, lines[i], w)
+				}
+			}
+			if !strings.HasSuffix(lines[1], "(exists)") || (cols < 80) != strings.Contains(lines[1], "…") {
+				t.Errorf("skip line %q: want the path shortened in the middle and the reason kept", lines[1])
+			}
+			block := strings.Join(lines[len(wantLog):], "\n")
+			if !strings.Contains(lines[len(wantLog)], "3/20") {
+				t.Errorf("overall line %q does not count 3 of 20 items", lines[len(wantLog)])
+			}
+			for _, l := range statusLabels {
+				if !strings.Contains(block, l) {
+					t.Errorf("status line lacks %q:\n%s", l, block)
+				}
+			}
+			for _, c := range []string{"queued 13", "in flight 4", "done 1", "failed 1", "skipped 1"} {
+				if !strings.Contains(block, c) {
+					t.Errorf("status lacks %q:\n%s", c, block)
+				}
+			}
+			// The unknown-size transfer shows a byte count and no percentage.
+			found := false
+			for _, l := range lines {
+				if strings.HasPrefix(l, "unknown-size") {
+					found = true
+					if strings.Contains(l, "%") || !strings.Contains(l, "KiB") {
+						t.Errorf("unknown-size line %q: want a byte count and no percentage", l)
+					}
+				}
+			}
+			if !found {
+				t.Error("no line for the transfer of unknown size")
+			}
+			if sgr.MatchString(h.out.String()) {
+				t.Error("NoColor output holds color codes")
+			}
+
+			// Close erases the block and leaves only the log lines, then rings.
+			if err := term.Close(); err != nil {
+				t.Fatal(err)
+			}
+			h.sync()
+			if after := h.sc.lines(); len(after) != len(wantLog) {
+				t.Errorf("after Close the screen shows:\n%s\nwant only the %d log lines", strings.Join(after, "\n"), len(wantLog))
+			}
+			if !strings.HasSuffix(h.out.String(), "\a") || h.sc.bells != 1 {
+				t.Error("no bell at the end")
+			}
+		})
+	}
+}
+
+func TestTerminalColor(t *testing.T) {
+	_, h := termRun(t, TerminalOptions{}, func() int { return 80 })
+	out := h.out.String()
+	for _, want := range []string{colorGreen + "ok" + colorReset, colorAmber + "skip" + colorReset, colorRed + "FAIL" + colorReset} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks the colored label %q", want)
+		}
+	}
+}
+
+// Quiet draws no block at all: only failures, which a pipe could take too.
+func TestTerminalQuiet(t *testing.T) {
+	term, h := termRun(t, TerminalOptions{Quiet: true, NoColor: true}, func() int { return 80 })
+	if err := term.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want := "FAIL urls.txt:3 https://example.com/f2: HTTP 503 Service Unavailable\n"
+	if got := h.out.String(); got != want {
+		t.Errorf("quiet output = %q, want %q", got, want)
+	}
+}
+
+func TestTerminalRedrawRate(t *testing.T) {
+	evs, ps, _ := busyRun(4, 4)
+	w := &countingWriter{}
+	term := NewTerminal(w, TerminalOptions{NoColor: true})
+	feed(term, evs)
+	for ms := 10; ms <= 2000; ms += 10 { // ticks 100 times a second
+		advance(ps, 1000)
+		term.Tick(at(time.Duration(ms) * time.Millisecond))
+	}
+	if w.writes < 15 || w.writes > 21 {
+		t.Errorf("%d redraws in 2s of ticks every 10ms, want about 20", w.writes)
+	}
+	// Lines of finished items wait for the next redraw rather than forcing
+	// one: a thousand tiny files do not mean a thousand redraws.
+	before := w.writes
+	var r run
+	for i := 0; i < 100; i++ {
+		it := item(100+i, fmt.Sprintf("https://example.com/small%d", i))
+		r.queue(it)
+		r.finish(it, nil, event.Result{Output: fmt.Sprintf("out/small%d", i), Status: event.StatusOK})
+	}
+	feed(term, r.events)
+	term.Tick(at(2100 * time.Millisecond))
+	if w.writes != before+1 {
+		t.Errorf("100 finished items took %d writes, want 1", w.writes-before)
+	}
+}
+
+// A Ctrl-C is answered at once, not at the next tick.
+func TestTerminalDrainingIsImmediate(t *testing.T) {
+	evs, _, _ := busyRun(4, 2)
+	h := &harness{t: t, cols: func() int { return 60 }}
+	term := NewTerminal(&h.out, TerminalOptions{Width: h.cols, NoColor: true})
+	feed(term, evs)
+	term.Tick(at(time.Second))
+	term.Handle(event.Event{Kind: event.Draining, Time: at(time.Second + time.Millisecond), InFlight: 2})
+	h.sync()
+	lines := h.sc.lines()
+	if len(lines) == 0 || !strings.HasPrefix(lines[0], "stopping: waiting for 2 transfers in flight") {
+		t.Fatalf("screen after Draining:\n%s", strings.Join(lines, "\n"))
+	}
+	term.Tick(at(2 * time.Second))
+	h.sync()
+	if block := strings.Join(h.sc.lines(), "\n"); !strings.Contains(block, "stopping · queued") {
+		t.Errorf("status line does not say it is stopping:\n%s", block)
+	}
+}
+
+func TestTerminalManyTransfers(t *testing.T) {
+	tests := []struct {
+		name      string
+		opts      TerminalOptions
+		wantLines int // transfer lines shown
+	}{
+		{"default cap", TerminalOptions{}, DefaultMaxLines},
+		{"MaxLines", TerminalOptions{MaxLines: 3}, 3},
+		{"short terminal", TerminalOptions{Height: func() int { return 8 }}, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			evs, ps, _ := busyRun(100, 64)
+			h := &harness{t: t, cols: func() int { return 100 }}
+			tt.opts.Width, tt.opts.NoColor = h.cols, true
+			term := NewTerminal(&h.out, tt.opts)
+			feed(term, evs)
+			for i := 1; i <= 3; i++ {
+				advance(ps, 1<<20)
+				term.Tick(at(time.Duration(i) * time.Second))
+				h.sync()
+			}
+			lines := h.sc.lines()
+			// overall, transfers, "+N more", status
+			if len(lines) != 1+tt.wantLines+1+1 {
+				t.Fatalf("%d lines:\n%s", len(lines), strings.Join(lines, "\n"))
+			}
+			if want := fmt.Sprintf("+%d more in flight", 64-tt.wantLines); lines[1+tt.wantLines] != want {
+				t.Errorf("line %q, want %q", lines[1+tt.wantLines], want)
+			}
+			if tt.opts.Height != nil && len(lines) >= tt.opts.Height() {
+				t.Errorf("block of %d lines on a %d-line terminal", len(lines), tt.opts.Height())
+			}
+		})
+	}
+}
+
+// A terminal that shrinks, grows and shrinks again: every frame fits the
+// width it was drawn for.
+func TestTerminalResize(t *testing.T) {
+	evs, ps, _ := busyRun(10, 5)
+	cols := 120
+	h := &harness{t: t, cols: func() int { return cols }}
+	term := NewTerminal(&h.out, TerminalOptions{Width: h.cols, NoColor: true})
+	feed(term, evs)
+	for i, c := range []int{120, 40, 30, 80, 20, 100} {
+		cols = c
+		advance(ps, 300<<10)
+		term.Tick(at(time.Duration(i+1) * time.Second))
+		h.sync()
+		frame := h.sc.lines()
+		if len(frame) < 3 {
+			t.Fatalf("at %d columns the frame is:\n%s", c, strings.Join(frame, "\n"))
+		}
+		joined := strings.Join(frame, "\n")
+		for _, l := range statusLabels {
+			if !strings.Contains(joined, l) {
+				t.Errorf("at %d columns the status lacks %q:\n%s", c, l, joined)
+			}
+		}
+	}
+}
+
+// Nothing is drawn before anything is queued.
+func TestTerminalIdle(t *testing.T) {
+	var buf bytes.Buffer
+	term := NewTerminal(&buf, TerminalOptions{})
+	for i := 1; i < 10; i++ {
+		term.Tick(at(time.Duration(i) * time.Second))
+	}
+	if err := term.Close(); err != nil || buf.Len() != 0 {
+		t.Errorf("idle terminal wrote %q (err %v)", buf.String(), err)
+	}
+}
