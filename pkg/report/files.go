@@ -67,8 +67,8 @@ func (f *file) close() error {
 	return f.err
 }
 
-// ReportSummary is the "summary" object of a report file.
-type ReportSummary struct {
+// FileSummary is the "summary" object of a report file.
+type FileSummary struct {
 	Done       int   `json:"done"`
 	Skipped    int   `json:"skipped"`
 	Failed     int   `json:"failed"`
@@ -80,7 +80,7 @@ type ReportSummary struct {
 
 // ReportFile writes the --report document:
 //
-//	{"items": [Record, ...], "summary": ReportSummary}
+//	{"items": [Record, ...], "summary": FileSummary}
 //
 // Items are written as they finish, so memory stays constant; the summary
 // is written by Close, which makes the file valid JSON even after an
@@ -132,7 +132,7 @@ func (r *ReportFile) Close() error {
 		return r.file.err
 	}
 	c := r.tally.Counts
-	s := ReportSummary{
+	s := FileSummary{
 		Done:       c.Done,
 		Skipped:    c.Skipped,
 		Failed:     c.Failed,

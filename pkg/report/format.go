@@ -272,8 +272,10 @@ const (
 	labelCanceled = "CANCEL"
 )
 
-// finishedLine is the text of the line that reports a finished item, and its
-// label. Paths are cleaned; maxPath > 0 shortens an ok/skip path to fit.
+// finishedLine is the label and the rest of the line that reports a finished
+// item. Text is cleaned; with maxWidth > 0 the path of an ok or skip line is
+// shortened in the middle so that the line fits in maxWidth columns. Lines
+// of failures are never shortened: their reason matters.
 func finishedLine(r *event.Result, started bool, maxWidth int) (label, rest string) {
 	switch r.Status {
 	case event.StatusOK:

@@ -152,8 +152,8 @@ func (failingWriter) Write([]byte) (int, error) { return 0, errBrokenPipe }
 
 // reportDoc is what a report file must parse as.
 type reportDoc struct {
-	Items   []Record       `json:"items"`
-	Summary *ReportSummary `json:"summary"`
+	Items   []Record     `json:"items"`
+	Summary *FileSummary `json:"summary"`
 }
 
 func readReport(t *testing.T, path string) reportDoc {
@@ -182,13 +182,13 @@ func TestReportFile(t *testing.T) {
 		name      string
 		events    []event.Event
 		wantItems int
-		want      ReportSummary
+		want      FileSummary
 	}{
-		{"empty run", nil, 0, ReportSummary{ElapsedMS: 2500}},
-		{"interrupted run", sampleRun(), 6, ReportSummary{Done: 1, Skipped: 1, Failed: 2, NotStarted: 1,
+		{"empty run", nil, 0, FileSummary{ElapsedMS: 2500}},
+		{"interrupted run", sampleRun(), 6, FileSummary{Done: 1, Skipped: 1, Failed: 2, NotStarted: 1,
 			Canceled: 1, Bytes: 1258291 + 3<<20, ElapsedMS: 2500}},
 		// Killed mid-run: items still in flight never got their Finished.
-		{"cut short", sampleRun()[:14], 2, ReportSummary{Done: 1, Skipped: 1, Bytes: 1258291, ElapsedMS: 2500}},
+		{"cut short", sampleRun()[:14], 2, FileSummary{Done: 1, Skipped: 1, Bytes: 1258291, ElapsedMS: 2500}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

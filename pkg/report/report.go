@@ -29,8 +29,8 @@ type Ticker interface {
 	Tick(now time.Time)
 }
 
-// Buffer is how many events a Dispatcher holds before Emit blocks.
-const Buffer = 4096
+// EventBuffer is how many events a Dispatcher holds before Emit blocks.
+const EventBuffer = 4096
 
 // Dispatcher delivers events to sinks from the one goroutine that owns the
 // terminal. Sinks that implement io.Closer are closed by Close.
@@ -50,7 +50,7 @@ type Dispatcher struct {
 // tick is 0). Close must be called to stop it.
 func NewDispatcher(tick time.Duration, sinks ...Sink) *Dispatcher {
 	d := &Dispatcher{
-		events: make(chan event.Event, Buffer),
+		events: make(chan event.Event, EventBuffer),
 		quit:   make(chan struct{}),
 		done:   make(chan struct{}),
 		tick:   tick,

@@ -75,7 +75,7 @@ func (g *gate) Handle(event.Event) {
 func TestDispatcherBlocksWhenFullAndCloseDrains(t *testing.T) {
 	g := &gate{release: make(chan struct{})}
 	d := NewDispatcher(0, g)
-	const n = Buffer + 10
+	const n = EventBuffer + 10
 	emitted := make(chan struct{})
 	go func() {
 		for i := 0; i < n; i++ {
@@ -126,7 +126,7 @@ func TestDispatcherCloseOrderAndError(t *testing.T) {
 	// Emit after Close neither blocks nor panics, even past the buffer.
 	done := make(chan struct{})
 	go func() {
-		for i := 0; i < Buffer*2; i++ {
+		for i := 0; i < EventBuffer*2; i++ {
 			d.Emit(event.Event{Kind: event.Queued})
 		}
 		close(done)

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -154,6 +155,9 @@ func (t *Terminal) started(ev event.Event) {
 	if tr.name == "" {
 		tr.name = clean(ev.Output)
 	}
+	if tr.name == "" {
+		tr.name = clean(ev.Item.URL)
+	}
 	if !ev.Time.IsZero() {
 		tr.rate.add(ev.Time, ev.Progress.Done())
 	}
@@ -164,11 +168,8 @@ func (t *Terminal) started(ev event.Event) {
 func (t *Terminal) finished(ev event.Event) {
 	if tr := t.byPointer[ev.Progress]; tr != nil {
 		delete(t.byPointer, ev.Progress)
-		for i, x := range t.transfers {
-			if x == tr {
-				t.transfers = append(t.transfers[:i], t.transfers[i+1:]...)
-				break
-			}
+		if i := slices.Index(t.transfers, tr); i >= 0 {
+			t.transfers = slices.Delete(t.transfers, i, i+1)
 		}
 	}
 	r := ev.Result
