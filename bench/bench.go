@@ -96,7 +96,7 @@ func runWorkload(ctx context.Context, cfg config, sc *scratch, ts toolSet, w *wo
 	}
 	defer os.RemoveAll(wdir)
 	base := job{w: w, srv: srv, list: filepath.Join(wdir, "urls.txt"),
-		curlConfig: filepath.Join(wdir, "curl.cfg"), home: sc.path("home")}
+		curlConfig: filepath.Join(wdir, "curl.cfg"), home: sc.path("home"), launcher: ts.launcher}
 	if !w.Stdin {
 		if err := writeLists(&base); err != nil {
 			return nil, err
@@ -189,7 +189,7 @@ func printEnvironment(ctx context.Context, w io.Writer, cfg config, sc *scratch,
 		}
 	}
 	fmt.Fprintf(w, "- %s\n", sc.note)
-	if floor := launcherFloor(ctx, sc.path("home")); floor > 0 {
+	if floor := launcherFloor(ctx, ts.launcher, sc.path("home")); floor > 0 {
 		fmt.Fprintf(w, "- peak RSS is measured by a small launcher process (wait4 rusage of the tool); its floor, for /bin/true, is %.1f MiB\n", float64(floor)/(1<<20))
 	}
 	fmt.Fprintf(w, "- runs per tool: %d (tables show medians of the verified runs); per-run timeout %v\n", cfg.runs, cfg.timeout)

@@ -11,13 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fetchpool/fetchpool/bench/launch"
 	"github.com/fetchpool/fetchpool/bench/server"
 )
 
 // TestMain lets the test binary act as the launcher, as the bench binary does.
 func TestMain(m *testing.M) {
-	if os.Getenv(launchEnv) == "1" {
-		os.Exit(launch())
+	if os.Getenv(launch.Env) == "1" {
+		os.Exit(launch.Run())
 	}
 	os.Exit(m.Run())
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fetchpool/fetchpool/bench/launch"
 	"github.com/fetchpool/fetchpool/bench/server"
 )
 
@@ -46,25 +46,29 @@ var errTimeout = errors.New("timed out")
 // before it is killed.
 const stopGrace = 10 * time.Second
 
-// execute runs spec through the launcher (see launch), in its own process
+// execute runs spec through the launcher (see package launch), in its own process
 // group, and measures it. The returned error is the tool's failure (exit
 // status, timeout); a cancelled ctx kills the whole group and returns
 // ctx.Err().
 func execute(ctx context.Context, j *job, spec cmdSpec, timeout time.Duration) (measurement, error) {
 	m := measurement{MaxRSS: -1, CPU: -1, FirstRequest: -1}
-	self, err := os.Executable()
-	if err != nil {
-		return m, fmt.Errorf("finding the bench binary to launch tools with: %w", err)
-	}
 	reportR, reportW, err := os.Pipe()
 	if err != nil {
 		return m, fmt.Errorf("making the report pipe: %w", err)
 	}
 	defer reportR.Close()
 	defer reportW.Close()
-	cmd := exec.Command(self, append([]string{spec.path}, spec.args...)...)
+	env := append(os.Environ(), "HOME="+j.home)
+	launcher := j.launcher
+	if launcher == "" {
+		if launcher, err = os.Executable(); err != nil {
+			return m, fmt.Errorf("finding the bench binary to launch tools with: %w", err)
+		}
+		env = append(env, launch.Env+"=1")
+	}
+	cmd := exec.Command(launcher, append([]string{spec.path}, spec.args...)...)
 	cmd.Dir = j.dir
-	cmd.Env = append(os.Environ(), "HOME="+j.home, launchEnv+"=1")
+	cmd.Env = env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.ExtraFiles = []*os.File{reportW}
 	out := &tailBuffer{max: 8 << 10}
@@ -144,13 +148,13 @@ wait:
 	fed.Wait()
 	m.Stderr = out.String()
 
-	var rep launchReport
 	data, _ := io.ReadAll(reportR) // the launcher has exited; EOF follows its report
-	if err := json.Unmarshal(data, &rep); err != nil {
+	rep, err := launch.Parse(string(data))
+	if err != nil {
 		// Killed before it could report: time the launcher instead.
 		m.Wall = end.Sub(start)
 		if runErr == nil {
-			runErr = fmt.Errorf("the launcher of %s gave no report (%v)", spec.path, waitErr)
+			runErr = fmt.Errorf("%s: %w (%v)", filepath.Base(spec.path), err, waitErr)
 		}
 		return m, runErr
 	}
@@ -158,7 +162,7 @@ wait:
 	st := j.srv.Stats()
 	m.Requests, m.MaxConns, m.Accepted = st.Requests, st.MaxConns, st.Accepted
 	if !st.First.IsZero() {
-		m.FirstRequest = st.First.Sub(time.Unix(0, rep.Start))
+		m.FirstRequest = st.First.Sub(rep.Start)
 	}
 	if runErr == nil && rep.Exit != "" && !m.Stopped {
 		runErr = fmt.Errorf("%s: %s", filepath.Base(spec.path), rep.Exit)
@@ -168,8 +172,8 @@ wait:
 
 // launcherFloor is the peak RSS that the launcher reports for /bin/true: the
 // least any tool can show.
-func launcherFloor(ctx context.Context, home string) int64 {
-	j := &job{w: &workload{}, dir: home, home: home}
+func launcherFloor(ctx context.Context, launcher, home string) int64 {
+	j := &job{w: &workload{}, dir: home, home: home, launcher: launcher}
 	srv, err := server.Start(server.Options{})
 	if err != nil {
 		return -1

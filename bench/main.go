@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fetchpool/fetchpool/bench/launch"
 	"github.com/fetchpool/fetchpool/bench/server"
 )
 
@@ -28,8 +29,8 @@ import (
 var errUsage = errors.New("usage")
 
 func main() {
-	if os.Getenv(launchEnv) == "1" {
-		os.Exit(launch())
+	if os.Getenv(launch.Env) == "1" {
+		os.Exit(launch.Run())
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)

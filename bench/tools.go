@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -26,8 +27,9 @@ func knownTool(key string) bool {
 
 // toolSet says where each external tool is, or why it is skipped.
 type toolSet struct {
-	paths map[string]string // key → executable
-	notes []string          // one line per skipped tool, and versions
+	paths    map[string]string // key → executable
+	notes    []string          // one line per skipped tool, and versions
+	launcher string            // built launcher, "" to re-execute the bench binary
 }
 
 // job is one run of one contender: where it writes and what it reads.
@@ -38,6 +40,7 @@ type job struct {
 	list       string // the URLs, one per line
 	curlConfig string // the URLs as curl config lines: url = "..."
 	home       string // an empty HOME, so no user config file applies
+	launcher   string // the launcher binary; "" to re-execute this one
 }
 
 // cmdSpec is a command line and what to feed its standard input.
@@ -67,9 +70,17 @@ type contender struct {
 // findTools builds fetchpool (unless given) and looks up the other tools.
 func findTools(ctx context.Context, cfg config, binDir string) toolSet {
 	ts := toolSet{paths: map[string]string{}}
+	root, rootErr := moduleRoot(ctx)
+	if rootErr == nil {
+		ts.launcher = filepath.Join(binDir, "launcher")
+		if out, err := goBuild(ctx, root, ts.launcher, "./bench/launcher"); err != nil {
+			ts.launcher = ""
+			ts.notes = append(ts.notes, "launcher: go build ./bench/launcher failed, re-executing the bench binary instead (higher RSS floor): "+firstLines(out, 4))
+		}
+	}
 	want := func(k string) bool { return cfg.tools == nil || cfg.tools[k] }
 	if want("fetchpool") {
-		path, note := fetchpoolBinary(ctx, cfg.fetchpool, binDir)
+		path, note := fetchpoolBinary(ctx, cfg.fetchpool, root, rootErr, binDir)
 		if path != "" {
 			ts.paths["fetchpool"] = path
 		}
@@ -112,7 +123,7 @@ func version(ctx context.Context, path string) string {
 
 // fetchpoolBinary returns the binary to test, building ./cmd/fetchpool from
 // this module when none is given, and a note for the report.
-func fetchpoolBinary(ctx context.Context, given, binDir string) (path, note string) {
+func fetchpoolBinary(ctx context.Context, given, root string, rootErr error, binDir string) (path, note string) {
 	if given != "" {
 		if _, err := os.Stat(given); err != nil {
 			return "", fmt.Sprintf("fetchpool: skipped, %v", err)
@@ -120,21 +131,34 @@ func fetchpoolBinary(ctx context.Context, given, binDir string) (path, note stri
 		abs, _ := filepath.Abs(given)
 		return abs, "fetchpool: " + abs + ", " + version(ctx, abs)
 	}
-	gomod, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-	root := filepath.Dir(strings.TrimSpace(string(gomod)))
-	if err != nil || root == "." || root == "" {
-		return "", "fetchpool: skipped, not inside the fetchpool module (run go run ./bench from the repository, or pass -fetchpool)"
+	if rootErr != nil {
+		return "", "fetchpool: skipped, " + rootErr.Error()
 	}
 	if _, err := os.Stat(filepath.Join(root, "cmd", "fetchpool")); err != nil {
 		return "", "fetchpool: skipped, " + filepath.Join(root, "cmd", "fetchpool") + " does not exist yet"
 	}
 	path = filepath.Join(binDir, "fetchpool")
-	build := exec.CommandContext(ctx, "go", "build", "-o", path, "./cmd/fetchpool")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		return "", "fetchpool: skipped, go build ./cmd/fetchpool failed: " + firstLines(string(out), 8)
+	if out, err := goBuild(ctx, root, path, "./cmd/fetchpool"); err != nil {
+		return "", "fetchpool: skipped, go build ./cmd/fetchpool failed: " + firstLines(out, 8)
 	}
 	return path, "fetchpool: built from " + root + ", " + version(ctx, path)
+}
+
+// moduleRoot is the directory of this module's go.mod.
+func moduleRoot(ctx context.Context) (string, error) {
+	gomod, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	root := filepath.Dir(strings.TrimSpace(string(gomod)))
+	if err != nil || root == "." || root == "" || strings.TrimSpace(string(gomod)) == os.DevNull {
+		return "", errors.New("not inside the fetchpool module (run go run ./bench from the repository, or pass -fetchpool)")
+	}
+	return root, nil
+}
+
+func goBuild(ctx context.Context, root, out, pkg string) (string, error) {
+	build := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
+	build.Dir = root
+	msg, err := build.CombinedOutput()
+	return string(msg), err
 }
 
 // contenders lists the rows of workload w, in table order.
