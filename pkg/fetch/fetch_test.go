@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -1029,4 +1031,93 @@ func TestUnsupportedItems(t *testing.T) {
 		}
 	}
 	assertGone(t, filepath.Join(dir, "out"), filepath.Join(dir, "out.part"))
+}
+
+func TestSlowButSteadyIsNotAStall(t *testing.T) {
+	srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "20")
+		for i := 0; i < 20; i++ {
+			w.Write([]byte{'a' + byte(i)})
+			w.(http.Flusher).Flush()
+			time.Sleep(50 * time.Millisecond) // 1s in all, never 300ms silent
+		}
+	})
+	cfg := testConfig()
+	cfg.StallTimeout = 300 * time.Millisecond
+	cfg.Retries = 0
+	path := filepath.Join(t.TempDir(), "f")
+	if _, err := newClient(t, cfg).Fetch(context.Background(), request(srv.URL, path, nil)); err != nil {
+		t.Fatal(err)
+	}
+	assertDone(t, path, []byte("abcdefghijklmnopqrst"))
+}
+
+// countingThrottle passes bytes through and counts them.
+type countingThrottle struct {
+	mu    sync.Mutex
+	bytes int64
+}
+
+func (c *countingThrottle) Reader(ctx context.Context, r io.Reader) io.Reader {
+	return readerFunc(func(p []byte) (int, error) {
+		n, err := r.Read(p)
+		c.mu.Lock()
+		c.bytes += int64(n)
+		c.mu.Unlock()
+		return n, err
+	})
+}
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
+
+func TestThrottleSeesEveryByte(t *testing.T) {
+	body := payload(1<<20, 17)
+	srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
+		newResource(body, `"t"`).ServeHTTP(w, r)
+	})
+	for _, split := range []int{1, 4} {
+		th := &countingThrottle{}
+		cfg := testConfig()
+		cfg.Throttle = th
+		cfg.Split, cfg.SplitMin = split, 1
+		path := filepath.Join(t.TempDir(), "f")
+		if _, err := newClient(t, cfg).Fetch(context.Background(), request(srv.URL, path, nil)); err != nil {
+			t.Fatal(err)
+		}
+		assertDone(t, path, body)
+		if th.bytes != int64(len(body)) {
+			t.Errorf("split %d: throttle saw %d bytes, want %d", split, th.bytes, len(body))
+		}
+	}
+}
+
+func TestHTTPSInsecureKeepsHTTP2(t *testing.T) {
+	var proto string
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		proto = r.Proto
+		fmt.Fprint(w, "secure")
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	path := filepath.Join(t.TempDir(), "f")
+
+	res, err := newClient(t, testConfig()).Fetch(context.Background(), request(srv.URL, path, nil))
+	if err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("self-signed certificate accepted without --insecure: %v", err)
+	}
+	if res.Attempts != 1 {
+		t.Errorf("%d attempts: a bad certificate is not retried", res.Attempts)
+	}
+	cfg := testConfig()
+	cfg.Insecure = true
+	if _, err := newClient(t, cfg).Fetch(context.Background(), request(srv.URL, path, nil)); err != nil {
+		t.Fatal(err)
+	}
+	assertDone(t, path, []byte("secure"))
+	if proto != "HTTP/2.0" {
+		t.Errorf("protocol %s, want HTTP/2.0", proto)
+	}
 }

@@ -34,9 +34,10 @@ func (c *concurrency) enter() {
 
 func (c *concurrency) leave() { c.now.Add(-1) }
 
-// await waits, up to a generous limit, until n requests are in flight.
+// await waits, up to a generous limit, until n requests have been in
+// flight at once.
 func (c *concurrency) await(n int32) {
-	for deadline := time.Now().Add(3 * time.Second); c.now.Load() < n && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(3 * time.Second); c.peak.Load() < n && time.Now().Before(deadline); {
 		time.Sleep(time.Millisecond)
 	}
 }
