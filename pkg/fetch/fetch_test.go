@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -1119,5 +1120,78 @@ func TestHTTPSInsecureKeepsHTTP2(t *testing.T) {
 	assertDone(t, path, []byte("secure"))
 	if proto != "HTTP/2.0" {
 		t.Errorf("protocol %s, want HTTP/2.0", proto)
+	}
+}
+
+func TestServerCapsRanges(t *testing.T) {
+	body := payload(300<<10, 18)
+	const capped = 64 << 10
+	rc := &recorder{}
+	srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) {
+		start := 0
+		fmt.Sscanf(r.Header.Get("Range"), "bytes=%d-", &start)
+		end := min(start+capped, len(body))
+		w.Header().Set("ETag", `"c"`)
+		w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, end-1, len(body)))
+		w.WriteHeader(http.StatusPartialContent)
+		w.Write(body[start:end])
+	})
+	for _, split := range []int{1, 4} {
+		cfg := testConfig()
+		cfg.Retries = 0
+		cfg.Split, cfg.SplitMin = split, 1
+		path := filepath.Join(t.TempDir(), "f")
+		before := rc.count()
+		res, err := newClient(t, cfg).Fetch(context.Background(), request(srv.URL, path, nil))
+		if err != nil {
+			t.Fatalf("split %d: %v", split, err)
+		}
+		assertDone(t, path, body)
+		if n := rc.count() - before; n != 5 || res.Attempts != 1 {
+			t.Errorf("split %d: %d requests, %d attempts; want 5 requests in 1 attempt", split, n, res.Attempts)
+		}
+	}
+}
+
+// fullBacklog is an address whose listen queue is full: a connect to it
+// hangs until it times out.
+func fullBacklog(t *testing.T) string {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Skipf("socket: %v", err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Skipf("bind: %v", err)
+	}
+	if err := syscall.Listen(fd, 0); err != nil {
+		t.Skipf("listen: %v", err)
+	}
+	sa, _ := syscall.Getsockname(fd)
+	addr := fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
+	filler, err := net.DialTimeout("tcp", addr, time.Second) // takes the one slot
+	if err != nil {
+		t.Skipf("cannot fill the backlog: %v", err)
+	}
+	t.Cleanup(func() { filler.Close() })
+	if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
+		c.Close()
+		t.Skip("the kernel accepted past a full backlog; cannot provoke a connect timeout")
+	}
+	return addr
+}
+
+func TestConnectTimeout(t *testing.T) {
+	addr := fullBacklog(t)
+	cfg := testConfig()
+	cfg.StallTimeout = 0
+	cfg.ConnectTimeout = 200 * time.Millisecond
+	cfg.Retries = 1
+	var err error
+	within(t, 5*time.Second, func() {
+		_, err = newClient(t, cfg).Fetch(context.Background(), request("http://"+addr+"/", filepath.Join(t.TempDir(), "f"), nil))
+	})
+	if err == nil || err.Error() != "after 2 attempts: connect timed out (×2)" {
+		t.Fatalf("err = %v", err)
 	}
 }

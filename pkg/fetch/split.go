@@ -32,7 +32,7 @@ func (t *transfer) splittable(resp *http.Response, p plan) bool {
 	}
 	// The probe must carry the whole file, or its body cannot be the first
 	// range.
-	return resp.ContentLength == p.total
+	return p.end == p.total
 }
 
 // makeSpans cuts [0, total) into n ranges of nearly equal size.

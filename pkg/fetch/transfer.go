@@ -164,6 +164,10 @@ func (t *transfer) discard() error {
 // errRestart asks attempt to discard the part and ask again from zero.
 var errRestart = errors.New("restart from zero")
 
+// errMore asks attempt to ask for the rest: the server sent a whole range
+// response, but less than the file (some servers cap ranges).
+var errMore = errors.New("more to fetch")
+
 // attempt is one attempt: resume where the part ends (or the spans of a
 // split part), and start over at most once when the server cannot resume.
 func (t *transfer) attempt(ctx context.Context) (outcome, error) {
@@ -176,13 +180,19 @@ func (t *transfer) attempt(ctx context.Context) (outcome, error) {
 	}
 	for {
 		out, err := t.exchange(ctx, offset)
-		if !errors.Is(err, errRestart) {
+		switch {
+		case errors.Is(err, errRestart):
+			if err := t.discard(); err != nil {
+				return 0, err
+			}
+			offset = 0 // errRestart only comes for offset > 0: no loop
+		case errors.Is(err, errMore):
+			if offset, err = t.offset(); err != nil { // grew: no loop
+				return 0, err
+			}
+		default:
 			return out, err
 		}
-		if err := t.discard(); err != nil {
-			return 0, err
-		}
-		offset = 0 // errRestart only comes for offset > 0: this ends
 	}
 }
 
@@ -312,6 +322,7 @@ type plan struct {
 	start  int64 // where the body goes in the part
 	total  int64 // size of the whole resource, -1 if unknown
 	ranged bool  // a 206
+	end    int64 // of a 206: one past its last byte
 }
 
 // check reads a response's status and range against what was asked:
@@ -370,7 +381,7 @@ func (t *transfer) checkRange(resp *http.Response, offset int64) (plan, error) {
 	if total < 0 {
 		total = -1
 	}
-	return plan{action: actWrite, start: offset, total: total, ranged: true}, nil
+	return plan{action: actWrite, start: offset, total: total, ranged: true, end: cr.last + 1}, nil
 }
 
 // newHTTPError is the error of an unwanted status, with the Retry-After
@@ -397,17 +408,19 @@ func (t *transfer) receive(ctx context.Context, g *guard, resp *http.Response, p
 	if err := t.consultRename(resp); err != nil {
 		return 0, err
 	}
-	if p.start == 0 {
-		t.meta, t.haveMeta, t.split = metaOf(t.req.URL, resp, p.total), true, false
-		if err := writeMeta(t.part, t.meta); err != nil {
-			return 0, err
-		}
-	}
+	// The part first, then its sidecar: a crash in between leaves a part
+	// without a sidecar, which is never resumed.
 	f, err := openPart(t.part, p.start)
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
+	if p.start == 0 {
+		t.meta, t.haveMeta, t.split = metaOf(t.req.URL, resp, p.total), true, false
+		if err := writeMeta(t.part, t.meta); err != nil {
+			return 0, t.removeIfFull(err)
+		}
+	}
 	t.req.Progress.SetDone(p.start)
 	t.req.Progress.SetTotal(p.total)
 	if t.splittable(resp, p) {
@@ -425,6 +438,9 @@ func (t *transfer) receive(ctx context.Context, g *guard, resp *http.Response, p
 			err = &shortBodyError{got: p.start + n, want: p.start + resp.ContentLength}
 		}
 		return 0, t.removeIfFull(err)
+	}
+	if p.ranged && n > 0 && p.start+n == p.end && p.end < p.total {
+		return 0, errMore
 	}
 	return complete, t.verifyLength(p, resp.ContentLength, p.start+n)
 }
@@ -573,17 +589,6 @@ func closePart(f *os.File) error {
 // server's mtime and ETag, rename it into place and drop the sidecar.
 func (t *transfer) finish(ctx context.Context) (Result, error) {
 	fi, err := os.Stat(t.part)
-	if errors.Is(err, fs.ErrNotExist) {
-		// A 204 or 416 with nothing on disk: an empty file.
-		f, oerr := openPart(t.part, 0)
-		if oerr != nil {
-			return t.res, oerr
-		}
-		if err := closePart(f); err != nil {
-			return t.res, err
-		}
-		fi, err = os.Stat(t.part)
-	}
 	if err != nil {
 		return t.res, fmt.Errorf("reading %s: %w", t.part, err)
 	}
