@@ -5,7 +5,9 @@ import (
 	"errors"
 	"hash"
 	"io"
+	"math"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -22,7 +24,8 @@ const bufSize = 256 << 10
 // *diskFullError or *writeError naming the file.
 //
 // This is the hot path: per read, one write, one hash update and one atomic
-// add on p; no allocation, no lock.
+// add on p (plus, through a guard's watch, one on the stall counter); no
+// allocation, no lock.
 func (c *Client) copyBody(ctx context.Context, f *os.File, off int64, r io.Reader, limit int64, h hash.Hash, p *event.Progress) (int64, error) {
 	bp := c.bufs.Get().(*[]byte)
 	defer c.bufs.Put(bp)
@@ -70,35 +73,64 @@ func classifyWrite(path string, err error) error {
 }
 
 // guard bounds one request: its context is cancelled with a *stallError
-// when no byte arrives for the stall timeout. Reads through watch reset the
-// clock.
+// when no byte arrives for the stall timeout, from the request on (the wait
+// for headers included). Reads through watch count bytes with one atomic
+// add; a watchdog timer looks at the count four times per stall timeout, so
+// a stall is caught between one and one and a quarter timeouts after the
+// last byte, and the per-read path takes no lock (a Timer.Reset per read
+// would).
 type guard struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
-	timer  *time.Timer // nil without a stall timeout
 	stall  time.Duration
+	timer  *time.Timer // the watchdog; nil without a stall timeout
+	got    atomic.Int64
+
+	// Owned by the watchdog.
+	seen  int64
+	since time.Time
 }
 
-// newGuard starts the stall clock of a request made under ctx.
+// newGuard starts the stall watchdog of a request made under ctx.
 func (c *Client) newGuard(ctx context.Context) *guard {
-	g := &guard{stall: c.cfg.StallTimeout}
+	g := &guard{stall: c.cfg.StallTimeout, since: time.Now()}
 	g.ctx, g.cancel = context.WithCancelCause(ctx)
 	if g.stall > 0 {
-		err := &stallError{d: g.stall}
-		g.timer = time.AfterFunc(g.stall, func() { g.cancel(err) })
+		g.timer = time.AfterFunc(time.Duration(math.MaxInt64), g.look)
+		g.timer.Reset(g.tick())
 	}
 	return g
 }
 
-// stop ends the request's context and its clock.
+// tick is how often the watchdog looks.
+func (g *guard) tick() time.Duration { return max(g.stall/4, time.Millisecond) }
+
+// look is the watchdog: it notes whether bytes came since the last look,
+// and cancels the request once none came for the stall timeout.
+func (g *guard) look() {
+	if g.ctx.Err() != nil {
+		return // the request is over
+	}
+	now := time.Now()
+	if n := g.got.Load(); n != g.seen {
+		g.seen, g.since = n, now
+	}
+	if now.Sub(g.since) >= g.stall {
+		g.cancel(&stallError{d: g.stall})
+		return
+	}
+	g.timer.Reset(g.tick())
+}
+
+// stop ends the request's context and its watchdog.
 func (g *guard) stop() {
+	g.cancel(nil)
 	if g.timer != nil {
 		g.timer.Stop()
 	}
-	g.cancel(nil)
 }
 
-// watch returns r, resetting the stall clock whenever it yields bytes.
+// watch returns r, counting the bytes it yields for the watchdog.
 func (g *guard) watch(r io.Reader) io.Reader {
 	if g.timer == nil {
 		return r
@@ -114,7 +146,7 @@ type watchedReader struct {
 func (w *watchedReader) Read(p []byte) (int, error) {
 	n, err := w.r.Read(p)
 	if n > 0 {
-		w.g.timer.Reset(w.g.stall)
+		w.g.got.Add(int64(n))
 	}
 	return n, err
 }
