@@ -89,7 +89,7 @@ func (t *transfer) resumeSplit(ctx context.Context) (outcome, error) {
 		if err := t.discard(); err != nil {
 			return 0, err
 		}
-		return t.exchange(ctx, 0)
+		return t.attempt(ctx) // from zero: the part and its spans are gone
 	}
 	f, err := os.OpenFile(t.part, os.O_RDWR, 0)
 	if err != nil {

@@ -332,3 +332,18 @@ func TestMakeSpans(t *testing.T) {
 		}
 	}
 }
+
+func TestSplitSidecarNotMatchingPart(t *testing.T) {
+	body := payload(1<<20, 19)
+	rc := &recorder{}
+	srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) { newResource(body, `"m"`).ServeHTTP(w, r) })
+	path := filepath.Join(t.TempDir(), "f")
+	writePart(t, path, []byte("short"), &Meta{URL: srv.URL, ETag: `"m"`, Length: int64(len(body)), Spans: makeSpans(int64(len(body)), 4)})
+	if _, err := newClient(t, splitConfig()).Fetch(context.Background(), request(srv.URL, path, nil)); err != nil {
+		t.Fatal(err)
+	}
+	assertDone(t, path, body)
+	if r := rc.header(0).Get("Range"); r != "bytes=0-" {
+		t.Errorf("first Range %q, want a fresh probe", r)
+	}
+}

@@ -236,7 +236,7 @@ func (t *transfer) exchange(ctx context.Context, offset int64) (outcome, error) 
 	}
 	defer resp.Body.Close()
 	t.res.HTTPStatus = resp.StatusCode
-	t.res.URL = resp.Request.URL.String()
+	t.res.URL = resp.Request.URL.Redacted()
 
 	p, err := t.check(resp, offset, conditional)
 	if err != nil {
