@@ -95,6 +95,8 @@ func newRootCommand(run func(ctx context.Context, opts *options) error) *cobra.C
 		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Items are positional, beside the completion and help subcommands.
+		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Args = args
 			return run(cmd.Context(), opts)
@@ -146,5 +148,6 @@ func newRootCommand(run func(ctx context.Context, opts *options) error) *cobra.C
 	f.StringVar(&opts.Failed, "failed", "", "write every failed or unstarted item to `FILE`, in input syntax, for fetchpool -i FILE")
 	f.BoolVar(&opts.Bell, "bell", false, "ring the terminal bell when all is done")
 	f.StringVar(&opts.Shard, "shard", "", "fetch only shard `K/N` of the items (1-based; auto/N reads JOB_COMPLETION_INDEX)")
+	addCompletion(cmd)
 	return cmd
 }
