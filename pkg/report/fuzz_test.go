@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rivo/uniseg"
+
 	"github.com/fetchpool/fetchpool/pkg/input"
 )
 
@@ -36,8 +38,8 @@ func FuzzFitText(f *testing.F) {
 		if got := truncEnd(c, w); width(got) > w {
 			t.Fatalf("truncEnd(%q, %d) = %q, %d columns", c, w, got, width(got))
 		}
-		if width(c) != visibleWidth(c) {
-			t.Fatalf("width and visibleWidth disagree on %q", c)
+		if width(c) != uniseg.StringWidth(c) {
+			t.Fatalf("width(%q) = %d, uniseg says %d", c, width(c), uniseg.StringWidth(c))
 		}
 	})
 }
