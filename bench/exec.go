@@ -73,6 +73,7 @@ func execute(ctx context.Context, j *job, spec cmdSpec, timeout time.Duration) (
 	cmd.ExtraFiles = []*os.File{reportW}
 	out := &tailBuffer{max: 8 << 10}
 	cmd.Stdout, cmd.Stderr = out, out
+	cmd.WaitDelay = stopGrace // a stray grandchild holding the output pipe open
 
 	var pipe *os.File // the writing end of a generated stdin
 	switch {
@@ -99,68 +100,42 @@ func execute(ctx context.Context, j *job, spec cmdSpec, timeout time.Duration) (
 		return m, fmt.Errorf("starting %s: %w", spec.path, err)
 	}
 	reportW.Close() // the launcher has its copy
-	pgid := cmd.Process.Pid
 	var fed sync.WaitGroup
 	if pipe != nil {
 		cmd.Stdin.(*os.File).Close() // the launcher has its copy
 		fed.Add(1)
 		go func() { defer fed.Done(); writeURLs(pipe, j) }()
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	var window, grace <-chan time.Time
-	if j.w.Window > 0 {
-		t := time.NewTimer(j.w.Window)
-		defer t.Stop()
-		window = t.C
+	stopped, runErr, waitErr := supervise(ctx, cmd, j.w.Window, timeout)
+	if ctx.Err() != nil {
+		return m, ctx.Err()
 	}
-	var runErr, waitErr error
-wait:
-	for {
-		select {
-		case waitErr = <-exited:
-			break wait
-		case <-window:
-			m.Stopped = true
-			_ = cmd.Process.Signal(syscall.SIGTERM) // the launcher passes it on
-			t := time.NewTimer(stopGrace)
-			defer t.Stop()
-			grace = t.C
-		case <-grace:
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		case <-deadline.C:
-			runErr = fmt.Errorf("%w after %v", errTimeout, timeout)
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		case <-ctx.Done():
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-			<-exited
-			return m, ctx.Err()
-		}
-	}
+	m.Stopped = stopped
 	end := time.Now()
-	_ = syscall.Kill(-pgid, syscall.SIGKILL) // stragglers of the group, if any
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // stragglers of the group, if any
 	if pipe != nil {
 		pipe.Close() // unblocks the feeder if the tool stopped reading
 	}
 	fed.Wait()
 	m.Stderr = out.String()
+	st := j.srv.Stats()
+	m.Requests, m.MaxConns, m.Accepted = st.Requests, st.MaxConns, st.Accepted
 
 	data, _ := io.ReadAll(reportR) // the launcher has exited; EOF follows its report
 	rep, err := launch.Parse(string(data))
 	if err != nil {
 		// Killed before it could report: time the launcher instead.
 		m.Wall = end.Sub(start)
-		if runErr == nil {
+		switch {
+		case runErr != nil:
+		case stopped:
+			runErr = fmt.Errorf("%s did not exit within %v of SIGTERM", filepath.Base(spec.path), stopGrace)
+		default:
 			runErr = fmt.Errorf("%s: %w (%v)", filepath.Base(spec.path), err, waitErr)
 		}
 		return m, runErr
 	}
 	m.Wall, m.MaxRSS, m.CPU = rep.Wall, rep.MaxRSS, rep.CPU
-	st := j.srv.Stats()
-	m.Requests, m.MaxConns, m.Accepted = st.Requests, st.MaxConns, st.Accepted
 	if !st.First.IsZero() {
 		m.FirstRequest = st.First.Sub(rep.Start)
 	}
@@ -168,6 +143,47 @@ wait:
 		runErr = fmt.Errorf("%s: %s", filepath.Base(spec.path), rep.Exit)
 	}
 	return m, runErr
+}
+
+// supervise waits for the started cmd, the leader of its process group. At
+// the end of the window (if any) it sends SIGTERM to the launcher, which
+// passes it on, and kills the group stopGrace later; at the timeout, or when
+// ctx is cancelled, it kills the group at once. It returns whether the run
+// was stopped at its window, the run's failure if it was killed for time,
+// and what Wait returned.
+func supervise(ctx context.Context, cmd *exec.Cmd, window, timeout time.Duration) (stopped bool, runErr, waitErr error) {
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	kill := func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	var windowC, graceC <-chan time.Time
+	if window > 0 {
+		t := time.NewTimer(window)
+		defer t.Stop()
+		windowC = t.C
+	}
+	for {
+		select {
+		case waitErr = <-exited:
+			return stopped, runErr, waitErr
+		case <-windowC:
+			stopped = true
+			_ = cmd.Process.Signal(syscall.SIGTERM) // the launcher passes it on
+			t := time.NewTimer(stopGrace)
+			defer t.Stop()
+			graceC = t.C
+		case <-graceC:
+			kill()
+		case <-deadline.C:
+			runErr = fmt.Errorf("%w after %v", errTimeout, timeout)
+			kill()
+		case <-ctx.Done():
+			kill()
+			return stopped, ctx.Err(), <-exited
+		}
+	}
 }
 
 // launcherFloor is the peak RSS that the launcher reports for /bin/true: the

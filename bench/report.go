@@ -124,7 +124,7 @@ func printTable(w io.Writer, rep *report) {
 			vs = fmt.Sprintf("%.2f×", secs/base.Seconds())
 		}
 		cells = append(cells, fmt.Sprintf("%.3f s", secs),
-			fmt.Sprintf("%.0f", float64(s.files)/secs),
+			rate(float64(s.files)/secs),
 			fmt.Sprintf("%.1f", float64(s.bytes)/(1<<20)/secs),
 			rss, cpu, cpuGiB, fmt.Sprintf("%d / %d", s.conns, s.accepted), vs)
 		if ideal > 0 {
@@ -175,7 +175,7 @@ func printStdinTable(w io.Writer, rep *report) {
 			done += " (stopped)"
 		}
 		cells = append(cells, first, fmt.Sprintf("%.1f", float64(s.rss)/(1<<20)), done,
-			fmt.Sprintf("%.0f", float64(s.files)/active.Seconds()),
+			rate(float64(s.files)/active.Seconds()),
 			fmt.Sprintf("%.2f", s.cpu.Seconds()), fmt.Sprintf("%d / %d", s.conns, s.accepted))
 		fmt.Fprintln(w, "| "+strings.Join(cells, " | ")+" |")
 	}
@@ -204,6 +204,14 @@ func printFailures(w io.Writer, rep *report) {
 	if len(lines) > 0 {
 		fmt.Fprintf(w, "Failed runs (not timed):\n\n%s\n\n", strings.Join(lines, "\n"))
 	}
+}
+
+// rate prints a per-second figure with a decimal only when it is small.
+func rate(r float64) string {
+	if r < 100 {
+		return fmt.Sprintf("%.1f", r)
+	}
+	return fmt.Sprintf("%.0f", r)
 }
 
 func okCell(s summary) string { return fmt.Sprintf("%d/%d", s.ok, s.runs) }
