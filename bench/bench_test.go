@@ -280,3 +280,32 @@ func TestIdeal(t *testing.T) {
 		t.Errorf("ideal = %v, want %v", got, want)
 	}
 }
+
+func TestContenders(t *testing.T) {
+	all := map[string]string{"fetchpool": "/fp", "aria2c": "/a", "wget2": "/w", "curl": "/c", "xargs": "/x"}
+	tests := []struct {
+		name  string
+		w     *workload
+		paths map[string]string
+		tools map[string]bool
+		want  []string
+	}{
+		{"a: all tools and the Go limit", &workload{Key: "a", Count: 10, Conc: 2}, all, nil,
+			[]string{"fetchpool", "aria2c", "wget2", "curl", "xargs", "limit"}},
+		{"c: the curl limit", &workload{Key: "c", Count: 4, Conc: 4}, all, map[string]bool{"limit": true}, []string{"limit"}},
+		{"e: only tools that stream stdin", &workload{Key: "e", Count: 10, Conc: 2, Stdin: true}, all, nil, []string{"fetchpool", "aria2c"}},
+		{"xargs needs curl", &workload{Key: "b", Count: 10, Conc: 2}, map[string]string{"xargs": "/x"}, nil, nil},
+		{"missing tools are skipped", &workload{Key: "b", Count: 10, Conc: 2}, map[string]string{"wget2": "/w"}, nil, []string{"wget2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, c := range contenders(tt.w, toolSet{paths: tt.paths}, tt.tools) {
+				got = append(got, c.key)
+			}
+			if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("contenders = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

@@ -87,7 +87,7 @@ func findTools(ctx context.Context, cfg config, binDir string) toolSet {
 		ts.notes = append(ts.notes, note)
 	}
 	for _, k := range []string{"aria2c", "wget2", "curl", "xargs"} {
-		if !want(k) && !(k == "curl" && want("limit")) {
+		if !want(k) && !(k == "curl" && (want("limit") || want("xargs"))) {
 			continue
 		}
 		path, err := exec.LookPath(k)
@@ -168,8 +168,12 @@ func contenders(w *workload, ts toolSet, tools map[string]bool) []contender {
 		if tools != nil && !tools[c.key] {
 			return
 		}
-		if c.command != nil && ts.paths[binaryOf(c.key)] == "" {
-			return
+		if c.command != nil {
+			for _, bin := range binariesOf(c.key) {
+				if ts.paths[bin] == "" {
+					return
+				}
+			}
 		}
 		if c.count == 0 {
 			c.count = w.Count
@@ -220,12 +224,15 @@ func contenders(w *workload, ts toolSet, tools map[string]bool) []contender {
 	return cs
 }
 
-// binaryOf is the executable a -tools key runs.
-func binaryOf(key string) string {
-	if key == "limit" {
-		return "curl"
+// binariesOf lists the executables a -tools key runs.
+func binariesOf(key string) []string {
+	switch key {
+	case "limit":
+		return []string{"curl"}
+	case "xargs":
+		return []string{"xargs", "curl"}
 	}
-	return key
+	return []string{key}
 }
 
 func fetchpoolRow(w *workload, path, c string) contender {
