@@ -328,6 +328,7 @@ func (c *config) sinks(opts *options, s *streams, summary *report.Summary, start
 	if s.ErrTerminal && !opts.NoProgress && !opts.Quiet {
 		sinks = append(sinks, report.NewTerminal(s.Err, report.TerminalOptions{
 			Width:   s.Width,
+			Height:  s.Height,
 			Verbose: opts.Verbose,
 			NoColor: noColor,
 		}))

@@ -17,8 +17,9 @@ type streams struct {
 	InTerminal bool
 	// ErrTerminal reports whether standard error is a terminal.
 	ErrTerminal bool
-	// Width reports the terminal's width in columns.
-	Width func() int
+	// Width and Height report the terminal's size in columns and rows.
+	Width  func() int
+	Height func() int
 	// Getenv reads the environment.
 	Getenv func(string) string
 }
@@ -38,6 +39,13 @@ func systemStreams() *streams {
 				return 80
 			}
 			return w
+		},
+		Height: func() int {
+			_, h, err := term.GetSize(errFd)
+			if err != nil || h <= 0 {
+				return 24
+			}
+			return h
 		},
 		Getenv: os.Getenv,
 	}

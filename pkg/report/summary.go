@@ -96,6 +96,9 @@ func (s *Summary) Print(w io.Writer) {
 
 // countsLine is the first line of the summary.
 func countsLine(c Counts) string {
+	if c.Planned > 0 && c.Done+c.Skipped+c.Failed+c.NotStarted+c.Canceled == 0 {
+		return "dry run: " + plural(c.Planned, "item") + " planned, nothing fetched"
+	}
 	var b strings.Builder
 	b.WriteString("done " + strconv.Itoa(c.Done))
 	b.WriteString(", skipped " + strconv.Itoa(c.Skipped))
@@ -115,8 +118,9 @@ func countsLine(c Counts) string {
 func failureLine(r *event.Result, started bool) string {
 	label, rest := finishedLine(r, started, 0)
 	line := label + " " + rest
-	if r.Attempts > 0 {
-		line += " (" + plural(r.Attempts, "attempt") + ")"
+	if r.Attempts == 1 && r.Status == event.StatusFailed {
+		// Several attempts are told by the error itself ("after 3 attempts: ...").
+		line += " (1 attempt)"
 	}
 	return line
 }

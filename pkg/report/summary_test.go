@@ -21,6 +21,12 @@ func TestSummaryPrint(t *testing.T) {
 		}
 		return r.events
 	}
+	dryRun := []event.Event{
+		{Kind: event.Queued, Item: item(1, "https://example.com/a")},
+		{Kind: event.Planned, Item: item(1, "https://example.com/a"), Output: "a"},
+		{Kind: event.Queued, Item: item(2, "https://example.com/b")},
+		{Kind: event.Planned, Item: item(2, "https://example.com/b"), Output: "b"},
+	}
 	tests := []struct {
 		name    string
 		events  []event.Event
@@ -30,6 +36,7 @@ func TestSummaryPrint(t *testing.T) {
 		{"summary_empty", nil, 0, MaxListedFailures},
 		{"summary_sample", sampleRun(), 3140 * time.Millisecond, MaxListedFailures},
 		{"summary_capped", manyFailures(), 2 * time.Minute, 3},
+		{"summary_dry_run", dryRun, time.Millisecond, MaxListedFailures},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,6 +16,8 @@ type Counts struct {
 	NotStarted int
 	// Canceled counts transfers that were in flight when they were aborted.
 	Canceled int
+	// Planned counts the items a dry run planned.
+	Planned int
 	// Bytes is the sum of the bytes every item wrote in this run.
 	Bytes   int64
 	Elapsed time.Duration
@@ -39,6 +41,7 @@ func (t *tally) add(ev event.Event) {
 		t.inFlight++
 	case event.Planned:
 		t.queued--
+		t.Planned++
 	case event.Finished:
 		if ev.Progress != nil {
 			t.inFlight--
