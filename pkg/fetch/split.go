@@ -122,9 +122,16 @@ func (t *transfer) runSplit(ctx context.Context, f *os.File, first *probe) (outc
 	s := &splitRun{t: t, f: f}
 	sctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
-	errs := make([]error, len(t.meta.Spans))
+	if first != nil {
+		// The probe was sent under the item's context; a failing range
+		// must stop it too.
+		g := first.g
+		defer context.AfterFunc(sctx, func() { g.cancel(context.Canceled) })()
+	}
+	spans := append([]Span(nil), t.meta.Spans...) // the goroutines update the original
+	errs := make([]error, len(spans))
 	var wg sync.WaitGroup
-	for i, sp := range t.meta.Spans {
+	for i, sp := range spans {
 		var p *probe
 		if i == 0 {
 			p, first = first, nil

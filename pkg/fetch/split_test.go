@@ -347,3 +347,38 @@ func TestSplitSidecarNotMatchingPart(t *testing.T) {
 		t.Errorf("first Range %q, want a fresh probe", r)
 	}
 }
+
+func TestSplitFailureStopsTheProbe(t *testing.T) {
+	body := payload(1<<20, 21)
+	res := newResource(body, `"p"`)
+	rc := &recorder{}
+	srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) {
+		switch r.Header.Get("Range") {
+		case "bytes=0-":
+			w.Header().Set("ETag", `"p"`)
+			w.Header().Set("Content-Range", fmt.Sprintf("bytes 0-%d/%d", len(body)-1, len(body)))
+			w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+			w.WriteHeader(http.StatusPartialContent)
+			w.Write(body[:1000])
+			w.(http.Flusher).Flush()
+			blockUntil(t, r) // the first range hangs...
+		case fmt.Sprintf("bytes=%d-%d", len(body)/2, 3*len(body)/4-1):
+			http.Error(w, "gone", http.StatusForbidden) // ...while another fails for good
+		default:
+			res.ServeHTTP(w, r)
+		}
+	})
+	path := filepath.Join(t.TempDir(), "f")
+	var err error
+	within(t, 5*time.Second, func() {
+		_, err = newClient(t, splitConfig()).Fetch(context.Background(), request(srv.URL, path, nil))
+	})
+	var he *HTTPError
+	if !errors.As(err, &he) || he.StatusCode != http.StatusForbidden {
+		t.Fatalf("err = %v, want the 403", err)
+	}
+	m, merr := ReadMeta(path + ".part")
+	if merr != nil || len(m.Spans) != 4 || m.Spans[0].Next != 1000 {
+		t.Errorf("sidecar %+v, %v; want the first range's 1000 bytes recorded", m, merr)
+	}
+}
