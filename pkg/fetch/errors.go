@@ -29,6 +29,7 @@ type HTTPError struct {
 	hasRetryAfter bool
 }
 
+// Error says "HTTP " and the status, e.g. "HTTP 404 Not Found".
 func (e *HTTPError) Error() string {
 	status := e.Status
 	if status == "" {
@@ -42,6 +43,7 @@ type ChecksumError struct {
 	Want, Got string
 }
 
+// Error shows both digests.
 func (e *ChecksumError) Error() string {
 	return fmt.Sprintf("sha256 mismatch: expected %s, got %s", e.Want, e.Got)
 }

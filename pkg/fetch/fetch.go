@@ -12,6 +12,11 @@
 // decode, and a .gz file served without Content-Encoding is kept byte for
 // byte. A server that compresses unasked, or a -H Accept-Encoding given by
 // the user, leaves the coded bytes as they came.
+//
+// The part is not fsynced before the rename: a crash of the process cannot
+// expose a partial file under the final name, a crash of the machine could.
+// The ETag that --on-exists newer needs is kept in the extended attribute
+// user.fetchpool.etag of the file (best effort), not in a file beside it.
 package fetch
 
 import (
