@@ -111,6 +111,7 @@ func Run(ctx, stop context.Context, src Source, f Fetcher, opts Options) error {
 		queue:   make(chan job, opts.Concurrency),
 		items:   make(chan itemOrErr),
 		single:  opts.SHA256 != "",
+		aborted: make(chan struct{}),
 	}
 	go r.read(src, stop)
 
@@ -164,6 +165,7 @@ type run struct {
 	items    chan itemOrErr
 	single   bool
 	inFlight atomic.Int64
+	aborted  chan struct{} // closed once the Aborting event is out
 }
 
 // read runs the blocking source reads on their own goroutine, so that admit
@@ -345,8 +347,12 @@ func (r *run) transfer(ctx context.Context, j job) {
 		req.Rename = func(name string) (string, error) { return r.rename(j, name) }
 	}
 	res, err := r.fetcher.Fetch(ctx, req)
-	if err != nil && ctx.Err() != nil {
-		err = fmt.Errorf("%w (%w)", ErrAborted, err)
+	if ctx.Err() != nil {
+		// The Aborting event counts this transfer and comes before its end.
+		<-r.aborted
+		if err != nil {
+			err = fmt.Errorf("%w (%w)", ErrAborted, err)
+		}
 	}
 	r.finish(j, progress, res, err, start)
 }
@@ -405,11 +411,14 @@ func (r *run) finish(j job, progress *event.Progress, res fetch.Result, err erro
 
 // watch tells, the moment each happens, that a graceful shutdown began and
 // that transfers in flight are being aborted. It returns once done is closed.
+// Aborted transfers wait for the Aborting event before they report, so that
+// it comes first and counts them all.
 func (r *run) watch(ctx, stop context.Context, done <-chan struct{}) {
 	select {
 	case <-stop.Done():
+	case <-ctx.Done(): // even when stop is not ctx's child
 	case <-done:
-		if stop.Err() == nil {
+		if stop.Err() == nil && ctx.Err() == nil {
 			return
 		}
 	}
@@ -422,6 +431,7 @@ func (r *run) watch(ctx, stop context.Context, done <-chan struct{}) {
 		}
 	}
 	r.opts.Emit(event.Event{Kind: event.Aborting, Time: time.Now(), InFlight: int(r.inFlight.Load())})
+	close(r.aborted)
 }
 
 func exists(path string) bool {
