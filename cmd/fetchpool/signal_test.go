@@ -1,0 +1,642 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+)
+
+// Generous bounds for things that take milliseconds on an idle machine; a
+// loaded CI runner with the race detector can be a hundred times slower.
+const (
+	eventually = 30 * time.Second
+	// abortBound is how soon a second interrupt must end the process: the
+	// contract says within a second.
+	abortBound = time.Second
+)
+
+// modTime is the Last-Modified of everything the test servers serve, so a
+// resume can send If-Range.
+var modTime = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+
+// holdServer serves content(path) for every path, with Range support. While
+// holding, a path under /hold/ sends the first half of its body, reports its
+// arrival, and sends the rest only after release is closed (or never, if
+// the client goes away first). Every request is recorded.
+type holdServer struct {
+	*httptest.Server
+	holding atomic.Bool
+	arrived chan string // paths of /hold/ requests, as they arrive
+	release chan struct{}
+	once    sync.Once
+
+	mu       sync.Mutex
+	requests []string // "PATH RANGE" of every request, in order
+}
+
+func newHoldServer(t *testing.T) *holdServer {
+	t.Helper()
+	s := &holdServer{arrived: make(chan string, 100), release: make(chan struct{})}
+	s.holding.Store(true)
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(s.Close)
+	t.Cleanup(s.unblock) // runs before Close, which waits for the handlers
+	return s
+}
+
+// unblock lets every held response finish.
+func (s *holdServer) unblock() { s.once.Do(func() { close(s.release) }) }
+
+func (s *holdServer) serve(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.requests = append(s.requests, strings.TrimSpace(r.URL.Path+" "+r.Header.Get("Range")))
+	s.mu.Unlock()
+	body := content(r.URL.Path)
+	if !strings.HasPrefix(r.URL.Path, "/hold/") || !s.holding.Load() {
+		http.ServeContent(w, r, "", modTime, bytes.NewReader(body))
+		return
+	}
+	half := len(body) / 2
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.Header().Set("Last-Modified", modTime.Format(http.TimeFormat))
+	w.Write(body[:half])
+	w.(http.Flusher).Flush()
+	s.arrived <- r.URL.Path
+	select {
+	case <-s.release:
+		w.Write(body[half:])
+	case <-r.Context().Done():
+	}
+}
+
+// seen returns the recorded requests.
+func (s *holdServer) seen() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests)
+}
+
+// await waits until n /hold/ requests have arrived and returns their paths.
+func (s *holdServer) await(t *testing.T, n int) []string {
+	t.Helper()
+	var paths []string
+	deadline := time.After(eventually)
+	for len(paths) < n {
+		select {
+		case p := <-s.arrived:
+			paths = append(paths, p)
+		case <-deadline:
+			t.Fatalf("only %d of %d held requests arrived: %v", len(paths), n, paths)
+		}
+	}
+	return paths
+}
+
+// proc is a running fetchpool whose stdin stays open until the test closes
+// it, and whose stderr lines can be awaited one by one.
+type proc struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	stdout bytes.Buffer // read only after exited
+	log    lineLog
+	next   int // the first stderr line waitLine has not looked at
+	exited chan struct{}
+	code   int
+	end    time.Time // when the process was seen to exit
+}
+
+// lineLog collects lines and wakes whoever waits for the next one.
+type lineLog struct {
+	mu     sync.Mutex
+	lines  []string
+	closed bool
+	wake   chan struct{}
+}
+
+func (l *lineLog) add(s string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, s)
+	close(l.wake)
+	l.wake = make(chan struct{})
+}
+
+func (l *lineLog) close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.closed = true
+	close(l.wake)
+	l.wake = make(chan struct{})
+}
+
+// from returns the lines from i on, whether more can come, and a channel
+// closed when something changes.
+func (l *lineLog) from(i int) ([]string, bool, <-chan struct{}) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.lines[min(i, len(l.lines)):]), !l.closed, l.wake
+}
+
+func (l *lineLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "\n")
+}
+
+// startFetchpool starts the binary in dir with a stdin pipe and returns at
+// once. The process is killed when the test ends if it is still running.
+func startFetchpool(t *testing.T, dir string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "NO_COLOR=")
+	p := &proc{t: t, cmd: cmd, exited: make(chan struct{}), log: lineLog{wake: make(chan struct{})}}
+	var err error
+	if p.stdin, err = cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout = &p.stdout
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64<<10), 4<<20)
+		for sc.Scan() {
+			p.log.add(sc.Text())
+		}
+		io.Copy(io.Discard, stderr)
+		err := cmd.Wait()
+		p.end = time.Now()
+		var ee *exec.ExitError
+		switch {
+		case errors.As(err, &ee):
+			p.code = ee.ExitCode() // -1 when killed by a signal
+		case err != nil:
+			p.code = -2
+		}
+		p.log.close()
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.exited:
+		default:
+			cmd.Process.Kill()
+			<-p.exited
+		}
+	})
+	return p
+}
+
+// write sends lines to the process's stdin.
+func (p *proc) write(lines ...string) {
+	p.t.Helper()
+	if _, err := io.WriteString(p.stdin, strings.Join(lines, "\n")+"\n"); err != nil {
+		p.t.Fatalf("writing to stdin: %v", err)
+	}
+}
+
+// signal sends sig to the process.
+func (p *proc) signal(sig syscall.Signal) time.Time {
+	p.t.Helper()
+	if err := syscall.Kill(p.cmd.Process.Pid, sig); err != nil {
+		p.t.Fatalf("kill %v: %v", sig, err)
+	}
+	return time.Now()
+}
+
+// waitLine waits for a stderr line matching re, after the lines already
+// waited for, and returns it.
+func (p *proc) waitLine(re string) string {
+	p.t.Helper()
+	rx := regexp.MustCompile(re)
+	deadline := time.After(eventually)
+	for {
+		lines, open, wake := p.log.from(p.next)
+		for i, l := range lines {
+			if rx.MatchString(l) {
+				p.next += i + 1
+				return l
+			}
+		}
+		if !open {
+			p.t.Fatalf("fetchpool exited (code %d) without a stderr line matching %q; stderr:\n%s", p.code, re, &p.log)
+		}
+		select {
+		case <-wake:
+		case <-deadline:
+			p.t.Fatalf("no stderr line matching %q after %v; stderr so far:\n%s", re, eventually, &p.log)
+		}
+	}
+}
+
+// wait waits for the process to exit and returns what it left.
+func (p *proc) wait() result {
+	p.t.Helper()
+	select {
+	case <-p.exited:
+	case <-time.After(eventually):
+		p.t.Fatalf("fetchpool still running after %v; stderr so far:\n%s", eventually, &p.log)
+	}
+	return result{code: p.code, stdout: p.stdout.String(), stderr: p.log.String()}
+}
+
+// reportFile is the part of a --report document the tests read.
+type reportFile struct {
+	Summary struct {
+		Done, Skipped, Failed int
+		NotStarted            int `json:"not_started"`
+		Canceled              int
+	}
+	Items []struct {
+		URL, Output, Status, Error string
+	}
+}
+
+func readReport(t *testing.T, path string) reportFile {
+	t.Helper()
+	var r reportFile
+	if err := json.Unmarshal(readFile(t, path), &r); err != nil {
+		t.Fatalf("--report is not JSON: %v", err)
+	}
+	return r
+}
+
+// readLines returns the non-empty lines of a file.
+func readLines(t *testing.T, path string) []string {
+	t.Helper()
+	var lines []string
+	for l := range strings.Lines(string(readFile(t, path))) {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return lines
+}
+
+// noParts fails if any .part file or sidecar is left under dir.
+func noParts(t *testing.T, dir string) {
+	t.Helper()
+	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && strings.Contains(d.Name(), ".part") {
+			t.Errorf("leftover partial file %s", path)
+		}
+		return nil
+	})
+}
+
+var notStartedRx = regexp.MustCompile(`not started (\d+)`)
+
+// TestSignalGracefulShutdown: the first SIGINT or SIGTERM says at once that
+// shutdown began and for how many transfers it waits, reads no more input
+// (stdin stays open and later lines are never fetched), starts nothing new,
+// lets the transfers in flight finish, lists the queued items as not
+// started in the summary, --failed and --report, and exits 130.
+func TestSignalGracefulShutdown(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			srv := newHoldServer(t)
+			dir := t.TempDir()
+			p := startFetchpool(t, dir, "-j", "2", "-o", "out", "--no-progress",
+				"--failed", "failed.txt", "--report", "report.json")
+			queued := []string{srv.URL + "/q/c.bin", srv.URL + "/q/d.bin", srv.URL + "/q/e.bin"}
+			p.write(append([]string{srv.URL + "/hold/a.bin", srv.URL + "/hold/b.bin"}, queued...)...)
+			srv.await(t, 2)
+
+			p.signal(sig)
+			p.waitLine(`^stopping: waiting for 2 transfers in flight`)
+			// Input after the signal is never read: the process will exit
+			// with its stdin still open, and never asks for this URL.
+			p.write(srv.URL + "/q/late.bin")
+			select {
+			case <-p.exited:
+				t.Fatalf("exited before the transfers in flight finished; stderr:\n%s", &p.log)
+			default:
+			}
+			srv.unblock()
+			r := p.wait()
+
+			if r.code != exitInterrupted {
+				t.Fatalf("exit %d, want 130; stderr:\n%s", r.code, r.stderr)
+			}
+			for _, name := range []string{"a.bin", "b.bin"} {
+				if got := readFile(t, filepath.Join(dir, "out", name)); !bytes.Equal(got, content("/hold/"+name)) {
+					t.Errorf("%s: the transfer in flight did not finish whole (%d bytes)", name, len(got))
+				}
+			}
+			noParts(t, filepath.Join(dir, "out"))
+			for _, req := range srv.seen() {
+				if !strings.HasPrefix(req, "/hold/") {
+					t.Errorf("a transfer started after the signal: %s", req)
+				}
+			}
+			m := notStartedRx.FindStringSubmatch(r.stderr)
+			if m == nil || !strings.Contains(r.stderr, "done 2") {
+				t.Fatalf("summary does not say done 2 and not started N:\n%s", r.stderr)
+			}
+			notStarted, _ := strconv.Atoi(m[1])
+			// The queue holds -j items, so at least one of the three was
+			// admitted before the signal.
+			if notStarted < 1 || notStarted > len(queued) {
+				t.Errorf("not started %d, want 1..%d", notStarted, len(queued))
+			}
+			failed := readLines(t, filepath.Join(dir, "failed.txt"))
+			if len(failed) != notStarted {
+				t.Errorf("--failed lists %d items, want the %d not started: %q", len(failed), notStarted, failed)
+			}
+			for _, l := range failed {
+				if !slices.Contains(queued, l) {
+					t.Errorf("--failed lists %q, which was not queued", l)
+				}
+			}
+			rep := readReport(t, filepath.Join(dir, "report.json"))
+			if rep.Summary.Done != 2 || rep.Summary.NotStarted != notStarted {
+				t.Errorf("report summary %+v, want done 2, not_started %d", rep.Summary, notStarted)
+			}
+			canceled := 0
+			for _, it := range rep.Items {
+				if it.Status == "canceled" {
+					canceled++
+					if !slices.Contains(queued, it.URL) {
+						t.Errorf("report: canceled item %q was not queued", it.URL)
+					}
+				}
+			}
+			if canceled != notStarted {
+				t.Errorf("report lists %d canceled items, want %d", canceled, notStarted)
+			}
+		})
+	}
+}
+
+// TestSignalShutdownWithNothingInFlight: a signal while the input is idle
+// (stdin open, nothing to read) ends the run at once with exit 130.
+func TestSignalShutdownWithNothingInFlight(t *testing.T) {
+	srv := newHoldServer(t)
+	dir := t.TempDir()
+	p := startFetchpool(t, dir, "-o", "out", "--no-progress")
+	p.write(srv.URL + "/q/a.bin")
+	p.waitLine(`^ok .*a\.bin`)
+	p.signal(syscall.SIGINT)
+	p.waitLine(`^stopping: no transfers in flight`)
+	r := p.wait()
+	if r.code != exitInterrupted {
+		t.Fatalf("exit %d, want 130; stderr:\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "done 1, skipped 0, failed 0, not started 0") {
+		t.Errorf("summary missing or wrong:\n%s", r.stderr)
+	}
+}
+
+// TestSignalSecondInterruptAborts: a second SIGINT aborts the transfers in
+// flight within a second, keeps their .part files (with the bytes
+// received) and sidecars, reports them as canceled in the summary and
+// --failed, and exits 130; a later run resumes each part from where it
+// ended and gets the right bytes.
+func TestSignalSecondInterruptAborts(t *testing.T) {
+	srv := newHoldServer(t)
+	dir := t.TempDir()
+	urls := []string{srv.URL + "/hold/a.bin", srv.URL + "/hold/b.bin"}
+	out := filepath.Join(dir, "out")
+	os.Mkdir(out, 0o755)
+	p := startFetchpool(t, dir, "-j", "2", "-o", "out", "--no-progress", "--failed", "failed.txt")
+	p.write(urls...)
+	srv.await(t, 2)
+	for _, name := range []string{"a.bin", "b.bin"} {
+		waitSize(t, out, name+".part", int64(len(content("/hold/"+name))/2))
+	}
+
+	p.signal(syscall.SIGINT)
+	p.waitLine(`^stopping: waiting for 2 transfers`)
+	sent := p.signal(syscall.SIGINT)
+	r := p.wait()
+	if took := p.end.Sub(sent); took > abortBound {
+		t.Errorf("the second interrupt took %v to end the run, want at most %v", took, abortBound)
+	}
+	if r.code != exitInterrupted {
+		t.Fatalf("exit %d, want 130; stderr:\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{"aborting 2 transfers in flight", "done 0", "canceled 2"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr does not say %q:\n%s", want, r.stderr)
+		}
+	}
+	if a, c := strings.Index(r.stderr, "aborting"), strings.Index(r.stderr, "CANCEL"); a < 0 || c < a {
+		t.Errorf("the aborting line does not come before the canceled items:\n%s", r.stderr)
+	}
+	if failed := readLines(t, filepath.Join(dir, "failed.txt")); !slices.Equal(sorted(failed), urls) {
+		t.Errorf("--failed = %q, want the aborted %q", failed, urls)
+	}
+	for _, name := range []string{"a.bin", "b.bin"} {
+		path := filepath.Join(dir, "out", name)
+		if _, err := os.Stat(path); err == nil {
+			t.Errorf("%s exists under its final name after an abort", name)
+		}
+		part := readFile(t, path+".part")
+		whole := content("/hold/" + name)
+		if len(part) != len(whole)/2 || !bytes.Equal(part, whole[:len(part)]) {
+			t.Errorf("%s.part holds %d bytes, want the %d received", name, len(part), len(whole)/2)
+		}
+		if _, err := os.Stat(path + ".part.meta"); err != nil {
+			t.Errorf("the sidecar of %s.part is gone: %v", name, err)
+		}
+	}
+
+	// The later run resumes each part where it ended.
+	srv.holding.Store(false)
+	r = fetchpool(t, dir, "", "-o", "out", "-i", "failed.txt")
+	if r.code != 0 {
+		t.Fatalf("resume run: exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	for _, name := range []string{"a.bin", "b.bin"} {
+		whole := content("/hold/" + name)
+		if got := readFile(t, filepath.Join(dir, "out", name)); !bytes.Equal(got, whole) {
+			t.Errorf("%s after resume: %d bytes, not the resource", name, len(got))
+		}
+		want := "/hold/" + name + " bytes=" + strconv.Itoa(len(whole)/2) + "-"
+		if !slices.Contains(srv.seen(), want) {
+			t.Errorf("no resume request %q; requests: %q", want, srv.seen())
+		}
+	}
+	noParts(t, filepath.Join(dir, "out"))
+}
+
+// TestSignalShutdownOnTerminal: on a terminal, the shutdown line appears at
+// once, while the transfer is still in flight.
+func TestSignalShutdownOnTerminal(t *testing.T) {
+	srv := newHoldServer(t)
+	dir := t.TempDir()
+	ptmx, tty, err := openPTY(40, 120)
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	defer ptmx.Close()
+	cmd := exec.Command(binary, "-o", "out", srv.URL+"/hold/a.bin")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tty.Close()
+	var waitErr error
+	exited := make(chan struct{})
+	go func() {
+		waitErr = cmd.Wait()
+		close(exited)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+	})
+	var screen safeBuffer
+	shown := screen.when("stopping: waiting for 1 transfer")
+	go io.Copy(&screen, ptmx)
+
+	srv.await(t, 1)
+	cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-shown:
+	case <-time.After(eventually):
+		t.Fatalf("no shutdown line on the terminal; screen:\n%q", screen.String())
+	}
+	srv.unblock()
+	select {
+	case <-exited:
+		var ee *exec.ExitError
+		if !errors.As(waitErr, &ee) || ee.ExitCode() != exitInterrupted {
+			t.Fatalf("exit %v, want 130; screen:\n%q", waitErr, screen.String())
+		}
+	case <-time.After(eventually):
+		t.Fatalf("still running; screen:\n%q", screen.String())
+	}
+	if got := readFile(t, filepath.Join(dir, "out", "a.bin")); !bytes.Equal(got, content("/hold/a.bin")) {
+		t.Errorf("the transfer in flight did not finish whole")
+	}
+}
+
+// safeBuffer is a bytes.Buffer for one writer and other reader goroutines,
+// that tells when some text has been written.
+type safeBuffer struct {
+	mu    sync.Mutex
+	b     bytes.Buffer
+	want  string
+	found chan struct{}
+}
+
+// when returns a channel closed once s has been written to the buffer.
+func (s *safeBuffer) when(text string) <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.want, s.found = text, make(chan struct{})
+	return s.found
+}
+
+func (s *safeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n, err := s.b.Write(p)
+	if s.found != nil && s.want != "" && strings.Contains(s.b.String(), s.want) {
+		close(s.found)
+		s.want = ""
+	}
+	return n, err
+}
+
+func (s *safeBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// waitSize waits until the file name in dir holds at least size bytes,
+// woken by inotify each time something in dir changes.
+func waitSize(t *testing.T, dir, name string, size int64) {
+	t.Helper()
+	fd, err := syscall.InotifyInit1(syscall.IN_NONBLOCK | syscall.IN_CLOEXEC)
+	if err != nil {
+		t.Fatalf("inotify: %v", err)
+	}
+	f := os.NewFile(uintptr(fd), "inotify")
+	defer f.Close()
+	if _, err := syscall.InotifyAddWatch(fd, dir, syscall.IN_CREATE|syscall.IN_MODIFY|syscall.IN_MOVED_TO|syscall.IN_CLOSE_WRITE); err != nil {
+		t.Fatalf("inotify watch of %s: %v", dir, err)
+	}
+	f.SetReadDeadline(time.Now().Add(eventually))
+	buf := make([]byte, 64<<10)
+	for {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err == nil && fi.Size() >= size {
+			return
+		}
+		if _, err := f.Read(buf); err != nil {
+			got := int64(-1)
+			if fi != nil {
+				got = fi.Size()
+			}
+			t.Fatalf("%s never reached %d bytes (has %d): %v", name, size, got, err)
+		}
+	}
+}
+
+// openPTY opens a pseudo-terminal of the given size with the standard
+// library alone: the master side and the terminal a child process gets.
+func openPTY(rows, cols uint16) (ptmx, tty *os.File, err error) {
+	ptmx, err = os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	ioctl := func(req uintptr, arg unsafe.Pointer) error {
+		if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, ptmx.Fd(), req, uintptr(arg)); errno != 0 {
+			return errno
+		}
+		return nil
+	}
+	var unlock int32
+	var n uint32
+	size := [4]uint16{rows, cols, 0, 0}
+	for _, c := range []struct {
+		req uintptr
+		arg unsafe.Pointer
+	}{{syscall.TIOCSPTLCK, unsafe.Pointer(&unlock)}, {syscall.TIOCGPTN, unsafe.Pointer(&n)}, {syscall.TIOCSWINSZ, unsafe.Pointer(&size)}} {
+		if err := ioctl(c.req, c.arg); err != nil {
+			ptmx.Close()
+			return nil, nil, err
+		}
+	}
+	tty, err = os.OpenFile("/dev/pts/"+strconv.Itoa(int(n)), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		ptmx.Close()
+		return nil, nil, err
+	}
+	return ptmx, tty, nil
+}
+
+func sorted(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
+}
