@@ -2,13 +2,17 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestEndToEndKeepPaths(t *testing.T) {
@@ -134,5 +138,63 @@ func TestEndToEndRedirects(t *testing.T) {
 	r = fetchpool(t, dir, "", "--retries", "0", srv.URL+"/ftp", srv.URL+"/loop/")
 	if r.code != 1 || !strings.Contains(r.stderr, "failed 2") || !strings.Contains(r.stderr, "ftp") || !strings.Contains(strings.ToLower(r.stderr), "redirect") {
 		t.Errorf("refused and looping redirects: exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+}
+
+func TestEndToEndReusesConnections(t *testing.T) {
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write(content(r.URL.Path))
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	var list strings.Builder
+	for i := range 60 {
+		fmt.Fprintf(&list, "%s/f%d\n", srv.URL, i)
+	}
+	r := fetchpool(t, t.TempDir(), list.String(), "-j", "4")
+	if r.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	if n := conns.Load(); n > 4 {
+		t.Errorf("60 items with -j 4 opened %d connections, want at most 4 (keep-alive reuse)", n)
+	}
+}
+
+func TestEndToEndOnExistsNewer(t *testing.T) {
+	modified := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	body := "version 1"
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		http.ServeContent(w, r, "", modified, strings.NewReader(body))
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	if r := fetchpool(t, dir, "", srv.URL+"/f.txt"); r.code != 0 {
+		t.Fatalf("first run: exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "f.txt")); err != nil || !fi.ModTime().Equal(modified) {
+		t.Fatalf("mtime not taken from Last-Modified: %v %v", fi.ModTime(), err)
+	}
+	r := fetchpool(t, dir, "", "--on-exists", "newer", srv.URL+"/f.txt")
+	if r.code != 0 || !strings.Contains(r.stderr, "skipped 1") {
+		t.Fatalf("unchanged resource: exit %d, want skipped; stderr:\n%s", r.code, r.stderr)
+	}
+	mu.Lock()
+	modified, body = modified.Add(time.Hour), "version 2"
+	mu.Unlock()
+	r = fetchpool(t, dir, "", "--on-exists", "newer", srv.URL+"/f.txt")
+	if r.code != 0 || !strings.Contains(r.stderr, "done 1") {
+		t.Fatalf("newer resource: exit %d, want done; stderr:\n%s", r.code, r.stderr)
+	}
+	if b := readFile(t, filepath.Join(dir, "f.txt")); string(b) != "version 2" {
+		t.Errorf("content %q, want version 2", b)
 	}
 }
