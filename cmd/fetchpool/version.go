@@ -8,11 +8,20 @@ var version = ""
 // versionString reports the version from the linker flag, else from the
 // module and VCS information Go embeds in the binary; never "".
 func versionString() string {
-	if version != "" {
-		return version
+	info, _ := debug.ReadBuildInfo()
+	return versionFrom(version, info)
+}
+
+// versionFrom is versionString with its inputs given: the -X value and the
+// build information (nil when the binary has none). "go install
+// module@v1.2.3" gives the module version; a build from a checkout gives
+// "devel+REVISION" (with "-dirty" for uncommitted changes), or just
+// "devel" when VCS stamping is off (-buildvcs=false).
+func versionFrom(ldflag string, info *debug.BuildInfo) string {
+	if ldflag != "" {
+		return ldflag
 	}
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
+	if info == nil {
 		return "devel"
 	}
 	v := info.Main.Version
