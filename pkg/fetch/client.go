@@ -61,6 +61,9 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	if s := strings.ToLower(req.URL.Scheme); s != "http" && s != "https" {
 		return &redirectSchemeError{URL: redactURL(req.URL)}
 	}
+	if err := checkHost(req.URL.Hostname()); err != nil {
+		return err
+	}
 	if hostPort(req.URL) != hostPort(via[0].URL) {
 		req.Header.Del("Authorization")
 		req.Header.Del("Cookie")

@@ -3,6 +3,7 @@ package fetch
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"strconv"
 	"strings"
 	"time"
@@ -92,7 +93,9 @@ type diskFullError struct {
 	err  error
 }
 
-func (e *diskFullError) Error() string { return fmt.Sprintf("disk full writing %s: %v", e.path, e.err) }
+func (e *diskFullError) Error() string {
+	return fmt.Sprintf("disk full writing %s: %v", e.path, withoutPath(e.err))
+}
 func (e *diskFullError) Unwrap() error { return e.err }
 
 // writeError is any other failure to write the part.
@@ -101,7 +104,19 @@ type writeError struct {
 	err  error
 }
 
-func (e *writeError) Error() string { return fmt.Sprintf("writing %s: %v", e.path, e.err) }
+func (e *writeError) Error() string {
+	return fmt.Sprintf("writing %s: %v", e.path, withoutPath(e.err))
+}
+
+// withoutPath is err without the operation and path of an *fs.PathError,
+// which the messages above already name.
+func withoutPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
 func (e *writeError) Unwrap() error { return e.err }
 
 // readError is a failure reading a response body: the network's fault.

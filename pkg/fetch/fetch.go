@@ -27,6 +27,7 @@ import (
 	"hash"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -233,6 +234,9 @@ func classify(raw string) (source, error) {
 		if u.Host == "" {
 			return source{}, fmt.Errorf("invalid URL %q: no host", raw)
 		}
+		if err := checkHost(u.Hostname()); err != nil {
+			return source{}, err
+		}
 		return source{u: u}, nil
 	case "file":
 		if u.Host != "" && !strings.EqualFold(u.Host, "localhost") {
@@ -269,4 +273,15 @@ func (c *Client) newHash(req Request) hash.Hash {
 		return nil
 	}
 	return sha256.New()
+}
+
+// checkHost refuses a host under the .invalid top-level domain, which never
+// resolves (RFC 6761, section 6.4): it fails at once, with no DNS query and
+// nothing sent to a proxy.
+func checkHost(host string) error {
+	h := strings.TrimSuffix(strings.ToLower(host), ".")
+	if h != "invalid" && !strings.HasSuffix(h, ".invalid") {
+		return nil
+	}
+	return &net.DNSError{Err: "no such host (.invalid names never resolve)", Name: host, IsNotFound: true}
 }
