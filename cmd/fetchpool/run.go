@@ -232,7 +232,7 @@ func (c *config) openInputs(opts *options, s *streams) error {
 // a bad -o fails before any request.
 func prepareOutputDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return usagef("cannot create output directory: %w", err)
+		return usagef("cannot create output directory %s: %w", dir, err)
 	}
 	probe, err := os.CreateTemp(dir, ".fetchpool-probe-*")
 	if err != nil {
