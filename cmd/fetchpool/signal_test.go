@@ -489,7 +489,7 @@ func TestSignalSecondInterruptAborts(t *testing.T) {
 func TestSignalShutdownOnTerminal(t *testing.T) {
 	srv := newHoldServer(t)
 	dir := t.TempDir()
-	ptmx, tty, err := openPTY(40, 120)
+	ptmx, tty, err := openTerminal(40, 120)
 	if err != nil {
 		t.Skipf("no pseudo-terminal: %v", err)
 	}
@@ -602,18 +602,12 @@ func waitSize(t *testing.T, dir, name string, size int64) {
 	}
 }
 
-// openPTY opens a pseudo-terminal of the given size with the standard
-// library alone: the master side and the terminal a child process gets.
-func openPTY(rows, cols uint16) (ptmx, tty *os.File, err error) {
+// openTerminal opens a pseudo-terminal of the given size with the standard
+// library alone: the master side, and the terminal a child process gets.
+func openTerminal(rows, cols uint16) (ptmx, tty *os.File, err error) {
 	ptmx, err = os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
 	if err != nil {
 		return nil, nil, err
-	}
-	ioctl := func(req uintptr, arg unsafe.Pointer) error {
-		if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, ptmx.Fd(), req, uintptr(arg)); errno != 0 {
-			return errno
-		}
-		return nil
 	}
 	var unlock int32
 	var n uint32
@@ -622,9 +616,9 @@ func openPTY(rows, cols uint16) (ptmx, tty *os.File, err error) {
 		req uintptr
 		arg unsafe.Pointer
 	}{{syscall.TIOCSPTLCK, unsafe.Pointer(&unlock)}, {syscall.TIOCGPTN, unsafe.Pointer(&n)}, {syscall.TIOCSWINSZ, unsafe.Pointer(&size)}} {
-		if err := ioctl(c.req, c.arg); err != nil {
+		if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, ptmx.Fd(), c.req, uintptr(c.arg)); errno != 0 {
 			ptmx.Close()
-			return nil, nil, err
+			return nil, nil, errno
 		}
 	}
 	tty, err = os.OpenFile("/dev/pts/"+strconv.Itoa(int(n)), os.O_RDWR|syscall.O_NOCTTY, 0)
