@@ -1,0 +1,192 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/cobra/doc"
+)
+
+var update = flag.Bool("update", false, "rewrite the generated files under docs/ from the command")
+
+// docsDir is the repository's docs directory, seen from this package.
+const docsDir = "../../docs"
+
+// generatedDirs are the directories under docs/ that hold only generated
+// files: the Markdown reference and the man pages.
+var generatedDirs = []string{"cli", "man"}
+
+// manDate is the date in the man pages' headers, fixed so that a page
+// changes only when the command does.
+var manDate = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+// TestDocs renders the command reference from newRootCommand and compares it
+// with docs/cli (Markdown) and docs/man (man pages). After changing a flag or
+// a help text, run: go test ./cmd/fetchpool -run TestDocs -update
+func TestDocs(t *testing.T) {
+	want, err := renderDocs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *update {
+		writeDocs(t, want)
+	}
+	const fix = "run: go test ./cmd/fetchpool -run TestDocs -update"
+	for name, content := range want {
+		got, err := os.ReadFile(filepath.Join(docsDir, name))
+		if err != nil {
+			t.Errorf("docs/%s: %v; %s", name, err, fix)
+			continue
+		}
+		if !bytes.Equal(got, content) {
+			t.Errorf("docs/%s is out of date; %s\n%s", name, fix, firstDifference(got, content))
+		}
+	}
+	for _, name := range docFiles(t) {
+		if _, ok := want[name]; !ok {
+			t.Errorf("docs/%s is not generated from any command; %s", name, fix)
+		}
+	}
+}
+
+// renderDocs returns the reference for the root command and each of its
+// subcommands, keyed by path under docs/.
+func renderDocs() (map[string][]byte, error) {
+	root := newRootCommand(func(context.Context, *options) error { return nil })
+	files := map[string][]byte{}
+	var render func(*cobra.Command) error
+	render = func(c *cobra.Command) error {
+		c.DisableAutoGenTag = true
+		c.Long = markdownText(c.Long)
+		var md, man bytes.Buffer
+		if err := doc.GenMarkdownCustom(c, &md, func(link string) string { return link }); err != nil {
+			return err
+		}
+		header := &doc.GenManHeader{Section: "1", Source: "fetchpool", Manual: "fetchpool manual", Date: &manDate}
+		if err := doc.GenMan(c, header, &man); err != nil {
+			return err
+		}
+		files["cli/"+strings.ReplaceAll(c.CommandPath(), " ", "_")+".md"] = md.Bytes()
+		files["man/"+strings.ReplaceAll(c.CommandPath(), " ", "-")+".1"] = man.Bytes()
+		for _, sub := range c.Commands() {
+			if !sub.IsAvailableCommand() || sub.IsAdditionalHelpTopicCommand() {
+				continue
+			}
+			if err := render(sub); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return files, render(root)
+}
+
+// markdownText turns a help text written for the terminal into Markdown
+// that shows the same: each run of indented lines becomes a code block
+// (indented four spaces, with a blank line on either side), so that tables
+// like the input lines keep their shape and "<TAB>" is not taken for HTML.
+func markdownText(s string) string {
+	var out []string
+	inBlock := false
+	for _, line := range strings.Split(s, "\n") {
+		indented := strings.HasPrefix(line, " ") && strings.TrimSpace(line) != ""
+		switch {
+		case indented && !inBlock:
+			if len(out) > 0 && out[len(out)-1] != "" {
+				out = append(out, "")
+			}
+			inBlock = true
+		case !indented && inBlock && line != "":
+			out = append(out, "")
+			inBlock = false
+		case !indented && line == "":
+			inBlock = false
+		}
+		if indented {
+			line = "  " + line
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "\n")
+}
+
+func TestMarkdownText(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"plain text\nwraps", "plain text\nwraps"},
+		{"Lines:\n  a  b\n  c<TAB>d\nAfter.", "Lines:\n\n    a  b\n    c<TAB>d\n\nAfter."},
+		{"Lines:\n\n  a\n\nAfter.", "Lines:\n\n    a\n\nAfter."},
+		{"  first\ntext", "    first\n\ntext"},
+	}
+	for _, tt := range tests {
+		if got := markdownText(tt.in); got != tt.want {
+			t.Errorf("markdownText(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// docFiles lists the files in the generated directories, as paths under
+// docs/.
+func docFiles(t *testing.T) []string {
+	t.Helper()
+	var names []string
+	for _, dir := range generatedDirs {
+		entries, err := os.ReadDir(filepath.Join(docsDir, dir))
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			names = append(names, dir+"/"+e.Name())
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// writeDocs replaces the generated directories with files. It is the one
+// place a test writes outside t.TempDir, and only with -update.
+func writeDocs(t *testing.T, files map[string][]byte) {
+	t.Helper()
+	for _, name := range docFiles(t) {
+		if _, ok := files[name]; !ok {
+			if err := os.Remove(filepath.Join(docsDir, name)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for name, content := range files {
+		path := filepath.Join(docsDir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// firstDifference shows the first line where got and want differ.
+func firstDifference(got, want []byte) string {
+	g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+	for i := range max(len(g), len(w)) {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			return "line " + strconv.Itoa(i+1) + ":\n  have: " + gl + "\n  want: " + wl
+		}
+	}
+	return "(they differ only in the line ends)"
+}
