@@ -1,0 +1,711 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+)
+
+// patience bounds every wait for something that takes milliseconds on an
+// idle machine: a loaded runner with the race detector is far slower, and a
+// test that waits this long has failed anyway.
+const patience = 30 * time.Second
+
+// gateServer serves content(path) for every path. A path under /slow/ sends
+// half of its body, then waits until the gate opens (or the client goes
+// away) before sending the rest; under /slow/nolen/ the body goes without a
+// Content-Length (chunked). /missing/ paths are 404. Requests are counted.
+type gateServer struct {
+	*httptest.Server
+	open     chan struct{}
+	once     sync.Once
+	requests atomic.Int64
+	holding  atomic.Int64  // /slow/ requests now waiting at the gate
+	arrived  chan struct{} // a /slow/ request reached the gate
+}
+
+func newGateServer(t *testing.T) *gateServer {
+	t.Helper()
+	s := &gateServer{open: make(chan struct{}), arrived: make(chan struct{}, 100)}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(s.Close)
+	t.Cleanup(s.release) // runs first: Close waits for the handlers
+	return s
+}
+
+// release opens the gate for every held response, now and later.
+func (s *gateServer) release() { s.once.Do(func() { close(s.open) }) }
+
+// await waits until n /slow/ requests have reached the gate.
+func (s *gateServer) await(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.After(patience)
+	for i := range n {
+		select {
+		case <-s.arrived:
+		case <-deadline:
+			t.Fatalf("only %d of %d held requests arrived after %v", i, n, patience)
+		}
+	}
+}
+
+func (s *gateServer) serve(w http.ResponseWriter, r *http.Request) {
+	s.requests.Add(1)
+	body := content(r.URL.Path)
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/missing/"):
+		http.NotFound(w, r)
+		return
+	case !strings.HasPrefix(r.URL.Path, "/slow/"):
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.Write(body)
+		return
+	}
+	if !strings.HasPrefix(r.URL.Path, "/slow/nolen/") {
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	}
+	half := len(body) / 2
+	w.Write(body[:half])
+	w.(http.Flusher).Flush()
+	s.holding.Add(1)
+	defer s.holding.Add(-1)
+	s.arrived <- struct{}{}
+	select {
+	case <-s.open:
+		w.Write(body[half:])
+	case <-r.Context().Done():
+	}
+}
+
+// quickCommand is newCommand without the second the race detector waits
+// before a successful exit of the binary (GORACE atexit_sleep_ms): it
+// still reports every race it sees.
+func quickCommand(dir string, args ...string) *exec.Cmd {
+	cmd := newCommand(dir, args...)
+	gorace := "atexit_sleep_ms=0"
+	for _, kv := range cmd.Env {
+		if v, ok := strings.CutPrefix(kv, "GORACE="); ok {
+			gorace = v + " " + gorace
+		}
+	}
+	cmd.Env = append(cmd.Env, "GORACE="+gorace)
+	return cmd
+}
+
+// runQuick is fetchpool (the helper) with quickCommand.
+func runQuick(t *testing.T, dir, stdin string, args ...string) result {
+	t.Helper()
+	cmd := quickCommand(dir, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	return runCommand(t, cmd)
+}
+
+// vt is a small model of a terminal screen: enough of what a VT100 does to
+// replay what fetchpool writes and see what a person would see. Text auto-
+// wraps at cols (recorded, since no line of the live block may wrap); LF
+// moves down and scrolls; cursor-up stops at the top of the screen, as on a
+// real terminal, so a block drawn taller than the screen leaves debris.
+type vt struct {
+	cols, height int
+	lines        [][]rune
+	cont         []bool // the line continues the one before it (auto-wrap)
+	top          int    // first line on the screen; those above scrolled off
+	y, x         int
+	bells        int
+	sgr          []string // parameters of every SGR (color) sequence
+	moves        int      // cursor movements and erasures
+	unknown      []string // escape sequences the model does not know
+}
+
+func newVT(cols, height int) *vt { return &vt{cols: cols, height: height} }
+
+// write replays b.
+func (v *vt) write(b []byte) {
+	s := []rune(string(b))
+	for i := 0; i < len(s); i++ {
+		switch r := s[i]; {
+		case r == '\n':
+			v.down()
+		case r == '\r':
+			v.x = 0
+		case r == '\a':
+			v.bells++
+		case r == '\b':
+			v.x = max(v.x-1, 0)
+		case r == 0x1b && i+1 < len(s) && s[i+1] == '[':
+			j := i + 2
+			for j < len(s) && (s[j] < 0x40 || s[j] > 0x7e) {
+				j++
+			}
+			if j == len(s) {
+				v.unknown = append(v.unknown, string(s[i:]))
+				return
+			}
+			v.csi(string(s[i+2:j]), s[j])
+			i = j
+		case r == 0x1b || r < 0x20:
+			v.unknown = append(v.unknown, strconv.QuoteRune(r))
+		default:
+			v.put(r)
+		}
+	}
+}
+
+func (v *vt) line(y int) []rune {
+	for len(v.lines) <= y {
+		v.lines = append(v.lines, nil)
+		v.cont = append(v.cont, false)
+	}
+	return v.lines[y]
+}
+
+func (v *vt) down() {
+	v.y++
+	v.line(v.y)
+	if v.y >= v.top+v.height {
+		v.top = v.y - v.height + 1
+	}
+}
+
+func (v *vt) put(r rune) {
+	if v.x >= v.cols {
+		v.down()
+		v.x = 0
+		v.cont[v.y] = true
+	}
+	l := v.line(v.y)
+	for len(l) <= v.x {
+		l = append(l, ' ')
+	}
+	l[v.x] = r
+	v.lines[v.y] = l
+	v.x++
+}
+
+func (v *vt) csi(arg string, final rune) {
+	n := 1
+	if k, err := strconv.Atoi(arg); err == nil {
+		n = k
+	}
+	switch final {
+	case 'm':
+		v.sgr = append(v.sgr, arg)
+		return
+	case 'A':
+		v.y = max(v.y-n, v.top)
+	case 'J': // erase below (the only form fetchpool should use)
+		if arg != "" && arg != "0" {
+			v.unknown = append(v.unknown, "CSI "+arg+"J")
+		}
+		l := v.line(v.y)
+		v.lines[v.y] = l[:min(v.x, len(l))]
+		v.lines, v.cont = v.lines[:v.y+1], v.cont[:v.y+1]
+	case 'K':
+		l := v.line(v.y)
+		v.lines[v.y] = l[:min(v.x, len(l))]
+	default:
+		v.unknown = append(v.unknown, "CSI "+arg+string(final))
+	}
+	v.moves++
+}
+
+// text is every line written, scrollback included, with wrapped rows joined
+// back into the lines they came from and trailing blank lines dropped.
+func (v *vt) text() []string {
+	var out []string
+	for i, l := range v.lines {
+		s := strings.TrimRight(string(l), " ")
+		if i > 0 && v.cont[i] {
+			out[len(out)-1] += s
+			continue
+		}
+		out = append(out, s)
+	}
+	for len(out) > 0 && out[len(out)-1] == "" {
+		out = out[:len(out)-1]
+	}
+	return out
+}
+
+// screen is the rows on the screen now, one string per row.
+func (v *vt) screen() []string {
+	var out []string
+	for _, l := range v.lines[min(v.top, len(v.lines)):] {
+		out = append(out, strings.TrimRight(string(l), " "))
+	}
+	return out
+}
+
+// wrapped is the lines that were wider than the terminal.
+func (v *vt) wrapped() []string {
+	var out []string
+	for _, l := range v.text() {
+		if width := len([]rune(l)); width > v.cols {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// ptyProc is fetchpool running with a pseudo-terminal for its standard
+// streams, and what the terminal received so far.
+type ptyProc struct {
+	t          *testing.T
+	cols, rows int
+	cmd        *exec.Cmd
+
+	mu   sync.Mutex
+	out  []byte
+	eof  bool
+	wake chan struct{} // closed and replaced on every read
+
+	exited chan struct{}
+	code   int
+}
+
+// startOnPTY starts the binary in dir with stdin, stdout and stderr on a new
+// pseudo-terminal of cols × rows, with env added to a clean environment.
+// What the terminal shows is read concurrently. The process is killed when
+// the test ends if it still runs.
+func startOnPTY(t *testing.T, dir string, cols, rows int, env []string, args ...string) *ptyProc {
+	t.Helper()
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminal here: %v", err)
+	}
+	if err := pty.Setsize(ptmx, &pty.Winsize{Cols: uint16(cols), Rows: uint16(rows)}); err != nil {
+		t.Fatalf("sizing the pseudo-terminal: %v", err)
+	}
+	p := &ptyProc{t: t, cols: cols, rows: rows, wake: make(chan struct{}), exited: make(chan struct{})}
+	p.cmd = quickCommand(dir, args...)
+	p.cmd.Env = append(p.cmd.Env, env...)
+	p.cmd.Stdin, p.cmd.Stdout, p.cmd.Stderr = tty, tty, tty
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tty.Close() // the child holds it; the master reads EIO once it exits
+	go p.read(ptmx)
+	go func() {
+		err := p.cmd.Wait()
+		var ee *exec.ExitError
+		switch {
+		case errors.As(err, &ee):
+			p.code = ee.ExitCode()
+		case err != nil:
+			p.code = -2
+		}
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.exited:
+		default:
+			p.cmd.Process.Kill()
+			<-p.exited
+		}
+		ptmx.Close()
+	})
+	return p
+}
+
+func (p *ptyProc) read(ptmx *os.File) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := ptmx.Read(buf)
+		p.mu.Lock()
+		p.out = append(p.out, buf[:n]...)
+		if err != nil {
+			p.eof = true
+		}
+		close(p.wake)
+		p.wake = make(chan struct{})
+		p.mu.Unlock()
+		if err != nil {
+			return
+		}
+	}
+}
+
+// snapshot returns what the terminal received so far, whether more may
+// come, and a channel closed when that changes.
+func (p *ptyProc) snapshot() ([]byte, bool, <-chan struct{}) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return bytes.Clone(p.out), !p.eof, p.wake
+}
+
+// model replays what the terminal received into a fresh screen model.
+func (p *ptyProc) model(out []byte) *vt {
+	v := newVT(p.cols, p.rows)
+	v.write(out)
+	return v
+}
+
+// waitScreen waits until the screen, as the model shows it, satisfies ok,
+// and returns those rows.
+func (p *ptyProc) waitScreen(what string, ok func(rows []string) bool) []string {
+	p.t.Helper()
+	deadline := time.After(patience)
+	for {
+		out, more, wake := p.snapshot()
+		rows := p.model(out).screen()
+		if ok(rows) {
+			return rows
+		}
+		if !more {
+			p.t.Fatalf("fetchpool ended without showing %s; screen:\n%s", what, strings.Join(rows, "\n"))
+		}
+		select {
+		case <-wake:
+		case <-deadline:
+			p.t.Fatalf("no %s after %v; screen:\n%s", what, patience, strings.Join(rows, "\n"))
+		}
+	}
+}
+
+// wait waits until the process has exited and the terminal has delivered
+// all it wrote, and returns the exit code and the bytes.
+func (p *ptyProc) wait() (int, []byte) {
+	p.t.Helper()
+	select {
+	case <-p.exited:
+	case <-time.After(patience):
+		out, _, _ := p.snapshot()
+		p.t.Fatalf("fetchpool still running after %v; terminal:\n%q", patience, out)
+	}
+	deadline := time.After(patience)
+	for {
+		out, more, wake := p.snapshot()
+		if !more {
+			return p.code, out
+		}
+		select {
+		case <-wake:
+		case <-deadline:
+			p.t.Fatalf("the terminal was not closed %v after fetchpool exited", patience)
+		}
+	}
+}
+
+var (
+	colorSGR   = regexp.MustCompile(`\x1b\[[0-9;]*m`)
+	summaryRx  = regexp.MustCompile(`^done \d+, skipped \d+, failed \d+, not started \d+`)
+	loggedRx   = regexp.MustCompile(`^(ok   |skip |FAIL |CANCEL )`)
+	overallRx  = regexp.MustCompile(`^\s*\d+%.*\b\d+/\d+\b`)
+	barGlyphRx = regexp.MustCompile(`[█▏▎▍▌▋▊▉]|\|[ █]*\|`)
+)
+
+// hasRow reports whether a row of rows contains all of parts.
+func hasRow(rows []string, parts ...string) bool {
+	for _, r := range rows {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(r, p)
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
+// TestTerminalProgress runs fetchpool on a real pseudo-terminal while three
+// transfers are held half-way (two with a Content-Length, one without) and
+// two more wait in the queue: the screen shows the overall bar, a line per
+// transfer and the status line with every label and count. Once the run
+// ends the block is gone: what stays is the line of each finished item and
+// the summary. No line of the block is ever wider than the terminal, and
+// NO_COLOR=1 leaves out every color code.
+func TestTerminalProgress(t *testing.T) {
+	tests := []struct {
+		name       string
+		cols, rows int
+		noColor    bool
+	}{
+		{"100x30", 100, 30, false},
+		{"40x20 NO_COLOR", 40, 20, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newGateServer(t)
+			dir := t.TempDir()
+			os.MkdirAll(filepath.Join(dir, "out"), 0o755)
+			os.WriteFile(filepath.Join(dir, "out", "old.txt"), []byte("old"), 0o644)
+			slow := []string{
+				"/slow/alpha-with-a-name-long-enough-to-be-shortened-on-a-narrow-screen.bin",
+				"/slow/beta.bin",
+				"/slow/nolen/gamma.bin",
+				"/slow/delta.bin",
+				"/slow/epsilon.bin",
+			}
+			args := []string{"-o", "out", "-j", "3", "--retries", "0",
+				srv.URL + "/fast/new.txt", srv.URL + "/fast/old.txt", srv.URL + "/missing/gone.txt"}
+			for _, p := range slow {
+				args = append(args, srv.URL+p)
+			}
+			var env []string
+			if tt.noColor {
+				env = append(env, "NO_COLOR=1")
+			}
+			p := startOnPTY(t, dir, tt.cols, tt.rows, env, args...)
+
+			// The three fast items end first (-j 3 takes them first); then
+			// three slow ones are held in flight and two wait in the queue.
+			live := p.waitScreen("the live block with 3 in flight and 2 queued", func(rows []string) bool {
+				all := strings.Join(rows, "\n")
+				for _, want := range []string{"queued 2", "in flight 3", "done 1", "failed 1", "skipped 1"} {
+					if !strings.Contains(all, want) {
+						return false
+					}
+				}
+				return hasRow(rows, "alp") && hasRow(rows, "beta.bin") && hasRow(rows, "gamma.bin")
+			})
+			if got := srv.holding.Load(); got != 3 {
+				t.Errorf("%d responses held at the gate, want 3", got)
+			}
+			checkLiveBlock(t, live, tt.cols)
+
+			srv.release()
+			code, out := p.wait()
+			if code != 1 {
+				t.Errorf("exit %d, want 1 (one item failed)", code)
+			}
+			v := p.model(out)
+			checkFinalScreen(t, v, len(slow)+1, 1, 1, false)
+			if w := v.wrapped(); len(w) > 0 {
+				for _, l := range w {
+					// Only a failure's reason may be longer than the
+					// terminal: it is never shortened. The live block and
+					// the ok/skip lines must fit.
+					if !strings.HasPrefix(l, "FAIL ") && !summaryRx.MatchString(l) {
+						t.Errorf("a line wider than the %d columns of the terminal: %q", tt.cols, l)
+					}
+				}
+			}
+			if len(v.unknown) > 0 {
+				t.Errorf("escape sequences a terminal would not expect here: %q", v.unknown)
+			}
+			switch {
+			case tt.noColor && colorSGR.Match(out):
+				t.Errorf("NO_COLOR=1 but color codes were written: %q", colorSGR.FindAll(out, 5))
+			case !tt.noColor && !bytes.Contains(out, []byte("\x1b[32mok\x1b[0m")):
+				t.Errorf("without NO_COLOR the ok label is not green; terminal:\n%q", out)
+			}
+		})
+	}
+}
+
+// checkLiveBlock checks a screen that shows the live block: the overall
+// bar first, then a line per transfer in flight, then the status line.
+func checkLiveBlock(t *testing.T, rows []string, cols int) {
+	t.Helper()
+	screen := strings.Join(rows, "\n")
+	first := -1
+	for i, r := range rows {
+		if overallRx.MatchString(r) {
+			first = i
+			break
+		}
+	}
+	if first < 0 {
+		t.Fatalf("no overall bar (NN%% ... done/total) on the screen:\n%s", screen)
+	}
+	if !strings.Contains(rows[first], "3/8") {
+		t.Errorf("the overall bar does not count 3 of 8 items over: %q", rows[first])
+	}
+	block := rows[first:]
+	for _, name := range []string{"alp", "beta.bin", "gamma.bin"} {
+		i := -1
+		for j, r := range block {
+			if strings.HasPrefix(r, name) {
+				i = j
+			}
+		}
+		if i < 1 {
+			t.Errorf("no line for the transfer %s below the overall bar:\n%s", name, screen)
+			continue
+		}
+		if cols < 80 {
+			continue
+		}
+		// Wide enough for every column: a bar when the size is known, a
+		// spinner (no percentage) when it is not.
+		hasBar := barGlyphRx.MatchString(block[i]) && strings.Contains(block[i], "%")
+		if unknown := name == "gamma.bin"; hasBar == unknown {
+			t.Errorf("transfer line %q: bar shown = %v, want %v (size known = %v)", block[i], hasBar, !unknown, !unknown)
+		}
+	}
+	for len(block) > 0 && strings.TrimSpace(block[len(block)-1]) == "" {
+		block = block[:len(block)-1]
+	}
+	if len(block) == 0 || !strings.Contains(block[len(block)-1], "skipped 1") {
+		t.Errorf("the block does not end with the status line:\n%s", screen)
+	}
+	for _, r := range rows {
+		if n := len([]rune(r)); n > cols {
+			t.Errorf("a row wider than %d columns: %q", cols, r)
+		}
+	}
+}
+
+// checkFinalScreen checks what stays once the run is over: a line per
+// finished item, then the summary and the failures, and nothing of the live
+// block.
+func checkFinalScreen(t *testing.T, v *vt, ok, skip, fail int, quiet bool) {
+	t.Helper()
+	lines := v.text()
+	all := strings.Join(lines, "\n")
+	counts := map[string]int{}
+	sum := -1
+	for i, l := range lines {
+		switch {
+		case summaryRx.MatchString(l):
+			if sum >= 0 {
+				t.Errorf("two summaries:\n%s", all)
+			}
+			sum = i
+		case loggedRx.MatchString(l):
+			counts[l[:4]]++
+		default:
+			t.Errorf("a line that is neither an item's line nor the summary stays on the screen: %q\nscreen:\n%s", l, all)
+		}
+	}
+	if sum < 0 {
+		t.Fatalf("no summary at the end:\n%s", all)
+	}
+	want := "done " + strconv.Itoa(ok) + ", skipped " + strconv.Itoa(skip) + ", failed " + strconv.Itoa(fail) + ", not started 0"
+	if !strings.HasPrefix(lines[sum], want) {
+		t.Errorf("summary %q, want it to start with %q", lines[sum], want)
+	}
+	// Every failure is told twice: as it happens, and again in the summary.
+	wantCounts := map[string]int{"ok  ": ok, "skip": skip, "FAIL": 2 * fail}
+	if quiet {
+		wantCounts["ok  "], wantCounts["skip"] = 0, 0
+	}
+	for label, n := range wantCounts {
+		if counts[label] != n {
+			t.Errorf("%d %q lines, want %d; screen:\n%s", counts[label], strings.TrimSpace(label), n, all)
+		}
+	}
+	if tail := lines[sum+1:]; len(tail) != fail {
+		t.Errorf("the summary is followed by %d lines, want the %d failures:\n%s", len(tail), fail, all)
+	}
+}
+
+// TestTerminalModes: on a terminal, the bars are drawn by default; with
+// --no-progress the output is the plain lines, as off a terminal, and with
+// -q only the failures and the summary: in both, not one escape sequence
+// (no cursor movement, no erasing, no color). Each run holds a transfer in
+// flight until a failure's line is on the screen, which the bars print
+// only together with the live block.
+func TestTerminalModes(t *testing.T) {
+	tests := []struct {
+		name  string
+		flags []string
+		bars  bool
+		quiet bool // only failures and the summary
+	}{
+		{"bars", nil, true, false},
+		{"no-progress", []string{"--no-progress"}, false, false},
+		{"quiet", []string{"-q"}, false, true},
+		{"quiet long", []string{"--quiet"}, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newGateServer(t)
+			dir := t.TempDir()
+			args := append([]string{"-o", "out", "--retries", "0",
+				srv.URL + "/slow/held.bin", srv.URL + "/fast/a.txt", srv.URL + "/missing/b.txt"}, tt.flags...)
+			p := startOnPTY(t, dir, 100, 30, nil, args...)
+			srv.await(t, 1)
+			live := p.waitScreen("the failure's line", func(rows []string) bool {
+				for _, r := range rows {
+					if strings.HasPrefix(r, "FAIL ") {
+						return true
+					}
+				}
+				return false
+			})
+			if got := hasRow(live, "in flight 1"); got != tt.bars {
+				t.Errorf("status line on the screen while a transfer is in flight: %v, want %v; screen:\n%s",
+					got, tt.bars, strings.Join(live, "\n"))
+			}
+			srv.release()
+			code, out := p.wait()
+			if code != 1 {
+				t.Errorf("exit %d, want 1", code)
+			}
+			v := p.model(out)
+			if tt.bars {
+				if v.moves == 0 {
+					t.Errorf("the bars moved the cursor never; terminal:\n%q", out)
+				}
+				checkFinalScreen(t, v, 2, 0, 1, false)
+				return
+			}
+			if i := bytes.IndexByte(out, 0x1b); i >= 0 {
+				t.Errorf("an escape sequence with %s on a terminal: %q", tt.flags, out[i:min(i+10, len(out))])
+			}
+			checkFinalScreen(t, v, 2, 0, 1, tt.quiet)
+		})
+	}
+}
+
+// TestTerminalBell: --bell rings once, after the summary, when standard
+// error is a terminal; never without the flag, and never into a pipe.
+func TestTerminalBell(t *testing.T) {
+	srv := newGateServer(t)
+	tests := []struct {
+		name     string
+		terminal bool
+		flags    []string
+		bell     bool
+	}{
+		{"terminal --bell", true, []string{"--bell"}, true},
+		{"terminal --bell --no-progress", true, []string{"--bell", "--no-progress"}, true},
+		{"terminal", true, nil, false},
+		{"pipe --bell", false, []string{"--bell"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			args := append([]string{"-o", "out", srv.URL + "/fast/a.txt"}, tt.flags...)
+			var out []byte
+			if tt.terminal {
+				var code int
+				code, out = startOnPTY(t, dir, 80, 24, nil, args...).wait()
+				if code != 0 {
+					t.Fatalf("exit %d; terminal:\n%q", code, out)
+				}
+			} else {
+				r := runQuick(t, dir, "", args...)
+				if r.code != 0 {
+					t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+				}
+				out = []byte(r.stdout + r.stderr)
+			}
+			n := bytes.Count(out, []byte("\a"))
+			switch {
+			case !tt.bell && n > 0:
+				t.Errorf("%d bells, want none; output:\n%q", n, out)
+			case tt.bell && (n != 1 || !bytes.HasSuffix(out, []byte("\a"))):
+				t.Errorf("%d bells, want one at the very end; output:\n%q", n, out)
+			case tt.bell && !bytes.Contains(out[:len(out)-1], []byte("done 1,")):
+				t.Errorf("the bell rang before the summary; output:\n%q", out)
+			}
+		})
+	}
+}
