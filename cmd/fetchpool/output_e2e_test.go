@@ -1,0 +1,643 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// outputServer serves content(path) with a Content-Length for every path,
+// except:
+//
+//	/missing/...   404
+//	/flaky/...     503 while failing is set
+//	/once/...      503 the first time each path is asked for
+//	/redirect/P    302 to /P
+//	/trickle/...   the body in 10 pieces, 50ms apart
+//	/hold/...      nothing until hold is closed (or the client goes away)
+//
+// It records the path of every request.
+type outputServer struct {
+	*httptest.Server
+	failing atomic.Bool
+	hold    chan struct{}
+	once    sync.Once
+
+	mu    sync.Mutex
+	paths []string
+	seen  map[string]bool
+}
+
+func newOutputServer(t *testing.T) *outputServer {
+	t.Helper()
+	s := &outputServer{hold: make(chan struct{}), seen: map[string]bool{}}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(s.Close)
+	t.Cleanup(s.unhold) // runs first: Close waits for the handlers
+	return s
+}
+
+func (s *outputServer) unhold() { s.once.Do(func() { close(s.hold) }) }
+
+// requests returns the paths asked for so far, and forgets them.
+func (s *outputServer) requests() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.paths
+	s.paths = nil
+	return p
+}
+
+func (s *outputServer) serve(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.Path
+	s.mu.Lock()
+	s.paths = append(s.paths, path)
+	first := !s.seen[path]
+	s.seen[path] = true
+	s.mu.Unlock()
+	body := content(path)
+	switch {
+	case strings.HasPrefix(path, "/missing/"):
+		http.NotFound(w, r)
+		return
+	case strings.HasPrefix(path, "/flaky/") && s.failing.Load(),
+		strings.HasPrefix(path, "/once/") && first:
+		http.Error(w, "try later", http.StatusServiceUnavailable)
+		return
+	case strings.HasPrefix(path, "/redirect/"):
+		http.Redirect(w, r, strings.TrimPrefix(path, "/redirect"), http.StatusFound)
+		return
+	case strings.HasPrefix(path, "/hold/"):
+		select {
+		case <-s.hold:
+		case <-r.Context().Done():
+			return
+		}
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	if !strings.HasPrefix(path, "/trickle/") {
+		w.Write(body)
+		return
+	}
+	piece := len(body)/10 + 1
+	for len(body) > 0 {
+		n := min(piece, len(body))
+		w.Write(body[:n])
+		w.(http.Flusher).Flush()
+		body = body[n:]
+		select {
+		case <-time.After(50 * time.Millisecond): // pacing, not waiting for state
+		case <-r.Context().Done():
+			return
+		}
+	}
+}
+
+// stderrLines splits stderr into the lines before the summary and the
+// summary's lines.
+func stderrLines(t *testing.T, stderr string) (items, summary []string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+	for i, l := range lines {
+		if summaryRx.MatchString(l) {
+			return lines[:i], lines[i:]
+		}
+	}
+	t.Fatalf("no summary line on stderr:\n%s", stderr)
+	return nil, nil
+}
+
+// TestOutputPlainLines: off a terminal (stderr is a pipe), a mix of items
+// that end ok, skipped and failed gives one line per item, each with its
+// label and reason, then the summary and the failures; not one escape byte
+// and, in a run shorter than the 10 s heartbeat, no status line.
+func TestOutputPlainLines(t *testing.T) {
+	srv := newOutputServer(t)
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "out"), 0o755)
+	os.WriteFile(filepath.Join(dir, "out", "old.txt"), []byte("old"), 0o644)
+	start := time.Now()
+	r := runQuick(t, dir, "", "-o", "out", "--retries", "0",
+		srv.URL+"/a.txt", srv.URL+"/trickle/slow.bin", srv.URL+"/old.txt",
+		srv.URL+"/missing/gone.txt", "ftp://example.com/file", "./no-such-file")
+	took := time.Since(start)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", r.code, r.stderr)
+	}
+	if i := strings.IndexByte(r.stderr, 0x1b); i >= 0 {
+		t.Errorf("an escape byte on a non-terminal stderr: %q", r.stderr[i:min(i+10, len(r.stderr))])
+	}
+	if r.stdout != "" {
+		t.Errorf("stdout is not empty without --json: %q", r.stdout)
+	}
+	items, summary := stderrLines(t, r.stderr)
+	want := []string{
+		`^ok   out/a\.txt  \d+\.\d KiB  \S+$`,
+		`^ok   out/slow\.bin  \d+\.\d KiB  \S+$`,
+		`^skip out/old\.txt  \(.*exist.*\)$`,
+		`^FAIL arg 4 ` + srv.URL + `/missing/gone\.txt: .*404`,
+		`^FAIL arg 5 ftp://example\.com/file: .*ftp`,
+		`^FAIL arg 6 \./no-such-file: .*no-such-file|^FAIL arg 6 \./no-such-file: .*(no such|not found|missing)`,
+	}
+	matchOnce(t, "item line", items, want)
+	if !strings.HasPrefix(summary[0], "done 2, skipped 1, failed 3, not started 0") {
+		t.Errorf("summary %q, want done 2, skipped 1, failed 3, not started 0", summary[0])
+	}
+	matchOnce(t, "summary line", summary[1:], want[3:])
+	if took < 10*time.Second {
+		for _, l := range items {
+			if strings.Contains(l, "in flight") {
+				t.Errorf("a heartbeat in a run of %v, shorter than its 10s: %q", took, l)
+			}
+		}
+	}
+}
+
+// matchOnce checks that each pattern matches exactly one of lines, and each
+// line exactly one pattern.
+func matchOnce(t *testing.T, what string, lines, patterns []string) {
+	t.Helper()
+	rxs := make([]*regexp.Regexp, len(patterns))
+	for i, p := range patterns {
+		rxs[i] = regexp.MustCompile(p)
+	}
+	hits := make([]int, len(patterns))
+	for _, l := range lines {
+		n := 0
+		for i, rx := range rxs {
+			if rx.MatchString(l) {
+				hits[i]++
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s %q matches %d of the expected lines, want 1", what, l, n)
+		}
+	}
+	for i, p := range patterns {
+		if hits[i] != 1 {
+			t.Errorf("%d %ss match %q, want 1; lines:\n%s", hits[i], what, p, strings.Join(lines, "\n"))
+		}
+	}
+}
+
+// TestOutputVerbose: -v adds a line for each attempt, retry and redirect;
+// without it there are none.
+func TestOutputVerbose(t *testing.T) {
+	srv := newOutputServer(t)
+	for _, verbose := range []bool{true, false} {
+		t.Run("verbose="+strconv.FormatBool(verbose), func(t *testing.T) {
+			dir := t.TempDir()
+			prefix := "/" + strconv.FormatBool(verbose) // a path of its own: /once/ is per path
+			args := []string{"-o", "out", "--retry-wait", "1ms", "-j", "1",
+				srv.URL + "/redirect" + prefix + "/target.txt", srv.URL + "/once" + prefix + "/flaky.txt"}
+			if verbose {
+				args = append(args, "-v")
+			}
+			r := runQuick(t, dir, "", args...)
+			if r.code != 0 {
+				t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+			}
+			lines, _ := stderrLines(t, r.stderr)
+			redirect, flaky := srv.URL+"/redirect"+prefix+"/target.txt", srv.URL+"/once"+prefix+"/flaky.txt"
+			want := []string{
+				`^try 1 ` + redirect + `$`,
+				`^redirect ` + redirect + ` -> .*` + prefix + `/target\.txt$`,
+				`^try 1 ` + flaky + `$`,
+				`^retry ` + flaky + ` in \S+: .*503`,
+				`^try 2 ` + flaky + `$`,
+				`^ok   out/target\.txt `,
+				`^ok   out/flaky\.txt `,
+			}
+			if !verbose {
+				want = want[len(want)-2:]
+			}
+			matchOnce(t, "line", lines, want)
+		})
+	}
+}
+
+// TestOutputQuiet: -q off a terminal prints only the failures and the
+// summary.
+func TestOutputQuiet(t *testing.T) {
+	srv := newOutputServer(t)
+	dir := t.TempDir()
+	for _, flag := range []string{"-q", "--quiet"} {
+		r := runQuick(t, dir, "", flag, "-o", "out", "--retries", "0", "--on-exists", "overwrite",
+			srv.URL+"/a.txt", srv.URL+"/trickle/b.txt", srv.URL+"/missing/c.txt")
+		if r.code != 1 {
+			t.Fatalf("%s: exit %d, want 1; stderr:\n%s", flag, r.code, r.stderr)
+		}
+		lines, summary := stderrLines(t, r.stderr)
+		failure := `^FAIL arg 3 ` + srv.URL + `/missing/c\.txt: .*404`
+		matchOnce(t, flag+" line", lines, []string{failure})
+		if !strings.HasPrefix(summary[0], "done 2, skipped 0, failed 1") {
+			t.Errorf("%s: summary %q", flag, summary[0])
+		}
+		matchOnce(t, flag+" summary line", summary[1:], []string{failure})
+	}
+}
+
+// record is a --json line (and an item of --report), decoded strictly.
+type record struct {
+	URL        string `json:"url"`
+	Output     string `json:"output"`
+	Status     string `json:"status"`
+	Bytes      int64  `json:"bytes"`
+	SHA256     string `json:"sha256"`
+	HTTPStatus int    `json:"http_status"`
+	Attempts   int    `json:"attempts"`
+	DurationMS int64  `json:"duration_ms"`
+	Error      string `json:"error"`
+}
+
+// recordFields are the fields every record has, no more, no less.
+var recordFields = []string{"attempts", "bytes", "duration_ms", "error", "http_status", "output", "sha256", "status", "url"}
+
+// decodeRecord decodes one JSON object that must have exactly the fields
+// of a record.
+func decodeRecord(t *testing.T, raw []byte) record {
+	t.Helper()
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		t.Fatalf("not a JSON object: %q: %v", raw, err)
+	}
+	if got := slices.Sorted(maps.Keys(fields)); !slices.Equal(got, recordFields) {
+		t.Errorf("fields %q, want %q: %s", got, recordFields, raw)
+	}
+	var rec record
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&rec); err != nil {
+		t.Fatalf("decoding %s: %v", raw, err)
+	}
+	return rec
+}
+
+// checkOnDisk checks an ok record against the file it names: its size and
+// its SHA-256, and the bytes served.
+func checkOnDisk(t *testing.T, dir string, rec record, served []byte) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, rec.Output))
+	if err != nil {
+		t.Errorf("%s: the output it names: %v", rec.URL, err)
+		return
+	}
+	if rec.Bytes != int64(len(data)) || rec.SHA256 != sum(data) {
+		t.Errorf("%s: bytes %d sha256 %s, but %s holds %d bytes with sha256 %s",
+			rec.URL, rec.Bytes, rec.SHA256, rec.Output, len(data), sum(data))
+	}
+	if !bytes.Equal(data, served) {
+		t.Errorf("%s: %s does not hold what was served", rec.URL, rec.Output)
+	}
+}
+
+// TestOutputJSON: with --json, stdout is one JSON object per finished item
+// and nothing else, with exactly the documented fields; the output path,
+// bytes and sha256 of each ok item match the file on disk.
+func TestOutputJSON(t *testing.T) {
+	srv := newOutputServer(t)
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "out"), 0o755)
+	os.WriteFile(filepath.Join(dir, "out", "old.txt"), []byte("old"), 0o644)
+	bad := strings.Repeat("0", 64)
+	list := srv.URL + "/a.txt\n" +
+		srv.URL + "/b\tsub/named.bin\n" +
+		fmt.Sprintf(`{"url": %q, "output": "sub/j.bin", "sha256": %q}`, srv.URL+"/j", sum(content("/j"))) + "\n" +
+		fmt.Sprintf(`{"url": %q, "sha256": %q}`, srv.URL+"/bad.bin", bad) + "\n" +
+		srv.URL + "/old.txt\n" +
+		srv.URL + "/missing/gone.txt\n"
+	r := runQuick(t, dir, list, "--json", "-o", "out", "--retries", "0")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", r.code, r.stderr)
+	}
+	if !strings.HasSuffix(r.stdout, "\n") {
+		t.Errorf("stdout does not end with a newline: %q", r.stdout)
+	}
+	recs := map[string]record{}
+	for l := range strings.Lines(r.stdout) {
+		rec := decodeRecord(t, []byte(l))
+		if _, dup := recs[rec.URL]; dup {
+			t.Errorf("two lines for %s", rec.URL)
+		}
+		recs[rec.URL] = rec
+	}
+	if len(recs) != 6 {
+		t.Fatalf("%d JSON lines, want one per item (6):\n%s", len(recs), r.stdout)
+	}
+	for path, name := range map[string]string{"/a.txt": "a.txt", "/b": "sub/named.bin", "/j": "sub/j.bin"} {
+		rec := recs[srv.URL+path]
+		if rec.Status != "ok" || rec.Output != filepath.Join("out", name) || rec.HTTPStatus != 200 ||
+			rec.Attempts != 1 || rec.Error != "" || rec.DurationMS < 0 {
+			t.Errorf("%s: %+v, want ok into out/%s, HTTP 200, 1 attempt, no error", path, rec, name)
+		}
+		checkOnDisk(t, dir, rec, content(path))
+	}
+	if rec := recs[srv.URL+"/old.txt"]; rec.Status != "skipped" || rec.Output != filepath.Join("out", "old.txt") ||
+		rec.Bytes != 0 || rec.Error == "" {
+		t.Errorf("skipped item: %+v", rec)
+	}
+	if got := readFile(t, filepath.Join(dir, "out", "old.txt")); string(got) != "old" {
+		t.Errorf("the skipped file changed: %q", got)
+	}
+	if rec := recs[srv.URL+"/bad.bin"]; rec.Status != "failed" || !strings.Contains(rec.Error, "sha256") {
+		t.Errorf("checksum mismatch: %+v, want failed with the reason", rec)
+	}
+	if rec := recs[srv.URL+"/missing/gone.txt"]; rec.Status != "failed" || rec.HTTPStatus != 404 ||
+		rec.Attempts != 1 || rec.Bytes != 0 || !strings.Contains(rec.Error, "404") {
+		t.Errorf("404: %+v", rec)
+	}
+	if _, summary := stderrLines(t, r.stderr); !strings.HasPrefix(summary[0], "done 3, skipped 1, failed 2") {
+		t.Errorf("summary %q", summary[0])
+	}
+}
+
+// TestOutputJSONStreams: each --json line is written when its item ends,
+// not when the run does: the server holds the second item until the test
+// has read the first item's line from stdout.
+func TestOutputJSONStreams(t *testing.T) {
+	srv := newOutputServer(t)
+	dir := t.TempDir()
+	cmd := quickCommand(dir, "--json", "-o", "out", "-j", "2", srv.URL+"/first.txt", srv.URL+"/hold/second.txt")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	lines := make(chan string)
+	go func() {
+		br := bufio.NewReader(stdout)
+		for {
+			l, err := br.ReadString('\n')
+			if l != "" {
+				lines <- l
+			}
+			if err != nil {
+				close(lines)
+				exited <- cmd.Wait()
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		srv.unhold()
+		cmd.Process.Kill()
+		for range lines {
+		}
+	})
+
+	next := func() record {
+		t.Helper()
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("stdout closed early; stderr:\n%s", &stderr)
+			}
+			return decodeRecord(t, []byte(l))
+		case <-time.After(patience):
+			t.Fatalf("no JSON line on stdout after %v while the second item is held: output is not streamed", patience)
+		}
+		return record{}
+	}
+	if rec := next(); rec.URL != srv.URL+"/first.txt" || rec.Status != "ok" {
+		t.Fatalf("first line: %+v, want /first.txt ok", rec)
+	}
+	srv.unhold()
+	if rec := next(); rec.URL != srv.URL+"/hold/second.txt" || rec.Status != "ok" {
+		t.Fatalf("second line: %+v, want /hold/second.txt ok", rec)
+	}
+	if l, ok := <-lines; ok {
+		t.Errorf("more on stdout after the last item: %q", l)
+	}
+	if err := <-exited; err != nil {
+		t.Fatalf("exit: %v; stderr:\n%s", err, &stderr)
+	}
+}
+
+// reportDoc is the --report document, decoded strictly.
+type reportDoc struct {
+	Summary struct {
+		Done       int   `json:"done"`
+		Skipped    int   `json:"skipped"`
+		Failed     int   `json:"failed"`
+		NotStarted int   `json:"not_started"`
+		Canceled   int   `json:"canceled"`
+		Bytes      int64 `json:"bytes"`
+		ElapsedMS  int64 `json:"elapsed_ms"`
+	} `json:"summary"`
+	Items []json.RawMessage `json:"items"`
+}
+
+// TestOutputReportAndFailed: --report is one JSON document whose counts
+// match its items and the files; --failed lists exactly the failed items in
+// input syntax, keeping explicit names and checksums; and `fetchpool -i
+// FILE` with that list, once the server has recovered, fetches exactly
+// those, into the names they had.
+func TestOutputReportAndFailed(t *testing.T) {
+	srv := newOutputServer(t)
+	srv.failing.Store(true)
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "out"), 0o755)
+	os.WriteFile(filepath.Join(dir, "out", "old.txt"), []byte("old"), 0o644)
+	u := srv.URL
+	jsonLine := func(path, output string) string {
+		if output == "" {
+			return fmt.Sprintf(`{"url": %q, "sha256": %q}`, u+path, sum(content(path)))
+		}
+		return fmt.Sprintf(`{"url": %q, "output": %q, "sha256": %q}`, u+path, output, sum(content(path)))
+	}
+	list := strings.Join([]string{
+		"# a list with every input syntax",
+		u + "/ok/a.bin",
+		u + "/ok/b\tb-named.bin",
+		u + "/old.txt",
+		u + "/flaky/plain.bin",
+		u + "/flaky/named\tsub/named.bin",
+		jsonLine("/flaky/sum.bin", ""),
+		jsonLine("/flaky/both", "sub/both.bin"),
+		u + "/missing/gone.txt",
+	}, "\n") + "\n"
+	os.WriteFile(filepath.Join(dir, "list.txt"), []byte(list), 0o644)
+
+	start := time.Now()
+	r := runQuick(t, dir, "", "-i", "list.txt", "-o", "out", "--retries", "0",
+		"--report", "report.json", "--failed", "failed.txt")
+	took := time.Since(start)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", r.code, r.stderr)
+	}
+
+	// The report.
+	var doc reportDoc
+	dec := json.NewDecoder(bytes.NewReader(readFile(t, filepath.Join(dir, "report.json"))))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatalf("--report is not the documented JSON document: %v", err)
+	}
+	if dec.More() {
+		t.Error("--report holds more than one JSON document")
+	}
+	s := doc.Summary
+	if s.Done != 2 || s.Skipped != 1 || s.Failed != 5 || s.NotStarted != 0 || s.Canceled != 0 {
+		t.Errorf("report summary %+v, want done 2, skipped 1, failed 5, not_started 0", s)
+	}
+	if s.ElapsedMS <= 0 || s.ElapsedMS > took.Milliseconds() {
+		t.Errorf("report elapsed_ms %d, want between 0 and the %v the run took", s.ElapsedMS, took)
+	}
+	counts := map[string]int{}
+	var written int64
+	for _, raw := range doc.Items {
+		rec := decodeRecord(t, raw)
+		counts[rec.Status]++
+		written += rec.Bytes
+		if rec.Status == "ok" {
+			checkOnDisk(t, dir, rec, content(strings.TrimPrefix(rec.URL, u)))
+			if rec.Bytes == 0 {
+				t.Errorf("%s: ok with 0 bytes", rec.URL)
+			}
+		}
+	}
+	if want := map[string]int{"ok": 2, "skipped": 1, "failed": 5}; !maps.Equal(counts, want) {
+		t.Errorf("report items by status %v, want %v", counts, want)
+	}
+	if s.Bytes != written {
+		t.Errorf("report summary bytes %d, want the %d its items wrote", s.Bytes, written)
+	}
+
+	// The failed list: exactly the failed items, in input syntax.
+	failed := readLines(t, filepath.Join(dir, "failed.txt"))
+	wantFailed := []string{
+		u + "/flaky/plain.bin",
+		u + "/flaky/named\tsub/named.bin",
+		jsonLine("/flaky/sum.bin", ""),
+		jsonLine("/flaky/both", "sub/both.bin"),
+		u + "/missing/gone.txt",
+	}
+	if !sameItems(t, failed, wantFailed) {
+		t.Fatalf("--failed:\n%s\nwant the failed items:\n%s", strings.Join(failed, "\n"), strings.Join(wantFailed, "\n"))
+	}
+
+	// The retry: only the failed items are asked for, and land where the
+	// first run would have put them.
+	srv.failing.Store(false)
+	srv.requests()
+	r = runQuick(t, dir, "", "-i", "failed.txt", "-o", "out", "--retries", "0")
+	if r.code != 1 || !strings.Contains(r.stderr, "done 4, skipped 0, failed 1") {
+		t.Fatalf("retry run: exit %d, want 1 with done 4 and the 404 failed again; stderr:\n%s", r.code, r.stderr)
+	}
+	asked := srv.requests()
+	wantAsked := []string{"/flaky/both", "/flaky/named", "/flaky/plain.bin", "/flaky/sum.bin", "/missing/gone.txt"}
+	if slices.Sort(asked); !slices.Equal(asked, wantAsked) {
+		t.Errorf("the retry asked for %q, want exactly %q", asked, wantAsked)
+	}
+	for path, name := range map[string]string{"/flaky/plain.bin": "plain.bin", "/flaky/named": "sub/named.bin",
+		"/flaky/sum.bin": "sum.bin", "/flaky/both": "sub/both.bin"} {
+		if got := readFile(t, filepath.Join(dir, "out", name)); !bytes.Equal(got, content(path)) {
+			t.Errorf("%s: out/%s does not hold what was served", path, name)
+		}
+	}
+}
+
+// sameItems reports whether two lists hold the same input lines, in any
+// order; JSON lines are compared as objects.
+func sameItems(t *testing.T, got, want []string) bool {
+	t.Helper()
+	norm := func(lines []string) []string {
+		var out []string
+		for _, l := range lines {
+			if strings.HasPrefix(l, "{") {
+				var obj map[string]string
+				if err := json.Unmarshal([]byte(l), &obj); err != nil {
+					t.Errorf("a JSON line that does not parse: %q: %v", l, err)
+				}
+				b, _ := json.Marshal(obj) // sorted keys
+				l = string(b)
+			}
+			out = append(out, l)
+		}
+		slices.Sort(out)
+		return out
+	}
+	return slices.Equal(norm(got), norm(want))
+}
+
+// TestOutputDryRun: --dry-run prints `URL -> PATH` per item (a {"url",
+// "output"} object with --json), sends no request and creates no output
+// directory.
+func TestOutputDryRun(t *testing.T) {
+	srv := newOutputServer(t)
+	u := srv.URL
+	list := u + "/a.txt\n" +
+		u + "/x\tsub/named.txt\n" +
+		fmt.Sprintf(`{"url": %q, "output": "j/k.bin"}`, u+"/j") + "\n" +
+		u + "/docs/\n"
+	want := [][2]string{
+		{u + "/a.txt", filepath.Join("out", "a.txt")},
+		{u + "/x", filepath.Join("out", "sub", "named.txt")},
+		{u + "/j", filepath.Join("out", "j", "k.bin")},
+		{u + "/docs/", filepath.Join("out", "index.html")},
+	}
+	for _, asJSON := range []bool{false, true} {
+		t.Run("json="+strconv.FormatBool(asJSON), func(t *testing.T) {
+			dir := t.TempDir()
+			args := []string{"--dry-run", "-o", "out"}
+			if asJSON {
+				args = append(args, "--json")
+			}
+			r := runQuick(t, dir, list, args...)
+			if r.code != 0 {
+				t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+			}
+			var got [][2]string
+			for l := range strings.Lines(r.stdout) {
+				l = strings.TrimSuffix(l, "\n")
+				if !asJSON {
+					url, path, ok := strings.Cut(l, " -> ")
+					if !ok {
+						t.Errorf("not a URL -> PATH line: %q", l)
+					}
+					got = append(got, [2]string{url, path})
+					continue
+				}
+				var plan map[string]string
+				if err := json.Unmarshal([]byte(l), &plan); err != nil || len(plan) != 2 {
+					t.Errorf("not a {\"url\", \"output\"} object: %q (%v)", l, err)
+				}
+				got = append(got, [2]string{plan["url"], plan["output"]})
+			}
+			slices.SortFunc(got, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
+			sorted := slices.SortedFunc(slices.Values(want), func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
+			if !slices.Equal(got, sorted) {
+				t.Errorf("dry run planned:\n%q\nwant:\n%q", got, sorted)
+			}
+			if asked := srv.requests(); len(asked) != 0 {
+				t.Errorf("a dry run sent %d requests: %q", len(asked), asked)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "out")); err == nil {
+				t.Error("a dry run created the output directory")
+			}
+			if !strings.Contains(r.stderr, "dry run: 4 items planned") {
+				t.Errorf("stderr does not tell what was planned:\n%s", r.stderr)
+			}
+		})
+	}
+}
