@@ -6,7 +6,9 @@ import (
 	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -118,5 +120,88 @@ func TestGoInstallShape(t *testing.T) {
 	}
 	if got := strings.TrimSpace(string(out)); got != "github.com/fetchpool/fetchpool/cmd/fetchpool main" {
 		t.Errorf("go list . = %q, want the main package github.com/fetchpool/fetchpool/cmd/fetchpool", got)
+	}
+}
+
+// TestReleaseConfig checks what the release promises in .goreleaser.yaml
+// without goreleaser itself (too slow to install in CI; "goreleaser check"
+// runs in .ci/run where it is installed): six static, trimmed builds with
+// the version linked in, archives with the README, license and man pages,
+// a checksums file, and the same six targets cross-built by .ci/run.
+func TestReleaseConfig(t *testing.T) {
+	var cfg struct {
+		Version int
+		Builds  []struct {
+			Main, Binary                      string
+			Env, Goos, Goarch, Flags, Ldflags []string
+		}
+		Archives []struct {
+			Formats         []string
+			FormatOverrides []struct {
+				Goos    string
+				Formats []string
+			} `yaml:"format_overrides"`
+			Files []string
+		}
+		Checksum struct {
+			NameTemplate string `yaml:"name_template"`
+			Algorithm    string
+		}
+	}
+	repo := filepath.Join("..", "..")
+	decodeYAML(t, filepath.Join(repo, ".goreleaser.yaml"), &cfg)
+	if cfg.Version != 2 {
+		t.Errorf("version: %d, want the version 2 schema", cfg.Version)
+	}
+	if len(cfg.Builds) != 1 || len(cfg.Archives) != 1 {
+		t.Fatalf("want one build and one archive: %+v", cfg)
+	}
+	b := cfg.Builds[0]
+	if b.Main != "./cmd/fetchpool" || b.Binary != "fetchpool" {
+		t.Errorf("build main %q, binary %q", b.Main, b.Binary)
+	}
+	if !slices.Contains(b.Env, "CGO_ENABLED=0") || !slices.Contains(b.Flags, "-trimpath") {
+		t.Errorf("build env %q, flags %q: want CGO_ENABLED=0 and -trimpath", b.Env, b.Flags)
+	}
+	if !strings.Contains(strings.Join(b.Ldflags, " "), "-X main.version=") {
+		t.Errorf("ldflags %q do not set main.version", b.Ldflags)
+	}
+	var targets []string
+	for _, goos := range b.Goos {
+		for _, goarch := range b.Goarch {
+			targets = append(targets, goos+"/"+goarch)
+		}
+	}
+	slices.Sort(targets)
+	want := []string{"darwin/amd64", "darwin/arm64", "linux/amd64", "linux/arm64", "windows/amd64", "windows/arm64"}
+	if !slices.Equal(targets, want) {
+		t.Errorf("release targets %q, want %q", targets, want)
+	}
+	m := regexp.MustCompile(`for target in ([^;]+); do`).FindSubmatch(readFile(t, filepath.Join(repo, ".ci", "run")))
+	if m == nil {
+		t.Fatal(".ci/run has no cross-build loop")
+	}
+	ci := strings.Fields(string(m[1]))
+	slices.Sort(ci)
+	if !slices.Equal(ci, targets) {
+		t.Errorf(".ci/run cross-builds %q, the release %q", ci, targets)
+	}
+
+	a := cfg.Archives[0]
+	for _, file := range []string{"README.md", "LICENSE"} {
+		if !slices.Contains(a.Files, file) {
+			t.Errorf("archives lack %s: %q", file, a.Files)
+		}
+	}
+	for _, pattern := range a.Files {
+		if matches, _ := filepath.Glob(filepath.Join(repo, pattern)); len(matches) == 0 {
+			t.Errorf("archive file %q matches nothing", pattern)
+		}
+	}
+	if len(a.FormatOverrides) != 1 || a.FormatOverrides[0].Goos != "windows" || !slices.Equal(a.FormatOverrides[0].Formats, []string{"zip"}) {
+		t.Errorf("want zip archives for windows: %+v", a.FormatOverrides)
+	}
+	if cfg.Checksum.NameTemplate == "" || cfg.Checksum.Algorithm != "sha256" {
+		t.Errorf("checksum %+v: want a sha256 checksums file", cfg.Checksum)
 	}
 }
