@@ -151,6 +151,11 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
+// CloseIdleConnections closes the keep-alive connections the Client keeps
+// for reuse, ending their goroutines. Call it once the run is over; the
+// Client stays usable.
+func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
+
 // Request is one item to fetch.
 type Request struct {
 	// URL is an http(s) URL, a file:// URL, or a local path.
