@@ -268,6 +268,7 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 	if err != nil {
 		return usageError{err}
 	}
+	defer client.CloseIdleConnections()
 
 	summary := report.NewSummary(start)
 	sinks, err := c.sinks(opts, s, summary, start)
