@@ -249,11 +249,13 @@ func (v *vt) screen() []string {
 	return out
 }
 
-// wrapped is the lines that were wider than the terminal.
-func (v *vt) wrapped() []string {
+// tooWide is the lines that were wider than the terminal, but for the
+// summary and failures: a failure's reason is never shortened. Lines of the
+// live block and of items ok or skipped must fit.
+func (v *vt) tooWide() []string {
 	var out []string
 	for _, l := range v.text() {
-		if width := len([]rune(l)); width > v.cols {
+		if len([]rune(l)) > v.cols && !strings.HasPrefix(l, "FAIL ") && !summaryRx.MatchString(l) {
 			out = append(out, l)
 		}
 	}
@@ -485,15 +487,8 @@ func TestTerminalProgress(t *testing.T) {
 			}
 			v := p.model(out)
 			checkFinalScreen(t, v, len(slow)+1, 1, 1, false)
-			if w := v.wrapped(); len(w) > 0 {
-				for _, l := range w {
-					// Only a failure's reason may be longer than the
-					// terminal: it is never shortened. The live block and
-					// the ok/skip lines must fit.
-					if !strings.HasPrefix(l, "FAIL ") && !summaryRx.MatchString(l) {
-						t.Errorf("a line wider than the %d columns of the terminal: %q", tt.cols, l)
-					}
-				}
+			if w := v.tooWide(); len(w) > 0 {
+				t.Errorf("lines wider than the %d columns of the terminal: %q", tt.cols, w)
 			}
 			if len(v.unknown) > 0 {
 				t.Errorf("escape sequences a terminal would not expect here: %q", v.unknown)
@@ -707,5 +702,43 @@ func TestTerminalBell(t *testing.T) {
 				t.Errorf("the bell rang before the summary; output:\n%q", out)
 			}
 		})
+	}
+}
+
+// TestTerminalManyTransfers: more transfers in flight than the screen has
+// rows. The block stays shorter than the 40x12 screen (the rest counted on
+// a "+N more in flight" line), since the cursor cannot go back up past the
+// top of the screen to erase it; and once the run ends nothing of it stays.
+func TestTerminalManyTransfers(t *testing.T) {
+	const cols, rows, n = 40, 12, 16
+	srv := newGateServer(t)
+	dir := t.TempDir()
+	args := []string{"-o", "out", "-j", strconv.Itoa(n)}
+	for i := range n {
+		args = append(args, srv.URL+"/slow/file-"+strconv.Itoa(i)+".bin")
+	}
+	p := startOnPTY(t, dir, cols, rows, nil, args...)
+	srv.await(t, n)
+	screen := p.waitScreen("the block with every transfer in flight", func(rows []string) bool {
+		return hasRow(rows, "in flight "+strconv.Itoa(n)) && hasRow(rows, "more in flight")
+	})
+	block := 0
+	for _, r := range screen {
+		if strings.TrimSpace(r) != "" {
+			block++
+		}
+	}
+	if block >= rows {
+		t.Errorf("a block of %d lines on a screen of %d rows:\n%s", block, rows, strings.Join(screen, "\n"))
+	}
+	srv.release()
+	code, out := p.wait()
+	if code != 0 {
+		t.Errorf("exit %d, want 0", code)
+	}
+	v := p.model(out)
+	checkFinalScreen(t, v, n, 0, 0, false)
+	if w := v.tooWide(); len(w) > 0 {
+		t.Errorf("lines wider than %d columns: %q", cols, w)
 	}
 }
