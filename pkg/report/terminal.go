@@ -68,7 +68,9 @@ const (
 // printed and the block drawn again, in one write. Lines of the block never
 // take more than Width()-1 columns (names are shortened in the middle), so
 // they never wrap, even after a resize or on a 40-column terminal. Close
-// erases the block, so that the summary follows the log lines.
+// erases the block, so that the summary follows the log lines. Output of
+// other sinks that lands on the same screen (--json lines on standard
+// output, when it is the terminal too) must go through Above.
 //
 // Progress values are read on Tick, never per read. A Terminal must only be
 // used by one goroutine (a Dispatcher's).
@@ -83,8 +85,8 @@ type Terminal struct {
 
 	overall      gauge
 	overallRate  meter
-	pending      []string // log lines for the next redraw
-	drawn        int      // lines of the block now on the screen
+	pending      []pendingLine // lines for the next redraw
+	drawn        int           // lines of the block now on the screen
 	lastDraw     time.Time
 	stopping     string // "stopping" or "aborting" once shutdown begins
 	buf          bytes.Buffer
@@ -92,6 +94,13 @@ type Terminal struct {
 	rows         []row
 	fieldScratch []string
 	err          error
+}
+
+// pendingLine is a line to print above the block at the next redraw: on the
+// Terminal's writer, or on out when another sink wrote it through Above.
+type pendingLine struct {
+	out  io.Writer
+	text string // with its newline when out is set
 }
 
 // transfer is one in-flight transfer as the Terminal shows it.
@@ -197,10 +206,40 @@ func (t *Terminal) color(label string) string {
 
 // log queues a line to print above the block at the next redraw.
 func (t *Terminal) log(line string) {
-	t.pending = append(t.pending, line)
+	t.queue(pendingLine{text: line})
+}
+
+func (t *Terminal) queue(l pendingLine) {
+	t.pending = append(t.pending, l)
 	if len(t.pending) >= maxPending {
 		t.redraw()
 	}
+}
+
+// Above returns a writer for output that shares the screen with the block
+// but goes to another writer w, such as standard output when it is the same
+// terminal as the Terminal's: what is written is held until the next
+// redraw, which erases the block, writes it to w above where the block
+// was, and draws the block again below it. Without this, a line written
+// under the block would be erased with it, and the block left behind.
+//
+// The writer must be used only from the goroutine that calls Handle (by
+// another sink of the same Dispatcher). Its Write never fails: an error
+// writing to w is reported by Close.
+func (t *Terminal) Above(w io.Writer) io.Writer {
+	return aboveWriter{t: t, w: w}
+}
+
+type aboveWriter struct {
+	t *Terminal
+	w io.Writer
+}
+
+func (a aboveWriter) Write(p []byte) (int, error) {
+	if len(p) > 0 {
+		a.t.queue(pendingLine{out: a.w, text: string(p)})
+	}
+	return len(p), nil
 }
 
 // Tick redraws the block, unless it was drawn less than about 100ms ago.
@@ -266,8 +305,15 @@ func (t *Terminal) eraseBlock() {
 
 func (t *Terminal) writePending() {
 	for _, l := range t.pending {
-		t.buf.WriteString(l)
-		t.buf.WriteByte('\n')
+		if l.out == nil {
+			t.buf.WriteString(l.text)
+			t.buf.WriteByte('\n')
+			continue
+		}
+		t.flush() // what goes to the terminal first, in order
+		if _, err := io.WriteString(l.out, l.text); err != nil && t.err == nil {
+			t.err = err
+		}
 	}
 	clear(t.pending)
 	t.pending = t.pending[:0]
