@@ -302,11 +302,26 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 // sinks chooses where the run's events go, from the flags and the terminal.
 func (c *config) sinks(opts *options, s *streams, summary *report.Summary, start time.Time) ([]report.Sink, error) {
 	sinks := []report.Sink{summary}
+	var bars *report.Terminal
+	if !opts.DryRun && s.ErrTerminal && !opts.NoProgress && !opts.Quiet {
+		bars = report.NewTerminal(s.Err, report.TerminalOptions{
+			Width:   s.Width,
+			Height:  s.Height,
+			Verbose: opts.Verbose,
+			NoColor: s.Getenv("NO_COLOR") != "",
+		})
+	}
+	out := s.Out
+	if bars != nil && s.OutTerminal {
+		// Standard output shares the screen with the bars: its lines
+		// must be printed above them, not under them.
+		out = bars.Above(s.Out)
+	}
 	switch {
 	case opts.DryRun && !opts.JSON:
 		sinks = append(sinks, report.NewDryRun(s.Out))
 	case opts.JSON:
-		sinks = append(sinks, report.NewJSON(s.Out))
+		sinks = append(sinks, report.NewJSON(out))
 	}
 	if opts.Report != "" {
 		r, err := report.NewReportFile(opts.Report, start)
@@ -325,15 +340,8 @@ func (c *config) sinks(opts *options, s *streams, summary *report.Summary, start
 	if opts.DryRun {
 		return sinks, nil
 	}
-	noColor := s.Getenv("NO_COLOR") != ""
-	if s.ErrTerminal && !opts.NoProgress && !opts.Quiet {
-		sinks = append(sinks, report.NewTerminal(s.Err, report.TerminalOptions{
-			Width:   s.Width,
-			Height:  s.Height,
-			Verbose: opts.Verbose,
-			NoColor: noColor,
-		}))
-		return sinks, nil
+	if bars != nil {
+		return append(sinks, bars), nil
 	}
 	sinks = append(sinks, report.NewPlain(s.Err, report.PlainOptions{Quiet: opts.Quiet, Verbose: opts.Verbose}))
 	return sinks, nil

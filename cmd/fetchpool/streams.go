@@ -15,6 +15,8 @@ type streams struct {
 	Err io.Writer
 	// InTerminal reports whether standard input is a terminal.
 	InTerminal bool
+	// OutTerminal reports whether standard output is a terminal.
+	OutTerminal bool
 	// ErrTerminal reports whether standard error is a terminal.
 	ErrTerminal bool
 	// Width and Height report the terminal's size in columns and rows.
@@ -32,6 +34,7 @@ func systemStreams() *streams {
 		Out:         os.Stdout,
 		Err:         os.Stderr,
 		InTerminal:  term.IsTerminal(int(os.Stdin.Fd())),
+		OutTerminal: term.IsTerminal(int(os.Stdout.Fd())),
 		ErrTerminal: term.IsTerminal(errFd),
 		Width: func() int {
 			w, _, err := term.GetSize(errFd)

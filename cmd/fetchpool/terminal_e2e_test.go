@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -741,4 +743,58 @@ func TestTerminalManyTransfers(t *testing.T) {
 	if w := v.tooWide(); len(w) > 0 {
 		t.Errorf("lines wider than %d columns: %q", cols, w)
 	}
+}
+
+// TestTerminalJSONOnTheSameTerminal: `fetchpool --json` typed at a
+// terminal, so that the JSON lines (stdout) and the bars (stderr) share one
+// screen. The JSON lines must not be erased with the block, nor leave
+// pieces of it behind: at the end the screen holds each item's JSON line
+// once, its log line, and the summary.
+func TestTerminalJSONOnTheSameTerminal(t *testing.T) {
+	srv := newGateServer(t)
+	dir := t.TempDir()
+	names := []string{"/slow/a.bin", "/slow/nolen/b.bin", "/fast/c.bin", "/fast/d.bin"}
+	args := []string{"--json", "-o", "out", "-j", "4"}
+	for _, n := range names {
+		args = append(args, srv.URL+n)
+	}
+	p := startOnPTY(t, dir, 100, 30, nil, args...)
+	srv.await(t, 2)
+	p.waitScreen("the block below the JSON lines of the fast items", func(rows []string) bool {
+		return hasRow(rows, "in flight 2") && hasRow(rows, `"status":"ok"`, "c.bin") && hasRow(rows, `"status":"ok"`, "d.bin")
+	})
+	srv.release()
+	code, out := p.wait()
+	if code != 0 {
+		t.Errorf("exit %d, want 0", code)
+	}
+	v := p.model(out)
+	var items []string
+	for _, l := range v.text() {
+		if strings.HasPrefix(l, "{") {
+			var rec struct{ URL, Status string }
+			if err := json.Unmarshal([]byte(l), &rec); err != nil {
+				t.Errorf("a broken JSON line on the screen: %q: %v", l, err)
+			}
+			items = append(items, strings.TrimPrefix(rec.URL, srv.URL))
+		}
+	}
+	if slices.Sort(items); !slices.Equal(items, sorted(names)) {
+		t.Errorf("JSON lines on the screen for %q, want one for each of %q; screen:\n%s", items, names, strings.Join(v.text(), "\n"))
+	}
+	var rest []string
+	for _, l := range v.text() {
+		if !strings.HasPrefix(l, "{") {
+			rest = append(rest, l)
+		}
+	}
+	checkFinalScreen(t, &vt{lines: runeLines(rest), cont: make([]bool, len(rest))}, len(names), 0, 0, false)
+}
+
+func runeLines(lines []string) [][]rune {
+	out := make([][]rune, len(lines))
+	for i, l := range lines {
+		out[i] = []rune(l)
+	}
+	return out
 }
