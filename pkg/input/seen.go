@@ -3,22 +3,24 @@ package input
 import (
 	"encoding/binary"
 	"hash/maphash"
+
+	"github.com/fetchpool/fetchpool/pkg/hashset"
 )
 
 // Seen is a compact de-duplication set of (URL, output) pairs. It keeps a
 // 64-bit hash of each pair, not the strings, so a list of millions of items
-// costs tens of bytes per item; two different pairs share a hash with a
+// costs about ten bytes per item; two different pairs share a hash with a
 // probability of about n²/2⁶⁵ for n pairs (below 10⁻⁵ for ten million), in
 // which case the later one is taken for a duplicate. The hash seed is random
 // per Seen. A Seen is not safe for concurrent use: one producer owns it.
 type Seen struct {
 	seed maphash.Seed
-	set  map[uint64]struct{}
+	set  *hashset.Set
 }
 
 // NewSeen returns an empty set.
 func NewSeen() *Seen {
-	return &Seen{seed: maphash.MakeSeed(), set: make(map[uint64]struct{})}
+	return &Seen{seed: maphash.MakeSeed(), set: hashset.New()}
 }
 
 // Add records the pair and reports whether it was new.
@@ -31,13 +33,8 @@ func (s *Seen) Add(url, output string) bool {
 	_, _ = h.Write(n[:])
 	_, _ = h.WriteString(url)
 	_, _ = h.WriteString(output)
-	k := h.Sum64()
-	if _, dup := s.set[k]; dup {
-		return false
-	}
-	s.set[k] = struct{}{}
-	return true
+	return s.set.Add(h.Sum64())
 }
 
 // Len returns the number of distinct pairs added.
-func (s *Seen) Len() int { return len(s.set) }
+func (s *Seen) Len() int { return s.set.Len() }

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/fetchpool/fetchpool/pkg/hashset"
 )
 
 // PartSuffix is appended to a name for the file that a transfer writes
@@ -38,7 +40,7 @@ type Reserver struct {
 	mu sync.Mutex
 	// taken holds the hashes of reserved names and of their directories
 	// (with a trailing '/').
-	taken map[uint64]struct{}
+	taken *hashset.Set
 	// next holds, for a name that was already taken once, the suffix to
 	// try first next time, so that a million items named index.html do not
 	// each walk the whole chain of index.N.html.
@@ -48,7 +50,7 @@ type Reserver struct {
 
 // NewReserver returns an empty Reserver.
 func NewReserver() *Reserver {
-	return &Reserver{taken: make(map[uint64]struct{}), next: make(map[uint64]int)}
+	return &Reserver{taken: hashset.New(), next: make(map[uint64]int)}
 }
 
 // Reserve reserves and returns the first free candidate among name,
@@ -86,7 +88,7 @@ func (r *Reserver) try(c string, free func(string) bool) bool {
 	if free != nil && !free(c) {
 		return false
 	}
-	r.taken[k.name] = struct{}{}
+	r.taken.Add(k.name)
 	r.addDirs(c)
 	r.n++
 	return true
@@ -99,10 +101,7 @@ func (r *Reserver) Len() int {
 	return r.n
 }
 
-func (r *Reserver) has(h uint64) bool {
-	_, ok := r.taken[h]
-	return ok
-}
+func (r *Reserver) has(h uint64) bool { return r.taken.Has(h) }
 
 func (r *Reserver) clashes(k keys) bool {
 	return r.has(k.name) || r.has(k.part) || r.has(k.sidecar) || r.has(k.dir) ||
@@ -117,7 +116,7 @@ func (r *Reserver) addDirs(c string) {
 		var sep bool
 		h, i, sep = foldStep(h, c, i)
 		if sep {
-			r.taken[h] = struct{}{}
+			r.taken.Add(h)
 		}
 	}
 }
