@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -280,12 +281,20 @@ type ptyProc struct {
 	code   int
 }
 
-// startOnPTY starts the binary in dir with stdin, stdout and stderr on a new
-// pseudo-terminal of cols × rows, with env added to a clean environment.
-// What the terminal shows is read concurrently. The process is killed when
-// the test ends if it still runs.
-func startOnPTY(t *testing.T, dir string, cols, rows int, env []string, args ...string) *ptyProc {
+// onPTY says how to run fetchpool on a pseudo-terminal.
+type onPTY struct {
+	cols, rows int
+	env        []string  // added to a clean environment
+	stdout     io.Writer // nil: the terminal
+}
+
+// startOnPTY starts the binary in dir with stdin, stderr and (unless
+// set.stdout says otherwise) stdout on a new pseudo-terminal. What the
+// terminal shows is read concurrently. The process is killed when the test
+// ends if it still runs.
+func startOnPTY(t *testing.T, dir string, set onPTY, args ...string) *ptyProc {
 	t.Helper()
+	cols, rows := set.cols, set.rows
 	ptmx, tty, err := pty.Open()
 	if err != nil {
 		t.Skipf("no pseudo-terminal here: %v", err)
@@ -295,8 +304,11 @@ func startOnPTY(t *testing.T, dir string, cols, rows int, env []string, args ...
 	}
 	p := &ptyProc{t: t, cols: cols, rows: rows, wake: make(chan struct{}), exited: make(chan struct{})}
 	p.cmd = quickCommand(dir, args...)
-	p.cmd.Env = append(p.cmd.Env, env...)
+	p.cmd.Env = append(p.cmd.Env, set.env...)
 	p.cmd.Stdin, p.cmd.Stdout, p.cmd.Stderr = tty, tty, tty
+	if set.stdout != nil {
+		p.cmd.Stdout = set.stdout
+	}
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -464,7 +476,7 @@ func TestTerminalProgress(t *testing.T) {
 			if tt.noColor {
 				env = append(env, "NO_COLOR=1")
 			}
-			p := startOnPTY(t, dir, tt.cols, tt.rows, env, args...)
+			p := startOnPTY(t, dir, onPTY{cols: tt.cols, rows: tt.rows, env: env}, args...)
 
 			// The three fast items end first (-j 3 takes them first); then
 			// three slow ones are held in flight and two wait in the queue.
@@ -488,7 +500,7 @@ func TestTerminalProgress(t *testing.T) {
 				t.Errorf("exit %d, want 1 (one item failed)", code)
 			}
 			v := p.model(out)
-			checkFinalScreen(t, v, len(slow)+1, 1, 1, false)
+			checkFinalScreen(t, v.text(), ended{ok: len(slow) + 1, skip: 1, fail: 1})
 			if w := v.tooWide(); len(w) > 0 {
 				t.Errorf("lines wider than the %d columns of the terminal: %q", tt.cols, w)
 			}
@@ -561,9 +573,16 @@ func checkLiveBlock(t *testing.T, rows []string, cols int) {
 // checkFinalScreen checks what stays once the run is over: a line per
 // finished item, then the summary and the failures, and nothing of the live
 // block.
-func checkFinalScreen(t *testing.T, v *vt, ok, skip, fail int, quiet bool) {
+// ended is how the items of a run ended, and whether -q hid the ok and skip
+// lines.
+type ended struct {
+	ok, skip, fail int
+	quiet          bool
+}
+
+func checkFinalScreen(t *testing.T, lines []string, want ended) {
 	t.Helper()
-	lines := v.text()
+	ok, skip, fail := want.ok, want.skip, want.fail
 	all := strings.Join(lines, "\n")
 	counts := map[string]int{}
 	sum := -1
@@ -583,13 +602,13 @@ func checkFinalScreen(t *testing.T, v *vt, ok, skip, fail int, quiet bool) {
 	if sum < 0 {
 		t.Fatalf("no summary at the end:\n%s", all)
 	}
-	want := "done " + strconv.Itoa(ok) + ", skipped " + strconv.Itoa(skip) + ", failed " + strconv.Itoa(fail) + ", not started 0"
-	if !strings.HasPrefix(lines[sum], want) {
-		t.Errorf("summary %q, want it to start with %q", lines[sum], want)
+	counted := "done " + strconv.Itoa(ok) + ", skipped " + strconv.Itoa(skip) + ", failed " + strconv.Itoa(fail) + ", not started 0"
+	if !strings.HasPrefix(lines[sum], counted) {
+		t.Errorf("summary %q, want it to start with %q", lines[sum], counted)
 	}
 	// Every failure is told twice: as it happens, and again in the summary.
 	wantCounts := map[string]int{"ok  ": ok, "skip": skip, "FAIL": 2 * fail}
-	if quiet {
+	if want.quiet {
 		wantCounts["ok  "], wantCounts["skip"] = 0, 0
 	}
 	for label, n := range wantCounts {
@@ -602,23 +621,27 @@ func checkFinalScreen(t *testing.T, v *vt, ok, skip, fail int, quiet bool) {
 	}
 }
 
-// TestTerminalModes: on a terminal, the bars are drawn by default; with
-// --no-progress the output is the plain lines, as off a terminal, and with
-// -q only the failures and the summary: in both, not one escape sequence
-// (no cursor movement, no erasing, no color). Each run holds a transfer in
-// flight until a failure's line is on the screen, which the bars print
-// only together with the live block.
+// TestTerminalModes: on a terminal, the bars are drawn by default (with -v,
+// a line per attempt above them); with --no-progress the output is the
+// plain lines, as off a terminal, and with -q only the failures and the
+// summary: in both, not one escape sequence (no cursor movement, no
+// erasing, no color). Each run holds a transfer in flight until a
+// failure's line is on the screen, which the bars print only together with
+// the live block.
 func TestTerminalModes(t *testing.T) {
 	tests := []struct {
 		name  string
 		flags []string
 		bars  bool
 		quiet bool // only failures and the summary
+		tries int  // "try N URL" lines
 	}{
-		{"bars", nil, true, false},
-		{"no-progress", []string{"--no-progress"}, false, false},
-		{"quiet", []string{"-q"}, false, true},
-		{"quiet long", []string{"--quiet"}, false, true},
+		{"bars", nil, true, false, 0},
+		{"bars -v", []string{"-v"}, true, false, 3},
+		{"no-progress", []string{"--no-progress"}, false, false, 0},
+		{"no-progress -v", []string{"--no-progress", "--verbose"}, false, false, 3},
+		{"quiet", []string{"-q"}, false, true, 0},
+		{"quiet long", []string{"--quiet"}, false, true, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -626,7 +649,7 @@ func TestTerminalModes(t *testing.T) {
 			dir := t.TempDir()
 			args := append([]string{"-o", "out", "--retries", "0",
 				srv.URL + "/slow/held.bin", srv.URL + "/fast/a.txt", srv.URL + "/missing/b.txt"}, tt.flags...)
-			p := startOnPTY(t, dir, 100, 30, nil, args...)
+			p := startOnPTY(t, dir, onPTY{cols: 100, rows: 30}, args...)
 			srv.await(t, 1)
 			live := p.waitScreen("the failure's line", func(rows []string) bool {
 				for _, r := range rows {
@@ -646,17 +669,28 @@ func TestTerminalModes(t *testing.T) {
 				t.Errorf("exit %d, want 1", code)
 			}
 			v := p.model(out)
+			var lines []string
+			tries := 0
+			for _, l := range v.text() {
+				if strings.HasPrefix(l, "try 1 "+srv.URL+"/") {
+					tries++
+					continue
+				}
+				lines = append(lines, l)
+			}
+			if tries != tt.tries {
+				t.Errorf("%d attempt lines, want %d; screen:\n%s", tries, tt.tries, strings.Join(v.text(), "\n"))
+			}
+			checkFinalScreen(t, lines, ended{ok: 2, fail: 1, quiet: tt.quiet})
 			if tt.bars {
 				if v.moves == 0 {
 					t.Errorf("the bars moved the cursor never; terminal:\n%q", out)
 				}
-				checkFinalScreen(t, v, 2, 0, 1, false)
 				return
 			}
 			if i := bytes.IndexByte(out, 0x1b); i >= 0 {
 				t.Errorf("an escape sequence with %s on a terminal: %q", tt.flags, out[i:min(i+10, len(out))])
 			}
-			checkFinalScreen(t, v, 2, 0, 1, tt.quiet)
 		})
 	}
 }
@@ -683,7 +717,7 @@ func TestTerminalBell(t *testing.T) {
 			var out []byte
 			if tt.terminal {
 				var code int
-				code, out = startOnPTY(t, dir, 80, 24, nil, args...).wait()
+				code, out = startOnPTY(t, dir, onPTY{cols: 80, rows: 24}, args...).wait()
 				if code != 0 {
 					t.Fatalf("exit %d; terminal:\n%q", code, out)
 				}
@@ -719,7 +753,7 @@ func TestTerminalManyTransfers(t *testing.T) {
 	for i := range n {
 		args = append(args, srv.URL+"/slow/file-"+strconv.Itoa(i)+".bin")
 	}
-	p := startOnPTY(t, dir, cols, rows, nil, args...)
+	p := startOnPTY(t, dir, onPTY{cols: cols, rows: rows}, args...)
 	srv.await(t, n)
 	screen := p.waitScreen("the block with every transfer in flight", func(rows []string) bool {
 		return hasRow(rows, "in flight "+strconv.Itoa(n)) && hasRow(rows, "more in flight")
@@ -739,62 +773,94 @@ func TestTerminalManyTransfers(t *testing.T) {
 		t.Errorf("exit %d, want 0", code)
 	}
 	v := p.model(out)
-	checkFinalScreen(t, v, n, 0, 0, false)
+	checkFinalScreen(t, v.text(), ended{ok: n})
 	if w := v.tooWide(); len(w) > 0 {
 		t.Errorf("lines wider than %d columns: %q", cols, w)
 	}
 }
 
-// TestTerminalJSONOnTheSameTerminal: `fetchpool --json` typed at a
-// terminal, so that the JSON lines (stdout) and the bars (stderr) share one
-// screen. The JSON lines must not be erased with the block, nor leave
-// pieces of it behind: at the end the screen holds each item's JSON line
-// once, its log line, and the summary.
-func TestTerminalJSONOnTheSameTerminal(t *testing.T) {
-	srv := newGateServer(t)
-	dir := t.TempDir()
-	names := []string{"/slow/a.bin", "/slow/nolen/b.bin", "/fast/c.bin", "/fast/d.bin"}
-	args := []string{"--json", "-o", "out", "-j", "4"}
-	for _, n := range names {
-		args = append(args, srv.URL+n)
-	}
-	p := startOnPTY(t, dir, 100, 30, nil, args...)
-	srv.await(t, 2)
-	p.waitScreen("the block below the JSON lines of the fast items", func(rows []string) bool {
-		return hasRow(rows, "in flight 2") && hasRow(rows, `"status":"ok"`, "c.bin") && hasRow(rows, `"status":"ok"`, "d.bin")
-	})
-	srv.release()
-	code, out := p.wait()
-	if code != 0 {
-		t.Errorf("exit %d, want 0", code)
-	}
-	v := p.model(out)
-	var items []string
-	for _, l := range v.text() {
-		if strings.HasPrefix(l, "{") {
-			var rec struct{ URL, Status string }
-			if err := json.Unmarshal([]byte(l), &rec); err != nil {
-				t.Errorf("a broken JSON line on the screen: %q: %v", l, err)
+// TestTerminalJSON: --json with the bars on. Typed at a terminal, the JSON
+// lines (stdout) and the bars (stderr) share one screen: the JSON lines
+// must not be erased with the block, nor leave pieces of it behind. Piped
+// (`fetchpool --json ... | jq`), stdout gets the JSON lines and nothing
+// else while the terminal shows the bars. Either way the screen ends with
+// each item's line and the summary.
+func TestTerminalJSON(t *testing.T) {
+	for _, piped := range []bool{false, true} {
+		t.Run("stdout piped="+strconv.FormatBool(piped), func(t *testing.T) {
+			srv := newGateServer(t)
+			dir := t.TempDir()
+			names := []string{"/slow/a.bin", "/slow/nolen/b.bin", "/fast/c.bin", "/fast/d.bin"}
+			args := []string{"--json", "-o", "out", "-j", "4"}
+			for _, n := range names {
+				args = append(args, srv.URL+n)
 			}
-			items = append(items, strings.TrimPrefix(rec.URL, srv.URL))
-		}
+			var stdout lockedBytes
+			set := onPTY{cols: 100, rows: 30}
+			if piped {
+				set.stdout = &stdout
+			}
+			p := startOnPTY(t, dir, set, args...)
+			srv.await(t, 2)
+			p.waitScreen("the block, and the fast items' lines above it", func(rows []string) bool {
+				done := hasRow(rows, "ok   out/c.bin") && hasRow(rows, "ok   out/d.bin")
+				if !piped {
+					done = done && hasRow(rows, `"status":"ok"`, "c.bin") && hasRow(rows, `"status":"ok"`, "d.bin")
+				}
+				return done && hasRow(rows, "in flight 2")
+			})
+			srv.release()
+			code, out := p.wait()
+			if code != 0 {
+				t.Errorf("exit %d, want 0", code)
+			}
+			var jsonLines, rest []string
+			for _, l := range p.model(out).text() {
+				if strings.HasPrefix(l, "{") {
+					jsonLines = append(jsonLines, l)
+				} else {
+					rest = append(rest, l)
+				}
+			}
+			if piped {
+				if len(jsonLines) > 0 {
+					t.Errorf("JSON lines on the terminal when stdout is a pipe: %q", jsonLines)
+				}
+				if strings.Contains(stdout.String(), "\x1b") {
+					t.Errorf("an escape sequence on stdout: %q", stdout.String())
+				}
+				jsonLines = strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n")
+			}
+			var items []string
+			for _, l := range jsonLines {
+				var rec struct{ URL, Status string }
+				if err := json.Unmarshal([]byte(l), &rec); err != nil {
+					t.Errorf("a broken JSON line: %q: %v", l, err)
+				}
+				items = append(items, strings.TrimPrefix(rec.URL, srv.URL))
+			}
+			if slices.Sort(items); !slices.Equal(items, sorted(names)) {
+				t.Errorf("JSON lines for %q, want one for each of %q; terminal:\n%s", items, names, strings.Join(rest, "\n"))
+			}
+			checkFinalScreen(t, rest, ended{ok: len(names)})
+		})
 	}
-	if slices.Sort(items); !slices.Equal(items, sorted(names)) {
-		t.Errorf("JSON lines on the screen for %q, want one for each of %q; screen:\n%s", items, names, strings.Join(v.text(), "\n"))
-	}
-	var rest []string
-	for _, l := range v.text() {
-		if !strings.HasPrefix(l, "{") {
-			rest = append(rest, l)
-		}
-	}
-	checkFinalScreen(t, &vt{lines: runeLines(rest), cont: make([]bool, len(rest))}, len(names), 0, 0, false)
 }
 
-func runeLines(lines []string) [][]rune {
-	out := make([][]rune, len(lines))
-	for i, l := range lines {
-		out[i] = []rune(l)
-	}
-	return out
+// lockedBytes is a bytes.Buffer that a process writes while the test reads.
+type lockedBytes struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBytes) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBytes) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
