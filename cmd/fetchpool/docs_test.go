@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
+	"github.com/spf13/pflag"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated files under docs/ from the command")
@@ -189,4 +191,56 @@ func firstDifference(got, want []byte) string {
 		}
 	}
 	return "(they differ only in the line ends)"
+}
+
+// TestReadme keeps the README honest: its first code block is the two
+// set-up commands, CI runs the same test command, and every flag it shows
+// in a fetchpool command line or in the fetchpool column of the comparison
+// table is a flag of the command.
+func TestReadme(t *testing.T) {
+	readme := string(readFile(t, filepath.Join("..", "..", "README.md")))
+	first := regexp.MustCompile("(?s)```sh\n(.*?)```").FindStringSubmatch(readme)
+	const setup = "go run ./cmd/fetchpool -i testdata/example/urls.txt -o /tmp/fetchpool-example\ngo test -race ./...\n"
+	if first == nil || first[1] != setup {
+		t.Errorf("the README's first code block is not the two set-up commands:\n%s", setup)
+	}
+	if ci := string(readFile(t, filepath.Join("..", "..", ".ci", "run"))); !strings.Contains(ci, "\ngo test -race ./...\n") {
+		t.Error(".ci/run does not run the README's test command, go test -race ./...")
+	}
+
+	flags := map[string]bool{}
+	root := newRootCommand(func(context.Context, *options) error { return nil })
+	root.Flags().VisitAll(func(f *pflag.Flag) {
+		flags["--"+f.Name] = true
+		if f.Shorthand != "" {
+			flags["-"+f.Shorthand] = true
+		}
+	})
+	flags["--help"], flags["--version"], flags["--"] = true, true, true
+	var shown []string
+	flagRE := regexp.MustCompile(`(?:^|\s)(--?[a-zA-Z][a-zA-Z0-9-]*)`)
+	command := regexp.MustCompile(`(?:^|[^/\w.-])fetchpool\s`) // the command, not a path like ./cmd/fetchpool
+	for _, line := range strings.Split(readme, "\n") {
+		var text string
+		switch {
+		case strings.HasPrefix(line, "| ") && strings.Count(line, "|") == 6:
+			text = strings.Split(line, "|")[2] // the fetchpool column
+		case command.MatchString(line):
+			text = line[command.FindStringIndex(line)[0]:]
+			text, _, _ = strings.Cut(text, "#") // a comment
+		default:
+			continue
+		}
+		for _, m := range flagRE.FindAllStringSubmatch(strings.ReplaceAll(text, "`", " "), -1) {
+			shown = append(shown, m[1])
+		}
+	}
+	if len(shown) < 30 {
+		t.Fatalf("found only %d flags in the README: %q", len(shown), shown)
+	}
+	for _, f := range shown {
+		if !flags[f] {
+			t.Errorf("the README shows %s, which fetchpool does not have", f)
+		}
+	}
 }
