@@ -238,7 +238,7 @@ func TestOutputQuiet(t *testing.T) {
 	dir := t.TempDir()
 	for _, flag := range []string{"-q", "--quiet"} {
 		r := runQuick(t, dir, "", flag, "-o", "out", "--retries", "0", "--on-exists", "overwrite",
-			srv.URL+"/a.txt", srv.URL+"/trickle/b.txt", srv.URL+"/missing/c.txt")
+			srv.URL+"/a.txt", srv.URL+"/b.txt", srv.URL+"/missing/c.txt")
 		if r.code != 1 {
 			t.Fatalf("%s: exit %d, want 1; stderr:\n%s", flag, r.code, r.stderr)
 		}
