@@ -41,8 +41,9 @@ var displayModes = []struct {
 //	body:  one body of 1 GiB, streamed from a pattern buffer
 //
 // written to a tmpfs (/dev/shm when there is one). It builds its own binary
-// without the race detector, and reports the median wall time of 5 runs of
-// each mode and the ratios of bars to the others:
+// without the race detector, and reports the median wall time and CPU time
+// (user + system, of fetchpool alone) of 5 runs of each mode, and the ratios
+// of bars to the others:
 //
 //	go test ./cmd/fetchpool -run '^$' -bench Display -benchtime 1x
 func BenchmarkDisplay(b *testing.B) {
@@ -86,12 +87,14 @@ func BenchmarkDisplay(b *testing.B) {
 		b.Run(wl.name, func(b *testing.B) {
 			for range b.N {
 				times := make([][]time.Duration, len(displayModes))
+				cpu := make([][]time.Duration, len(displayModes))
 				for round := range displayRuns {
 					for m, mode := range displayModes {
 						out := filepath.Join(base, fmt.Sprintf("out-%s-%d", mode.name, round))
 						args := append(append([]string{"-o", out}, wl.args...), mode.flags...)
 						took, shown := runOnPTY(b, bin, args)
 						times[m] = append(times[m], took)
+						cpu[m] = append(cpu[m], shown.cpu)
 						// The comparison means something only if the bars
 						// were drawn, and only by the bars.
 						if drew := shown.escapes > 0; drew != (mode.flags == nil) {
@@ -106,26 +109,27 @@ func BenchmarkDisplay(b *testing.B) {
 						os.RemoveAll(out)
 					}
 				}
-				reportDisplay(b, times)
+				reportDisplay(b, "wall", times)
+				reportDisplay(b, "cpu", cpu)
 			}
 		})
 	}
 }
 
-// reportDisplay reports the median of each mode's times and the ratios of
-// the bars to the others.
-func reportDisplay(b *testing.B, times [][]time.Duration) {
+// reportDisplay reports the median of each mode's times (wall or cpu) and
+// the ratios of the bars to the others.
+func reportDisplay(b *testing.B, what string, times [][]time.Duration) {
 	medians := make([]time.Duration, len(times))
 	for m, ts := range times {
 		medians[m] = median(ts)
-		b.ReportMetric(float64(medians[m].Microseconds())/1000, "ms/"+displayModes[m].name)
-		b.Logf("%-12s median %8.1f ms  runs %v", displayModes[m].name,
+		b.ReportMetric(float64(medians[m].Microseconds())/1000, what+"-ms/"+displayModes[m].name)
+		b.Logf("%s %-12s median %8.1f ms  runs %v", what, displayModes[m].name,
 			float64(medians[m].Microseconds())/1000, roundAll(ts))
 	}
 	for m := 1; m < len(medians); m++ {
 		ratio := float64(medians[0]) / float64(medians[m])
-		b.ReportMetric(ratio, "bars/"+displayModes[m].name)
-		b.Logf("bars / %-12s %.3f", displayModes[m].name, ratio)
+		b.ReportMetric(ratio, what+"-bars/"+displayModes[m].name)
+		b.Logf("%s bars / %-12s %.3f", what, displayModes[m].name, ratio)
 	}
 }
 
@@ -142,9 +146,11 @@ func roundAll(ts []time.Duration) []time.Duration {
 	return out
 }
 
-// shownCount counts what a terminal was sent.
+// shownCount counts what a terminal was sent, and the CPU time (user and
+// system) the run took.
 type shownCount struct {
 	bytes, escapes int64
+	cpu            time.Duration
 }
 
 func (c *shownCount) Write(p []byte) (int, error) {
@@ -190,6 +196,7 @@ func runOnPTY(b *testing.B, bin string, args []string) (time.Duration, shownCoun
 	case <-time.After(patience):
 		b.Fatal("the terminal did not close after fetchpool exited")
 	}
+	shown.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	return took, shown
 }
 
