@@ -53,18 +53,24 @@ func fetchpool(t *testing.T, dir, stdin string, args ...string) result {
 }
 
 // newCommand prepares a run of the binary in dir, with a clean environment:
-// no proxies and no color settings from the machine running the tests.
+// no proxies and no color settings from the machine running the tests, and
+// no second of waiting that the race detector adds before a clean exit.
 func newCommand(dir string, args ...string) *exec.Cmd {
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = dir
+	gorace := "atexit_sleep_ms=0"
 	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
+		name, value, _ := strings.Cut(kv, "=")
 		switch strings.ToUpper(name) {
 		case "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "NO_COLOR", "JOB_COMPLETION_INDEX":
+			continue
+		case "GORACE":
+			gorace = value + " " + gorace
 			continue
 		}
 		cmd.Env = append(cmd.Env, kv)
 	}
+	cmd.Env = append(cmd.Env, "GORACE="+gorace)
 	return cmd
 }
 

@@ -131,7 +131,7 @@ func TestOutputPlainLines(t *testing.T) {
 	os.MkdirAll(filepath.Join(dir, "out"), 0o755)
 	os.WriteFile(filepath.Join(dir, "out", "old.txt"), []byte("old"), 0o644)
 	start := time.Now()
-	r := runQuick(t, dir, "", "-o", "out", "--retries", "0",
+	r := fetchpool(t, dir, "", "-o", "out", "--retries", "0",
 		srv.URL+"/a.txt", srv.URL+"/trickle/slow.bin", srv.URL+"/old.txt",
 		srv.URL+"/missing/gone.txt", "ftp://example.com/file", "./no-such-file")
 	took := time.Since(start)
@@ -208,7 +208,7 @@ func TestOutputVerbose(t *testing.T) {
 			if verbose {
 				args = append(args, "-v")
 			}
-			r := runQuick(t, dir, "", args...)
+			r := fetchpool(t, dir, "", args...)
 			if r.code != 0 {
 				t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
 			}
@@ -237,7 +237,7 @@ func TestOutputQuiet(t *testing.T) {
 	srv := newOutputServer(t)
 	dir := t.TempDir()
 	for _, flag := range []string{"-q", "--quiet"} {
-		r := runQuick(t, dir, "", flag, "-o", "out", "--retries", "0", "--on-exists", "overwrite",
+		r := fetchpool(t, dir, "", flag, "-o", "out", "--retries", "0", "--on-exists", "overwrite",
 			srv.URL+"/a.txt", srv.URL+"/b.txt", srv.URL+"/missing/c.txt")
 		if r.code != 1 {
 			t.Fatalf("%s: exit %d, want 1; stderr:\n%s", flag, r.code, r.stderr)
@@ -321,7 +321,7 @@ func TestOutputJSON(t *testing.T) {
 		fmt.Sprintf(`{"url": %q, "sha256": %q}`, srv.URL+"/bad.bin", bad) + "\n" +
 		srv.URL + "/old.txt\n" +
 		srv.URL + "/missing/gone.txt\n"
-	r := runQuick(t, dir, list, "--json", "-o", "out", "--retries", "0")
+	r := fetchpool(t, dir, list, "--json", "-o", "out", "--retries", "0")
 	if r.code != 1 {
 		t.Fatalf("exit %d, want 1; stderr:\n%s", r.code, r.stderr)
 	}
@@ -372,7 +372,7 @@ func TestOutputJSON(t *testing.T) {
 func TestOutputJSONStreams(t *testing.T) {
 	srv := newOutputServer(t)
 	dir := t.TempDir()
-	cmd := quickCommand(dir, "--json", "-o", "out", "-j", "2", srv.URL+"/first.txt", srv.URL+"/hold/second.txt")
+	cmd := newCommand(dir, "--json", "-o", "out", "-j", "2", srv.URL+"/first.txt", srv.URL+"/hold/second.txt")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -479,7 +479,7 @@ func TestOutputReportAndFailed(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "list.txt"), []byte(list), 0o644)
 
 	start := time.Now()
-	r := runQuick(t, dir, "", "-i", "list.txt", "-o", "out", "--retries", "0",
+	r := fetchpool(t, dir, "", "-i", "list.txt", "-o", "out", "--retries", "0",
 		"--report", "report.json", "--failed", "failed.txt")
 	took := time.Since(start)
 	if r.code != 1 {
@@ -540,7 +540,7 @@ func TestOutputReportAndFailed(t *testing.T) {
 	// first run would have put them.
 	srv.failing.Store(false)
 	srv.requests()
-	r = runQuick(t, dir, "", "-i", "failed.txt", "-o", "out", "--retries", "0")
+	r = fetchpool(t, dir, "", "-i", "failed.txt", "-o", "out", "--retries", "0")
 	if r.code != 1 || !strings.Contains(r.stderr, "done 4, skipped 0, failed 1") {
 		t.Fatalf("retry run: exit %d, want 1 with done 4 and the 404 failed again; stderr:\n%s", r.code, r.stderr)
 	}
@@ -603,7 +603,7 @@ func TestOutputDryRun(t *testing.T) {
 			if asJSON {
 				args = append(args, "--json")
 			}
-			r := runQuick(t, dir, list, args...)
+			r := fetchpool(t, dir, list, args...)
 			if r.code != 0 {
 				t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
 			}

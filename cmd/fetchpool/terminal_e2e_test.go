@@ -93,29 +93,6 @@ func (s *gateServer) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// quickCommand is newCommand without the second the race detector waits
-// before a successful exit of the binary (GORACE atexit_sleep_ms): it
-// still reports every race it sees.
-func quickCommand(dir string, args ...string) *exec.Cmd {
-	cmd := newCommand(dir, args...)
-	gorace := "atexit_sleep_ms=0"
-	for _, kv := range cmd.Env {
-		if v, ok := strings.CutPrefix(kv, "GORACE="); ok {
-			gorace = v + " " + gorace
-		}
-	}
-	cmd.Env = append(cmd.Env, "GORACE="+gorace)
-	return cmd
-}
-
-// runQuick is fetchpool (the helper) with quickCommand.
-func runQuick(t *testing.T, dir, stdin string, args ...string) result {
-	t.Helper()
-	cmd := quickCommand(dir, args...)
-	cmd.Stdin = strings.NewReader(stdin)
-	return runCommand(t, cmd)
-}
-
 // vt is a small model of a terminal screen: enough of what a VT100 does to
 // replay what fetchpool writes and see what a person would see. Text auto-
 // wraps at cols (recorded, since no line of the live block may wrap); LF
@@ -303,7 +280,7 @@ func startOnPTY(t *testing.T, dir string, set onPTY, args ...string) *ptyProc {
 		t.Fatalf("sizing the pseudo-terminal: %v", err)
 	}
 	p := &ptyProc{t: t, cols: cols, rows: rows, wake: make(chan struct{}), exited: make(chan struct{})}
-	p.cmd = quickCommand(dir, args...)
+	p.cmd = newCommand(dir, args...)
 	p.cmd.Env = append(p.cmd.Env, set.env...)
 	p.cmd.Stdin, p.cmd.Stdout, p.cmd.Stderr = tty, tty, tty
 	if set.stdout != nil {
@@ -722,7 +699,7 @@ func TestTerminalBell(t *testing.T) {
 					t.Fatalf("exit %d; terminal:\n%q", code, out)
 				}
 			} else {
-				r := runQuick(t, dir, "", args...)
+				r := fetchpool(t, dir, "", args...)
 				if r.code != 0 {
 					t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
 				}
