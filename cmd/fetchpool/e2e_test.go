@@ -327,3 +327,18 @@ func TestEndToEndDryRunAndJSON(t *testing.T) {
 		t.Errorf("failed line wrong: %v", f)
 	}
 }
+
+func TestEndToEndOutputFileIsAnInput(t *testing.T) {
+	dir := t.TempDir()
+	list := "http://127.0.0.1:1/a\n"
+	os.WriteFile(filepath.Join(dir, "list.txt"), []byte(list), 0o644)
+	for _, flag := range []string{"--failed", "--report"} {
+		r := fetchpool(t, dir, "", "-i", "list.txt", flag, "./list.txt")
+		if r.code != 2 || !strings.Contains(r.stderr, flag) {
+			t.Errorf("%s naming the input: exit %d, want 2; stderr:\n%s", flag, r.code, r.stderr)
+		}
+		if got := readFile(t, filepath.Join(dir, "list.txt")); string(got) != list {
+			t.Errorf("%s naming the input changed it to %q", flag, got)
+		}
+	}
+}

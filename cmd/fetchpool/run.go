@@ -187,6 +187,7 @@ func parseHeaders(values []string) (http.Header, error) {
 // An unreadable file is a usage error, found before any request.
 func (c *config) openInputs(opts *options, s *streams) error {
 	stdin := false
+	var inputs []os.FileInfo
 	for _, name := range opts.Inputs {
 		if name == "-" {
 			if stdin {
@@ -200,12 +201,22 @@ func (c *config) openInputs(opts *options, s *streams) error {
 		if err != nil {
 			return usagef("cannot read input file: %w", err)
 		}
-		if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		fi, err := f.Stat()
+		if err == nil && fi.IsDir() {
 			f.Close()
 			return usagef("cannot read input file %s: it is a directory", name)
 		}
+		if err == nil {
+			inputs = append(inputs, fi)
+		}
 		c.closers = append(c.closers, f)
 		c.sources = append(c.sources, input.Source{Name: name, R: f})
+	}
+	if err := notAnInput(inputs, "--failed", opts.Failed); err != nil {
+		return err
+	}
+	if err := notAnInput(inputs, "--report", opts.Report); err != nil {
+		return err
 	}
 	if len(opts.Args) == 0 && len(opts.Inputs) == 0 {
 		if s.InTerminal {
@@ -224,6 +235,24 @@ func (c *config) openInputs(opts *options, s *streams) error {
 			return usageError{err}
 		}
 		c.pool.Checksums = sums
+	}
+	return nil
+}
+
+// notAnInput refuses an output file that is also an input list: creating it
+// would empty the list before it is read.
+func notAnInput(inputs []os.FileInfo, flag, path string) error {
+	if path == "" {
+		return nil
+	}
+	out, err := os.Stat(path)
+	if err != nil {
+		return nil
+	}
+	for _, in := range inputs {
+		if os.SameFile(in, out) {
+			return usagef("%s %s is also read with -i: writing it would erase the list before it is read; give it another name", flag, path)
+		}
 	}
 	return nil
 }
