@@ -21,6 +21,10 @@ var ErrTooManyRedirects = errors.New("stopped after 10 redirects")
 // sidecar says so); the part is left untouched.
 var ErrPartInUse = errors.New("the .part file belongs to another URL")
 
+// ErrNotStarted ends an item whose Request.Stop was done before its first
+// request got through the gate; nothing was sent.
+var ErrNotStarted = errors.New("not started: stopped while waiting for its first request")
+
 // HTTPError is an HTTP status that fails an attempt.
 type HTTPError struct {
 	StatusCode int

@@ -180,6 +180,12 @@ type Request struct {
 	// Time, Attempt, Wait, Err and Message set. It is called from one
 	// goroutine at a time, but not always the caller's.
 	Emit func(event.Event)
+	// Stop, if set, withdraws the item before it begins: when Stop is done
+	// while the first request still waits at the gate (for the request rate
+	// or a slot of its host), Fetch returns an error wrapping ErrNotStarted
+	// and sends nothing. Once the first request is through the gate, Stop
+	// no longer matters: the transfer goes on, bounded by its timeouts.
+	Stop context.Context
 }
 
 // Result is what a Fetch did.

@@ -39,6 +39,7 @@ type transfer struct {
 	h         hash.Hash
 	hashed    int64 // bytes of the part fed to h
 	split     bool  // the part was filled by a split transfer
+	begun     bool  // a request got through the gate: Request.Stop no longer applies
 	res       Result
 	errs      []error
 }
@@ -87,6 +88,8 @@ func (t *transfer) run(ctx context.Context) (Result, error) {
 			return res, err
 		case ctx.Err() != nil:
 			return t.res, &interruptedError{part: t.keptPart(), err: ctx.Err()}
+		case errors.Is(err, ErrNotStarted):
+			return t.res, err
 		case errors.Is(err, ErrSkip):
 			removePart(t.part)
 			t.res.Skipped = true
@@ -215,7 +218,7 @@ func (t *transfer) offset() (int64, error) {
 // exchange is one request and its response, from the gate to the end of
 // the body.
 func (t *transfer) exchange(ctx context.Context, offset int64) (outcome, error) {
-	release, err := t.c.acquire(ctx, t.host)
+	release, err := t.pass(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -250,6 +253,28 @@ func (t *transfer) exchange(ctx context.Context, offset int64) (outcome, error) 
 		return notModified, nil
 	}
 	return t.receive(ctx, g, resp, p, release)
+}
+
+// pass gets the transfer's next request through the gate. The first one
+// also gives way to Request.Stop, with ErrNotStarted.
+func (t *transfer) pass(ctx context.Context) (func(), error) {
+	if t.begun || t.req.Stop == nil {
+		return t.c.acquire(ctx, t.host)
+	}
+	if t.req.Stop.Err() != nil {
+		return nil, ErrNotStarted
+	}
+	gctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(t.req.Stop, cancel)()
+	release, err := t.c.acquire(gctx, t.host)
+	switch {
+	case err == nil:
+		t.begun = true
+	case ctx.Err() == nil && t.req.Stop.Err() != nil:
+		err = ErrNotStarted
+	}
+	return release, err
 }
 
 // acquire passes the gate, if any.
