@@ -104,14 +104,15 @@ func Run(ctx, stop context.Context, src Source, f Fetcher, opts Options) error {
 		opts.Emit = func(event.Event) {}
 	}
 	r := &run{
-		opts:    opts,
-		fetcher: f,
-		names:   naming.NewReserver(),
-		seen:    input.NewSeen(),
-		queue:   make(chan job, opts.Concurrency),
-		items:   make(chan itemOrErr),
-		single:  opts.SHA256 != "",
-		aborted: make(chan struct{}),
+		opts:     opts,
+		fetcher:  f,
+		names:    naming.NewReserver(),
+		seen:     input.NewSeen(),
+		queue:    make(chan job, opts.Concurrency),
+		items:    make(chan itemOrErr),
+		single:   opts.SHA256 != "",
+		draining: make(chan struct{}),
+		aborted:  make(chan struct{}),
 	}
 	go r.read(src, stop)
 
@@ -165,6 +166,7 @@ type run struct {
 	items    chan itemOrErr
 	single   bool
 	inFlight atomic.Int64
+	draining chan struct{} // closed once the Draining event is out
 	aborted  chan struct{} // closed once the Aborting event is out
 }
 
@@ -315,12 +317,12 @@ func (r *run) work(ctx, stop context.Context) {
 			r.finish(j, nil, fetch.Result{}, ErrNotStarted, time.Now())
 			continue
 		}
-		r.transfer(ctx, j)
+		r.transfer(ctx, stop, j)
 	}
 }
 
 // transfer fetches one job and reports it.
-func (r *run) transfer(ctx context.Context, j job) {
+func (r *run) transfer(ctx, stop context.Context, j job) {
 	start := time.Now()
 	progress := event.NewProgress(j.rel)
 	r.inFlight.Add(1)
@@ -337,6 +339,7 @@ func (r *run) transfer(ctx context.Context, j job) {
 		SHA256:   j.sha256,
 		IfNewer:  j.exists && r.opts.OnExists == Newer,
 		Progress: progress,
+		Stop:     stop, // until its first request is sent
 		Emit: func(ev event.Event) {
 			ev.Item = j.item
 			ev.Output = j.path
@@ -347,6 +350,11 @@ func (r *run) transfer(ctx context.Context, j job) {
 		req.Rename = func(name string) (string, error) { return r.rename(j, name) }
 	}
 	res, err := r.fetcher.Fetch(ctx, req)
+	if errors.Is(err, fetch.ErrNotStarted) {
+		// Withdrawn at the gate by the shutdown, which is told first.
+		<-r.draining
+		err = ErrNotStarted
+	}
 	if ctx.Err() != nil {
 		// The Aborting event counts this transfer and comes before its end.
 		<-r.aborted
@@ -423,6 +431,7 @@ func (r *run) watch(ctx, stop context.Context, done <-chan struct{}) {
 		}
 	}
 	r.opts.Emit(event.Event{Kind: event.Draining, Time: time.Now(), InFlight: int(r.inFlight.Load())})
+	close(r.draining)
 	select {
 	case <-ctx.Done():
 	case <-done:
