@@ -634,3 +634,47 @@ func sorted(s []string) []string {
 	slices.Sort(s)
 	return s
 }
+
+// TestSignalNothingStartsAfterShutdown: a transfer a worker took but that
+// still waits for its first request (for the request rate, or for a slot
+// of its host) sends nothing once a shutdown begins: it ends as canceled
+// at once, and the run ends when the transfer in flight does.
+func TestSignalNothingStartsAfterShutdown(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		args []string
+	}{
+		{"waiting for the request rate", []string{"--rate", "1/m"}},
+		{"waiting for a slot of its host", []string{"--per-host", "1"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newHoldServer(t)
+			dir := t.TempDir()
+			args := append([]string{"-j", "2", "-o", "out", "--no-progress", "-v", "--failed", "failed.txt"}, tt.args...)
+			p := startFetchpool(t, dir, args...)
+			waiting := srv.URL + "/q/b.bin"
+			p.write(srv.URL + "/hold/a.bin")
+			srv.await(t, 1)
+			p.write(waiting)
+			p.waitLine(`^try 1 ` + regexp.QuoteMeta(waiting) + `$`) // taken by a worker, waiting at the gate
+			p.signal(syscall.SIGINT)
+			p.waitLine(`^stopping: `)
+			p.waitLine(`^CANCEL -:2 ` + regexp.QuoteMeta(waiting) + `: not started`)
+			srv.unblock()
+			r := p.wait()
+			if r.code != exitInterrupted {
+				t.Fatalf("exit %d, want 130; stderr:\n%s", r.code, r.stderr)
+			}
+			if !strings.Contains(r.stderr, "done 1, skipped 0, failed 0, not started 0, canceled 1") {
+				t.Errorf("summary wrong:\n%s", r.stderr)
+			}
+			if got := srv.seen(); !slices.Equal(got, []string{"/hold/a.bin"}) {
+				t.Errorf("requests %q, want only the one in flight before the signal", got)
+			}
+			checkFile(t, dir, "a.bin", "/hold/a.bin")
+			if failed := readLines(t, filepath.Join(dir, "failed.txt")); !slices.Equal(failed, []string{waiting}) {
+				t.Errorf("--failed = %q, want %q", failed, waiting)
+			}
+		})
+	}
+}
