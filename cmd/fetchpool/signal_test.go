@@ -678,3 +678,28 @@ func TestSignalNothingStartsAfterShutdown(t *testing.T) {
 		})
 	}
 }
+
+// TestSignalDrainBoundedByTimeouts: a transfer in flight that stalls does
+// not hold a graceful shutdown forever: its stall timeout still ends it.
+func TestSignalDrainBoundedByTimeouts(t *testing.T) {
+	srv := newFaultServer(t)
+	dir := t.TempDir()
+	stalled := srv.URL + "/stall/99/s.bin"
+	out := filepath.Join(dir, "out")
+	os.Mkdir(out, 0o755)
+	p := startFetchpool(t, dir, "-o", "out", "--no-progress", "--retries", "0", "--stall-timeout", "1s")
+	p.write(stalled)
+	waitSize(t, out, "s.bin.part", int64(len(content("/stall/99/s.bin"))/2)) // then it stalls
+	sent := p.signal(syscall.SIGINT)
+	p.waitLine(`^stopping: waiting for 1 transfer`)
+	r := p.wait()
+	if r.code != exitInterrupted {
+		t.Fatalf("exit %d, want 130; stderr:\n%s", r.code, r.stderr)
+	}
+	if took := p.end.Sub(sent); took > 10*time.Second {
+		t.Errorf("the shutdown took %v with a 1s stall timeout", took)
+	}
+	if !strings.Contains(r.stderr, "FAIL -:1 "+stalled+": no data received for 1s") {
+		t.Errorf("the stalled transfer did not end by its stall timeout:\n%s", r.stderr)
+	}
+}
