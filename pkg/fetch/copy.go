@@ -23,44 +23,58 @@ const bufSize = 256 << 10
 // written; a read error comes back as *readError, a write error as
 // *diskFullError or *writeError naming the file.
 //
-// This is the hot path: per read, one write, one hash update and one atomic
-// add on p (plus, through a guard's watch, one on the stall counter); no
-// allocation, no lock.
+// Reads fill the buffer, and it is written when full, at the end of the
+// body, or before an error is returned, so a small body that arrives in
+// several reads is one write. What was read is always written, so the part
+// holds every byte received when a read fails.
+//
+// This is the hot path: per read, one atomic add on p (plus, through a
+// guard's watch, one on the stall counter); per buffer, one write and one
+// hash update; no allocation, no lock.
 func (c *Client) copyBody(ctx context.Context, f *os.File, off int64, r io.Reader, limit int64, h hash.Hash, p *event.Progress) (int64, error) {
 	bp := c.bufs.Get().(*[]byte)
 	defer c.bufs.Put(bp)
 	buf := *bp
 	done := ctx.Done()
-	var n int64
-	for limit < 0 || n < limit {
+	var n int64 // written to f
+	held := 0   // read into buf[:held], not written yet
+	for {
+		var rerr error
 		select {
 		case <-done:
-			return n, &readError{err: ctx.Err()}
+			rerr = ctx.Err()
 		default:
+			room := buf[held:]
+			if left := limit - n - int64(held); limit >= 0 && left < int64(len(room)) {
+				room = room[:left]
+			}
+			m, err := r.Read(room)
+			held += m
+			p.Add(int64(m))
+			rerr = err
+			if rerr == nil && len(room) > m {
+				continue // room left in the buffer and in the limit
+			}
 		}
-		b := buf
-		if limit >= 0 && limit-n < int64(len(b)) {
-			b = b[:limit-n]
-		}
-		m, rerr := r.Read(b)
-		if m > 0 {
-			if _, werr := f.WriteAt(b[:m], off+n); werr != nil {
+		if held > 0 {
+			if _, werr := f.WriteAt(buf[:held], off+n); werr != nil {
 				return n, classifyWrite(f.Name(), werr)
 			}
 			if h != nil {
-				h.Write(b[:m])
+				h.Write(buf[:held])
 			}
-			n += int64(m)
-			p.Add(int64(m))
+			n += int64(held)
+			held = 0
 		}
-		if rerr == io.EOF {
+		switch {
+		case rerr == io.EOF:
+			return n, nil
+		case rerr != nil:
+			return n, &readError{err: rerr}
+		case limit >= 0 && n >= limit:
 			return n, nil
 		}
-		if rerr != nil {
-			return n, &readError{err: rerr}
-		}
 	}
-	return n, nil
 }
 
 // classifyWrite turns a failed write of path into a disk-full error or a

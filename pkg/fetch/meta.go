@@ -47,19 +47,49 @@ func ReadMeta(partPath string) (Meta, error) {
 	return m, nil
 }
 
-// writeMeta replaces the sidecar of partPath atomically.
+// writeMeta replaces the sidecar of partPath atomically, through a
+// temporary file: the progress of a split part is rewritten in place of a
+// good record, which a crash must not tear.
 func writeMeta(partPath string, m Meta) error {
 	data, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}
 	tmp := partPath + metaSuffix + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return classifyWrite(tmp, err)
+	if err := writeFile(tmp, data); err != nil {
+		return err
 	}
-	if err := os.Rename(tmp, partPath+metaSuffix); err != nil {
+	if err := renameFile(tmp, partPath+metaSuffix); err != nil {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("saving %s: %w", partPath+metaSuffix, err)
+	}
+	return nil
+}
+
+// createMeta writes the sidecar of partPath directly. It is for a sidecar
+// that records the start of a part, where a crash that tears it costs
+// nothing: a torn sidecar is not valid JSON, and a part whose sidecar does
+// not parse is restarted from zero, as the part was going to be anyway.
+func createMeta(partPath string, m Meta) error {
+	data, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return writeFile(partPath+metaSuffix, data)
+}
+
+// writeFile writes data to path, creating or truncating it.
+func writeFile(path string, data []byte) error {
+	f, err := openFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return classifyWrite(path, err)
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return classifyWrite(path, err)
 	}
 	return nil
 }

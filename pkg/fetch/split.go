@@ -78,6 +78,7 @@ func (t *transfer) splitFrom(ctx context.Context, g *guard, f *os.File, resp *ht
 	if err := writeMeta(t.part, t.meta); err != nil {
 		return 0, err
 	}
+	t.metaOnDisk = true
 	return t.runSplit(ctx, f, &probe{g: g, resp: resp, release: release})
 }
 
@@ -91,7 +92,7 @@ func (t *transfer) resumeSplit(ctx context.Context) (outcome, error) {
 		}
 		return t.attempt(ctx) // from zero: the part and its spans are gone
 	}
-	f, err := os.OpenFile(t.part, os.O_RDWR, 0)
+	f, err := openFile(t.part, os.O_RDWR, 0)
 	if err != nil {
 		return 0, classifyWrite(t.part, err)
 	}
@@ -169,6 +170,7 @@ func (t *transfer) runSplit(ctx context.Context, f *os.File, first *probe) (outc
 	if err := closePart(f); err != nil {
 		return 0, t.removeIfFull(err)
 	}
+	t.size = t.meta.Length
 	return complete, nil
 }
 

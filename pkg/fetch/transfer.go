@@ -33,15 +33,17 @@ type transfer struct {
 	dest string
 	emit *emitter
 
-	meta      Meta // the validator of the part, when haveMeta
-	haveMeta  bool
-	consulted bool // Rename has had its say
-	h         hash.Hash
-	hashed    int64 // bytes of the part fed to h
-	split     bool  // the part was filled by a split transfer
-	begun     bool  // a request got through the gate: Request.Stop no longer applies
-	res       Result
-	errs      []error
+	meta       Meta // the validator of the part, when haveMeta
+	haveMeta   bool
+	metaOnDisk bool  // the sidecar file exists: read at the start, or written
+	size       int64 // the part's size once complete
+	consulted  bool  // Rename has had its say
+	h          hash.Hash
+	hashed     int64 // bytes of the part fed to h
+	split      bool  // the part was filled by a split transfer
+	begun      bool  // a request got through the gate: Request.Stop no longer applies
+	res        Result
+	errs       []error
 }
 
 // outcome is how an attempt ended well.
@@ -119,23 +121,45 @@ func (t *transfer) fail() (Result, error) {
 	var disk *diskFullError
 	if errors.As(last, &disk) {
 		removePart(t.part)
+	} else {
+		t.keepPart()
 	}
 	return t.res, &attemptsError{errs: t.errs}
 }
 
 // keptPart names the part left for a resume, "" when there is none.
 func (t *transfer) keptPart() string {
+	t.keepPart()
 	if _, err := os.Stat(t.part); err != nil {
 		return ""
 	}
 	return t.part
 }
 
+// keepPart gives a part that this run wrote, and leaves for a later resume,
+// the sidecar it does not have yet (see needMeta), so the next run resumes
+// it instead of starting over. Best effort: without a sidecar the part is
+// only restarted.
+func (t *transfer) keepPart() {
+	if !t.haveMeta || t.metaOnDisk {
+		return
+	}
+	if fi, err := os.Stat(t.part); err == nil && fi.Size() > 0 {
+		_ = t.saveMeta()
+	}
+}
+
 // loadPart is the first step: read the sidecar of an existing part. A part
 // of another URL is refused and left alone; a part that cannot be resumed
-// (no sidecar, a sidecar that does not parse, --no-resume) is discarded.
+// (a sidecar that does not parse, --no-resume) is discarded. A part
+// without a sidecar is left as it is, not resumed: the first byte of the
+// body truncates it.
 func (t *transfer) loadPart() error {
 	m, err := ReadMeta(t.part)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // the common case: no sidecar, nothing to remove
+	}
+	t.metaOnDisk = true
 	switch {
 	case err == nil && m.URL != "" && m.URL != t.req.URL:
 		return fmt.Errorf("%s: %w (%s); it is left untouched", t.part, ErrPartInUse, m.URL)
@@ -143,10 +167,7 @@ func (t *transfer) loadPart() error {
 		t.meta, t.haveMeta = m, true
 		return nil
 	}
-	if err := t.discard(); err != nil {
-		return err
-	}
-	return nil
+	return t.discard()
 }
 
 // discard forgets the part: the next byte written goes at offset 0.
@@ -161,6 +182,16 @@ func (t *transfer) discard() error {
 			return fmt.Errorf("removing the old %s: %w", p, err)
 		}
 	}
+	t.metaOnDisk = false
+	return nil
+}
+
+// saveMeta writes the sidecar of the part from t.meta.
+func (t *transfer) saveMeta() error {
+	if err := createMeta(t.part, t.meta); err != nil {
+		return err
+	}
+	t.metaOnDisk = true
 	return nil
 }
 
@@ -201,14 +232,15 @@ func (t *transfer) attempt(ctx context.Context) (outcome, error) {
 
 // offset is where the part ends: where the next response should start.
 func (t *transfer) offset() (int64, error) {
+	if !t.haveMeta {
+		return 0, nil // no validator: opened with truncation
+	}
 	fi, err := os.Stat(t.part)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return 0, nil
 	case err != nil:
 		return 0, fmt.Errorf("reading %s: %w", t.part, err)
-	case !t.haveMeta:
-		return 0, nil // opened with truncation
 	case t.meta.Length >= 0 && fi.Size() > t.meta.Length:
 		return 0, t.discard() // longer than the resource
 	}
@@ -248,6 +280,7 @@ func (t *transfer) exchange(ctx context.Context, offset int64) (outcome, error) 
 	}
 	switch p.action {
 	case actComplete:
+		t.size = p.total
 		return complete, nil
 	case actNotModified:
 		return notModified, nil
@@ -427,8 +460,9 @@ func drain(resp *http.Response) {
 	}
 }
 
-// receive writes an accepted body into the part: consult Rename, save the
-// validator, open the part, then copy and verify the length.
+// receive writes an accepted body into the part: consult Rename, open the
+// part, save the validator when needMeta says so, then copy and verify the
+// length.
 func (t *transfer) receive(ctx context.Context, g *guard, resp *http.Response, p plan, release func()) (outcome, error) {
 	if err := t.consultRename(resp); err != nil {
 		return 0, err
@@ -442,14 +476,16 @@ func (t *transfer) receive(ctx context.Context, g *guard, resp *http.Response, p
 	defer f.Close()
 	if p.start == 0 {
 		t.meta, t.haveMeta, t.split = metaOf(t.req.URL, resp, p.total), true, false
-		if err := writeMeta(t.part, t.meta); err != nil {
-			return 0, t.removeIfFull(err)
-		}
 	}
 	t.req.Progress.SetDone(p.start)
 	t.req.Progress.SetTotal(p.total)
 	if t.splittable(resp, p) {
-		return t.splitFrom(ctx, g, f, resp, release)
+		return t.splitFrom(ctx, g, f, resp, release) // saves the sidecar with the ranges
+	}
+	if t.needMeta(p) {
+		if err := t.saveMeta(); err != nil {
+			return 0, t.removeIfFull(err)
+		}
 	}
 	if err := t.hashPrefix(ctx, f, p.start); err != nil {
 		return 0, err
@@ -467,7 +503,28 @@ func (t *transfer) receive(ctx context.Context, g *guard, resp *http.Response, p
 	if p.ranged && n > 0 && p.start+n == p.end && p.end < p.total {
 		return 0, errMore
 	}
-	return complete, t.verifyLength(p, resp.ContentLength, p.start+n)
+	t.size = p.start + n
+	return complete, t.verifyLength(p, resp.ContentLength, t.size)
+}
+
+// lazyMetaMax is the largest body whose sidecar waits until the part is
+// kept unfinished: one copy buffer.
+const lazyMetaMax = bufSize
+
+// needMeta tells whether the sidecar must be on disk before the body is
+// written. It must for a body that may be large (of unknown length, or
+// longer than lazyMetaMax), so that a crash leaves a part that can be
+// resumed; for the rest of a part that this run started without one; and
+// when an older sidecar is there but the part starts over, so that it never
+// describes bytes it did not see. A small body that starts a part is
+// written without one, saving three system calls of the four a small file
+// needed: a crash loses at most lazyMetaMax bytes, and a part kept
+// unfinished gets its sidecar then (keepPart).
+func (t *transfer) needMeta(p plan) bool {
+	if t.metaOnDisk {
+		return p.start == 0
+	}
+	return p.start > 0 || p.total < 0 || p.total > lazyMetaMax
 }
 
 // copy copies a body into the part at off through the stall watch and the
@@ -585,14 +642,21 @@ func (c *Client) hashReader(ctx context.Context, h hash.Hash, r io.Reader) (int6
 // openPart opens the part for writing at start, dropping anything after
 // start. It never touches the final name.
 func openPart(part string, start int64) (*os.File, error) {
-	f, err := os.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o644)
+	flag := os.O_RDWR | os.O_CREATE
+	if start == 0 {
+		flag |= os.O_TRUNC
+	}
+	f, err := openFile(part, flag, 0o644)
 	if errors.Is(err, fs.ErrNotExist) {
 		if merr := os.MkdirAll(filepath.Dir(part), 0o755); merr == nil {
-			f, err = os.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o644)
+			f, err = openFile(part, flag, 0o644)
 		}
 	}
 	if err != nil {
 		return nil, classifyWrite(part, err)
+	}
+	if start == 0 {
+		return f, nil
 	}
 	if err := f.Truncate(start); err != nil {
 		f.Close()
@@ -613,22 +677,20 @@ func closePart(f *os.File) error {
 // finish is the last step: verify the digest, stamp the part with the
 // server's mtime and ETag, rename it into place and drop the sidecar.
 func (t *transfer) finish(ctx context.Context) (Result, error) {
-	fi, err := os.Stat(t.part)
-	if err != nil {
-		return t.res, fmt.Errorf("reading %s: %w", t.part, err)
-	}
-	t.res.Size = fi.Size()
-	if err := t.verifyDigest(ctx, fi.Size()); err != nil {
+	t.res.Size = t.size
+	if err := t.verifyDigest(ctx, t.size); err != nil {
 		return t.res, err
 	}
 	if lm, err := http.ParseTime(t.meta.LastModified); err == nil {
 		_ = os.Chtimes(t.part, time.Time{}, lm)
 	}
 	writeETag(t.part, t.meta.ETag)
-	if err := os.Rename(t.part, t.dest); err != nil {
+	if err := renameFile(t.part, t.dest); err != nil {
 		return t.res, fmt.Errorf("moving %s into place: %w", t.part, err)
 	}
-	_ = os.Remove(t.part + metaSuffix)
+	if t.metaOnDisk {
+		_ = os.Remove(t.part + metaSuffix)
+	}
 	t.res.Path = t.dest
 	return t.res, nil
 }
@@ -655,7 +717,7 @@ func (t *transfer) verifyDigest(ctx context.Context, size int64) error {
 
 // rehash hashes the whole part from disk.
 func (t *transfer) rehash(ctx context.Context) error {
-	f, err := os.Open(t.part)
+	f, err := openFile(t.part, os.O_RDONLY, 0)
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", t.part, err)
 	}

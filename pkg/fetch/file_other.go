@@ -1,0 +1,13 @@
+//go:build !unix
+
+package fetch
+
+import "os"
+
+// openFile opens path like os.OpenFile.
+func openFile(path string, flag int, perm os.FileMode) (*os.File, error) {
+	return os.OpenFile(path, flag, perm)
+}
+
+// renameFile renames a file like os.Rename.
+func renameFile(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }

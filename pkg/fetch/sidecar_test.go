@@ -1,0 +1,157 @@
+package fetch
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// TestSidecarWhileTheBodyArrives: the sidecar is on disk before the body of
+// a large or unsized part, so a crash leaves a part that resumes; a small
+// sized body is written without one; either way none is left once the
+// file is in place.
+func TestSidecarWhileTheBodyArrives(t *testing.T) {
+	tests := []struct {
+		name     string
+		size     int
+		sized    bool // Content-Length sent
+		wantMeta bool
+	}{
+		{"16 KiB with a length", 16 << 10, true, false},
+		{"one buffer with a length", lazyMetaMax, true, false},
+		{"one buffer and a byte", lazyMetaMax + 1, true, true},
+		{"16 KiB without a length", 16 << 10, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := payload(tt.size, 50)
+			path := filepath.Join(t.TempDir(), "f")
+			req := request("", path, nil)
+			sawMeta := make(chan bool, 1)
+			srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("ETag", `"s"`)
+				if tt.sized {
+					w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+				}
+				half := len(body) / 2
+				w.Write(body[:half])
+				w.(http.Flusher).Flush()
+				// The client reads the first half once the part is open
+				// and its sidecar, if any, written.
+				deadline := time.Now().Add(10 * time.Second)
+				for req.Progress.Done() < int64(half) && time.Now().Before(deadline) {
+					time.Sleep(time.Millisecond)
+				}
+				_, err := os.Stat(path + ".part.meta")
+				sawMeta <- err == nil
+				w.Write(body[half:])
+			})
+			req.URL = srv.URL + "/f"
+			if _, err := newClient(t, testConfig()).Fetch(context.Background(), req); err != nil {
+				t.Fatal(err)
+			}
+			assertDone(t, path, body)
+			if got := <-sawMeta; got != tt.wantMeta {
+				t.Errorf("sidecar on disk during the body: %v, want %v", got, tt.wantMeta)
+			}
+		})
+	}
+}
+
+// TestSmallPartKeptWithSidecar: a small part that fails for good still gets
+// its sidecar, written when it is kept, and the next run resumes it.
+func TestSmallPartKeptWithSidecar(t *testing.T) {
+	body := payload(16<<10, 51)
+	res := newResource(body, `"k"`)
+	rc := &recorder{}
+	srv := serve(t, rc, shortThenServe(res))
+	path := filepath.Join(t.TempDir(), "f")
+	cfg := testConfig()
+	cfg.Retries = 0
+	c := newClient(t, cfg)
+	if _, err := c.Fetch(context.Background(), request(srv.URL+"/f", path, nil)); err == nil {
+		t.Fatal("a short body with no retries succeeded")
+	}
+	if got := mustFile(t, path+".part"); len(got) != len(body)/2 {
+		t.Fatalf("part has %d bytes, want %d", len(got), len(body)/2)
+	}
+	m, err := ReadMeta(path + ".part")
+	if err != nil || m.URL != srv.URL+"/f" || m.ETag != `"k"` || m.Length != int64(len(body)) {
+		t.Fatalf("sidecar %+v, %v", m, err)
+	}
+	if _, err := c.Fetch(context.Background(), request(srv.URL+"/f", path, nil)); err != nil {
+		t.Fatal(err)
+	}
+	assertDone(t, path, body)
+	if r := rc.header(1).Get("Range"); r != fmt.Sprintf("bytes=%d-", len(body)/2) {
+		t.Errorf("second run Range %q, want the rest", r)
+	}
+}
+
+// TestTornSidecar: a sidecar cut short by a crash (the first write of a
+// sidecar is not atomic) is no sidecar: the part starts over and nothing
+// of either is left.
+func TestTornSidecar(t *testing.T) {
+	body := payload(20<<10, 52)
+	for name, meta := range map[string]string{
+		"empty":     "",
+		"cut short": `{"url":"URL","etag":"\"v1`,
+		"no url":    `{"etag":"\"v1\"","length":20480}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			rc := &recorder{}
+			srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) {
+				newResource(body, `"v1"`).ServeHTTP(w, r)
+			})
+			path := filepath.Join(t.TempDir(), "f")
+			writePart(t, path, body[:1000], nil)
+			if err := os.WriteFile(path+".part.meta", []byte(meta), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := newClient(t, testConfig()).Fetch(context.Background(), request(srv.URL+"/f", path, nil)); err != nil {
+				t.Fatal(err)
+			}
+			assertDone(t, path, body)
+			if r := rc.header(0).Get("Range"); r != "" {
+				t.Errorf("resumed with Range %q from a torn sidecar", r)
+			}
+		})
+	}
+}
+
+// TestStaleSidecarReplaced: when a part with a sidecar starts over (the
+// server ignored the Range), the old sidecar does not outlive its bytes:
+// it is rewritten for the new body before the body is written.
+func TestStaleSidecarReplaced(t *testing.T) {
+	body := payload(16<<10, 53)
+	path := filepath.Join(t.TempDir(), "f")
+	req := request("", path, nil)
+	seen := make(chan Meta, 1)
+	srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("ETag", `"new"`)
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.Write(body[:100]) // 200, whatever was asked
+		w.(http.Flusher).Flush()
+		deadline := time.Now().Add(10 * time.Second)
+		for req.Progress.Done() < 100 && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		m, _ := ReadMeta(path + ".part")
+		seen <- m
+		w.Write(body[100:])
+	})
+	req.URL = srv.URL + "/f"
+	writePart(t, path, body[:1000], &Meta{URL: req.URL, ETag: `"old"`, Length: int64(len(body))})
+	if _, err := newClient(t, testConfig()).Fetch(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	assertDone(t, path, body)
+	if m := <-seen; m.ETag != `"new"` {
+		t.Errorf("sidecar during the new body: %+v, want the new ETag", m)
+	}
+}
