@@ -18,9 +18,17 @@ import (
 // Idle connections per host are sized to the pool (every worker, times
 // every range of a split) so that keep-alive connections are reused instead
 // of being closed and dialled again; the default of 2 would churn.
+//
+// Connections per host are capped at the same number, the most requests
+// the Client ever has in flight. Without the cap, a worker that sends its
+// next request before the transport has put the last one's connection back
+// (it does so on its own goroutine, just after the body's end) finds none
+// idle and dials another: a -j 16 run of small files opened 18 to 26
+// connections instead of 16. With it, the request waits the moment it
+// takes for that connection.
 func (c *Client) transport() *http.Transport {
 	dialer := &net.Dialer{Timeout: c.cfg.ConnectTimeout}
-	idle := max(c.cfg.Concurrency, 1) * max(c.cfg.Split, 1)
+	inFlight := max(c.cfg.Concurrency, 1) * max(c.cfg.Split, 1)
 	tr := &http.Transport{
 		Proxy:               http.ProxyFromEnvironment,
 		DialContext:         dialer.DialContext,
@@ -31,8 +39,8 @@ func (c *Client) transport() *http.Transport {
 		ResponseHeaderTimeout: c.cfg.StallTimeout + c.cfg.StallTimeout/10,
 		DisableCompression:    true,
 		MaxIdleConns:          0, // no overall cap; per host below
-		MaxIdleConnsPerHost:   max(idle, 2),
-		MaxConnsPerHost:       0,
+		MaxIdleConnsPerHost:   max(inFlight, 2),
+		MaxConnsPerHost:       max(inFlight, 2),
 		IdleConnTimeout:       90 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}

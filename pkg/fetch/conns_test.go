@@ -1,0 +1,75 @@
+package fetch
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestConnectionsCappedToThePool: the Client never holds more connections
+// to a host than it can have requests in flight (Concurrency × Split), so
+// a request that finds none idle waits for one instead of dialling an
+// extra one. Three transfers at once through a Client sized for two use
+// two connections, the third after one of the others.
+func TestConnectionsCappedToThePool(t *testing.T) {
+	var opened, inHandler atomic.Int64
+	release := make(chan struct{})
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inHandler.Add(1)
+		<-release
+		w.Header().Set("Content-Length", "2")
+		w.Write([]byte("ok"))
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
+
+	cfg := testConfig()
+	cfg.Concurrency = 2
+	c := newClient(t, cfg)
+	dir := t.TempDir()
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	for i := range errs {
+		wg.Go(func() {
+			path := filepath.Join(dir, strconv.Itoa(i))
+			_, errs[i] = c.Fetch(context.Background(), request(srv.URL+"/"+strconv.Itoa(i), path, nil))
+		})
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for inHandler.Load() < 2 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // room for a third connection, which must not come
+	if got := opened.Load(); got != 2 {
+		t.Errorf("%d connections open with two requests held and a third waiting, want 2", got)
+	}
+	close(release)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("transfer %d: %v", i, err)
+		}
+	}
+	if got := opened.Load(); got != 2 {
+		t.Errorf("%d connections opened for three transfers two at a time, want 2", got)
+	}
+}
