@@ -108,6 +108,7 @@ func Run(ctx, stop context.Context, src Source, f Fetcher, opts Options) error {
 		fetcher:  f,
 		names:    naming.NewReserver(),
 		seen:     input.NewSeen(),
+		dirs:     newDirs(opts.OutputDir),
 		queue:    make(chan job, opts.Concurrency),
 		items:    make(chan itemOrErr),
 		single:   opts.SHA256 != "",
@@ -162,6 +163,7 @@ type run struct {
 	fetcher  Fetcher
 	names    *naming.Reserver
 	seen     *input.Seen
+	dirs     *dirs
 	queue    chan job
 	items    chan itemOrErr
 	single   bool
@@ -329,7 +331,7 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 	defer r.inFlight.Add(-1)
 	r.opts.Emit(event.Event{Kind: event.Started, Time: start, Item: j.item, Output: j.path, Progress: progress})
 
-	if err := os.MkdirAll(filepath.Dir(j.path), 0o755); err != nil {
+	if err := r.dirs.make(filepath.Dir(j.path)); err != nil {
 		r.finish(j, progress, fetch.Result{}, fmt.Errorf("creating the directory for %s: %w", j.rel, err), start)
 		return
 	}
