@@ -22,6 +22,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/fetchpool/fetchpool/pkg/fetch"
 )
 
 // faultServer misbehaves on purpose. A path /MODE/N/NAME misbehaves in
@@ -38,13 +40,14 @@ import (
 // /loop/X redirects to /loop/X/ forever; /ok/NAME always works.
 type faultServer struct {
 	*httptest.Server
+	stalled  chan string // paths of stall and mute requests, as they stall
 	mu       sync.Mutex
 	requests map[string][]string // path → Range header of each request
 }
 
 func newFaultServer(t *testing.T) *faultServer {
 	t.Helper()
-	s := &faultServer{requests: map[string][]string{}}
+	s := &faultServer{requests: map[string][]string{}, stalled: make(chan string, 100)}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s
@@ -118,11 +121,23 @@ func (s *faultServer) serve(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Last-Modified", modTime.Format(http.TimeFormat))
 		w.Write(body[:half])
 		w.(http.Flusher).Flush()
+		s.stalled <- r.URL.Path
 		<-r.Context().Done()
 	case "mute":
+		s.stalled <- r.URL.Path
 		<-r.Context().Done()
 	default:
 		http.NotFound(w, r)
+	}
+}
+
+// await waits for a request to stall.
+func (s *faultServer) await(t *testing.T) {
+	t.Helper()
+	select {
+	case <-s.stalled:
+	case <-time.After(eventually):
+		t.Fatalf("no request stalled within %v", eventually)
 	}
 }
 
@@ -479,22 +494,31 @@ func TestFaultPartFromEarlierRun(t *testing.T) {
 		dir := t.TempDir()
 		out := filepath.Join(dir, "out")
 		os.Mkdir(out, 0o755)
-		url := srv.URL + "/hold/crash.bin"
-		whole := content("/hold/crash.bin")
+		url := srv.URL + "/hold/big/crash.bin"
+		whole := holdBody("/hold/big/crash.bin")
 		p := startFetchpool(t, dir, "-o", "out", url)
 		srv.await(t, 1)
-		waitSize(t, out, "crash.bin.part", int64(len(whole)/2))
+		waitSize(t, out, "crash.bin.part", 1)
 		p.signal(syscall.SIGKILL)
 		if r := p.wait(); r.code != -1 {
 			t.Fatalf("exit %d, want death by SIGKILL", r.code)
+		}
+		part := readFile(t, filepath.Join(out, "crash.bin.part"))
+		if len(part) == 0 || len(part) > len(whole)/2 || !bytes.Equal(part, whole[:len(part)]) {
+			t.Fatalf("the crash left %d bytes that are not the start of the resource", len(part))
+		}
+		if _, err := fetch.ReadMeta(filepath.Join(out, "crash.bin.part")); err != nil {
+			t.Fatalf("the crash left a large part without its sidecar: %v", err)
 		}
 		srv.holding.Store(false)
 		r := fetchpool(t, dir, "", "-o", "out", url)
 		if r.code != 0 {
 			t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
 		}
-		checkFile(t, dir, "crash.bin", "/hold/crash.bin")
-		want := "/hold/crash.bin bytes=" + strconv.Itoa(len(whole)/2) + "-"
+		if got := readFile(t, filepath.Join(out, "crash.bin")); !bytes.Equal(got, whole) {
+			t.Errorf("crash.bin after the resume: %d bytes that are not the resource", len(got))
+		}
+		want := "/hold/big/crash.bin bytes=" + strconv.Itoa(len(part)) + "-"
 		if !slices.Contains(srv.seen(), want) {
 			t.Errorf("no resume request %q: %q", want, srv.seen())
 		}
