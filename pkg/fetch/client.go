@@ -28,15 +28,15 @@ import (
 // takes for that connection.
 func (c *Client) transport() *http.Transport {
 	dialer := &net.Dialer{Timeout: c.cfg.ConnectTimeout}
-	inFlight := max(c.cfg.Concurrency, 1) * max(c.cfg.Split, 1)
+	inFlight := c.cfg.inFlight()
 	tr := &http.Transport{
 		Proxy:               http.ProxyFromEnvironment,
 		DialContext:         dialer.DialContext,
 		ForceAttemptHTTP2:   true,
 		TLSHandshakeTimeout: c.cfg.ConnectTimeout,
-		// The stall guard of each request covers the wait for headers; this
-		// is a backstop a little later, so the guard's message wins.
-		ResponseHeaderTimeout: c.cfg.StallTimeout + c.cfg.StallTimeout/10,
+		// No ResponseHeaderTimeout: the stall guard of each request covers
+		// the wait for headers, and the transport's own timer would cost one
+		// more timer per request.
 		DisableCompression:    true,
 		MaxIdleConns:          0, // no overall cap; per host below
 		MaxIdleConnsPerHost:   max(inFlight, 2),
@@ -50,13 +50,9 @@ func (c *Client) transport() *http.Transport {
 	return tr
 }
 
-// ctxKey keys the per-transfer values the redirect policy needs.
+// ctxKey keys the emitter of the transfer behind a request, which
+// checkRedirect tells of each redirect.
 type ctxKey struct{}
-
-// hop is what checkRedirect learns about the transfer behind a request.
-type hop struct {
-	emit *emitter
-}
 
 // checkRedirect follows at most maxRedirects redirects, only to http and
 // https, and forwards credentials only to the host (host:port) they were
@@ -77,8 +73,8 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 		req.Header.Del("Cookie")
 		c.setNetrcAuth(req)
 	}
-	if h, ok := req.Context().Value(ctxKey{}).(*hop); ok && h != nil {
-		h.emit.send(event.Event{Kind: event.Redirect, Message: req.URL.String()})
+	if e, ok := req.Context().Value(ctxKey{}).(*emitter); ok && e != nil {
+		e.send(event.Event{Kind: event.Redirect, Message: req.URL.String()})
 	}
 	return nil
 }

@@ -32,8 +32,8 @@ const bufSize = 256 << 10
 // guard's watch, one on the stall counter); per buffer, one write and one
 // hash update; no allocation, no lock.
 func (c *Client) copyBody(ctx context.Context, f *os.File, off int64, r io.Reader, limit int64, h hash.Hash, p *event.Progress) (int64, error) {
-	bp := c.bufs.Get().(*[]byte)
-	defer c.bufs.Put(bp)
+	bp := c.getBuf()
+	defer c.putBuf(bp)
 	buf := *bp
 	done := ctx.Done()
 	var n int64 // written to f
@@ -77,6 +77,31 @@ func (c *Client) copyBody(ctx context.Context, f *os.File, off int64, r io.Reade
 	}
 }
 
+// getBuf takes a free copy buffer, or makes one.
+//
+// The free buffers are a channel, not a sync.Pool: a pool is emptied by
+// every garbage collection, and a run of small files collects often, so
+// each worker made (and zeroed) a new 256 KiB buffer after each one. The
+// channel keeps at most one per request in flight, as many as are in use
+// at the busiest moment anyway.
+func (c *Client) getBuf() *[]byte {
+	select {
+	case b := <-c.bufs:
+		return b
+	default:
+		b := make([]byte, bufSize)
+		return &b
+	}
+}
+
+// putBuf gives a buffer back.
+func (c *Client) putBuf(b *[]byte) {
+	select {
+	case c.bufs <- b:
+	default:
+	}
+}
+
 // classifyWrite turns a failed write of path into a disk-full error or a
 // plain write error.
 func classifyWrite(path string, err error) error {
@@ -94,20 +119,25 @@ func classifyWrite(path string, err error) error {
 // last byte, and the per-read path takes no lock (a Timer.Reset per read
 // would).
 type guard struct {
-	ctx    context.Context
-	cancel context.CancelCauseFunc
-	stall  time.Duration
-	timer  *time.Timer // the watchdog; nil without a stall timeout
-	got    atomic.Int64
+	ctx        context.Context
+	cancel     context.CancelCauseFunc
+	endTimeout context.CancelFunc // of --timeout; nil without one
+	stall      time.Duration
+	timer      *time.Timer // the watchdog; nil without a stall timeout
+	got        atomic.Int64
 
 	// Owned by the watchdog.
 	seen  int64
 	since time.Time
 }
 
-// newGuard starts the stall watchdog of a request made under ctx.
+// newGuard bounds a request made under ctx: by --timeout, whose context
+// is cancelled with a *timeoutError, and by the stall watchdog.
 func (c *Client) newGuard(ctx context.Context) *guard {
 	g := &guard{stall: c.cfg.StallTimeout, since: time.Now()}
+	if c.cfg.Timeout > 0 {
+		ctx, g.endTimeout = context.WithTimeoutCause(ctx, c.cfg.Timeout, &timeoutError{d: c.cfg.Timeout})
+	}
 	g.ctx, g.cancel = context.WithCancelCause(ctx)
 	if g.stall > 0 {
 		g.timer = time.AfterFunc(time.Duration(math.MaxInt64), g.look)
@@ -136,9 +166,12 @@ func (g *guard) look() {
 	g.timer.Reset(g.tick())
 }
 
-// stop ends the request's context and its watchdog.
+// stop ends the request's context, its timeout and its watchdog.
 func (g *guard) stop() {
 	g.cancel(nil)
+	if g.endTimeout != nil {
+		g.endTimeout()
+	}
 	if g.timer != nil {
 		g.timer.Stop()
 	}

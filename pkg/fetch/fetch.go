@@ -102,13 +102,17 @@ type Config struct {
 	Rand *rand.Rand
 }
 
+// inFlight is the most requests a Client has in flight at once: a request
+// per worker, times the ranges of a split.
+func (cfg Config) inFlight() int { return max(cfg.Concurrency, 1) * max(cfg.Split, 1) }
+
 // Client fetches items. One Client serves a whole run; it is safe for
 // concurrent use.
 type Client struct {
 	cfg   Config
 	hc    *http.Client
 	netrc netrc
-	bufs  sync.Pool // *[]byte of bufSize
+	bufs  chan *[]byte // free copy buffers of bufSize, one per request in flight
 
 	rndMu sync.Mutex
 	rnd   *rand.Rand
@@ -140,10 +144,7 @@ func New(cfg Config) (*Client, error) {
 		}
 		c.netrc = n
 	}
-	c.bufs.New = func() any {
-		b := make([]byte, bufSize)
-		return &b
-	}
+	c.bufs = make(chan *[]byte, cfg.inFlight())
 	c.hc = &http.Client{
 		Transport:     c.transport(),
 		CheckRedirect: c.checkRedirect,

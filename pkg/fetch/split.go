@@ -295,15 +295,13 @@ func (s *splitRun) request(ctx context.Context, i int, attempt int) error {
 		return err
 	}
 	defer release()
-	actx, cancel := t.c.attemptContext(ctx)
-	defer cancel()
-	g := t.c.newGuard(actx)
+	g := t.c.newGuard(ctx)
 	defer g.stop()
 
 	next, end := s.next(i), t.meta.Spans[i].End
 	t.emit.send(event.Event{Kind: event.Attempt, Attempt: attempt,
 		Message: fmt.Sprintf("%s (bytes %d-%d)", t.req.URL, next, end-1)})
-	req, err := t.c.newRequest(context.WithValue(g.ctx, ctxKey{}, &hop{emit: t.emit}), t.u)
+	req, err := t.c.newRequest(context.WithValue(g.ctx, ctxKey{}, t.emit), t.u)
 	if err != nil {
 		return err
 	}

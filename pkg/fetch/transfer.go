@@ -254,11 +254,11 @@ func (t *transfer) exchange(ctx context.Context, offset int64) (outcome, error) 
 	if err != nil {
 		return 0, err
 	}
-	release = sync.OnceFunc(release) // a split lets go of the probe early
+	if t.c.cfg.Split > 1 {
+		release = sync.OnceFunc(release) // a split lets go of the probe early
+	}
 	defer release()
-	actx, cancel := t.c.attemptContext(ctx)
-	defer cancel()
-	g := t.c.newGuard(actx)
+	g := t.c.newGuard(ctx)
 	defer g.stop()
 
 	hreq, conditional, err := t.request(g.ctx, offset)
@@ -318,20 +318,12 @@ func (c *Client) acquire(ctx context.Context, host string) (func(), error) {
 	return c.cfg.Gate.Acquire(ctx, host)
 }
 
-// attemptContext bounds one request by --timeout.
-func (c *Client) attemptContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	if c.cfg.Timeout <= 0 {
-		return context.WithCancel(ctx)
-	}
-	return context.WithTimeoutCause(ctx, c.cfg.Timeout, &timeoutError{d: c.cfg.Timeout})
-}
-
 // request builds the GET of one exchange: a Range from offset (with
 // If-Range when the part has a validator), the split probe, or the
 // conditions of --on-exists newer. conditional tells whether a 304 means
 // "not modified".
 func (t *transfer) request(ctx context.Context, offset int64) (req *http.Request, conditional bool, err error) {
-	req, err = t.c.newRequest(context.WithValue(ctx, ctxKey{}, &hop{emit: t.emit}), t.u)
+	req, err = t.c.newRequest(context.WithValue(ctx, ctxKey{}, t.emit), t.u)
 	if err != nil {
 		return nil, false, err
 	}
@@ -620,8 +612,8 @@ func (t *transfer) hashPrefix(ctx context.Context, f *os.File, off int64) error 
 
 // hashReader feeds h from r, with ctx checked between reads.
 func (c *Client) hashReader(ctx context.Context, h hash.Hash, r io.Reader) (int64, error) {
-	bp := c.bufs.Get().(*[]byte)
-	defer c.bufs.Put(bp)
+	bp := c.getBuf()
+	defer c.putBuf(bp)
 	var n int64
 	for {
 		if err := ctx.Err(); err != nil {
