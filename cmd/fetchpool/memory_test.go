@@ -145,7 +145,7 @@ func sumOf(r io.Reader) string {
 
 // TestMemoryLongList: a 20,000-line list piped on stdin downloads, with
 // --json and --report streaming every item, in a peak RSS near that of a
-// short list (about 25 MiB): nothing is kept per item but two hashes.
+// short list (about 20 MiB): nothing is kept per item but two hashes.
 func TestMemoryLongList(t *testing.T) {
 	bin, launcher := plainBinary(t)
 	tools := [2]string{bin, launcher}
@@ -156,8 +156,8 @@ func TestMemoryLongList(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stderr, fmt.Sprintf("done %d,", n)) || strings.Count(r.stdout, "\n") != n {
 		t.Fatalf("exit %d, %d JSON lines; stderr:\n%s", r.code, strings.Count(r.stdout, "\n"), lastLines(r.stderr, 5))
 	}
-	if rss > 48*mib {
-		t.Errorf("peak RSS %.1f MiB for %d items, want under 48 MiB", float64(rss)/mib, n)
+	if rss > 40*mib {
+		t.Errorf("peak RSS %.1f MiB for %d items, want under 40 MiB", float64(rss)/mib, n)
 	}
 }
 
@@ -176,11 +176,11 @@ func TestMemoryGrowthWithList(t *testing.T) {
 		return rss
 	}
 	small, large := run(20000), run(200000)
-	// 180,000 more items cost about 18 MiB at peak: two 64-bit hashes an
-	// item in Go maps (16-byte slots), and the garbage of the maps' growth.
-	// Keeping each URL and name as strings would cost more than twice that.
-	if grew := large - small; grew > 30*mib {
-		t.Errorf("peak RSS grew by %.1f MiB from 20,000 to 200,000 items, want under 30 MiB", float64(grew)/mib)
+	// 180,000 more items cost about 6 MiB at peak: two 64-bit hashes an
+	// item in open-addressed tables (pkg/hashset). The same hashes in Go
+	// maps cost 18 MiB; the URLs and names as strings would cost more.
+	if grew := large - small; grew > 12*mib {
+		t.Errorf("peak RSS grew by %.1f MiB from 20,000 to 200,000 items, want under 12 MiB", float64(grew)/mib)
 	}
 }
 
@@ -224,10 +224,10 @@ func TestMemoryMeasure(t *testing.T) {
 		if r.code != 0 || !strings.Contains(r.stderr, fmt.Sprintf("done %d,", n)) {
 			t.Fatalf("exit %d; stderr:\n%s", r.code, lastLines(r.stderr, 5))
 		}
-		// The two hash sets hold about 65 MiB live at 1,000,000 items, and
-		// the collector lets the heap reach twice what is live.
-		if rss > 256*mib {
-			t.Errorf("peak RSS %.1f MiB, want under 256 MiB", float64(rss)/mib)
+		// About 50 MiB: the two hash sets take some 35 MiB at 1,000,000
+		// items; nothing else grows with the list.
+		if rss > 100*mib {
+			t.Errorf("peak RSS %.1f MiB, want under 100 MiB", float64(rss)/mib)
 		}
 	})
 	t.Run("1M lines dry run", func(t *testing.T) {
