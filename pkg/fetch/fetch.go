@@ -187,6 +187,11 @@ type Request struct {
 	// and sends nothing. Once the first request is through the gate, Stop
 	// no longer matters: the transfer goes on, bounded by its timeouts.
 	Stop context.Context
+	// NoSidecar tells that the caller has just found no sidecar
+	// (Path+".part.meta"), and that nobody else writes Path's part, so
+	// Fetch does not look for one again: it starts the part from zero. The
+	// pool knows it from reserving Path; it saves a failed open per file.
+	NoSidecar bool
 }
 
 // Result is what a Fetch did.

@@ -1,7 +1,9 @@
 package fetch
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -153,5 +155,29 @@ func TestStaleSidecarReplaced(t *testing.T) {
 	assertDone(t, path, body)
 	if m := <-seen; m.ETag != `"new"` {
 		t.Errorf("sidecar during the new body: %+v, want the new ETag", m)
+	}
+}
+
+// TestNoSidecarIsNotReadAgain: with Request.NoSidecar the caller vouches
+// that there is no sidecar, and Fetch does not read one: here a sidecar of
+// another URL, which it would otherwise refuse to touch, is not looked at.
+func TestNoSidecarIsNotReadAgain(t *testing.T) {
+	body := payload(4<<10, 54)
+	srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
+		newResource(body, `"n"`).ServeHTTP(w, r)
+	})
+	path := filepath.Join(t.TempDir(), "f")
+	writePart(t, path, []byte("other"), &Meta{URL: "http://elsewhere.test/f", Length: -1})
+	c := newClient(t, testConfig())
+	if _, err := c.Fetch(context.Background(), request(srv.URL, path, nil)); !errors.Is(err, ErrPartInUse) {
+		t.Fatalf("without NoSidecar: err = %v, want ErrPartInUse", err)
+	}
+	req := request(srv.URL, path, nil)
+	req.NoSidecar = true
+	if _, err := c.Fetch(context.Background(), req); err != nil {
+		t.Fatalf("with NoSidecar: %v", err)
+	}
+	if got := mustFile(t, path); !bytes.Equal(got, body) {
+		t.Errorf("file has %d bytes, not the body", len(got))
 	}
 }

@@ -155,6 +155,9 @@ func (t *transfer) keepPart() {
 // without a sidecar is left as it is, not resumed: the first byte of the
 // body truncates it.
 func (t *transfer) loadPart() error {
+	if t.req.NoSidecar {
+		return nil
+	}
 	m, err := ReadMeta(t.part)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil // the common case: no sidecar, nothing to remove

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -151,6 +152,10 @@ type job struct {
 	sha256 string
 	named  bool // the name is fixed (explicit or keep-paths); Content-Disposition does not apply
 	exists bool // the destination existed at admission
+	// noSidecar: the destination's part had no sidecar at admission, so
+	// the fetch need not look again (the name is reserved: nobody else in
+	// the run writes that part).
+	noSidecar bool
 }
 
 type itemOrErr struct {
@@ -250,7 +255,7 @@ func (r *run) plan(it input.Item) (job, error) {
 		return j, err
 	}
 	j.named = named
-	j.rel = r.reserve(it.URL, rel)
+	j.rel, j.noSidecar = r.reserve(it.URL, rel)
 	j.path = filepath.Join(r.opts.OutputDir, j.rel)
 	j.exists = exists(j.path)
 	j.sha256 = r.checksum(it, j.rel)
@@ -283,16 +288,20 @@ func (r *run) name(it input.Item) (rel string, fixed bool, err error) {
 
 // reserve reserves rel, or the first free name.N.ext after it, skipping
 // names whose existing .part belongs to another URL (it is left untouched for
-// its own resume) and, for --on-exists rename, names that already exist.
-func (r *run) reserve(itemURL, rel string) string {
-	return r.names.Reserve(rel, func(candidate string) bool {
+// its own resume) and, for --on-exists rename, names that already exist. It
+// also reports whether the reserved name's part had no sidecar.
+func (r *run) reserve(itemURL, rel string) (name string, noSidecar bool) {
+	var checked string // the last candidate whose sidecar was read
+	name = r.names.Reserve(rel, func(candidate string) bool {
 		path := filepath.Join(r.opts.OutputDir, candidate)
 		if r.opts.OnExists == Rename && exists(path) {
 			return false
 		}
 		meta, err := fetch.ReadMeta(path + ".part")
+		checked, noSidecar = candidate, errors.Is(err, fs.ErrNotExist)
 		return err != nil || meta.URL == "" || meta.URL == itemURL
 	})
+	return name, noSidecar && checked == name
 }
 
 // checksum finds the expected digest of an item: from the item itself, from
@@ -336,12 +345,13 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 		return
 	}
 	req := fetch.Request{
-		URL:      j.item.URL,
-		Path:     j.path,
-		SHA256:   j.sha256,
-		IfNewer:  j.exists && r.opts.OnExists == Newer,
-		Progress: progress,
-		Stop:     stop, // until its first request is sent
+		URL:       j.item.URL,
+		Path:      j.path,
+		SHA256:    j.sha256,
+		IfNewer:   j.exists && r.opts.OnExists == Newer,
+		NoSidecar: j.noSidecar,
+		Progress:  progress,
+		Stop:      stop, // until its first request is sent
 		Emit: func(ev event.Event) {
 			ev.Item = j.item
 			ev.Output = j.path
@@ -376,7 +386,7 @@ func (r *run) rename(j job, serverName string) (string, error) {
 	}
 	rel := filepath.Join(filepath.Dir(j.rel), name)
 	// A name taken by the server's choice is reserved like any other.
-	rel = r.reserve(j.item.URL, rel)
+	rel, _ = r.reserve(j.item.URL, rel)
 	path := filepath.Join(r.opts.OutputDir, rel)
 	if exists(path) && r.opts.OnExists == Skip {
 		return path, fetch.ErrSkip
