@@ -1,6 +1,9 @@
 package pool
 
 import (
+	"errors"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -14,15 +17,40 @@ const maxDirs = 4096
 // dirs makes the directories that files land in, each once per run rather
 // than once per file: the output directory, which exists before the run,
 // never; another only the first time a file goes there.
+//
+// It also tells whether the output directory was empty when the run began.
+// Then nothing under it predates the run: no destination exists "before the
+// run" (--on-exists), no part or sidecar of an earlier run is there, and
+// the files the run itself writes have reserved names. Admission then skips
+// the two look-ups per item (the destination, the sidecar), which cost a
+// failed path lookup each in a directory that the workers are filling.
 type dirs struct {
-	root string // the output directory, cleaned
+	root  string // the output directory, cleaned
+	empty bool   // root had no entries (or did not exist) at the start
 
 	mu   sync.Mutex
 	made map[string]struct{}
 }
 
 func newDirs(root string) *dirs {
-	return &dirs{root: filepath.Clean(root), made: make(map[string]struct{})}
+	d := &dirs{root: filepath.Clean(root), made: make(map[string]struct{})}
+	d.empty = isEmptyDir(d.root)
+	return d
+}
+
+// isEmptyDir reports whether dir has no entries or does not exist; false
+// when that cannot be told.
+func isEmptyDir(dir string) bool {
+	f, err := os.Open(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return true
+	}
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	_, err = f.Readdirnames(1)
+	return errors.Is(err, io.EOF)
 }
 
 // make creates dir and its parents unless this run has already.

@@ -1,10 +1,18 @@
 package pool
 
 import (
+	"context"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
+
+	"github.com/fetchpool/fetchpool/pkg/event"
+	"github.com/fetchpool/fetchpool/pkg/fetch"
+	"github.com/fetchpool/fetchpool/pkg/input"
 )
 
 func TestDirsMadeOncePerRun(t *testing.T) {
@@ -66,5 +74,84 @@ func TestDirsRemembersAtMostMaxDirs(t *testing.T) {
 	}
 	if _, err := os.Stat(last); err != nil {
 		t.Errorf("%s not made again: %v", last, err)
+	}
+}
+
+// gatedSource yields its items, each only after the previous one was
+// fetched, so admission cannot run ahead of the transfers.
+type gatedSource struct {
+	urls    []string
+	fetched chan struct{}
+	n       int
+}
+
+func (s *gatedSource) Next() (input.Item, error) {
+	if s.n == len(s.urls) {
+		return input.Item{}, io.EOF
+	}
+	if s.n > 0 {
+		<-s.fetched
+	}
+	s.n++
+	return input.Item{URL: s.urls[s.n-1], Source: "-", Line: s.n}, nil
+}
+
+// writingFetcher writes each file in place, and also a file that was not
+// asked for, as another program writing into the output directory during
+// the run would.
+type writingFetcher struct {
+	also    string
+	fetched chan struct{}
+	mu      sync.Mutex
+	reqs    []fetch.Request
+}
+
+func (f *writingFetcher) Fetch(_ context.Context, req fetch.Request) (fetch.Result, error) {
+	f.mu.Lock()
+	f.reqs = append(f.reqs, req)
+	f.mu.Unlock()
+	err := os.WriteFile(req.Path, []byte("x"), 0o644)
+	if err == nil && f.also != "" {
+		err = os.WriteFile(f.also, []byte("y"), 0o644)
+	}
+	f.fetched <- struct{}{}
+	return fetch.Result{Path: req.Path, Attempts: 1, HTTPStatus: 200}, err
+}
+
+// TestRunChecksAnEmptyOutputDirOnce: "a destination that already exists
+// before the run" is judged by the output directory at the start. When it
+// was empty, no item looks on disk: a file that appears during the run
+// under a later item's name is replaced. When it was not empty, each item
+// looks, and finds it.
+func TestRunChecksAnEmptyOutputDirOnce(t *testing.T) {
+	for _, empty := range []bool{true, false} {
+		t.Run(fmt.Sprintf("empty=%v", empty), func(t *testing.T) {
+			dir := t.TempDir()
+			if !empty {
+				if err := os.WriteFile(filepath.Join(dir, "old.txt"), nil, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			f := &writingFetcher{also: filepath.Join(dir, "b.bin"), fetched: make(chan struct{}, 2)}
+			src := &gatedSource{urls: []string{"http://a.test/a.bin", "http://a.test/b.bin"}, fetched: f.fetched}
+			rec := &recorder{}
+			if err := Run(context.Background(), context.Background(), src, f,
+				Options{Concurrency: 1, OutputDir: dir, Emit: rec.emit}); err != nil {
+				t.Fatal(err)
+			}
+			res := rec.results()
+			wantDone, wantSkipped := 1, 1 // b.bin exists by the time it is admitted
+			if empty {
+				wantDone, wantSkipped = 2, 0 // but not before the run
+			}
+			if len(res[event.StatusOK]) != wantDone || len(res[event.StatusSkipped]) != wantSkipped {
+				t.Errorf("done %d, skipped %d; want %d, %d", len(res[event.StatusOK]), len(res[event.StatusSkipped]), wantDone, wantSkipped)
+			}
+			for _, req := range f.reqs {
+				if !req.NoSidecar {
+					t.Errorf("%s: NoSidecar = false: the fetch looks for a sidecar that cannot be there", req.URL)
+				}
+			}
+		})
 	}
 }

@@ -257,7 +257,7 @@ func (r *run) plan(it input.Item) (job, error) {
 	j.named = named
 	j.rel, j.noSidecar = r.reserve(it.URL, rel)
 	j.path = filepath.Join(r.opts.OutputDir, j.rel)
-	j.exists = exists(j.path)
+	j.exists = !r.dirs.empty && exists(j.path)
 	j.sha256 = r.checksum(it, j.rel)
 	return j, nil
 }
@@ -291,6 +291,10 @@ func (r *run) name(it input.Item) (rel string, fixed bool, err error) {
 // its own resume) and, for --on-exists rename, names that already exist. It
 // also reports whether the reserved name's part had no sidecar.
 func (r *run) reserve(itemURL, rel string) (name string, noSidecar bool) {
+	if r.dirs.empty {
+		// Nothing on disk predates the run: every name not reserved is free.
+		return r.names.Reserve(rel, nil), true
+	}
 	var checked string // the last candidate whose sidecar was read
 	name = r.names.Reserve(rel, func(candidate string) bool {
 		path := filepath.Join(r.opts.OutputDir, candidate)
