@@ -7,6 +7,13 @@
 // a file under its final name is always complete. No code path opens the
 // final name for writing.
 //
+// The sidecar is written before the body when the body may be large
+// (unknown length, or more than one 256 KiB copy buffer); a small body goes
+// without one unless its part is kept unfinished (interrupted, or failed
+// for good), when the sidecar is written then. A crash can thus leave a
+// small part without a sidecar, which is restarted from zero: at most one
+// buffer is lost, and a small file costs three system calls fewer.
+//
 // Saved bytes are the resource as served: the client never asks for a
 // content coding (Transport.DisableCompression), so there is nothing to
 // decode, and a .gz file served without Content-Encoding is kept byte for
