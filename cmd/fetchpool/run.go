@@ -152,7 +152,10 @@ func configure(opts *options, s *streams) (*config, error) {
 		Hash:           opts.JSON || opts.Report != "",
 		Split:          opts.Split,
 		SplitMin:       splitMin,
-		Gate:           limit.NewGate(requests, opts.Burst, opts.PerHost),
+	}
+	if requests != rate.Inf || opts.PerHost > 0 {
+		// Without limits there is no gate at all: nothing to wait for per request.
+		c.fetch.Gate = limit.NewGate(requests, opts.Burst, opts.PerHost)
 	}
 	if bw := limit.NewBandwidth(bandwidth); bw != nil {
 		c.fetch.Throttle = bw
