@@ -81,7 +81,7 @@ Exit codes: 0 all done or skipped, 1 some failed, 2 usage error,
 const examples = `  fetchpool https://example.com/a.iso https://example.com/b.iso
   printf 'https://example.com/a\nhttps://example.com/b\n' | fetchpool -j 8 -o out/
   fetchpool -i urls.txt -i more.txt --rate 10/s --per-host 2 -o mirror/
-  fetchpool -i urls.txt --json --failed failed.txt && fetchpool -i failed.txt`
+  fetchpool -i urls.txt --json --failed failed.txt || fetchpool -i failed.txt`
 
 // newRootCommand builds the command line. run is called with the parsed
 // options once the flags are valid.
