@@ -196,10 +196,12 @@ func TestEndToEndResume(t *testing.T) {
 func TestEndToEndChecksums(t *testing.T) {
 	srv := fileServer(t)
 	dir := t.TempDir()
-	sums := sum(content("/good.bin")) + "  good.bin\n" + strings.Repeat("ab", 32) + "  bad.bin\n"
+	// "./other.bin" names the output other.bin, like sha256sum's own lists.
+	sums := sum(content("/good.bin")) + "  good.bin\n" + strings.Repeat("ab", 32) + "  bad.bin\n" +
+		strings.Repeat("cd", 32) + "  ./other.bin\n"
 	os.WriteFile(filepath.Join(dir, "SHA256SUMS"), []byte(sums), 0o644)
-	r := fetchpool(t, dir, srv.URL+"/good.bin\n"+srv.URL+"/bad.bin\n", "--checksums", "SHA256SUMS", "-o", "out")
-	if r.code != 1 {
+	r := fetchpool(t, dir, srv.URL+"/good.bin\n"+srv.URL+"/bad.bin\n"+srv.URL+"/other.bin\n", "--checksums", "SHA256SUMS", "-o", "out")
+	if r.code != 1 || !strings.Contains(r.stderr, "done 1") || !strings.Contains(r.stderr, "failed 2") {
 		t.Fatalf("exit %d, want 1; stderr:\n%s", r.code, r.stderr)
 	}
 	if !strings.Contains(r.stderr, strings.Repeat("ab", 32)) || !strings.Contains(r.stderr, sum(content("/bad.bin"))) {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -237,7 +238,11 @@ func (c *config) openInputs(opts *options, s *streams) error {
 		if err != nil {
 			return usageError{err}
 		}
-		c.pool.Checksums = sums
+		// "./a.iso" in the file names the output a.iso.
+		c.pool.Checksums = make(map[string]string, len(sums))
+		for name, sum := range sums {
+			c.pool.Checksums[path.Clean(filepath.ToSlash(name))] = sum
+		}
 	}
 	return nil
 }
