@@ -29,6 +29,15 @@ type Ticker interface {
 	Tick(now time.Time)
 }
 
+// Filter is implemented by sinks that ignore some kinds of event. A
+// Dispatcher drops an event of a kind that no sink wants before it is
+// queued, which saves its cost on the hot path. A sink that is not a Filter
+// wants every kind. Wants is asked once, by NewDispatcher, so its answers
+// must not change afterwards.
+type Filter interface {
+	Wants(k event.Kind) bool
+}
+
 // EventBuffer is how many events a Dispatcher holds before Emit blocks.
 const EventBuffer = 4096
 
@@ -41,6 +50,7 @@ type Dispatcher struct {
 	tick    time.Duration
 	sinks   []Sink
 	tickers []Ticker
+	wanted  [256]bool // by Kind: whether some sink wants it
 	once    sync.Once
 	err     error
 }
@@ -61,14 +71,37 @@ func NewDispatcher(tick time.Duration, sinks ...Sink) *Dispatcher {
 			d.tickers = append(d.tickers, t)
 		}
 	}
+	for k := range d.wanted {
+		d.wanted[k] = wanted(event.Kind(k), sinks)
+	}
 	go d.run()
 	return d
 }
 
+// wanted tells whether some sink wants events of kind k.
+func wanted(k event.Kind, sinks []Sink) bool {
+	for _, s := range sinks {
+		if f, ok := s.(Filter); !ok || f.Wants(k) {
+			return true
+		}
+	}
+	return false
+}
+
 // Emit hands ev to the sinks. It is safe for concurrent use, and blocks
-// while the buffer of pending events is full. Events emitted after Close are
-// dropped.
+// while the buffer of pending events is full. Events emitted after Close,
+// and events of a kind no sink wants, are dropped.
 func (d *Dispatcher) Emit(ev event.Event) {
+	if !d.wanted[ev.Kind] {
+		return
+	}
+	// The common case, room in the buffer, without the cost of a select
+	// that could block.
+	select {
+	case d.events <- ev:
+		return
+	default:
+	}
 	select {
 	case d.events <- ev:
 	case <-d.done:
@@ -102,6 +135,11 @@ func (d *Dispatcher) run() {
 		tickC = t.C
 	}
 	for {
+		// Deliver what is pending before waiting on the clock too: the
+		// cheap receive serves a busy run, the select below an idle one.
+		// The batch is bounded so that a run that never lets the buffer
+		// empty still gets its ticks.
+		d.deliverPending(EventBuffer)
 		select {
 		case ev := <-d.events:
 			d.deliver(ev)
@@ -111,6 +149,19 @@ func (d *Dispatcher) run() {
 			}
 		case <-d.quit:
 			d.drain()
+			return
+		}
+	}
+}
+
+// deliverPending delivers at most max pending events without waiting for
+// more.
+func (d *Dispatcher) deliverPending(max int) {
+	for range max {
+		select {
+		case ev := <-d.events:
+			d.deliver(ev)
+		default:
 			return
 		}
 	}
@@ -132,4 +183,27 @@ func (d *Dispatcher) deliver(ev event.Event) {
 	for _, s := range d.sinks {
 		s.Handle(ev)
 	}
+}
+
+// verboseOnly tells the kinds that only a verbose Plain or Terminal shows.
+func verboseOnly(k event.Kind) bool {
+	return k == event.Attempt || k == event.Retry || k == event.Redirect
+}
+
+// Wants tells whether Plain does anything with events of kind k: attempts,
+// retries and redirects only matter when it prints them.
+func (p *Plain) Wants(k event.Kind) bool {
+	return !verboseOnly(k) || (p.opts.Verbose && !p.opts.Quiet)
+}
+
+// Wants tells whether Terminal does anything with events of kind k:
+// attempts, retries and redirects only matter when it prints them.
+func (t *Terminal) Wants(k event.Kind) bool {
+	return !verboseOnly(k) || (t.opts.Verbose && !t.opts.Quiet)
+}
+
+// Wants tells whether Summary does anything with events of kind k: it
+// counts items, so attempts, retries and redirects do not matter.
+func (s *Summary) Wants(k event.Kind) bool {
+	return !verboseOnly(k)
 }

@@ -2,6 +2,8 @@ package report
 
 import (
 	"errors"
+	"io"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -175,3 +177,53 @@ func TestDispatcherTicks(t *testing.T) {
 		t.Errorf("%d ticks with tick 0", rec.ticks)
 	}
 }
+
+// filtered is a recorder that wants only some kinds.
+type filtered struct {
+	recorder
+	wants map[event.Kind]bool
+}
+
+func (f *filtered) Wants(k event.Kind) bool { return f.wants[k] }
+
+// An event reaches the sinks when some sink wants its kind, even the sinks
+// that do not; one that no sink wants reaches none. The sinks of `-q` and
+// of a plain run want no attempts; a verbose one does.
+func TestDispatcherFilter(t *testing.T) {
+	onlyStarted := func() Sink { return &filtered{wants: map[event.Kind]bool{event.Started: true}} }
+	tests := []struct {
+		name  string
+		sinks []Sink
+		want  []event.Kind // of Queued, Started, Attempt, Retry, Redirect, Finished
+	}{
+		{"no filter", []Sink{&recorder{}}, []event.Kind{event.Queued, event.Started, event.Attempt, event.Retry, event.Redirect, event.Finished}},
+		{"one filter", []Sink{onlyStarted()}, []event.Kind{event.Started}},
+		{"filter and not", []Sink{onlyStarted(), &recorder{}}, []event.Kind{event.Queued, event.Started, event.Attempt, event.Retry, event.Redirect, event.Finished}},
+		{"quiet", []Sink{NewSummary(time.Now()), NewPlain(io.Discard, PlainOptions{Quiet: true, Verbose: true}), onlyStarted()}, []event.Kind{event.Queued, event.Started, event.Finished}},
+		{"plain", []Sink{NewPlain(io.Discard, PlainOptions{}), NewTerminal(io.Discard, TerminalOptions{}), onlyStarted()}, []event.Kind{event.Queued, event.Started, event.Finished}},
+		{"verbose plain", []Sink{NewPlain(io.Discard, PlainOptions{Verbose: true}), onlyStarted()}, []event.Kind{event.Queued, event.Started, event.Attempt, event.Retry, event.Redirect, event.Finished}},
+		{"verbose terminal", []Sink{NewTerminal(io.Discard, TerminalOptions{Verbose: true}), onlyStarted()}, []event.Kind{event.Queued, event.Started, event.Attempt, event.Retry, event.Redirect, event.Finished}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []event.Kind
+			probe := sinkFunc(func(ev event.Event) { got = append(got, ev.Kind) })
+			// probe wants nothing of its own: it sees what the others let in.
+			d := NewDispatcher(0, append(tt.sinks, &filteredProbe{probe})...)
+			for _, k := range []event.Kind{event.Queued, event.Started, event.Attempt, event.Retry, event.Redirect, event.Finished} {
+				d.Emit(event.Event{Kind: k, Time: time.Now()})
+			}
+			if err := d.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("delivered %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// filteredProbe passes on every event it is given and wants none.
+type filteredProbe struct{ Sink }
+
+func (filteredProbe) Wants(event.Kind) bool { return false }
