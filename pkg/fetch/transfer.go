@@ -42,6 +42,7 @@ type transfer struct {
 	hashed     int64 // bytes of the part fed to h
 	split      bool  // the part was filled by a split transfer
 	begun      bool  // a request got through the gate: Request.Stop no longer applies
+	stamped    bool  // the whole part has its mtime and ETag (stamp)
 	res        Result
 	errs       []error
 }
@@ -486,6 +487,9 @@ func (t *transfer) receive(ctx context.Context, g *guard, resp *http.Response, p
 		return 0, err
 	}
 	n, err := t.copy(ctx, g, f, p.start, resp.Body)
+	if err == nil && !moreToFetch(p, n) && t.verifyLength(p, resp.ContentLength, p.start+n) == nil {
+		t.stamp(f) // the part is whole: stamp it while it is open
+	}
 	if err == nil {
 		err = closePart(f)
 	}
@@ -495,11 +499,28 @@ func (t *transfer) receive(ctx context.Context, g *guard, resp *http.Response, p
 		}
 		return 0, t.removeIfFull(err)
 	}
-	if p.ranged && n > 0 && p.start+n == p.end && p.end < p.total {
+	if moreToFetch(p, n) {
 		return 0, errMore
 	}
 	t.size = p.start + n
 	return complete, t.verifyLength(p, resp.ContentLength, t.size)
+}
+
+// moreToFetch tells whether the n bytes received for p were a whole range
+// but less than the file (some servers cap ranges).
+func moreToFetch(p plan, n int64) bool {
+	return p.ranged && n > 0 && p.start+n == p.end && p.end < p.total
+}
+
+// stamp gives the whole part, through its open file, what finish would
+// give it by path: the mtime of the resource and its ETag. Through the file
+// descriptor, the kernel looks no path up.
+func (t *transfer) stamp(f *os.File) {
+	if lm, err := http.ParseTime(t.meta.LastModified); err == nil {
+		setModTime(f, lm)
+	}
+	setETag(f, t.meta.ETag)
+	t.stamped = true
 }
 
 // lazyMetaMax is the largest body whose sidecar waits until the part is
@@ -676,10 +697,12 @@ func (t *transfer) finish(ctx context.Context) (Result, error) {
 	if err := t.verifyDigest(ctx, t.size); err != nil {
 		return t.res, err
 	}
-	if lm, err := http.ParseTime(t.meta.LastModified); err == nil {
-		_ = os.Chtimes(t.part, time.Time{}, lm)
+	if !t.stamped {
+		if lm, err := http.ParseTime(t.meta.LastModified); err == nil {
+			_ = os.Chtimes(t.part, time.Time{}, lm)
+		}
+		writeETag(t.part, t.meta.ETag)
 	}
-	writeETag(t.part, t.meta.ETag)
 	if err := renameFile(t.part, t.dest); err != nil {
 		return t.res, fmt.Errorf("moving %s into place: %w", t.part, err)
 	}

@@ -1,6 +1,11 @@
 package fetch
 
-import "syscall"
+import (
+	"os"
+	"syscall"
+	"time"
+	"unsafe"
+)
 
 // etagAttr is the extended attribute that keeps a file's ETag for
 // --on-exists newer, so no extra file litters the output directory.
@@ -14,6 +19,30 @@ func writeETag(path, etag string) {
 		return
 	}
 	_ = syscall.Setxattr(path, etagAttr, []byte(etag), 0)
+}
+
+// setETag is writeETag on an open file: fsetxattr(2), with no path to look
+// up and nothing to allocate. The kernel only reads the name and the value,
+// so they are passed straight from their strings.
+func setETag(f *os.File, etag string) {
+	if etag == "" {
+		return
+	}
+	const name = etagAttr + "\x00"
+	_, _, _ = syscall.Syscall6(syscall.SYS_FSETXATTR, f.Fd(),
+		uintptr(unsafe.Pointer(unsafe.StringData(name))),
+		uintptr(unsafe.Pointer(unsafe.StringData(etag))), uintptr(len(etag)), 0, 0)
+}
+
+// utimeOmit is UTIME_OMIT of utimensat(2): leave this time as it is.
+const utimeOmit = 1<<30 - 2
+
+// setModTime sets the mtime of an open file, best effort, leaving its atime
+// alone like os.Chtimes with a zero atime: utimensat(2) on the descriptor
+// itself (a NULL path), with no path to look up.
+func setModTime(f *os.File, mtime time.Time) {
+	ts := [2]syscall.Timespec{{Nsec: utimeOmit}, syscall.NsecToTimespec(mtime.UnixNano())}
+	_, _, _ = syscall.Syscall6(syscall.SYS_UTIMENSAT, f.Fd(), 0, uintptr(unsafe.Pointer(&ts[0])), 0, 0, 0)
 }
 
 // readETag returns the ETag stored on path, or "".

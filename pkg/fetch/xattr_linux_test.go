@@ -1,0 +1,85 @@
+package fetch
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// userXattrs tells whether dir keeps user extended attributes.
+func userXattrs(t *testing.T, dir string) bool {
+	t.Helper()
+	probe := filepath.Join(dir, "probe")
+	if err := os.WriteFile(probe, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	writeETag(probe, `"probe"`)
+	return readETag(probe) == `"probe"`
+}
+
+// A fetched file keeps the ETag and the Last-Modified of its response,
+// whether the part was stamped through its open file or by path.
+func TestETagAndMtimeStored(t *testing.T) {
+	dir := t.TempDir()
+	if !userXattrs(t, dir) {
+		t.Skip("no user xattrs in " + dir)
+	}
+	tests := []struct {
+		name, etag string
+	}{
+		{"etag", `"v1-abc"`},
+		{"weak etag", `W/"v2"`},
+		{"no etag", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := newResource([]byte("some body of "+tt.name), tt.etag)
+			srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) { res.ServeHTTP(w, r) })
+			path := filepath.Join(dir, tt.name)
+			if _, err := newClient(t, testConfig()).Fetch(context.Background(), request(srv.URL, path, nil)); err != nil {
+				t.Fatal(err)
+			}
+			if got := readETag(path); got != tt.etag {
+				t.Errorf("stored ETag %q, want %q", got, tt.etag)
+			}
+			fi, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, _, mod := res.get(); !fi.ModTime().Equal(mod) {
+				t.Errorf("mtime %v, want %v", fi.ModTime(), mod)
+			}
+		})
+	}
+}
+
+// setModTime and setETag work on an open file.
+func TestSetOnOpenFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "f")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	atime := time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)
+	if err := os.Chtimes(path, atime, atime); err != nil {
+		t.Fatal(err)
+	}
+	mtime := time.Date(2020, 1, 2, 3, 4, 5, 600, time.UTC)
+	setModTime(f, mtime)
+	setETag(f, `"x"`)
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !fi.ModTime().Equal(mtime) {
+		t.Errorf("mtime %v, want %v", fi.ModTime(), mtime)
+	}
+	if userXattrs(t, t.TempDir()) && readETag(path) != `"x"` {
+		t.Errorf("ETag %q, want %q", readETag(path), `"x"`)
+	}
+}
