@@ -103,3 +103,9 @@ func (p *Plain) Tick(now time.Time) {
 func (p *Plain) println(line string) {
 	_, _ = io.WriteString(p.w, line+"\n")
 }
+
+// Wants tells whether Plain does anything with events of kind k: attempts,
+// retries and redirects only matter when it prints them.
+func (p *Plain) Wants(k event.Kind) bool {
+	return !verboseOnly(k) || (p.opts.Verbose && !p.opts.Quiet)
+}

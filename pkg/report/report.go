@@ -189,21 +189,3 @@ func (d *Dispatcher) deliver(ev event.Event) {
 func verboseOnly(k event.Kind) bool {
 	return k == event.Attempt || k == event.Retry || k == event.Redirect
 }
-
-// Wants tells whether Plain does anything with events of kind k: attempts,
-// retries and redirects only matter when it prints them.
-func (p *Plain) Wants(k event.Kind) bool {
-	return !verboseOnly(k) || (p.opts.Verbose && !p.opts.Quiet)
-}
-
-// Wants tells whether Terminal does anything with events of kind k:
-// attempts, retries and redirects only matter when it prints them.
-func (t *Terminal) Wants(k event.Kind) bool {
-	return !verboseOnly(k) || (t.opts.Verbose && !t.opts.Quiet)
-}
-
-// Wants tells whether Summary does anything with events of kind k: it
-// counts items, so attempts, retries and redirects do not matter.
-func (s *Summary) Wants(k event.Kind) bool {
-	return !verboseOnly(k)
-}

@@ -124,3 +124,9 @@ func failureLine(r *event.Result, started bool) string {
 	}
 	return line
 }
+
+// Wants tells whether Summary does anything with events of kind k: it
+// counts items, so attempts, retries and redirects do not matter.
+func (s *Summary) Wants(k event.Kind) bool {
+	return !verboseOnly(k)
+}

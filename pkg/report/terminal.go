@@ -587,3 +587,9 @@ func (t *Terminal) statusLines(w int) []string {
 	}
 	return append(lines, truncEnd(cur, w))
 }
+
+// Wants tells whether Terminal does anything with events of kind k:
+// attempts, retries and redirects only matter when it prints them.
+func (t *Terminal) Wants(k event.Kind) bool {
+	return !verboseOnly(k) || (t.opts.Verbose && !t.opts.Quiet)
+}
