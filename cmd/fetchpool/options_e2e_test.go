@@ -200,3 +200,36 @@ func TestEndToEndOnExistsNewer(t *testing.T) {
 		t.Errorf("content %q, want version 2", b)
 	}
 }
+
+func TestEndToEndNetrc(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if user, pass, ok := r.BasicAuth(); !ok || user != "ann" || pass != "s3cret" {
+			w.Header().Set("WWW-Authenticate", `Basic realm="files"`)
+			http.Error(w, "who are you", http.StatusUnauthorized)
+			return
+		}
+		w.Write([]byte("private"))
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "netrc"), []byte("machine 127.0.0.1 login ann password s3cret\nmachine other.test login bob password x\n"), 0o600)
+
+	r := fetchpool(t, dir, "", "--retries", "0", srv.URL+"/a")
+	if r.code != 1 || !strings.Contains(r.stderr, "401") {
+		t.Fatalf("without credentials: exit %d, want 1 with HTTP 401; stderr:\n%s", r.code, r.stderr)
+	}
+	r = fetchpool(t, dir, "", "--netrc-file", "netrc", srv.URL+"/a")
+	if r.code != 0 {
+		t.Fatalf("--netrc-file: exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	if b := readFile(t, filepath.Join(dir, "a")); string(b) != "private" {
+		t.Errorf("content %q", b)
+	}
+	home := t.TempDir()
+	os.WriteFile(filepath.Join(home, ".netrc"), []byte("machine 127.0.0.1 login ann password s3cret\n"), 0o600)
+	cmd := newCommand(dir, "--netrc", "-o", "viahome", srv.URL+"/a")
+	cmd.Env = append(cmd.Env, "HOME="+home)
+	if r := runCommand(t, cmd); r.code != 0 {
+		t.Fatalf("--netrc from HOME: exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+}
