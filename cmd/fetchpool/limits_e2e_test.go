@@ -219,3 +219,40 @@ func TestEndToEndChecksums(t *testing.T) {
 		t.Fatalf("--sha256: exit %d; stderr:\n%s", r.code, r.stderr)
 	}
 }
+
+func TestEndToEndSplit(t *testing.T) {
+	body := bytes.Repeat([]byte("fetchpool split "), 64<<10) // 1 MiB
+	var mu sync.Mutex
+	var ranges []string
+	c := &counting{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		ranges = append(ranges, r.Header.Get("Range"))
+		mu.Unlock()
+		n := c.active.Add(1)
+		defer c.active.Add(-1)
+		for m := c.max.Load(); n > m && !c.max.CompareAndSwap(m, n); m = c.max.Load() {
+		}
+		time.Sleep(50 * time.Millisecond) // long enough for the ranges to overlap
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	r := fetchpool(t, dir, "", "--split", "4", "--split-min", "512K", srv.URL+"/big.iso")
+	if r.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	if got := readFile(t, filepath.Join(dir, "big.iso")); !bytes.Equal(got, body) {
+		t.Fatal("the split download differs from the resource")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(ranges) != 4 || c.max.Load() < 2 {
+		t.Errorf("want 4 range requests, at least 2 at once; got %q, at most %d at once", ranges, c.max.Load())
+	}
+	for _, rg := range ranges {
+		if !strings.HasPrefix(rg, "bytes=") {
+			t.Errorf("a request without Range: %q (no HEAD, every request ranged)", ranges)
+		}
+	}
+}
