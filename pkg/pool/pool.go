@@ -266,11 +266,9 @@ func (r *run) plan(it input.Item) (job, error) {
 // is fixed (so a Content-Disposition name must not replace it).
 func (r *run) name(it input.Item) (rel string, fixed bool, err error) {
 	if it.Name != "" {
+		// SanitizePath's errors name the output name already.
 		rel, err := naming.SanitizePath(it.Name)
-		if err != nil {
-			return "", true, fmt.Errorf("output name %q: %w", it.Name, err)
-		}
-		return rel, true, nil
+		return rel, true, err
 	}
 	u, err := url.Parse(it.URL)
 	if err != nil || u.Scheme == "" || len(u.Scheme) == 1 {
