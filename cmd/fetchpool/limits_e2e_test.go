@@ -256,3 +256,51 @@ func TestEndToEndSplit(t *testing.T) {
 		}
 	}
 }
+
+// A resumed part whose resource changed size on a server with no validator
+// (no ETag, no Last-Modified, so no If-Range) restarts instead of appending
+// the new tail to the old prefix.
+func TestEndToEndResumeSizeChanged(t *testing.T) {
+	body := bytes.Repeat([]byte("new content "), 10000)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	part := filepath.Join(dir, "f.bin.part")
+	os.WriteFile(part, bytes.Repeat([]byte("A"), 40000), 0o644)
+	os.WriteFile(part+".meta", []byte(fmt.Sprintf(`{"url":%q,"length":50000}`, srv.URL+"/f.bin")), 0o644)
+	r := fetchpool(t, dir, "", srv.URL+"/f.bin")
+	if r.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	if got := readFile(t, filepath.Join(dir, "f.bin")); !bytes.Equal(got, body) {
+		t.Errorf("the file is not the resource (%d bytes, starts %q)", len(got), got[:8])
+	}
+}
+
+// A server that answers every range with everything from its start is still
+// split: each range reads only its own bytes.
+func TestEndToEndSplitOverlongRanges(t *testing.T) {
+	body := bytes.Repeat([]byte("0123456789abcdef"), 64<<10) // 1 MiB
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var first int
+		if _, err := fmt.Sscanf(r.Header.Get("Range"), "bytes=%d-", &first); err != nil || first >= len(body) {
+			w.Write(body)
+			return
+		}
+		w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", first, len(body)-1, len(body)))
+		w.Header().Set("Content-Length", fmt.Sprint(len(body)-first))
+		w.WriteHeader(http.StatusPartialContent)
+		w.Write(body[first:])
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	r := fetchpool(t, dir, "", "--split", "4", "--split-min", "512K", "--retries", "0", srv.URL+"/f.bin")
+	if r.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	if got := readFile(t, filepath.Join(dir, "f.bin")); !bytes.Equal(got, body) {
+		t.Error("the file is not the resource")
+	}
+}

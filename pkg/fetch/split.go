@@ -348,10 +348,12 @@ func (s *splitRun) checkSpan(resp *http.Response, next, end int64) (int64, error
 		return 0, &rangeError{msg: fmt.Sprintf("server sent a 206 with a bad Content-Range %q", resp.Header.Get("Content-Range"))}
 	case cr.total >= 0 && cr.total != t.meta.Length:
 		return 0, changedError{}
-	case cr.first != next || cr.last >= end:
+	case cr.first != next:
 		return 0, &rangeError{msg: fmt.Sprintf("asked for bytes %d-%d, server sent %d-%d", next, end-1, cr.first, cr.last)}
 	}
-	return cr.last, nil
+	// A server may send more than the range asked for; only the range is
+	// read.
+	return min(cr.last, end-1), nil
 }
 
 // copy copies at most limit bytes of body into the part at off, through

@@ -431,6 +431,11 @@ func (t *transfer) checkRange(resp *http.Response, offset int64) (plan, error) {
 			return plan{}, errRestart
 		}
 	}
+	if offset > 0 && t.meta.Length > 0 && cr.total >= 0 && cr.total != t.meta.Length {
+		// Without a validator If-Range cannot tell; a new size says the
+		// resource changed, and its tail must not follow the old prefix.
+		return plan{}, errRestart
+	}
 	total := cr.total
 	if total < 0 {
 		total = -1
