@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -46,7 +47,8 @@ func newReader(args []string, sources []Source, max int) *Reader {
 	return &Reader{args: args, sources: sources, max: max}
 }
 
-// Next returns the next item, skipping blank lines and comments. Items that
+// Next returns the next item, skipping blank lines and comments of the sources
+// (an argument is always an item, and only an empty one is skipped). Items that
 // fail to parse are returned with Err set (a line longer than MaxLineLength
 // gives one item with ErrLineTooLong, and reading goes on with the next
 // line). At the end of the input Next returns io.EOF. A source that cannot be
@@ -58,7 +60,13 @@ func (r *Reader) Next() (Item, error) {
 	}
 	for r.arg < len(r.args) {
 		r.arg++
-		if it, ok := ParseLine(r.args[r.arg-1]); ok {
+		arg := r.args[r.arg-1]
+		it, ok := ParseLine(arg)
+		if !ok && strings.TrimSpace(arg) != "" {
+			// An argument is an item, never a comment: "#notes.txt" is a file.
+			it, ok = Item{URL: arg}, true
+		}
+		if ok {
 			it.Source, it.Line = "arg", r.arg
 			return it, nil
 		}

@@ -26,7 +26,7 @@ func readAll(t *testing.T, r *Reader) ([]Item, error) {
 }
 
 func TestReader(t *testing.T) {
-	args := []string{"http://example.com/a", "", "# not a comment? it is one", "ftp://x/y", "./local"}
+	args := []string{"http://example.com/a", "", "#an argument is an item", "ftp://x/y", "./local"}
 	sources := []Source{
 		{Name: "urls.txt", R: strings.NewReader("# header\n\nhttp://example.com/b\thb.txt\r\nhttp://[::1\n\n")},
 		{Name: "empty.txt", R: strings.NewReader("")},
@@ -40,6 +40,7 @@ func TestReader(t *testing.T) {
 		err   error
 	}{
 		{"arg 1", "http://example.com/a", "", nil},
+		{"arg 3", "#an argument is an item", "", nil},
 		{"arg 4", "ftp://x/y", "", ErrUnsupportedScheme},
 		{"arg 5", "./local", "", nil},
 		{"urls.txt:3", "http://example.com/b", "hb.txt", nil},
@@ -226,5 +227,20 @@ func TestReaderAllocs(t *testing.T) {
 	})
 	if allocs > n+10 {
 		t.Errorf("reading %d lines allocates %v times, want at most one per item", n, allocs)
+	}
+}
+
+func TestReaderArgumentsAreNeverComments(t *testing.T) {
+	r := NewReader([]string{"#notes.txt", "", "  ", "./a"}, nil)
+	var got []string
+	for {
+		it, err := r.Next()
+		if err != nil {
+			break
+		}
+		got = append(got, it.Where()+"="+it.URL)
+	}
+	if want := "[arg 1=#notes.txt arg 4=./a]"; fmt.Sprint(got) != want {
+		t.Errorf("items %v, want %s", got, want)
 	}
 }
