@@ -322,12 +322,13 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 	}
 
 	switch {
-	case runErr != nil:
-		return usageError{runErr}
 	case closeErr != nil:
 		return fmt.Errorf("writing the results: %w", closeErr)
 	case stop.Err() != nil:
 		return errInterrupted
+	case runErr != nil:
+		// The input broke off midway: what was read has been handled.
+		return fmt.Errorf("the input ended early: %w", runErr)
 	}
 	counts := summary.Counts()
 	if counts.Failed > 0 || counts.Canceled > 0 {

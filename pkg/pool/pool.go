@@ -27,9 +27,9 @@ import (
 var (
 	// ErrNotStarted: a shutdown began before the item's transfer started.
 	ErrNotStarted = errors.New("not started: the run was interrupted")
-	// ErrAborted: the transfer was aborted; its .part file is kept for a
-	// later resume.
-	ErrAborted = errors.New("aborted by a second interrupt; the .part file is kept for resume")
+	// ErrAborted: the transfer was aborted; the error it wraps says whether
+	// a .part file is kept for a later resume.
+	ErrAborted = errors.New("aborted by a second interrupt")
 )
 
 // OnExists says what to do when a destination already exists before the run.
