@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fetchpool/fetchpool/pkg/event"
+	"github.com/fetchpool/fetchpool/pkg/pool"
 )
 
 func TestSummaryPrint(t *testing.T) {
@@ -82,5 +83,20 @@ func TestSummaryMemoryIsCapped(t *testing.T) {
 	}
 	if c := s.Counts(); c.Failed != MaxListedFailures+500 {
 		t.Errorf("Failed = %d", c.Failed)
+	}
+}
+
+func TestSummaryCountsWithdrawnAsNotStarted(t *testing.T) {
+	s := NewSummary(t0)
+	it := item(1, "https://example.com/a")
+	p := event.NewProgress("a")
+	feed(s, []event.Event{
+		{Kind: event.Queued, Item: it},
+		{Kind: event.Started, Item: it, Progress: p},
+		{Kind: event.Finished, Item: it, Progress: p, Result: &event.Result{Item: it, Status: event.StatusCanceled,
+			Err: fmt.Errorf("waiting for the rate: %w", pool.ErrNotStarted)}},
+	})
+	if c := s.Counts(); c.NotStarted != 1 || c.Canceled != 0 {
+		t.Errorf("withdrawn at the gate: not started %d, canceled %d; want 1 and 0", c.NotStarted, c.Canceled)
 	}
 }

@@ -1,10 +1,12 @@
 package report
 
 import (
+	"errors"
 	"strconv"
 	"time"
 
 	"github.com/fetchpool/fetchpool/pkg/event"
+	"github.com/fetchpool/fetchpool/pkg/pool"
 )
 
 // Counts is how many items ended which way, and the bytes and time a run took.
@@ -62,7 +64,9 @@ func (t *tally) count(r *event.Result, started bool) {
 	case event.StatusSkipped:
 		t.Skipped++
 	case event.StatusCanceled:
-		if started {
+		// A transfer withdrawn while it waited for --rate or --per-host
+		// had begun, but sent nothing: it was not started either.
+		if started && !errors.Is(r.Err, pool.ErrNotStarted) {
 			t.Canceled++
 		} else {
 			t.NotStarted++
