@@ -677,7 +677,7 @@ func TestSignalNothingStartsAfterShutdown(t *testing.T) {
 			if r.code != exitInterrupted {
 				t.Fatalf("exit %d, want 130; stderr:\n%s", r.code, r.stderr)
 			}
-			if !strings.Contains(r.stderr, "done 1, skipped 0, failed 0, not started 0, canceled 1") {
+			if !strings.Contains(r.stderr, "done 1, skipped 0, failed 0, not started 1 ·") {
 				t.Errorf("summary wrong:\n%s", r.stderr)
 			}
 			if got := srv.seen(); !slices.Equal(got, []string{"/hold/a.bin"}) {
