@@ -304,3 +304,21 @@ func TestEndToEndSplitOverlongRanges(t *testing.T) {
 		t.Error("the file is not the resource")
 	}
 }
+
+// --checksums applies to the name the server gave in Content-Disposition.
+func TestEndToEndChecksumsUnderTheServersName(t *testing.T) {
+	srv := fileServer(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "SUMS"), []byte(strings.Repeat("0", 64)+"  real.txt\n"+
+		sum(content("/cd/2"))+"  good.txt\n"), 0o644)
+	r := fetchpool(t, dir, srv.URL+"/cd/1?name=real.txt\n"+srv.URL+"/cd/2?name=good.txt\n", "--checksums", "SUMS", "-o", "out")
+	if r.code != 1 || !strings.Contains(r.stderr, "done 1") || !strings.Contains(r.stderr, "sha256") {
+		t.Fatalf("exit %d, want 1 with one sha256 mismatch; stderr:\n%s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out", "real.txt")); err == nil {
+		t.Error("bytes that failed verification are under the server's name")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out", "good.txt")); err != nil {
+		t.Error(err)
+	}
+}

@@ -4,6 +4,7 @@
 package event
 
 import (
+	"errors"
 	"sync/atomic"
 	"time"
 
@@ -34,6 +35,11 @@ const (
 	// Planned: a dry run would fetch Item into Output; nothing is sent.
 	Planned
 )
+
+// ErrNotStarted ends, as canceled, an item whose transfer never sent a
+// request because a shutdown began first (queued, or waiting for the
+// request rate or a slot of its host).
+var ErrNotStarted = errors.New("not started: the run was interrupted")
 
 // Status is how an item ended.
 type Status string

@@ -164,6 +164,15 @@ func New(cfg Config) (*Client, error) {
 // Client stays usable.
 func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
 
+// Destination is where Request.Rename puts an item.
+type Destination struct {
+	// Path replaces Request.Path; "" keeps it.
+	Path string
+	// SHA256 is the digest expected under the new name; "" keeps
+	// Request.SHA256.
+	SHA256 string
+}
+
 // Request is one item to fetch.
 type Request struct {
 	// URL is an http(s) URL, a file:// URL, or a local path.
@@ -181,7 +190,7 @@ type Request struct {
 	// Content-Disposition of the first successful response that names one
 	// (not sanitized). It returns the destination to use instead of Path,
 	// or ErrSkip to skip the item. The part stays at Path+".part".
-	Rename func(name string) (string, error)
+	Rename func(name string) (Destination, error)
 	// Progress receives the bytes as they arrive; nil makes a private one.
 	Progress *event.Progress
 	// Emit, if set, receives Attempt, Redirect and Retry events with Kind,

@@ -989,9 +989,9 @@ func TestRenameFromContentDisposition(t *testing.T) {
 	t.Run("renamed", func(t *testing.T) {
 		var asked []string
 		req := request(srv.URL+"/download?id=1", filepath.Join(dir, "download"), nil)
-		req.Rename = func(name string) (string, error) {
+		req.Rename = func(name string) (Destination, error) {
 			asked = append(asked, name)
-			return filepath.Join(dir, name), nil
+			return Destination{Path: filepath.Join(dir, name)}, nil
 		}
 		res, err := newClient(t, testConfig()).Fetch(context.Background(), req)
 		if err != nil {
@@ -1008,7 +1008,7 @@ func TestRenameFromContentDisposition(t *testing.T) {
 	})
 	t.Run("skipped", func(t *testing.T) {
 		req := request(srv.URL+"/download?id=2", filepath.Join(dir, "download2"), nil)
-		req.Rename = func(name string) (string, error) { return "", ErrSkip }
+		req.Rename = func(name string) (Destination, error) { return Destination{}, ErrSkip }
 		res, err := newClient(t, testConfig()).Fetch(context.Background(), req)
 		if !errors.Is(err, ErrSkip) || !res.Skipped {
 			t.Fatalf("%+v, %v; want ErrSkip", res, err)

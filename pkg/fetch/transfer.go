@@ -2,6 +2,7 @@ package fetch
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"hash"
@@ -613,9 +614,17 @@ func (t *transfer) consultRename(resp *http.Response) error {
 	if err != nil {
 		return err
 	}
-	if dest != "" {
-		t.dest = dest
-		t.res.Path = dest
+	if dest.Path != "" {
+		t.dest = dest.Path
+		t.res.Path = dest.Path
+	}
+	if dest.SHA256 != "" {
+		// Checked like any expected digest; hashPrefix catches up on bytes
+		// a resumed part already holds.
+		t.req.SHA256 = dest.SHA256
+		if t.h == nil {
+			t.h, t.hashed = sha256.New(), 0
+		}
 	}
 	return nil
 }

@@ -26,7 +26,7 @@ import (
 // Errors that end an item as canceled.
 var (
 	// ErrNotStarted: a shutdown began before the item's transfer started.
-	ErrNotStarted = errors.New("not started: the run was interrupted")
+	ErrNotStarted = event.ErrNotStarted
 	// ErrAborted: the transfer was aborted; the error it wraps says whether
 	// a .part file is kept for a later resume.
 	ErrAborted = errors.New("aborted by a second interrupt")
@@ -361,7 +361,7 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 		},
 	}
 	if !j.named {
-		req.Rename = func(name string) (string, error) { return r.rename(j, name) }
+		req.Rename = func(name string) (fetch.Destination, error) { return r.rename(j, name) }
 	}
 	res, err := r.fetcher.Fetch(ctx, req)
 	if errors.Is(err, fetch.ErrNotStarted) {
@@ -381,19 +381,20 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 
 // rename places an item under the name its server gave in
 // Content-Disposition, reserving that name and applying --on-exists to it.
-func (r *run) rename(j job, serverName string) (string, error) {
+func (r *run) rename(j job, serverName string) (fetch.Destination, error) {
 	name := naming.Sanitize(serverName)
 	if strings.EqualFold(name, filepath.Base(j.rel)) {
-		return j.path, nil
+		return fetch.Destination{Path: j.path}, nil
 	}
 	rel := filepath.Join(filepath.Dir(j.rel), name)
-	// A name taken by the server's choice is reserved like any other.
+	// A name taken by the server's choice is reserved like any other, and
+	// --checksums is looked up under it.
 	rel, _ = r.reserve(j.item.URL, rel)
-	path := filepath.Join(r.opts.OutputDir, rel)
-	if exists(path) && r.opts.OnExists == Skip {
-		return path, fetch.ErrSkip
+	dest := fetch.Destination{Path: filepath.Join(r.opts.OutputDir, rel), SHA256: r.checksum(j.item, rel)}
+	if exists(dest.Path) && r.opts.OnExists == Skip {
+		return dest, fetch.ErrSkip
 	}
-	return path, nil
+	return dest, nil
 }
 
 // finish emits the Finished event of a job.

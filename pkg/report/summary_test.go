@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/fetchpool/fetchpool/pkg/event"
-	"github.com/fetchpool/fetchpool/pkg/pool"
 )
 
 func TestSummaryPrint(t *testing.T) {
@@ -94,7 +93,7 @@ func TestSummaryCountsWithdrawnAsNotStarted(t *testing.T) {
 		{Kind: event.Queued, Item: it},
 		{Kind: event.Started, Item: it, Progress: p},
 		{Kind: event.Finished, Item: it, Progress: p, Result: &event.Result{Item: it, Status: event.StatusCanceled,
-			Err: fmt.Errorf("waiting for the rate: %w", pool.ErrNotStarted)}},
+			Err: fmt.Errorf("waiting for the rate: %w", event.ErrNotStarted)}},
 	})
 	if c := s.Counts(); c.NotStarted != 1 || c.Canceled != 0 {
 		t.Errorf("withdrawn at the gate: not started %d, canceled %d; want 1 and 0", c.NotStarted, c.Canceled)

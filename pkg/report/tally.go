@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/fetchpool/fetchpool/pkg/event"
-	"github.com/fetchpool/fetchpool/pkg/pool"
 )
 
 // Counts is how many items ended which way, and the bytes and time a run took.
@@ -66,7 +65,7 @@ func (t *tally) count(r *event.Result, started bool) {
 	case event.StatusCanceled:
 		// A transfer withdrawn while it waited for --rate or --per-host
 		// had begun, but sent nothing: it was not started either.
-		if started && !errors.Is(r.Err, pool.ErrNotStarted) {
+		if started && !errors.Is(r.Err, event.ErrNotStarted) {
 			t.Canceled++
 		} else {
 			t.NotStarted++
