@@ -23,6 +23,7 @@ import (
 
 	"github.com/fetchpool/fetchpool/bench/launch"
 	"github.com/fetchpool/fetchpool/bench/server"
+	"github.com/fetchpool/fetchpool/pkg/limit"
 )
 
 // errUsage marks a bad command line (exit 2).
@@ -45,6 +46,7 @@ func exitCode(err error) int {
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, errUsage):
+		fmt.Fprintln(os.Stderr, "bench:", err)
 		return 2
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(os.Stderr, "bench: interrupted")
@@ -121,8 +123,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		cfg.window = 15 * time.Second
 	}
 	var err error
-	if cfg.connRate, err = parseBytes(*rate); err != nil {
-		return cfg, fmt.Errorf("%w: -conn-rate: %w", errUsage, err)
+	if cfg.connRate, err = limit.ParseSize("-conn-rate", *rate); err != nil {
+		return cfg, fmt.Errorf("%w: %w", errUsage, err)
 	}
 	for _, w := range strings.Split(*workloads, ",") {
 		w = strings.TrimSpace(w)
@@ -152,30 +154,6 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return cfg, fmt.Errorf("%w: -e-urls must be at least 1", errUsage)
 	}
 	return cfg, nil
-}
-
-// parseBytes parses a byte count with an optional K, M or G (1024-based) suffix.
-func parseBytes(s string) (int64, error) {
-	s = strings.TrimSpace(s)
-	mult := int64(1)
-	if s != "" {
-		switch strings.ToUpper(s[len(s)-1:]) {
-		case "K":
-			mult = 1 << 10
-		case "M":
-			mult = 1 << 20
-		case "G":
-			mult = 1 << 30
-		}
-		if mult > 1 {
-			s = s[:len(s)-1]
-		}
-	}
-	var n int64
-	if _, err := fmt.Sscan(s, &n); err != nil || n < 0 {
-		return 0, fmt.Errorf("%q is not a byte count like 500K or 20M", s)
-	}
-	return n * mult, nil
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
