@@ -1,0 +1,545 @@
+// Package http1 is a lean HTTP/1.1 transport for plain-text GET and HEAD
+// requests, handing every other request to a fallback http.RoundTripper.
+//
+// net/http's Transport serves each connection with two goroutines of its
+// own and hands every request and response between them and the caller
+// through channels: on a fast link, with small bodies, those hand-offs
+// cost more than the request. This Transport writes the request and reads
+// the response on the caller's goroutine, and keeps no goroutine at all:
+// a pool of many small downloads spends about a third less CPU per
+// request. It is meant for a downloader's requests, not as a general
+// replacement: requests with a body, through a proxy, over TLS (where
+// HTTP/2 is wanted) or with headers it would have to reject go to the
+// fallback, which decides and words any error.
+package http1
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Transport is an http.RoundTripper for plain http:// GET and HEAD
+// requests that keeps connections alive per host. The zero value is not
+// usable: Fallback must be set. It is safe for concurrent use.
+type Transport struct {
+	// Fallback serves every request this Transport does not: other
+	// schemes and methods, requests with a body, through a proxy, or with
+	// a header that is not plain text.
+	Fallback http.RoundTripper
+	// Proxy tells which requests go through a proxy (nil: none do); those
+	// go to Fallback. http.ProxyFromEnvironment is the usual choice.
+	Proxy func(*http.Request) (*url.URL, error)
+	// DialContext opens connections; nil uses a net.Dialer with no timeout.
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	// MaxConnsPerHost caps the requests in flight to one host:port; more
+	// wait for a connection to come free (0 = no cap). Idle connections
+	// are kept up to the same number (64 without a cap).
+	MaxConnsPerHost int
+	// IdleConnTimeout is how long an idle connection may wait for reuse;
+	// an older one is closed instead (0 = 90 seconds).
+	IdleConnTimeout time.Duration
+	// ReadBufferSize is the read buffer of each connection (0 = 64 KiB):
+	// a small response arrives whole in one read.
+	ReadBufferSize int
+	// MaxResponseHeaderBytes caps the response header (0 = 1 MiB).
+	MaxResponseHeaderBytes int64
+
+	mu    sync.Mutex
+	hosts map[string]*host
+}
+
+// host is the connections to one host:port.
+type host struct {
+	slots chan struct{} // a token per request in flight; nil without a cap
+	idle  []*conn       // most recently used last
+}
+
+// conn is one connection, used by one request at a time.
+type conn struct {
+	nc     net.Conn
+	lr     limitedReader // nc, capped while a header is read
+	br     *bufio.Reader
+	wbuf   []byte
+	idleAt time.Time
+}
+
+// limitedReader reads from r until n is spent, then fails: it keeps a
+// server from feeding an endless header.
+type limitedReader struct {
+	r io.Reader
+	n int64
+}
+
+var errHeaderTooLong = errors.New("the server's response header is too long")
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.n <= 0 {
+		return 0, errHeaderTooLong
+	}
+	if int64(len(p)) > l.n {
+		p = p[:l.n]
+	}
+	n, err := l.r.Read(p)
+	l.n -= int64(n)
+	return n, err
+}
+
+const (
+	defaultIdleTimeout = 90 * time.Second
+	defaultReadBuffer  = 64 << 10
+	defaultMaxHeader   = 1 << 20
+	defaultMaxIdle     = 64
+	noLimit            = 1<<63 - 1
+	defaultUserAgent   = "Go-http-client/1.1" // what net/http sends
+)
+
+// RoundTrip sends req and returns its response; see http.RoundTripper.
+// The response body must be read to its end or closed: a body read to
+// its end gives its connection back for reuse, one closed early closes it.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !t.serves(req) {
+		return t.fallback(req)
+	}
+	if t.Proxy != nil {
+		proxy, err := t.Proxy(req)
+		if err != nil || proxy != nil {
+			return t.fallback(req)
+		}
+	}
+	ctx := req.Context()
+	addr := address(req.URL)
+	h := t.host(addr)
+	if err := h.acquire(ctx); err != nil {
+		return nil, err
+	}
+	for retried := false; ; retried = true {
+		c, reused, err := t.conn(ctx, h, addr)
+		if err != nil {
+			t.release(h, addr)
+			return nil, err
+		}
+		resp, err := t.exchange(ctx, h, addr, c, req)
+		if err == nil {
+			return resp, nil
+		}
+		c.nc.Close()
+		var stale *staleError
+		if errors.As(err, &stale) {
+			if reused && !retried && ctx.Err() == nil {
+				continue // the server closed it while idle: once more, on a new one
+			}
+			err = stale.err
+		}
+		t.release(h, addr)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
+}
+
+// fallback hands req to Fallback.
+func (t *Transport) fallback(req *http.Request) (*http.Response, error) {
+	if t.Fallback == nil {
+		return nil, fmt.Errorf("http1: no fallback transport for a %s request to %s", req.Method, req.URL.Redacted())
+	}
+	return t.Fallback.RoundTrip(req)
+}
+
+// serves tells whether req is one for this Transport rather than the
+// fallback: a plain http:// GET or HEAD with no body, whose header this
+// Transport can write as net/http would, without rejecting anything.
+func (t *Transport) serves(req *http.Request) bool {
+	if req.URL == nil || req.URL.Scheme != "http" || req.URL.Host == "" ||
+		(req.Method != http.MethodGet && req.Method != http.MethodHead) ||
+		(req.Body != nil && req.Body != http.NoBody) || req.Trailer != nil {
+		return false
+	}
+	if !hostText(req.Host) || !hostText(req.URL.Host) {
+		return false
+	}
+	for k, vs := range req.Header {
+		if !token(k) {
+			return false
+		}
+		for _, v := range vs {
+			if !plainText(v) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// token tells whether s is a non-empty RFC 9110 token: a header name.
+func token(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// plainText tells whether s can be a header value as is: no control
+// character but tab.
+func plainText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < ' ' && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// hostText tells whether s can go in the Host header as is: printable
+// ASCII, and no IPv6 zone (net/http removes it, and turns international
+// names into punycode).
+func hostText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f || c == '%' {
+			return false
+		}
+	}
+	return true
+}
+
+// address is u's host:port, port 80 when u names none.
+func address(u *url.URL) string {
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if port == "" {
+		port = "80"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// host returns the connections of addr, making them on first use.
+func (t *Transport) host(addr string) *host {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	h := t.hosts[addr]
+	if h == nil {
+		if t.hosts == nil {
+			t.hosts = make(map[string]*host)
+		}
+		h = &host{}
+		if t.MaxConnsPerHost > 0 {
+			h.slots = make(chan struct{}, t.MaxConnsPerHost)
+		}
+		t.hosts[addr] = h
+	}
+	return h
+}
+
+// acquire waits for a slot of h, or for ctx to be done.
+func (h *host) acquire(ctx context.Context) error {
+	if h.slots == nil {
+		return nil
+	}
+	select {
+	case h.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case h.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// release gives h's slot back. A host with nothing in flight and nothing
+// idle is forgotten, so that a run over many hosts keeps no trace of them.
+func (t *Transport) release(h *host, addr string) {
+	if h.slots != nil {
+		<-h.slots
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(h.idle) == 0 && (h.slots == nil || len(h.slots) == 0) && t.hosts[addr] == h {
+		delete(t.hosts, addr)
+	}
+}
+
+// conn returns an idle connection to addr, or dials one.
+func (t *Transport) conn(ctx context.Context, h *host, addr string) (c *conn, reused bool, err error) {
+	if c := t.takeIdle(h); c != nil {
+		return c, true, nil
+	}
+	dial := t.DialContext
+	if dial == nil {
+		var d net.Dialer
+		dial = d.DialContext
+	}
+	nc, err := dial(ctx, "tcp", addr)
+	if err != nil {
+		return nil, false, err
+	}
+	size := t.ReadBufferSize
+	if size <= 0 {
+		size = defaultReadBuffer
+	}
+	c = &conn{nc: nc, lr: limitedReader{r: nc, n: noLimit}}
+	c.br = bufio.NewReaderSize(&c.lr, size)
+	return c, false, nil
+}
+
+// takeIdle pops the most recently used idle connection of h that is not
+// too old; older ones are closed.
+func (t *Transport) takeIdle(h *host) *conn {
+	timeout := t.IdleConnTimeout
+	if timeout <= 0 {
+		timeout = defaultIdleTimeout
+	}
+	now := time.Now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for len(h.idle) > 0 {
+		c := h.idle[len(h.idle)-1]
+		h.idle[len(h.idle)-1] = nil
+		h.idle = h.idle[:len(h.idle)-1]
+		if now.Sub(c.idleAt) < timeout {
+			return c
+		}
+		c.nc.Close()
+	}
+	return nil
+}
+
+// putIdle keeps c for reuse and releases its slot, or closes it when h
+// already keeps enough.
+func (t *Transport) putIdle(h *host, addr string, c *conn) {
+	maxIdle := t.MaxConnsPerHost
+	if maxIdle <= 0 {
+		maxIdle = defaultMaxIdle
+	}
+	c.idleAt = time.Now()
+	t.mu.Lock()
+	if len(h.idle) < maxIdle {
+		h.idle = append(h.idle, c)
+		c = nil
+	}
+	t.mu.Unlock()
+	if c != nil {
+		c.nc.Close()
+	}
+	t.release(h, addr)
+}
+
+// CloseIdleConnections closes the connections kept for reuse, and the
+// fallback's.
+func (t *Transport) CloseIdleConnections() {
+	t.mu.Lock()
+	var idle []*conn
+	for addr, h := range t.hosts {
+		idle = append(idle, h.idle...)
+		h.idle = nil
+		if h.slots == nil || len(h.slots) == 0 {
+			delete(t.hosts, addr)
+		}
+	}
+	t.mu.Unlock()
+	for _, c := range idle {
+		c.nc.Close()
+	}
+	if ci, ok := t.Fallback.(interface{ CloseIdleConnections() }); ok {
+		ci.CloseIdleConnections()
+	}
+}
+
+// staleError is a failure before the first byte of the response on a
+// reused connection: the server closed it while it was idle, and the
+// request can go again on a new one.
+type staleError struct{ err error }
+
+func (e *staleError) Error() string { return e.err.Error() }
+func (e *staleError) Unwrap() error { return e.err }
+
+// pastDeadline is a deadline long gone: setting it fails a blocked read or
+// write at once.
+var pastDeadline = time.Unix(1, 0)
+
+// exchange writes req on c and reads the response header. The body it
+// returns gives c back (or closes it) at its end.
+func (t *Transport) exchange(ctx context.Context, h *host, addr string, c *conn, req *http.Request) (*http.Response, error) {
+	stop := func() bool { return true }
+	if ctx.Done() != nil {
+		nc := c.nc
+		stop = context.AfterFunc(ctx, func() { nc.SetDeadline(pastDeadline) })
+	}
+	fail := func(err error) (*http.Response, error) {
+		stop()
+		return nil, err
+	}
+	c.wbuf = appendRequest(c.wbuf[:0], req)
+	if _, err := c.nc.Write(c.wbuf); err != nil {
+		return fail(&staleError{err: err})
+	}
+	maxHeader := t.MaxResponseHeaderBytes
+	if maxHeader <= 0 {
+		maxHeader = defaultMaxHeader
+	}
+	c.lr.n = maxHeader + int64(c.br.Size())
+	if _, err := c.br.Peek(1); err != nil {
+		return fail(&staleError{err: err})
+	}
+	resp, err := readResponse(c.br, req)
+	if err != nil {
+		return fail(err)
+	}
+	c.lr.n = noLimit
+	b := &body{t: t, h: h, addr: addr, c: c, stop: stop, ctx: ctx, rc: resp.Body,
+		reuse: !resp.Close && !req.Close}
+	if resp.Body == http.NoBody {
+		b.finish(true)
+		return resp, nil
+	}
+	resp.Body = b
+	return resp, nil
+}
+
+// readResponse reads a response header, skipping informational (1xx)
+// responses but 101.
+func readResponse(br *bufio.Reader, req *http.Request) (*http.Response, error) {
+	for {
+		resp, err := http.ReadResponse(br, req)
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, fmt.Errorf("reading the response: %w", err)
+		}
+		if resp.StatusCode < 100 || resp.StatusCode > 199 || resp.StatusCode == http.StatusSwitchingProtocols {
+			return resp, nil
+		}
+	}
+}
+
+// appendRequest appends req's request line and header to b, as net/http
+// writes them for a request with no body.
+func appendRequest(b []byte, req *http.Request) []byte {
+	b = append(b, req.Method...)
+	b = append(b, ' ')
+	b = append(b, req.URL.RequestURI()...)
+	b = append(b, " HTTP/1.1\r\nHost: "...)
+	host := req.Host
+	if host == "" {
+		host = req.URL.Host
+	}
+	b = append(b, strings.TrimSuffix(host, ":")...)
+	b = append(b, "\r\n"...)
+	userAgent := defaultUserAgent
+	if vs, ok := req.Header["User-Agent"]; ok {
+		userAgent = ""
+		if len(vs) > 0 {
+			userAgent = vs[0]
+		}
+	}
+	if userAgent != "" {
+		b = append(b, "User-Agent: "...)
+		b = append(b, strings.TrimSpace(userAgent)...)
+		b = append(b, "\r\n"...)
+	}
+	for k, vs := range req.Header {
+		switch k {
+		case "Host", "User-Agent", "Content-Length", "Transfer-Encoding", "Trailer":
+			continue // written above, or not at all for a request with no body
+		}
+		for _, v := range vs {
+			b = append(b, k...)
+			b = append(b, ": "...)
+			b = append(b, strings.TrimSpace(v)...)
+			b = append(b, "\r\n"...)
+		}
+	}
+	if _, ok := req.Header["Connection"]; req.Close && !ok {
+		b = append(b, "Connection: close\r\n"...)
+	}
+	return append(b, "\r\n"...)
+}
+
+// body is a response body that gives its connection back at its end.
+// Close may be called while a Read blocks, to abort it.
+type body struct {
+	mu    sync.Mutex
+	eof   bool // finished at the end of the body, not by Close
+	t     *Transport
+	h     *host
+	addr  string
+	c     *conn // nil once finished
+	rc    io.ReadCloser
+	ctx   context.Context
+	stop  func() bool // stops the cancellation hook; false if it ran
+	reuse bool        // the connection may be reused after the body
+}
+
+var errBodyClosed = errors.New("http1: read on closed response body")
+
+func (b *body) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	open, eof := b.c != nil, b.eof
+	b.mu.Unlock()
+	switch {
+	case eof:
+		return 0, io.EOF
+	case !open:
+		return 0, errBodyClosed
+	}
+	n, err := b.rc.Read(p)
+	switch {
+	case err == io.EOF:
+		b.finish(true)
+	case err != nil:
+		if cerr := b.ctx.Err(); cerr != nil {
+			err = cerr
+		}
+		b.finish(false)
+	}
+	return n, err
+}
+
+// Close ends the body; before its end, that closes the connection.
+func (b *body) Close() error {
+	b.finish(false)
+	return nil
+}
+
+// finish gives the connection back for reuse (at the body's end, when
+// the response allows it) or closes it, and releases the request's slot;
+// once.
+func (b *body) finish(atEOF bool) {
+	b.mu.Lock()
+	c := b.c
+	b.c = nil
+	if c != nil && atEOF {
+		b.eof = true
+	}
+	b.mu.Unlock()
+	if c == nil {
+		return
+	}
+	reuse := atEOF && b.reuse
+	if !b.stop() {
+		reuse = false // the context was done: c's deadline is in the past
+	}
+	if reuse && c.br.Buffered() == 0 {
+		b.t.putIdle(b.h, b.addr, c)
+		return
+	}
+	c.nc.Close()
+	b.t.release(b.h, b.addr)
+}
