@@ -61,6 +61,7 @@ type Transport struct {
 type host struct {
 	slots chan struct{} // a token per request in flight; nil without a cap
 	idle  []*conn       // most recently used last
+	refs  int           // requests holding h, from Transport.host to release; guarded by Transport.mu
 }
 
 // conn is one connection, used by one request at a time.
@@ -119,10 +120,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	addr := address(req.URL)
 	h := t.host(addr)
 	if err := h.acquire(ctx); err != nil {
+		t.unref(h, addr)
 		return nil, err
 	}
 	for retried := false; ; retried = true {
-		c, reused, err := t.conn(ctx, h, addr)
+		c, reused, err := t.conn(ctx, h, addr, retried)
 		if err != nil {
 			t.release(h, addr)
 			return nil, err
@@ -135,7 +137,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		var stale *staleError
 		if errors.As(err, &stale) {
 			if reused && !retried && ctx.Err() == nil {
-				continue // the server closed it while idle: once more, on a new one
+				continue // the server closed it while idle: once more, on a new one (other idle ones may be as stale)
 			}
 			err = stale.err
 		}
@@ -226,7 +228,9 @@ func address(u *url.URL) string {
 	return net.JoinHostPort(host, port)
 }
 
-// host returns the connections of addr, making them on first use.
+// host returns the connections of addr, making them on first use, for
+// a request that gives them back with release (or unref, if it never
+// got a slot).
 func (t *Transport) host(addr string) *host {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -241,6 +245,7 @@ func (t *Transport) host(addr string) *host {
 		}
 		t.hosts[addr] = h
 	}
+	h.refs++
 	return h
 }
 
@@ -262,23 +267,35 @@ func (h *host) acquire(ctx context.Context) error {
 	}
 }
 
-// release gives h's slot back. A host with nothing in flight and nothing
-// idle is forgotten, so that a run over many hosts keeps no trace of them.
+// release gives h's slot back, and h (see unref).
 func (t *Transport) release(h *host, addr string) {
 	if h.slots != nil {
 		<-h.slots
 	}
+	t.unref(h, addr)
+}
+
+// unref gives h back. A host that no request holds and with nothing idle
+// is forgotten, so that a run over many hosts keeps no trace of them.
+// (Counting requests rather than slots matters: a host forgotten while a
+// request still holds it would get that request's connection as idle, out
+// of reach, and let a request to a new host value for addr past the cap.)
+func (t *Transport) unref(h *host, addr string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if len(h.idle) == 0 && (h.slots == nil || len(h.slots) == 0) && t.hosts[addr] == h {
+	h.refs--
+	if h.refs == 0 && len(h.idle) == 0 && t.hosts[addr] == h {
 		delete(t.hosts, addr)
 	}
 }
 
-// conn returns an idle connection to addr, or dials one.
-func (t *Transport) conn(ctx context.Context, h *host, addr string) (c *conn, reused bool, err error) {
-	if c := t.takeIdle(h); c != nil {
-		return c, true, nil
+// conn returns an idle connection to addr, or dials one; a fresh one
+// when fresh is set.
+func (t *Transport) conn(ctx context.Context, h *host, addr string, fresh bool) (c *conn, reused bool, err error) {
+	if !fresh {
+		if c := t.takeIdle(h); c != nil {
+			return c, true, nil
+		}
 	}
 	dial := t.DialContext
 	if dial == nil {
@@ -348,7 +365,7 @@ func (t *Transport) CloseIdleConnections() {
 	for addr, h := range t.hosts {
 		idle = append(idle, h.idle...)
 		h.idle = nil
-		if h.slots == nil || len(h.slots) == 0 {
+		if h.refs == 0 {
 			delete(t.hosts, addr)
 		}
 	}
@@ -399,6 +416,11 @@ func (t *Transport) exchange(ctx context.Context, h *host, addr string, c *conn,
 	}
 	resp, err := readResponse(c.br, req)
 	if err != nil {
+		if c.lr.n <= 0 {
+			// The cap cut the header short, maybe mid-line: say so,
+			// not what the parser made of the cut.
+			err = fmt.Errorf("reading the response: %w", errHeaderTooLong)
+		}
 		return fail(err)
 	}
 	c.lr.n = noLimit
