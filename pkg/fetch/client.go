@@ -3,7 +3,6 @@ package fetch
 import (
 	"context"
 	"crypto/tls"
-	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -92,11 +91,19 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 }
 
 // newRequest builds a GET for u with the configured headers and credentials.
-func (c *Client) newRequest(ctx context.Context, u *url.URL) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, fmt.Errorf("building the request: %w", err)
-	}
+func (c *Client) newRequest(ctx context.Context, u *url.URL) *http.Request {
+	// Built from the parsed URL rather than by http.NewRequest, which
+	// would format it and parse it again for every request.
+	target := *u
+	req := (&http.Request{
+		Method:     http.MethodGet,
+		URL:        &target,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     make(http.Header, 4),
+		Host:       strings.TrimSuffix(u.Host, ":"),
+	}).WithContext(ctx)
 	if c.cfg.UserAgent != "" {
 		req.Header.Set("User-Agent", c.cfg.UserAgent)
 	}
@@ -111,7 +118,7 @@ func (c *Client) newRequest(ctx context.Context, u *url.URL) (*http.Request, err
 		req.Header[http.CanonicalHeaderKey(k)] = vs
 	}
 	c.setNetrcAuth(req)
-	return req, nil
+	return req
 }
 
 // setNetrcAuth adds the netrc credentials of req's host, unless the request

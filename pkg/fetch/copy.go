@@ -6,7 +6,6 @@ import (
 	"hash"
 	"io"
 	"math"
-	"os"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -31,7 +30,7 @@ const bufSize = 256 << 10
 // This is the hot path: per read, one atomic add on p (plus, through a
 // guard's watch, one on the stall counter); per buffer, one write and one
 // hash update; no allocation, no lock.
-func (c *Client) copyBody(ctx context.Context, f *os.File, off int64, r io.Reader, limit int64, h hash.Hash, p *event.Progress) (int64, error) {
+func (c *Client) copyBody(ctx context.Context, f *partFile, off int64, r io.Reader, limit int64, h hash.Hash, p *event.Progress) (int64, error) {
 	bp := c.getBuf()
 	defer c.putBuf(bp)
 	buf := *bp

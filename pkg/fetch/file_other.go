@@ -11,3 +11,11 @@ func openFile(path string, flag int, perm os.FileMode) (*os.File, error) {
 
 // renameFile renames a file like os.Rename.
 func renameFile(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }
+
+// partFile is an open part.
+type partFile = os.File
+
+// openPartFile opens path like os.OpenFile, for a part.
+func openPartFile(path string, flag int, perm os.FileMode) (*partFile, error) {
+	return os.OpenFile(path, flag, perm)
+}

@@ -68,7 +68,7 @@ type probe struct {
 
 // splitFrom starts a split from the probe's response: pre-allocate the
 // part, record the ranges, then fetch them.
-func (t *transfer) splitFrom(ctx context.Context, g *guard, f *os.File, resp *http.Response, release func()) (outcome, error) {
+func (t *transfer) splitFrom(ctx context.Context, g *guard, f *partFile, resp *http.Response, release func()) (outcome, error) {
 	total := t.meta.Length
 	if err := f.Truncate(total); err != nil {
 		return 0, t.removeIfFull(classifyWrite(t.part, err))
@@ -92,7 +92,7 @@ func (t *transfer) resumeSplit(ctx context.Context) (outcome, error) {
 		}
 		return t.attempt(ctx) // from zero: the part and its spans are gone
 	}
-	f, err := openFile(t.part, os.O_RDWR, 0)
+	f, err := openPartFile(t.part, os.O_RDWR, 0)
 	if err != nil {
 		return 0, classifyWrite(t.part, err)
 	}
@@ -110,7 +110,7 @@ func (t *transfer) resumeSplit(ctx context.Context) (outcome, error) {
 // splitRun is one run of the ranges of a split part.
 type splitRun struct {
 	t *transfer
-	f *os.File
+	f *partFile
 
 	mu sync.Mutex // guards t.meta.Spans, the sidecar, t.res
 }
@@ -119,7 +119,7 @@ type splitRun struct {
 // fail for good stops the others; every range's progress is saved either
 // way. A resource that changed discards the part (the caller starts over);
 // a disk-full part is removed; any other part is kept to resume.
-func (t *transfer) runSplit(ctx context.Context, f *os.File, first *probe) (outcome, error) {
+func (t *transfer) runSplit(ctx context.Context, f *partFile, first *probe) (outcome, error) {
 	s := &splitRun{t: t, f: f}
 	sctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
@@ -301,10 +301,7 @@ func (s *splitRun) request(ctx context.Context, i int, attempt int) error {
 	next, end := s.next(i), t.meta.Spans[i].End
 	t.emit.send(event.Event{Kind: event.Attempt, Attempt: attempt,
 		Message: fmt.Sprintf("%s (bytes %d-%d)", t.req.URL, next, end-1)})
-	req, err := t.c.newRequest(context.WithValue(g.ctx, ctxKey{}, t.emit), t.u)
-	if err != nil {
-		return err
-	}
+	req := t.c.newRequest(context.WithValue(g.ctx, ctxKey{}, t.emit), t.u)
 	req.Header.Set("Range", fmt.Sprintf("bytes=%d-%d", next, end-1))
 	if v := t.meta.ifRange(); v != "" {
 		req.Header.Set("If-Range", v)

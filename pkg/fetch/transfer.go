@@ -266,10 +266,7 @@ func (t *transfer) exchange(ctx context.Context, offset int64) (outcome, error) 
 	g := t.c.newGuard(ctx)
 	defer g.stop()
 
-	hreq, conditional, err := t.request(g.ctx, offset)
-	if err != nil {
-		return 0, err
-	}
+	hreq, conditional := t.request(g.ctx, offset)
 	resp, err := t.c.hc.Do(hreq)
 	if err != nil {
 		return 0, g.why(ctx, err)
@@ -302,6 +299,10 @@ func (t *transfer) pass(ctx context.Context) (func(), error) {
 	if t.req.Stop.Err() != nil {
 		return nil, ErrNotStarted
 	}
+	if t.c.cfg.Gate == nil {
+		t.begun = true // nothing to wait for: no need to watch Stop
+		return func() {}, nil
+	}
 	gctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(t.req.Stop, cancel)()
@@ -327,25 +328,22 @@ func (c *Client) acquire(ctx context.Context, host string) (func(), error) {
 // If-Range when the part has a validator), the split probe, or the
 // conditions of --on-exists newer. conditional tells whether a 304 means
 // "not modified".
-func (t *transfer) request(ctx context.Context, offset int64) (req *http.Request, conditional bool, err error) {
-	req, err = t.c.newRequest(context.WithValue(ctx, ctxKey{}, t.emit), t.u)
-	if err != nil {
-		return nil, false, err
-	}
+func (t *transfer) request(ctx context.Context, offset int64) (req *http.Request, conditional bool) {
+	req = t.c.newRequest(context.WithValue(ctx, ctxKey{}, t.emit), t.u)
 	switch {
 	case offset > 0:
 		req.Header.Set("Range", fmt.Sprintf("bytes=%d-", offset))
 		if v := t.meta.ifRange(); v != "" {
 			req.Header.Set("If-Range", v)
 		}
-		return req, false, nil
+		return req, false
 	case t.c.cfg.Split > 1:
 		req.Header.Set("Range", "bytes=0-") // the split probe
 	}
 	if t.req.IfNewer {
 		conditional = t.setConditions(req)
 	}
-	return req, conditional, nil
+	return req, conditional
 }
 
 // setConditions makes req conditional on the destination being out of
@@ -521,8 +519,8 @@ func moreToFetch(p plan, n int64) bool {
 // stamp gives the whole part, through its open file, what finish would
 // give it by path: the mtime of the resource and its ETag. Through the file
 // descriptor, the kernel looks no path up.
-func (t *transfer) stamp(f *os.File) {
-	if lm, err := http.ParseTime(t.meta.LastModified); err == nil {
+func (t *transfer) stamp(f *partFile) {
+	if lm, err := parseHTTPDate(t.meta.LastModified); err == nil {
 		setModTime(f, lm)
 	}
 	setETag(f, t.meta.ETag)
@@ -551,7 +549,7 @@ func (t *transfer) needMeta(p plan) bool {
 
 // copy copies a body into the part at off through the stall watch and the
 // throttle, and counts it.
-func (t *transfer) copy(ctx context.Context, g *guard, f *os.File, off int64, body io.Reader) (int64, error) {
+func (t *transfer) copy(ctx context.Context, g *guard, f *partFile, off int64, body io.Reader) (int64, error) {
 	r := g.watch(body)
 	if t.c.cfg.Throttle != nil {
 		r = t.c.cfg.Throttle.Reader(g.ctx, r)
@@ -631,7 +629,7 @@ func (t *transfer) consultRename(resp *http.Response) error {
 
 // hashPrefix feeds h the first off bytes of the part when h has not seen
 // them (a resume in a new run, or after a restart).
-func (t *transfer) hashPrefix(ctx context.Context, f *os.File, off int64) error {
+func (t *transfer) hashPrefix(ctx context.Context, f *partFile, off int64) error {
 	if t.h == nil || t.hashed == off {
 		return nil
 	}
@@ -671,15 +669,15 @@ func (c *Client) hashReader(ctx context.Context, h hash.Hash, r io.Reader) (int6
 
 // openPart opens the part for writing at start, dropping anything after
 // start. It never touches the final name.
-func openPart(part string, start int64) (*os.File, error) {
+func openPart(part string, start int64) (*partFile, error) {
 	flag := os.O_RDWR | os.O_CREATE
 	if start == 0 {
 		flag |= os.O_TRUNC
 	}
-	f, err := openFile(part, flag, 0o644)
+	f, err := openPartFile(part, flag, 0o644)
 	if errors.Is(err, fs.ErrNotExist) {
 		if merr := os.MkdirAll(filepath.Dir(part), 0o755); merr == nil {
-			f, err = openFile(part, flag, 0o644)
+			f, err = openPartFile(part, flag, 0o644)
 		}
 	}
 	if err != nil {
@@ -697,7 +695,7 @@ func openPart(part string, start int64) (*os.File, error) {
 
 // closePart closes a part after writing: a failed close can be a failed
 // write.
-func closePart(f *os.File) error {
+func closePart(f *partFile) error {
 	if err := f.Close(); err != nil && !errors.Is(err, os.ErrClosed) {
 		return classifyWrite(f.Name(), err)
 	}
@@ -712,7 +710,7 @@ func (t *transfer) finish(ctx context.Context) (Result, error) {
 		return t.res, err
 	}
 	if !t.stamped {
-		if lm, err := http.ParseTime(t.meta.LastModified); err == nil {
+		if lm, err := parseHTTPDate(t.meta.LastModified); err == nil {
 			_ = os.Chtimes(t.part, time.Time{}, lm)
 		}
 		writeETag(t.part, t.meta.ETag)

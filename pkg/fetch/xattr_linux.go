@@ -1,7 +1,6 @@
 package fetch
 
 import (
-	"os"
 	"syscall"
 	"time"
 	"unsafe"
@@ -24,7 +23,7 @@ func writeETag(path, etag string) {
 // setETag is writeETag on an open file: fsetxattr(2), with no path to look
 // up and nothing to allocate. The kernel only reads the name and the value,
 // so they are passed straight from their strings.
-func setETag(f *os.File, etag string) {
+func setETag(f *partFile, etag string) {
 	if etag == "" {
 		return
 	}
@@ -40,7 +39,7 @@ const utimeOmit = 1<<30 - 2
 // setModTime sets the mtime of an open file, best effort, leaving its atime
 // alone like os.Chtimes with a zero atime: utimensat(2) on the descriptor
 // itself (a NULL path), with no path to look up.
-func setModTime(f *os.File, mtime time.Time) {
+func setModTime(f *partFile, mtime time.Time) {
 	ts := [2]syscall.Timespec{{Nsec: utimeOmit}, syscall.NsecToTimespec(mtime.UnixNano())}
 	_, _, _ = syscall.Syscall6(syscall.SYS_UTIMENSAT, f.Fd(), 0, uintptr(unsafe.Pointer(&ts[0])), 0, 0, 0)
 }

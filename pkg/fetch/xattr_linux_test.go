@@ -60,7 +60,7 @@ func TestETagAndMtimeStored(t *testing.T) {
 func TestSetOnOpenFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "f")
-	f, err := os.Create(path)
+	f, err := openPartFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}

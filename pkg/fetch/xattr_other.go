@@ -12,10 +12,10 @@ import (
 func writeETag(path, etag string) {}
 
 // setETag does nothing, as writeETag.
-func setETag(f *os.File, etag string) {}
+func setETag(f *partFile, etag string) {}
 
 // setModTime sets the mtime of an open file, best effort, by its name.
-func setModTime(f *os.File, mtime time.Time) { _ = os.Chtimes(f.Name(), time.Time{}, mtime) }
+func setModTime(f *partFile, mtime time.Time) { _ = os.Chtimes(f.Name(), time.Time{}, mtime) }
 
 // readETag returns "": no ETag is stored on this platform.
 func readETag(path string) string { return "" }
