@@ -670,7 +670,8 @@ func TestSignalNothingStartsAfterShutdown(t *testing.T) {
 			p.write(waiting)
 			p.waitLine(`^try 1 ` + regexp.QuoteMeta(waiting) + `$`) // taken by a worker, waiting at the gate
 			p.signal(syscall.SIGINT)
-			p.waitLine(`^stopping: `)
+			// The one at the gate is withdrawn, not waited for.
+			p.waitLine(`^stopping: waiting for 1 transfer in flight`)
 			p.waitLine(`^CANCEL -:2 ` + regexp.QuoteMeta(waiting) + `: not started`)
 			srv.unblock()
 			r := p.wait()

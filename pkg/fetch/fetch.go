@@ -203,6 +203,11 @@ type Request struct {
 	// and sends nothing. Once the first request is through the gate, Stop
 	// no longer matters: the transfer goes on, bounded by its timeouts.
 	Stop context.Context
+	// Began, if set, is called once, when the item's first request is
+	// through the gate and about to be sent (for a local file, when the
+	// copy begins): from then on the item is in flight. It is called on
+	// the goroutine that called Fetch.
+	Began func()
 	// NoSidecar tells that the caller has just found no sidecar
 	// (Path+".part.meta"), and that nobody else writes Path's part, so
 	// Fetch does not look for one again: it starts the part from zero. The

@@ -20,6 +20,9 @@ import (
 func (c *Client) copyLocal(ctx context.Context, req Request, path string) (Result, error) {
 	res := Result{Path: req.Path, Attempts: 1}
 	(&emitter{emit: req.Emit}).send(event.Event{Kind: event.Attempt, Attempt: 1, Message: req.URL})
+	if req.Began != nil {
+		req.Began()
+	}
 	src, fi, err := openSource(path)
 	if err != nil {
 		return res, err

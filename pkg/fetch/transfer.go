@@ -42,7 +42,7 @@ type transfer struct {
 	h          hash.Hash
 	hashed     int64 // bytes of the part fed to h
 	split      bool  // the part was filled by a split transfer
-	begun      bool  // a request got through the gate: Request.Stop no longer applies
+	begun      bool  // a request got through the gate: Request.Stop no longer applies, Began was called
 	stamped    bool  // the whole part has its mtime and ETag (stamp)
 	res        Result
 	errs       []error
@@ -291,26 +291,39 @@ func (t *transfer) exchange(ctx context.Context, offset int64) (outcome, error) 
 }
 
 // pass gets the transfer's next request through the gate. The first one
-// also gives way to Request.Stop, with ErrNotStarted.
+// also gives way to Request.Stop, with ErrNotStarted, and calls
+// Request.Began once through.
 func (t *transfer) pass(ctx context.Context) (func(), error) {
-	if t.begun || t.req.Stop == nil {
+	if t.begun {
+		return t.c.acquire(ctx, t.host)
+	}
+	release, err := t.passFirst(ctx)
+	if err == nil {
+		t.begun = true
+		if t.req.Began != nil {
+			t.req.Began()
+		}
+	}
+	return release, err
+}
+
+// passFirst gets the first request through the gate, unless Request.Stop
+// comes first.
+func (t *transfer) passFirst(ctx context.Context) (func(), error) {
+	if t.req.Stop == nil {
 		return t.c.acquire(ctx, t.host)
 	}
 	if t.req.Stop.Err() != nil {
 		return nil, ErrNotStarted
 	}
 	if t.c.cfg.Gate == nil {
-		t.begun = true // nothing to wait for: no need to watch Stop
-		return func() {}, nil
+		return func() {}, nil // nothing to wait for: no need to watch Stop
 	}
 	gctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(t.req.Stop, cancel)()
 	release, err := t.c.acquire(gctx, t.host)
-	switch {
-	case err == nil:
-		t.begun = true
-	case ctx.Err() == nil && t.req.Stop.Err() != nil:
+	if err != nil && ctx.Err() == nil && t.req.Stop.Err() != nil {
 		err = ErrNotStarted
 	}
 	return release, err

@@ -164,15 +164,17 @@ type itemOrErr struct {
 }
 
 type run struct {
-	opts     Options
-	fetcher  Fetcher
-	names    *naming.Reserver
-	seen     *input.Seen
-	dirs     *dirs
-	queue    chan job
-	items    chan itemOrErr
-	single   bool
-	inFlight atomic.Int64
+	opts    Options
+	fetcher Fetcher
+	names   *naming.Reserver
+	seen    *input.Seen
+	dirs    *dirs
+	queue   chan job
+	items   chan itemOrErr
+	single  bool
+	// sending counts the transfers whose first request is through the
+	// gate: the ones a shutdown waits for (the rest are withdrawn).
+	sending  atomic.Int64
 	draining chan struct{} // closed once the Draining event is out
 	aborted  chan struct{} // closed once the Aborting event is out
 }
@@ -338,8 +340,12 @@ func (r *run) work(ctx, stop context.Context) {
 func (r *run) transfer(ctx, stop context.Context, j job) {
 	start := time.Now()
 	progress := event.NewProgress(j.rel)
-	r.inFlight.Add(1)
-	defer r.inFlight.Add(-1)
+	began := false
+	defer func() {
+		if began {
+			r.sending.Add(-1)
+		}
+	}()
 	r.opts.Emit(event.Event{Kind: event.Started, Time: start, Item: j.item, Output: j.path, Progress: progress})
 
 	if err := r.dirs.make(filepath.Dir(j.path)); err != nil {
@@ -354,6 +360,10 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 		NoSidecar: j.noSidecar,
 		Progress:  progress,
 		Stop:      stop, // until its first request is sent
+		Began: func() {
+			began = true
+			r.sending.Add(1)
+		},
 		Emit: func(ev event.Event) {
 			ev.Item = j.item
 			ev.Output = j.path
@@ -445,7 +455,7 @@ func (r *run) watch(ctx, stop context.Context, done <-chan struct{}) {
 			return
 		}
 	}
-	r.opts.Emit(event.Event{Kind: event.Draining, Time: time.Now(), InFlight: int(r.inFlight.Load())})
+	r.opts.Emit(event.Event{Kind: event.Draining, Time: time.Now(), InFlight: int(r.sending.Load())})
 	close(r.draining)
 	select {
 	case <-ctx.Done():
@@ -454,7 +464,7 @@ func (r *run) watch(ctx, stop context.Context, done <-chan struct{}) {
 			return
 		}
 	}
-	r.opts.Emit(event.Event{Kind: event.Aborting, Time: time.Now(), InFlight: int(r.inFlight.Load())})
+	r.opts.Emit(event.Event{Kind: event.Aborting, Time: time.Now(), InFlight: int(r.sending.Load())})
 	close(r.aborted)
 }
 
