@@ -188,13 +188,20 @@ func token(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
+		if !tokenByte[s[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+// tokenByte tells the bytes of a token: visible ASCII but delimiters.
+var tokenByte = func() (t [256]bool) {
+	for c := '!'; c <= '~'; c++ {
+		t[c] = !strings.ContainsRune(`"(),/:;<=>?@[\]{}`, c)
+	}
+	return t
+}()
 
 // plainText tells whether s can be a header value as is: no control
 // character but tab.
@@ -437,6 +444,9 @@ func (t *Transport) exchange(ctx context.Context, h *host, addr string, c *conn,
 // readResponse reads a response header, skipping informational (1xx)
 // responses but 101.
 func readResponse(br *bufio.Reader, req *http.Request) (*http.Response, error) {
+	if resp := readPlain(br, req); resp != nil {
+		return resp, nil
+	}
 	for {
 		resp, err := http.ReadResponse(br, req)
 		if err != nil {
