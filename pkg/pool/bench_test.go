@@ -130,3 +130,42 @@ func BenchmarkRunSmallFiles(b *testing.B) {
 		})
 	}
 }
+
+// nopFetcher fetches nothing: each item is done at once.
+type nopFetcher struct{}
+
+func (nopFetcher) Fetch(_ context.Context, req fetch.Request) (fetch.Result, error) {
+	if req.Began != nil {
+		req.Began()
+	}
+	return fetch.Result{Path: req.Path, Attempts: 1}, nil
+}
+
+// BenchmarkRunEngine is the pool's own cost per item, with the sinks of
+// `fetchpool -q`: admission, naming, the queue, the workers and the events,
+// around a fetcher that does nothing.
+func BenchmarkRunEngine(b *testing.B) {
+	urls := make([]string, b.N)
+	for i := range urls {
+		urls[i] = "http://127.0.0.1:1/f/16384/" + strconv.Itoa(i) + ".bin"
+	}
+	start := time.Now()
+	summary := report.NewSummary(start)
+	d := report.NewDispatcher(100*time.Millisecond, summary, report.NewPlain(io.Discard, report.PlainOptions{Quiet: true}))
+	cpu0 := cpuTime(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	err := Run(context.Background(), context.Background(), &listSource{urls: urls}, nopFetcher{},
+		Options{Concurrency: 16, OutputDir: b.TempDir(), Emit: d.Emit})
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	b.StopTimer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if c := summary.Counts(); c.Done != b.N {
+		b.Fatalf("%d of %d done: %+v", c.Done, b.N, c)
+	}
+	b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+}
