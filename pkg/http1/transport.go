@@ -228,11 +228,29 @@ func hostText(s string) bool {
 
 // address is u's host:port, port 80 when u names none.
 func address(u *url.URL) string {
+	if h := u.Host; plainAddress(h) {
+		return h // as is, without a copy per request
+	}
 	host, port := strings.ToLower(u.Hostname()), u.Port()
 	if port == "" {
 		port = "80"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// plainAddress tells whether h is already an address as address makes it:
+// lower case, with a port.
+func plainAddress(h string) bool {
+	colon := strings.LastIndexByte(h, ':')
+	if colon < 0 || colon == len(h)-1 || colon < strings.LastIndexByte(h, ']') {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		if c := h[i]; 'A' <= c && c <= 'Z' || c == '%' {
+			return false
+		}
+	}
+	return true
 }
 
 // host returns the connections of addr, making them on first use, for

@@ -1318,3 +1318,24 @@ func TestNoGoroutinesLeft(t *testing.T) {
 		return n <= base
 	})
 }
+
+func TestAddress(t *testing.T) {
+	for _, tt := range []struct{ host, want string }{
+		{"example.com", "example.com:80"},
+		{"example.com:8080", "example.com:8080"},
+		{"Example.COM:8080", "example.com:8080"},
+		{"example.com:", "example.com:80"},
+		{"127.0.0.1:1", "127.0.0.1:1"},
+		{"[::1]", "[::1]:80"},
+		{"[::1]:8080", "[::1]:8080"},
+		{"[fe80::1%25eth0]:8080", "[fe80::1%eth0]:8080"},
+	} {
+		u, err := url.Parse("http://" + tt.host + "/x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := address(u); got != tt.want {
+			t.Errorf("address(%q) = %q, want %q", tt.host, got, tt.want)
+		}
+	}
+}
