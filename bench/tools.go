@@ -204,6 +204,17 @@ func contenders(w *workload, ts toolSet, tools map[string]bool) []contender {
 			"--parallel", "--parallel-immediate", "--parallel-max", c,
 			"--output-dir", j.dir, "--remote-name-all", "-K", j.curlConfig}}
 	}})
+	if w.Key == "a" {
+		// The same with -R, which gives each file the server's mtime as
+		// fetchpool does: one more system call per file, which on small
+		// files shows.
+		add(contender{key: "curl", label: "curl -Z -R (keeps mtime)", command: func(j *job) cmdSpec {
+			return cmdSpec{path: ts.paths["curl"], args: []string{
+				"-q", "-s", "-S", "--no-progress-meter", "--fail", "-R",
+				"--parallel", "--parallel-immediate", "--parallel-max", c,
+				"--output-dir", j.dir, "--remote-name-all", "-K", j.curlConfig}}
+		}})
+	}
 	// Each curl fetches up to 50 URLs over one connection; fewer when there
 	// are few files, so that C of them still run at once.
 	perCurl := strconv.Itoa(min(50, (w.Count+w.Conc-1)/w.Conc))
