@@ -206,33 +206,44 @@ func TestStdinWindow(t *testing.T) {
 	}
 }
 
-// TestCurlRun runs the curl contender of workload a, end to end, when curl is
-// installed.
+// TestCurlRun runs the curl contenders of workload a (curl -Z, and curl -Z
+// -R, which keeps the server's mtime), end to end, when curl is installed.
 func TestCurlRun(t *testing.T) {
 	curl, err := exec.LookPath("curl")
 	if err != nil {
 		t.Skip("curl is not installed")
 	}
 	w := &workload{Key: "a", Count: 20, Size: 5000, Conc: 4}
-	j := testJob(t, w)
-	if err := writeLists(j); err != nil {
-		t.Fatal(err)
-	}
 	ts := toolSet{paths: map[string]string{"curl": curl}}
 	cs := contenders(w, ts, map[string]bool{"curl": true})
-	if len(cs) != 1 {
-		t.Fatalf("got %d contenders, want the curl row", len(cs))
+	if len(cs) != 2 || !strings.Contains(cs[1].label, "-R") {
+		t.Fatalf("got %d contenders, want the curl -Z and curl -Z -R rows", len(cs))
 	}
-	m, err := execute(context.Background(), j, cs[0].command(j), time.Minute)
-	if err != nil {
-		t.Fatalf("curl: %v\n%s", err, m.Stderr)
-	}
-	v, err := verify(j.dir, w, w.Count, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v.Files != 20 || m.Requests != 20 || m.FirstRequest <= 0 {
-		t.Errorf("verified %+v, measured %+v: want 20 files, 20 requests and a first request", v, m)
+	for i, c := range cs {
+		t.Run(c.label, func(t *testing.T) {
+			j := testJob(t, w)
+			if err := writeLists(j); err != nil {
+				t.Fatal(err)
+			}
+			m, err := execute(context.Background(), j, c.command(j), time.Minute)
+			if err != nil {
+				t.Fatalf("curl: %v\n%s", err, m.Stderr)
+			}
+			v, err := verify(j.dir, w, w.Count, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Files != 20 || m.Requests != 20 || m.FirstRequest <= 0 {
+				t.Errorf("verified %+v, measured %+v: want 20 files, 20 requests and a first request", v, m)
+			}
+			fi, err := os.Stat(filepath.Join(j.dir, server.Name(0)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if kept := fi.ModTime().Year() == 2024; kept != (i == 1) {
+				t.Errorf("mtime %v: kept the server's = %v, want %v", fi.ModTime(), kept, i == 1)
+			}
+		})
 	}
 }
 
@@ -291,7 +302,7 @@ func TestContenders(t *testing.T) {
 		want  []string
 	}{
 		{"a: all tools and the Go limit", &workload{Key: "a", Count: 10, Conc: 2}, all, nil,
-			[]string{"fetchpool", "aria2c", "wget2", "curl", "xargs", "limit"}},
+			[]string{"fetchpool", "aria2c", "wget2", "curl", "curl", "xargs", "limit"}},
 		{"c: the curl limit", &workload{Key: "c", Count: 4, Conc: 4}, all, map[string]bool{"limit": true}, []string{"limit"}},
 		{"e: only tools that stream stdin", &workload{Key: "e", Count: 10, Conc: 2, Stdin: true}, all, nil, []string{"fetchpool", "aria2c"}},
 		{"xargs needs curl", &workload{Key: "b", Count: 10, Conc: 2}, map[string]string{"xargs": "/x"}, nil, nil},
