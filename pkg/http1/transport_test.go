@@ -1339,3 +1339,37 @@ func TestAddress(t *testing.T) {
 		}
 	}
 }
+
+// TestCanceledBodyNotReused: a body whose request was canceled is not
+// given back for reuse even when it reaches its end (its bytes were already
+// buffered): the cancel set a deadline in the past on its connection.
+func TestCanceledBodyNotReused(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Length", "5")
+		_, _ = w.Write([]byte("hello"))
+	}))
+	defer srv.Close()
+	tr := &Transport{Fallback: http.DefaultTransport}
+	defer tr.CloseIdleConnections()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	time.Sleep(50 * time.Millisecond) // the cancel hook runs on its own goroutine
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || string(body) != "hello" {
+		t.Fatalf("body %q, %v; want the buffered %q", body, err, "hello")
+	}
+	tr.mu.Lock()
+	idle := 0
+	for _, h := range tr.hosts {
+		idle += len(h.idle)
+	}
+	tr.mu.Unlock()
+	if idle != 0 {
+		t.Errorf("%d idle connections after a canceled request, want 0", idle)
+	}
+}
