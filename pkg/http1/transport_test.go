@@ -743,17 +743,7 @@ func TestClosedBeforeResponseFails(t *testing.T) {
 			readRequest(bufio.NewReader(c)) // and close, unanswered
 		})
 		tr, _ := newTransport(t)
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, rs.URL(), nil)
-		resp, err := tr.RoundTrip(req)
-		if err == nil {
-			resp.Body.Close()
-			t.Fatal("no error from a connection closed unanswered")
-		}
-		if errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("error %v: retried until the deadline", err)
-		}
+		failsAtOnce(t, tr, rs.URL())
 		if n := rs.accepts.Load(); n != 1 {
 			t.Errorf("%d connections for a fresh one closed unanswered, want 1", n)
 		}
@@ -775,21 +765,28 @@ func TestClosedBeforeResponseFails(t *testing.T) {
 		tr, _ := newTransport(t)
 		get(t, tr, rs.URL())
 		<-closed
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, rs.URL(), nil)
-		resp, err := tr.RoundTrip(req)
-		if err == nil {
-			resp.Body.Close()
-			t.Fatal("no error when every new connection is closed unanswered")
-		}
-		if errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("error %v: retried until the deadline", err)
-		}
+		failsAtOnce(t, tr, rs.URL())
 		if n := rs.accepts.Load(); n != 2 {
 			t.Errorf("%d connections, want 2: the stale one and one retry", n)
 		}
 	})
+}
+
+// failsAtOnce checks that a GET of url fails, and well before a 2-second
+// deadline: not by retrying until it.
+func failsAtOnce(t *testing.T, tr *Transport, url string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, err := tr.RoundTrip(req)
+	if err == nil {
+		resp.Body.Close()
+		t.Fatal("no error from connections closed unanswered")
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("error %v: retried until the deadline", err)
+	}
 }
 
 func TestCancelWaitingForHeaders(t *testing.T) {

@@ -79,7 +79,7 @@ func (s *listSource) Next() (input.Item, error) {
 // included. -benchtime=20000x is workload (a); run it with TMPDIR on a
 // tmpfs to leave the disk out.
 func BenchmarkRunSmallFiles(b *testing.B) {
-	const size, concurrency = 16 << 10, 16
+	const size = 16 << 10
 	srv, conns := smallFileServer(b, size)
 	for _, hashing := range []bool{false, true} {
 		name := "plain"
@@ -92,7 +92,7 @@ func BenchmarkRunSmallFiles(b *testing.B) {
 				urls[i] = srv.URL + "/f/" + strconv.Itoa(size) + "/" + strconv.Itoa(i) + ".bin"
 			}
 			client, err := fetch.New(fetch.Config{
-				Concurrency:  concurrency,
+				Concurrency:  benchWorkers,
 				UserAgent:    "fetchpool/bench",
 				StallTimeout: time.Minute,
 				Retries:      3,
@@ -103,27 +103,10 @@ func BenchmarkRunSmallFiles(b *testing.B) {
 			}
 			defer client.CloseIdleConnections()
 			dir := b.TempDir()
-			start := time.Now()
-			summary := report.NewSummary(start)
-			d := report.NewDispatcher(100*time.Millisecond, summary, report.NewPlain(io.Discard, report.PlainOptions{Quiet: true}))
 			before, cpu0 := conns.Load(), cpuTime(b)
 			b.SetBytes(size)
 			b.ReportAllocs()
-			b.ResetTimer()
-
-			err = Run(context.Background(), context.Background(), &listSource{urls: urls}, client,
-				Options{Concurrency: concurrency, OutputDir: dir, Emit: d.Emit})
-			if cerr := d.Close(); err == nil {
-				err = cerr
-			}
-
-			b.StopTimer()
-			if err != nil {
-				b.Fatal(err)
-			}
-			if c := summary.Counts(); c.Done != b.N {
-				b.Fatalf("%d of %d files done: %+v", c.Done, b.N, c)
-			}
+			runQuiet(b, urls, client, dir)
 			b.ReportMetric(float64(conns.Load()-before), "conns/run")
 			b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 			client.CloseIdleConnections()
@@ -149,14 +132,24 @@ func BenchmarkRunEngine(b *testing.B) {
 	for i := range urls {
 		urls[i] = "http://127.0.0.1:1/f/16384/" + strconv.Itoa(i) + ".bin"
 	}
-	start := time.Now()
-	summary := report.NewSummary(start)
-	d := report.NewDispatcher(100*time.Millisecond, summary, report.NewPlain(io.Discard, report.PlainOptions{Quiet: true}))
 	cpu0 := cpuTime(b)
 	b.ReportAllocs()
+	runQuiet(b, urls, nopFetcher{}, b.TempDir())
+	b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+}
+
+// benchWorkers is -j of the benchmarks: workload (a) of ./bench.
+const benchWorkers = 16
+
+// runQuiet runs urls through f with benchWorkers workers and the sinks of
+// `fetchpool -q`, timing only the run, and fails b unless every item is
+// done.
+func runQuiet(b *testing.B, urls []string, f Fetcher, dir string) {
+	summary := report.NewSummary(time.Now())
+	d := report.NewDispatcher(100*time.Millisecond, summary, report.NewPlain(io.Discard, report.PlainOptions{Quiet: true}))
 	b.ResetTimer()
-	err := Run(context.Background(), context.Background(), &listSource{urls: urls}, nopFetcher{},
-		Options{Concurrency: 16, OutputDir: b.TempDir(), Emit: d.Emit})
+	err := Run(context.Background(), context.Background(), &listSource{urls: urls}, f,
+		Options{Concurrency: benchWorkers, OutputDir: dir, Emit: d.Emit})
 	if cerr := d.Close(); err == nil {
 		err = cerr
 	}
@@ -165,7 +158,6 @@ func BenchmarkRunEngine(b *testing.B) {
 		b.Fatal(err)
 	}
 	if c := summary.Counts(); c.Done != b.N {
-		b.Fatalf("%d of %d done: %+v", c.Done, b.N, c)
+		b.Fatalf("%d of %d items done: %+v", c.Done, b.N, c)
 	}
-	b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 }
