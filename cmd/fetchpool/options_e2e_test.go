@@ -201,6 +201,52 @@ func TestEndToEndOnExistsNewer(t *testing.T) {
 	}
 }
 
+// TestEndToEndOnExistsNewerServersName: with --on-exists newer, a file
+// saved under the name its server gave in Content-Disposition is replaced
+// only by a newer copy, though the request could not be conditional (the
+// name comes with the response).
+func TestEndToEndOnExistsNewerServersName(t *testing.T) {
+	modified := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	body := "version 1"
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		w.Header().Set("Content-Disposition", `attachment; filename="report.txt"`)
+		http.ServeContent(w, r, "", modified, strings.NewReader(body))
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	item := srv.URL + "/download?id=7"
+	if r := fetchpool(t, dir, "", item); r.code != 0 {
+		t.Fatalf("first run: exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	report := filepath.Join(dir, "report.txt")
+	mu.Lock()
+	body = "version 1, changed without a new date"
+	mu.Unlock()
+	r := fetchpool(t, dir, "", "--on-exists", "newer", item)
+	if r.code != 0 || !strings.Contains(r.stderr, "skipped 1") || !strings.Contains(r.stderr, "not modified on the server") {
+		t.Fatalf("unchanged date: exit %d, want skipped as not modified; stderr:\n%s", r.code, r.stderr)
+	}
+	if b := readFile(t, report); string(b) != "version 1" {
+		t.Errorf("content %q after a response that was not newer, want version 1", b)
+	}
+	mu.Lock()
+	modified, body = modified.Add(time.Hour), "version 2"
+	mu.Unlock()
+	r = fetchpool(t, dir, "", "--on-exists", "newer", item)
+	if r.code != 0 || !strings.Contains(r.stderr, "done 1") {
+		t.Fatalf("newer resource: exit %d, want done; stderr:\n%s", r.code, r.stderr)
+	}
+	if b := readFile(t, report); string(b) != "version 2" {
+		t.Errorf("content %q, want version 2", b)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("files left: %v, want only report.txt", entries)
+	}
+}
+
 func TestEndToEndNetrc(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if user, pass, ok := r.BasicAuth(); !ok || user != "ann" || pass != "s3cret" {

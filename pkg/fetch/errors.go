@@ -13,6 +13,10 @@ import (
 // returns it too, with Result.Skipped set.
 var ErrSkip = errors.New("skipped")
 
+// ErrNotNewer skips an item whose server-given name (Destination with
+// IfNewer) exists and is not older than the response; it wraps ErrSkip.
+var ErrNotNewer = fmt.Errorf("%w: not modified on the server", ErrSkip)
+
 // ErrTooManyRedirects fails a request that was redirected more than 10
 // times.
 var ErrTooManyRedirects = errors.New("stopped after 10 redirects")

@@ -171,6 +171,12 @@ type Destination struct {
 	// SHA256 is the digest expected under the new name; "" keeps
 	// Request.SHA256.
 	SHA256 string
+	// IfNewer keeps the file at Path unless the response is a newer copy,
+	// judged as a server judges a conditional GET (--on-exists newer):
+	// by the ETag stored on the file, else by its mtime against
+	// Last-Modified. The request could not be conditional: the name came
+	// with its response. Fetch then returns ErrNotNewer.
+	IfNewer bool
 }
 
 // Request is one item to fetch.

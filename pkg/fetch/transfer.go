@@ -625,6 +625,10 @@ func (t *transfer) consultRename(resp *http.Response) error {
 	if err != nil {
 		return err
 	}
+	if dest.IfNewer && !newerThan(resp, dest.Path) {
+		t.res.Path = dest.Path
+		return ErrNotNewer
+	}
 	if dest.Path != "" {
 		t.dest = dest.Path
 		t.res.Path = dest.Path
@@ -638,6 +642,23 @@ func (t *transfer) consultRename(resp *http.Response) error {
 		}
 	}
 	return nil
+}
+
+// newerThan tells whether resp is a newer copy of the file at path, as a
+// server answers If-None-Match (the ETag stored on path) and
+// If-Modified-Since (its mtime, to the second): another ETag is newer, the
+// same one is not; without both, a Last-Modified after the mtime is newer;
+// and with nothing to compare, the response counts as newer.
+func newerThan(resp *http.Response, path string) bool {
+	if etag, stored := resp.Header.Get("ETag"), readETag(path); etag != "" && stored != "" {
+		return etag != stored
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return true
+	}
+	lm, err := parseHTTPDate(resp.Header.Get("Last-Modified"))
+	return err != nil || lm.After(fi.ModTime().Truncate(time.Second))
 }
 
 // hashPrefix feeds h the first off bytes of the part when h has not seen

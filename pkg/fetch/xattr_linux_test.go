@@ -83,3 +83,50 @@ func TestSetOnOpenFile(t *testing.T) {
 		t.Errorf("ETag %q, want %q", readETag(path), `"x"`)
 	}
 }
+
+func TestNewerThan(t *testing.T) {
+	mtime := time.Date(2026, 1, 2, 3, 4, 5, 500_000_000, time.UTC)
+	const lm = "Fri, 02 Jan 2026 03:04:05 GMT" // mtime to the second
+	tests := []struct {
+		name         string
+		etag, stored string
+		lastModified string
+		want         bool
+	}{
+		{"same date", "", "", lm, false},
+		{"older date", "", "", "Thu, 01 Jan 2026 00:00:00 GMT", false},
+		{"later date", "", "", "Fri, 02 Jan 2026 03:04:06 GMT", true},
+		{"no date", "", "", "", true},
+		{"an ETag but none stored: by date", `"a"`, "", lm, false},
+		{"same ETag, later date", `"a"`, `"a"`, "Sat, 03 Jan 2026 00:00:00 GMT", false},
+		{"other ETag, same date", `"b"`, `"a"`, lm, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "f")
+			if err := os.WriteFile(path, []byte("x"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chtimes(path, mtime, mtime); err != nil {
+				t.Fatal(err)
+			}
+			if tt.stored != "" {
+				if !userXattrs(t, dir) {
+					t.Skip("no user extended attributes here")
+				}
+				writeETag(path, tt.stored)
+			}
+			resp := &http.Response{Header: http.Header{}}
+			if tt.etag != "" {
+				resp.Header.Set("ETag", tt.etag)
+			}
+			if tt.lastModified != "" {
+				resp.Header.Set("Last-Modified", tt.lastModified)
+			}
+			if got := newerThan(resp, path); got != tt.want {
+				t.Errorf("newerThan = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

@@ -401,8 +401,13 @@ func (r *run) rename(j job, serverName string) (fetch.Destination, error) {
 	// --checksums is looked up under it.
 	rel, _ = r.reserve(j.item.URL, rel)
 	dest := fetch.Destination{Path: filepath.Join(r.opts.OutputDir, rel), SHA256: r.checksum(j.item, rel)}
-	if exists(dest.Path) && r.opts.OnExists == Skip {
-		return dest, fetch.ErrSkip
+	if exists(dest.Path) {
+		switch r.opts.OnExists {
+		case Skip:
+			return dest, fetch.ErrSkip
+		case Newer:
+			dest.IfNewer = true
+		}
 	}
 	return dest, nil
 }
@@ -427,6 +432,9 @@ func (r *run) finish(j job, progress *event.Progress, res fetch.Result, err erro
 	switch {
 	case errors.Is(err, ErrNotStarted) || errors.Is(err, ErrAborted):
 		result.Status = event.StatusCanceled
+	case errors.Is(err, fetch.ErrNotNewer):
+		result.Status = event.StatusSkipped
+		result.Err = errors.New("not modified on the server")
 	case errors.Is(err, fetch.ErrSkip):
 		result.Status = event.StatusSkipped
 		result.Err = errors.New("a file with the server's name exists")
