@@ -15,8 +15,9 @@ import (
 // already in br's buffer — giving the same *http.Response that
 // http.ReadResponse would. It allocates one string for the whole header
 // and slices keys and values out of it, where http.ReadResponse allocates
-// a string per line, a reader, and a transfer decoder: on a run of small
-// files this is a tenth of the client's CPU.
+// a string per line, a reader and a transfer decoder: half the allocations
+// and about a third less time per response (BenchmarkReadResponse), on a
+// step that was some 7 % of the client's CPU on a run of small files.
 //
 // Anything else, or anything unusual in such a response (a folded line, a
 // control character, two Content-Lengths, Connection: close, Pragma,
