@@ -4,10 +4,10 @@
 // net/http's Transport serves each connection with two goroutines of its
 // own and hands every request and response between them and the caller
 // through channels: on a fast link, with small bodies, those hand-offs
-// cost more than the request. This Transport writes the request and reads
-// the response on the caller's goroutine, and keeps no goroutine at all:
-// a pool of many small downloads spends about a third less CPU per
-// request. It is meant for a downloader's requests, not as a general
+// are a large part of the cost of a request. This Transport writes the
+// request and reads the response on the caller's goroutine, and keeps no
+// goroutine at all: on loopback, 16 goroutines fetching 16 KiB bodies
+// spent about 30 % less CPU per request than through net/http. It is meant for a downloader's requests, not as a general
 // replacement: requests with a body, through a proxy, over TLS (where
 // HTTP/2 is wanted) or with headers it would have to reject go to the
 // fallback, which decides and words any error.
