@@ -134,25 +134,12 @@ func (d *Dispatcher) run() {
 		defer t.Stop()
 		tickC = t.C
 	}
-	pause := time.NewTimer(time.Hour)
-	pause.Stop()
-	defer pause.Stop()
 	for {
 		// Deliver what is pending before waiting on the clock too: the
 		// cheap receive serves a busy run, the select below an idle one.
 		// The batch is bounded so that a run that never lets the buffer
 		// empty still gets its ticks.
-		if d.deliverPending(EventBuffer) > 0 {
-			// A busy run: let the next events gather for a moment rather
-			// than wake this goroutine for each of them. Thousands of small
-			// files a second would otherwise cost a wake-up per event.
-			pause.Reset(batchWindow)
-			select {
-			case <-pause.C:
-			case <-d.quit:
-				pause.Stop()
-			}
-		}
+		d.deliverPending(EventBuffer)
 		select {
 		case ev := <-d.events:
 			d.deliver(ev)
@@ -167,22 +154,17 @@ func (d *Dispatcher) run() {
 	}
 }
 
-// batchWindow is how long a busy Dispatcher lets events gather before it
-// delivers them: short next to a tick, and to what a person notices.
-const batchWindow = 2 * time.Millisecond
-
 // deliverPending delivers at most max pending events without waiting for
-// more, and tells how many it delivered.
-func (d *Dispatcher) deliverPending(max int) int {
-	for i := range max {
+// more.
+func (d *Dispatcher) deliverPending(max int) {
+	for range max {
 		select {
 		case ev := <-d.events:
 			d.deliver(ev)
 		default:
-			return i
+			return
 		}
 	}
-	return max
 }
 
 // drain delivers what is pending without waiting for more.
