@@ -14,13 +14,23 @@ import (
 // costs one open and one fcntl (in os.NewFile), and its reads and writes
 // block the thread as they would anyway for a regular file.
 func openFile(path string, flag int, perm os.FileMode) (*os.File, error) {
+	fd, err := openFD(path, flag, perm)
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), path), nil
+}
+
+// openFD is open(2) with O_CLOEXEC, retried on EINTR, its error an
+// *os.PathError like os.OpenFile's.
+func openFD(path string, flag int, perm os.FileMode) (int, error) {
 	for {
 		fd, err := syscall.Open(path, flag|syscall.O_CLOEXEC, uint32(perm.Perm()))
 		if err == nil {
-			return os.NewFile(uintptr(fd), path), nil
+			return fd, nil
 		}
 		if err != syscall.EINTR {
-			return nil, &os.PathError{Op: "open", Path: path, Err: err}
+			return -1, &os.PathError{Op: "open", Path: path, Err: err}
 		}
 	}
 }
@@ -53,15 +63,11 @@ type partFile struct {
 
 // openPartFile opens path like os.OpenFile, for a part.
 func openPartFile(path string, flag int, perm os.FileMode) (*partFile, error) {
-	for {
-		fd, err := syscall.Open(path, flag|syscall.O_CLOEXEC, uint32(perm.Perm()))
-		if err == nil {
-			return &partFile{fd: fd, name: path}, nil
-		}
-		if err != syscall.EINTR {
-			return nil, &os.PathError{Op: "open", Path: path, Err: err}
-		}
+	fd, err := openFD(path, flag, perm)
+	if err != nil {
+		return nil, err
 	}
+	return &partFile{fd: fd, name: path}, nil
 }
 
 // Name is the path the file was opened with.
