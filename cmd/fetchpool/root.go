@@ -73,7 +73,8 @@ server's Content-Disposition, else from the last segment of the URL as given
 (the first URL, before any redirect), else index.html.
 
 The first Ctrl-C stops starting new transfers and lets those in flight
-finish; a second one aborts them, keeping their .part files for a resume.
+finish, without retries; a second one aborts them, keeping their .part
+files for a resume.
 
 Exit codes: 0 all done or skipped, 1 some failed, 2 usage error,
 130 interrupted.`

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -712,5 +713,72 @@ func TestSignalDrainBoundedByTimeouts(t *testing.T) {
 	}
 	if !strings.Contains(r.stderr, "FAIL -:1 "+stalled+": no data received for 1s") {
 		t.Errorf("the stalled transfer did not end by its stall timeout:\n%s", r.stderr)
+	}
+}
+
+// TestSignalNoRetryAfterShutdown: a shutdown starts no new attempt. A
+// transfer waiting to retry ends at once instead of sleeping out its
+// backoff, and one whose attempt fails after the signal is not retried;
+// both are canceled (and listed in --failed), with the reason of their
+// last attempt, and a part worth resuming is kept.
+func TestSignalNoRetryAfterShutdown(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		path string
+		args []string
+		// ready waits until the transfer is where the signal should find it.
+		ready func(*testing.T, *proc, *faultServer, string)
+		want  string // the CANCEL line's reason, a regexp
+		part  bool   // whether a .part is kept
+	}{
+		{
+			name: "waiting to retry",
+			path: "/status/99/a.bin",
+			args: []string{"--retry-wait", "1m"},
+			ready: func(t *testing.T, p *proc, _ *faultServer, url string) {
+				p.waitLine(`^retry ` + regexp.QuoteMeta(url) + ` in `)
+			},
+			want: `HTTP 503 Service Unavailable; not retried: stopping$`,
+		},
+		{
+			name: "failing after the signal",
+			path: "/stall/99/s.bin",
+			args: []string{"--retry-wait", "1ms", "--stall-timeout", "1s"},
+			ready: func(t *testing.T, _ *proc, s *faultServer, _ string) {
+				s.await(t)
+			},
+			want: `no data received for 1s; not retried: stopping, out/s\.bin\.part kept for a resume$`,
+			part: true,
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newFaultServer(t)
+			dir := t.TempDir()
+			url := srv.URL + tt.path
+			args := append([]string{"-o", "out", "--no-progress", "-v", "--retries", "3", "--failed", "failed.txt"}, tt.args...)
+			p := startFetchpool(t, dir, args...)
+			p.write(url)
+			tt.ready(t, p, srv, url)
+			sent := p.signal(syscall.SIGINT)
+			p.waitLine(`^stopping: waiting for 1 transfer`)
+			p.waitLine(`^CANCEL -:1 ` + regexp.QuoteMeta(url) + `: ` + tt.want)
+			r := p.wait()
+			if r.code != exitInterrupted {
+				t.Fatalf("exit %d, want 130; stderr:\n%s", r.code, r.stderr)
+			}
+			if took := p.end.Sub(sent); took > 10*time.Second {
+				t.Errorf("the shutdown took %v", took)
+			}
+			if n := len(srv.ranges(tt.path)); n != 1 {
+				t.Errorf("%d requests for %s, want 1: no retry after the signal", n, tt.path)
+			}
+			if failed := readLines(t, filepath.Join(dir, "failed.txt")); !slices.Equal(failed, []string{url}) {
+				t.Errorf("--failed = %q, want %q", failed, url)
+			}
+			_, err := os.Stat(filepath.Join(dir, "out", path.Base(tt.path)+".part"))
+			if kept := err == nil; kept != tt.part {
+				t.Errorf(".part kept = %v, want %v", kept, tt.part)
+			}
+		})
 	}
 }

@@ -29,6 +29,12 @@ var ErrPartInUse = errors.New("the .part file belongs to another URL")
 // request got through the gate; nothing was sent.
 var ErrNotStarted = errors.New("not started: stopped while waiting for its first request")
 
+// ErrStopped ends an item whose attempt failed after Request.Stop was
+// done, when it would otherwise have been retried: a shutdown starts no
+// new attempt, and cuts short the wait before one. The error that wraps it
+// also says why the last attempt failed, and which .part is kept.
+var ErrStopped = errors.New("not retried: stopping")
+
 // HTTPError is an HTTP status that fails an attempt.
 type HTTPError struct {
 	StatusCode int
@@ -159,6 +165,24 @@ func (e *interruptedError) Error() string {
 }
 
 func (e *interruptedError) Unwrap() error { return e.err }
+
+// stoppedError is an item left unfinished because a shutdown began before
+// its next attempt (ErrStopped); the part, if any, is kept.
+type stoppedError struct {
+	part string
+	err  error // the attempts so far
+}
+
+func (e *stoppedError) Error() string {
+	if e.part == "" {
+		return e.err.Error() + "; " + ErrStopped.Error()
+	}
+	return fmt.Sprintf("%v; %v, %s kept for a resume", e.err, ErrStopped, e.part)
+}
+
+func (e *stoppedError) Is(target error) bool { return target == ErrStopped }
+
+func (e *stoppedError) Unwrap() error { return e.err }
 
 // attemptsError is the final error of an item after one or more attempts:
 // each attempt's reason, compactly, and errors.Is/As reach the last one.

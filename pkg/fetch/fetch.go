@@ -206,8 +206,10 @@ type Request struct {
 	// Stop, if set, withdraws the item before it begins: when Stop is done
 	// while the first request still waits at the gate (for the request rate
 	// or a slot of its host), Fetch returns an error wrapping ErrNotStarted
-	// and sends nothing. Once the first request is through the gate, Stop
-	// no longer matters: the transfer goes on, bounded by its timeouts.
+	// and sends nothing. Once the first request is through the gate, the
+	// transfer goes on, bounded by its timeouts, but it is not retried
+	// after Stop: an attempt that fails then (or a wait for the next one
+	// that Stop cuts short) ends the item with an error wrapping ErrStopped.
 	Stop context.Context
 	// Began, if set, is called once, when the item's first request is
 	// through the gate and about to be sent (for a local file, when the

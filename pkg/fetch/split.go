@@ -239,6 +239,10 @@ func (s *splitRun) fetchSpan(ctx context.Context, i int, p *probe) error {
 		if failures > t.c.cfg.Retries || !shouldRetry(ctx, 0, err) {
 			return &spentError{span: t.meta.Spans[i], err: &attemptsError{errs: errs}}
 		}
+		stopped := &stoppedError{err: &spentError{span: t.meta.Spans[i], err: &attemptsError{errs: errs}}}
+		if t.stopped() {
+			return stopped
+		}
 		wait, werr := t.c.retryWait(failures, err)
 		if werr != nil {
 			errs[len(errs)-1] = werr
@@ -246,7 +250,9 @@ func (s *splitRun) fetchSpan(ctx context.Context, i int, p *probe) error {
 		}
 		t.emit.send(event.Event{Kind: event.Retry, Attempt: failures, Wait: wait,
 			Err: fmt.Errorf("bytes %d-%d: %w", next, end-1, err)})
-		if err := sleep(ctx, wait); err != nil {
+		if err := t.backoff(ctx, wait); errors.Is(err, ErrStopped) {
+			return stopped
+		} else if err != nil {
 			return err
 		}
 	}

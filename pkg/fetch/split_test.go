@@ -382,3 +382,45 @@ func TestSplitFailureStopsTheProbe(t *testing.T) {
 		t.Errorf("sidecar %+v, %v; want the first range's 1000 bytes recorded", m, merr)
 	}
 }
+
+// TestSplitRangeNotRetriedAfterStop: once Request.Stop is done, a range
+// that fails is not retried; the item ends with ErrStopped and keeps its
+// part and sidecar for a resume.
+func TestSplitRangeNotRetriedAfterStop(t *testing.T) {
+	body := payload(1<<20, 15)
+	res := newResource(body, `"x"`)
+	chunk := len(body) / 4
+	broken := fmt.Sprintf("bytes=%d-%d", chunk, 2*chunk-1)
+	stop, stopNow := context.WithCancel(context.Background())
+	rc := &recorder{}
+	srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Range") == broken {
+			stopNow() // the shutdown begins while this range is in flight
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		res.ServeHTTP(w, r)
+	})
+	ev := &events{}
+	path := filepath.Join(t.TempDir(), "f")
+	req := request(srv.URL, path, ev)
+	req.Stop = stop
+	_, err := newClient(t, splitConfig()).Fetch(context.Background(), req)
+	if !errors.Is(err, ErrStopped) {
+		t.Fatalf("err = %v, want ErrStopped", err)
+	}
+	want := fmt.Sprintf("bytes %d-%d: HTTP 503 Service Unavailable; not retried: stopping, %s.part kept for a resume", chunk, 2*chunk-1, path)
+	if err.Error() != want {
+		t.Errorf("err = %v\nwant  %s", err, want)
+	}
+	if r := ev.of(event.Retry); len(r) != 0 {
+		t.Errorf("retried after Stop: %v", r)
+	}
+	if n := rc.count(); n > 5 {
+		t.Errorf("%d requests; the broken range was asked again", n)
+	}
+	assertGone(t, path)
+	if m, err := ReadMeta(path + ".part"); err != nil || len(m.Spans) != 4 {
+		t.Errorf("sidecar not kept for a resume: %+v, %v", m, err)
+	}
+}

@@ -99,9 +99,17 @@ func (t *transfer) run(ctx context.Context) (Result, error) {
 			t.res.Skipped = true
 			return t.res, err
 		}
+		var stopped *stoppedError
+		if errors.As(err, &stopped) { // a range of a split that was not retried
+			t.errs = append(t.errs, stopped.err)
+			return t.stop()
+		}
 		t.errs = append(t.errs, err)
 		if attempt > t.c.cfg.Retries || !shouldRetry(ctx, 0, err) {
 			return t.fail()
+		}
+		if t.stopped() {
+			return t.stop()
 		}
 		wait, werr := t.c.retryWait(attempt, err)
 		if werr != nil {
@@ -109,10 +117,43 @@ func (t *transfer) run(ctx context.Context) (Result, error) {
 			return t.fail()
 		}
 		t.emit.send(event.Event{Kind: event.Retry, Attempt: attempt, Wait: wait, Err: err})
-		if err := sleep(ctx, wait); err != nil {
+		if err := t.backoff(ctx, wait); errors.Is(err, ErrStopped) {
+			return t.stop()
+		} else if err != nil {
 			return t.res, &interruptedError{part: t.keptPart(), err: err}
 		}
 	}
+}
+
+// stopped tells whether Request.Stop is done: no new attempt may start.
+func (t *transfer) stopped() bool {
+	return t.req.Stop != nil && t.req.Stop.Err() != nil
+}
+
+// backoff waits d before the next attempt. It returns ctx's error when ctx
+// is done first, and ErrStopped when Request.Stop is.
+func (t *transfer) backoff(ctx context.Context, d time.Duration) error {
+	if t.req.Stop == nil {
+		return sleep(ctx, d)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(t.req.Stop, cancel)()
+	err := sleep(sctx, d)
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return ctx.Err()
+	default:
+		return ErrStopped
+	}
+}
+
+// stop ends the item, after a failed attempt, because a shutdown began
+// before the next one; the part is kept for a later resume.
+func (t *transfer) stop() (Result, error) {
+	return t.res, &stoppedError{part: t.keptPart(), err: &attemptsError{errs: t.errs}}
 }
 
 // fail ends the item with the reasons of its attempts. A part whose bytes

@@ -90,7 +90,8 @@ type Options struct {
 // are finished.
 //
 // Cancelling stop begins a graceful shutdown: no more input is read, queued
-// items are reported as canceled, and transfers in flight finish. Cancelling
+// items are reported as canceled, and transfers in flight finish but are not
+// retried (one that would be is reported as canceled). Cancelling
 // ctx (which should also cancel stop) aborts the transfers in flight too.
 // Per-item failures are reported as events and never stop the run; the
 // error is non-nil only when the input could not be read.
@@ -359,7 +360,7 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 		IfNewer:   j.exists && r.opts.OnExists == Newer,
 		NoSidecar: j.noSidecar,
 		Progress:  progress,
-		Stop:      stop, // until its first request is sent
+		Stop:      stop, // withdraws it before its first request, and stops its retries
 		Began: func() {
 			began = true
 			r.sending.Add(1)
@@ -430,7 +431,7 @@ func (r *run) finish(j job, progress *event.Progress, res fetch.Result, err erro
 		Err:        err,
 	}
 	switch {
-	case errors.Is(err, ErrNotStarted) || errors.Is(err, ErrAborted):
+	case errors.Is(err, ErrNotStarted) || errors.Is(err, ErrAborted) || errors.Is(err, fetch.ErrStopped):
 		result.Status = event.StatusCanceled
 	case errors.Is(err, fetch.ErrNotNewer):
 		result.Status = event.StatusSkipped
