@@ -2,10 +2,12 @@ package pool
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 )
 
@@ -65,6 +67,9 @@ func (d *dirs) make(dir string) error {
 		return nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
+		if file := fileOnPath(d.root, dir); file != "" {
+			return fmt.Errorf("%s is a file, not a directory", file)
+		}
 		return err
 	}
 	d.mu.Lock()
@@ -73,4 +78,26 @@ func (d *dirs) make(dir string) error {
 	}
 	d.mu.Unlock()
 	return nil
+}
+
+// fileOnPath returns the first path from root down to dir that exists and
+// is not a directory (a file saved earlier where dir needs a directory),
+// or "" when there is none.
+func fileOnPath(root, dir string) string {
+	rel, err := filepath.Rel(root, dir)
+	if err != nil || rel == "." || strings.HasPrefix(rel, "..") {
+		return ""
+	}
+	path := root
+	for _, elem := range strings.Split(rel, string(filepath.Separator)) {
+		path = filepath.Join(path, elem)
+		fi, err := os.Stat(path)
+		if err != nil {
+			return ""
+		}
+		if !fi.IsDir() {
+			return path
+		}
+	}
+	return ""
 }

@@ -258,9 +258,8 @@ func (r *run) plan(it input.Item) (job, error) {
 		return j, err
 	}
 	j.named = named
-	j.rel, j.noSidecar = r.reserve(it.URL, rel)
+	j.rel, j.noSidecar, j.exists = r.reserve(it.URL, rel)
 	j.path = filepath.Join(r.opts.OutputDir, j.rel)
-	j.exists = !r.dirs.empty && exists(j.path)
 	j.sha256 = r.checksum(it, j.rel)
 	return j, nil
 }
@@ -288,25 +287,29 @@ func (r *run) name(it input.Item) (rel string, fixed bool, err error) {
 }
 
 // reserve reserves rel, or the first free name.N.ext after it, skipping
-// names whose existing .part belongs to another URL (it is left untouched for
-// its own resume) and, for --on-exists rename, names that already exist. It
-// also reports whether the reserved name's part had no sidecar.
-func (r *run) reserve(itemURL, rel string) (name string, noSidecar bool) {
+// names that exist as a directory (a file cannot be saved there), names
+// whose existing .part belongs to another URL (it is left untouched for its
+// own resume) and, for --on-exists rename, names that already exist. It
+// also reports whether the reserved name's part had no sidecar, and
+// whether the name exists (as a file) before the run.
+func (r *run) reserve(itemURL, rel string) (name string, noSidecar, found bool) {
 	if r.dirs.empty {
 		// Nothing on disk predates the run: every name not reserved is free.
-		return r.names.Reserve(rel, nil), true
+		return r.names.Reserve(rel, nil), true, false
 	}
-	var checked string // the last candidate whose sidecar was read
 	name = r.names.Reserve(rel, func(candidate string) bool {
 		path := filepath.Join(r.opts.OutputDir, candidate)
-		if r.opts.OnExists == Rename && exists(path) {
+		fi, err := os.Lstat(path)
+		found = err == nil
+		if found && (fi.IsDir() || r.opts.OnExists == Rename) {
 			return false
 		}
 		meta, err := fetch.ReadMeta(path + ".part")
-		checked, noSidecar = candidate, errors.Is(err, fs.ErrNotExist)
+		noSidecar = errors.Is(err, fs.ErrNotExist)
 		return err != nil || meta.URL == "" || meta.URL == itemURL
 	})
-	return name, noSidecar && checked == name
+	// The name reserved was the last one looked at.
+	return name, noSidecar, found
 }
 
 // checksum finds the expected digest of an item: from the item itself, from
@@ -350,7 +353,7 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 	r.opts.Emit(event.Event{Kind: event.Started, Time: start, Item: j.item, Output: j.path, Progress: progress})
 
 	if err := r.dirs.make(filepath.Dir(j.path)); err != nil {
-		r.finish(j, progress, fetch.Result{}, fmt.Errorf("creating the directory for %s: %w", j.rel, err), start)
+		r.finish(j, progress, fetch.Result{}, fmt.Errorf("cannot save %s: %w", j.rel, err), start)
 		return
 	}
 	req := fetch.Request{
@@ -400,9 +403,9 @@ func (r *run) rename(j job, serverName string) (fetch.Destination, error) {
 	rel := filepath.Join(filepath.Dir(j.rel), name)
 	// A name taken by the server's choice is reserved like any other, and
 	// --checksums is looked up under it.
-	rel, _ = r.reserve(j.item.URL, rel)
+	rel, _, found := r.reserve(j.item.URL, rel)
 	dest := fetch.Destination{Path: filepath.Join(r.opts.OutputDir, rel), SHA256: r.checksum(j.item, rel)}
-	if exists(dest.Path) {
+	if found {
 		switch r.opts.OnExists {
 		case Skip:
 			return dest, fetch.ErrSkip
@@ -477,7 +480,3 @@ func (r *run) watch(ctx, stop context.Context, done <-chan struct{}) {
 	close(r.aborted)
 }
 
-func exists(path string) bool {
-	_, err := os.Lstat(path)
-	return err == nil
-}

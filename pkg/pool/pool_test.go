@@ -349,3 +349,40 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestRunFileAndDirectoryNames: a name that exists as a directory before
+// the run cannot take a file, so the item takes the next free name, as it
+// would for a name another item took; a name that needs a directory where
+// a file is fails, saying which file is in the way.
+func TestRunFileAndDirectoryNames(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "docs", "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "notes"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []OnExists{Skip, Overwrite, Newer} {
+		t.Run(string(mode), func(t *testing.T) {
+			f := &fakeFetcher{}
+			rec := &recorder{}
+			items := []string{
+				"http://a.test/docs",               // a directory is there: docs.1
+				"http://a.test/x\tnotes/today.txt", // notes is a file: fails
+			}
+			err := Run(context.Background(), context.Background(), input.NewReader(items, nil), f,
+				Options{Concurrency: 1, OutputDir: dir, OnExists: mode, Emit: rec.emit})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(f.paths) != 1 || f.paths[0] != filepath.Join(dir, "docs.1") {
+				t.Errorf("saved %v, want docs.1", f.paths)
+			}
+			failed := rec.results()[event.StatusFailed]
+			want := "cannot save " + filepath.Join("notes", "today.txt") + ": " + filepath.Join(dir, "notes") + " is a file, not a directory"
+			if len(failed) != 1 || failed[0].Err == nil || failed[0].Err.Error() != want {
+				t.Errorf("failures %v, want one: %s", failed, want)
+			}
+		})
+	}
+}
