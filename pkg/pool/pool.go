@@ -378,10 +378,15 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 		req.Rename = func(name string) (fetch.Destination, error) { return r.rename(j, name) }
 	}
 	res, err := r.fetcher.Fetch(ctx, req)
-	if errors.Is(err, fetch.ErrNotStarted) {
+	switch {
+	case errors.Is(err, fetch.ErrNotStarted):
 		// Withdrawn at the gate by the shutdown, which is told first.
 		<-r.draining
 		err = ErrNotStarted
+	case errors.Is(err, fetch.ErrStopped):
+		// Not retried because of the shutdown, which is told first and
+		// counts this transfer as in flight.
+		<-r.draining
 	}
 	if ctx.Err() != nil {
 		// The Aborting event counts this transfer and comes before its end.
