@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -840,4 +841,35 @@ func (l *lockedBytes) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// TestTerminalWaitToRetry: on a real terminal, a transfer that waits to
+// retry shows the wait on its line, at 100 and at 40 columns; Ctrl-C then
+// ends it at once, as canceled, without the retry.
+func TestTerminalWaitToRetry(t *testing.T) {
+	for _, cols := range []int{100, 40} {
+		t.Run(strconv.Itoa(cols)+" columns", func(t *testing.T) {
+			srv := newFaultServer(t)
+			dir := t.TempDir()
+			p := startOnPTY(t, dir, onPTY{cols: cols, rows: 20, env: []string{"NO_COLOR=1"}},
+				"-o", "out", "--retry-wait", "1m", srv.URL+"/status/99/a.bin")
+			p.waitScreen("wait to retry", func(rows []string) bool {
+				return hasRow(rows, "a.bin", "retry in ")
+			})
+			if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+			code, out := p.wait()
+			if code != exitInterrupted {
+				t.Fatalf("exit %d; terminal:\n%q", code, out)
+			}
+			rows := p.model(out).text()
+			if !hasRow(rows, "CANCEL") || !strings.Contains(strings.Join(rows, ""), "not retried: stopping") {
+				t.Errorf("no CANCEL line saying it was not retried:\n%s", strings.Join(rows, "\n"))
+			}
+			if n := len(srv.ranges("/status/99/a.bin")); n != 1 {
+				t.Errorf("%d requests, want 1", n)
+			}
+		})
+	}
 }

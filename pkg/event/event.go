@@ -65,7 +65,7 @@ type Event struct {
 	Time     time.Time
 	Item     input.Item
 	Output   string    // destination path, when known
-	Progress *Progress // Started
+	Progress *Progress // Started, Finished, and Attempt, Retry, Redirect of a transfer
 	Attempt  int       // Attempt, Retry
 	Wait     time.Duration
 	Err      error

@@ -371,6 +371,7 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 		Emit: func(ev event.Event) {
 			ev.Item = j.item
 			ev.Output = j.path
+			ev.Progress = progress
 			r.opts.Emit(ev)
 		},
 	}
@@ -484,4 +485,3 @@ func (r *run) watch(ctx, stop context.Context, done <-chan struct{}) {
 	r.opts.Emit(event.Event{Kind: event.Aborting, Time: time.Now(), InFlight: int(r.sending.Load())})
 	close(r.aborted)
 }
-

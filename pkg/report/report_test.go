@@ -188,7 +188,8 @@ func (f *filtered) Wants(k event.Kind) bool { return f.wants[k] }
 
 // An event reaches the sinks when some sink wants its kind, even the sinks
 // that do not; one that no sink wants reaches none. The sinks of `-q` and
-// of a plain run want no attempts; a verbose one does.
+// of a plain run want no attempts; a verbose one does, and so do the bars,
+// which show a wait to retry.
 func TestDispatcherFilter(t *testing.T) {
 	onlyStarted := func() Sink { return &filtered{wants: map[event.Kind]bool{event.Started: true}} }
 	tests := []struct {
@@ -200,7 +201,9 @@ func TestDispatcherFilter(t *testing.T) {
 		{"one filter", []Sink{onlyStarted()}, []event.Kind{event.Started}},
 		{"filter and not", []Sink{onlyStarted(), &recorder{}}, []event.Kind{event.Queued, event.Started, event.Attempt, event.Retry, event.Redirect, event.Finished}},
 		{"quiet", []Sink{NewSummary(time.Now()), NewPlain(io.Discard, PlainOptions{Quiet: true, Verbose: true}), onlyStarted()}, []event.Kind{event.Queued, event.Started, event.Finished}},
-		{"plain", []Sink{NewPlain(io.Discard, PlainOptions{}), NewTerminal(io.Discard, TerminalOptions{}), onlyStarted()}, []event.Kind{event.Queued, event.Started, event.Finished}},
+		{"plain", []Sink{NewPlain(io.Discard, PlainOptions{}), NewTerminal(io.Discard, TerminalOptions{Quiet: true}), onlyStarted()}, []event.Kind{event.Queued, event.Started, event.Finished}},
+		// The bars show the wait before a retry.
+		{"terminal", []Sink{NewTerminal(io.Discard, TerminalOptions{}), onlyStarted()}, []event.Kind{event.Queued, event.Started, event.Attempt, event.Retry, event.Finished}},
 		{"verbose plain", []Sink{NewPlain(io.Discard, PlainOptions{Verbose: true}), onlyStarted()}, []event.Kind{event.Queued, event.Started, event.Attempt, event.Retry, event.Redirect, event.Finished}},
 		{"verbose terminal", []Sink{NewTerminal(io.Discard, TerminalOptions{Verbose: true}), onlyStarted()}, []event.Kind{event.Queued, event.Started, event.Attempt, event.Retry, event.Redirect, event.Finished}},
 	}

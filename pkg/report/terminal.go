@@ -112,6 +112,8 @@ type transfer struct {
 	// short is name shortened to shortW columns, kept between redraws.
 	short  string
 	shortW int
+	// retryAt is when the next attempt is due, while it waits to retry.
+	retryAt time.Time
 }
 
 // shortName is the name shortened to w columns.
@@ -143,6 +145,12 @@ func (t *Terminal) Handle(ev event.Event) {
 	case event.Finished:
 		t.finished(ev)
 	case event.Attempt, event.Retry, event.Redirect:
+		if tr := t.byPointer[ev.Progress]; tr != nil && ev.Progress != nil {
+			tr.retryAt = time.Time{}
+			if ev.Kind == event.Retry {
+				tr.retryAt = ev.Time.Add(ev.Wait)
+			}
+		}
 		if t.opts.Verbose && !t.opts.Quiet {
 			t.log(verboseLine(ev))
 		}
@@ -418,7 +426,8 @@ type row struct {
 	done  int64
 	total int64
 	size  string // "1.2/3.4 MiB", or just "1.2 MiB" when the total is unknown
-	rate  string
+	rate  string // or, while it waits to retry, "retry in 57s"
+	retry bool
 }
 
 // columns says which parts of transfer lines are shown, and how wide.
@@ -475,6 +484,10 @@ func (t *Terminal) transferLines(lines []string, now time.Time, trs []*transfer,
 		if rate, ok := tr.rate.rate(now, r.done); ok {
 			r.rate = humanRate(rate)
 		}
+		if now.Before(tr.retryAt) {
+			r.rate = retryIn(tr.retryAt.Sub(now))
+			r.retry = true
+		}
 		tr.rate.add(now, r.done)
 		nameMax = max(nameMax, width(tr.name))
 		fullW = max(fullW, width(r.size))
@@ -489,6 +502,13 @@ func (t *Terminal) transferLines(lines []string, now time.Time, trs []*transfer,
 		r := &rows[i]
 		b.Reset()
 		b.WriteString(padRight(r.tr.shortName(c.name), c.name))
+		if r.retry && c.rate == 0 {
+			// Too narrow for every column: the wait says more than the bar.
+			b.WriteString("  ")
+			b.WriteString(r.rate)
+			lines = append(lines, truncEnd(b.String(), w))
+			continue
+		}
 		if c.gauge {
 			b.WriteString("  ")
 			b.WriteString(padRight(r.gauge(c.bar), c.gaugeWidth()))
@@ -589,7 +609,21 @@ func (t *Terminal) statusLines(w int) []string {
 }
 
 // Wants tells whether Terminal does anything with events of kind k:
-// attempts, retries and redirects only matter when it prints them.
+// redirects only matter when it prints them; attempts and retries also
+// show on the transfer's line, as the wait before its next attempt.
 func (t *Terminal) Wants(k event.Kind) bool {
-	return !verboseOnly(k) || (t.opts.Verbose && !t.opts.Quiet)
+	if t.opts.Quiet {
+		return !verboseOnly(k)
+	}
+	return !verboseOnly(k) || k == event.Attempt || k == event.Retry || t.opts.Verbose
+}
+
+// retryIn is the rate column of a transfer that waits to retry: "retry in
+// 57s", counting down in whole seconds.
+func retryIn(d time.Duration) string {
+	d = (d + time.Second - 1).Truncate(time.Second)
+	if d < time.Minute {
+		return "retry in " + strconv.Itoa(int(d/time.Second)) + "s"
+	}
+	return "retry in " + humanDuration(d)
 }

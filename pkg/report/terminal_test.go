@@ -336,3 +336,51 @@ func TestTerminalIdle(t *testing.T) {
 		t.Errorf("idle terminal wrote %q (err %v)", buf.String(), err)
 	}
 }
+
+// TestTerminalShowsWaitToRetry: a transfer that waits to retry says so on
+// its line, counting down, at any width; its next attempt, or the end of
+// the wait, brings the rate back.
+func TestTerminalShowsWaitToRetry(t *testing.T) {
+	for _, cols := range []int{100, 40} {
+		t.Run(fmt.Sprintf("%d columns", cols), func(t *testing.T) {
+			evs, ps, items := busyRun(4, 2)
+			h := &harness{t: t, cols: func() int { return cols }}
+			term := NewTerminal(&h.out, TerminalOptions{Width: h.cols, NoColor: true})
+			feed(term, evs)
+			line := func(now time.Duration) string {
+				t.Helper()
+				term.Tick(at(now))
+				h.sync()
+				for _, l := range h.sc.lines() {
+					if strings.HasPrefix(l, "a.bin") {
+						return l
+					}
+				}
+				t.Fatalf("no line for a.bin:\n%s", strings.Join(h.sc.lines(), "\n"))
+				return ""
+			}
+			term.Handle(event.Event{Kind: event.Retry, Time: at(time.Second), Item: items[0], Progress: ps[0],
+				Attempt: 1, Wait: 57*time.Second + 300*time.Millisecond, Err: errString("HTTP 503 Service Unavailable")})
+			if l := line(time.Second + 100*time.Millisecond); !strings.HasSuffix(l, "retry in 58s") {
+				t.Errorf("line while waiting: %q, want it to end in %q", l, "retry in 58s")
+			}
+			if l := line(50 * time.Second); !strings.HasSuffix(l, "retry in 9s") {
+				t.Errorf("line later: %q, want it to count down to %q", l, "retry in 9s")
+			}
+			term.Handle(event.Event{Kind: event.Attempt, Time: at(51 * time.Second), Item: items[0], Progress: ps[0], Attempt: 2})
+			if l := line(52 * time.Second); strings.Contains(l, "retry") {
+				t.Errorf("line after the next attempt began: %q", l)
+			}
+			// A range of a split retries without an Attempt event: the wait ends by itself.
+			term.Handle(event.Event{Kind: event.Retry, Time: at(53 * time.Second), Item: items[0], Progress: ps[0], Attempt: 1, Wait: time.Second})
+			if l := line(55 * time.Second); strings.Contains(l, "retry") {
+				t.Errorf("line after the wait: %q", l)
+			}
+			// Another transfer's retry is not a.bin's.
+			term.Handle(event.Event{Kind: event.Retry, Time: at(56 * time.Second), Item: items[1], Progress: ps[1], Attempt: 1, Wait: time.Minute})
+			if l := line(57 * time.Second); strings.Contains(l, "retry") {
+				t.Errorf("a.bin shows another transfer's retry: %q", l)
+			}
+		})
+	}
+}
