@@ -35,6 +35,10 @@ var ErrNotStarted = errors.New("not started: stopped while waiting for its first
 // also says why the last attempt failed, and which .part is kept.
 var ErrStopped = errors.New("not retried: stopping")
 
+// errSymlink is the reason a part or sidecar that is a symbolic link is not
+// written: it could point anywhere, outside the output directory too.
+var errSymlink = errors.New("is a symbolic link, which fetchpool does not write through")
+
 // HTTPError is an HTTP status that fails an attempt.
 type HTTPError struct {
 	StatusCode int

@@ -4,6 +4,9 @@ package fetch
 
 import "os"
 
+// noFollow is 0: this platform's open has no O_NOFOLLOW.
+const noFollow = 0
+
 // openFile opens path like os.OpenFile.
 func openFile(path string, flag int, perm os.FileMode) (*os.File, error) {
 	return os.OpenFile(path, flag, perm)

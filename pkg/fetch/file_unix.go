@@ -3,6 +3,7 @@
 package fetch
 
 import (
+	"errors"
 	"io"
 	"os"
 	"syscall"
@@ -61,9 +62,17 @@ type partFile struct {
 	name string
 }
 
-// openPartFile opens path like os.OpenFile, for a part.
+// noFollow makes an open of a file that fetchpool writes fail on a
+// symbolic link (ELOOP) instead of following it, wherever it points.
+const noFollow = syscall.O_NOFOLLOW
+
+// openPartFile opens path like os.OpenFile, for a part; not through a
+// symbolic link.
 func openPartFile(path string, flag int, perm os.FileMode) (*partFile, error) {
-	fd, err := openFD(path, flag, perm)
+	fd, err := openFD(path, flag|noFollow, perm)
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, &os.PathError{Op: "open", Path: path, Err: errSymlink}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -3,10 +3,13 @@
 package fetch
 
 import (
+	"context"
 	"errors"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -56,5 +59,62 @@ func TestPartFile(t *testing.T) {
 	var pe *os.PathError
 	if _, err := ro.WriteAt([]byte("x"), 0); !errors.As(err, &pe) || !errors.Is(err, syscall.EBADF) || pe.Path != path {
 		t.Errorf("WriteAt on a read-only file = %v, want a PathError naming %s with EBADF", err, path)
+	}
+}
+
+// TestSymlinkNotWrittenThrough: a part or sidecar that is a symbolic link
+// (which could point anywhere, outside the output directory too) is never
+// written through. A linked part fails the item with a clear reason and
+// nothing lands under the final name; a linked sidecar, which does not
+// parse, is dropped like any other and the download goes on. What the link
+// points to is left as it was.
+func TestSymlinkNotWrittenThrough(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		size    int    // a body over one copy buffer writes its sidecar first
+		link    string // the suffix of the link after the path
+		noMeta  bool
+		wantErr bool
+	}{
+		{"the part", 1 << 10, ".part", false, true},
+		{"the part, no sidecar expected", 1 << 10, ".part", true, true},
+		{"a large part", 1 << 20, ".part", false, true},
+		{"the sidecar", 1 << 20, ".part.meta", false, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			body := payload(tt.size, 21)
+			res := newResource(body, `"s"`)
+			srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) { res.ServeHTTP(w, r) })
+			dir := t.TempDir()
+			victim := filepath.Join(dir, "victim")
+			if err := os.WriteFile(victim, []byte("VICTIM"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, "out", "f")
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(victim, path+tt.link); err != nil {
+				t.Fatal(err)
+			}
+			req := request(srv.URL, path, nil)
+			req.NoSidecar = tt.noMeta
+			_, err := newClient(t, testConfig()).Fetch(context.Background(), req)
+			if tt.wantErr {
+				want := "writing " + path + tt.link + ": is a symbolic link, which fetchpool does not write through"
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("err = %v\nwant it to say %q", err, want)
+				}
+				assertGone(t, path)
+			} else {
+				if err != nil {
+					t.Fatal(err)
+				}
+				assertDone(t, path, body)
+			}
+			if got, _ := os.ReadFile(victim); string(got) != "VICTIM" {
+				t.Errorf("the link's target was written: %d bytes now", len(got))
+			}
+		})
 	}
 }

@@ -2,10 +2,12 @@ package fetch
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"strings"
+	"syscall"
 )
 
 // Meta is the sidecar of a .part file (PATH.part.meta, JSON): what the part
@@ -78,9 +80,13 @@ func createMeta(partPath string, m Meta) error {
 	return writeFile(partPath+metaSuffix, data)
 }
 
-// writeFile writes data to path, creating or truncating it.
+// writeFile writes data to path, creating or truncating it; not through
+// a symbolic link.
 func writeFile(path string, data []byte) error {
-	f, err := openFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := openFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|noFollow, 0o644)
+	if errors.Is(err, syscall.ELOOP) {
+		err = errSymlink
+	}
 	if err != nil {
 		return classifyWrite(path, err)
 	}
