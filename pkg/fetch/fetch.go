@@ -190,7 +190,10 @@ type Request struct {
 	SHA256 string
 	// IfNewer makes the request conditional on Path being older than the
 	// resource (If-Modified-Since from its mtime, If-None-Match from its
-	// stored ETag); 304 gives Result.Skipped.
+	// stored ETag); 304 gives Result.Skipped, and so does a response that
+	// is not newer after all (judged like Destination.IfNewer) from a
+	// server that ignores the conditions, or to a resume. Then a part left
+	// from an earlier run is removed.
 	IfNewer bool
 	// Rename, if set, is called once with the file name from the
 	// Content-Disposition of the first successful response that names one

@@ -1195,3 +1195,69 @@ func TestConnectTimeout(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestIfNewerServerIgnoresConditions: a server that answers a conditional
+// GET with a 200 anyway (or a 206 to the resume of a part, whose request
+// cannot be conditional) still tells, by its ETag and Last-Modified,
+// whether its copy is newer; one that is not leaves the file alone, and a
+// part of it is removed.
+func TestIfNewerServerIgnoresConditions(t *testing.T) {
+	old := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC) // the resource's Last-Modified
+	for _, tt := range []struct {
+		name    string
+		mtime   time.Time // of the file on disk
+		part    bool      // a part of the resource from an earlier run
+		replace bool
+	}{
+		{"file newer than the server's", old.Add(time.Hour), false, false},
+		{"file as old as the server's", old, false, false},
+		{"file older than the server's", old.Add(-time.Hour), false, true},
+		{"file newer, a part to resume", old.Add(time.Hour), true, false},
+		{"file older, a part to resume", old.Add(-time.Hour), true, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			body := payload(1<<20, 31)
+			res := newResource(body, "")
+			srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
+				r.Header.Del("If-Modified-Since") // a server that ignores it
+				res.ServeHTTP(w, r)
+			})
+			path := filepath.Join(t.TempDir(), "f")
+			local := []byte("the local copy")
+			if err := os.WriteFile(path, local, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chtimes(path, time.Time{}, tt.mtime); err != nil {
+				t.Fatal(err)
+			}
+			if tt.part {
+				if err := os.WriteFile(path+".part", body[:1000], 0o644); err != nil {
+					t.Fatal(err)
+				}
+				if err := writeMeta(path+".part", Meta{URL: srv.URL, LastModified: old.Format(http.TimeFormat), Length: int64(len(body))}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			req := request(srv.URL, path, nil)
+			req.IfNewer = true
+			got, err := newClient(t, testConfig()).Fetch(context.Background(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.replace {
+				if got.Skipped {
+					t.Fatalf("skipped: %+v", got)
+				}
+				assertDone(t, path, body)
+				return
+			}
+			if !got.Skipped {
+				t.Errorf("not skipped: %+v", got)
+			}
+			if b, _ := os.ReadFile(path); string(b) != string(local) {
+				t.Errorf("the local copy was replaced")
+			}
+			assertGone(t, path+".part", path+".part.meta")
+		})
+	}
+}

@@ -82,6 +82,9 @@ func (t *transfer) run(ctx context.Context) (Result, error) {
 		out, err := t.attempt(ctx)
 		switch {
 		case err == nil && out == notModified:
+			// A part left from an earlier run holds bytes of a copy that
+			// is not newer either.
+			removePart(t.part)
 			t.res.Skipped = true
 			return t.res, nil
 		case err == nil:
@@ -448,6 +451,10 @@ func (t *transfer) check(resp *http.Response, offset int64, conditional bool) (p
 			return plan{action: actComplete, total: offset}, nil
 		}
 		return plan{}, errRestart
+	case code >= 200 && code < 300 && t.req.IfNewer && !newerThan(resp, t.req.Path):
+		// A server that ignores the conditions (or a resumed part, whose
+		// request could not carry them) still says what it has.
+		return plan{action: actNotModified}, nil
 	case code == http.StatusPartialContent:
 		return t.checkRange(resp, offset)
 	case code >= 200 && code < 300:
