@@ -322,3 +322,57 @@ func TestEndToEndChecksumsUnderTheServersName(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestEndToEndChecksumsUnderASuffixedName: an item saved as name.N.ext,
+// because the name was taken (by a file before the run with --on-exists
+// rename, or by another item of the same name), is still verified against
+// the --checksums entry for its name.
+func TestEndToEndChecksumsUnderASuffixedName(t *testing.T) {
+	srv := fileServer(t)
+	good := sum(content("/a/x.bin")) // /b/x.bin has other content
+	for _, tt := range []struct {
+		name   string
+		before bool // out/x.bin exists before the run
+		input  string
+		args   []string
+		saved  []string // verified and saved
+		failed []string // verified and not saved
+	}{
+		{"a file before the run", true, srv.URL + "/b/x.bin\n", []string{"--on-exists", "rename"}, nil, []string{"x.1.bin"}},
+		{"a file before the run, matching", true, srv.URL + "/a/x.bin\n", []string{"--on-exists", "rename"}, []string{"x.1.bin"}, nil},
+		{"another item", false, srv.URL + "/a/x.bin\n" + srv.URL + "/b/x.bin\n", []string{"-j", "1"}, []string{"x.bin"}, []string{"x.1.bin"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tt.before {
+				if err := os.MkdirAll(filepath.Join(dir, "out"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(dir, "out", "x.bin"), []byte("old"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := os.WriteFile(filepath.Join(dir, "SUMS"), []byte(good+"  x.bin\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r := fetchpool(t, dir, tt.input, append([]string{"--checksums", "SUMS", "-o", "out"}, tt.args...)...)
+			want := 0
+			if len(tt.failed) > 0 {
+				want = 1
+			}
+			if r.code != want || strings.Count(r.stderr, "sha256 mismatch") != 2*len(tt.failed) {
+				t.Fatalf("exit %d, want %d, and %d mismatches (each in its line and the summary); stderr:\n%s", r.code, want, len(tt.failed), r.stderr)
+			}
+			for _, name := range tt.saved {
+				if _, err := os.Stat(filepath.Join(dir, "out", name)); err != nil {
+					t.Error(err)
+				}
+			}
+			for _, name := range tt.failed {
+				if _, err := os.Stat(filepath.Join(dir, "out", name)); err == nil {
+					t.Errorf("%s failed verification but is under its final name", name)
+				}
+			}
+		})
+	}
+}

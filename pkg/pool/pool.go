@@ -260,7 +260,7 @@ func (r *run) plan(it input.Item) (job, error) {
 	j.named = named
 	j.rel, j.noSidecar, j.exists = r.reserve(it.URL, rel)
 	j.path = filepath.Join(r.opts.OutputDir, j.rel)
-	j.sha256 = r.checksum(it, j.rel)
+	j.sha256 = r.checksum(it, j.rel, rel)
 	return j, nil
 }
 
@@ -313,18 +313,24 @@ func (r *run) reserve(itemURL, rel string) (name string, noSidecar, found bool) 
 }
 
 // checksum finds the expected digest of an item: from the item itself, from
-// --sha256 for a single item, or from --checksums by name.
-func (r *run) checksum(it input.Item, rel string) string {
+// --sha256 for a single item, or from --checksums by name: the name it is
+// saved under (rel), else the one it would have had without a .N suffix
+// (natural), each as a path, then as a base name.
+func (r *run) checksum(it input.Item, rel, natural string) string {
 	switch {
 	case it.SHA256 != "":
 		return it.SHA256
 	case r.single:
 		return r.opts.SHA256
+	case len(r.opts.Checksums) == 0:
+		return ""
 	}
-	if sum, ok := r.opts.Checksums[filepath.ToSlash(rel)]; ok {
-		return sum
+	for _, name := range []string{filepath.ToSlash(rel), filepath.Base(rel), filepath.ToSlash(natural), filepath.Base(natural)} {
+		if sum, ok := r.opts.Checksums[name]; ok {
+			return sum
+		}
 	}
-	return r.opts.Checksums[filepath.Base(rel)]
+	return ""
 }
 
 // work is one worker: it takes jobs until the queue closes. Once a shutdown
@@ -406,11 +412,11 @@ func (r *run) rename(j job, serverName string) (fetch.Destination, error) {
 	if strings.EqualFold(name, filepath.Base(j.rel)) {
 		return fetch.Destination{Path: j.path}, nil
 	}
-	rel := filepath.Join(filepath.Dir(j.rel), name)
+	natural := filepath.Join(filepath.Dir(j.rel), name)
 	// A name taken by the server's choice is reserved like any other, and
 	// --checksums is looked up under it.
-	rel, _, found := r.reserve(j.item.URL, rel)
-	dest := fetch.Destination{Path: filepath.Join(r.opts.OutputDir, rel), SHA256: r.checksum(j.item, rel)}
+	rel, _, found := r.reserve(j.item.URL, natural)
+	dest := fetch.Destination{Path: filepath.Join(r.opts.OutputDir, rel), SHA256: r.checksum(j.item, rel, natural)}
 	if found {
 		switch r.opts.OnExists {
 		case Skip:
