@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -277,5 +278,36 @@ func TestEndToEndNetrc(t *testing.T) {
 	cmd.Env = append(cmd.Env, "HOME="+home)
 	if r := runCommand(t, cmd); r.code != 0 {
 		t.Fatalf("--netrc from HOME: exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+}
+
+// TestEndToEndServersNameSkipped: an item skipped because the file its
+// server names in Content-Disposition exists is reported with that file,
+// in the log line and in --json, not with the name from its URL.
+func TestEndToEndServersNameSkipped(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Disposition", `attachment; filename="report.txt"`)
+		w.Write([]byte("the report"))
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	item := srv.URL + "/download?id=7"
+	if r := fetchpool(t, dir, "", "-o", "out", item); r.code != 0 {
+		t.Fatalf("first run: exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	r := fetchpool(t, dir, "", "-o", "out", "--json", item)
+	if r.code != 0 {
+		t.Fatalf("second run: exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	var rec struct{ Output, Status string }
+	if err := json.Unmarshal([]byte(r.stdout), &rec); err != nil {
+		t.Fatalf("--json: %v\n%s", err, r.stdout)
+	}
+	want := filepath.Join("out", "report.txt")
+	if rec.Status != "skipped" || rec.Output != want {
+		t.Errorf("--json says %s %q, want skipped %q", rec.Status, rec.Output, want)
+	}
+	if !strings.Contains(r.stderr, "skip "+want) {
+		t.Errorf("the log line does not name %s:\n%s", want, r.stderr)
 	}
 }

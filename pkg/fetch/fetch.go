@@ -198,7 +198,8 @@ type Request struct {
 	// Rename, if set, is called once with the file name from the
 	// Content-Disposition of the first successful response that names one
 	// (not sanitized). It returns the destination to use instead of Path,
-	// or ErrSkip to skip the item. The part stays at Path+".part".
+	// or ErrSkip to skip the item (with the destination that is there, for
+	// Result.Path). The part stays at Path+".part".
 	Rename func(name string) (Destination, error)
 	// Progress receives the bytes as they arrive; nil makes a private one.
 	Progress *event.Progress

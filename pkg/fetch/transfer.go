@@ -671,6 +671,9 @@ func (t *transfer) consultRename(resp *http.Response) error {
 	}
 	dest, err := t.req.Rename(name)
 	if err != nil {
+		if errors.Is(err, ErrSkip) && dest.Path != "" {
+			t.res.Path = dest.Path // the file that is there
+		}
 		return err
 	}
 	if dest.IfNewer && !newerThan(resp, dest.Path) {
