@@ -260,6 +260,45 @@ func TestEndToEndNamesFromServerStayInside(t *testing.T) {
 	}
 }
 
+// TestEndToEndLongNames saves items whose names fill a path element: each
+// is shortened so that its .part, its sidecar and the sidecar's temporary
+// file (written by --split) fit as well, also when a suffix is added.
+func TestEndToEndLongNames(t *testing.T) {
+	srv := fileServer(t)
+	y, z := strings.Repeat("y", 247), strings.Repeat("z", 300)
+	tests := []struct {
+		name  string
+		list  string
+		want  []string // saved names, in the order of the list
+		extra []string
+	}{
+		{"explicit", srv.URL + "/a\t" + y + ".txt\n" + srv.URL + "/b\t" + y + ".txt\n",
+			[]string{strings.Repeat("y", 237) + ".txt", strings.Repeat("y", 235) + ".1.txt"}, nil},
+		{"from the URL", srv.URL + "/" + z + ".iso\n" + srv.URL + "/x/" + z + ".iso\n",
+			[]string{strings.Repeat("z", 237) + ".iso", strings.Repeat("z", 235) + ".1.iso"}, nil},
+		{"from Content-Disposition", srv.URL + "/cd/1?name=" + z + ".pdf\n",
+			[]string{strings.Repeat("z", 237) + ".pdf"}, nil},
+		{"keep paths", srv.URL + "/" + y + "/" + z + ".bin\n",
+			[]string{filepath.Join(strings.ReplaceAll(strings.TrimPrefix(srv.URL, "http://"), ":", "_"), strings.Repeat("y", 241), strings.Repeat("z", 237)+".bin")},
+			[]string{"--keep-paths"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			args := append([]string{"-o", "out", "-j", "1", "--split", "2", "--split-min", "1K"}, tt.extra...)
+			r := fetchpool(t, dir, tt.list, args...)
+			if r.code != 0 {
+				t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+			}
+			for _, name := range tt.want {
+				if _, err := os.Stat(filepath.Join(dir, "out", name)); err != nil {
+					t.Errorf("%s not saved: %v", name, err)
+				}
+			}
+		})
+	}
+}
+
 func TestEndToEndOnExists(t *testing.T) {
 	srv := fileServer(t)
 	tests := []struct {

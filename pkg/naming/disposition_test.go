@@ -45,7 +45,7 @@ func TestFromContentDisposition(t *testing.T) {
 		{"device name", `attachment; filename="CON.txt"`, "CON_.txt", true},
 		{"trailing dots", `attachment; filename="a.txt..."`, "a.txt", true},
 		{"dot dot falls back", `attachment; filename*=UTF-8''..; filename="b.txt"`, "b.txt", true},
-		{"long", `attachment; filename="` + strings.Repeat("x", 400) + `.pdf"`, strings.Repeat("x", 251) + ".pdf", true},
+		{"long", `attachment; filename="` + strings.Repeat("x", 400) + `.pdf"`, strings.Repeat("x", 237) + ".pdf", true},
 		{"no filename", `attachment`, "", false},
 		{"empty header", ``, "", false},
 		{"empty filename", `attachment; filename=""`, "", false},

@@ -14,9 +14,21 @@ import (
 	"unicode/utf8"
 )
 
-// MaxLen is the longest file name, in bytes, that Sanitize returns: the
-// limit of one path element on Linux, macOS and Windows alike.
-const MaxLen = 255
+// MaxLen is the longest path element, in bytes, that Sanitize returns and
+// that WithSuffix makes: 241, the 255-byte limit of one path element (see
+// maxElement) less room for the longest ending that a transfer adds to a
+// name for its files beside the destination, so that NAME.part,
+// NAME.part.meta and NAME.part.meta.tmp can be created as well.
+const MaxLen = maxElement - len(sidecarTemp)
+
+// maxElement is the limit, in bytes, of one path element on Linux, macOS and
+// Windows alike.
+const maxElement = 255
+
+// sidecarTemp ends the temporary file through which a transfer replaces the
+// sidecar of its part (NAME.part.meta.tmp; see writeMeta in package fetch):
+// the longest name that it writes for a destination NAME.
+const sidecarTemp = SidecarSuffix + ".tmp"
 
 // maxKeptExt is the longest extension, in bytes, that shortening keeps; a
 // longer "extension" is just part of a long name.

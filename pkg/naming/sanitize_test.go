@@ -2,6 +2,7 @@ package naming
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -51,10 +52,10 @@ func TestSanitize(t *testing.T) {
 		{"not a device", "CONSOLE", "CONSOLE"},
 		{"COM0 not a device", "COM0", "COM0"},
 		{"COM10 not a device", "COM10", "COM10"},
-		{"long no ext", long, strings.Repeat("a", 255)},
-		{"long with ext", long + ".txt", strings.Repeat("a", 251) + ".txt"},
-		{"long with compound ext", long + ".tar.gz", strings.Repeat("a", 248) + ".tar.gz"},
-		{"long ext not kept", "a." + long, ("a." + long)[:255]},
+		{"long no ext", long, strings.Repeat("a", 241)},
+		{"long with ext", long + ".txt", strings.Repeat("a", 237) + ".txt"},
+		{"long with compound ext", long + ".tar.gz", strings.Repeat("a", 234) + ".tar.gz"},
+		{"long ext not kept", "a." + long, ("a." + long)[:241]},
 		{"long, trailing spaces at the cut", "a" + strings.Repeat(" ", 300) + "b", "a"},
 	}
 	for _, tt := range tests {
@@ -121,7 +122,7 @@ func TestSanitizePath(t *testing.T) {
 		{in: " a / b ", want: "a/b"},
 		{in: "a/\x00/b", want: "a/_/b"},
 		{in: "a/\x1b[31m", want: "a/_[31m"},
-		{in: "d/" + strings.Repeat("é", 200), want: "d/" + strings.Repeat("é", 127)},
+		{in: "d/" + strings.Repeat("é", 200), want: "d/" + strings.Repeat("é", 120)},
 		{in: "../../x", wantErr: true},
 		{in: "a/../../b", wantErr: true},
 		{in: "a/..", wantErr: true},
@@ -186,7 +187,7 @@ func TestExt(t *testing.T) {
 }
 
 func TestWithSuffix(t *testing.T) {
-	long := strings.Repeat("a", 251) + ".txt"
+	long := strings.Repeat("a", 237) + ".txt"
 	tests := []struct {
 		in   string
 		n    int
@@ -199,9 +200,9 @@ func TestWithSuffix(t *testing.T) {
 		{".bashrc", 1, ".bashrc.1"},
 		{"index.html", 12, "index.12.html"},
 		{"a.txt", 0, "a.txt"},
-		{long, 1, strings.Repeat("a", 249) + ".1.txt"},
-		{long, 10, strings.Repeat("a", 248) + ".10.txt"},
-		{"d/" + strings.Repeat("é", 127), 1, "d/" + strings.Repeat("é", 126) + ".1"},
+		{long, 1, strings.Repeat("a", 235) + ".1.txt"},
+		{long, 10, strings.Repeat("a", 234) + ".10.txt"},
+		{"d/" + strings.Repeat("é", 120), 1, "d/" + strings.Repeat("é", 119) + ".1"},
 	}
 	for _, tt := range tests {
 		got := WithSuffix(tt.in, tt.n)
@@ -210,6 +211,55 @@ func TestWithSuffix(t *testing.T) {
 		}
 		if base := got[lastSep(got)+1:]; len(base) > MaxLen {
 			t.Errorf("WithSuffix(%q, %d): last element is %d bytes", tt.in, tt.n, len(base))
+		}
+	}
+}
+
+// TestLongNamesLeaveRoomForPartFiles creates, for names at and beyond the
+// limit from every source of names, each file that a transfer writes for
+// the name: the name itself, NAME.part, NAME.part.meta and the temporary
+// NAME.part.meta.tmp, also after a suffix is added. A name that filled the
+// 255 bytes of a path element would fail there with "file name too long".
+func TestLongNamesLeaveRoomForPartFiles(t *testing.T) {
+	cd := func(s string) string {
+		name, _ := FromContentDisposition(s)
+		return name
+	}
+	path := func(s string) string {
+		p, err := SanitizePath(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return filepath.ToSlash(p)
+	}
+	y247 := strings.Repeat("y", 247)
+	tests := []struct {
+		source, name string
+	}{
+		{"explicit 251 bytes", path(y247 + ".txt")},
+		{"explicit 255 bytes", path(strings.Repeat("y", 251) + ".txt")},
+		{"explicit in a directory", path(y247 + "/" + y247 + ".tar.gz")},
+		{"explicit without extension", path(strings.Repeat("y", 300))},
+		{"explicit multi-byte", path(strings.Repeat("日", 100) + ".txt")},
+		{"URL", FromURL(mustParse(t, "https://example.com/"+y247+".iso"))},
+		{"URL escaped", FromURL(mustParse(t, "https://example.com/"+strings.Repeat("%C3%A9", 130)+".iso"))},
+		{"Content-Disposition", cd(`attachment; filename="` + y247 + `.pdf"`)},
+		{"keep paths", filepath.ToSlash(KeepPath(mustParse(t, "https://example.com/"+y247+"/"+y247+".bin")))},
+	}
+	for _, tt := range tests {
+		dir := t.TempDir()
+		for _, n := range []int{0, 1, 10, 12345} {
+			name := WithSuffix(tt.name, n)
+			checkPath(t, filepath.FromSlash(name))
+			p := filepath.Join(dir, filepath.FromSlash(name))
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatalf("%s, suffix %d: %v", tt.source, n, err)
+			}
+			for _, end := range []string{"", PartSuffix, SidecarSuffix, SidecarSuffix + ".tmp"} {
+				if err := os.WriteFile(p+end, nil, 0o644); err != nil {
+					t.Errorf("%s, suffix %d: %v", tt.source, n, err)
+				}
+			}
 		}
 	}
 }

@@ -40,7 +40,7 @@ func TestFromURL(t *testing.T) {
 		{"https://example.com/CON", "CON_"},
 		{"https://example.com/nul.txt", "nul_.txt"},
 		{"https://example.com/a..b.txt", "a..b.txt"},
-		{"https://example.com/" + strings.Repeat("x", 300) + ".iso", strings.Repeat("x", 251) + ".iso"},
+		{"https://example.com/" + strings.Repeat("x", 300) + ".iso", strings.Repeat("x", 237) + ".iso"},
 		{"file:///tmp/data.csv", "data.csv"},
 		{"mailto:someone@example.com", "index.html"},
 	}
