@@ -48,7 +48,8 @@ func newReader(args []string, sources []Source, max int) *Reader {
 }
 
 // Next returns the next item, skipping blank lines and comments of the sources
-// (an argument is always an item, and only an empty one is skipped). Items that
+// and a UTF-8 byte-order mark at the start of each source (an argument is
+// always an item, and only an empty one is skipped). Items that
 // fail to parse are returned with Err set (a line longer than MaxLineLength
 // gives one item with ErrLineTooLong, and reading goes on with the next
 // line). At the end of the input Next returns io.EOF. A source that cannot be
@@ -112,11 +113,20 @@ func (r *Reader) start(src io.Reader) {
 	r.open = true
 }
 
+// byteOrderMark, U+FEFF in UTF-8, is dropped from the start of a source.
+const byteOrderMark = "\ufeff"
+
 // nextLine returns the next item of the current source, io.EOF at its end,
-// or a read error.
+// or a read error. One byte-order mark at the very start of the source is
+// skipped; anywhere else it is part of the line.
 func (r *Reader) nextLine() (Item, error) {
 	for {
 		b, err := r.br.ReadSlice('\n')
+		if r.line == 0 {
+			// Windows editors and PowerShell start UTF-8 text with a
+			// byte-order mark; it is not part of the first line.
+			b = bytes.TrimPrefix(b, []byte(byteOrderMark))
+		}
 		if errors.Is(err, bufio.ErrBufferFull) {
 			r.line++
 			return r.skipLong(b)

@@ -67,6 +67,65 @@ func TestReader(t *testing.T) {
 	}
 }
 
+// TestReaderByteOrderMark checks that one U+FEFF at the very start of a
+// file or of standard input is dropped, and kept anywhere else.
+func TestReaderByteOrderMark(t *testing.T) {
+	const bom = "\ufeff"
+	tests := []struct {
+		name  string
+		input string
+		want  []string // Where=URL<TAB>Name of each item; "!" marks an error
+	}{
+		{"URL line", bom + "http://h/1\nhttp://h/2\n", []string{"f:1=http://h/1", "f:2=http://h/2"}},
+		{"URL line with CR LF", bom + "http://h/1\r\n", []string{"f:1=http://h/1"}},
+		{"comment line", bom + "# list\nhttp://h/2\n", []string{"f:2=http://h/2"}},
+		{"blank first line", bom + "\nhttp://h/2", []string{"f:2=http://h/2"}},
+		{"JSON line", bom + `{"url": "http://h/1", "output": "one.txt"}`, []string{"f:1=http://h/1\tone.txt"}},
+		{"TAB line", bom + "http://h/1\tone.txt", []string{"f:1=http://h/1\tone.txt"}},
+		{"only a mark", bom, nil},
+		{"only one mark", bom + bom + "http://h/1", []string{"f:1=" + bom + "http://h/1"}},
+		{"not on line 2", "http://h/1\n" + bom + "http://h/2", []string{"f:1=http://h/1", "f:2=" + bom + "http://h/2"}},
+		{"not inside a line", "http://h/1" + bom + "\n", []string{"f:1=http://h/1" + bom}},
+	}
+	for _, tt := range tests {
+		for _, src := range []string{"f", "-"} {
+			t.Run(tt.name+" in "+src, func(t *testing.T) {
+				items, err := readAll(t, NewReader(nil, []Source{{Name: src, R: strings.NewReader(tt.input)}}))
+				if !errors.Is(err, io.EOF) {
+					t.Fatalf("Next ended with %v, want io.EOF", err)
+				}
+				var got []string
+				for _, it := range items {
+					s := it.Where() + "=" + it.URL
+					if it.Name != "" {
+						s += "\t" + it.Name
+					}
+					if it.Err != nil {
+						s = "!" + s
+					}
+					got = append(got, s)
+				}
+				want := make([]string, len(tt.want))
+				for i, w := range tt.want {
+					want[i] = strings.Replace(w, "f:", src+":", 1)
+				}
+				if fmt.Sprintf("%q", got) != fmt.Sprintf("%q", want) {
+					t.Errorf("items %q, want %q", got, want)
+				}
+			})
+		}
+	}
+	t.Run("every source", func(t *testing.T) {
+		items, _ := readAll(t, NewReader(nil, []Source{
+			{Name: "a", R: strings.NewReader(bom + "http://h/1\n")},
+			{Name: "-", R: strings.NewReader(bom + "http://h/2\n")},
+		}))
+		if len(items) != 2 || items[0].URL != "http://h/1" || items[1].URL != "http://h/2" {
+			t.Errorf("items %+v, want http://h/1 and http://h/2", items)
+		}
+	})
+}
+
 func TestReaderEOFIsSticky(t *testing.T) {
 	r := NewReader(nil, []Source{{Name: "a", R: strings.NewReader("x\n")}})
 	if _, err := r.Next(); err != nil {
