@@ -206,6 +206,28 @@ func TestEndToEndFailuresAreReported(t *testing.T) {
 	}
 }
 
+// TestEndToEndEmptyArgument: an empty argument, as from an unset variable in
+// `fetchpool "$URL"`, fails the run instead of being skipped; it is left out
+// of --failed, which could only list it as a line that reads as nothing.
+func TestEndToEndEmptyArgument(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.txt"), []byte("a"), 0o644)
+	for i, arg := range []string{"", "  "} {
+		r := fetchpool(t, dir, "", "-o", fmt.Sprint("out", i), "--failed", "failed.txt", "./a.txt", arg)
+		if r.code != 1 {
+			t.Fatalf("argument %q: exit %d, want 1; stderr:\n%s", arg, r.code, r.stderr)
+		}
+		for _, want := range []string{"FAIL arg 2: empty item", "done 1, skipped 0, failed 1"} {
+			if !strings.Contains(r.stderr, want) {
+				t.Errorf("argument %q: stderr does not say %q:\n%s", arg, want, r.stderr)
+			}
+		}
+		if failed := readFile(t, filepath.Join(dir, "failed.txt")); len(failed) != 0 {
+			t.Errorf("argument %q: --failed lists %q, want nothing", arg, failed)
+		}
+	}
+}
+
 func TestEndToEndUsageErrors(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "file"), []byte("x"), 0o644)

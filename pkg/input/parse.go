@@ -19,8 +19,13 @@ var (
 	// ErrLineTooLong is returned for a line longer than MaxLineLength.
 	ErrLineTooLong = fmt.Errorf("line is longer than %d bytes", MaxLineLength)
 	// ErrNotText is returned for a line that is not valid UTF-8 or holds
-	// control characters other than the TAB separator.
+	// control characters other than the TAB separator. For a command-line
+	// argument the message says "argument" instead, and errors.Is still
+	// finds ErrNotText.
 	ErrNotText = errors.New("line is not valid text (binary data?)")
+	// ErrEmptyItem is returned for a command-line argument that is empty or
+	// all white space (a blank line of a list is skipped instead).
+	ErrEmptyItem = errors.New("empty item")
 	// ErrInvalidJSON is returned for a line starting with '{' that is not a
 	// valid JSON item.
 	ErrInvalidJSON = errors.New("invalid JSON item")
@@ -35,6 +40,19 @@ var (
 	// ErrInvalidSHA256 is returned for a digest that is not 64 hex digits.
 	ErrInvalidSHA256 = errors.New("invalid sha256")
 )
+
+// errArgNotText is ErrNotText worded for a command-line argument.
+var errArgNotText error = reworded{"argument is not valid text (invalid UTF-8 or a control character)", ErrNotText}
+
+// reworded is an error with its own message that errors.Is still matches to
+// err.
+type reworded struct {
+	msg string
+	err error
+}
+
+func (e reworded) Error() string { return e.msg }
+func (e reworded) Unwrap() error { return e.err }
 
 // jsonItem is the JSON form of an input line. Pointers tell a missing key
 // (or null) from an empty string.

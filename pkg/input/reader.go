@@ -49,7 +49,7 @@ func newReader(args []string, sources []Source, max int) *Reader {
 
 // Next returns the next item, skipping blank lines and comments of the sources
 // and a UTF-8 byte-order mark at the start of each source (an argument is
-// always an item, and only an empty one is skipped). Items that
+// always an item: a blank one fails with ErrEmptyItem). Items that
 // fail to parse are returned with Err set (a line longer than MaxLineLength
 // gives one item with ErrLineTooLong, and reading goes on with the next
 // line). At the end of the input Next returns io.EOF. A source that cannot be
@@ -59,18 +59,11 @@ func (r *Reader) Next() (Item, error) {
 	if r.err != nil {
 		return Item{}, r.err
 	}
-	for r.arg < len(r.args) {
+	if r.arg < len(r.args) {
 		r.arg++
-		arg := r.args[r.arg-1]
-		it, ok := ParseLine(arg)
-		if !ok && strings.TrimSpace(arg) != "" {
-			// An argument is an item, never a comment: "#notes.txt" is a file.
-			it, ok = Item{URL: arg}, true
-		}
-		if ok {
-			it.Source, it.Line = "arg", r.arg
-			return it, nil
-		}
+		it := parseArg(r.args[r.arg-1])
+		it.Source, it.Line = "arg", r.arg
+		return it, nil
 	}
 	for r.src < len(r.sources) {
 		s := r.sources[r.src]
@@ -92,6 +85,23 @@ func (r *Reader) Next() (Item, error) {
 	}
 	r.err = io.EOF
 	return Item{}, r.err
+}
+
+// parseArg parses a positional argument. An argument is always an item: never
+// a comment ("#notes.txt" is a file), and never skipped as blank, because an
+// empty argument is most often a variable that was not set.
+func parseArg(arg string) Item {
+	if strings.TrimSpace(arg) == "" {
+		return Item{Err: fmt.Errorf("%w (an unset variable?)", ErrEmptyItem)}
+	}
+	it, ok := ParseLine(arg)
+	if !ok {
+		return Item{URL: arg}
+	}
+	if errors.Is(it.Err, ErrNotText) {
+		it.Err = errArgNotText
+	}
+	return it
 }
 
 func displayName(name string) string {

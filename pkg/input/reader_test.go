@@ -40,6 +40,7 @@ func TestReader(t *testing.T) {
 		err   error
 	}{
 		{"arg 1", "http://example.com/a", "", nil},
+		{"arg 2", "", "", ErrEmptyItem},
 		{"arg 3", "#an argument is an item", "", nil},
 		{"arg 4", "ftp://x/y", "", ErrUnsupportedScheme},
 		{"arg 5", "./local", "", nil},
@@ -289,17 +290,49 @@ func TestReaderAllocs(t *testing.T) {
 	}
 }
 
-func TestReaderArgumentsAreNeverComments(t *testing.T) {
-	r := NewReader([]string{"#notes.txt", "", "  ", "./a"}, nil)
-	var got []string
-	for {
-		it, err := r.Next()
-		if err != nil {
-			break
-		}
-		got = append(got, it.Where()+"="+it.URL)
+func TestReaderArguments(t *testing.T) {
+	tests := []struct {
+		arg, url string
+		err      error
+		msg      string
+	}{
+		{arg: "#notes.txt", url: "#notes.txt"},
+		{arg: " ./a ", url: "./a"},
+		{arg: "http://h/a\tb.txt", url: "http://h/a"},
+		{arg: "", err: ErrEmptyItem, msg: "empty item (an unset variable?)"},
+		{arg: "  ", err: ErrEmptyItem},
+		{arg: "\t\n", err: ErrEmptyItem},
+		{arg: "a\x01b", url: `"a\x01b"`, err: ErrNotText, msg: "argument is not valid text (invalid UTF-8 or a control character)"},
+		{arg: "http://h/\xff", url: `"http://h/\xff"`, err: ErrNotText, msg: "argument is not valid text (invalid UTF-8 or a control character)"},
+		{arg: "ftp://h/a", url: "ftp://h/a", err: ErrUnsupportedScheme},
 	}
-	if want := "[arg 1=#notes.txt arg 4=./a]"; fmt.Sprint(got) != want {
-		t.Errorf("items %v, want %s", got, want)
+	args := make([]string, len(tests))
+	for i, tt := range tests {
+		args[i] = tt.arg
+	}
+	items, err := readAll(t, NewReader(args, nil))
+	if !errors.Is(err, io.EOF) || len(items) != len(tests) {
+		t.Fatalf("got %d items ending with %v, want %d, one per argument: %+v", len(items), err, len(tests), items)
+	}
+	for i, tt := range tests {
+		it := items[i]
+		if want := fmt.Sprintf("arg %d", i+1); it.Where() != want || it.URL != tt.url {
+			t.Errorf("argument %q: item %s %q, want %s %q", tt.arg, it.Where(), it.URL, want, tt.url)
+		}
+		if !errors.Is(it.Err, tt.err) || (tt.err == nil) != (it.Err == nil) {
+			t.Errorf("argument %q: error %v, want %v", tt.arg, it.Err, tt.err)
+		}
+		if tt.msg != "" && (it.Err == nil || it.Err.Error() != tt.msg) {
+			t.Errorf("argument %q: error %q, want %q", tt.arg, it.Err, tt.msg)
+		}
+	}
+}
+
+// TestReaderNotTextLine checks that a line, unlike an argument, is called a
+// line in the error.
+func TestReaderNotTextLine(t *testing.T) {
+	items, _ := readAll(t, NewReader(nil, []Source{{Name: "f", R: strings.NewReader("a\x01b\n")}}))
+	if len(items) != 1 || !errors.Is(items[0].Err, ErrNotText) || items[0].Err.Error() != "line is not valid text (binary data?)" {
+		t.Errorf("items %+v, want one failing with %q", items, ErrNotText)
 	}
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -165,7 +166,9 @@ func NewFailed(path string) (*Failed, error) {
 	return &Failed{file: f}, nil
 }
 
-// Handle writes the input line of an item that failed or was canceled.
+// Handle writes the input line of an item that failed or was canceled. An
+// empty argument (input.ErrEmptyItem) is left out: it has no input line and
+// nothing to retry.
 func (f *Failed) Handle(ev event.Event) {
 	if ev.Kind != event.Finished || ev.Result == nil {
 		return
@@ -176,6 +179,9 @@ func (f *Failed) Handle(ev event.Event) {
 	it := ev.Result.Item
 	if it.URL == "" {
 		it = ev.Item
+	}
+	if errors.Is(it.Err, input.ErrEmptyItem) {
+		return
 	}
 	f.file.write([]byte(f.line(it)))
 }

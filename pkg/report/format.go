@@ -254,12 +254,16 @@ func reason(r *event.Result, started bool) string {
 	return ""
 }
 
-// itemRef names an item for a message: "urls.txt:3 https://x/y", or just the
-// URL when the item has no known source.
+// itemRef names an item for a message: "urls.txt:3 https://x/y", just the
+// URL when the item has no known source, or just the source ("arg 2") when
+// it has no URL (an empty argument).
 func itemRef(it *event.Result) string {
 	u := clean(it.Item.URL)
-	if it.Item.Source == "" {
+	switch {
+	case it.Item.Source == "":
 		return u
+	case u == "":
+		return clean(it.Item.Where())
 	}
 	return clean(it.Item.Where()) + " " + u
 }

@@ -3,6 +3,9 @@ package report
 import (
 	"testing"
 	"time"
+
+	"github.com/fetchpool/fetchpool/pkg/event"
+	"github.com/fetchpool/fetchpool/pkg/input"
 )
 
 func TestHumanSize(t *testing.T) {
@@ -101,5 +104,25 @@ func TestVisibleWidth(t *testing.T) {
 	}
 	if got := visibleWidth("\r\x1b[2K日本"); got != 4 {
 		t.Errorf("visibleWidth = %d, want 4", got)
+	}
+}
+
+func TestItemRef(t *testing.T) {
+	tests := []struct {
+		name string
+		item input.Item
+		want string
+	}{
+		{"from a list", item(3, "https://x/y"), "urls.txt:3 https://x/y"},
+		{"argument", input.Item{URL: "https://x/y", Source: "arg", Line: 1}, "arg 1 https://x/y"},
+		{"no source", input.Item{URL: "https://x/y"}, "https://x/y"},
+		{"empty argument", input.Item{Source: "arg", Line: 2, Err: input.ErrEmptyItem}, "arg 2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := itemRef(&event.Result{Item: tt.item}); got != tt.want {
+				t.Errorf("itemRef = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

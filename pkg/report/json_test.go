@@ -274,10 +274,12 @@ func TestFailedReadsBack(t *testing.T) {
 	bad.Source, bad.Line = "urls.txt", 10
 	badJSON, _ := input.ParseLine(`{"url": "https://x/", "output": 7}`)
 	badJSON.Source, badJSON.Line = "urls.txt", 11
-	items = append(items, bad, badJSON)
+	// An empty argument fails but has no line to write: it is left out.
+	empty, _ := input.NewReader([]string{""}, nil).Next()
+	items = append(items, bad, badJSON, empty)
 	statuses := []event.Status{event.StatusFailed, event.StatusFailed, event.StatusFailed, event.StatusFailed,
 		event.StatusFailed, event.StatusOK, event.StatusSkipped, event.StatusCanceled, event.StatusCanceled,
-		event.StatusFailed, event.StatusFailed}
+		event.StatusFailed, event.StatusFailed, event.StatusFailed}
 	for i, it := range items {
 		r.queue(it)
 		var p *event.Progress
