@@ -1261,3 +1261,60 @@ func TestIfNewerServerIgnoresConditions(t *testing.T) {
 		})
 	}
 }
+
+// TestRangesThatDoNotFitEndTheAttempt: a server whose answers to range
+// requests contradict each other is not asked again and again within one
+// attempt: the attempt fails, and the retries (with their backoff and
+// their count) decide what comes next.
+func TestRangesThatDoNotFitEndTheAttempt(t *testing.T) {
+	body := payload(2<<20, 41)
+	for _, tt := range []struct {
+		name  string
+		split int
+		serve func(n int, w http.ResponseWriter, r *http.Request)
+	}{
+		{"the same short 206 to every request", 1, func(_ int, w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Range", "bytes 0-49/100")
+			w.Header().Set("Content-Length", "50")
+			w.WriteHeader(http.StatusPartialContent)
+			w.Write(body[:50])
+		}},
+		{"a split whose file grows after the probe", 4, func(n int, w http.ResponseWriter, r *http.Request) {
+			size := len(body)
+			if n > 1 {
+				size += 1000
+			}
+			var first, last int
+			if _, err := fmt.Sscanf(r.Header.Get("Range"), "bytes=%d-%d", &first, &last); err != nil {
+				last = size - 1
+			}
+			last = min(last, size-1, len(body)-1)
+			w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", first, last, size))
+			w.Header().Set("Content-Length", strconv.Itoa(max(last-first+1, 0)))
+			w.WriteHeader(http.StatusPartialContent)
+			if first <= last {
+				w.Write(body[first : last+1])
+			}
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rc := &recorder{}
+			srv := serve(t, rc, tt.serve)
+			cfg := testConfig()
+			cfg.Retries = 2
+			cfg.Split, cfg.SplitMin = tt.split, 1<<20
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			got, err := newClient(t, cfg).Fetch(ctx, request(srv.URL, filepath.Join(t.TempDir(), "f"), nil))
+			if ctx.Err() != nil {
+				t.Fatalf("still asking after 20s: %d requests", rc.count())
+			}
+			if err == nil || got.Attempts != 3 {
+				t.Errorf("%d attempts, err %v; want 3 and a failure", got.Attempts, err)
+			}
+			if n := rc.count(); n > 40 {
+				t.Errorf("%d requests for 3 attempts", n)
+			}
+		})
+	}
+}

@@ -251,6 +251,12 @@ var errRestart = errors.New("restart from zero")
 // response, but less than the file (some servers cap ranges).
 var errMore = errors.New("more to fetch")
 
+// errRangesDisagree ends an attempt in which the server could not resume
+// even the part it had just sent: its answers to range requests contradict
+// each other (a 206 to a request without a range, say). The next attempt
+// starts over, after a backoff, as for any error that may pass.
+var errRangesDisagree = &rangeError{msg: "the server's answers to range requests do not fit together"}
+
 // attempt is one attempt: resume where the part ends (or the spans of a
 // split part), and start over at most once when the server cannot resume.
 func (t *transfer) attempt(ctx context.Context) (outcome, error) {
@@ -261,14 +267,20 @@ func (t *transfer) attempt(ctx context.Context) (outcome, error) {
 	if err != nil {
 		return 0, err
 	}
+	restarted := false
 	for {
 		out, err := t.exchange(ctx, offset)
 		switch {
+		case errors.Is(err, errRestart) && restarted:
+			// errRestart comes only for offset > 0, and offset grows only
+			// after errMore: without this bound, a server that answers
+			// every request with the same short 206 is asked forever.
+			return 0, errRangesDisagree
 		case errors.Is(err, errRestart):
 			if err := t.discard(); err != nil {
 				return 0, err
 			}
-			offset = 0 // errRestart only comes for offset > 0: no loop
+			offset, restarted = 0, true
 		case errors.Is(err, errMore):
 			if offset, err = t.offset(); err != nil { // grew: no loop
 				return 0, err
