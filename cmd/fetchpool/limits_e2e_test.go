@@ -137,6 +137,12 @@ func TestEndToEndRetries(t *testing.T) {
 	if !strings.Contains(r.stderr, "429") || !strings.Contains(r.stderr, "403") {
 		t.Errorf("summary does not give the reasons:\n%s", r.stderr)
 	}
+
+	// --max-retry-wait 0 honours no wait: the item fails at once.
+	r = fetchpool(t, dir, "", "-o", "none", "--retries", "2", "--max-retry-wait", "0", srv.URL+"/slow-down")
+	if r.code != 1 || !strings.Contains(r.stderr, "server asked to wait 1s (Retry-After), more than --max-retry-wait 0s (1 attempt)") {
+		t.Fatalf("--max-retry-wait 0: exit %d, want 1 after one attempt, with the reason; stderr:\n%s", r.code, r.stderr)
+	}
 }
 
 func TestEndToEndResume(t *testing.T) {

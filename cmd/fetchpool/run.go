@@ -148,7 +148,7 @@ func configure(opts *options, s *streams) (*config, error) {
 		StallTimeout:   opts.StallTimeout,
 		Retries:        opts.Retries,
 		RetryWait:      opts.RetryWait,
-		MaxRetryWait:   opts.MaxRetryWait,
+		MaxRetryWait:   maxRetryWait(opts.MaxRetryWait),
 		NoResume:       opts.NoResume,
 		Hash:           opts.JSON || opts.Report != "",
 		Split:          opts.Split,
@@ -383,4 +383,13 @@ func (c *config) sinks(opts *options, s *streams, summary *report.Summary, start
 	}
 	sinks = append(sinks, report.NewPlain(s.Err, report.PlainOptions{Quiet: opts.Quiet, Verbose: opts.Verbose}))
 	return sinks, nil
+}
+
+// maxRetryWait is --max-retry-wait for fetch.Config: 0 there means the
+// default, and "honour no wait" is negative.
+func maxRetryWait(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }

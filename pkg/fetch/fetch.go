@@ -89,7 +89,8 @@ type Config struct {
 	// (capped at 30s).
 	RetryWait time.Duration
 	// MaxRetryWait caps the wait a Retry-After header may ask for; a longer
-	// one fails the item with that reason. 0 means 60s.
+	// one fails the item with that reason. 0 means 60s; a negative value
+	// honours no wait at all (only a Retry-After of 0).
 	MaxRetryWait time.Duration
 	// NoResume truncates an existing .part instead of resuming it.
 	NoResume bool
@@ -141,8 +142,11 @@ func New(cfg Config) (*Client, error) {
 		now := uint64(time.Now().UnixNano())
 		c.rnd = rand.New(rand.NewPCG(now, now>>17|1))
 	}
-	if c.cfg.MaxRetryWait <= 0 {
+	switch {
+	case c.cfg.MaxRetryWait == 0:
 		c.cfg.MaxRetryWait = defaultMaxRetryWait
+	case c.cfg.MaxRetryWait < 0:
+		c.cfg.MaxRetryWait = 0
 	}
 	if cfg.NetrcFile != "" {
 		n, err := readNetrc(cfg.NetrcFile)
