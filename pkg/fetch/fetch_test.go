@@ -642,6 +642,9 @@ func TestRedirects(t *testing.T) {
 			http.Redirect(w, r, "/loop?n="+strconv.Itoa(n), http.StatusFound)
 		case "/ftp":
 			http.Redirect(w, r, "ftp://example.test/f", http.StatusFound)
+		case "/bad-location":
+			w.Header()["Location"] = []string{"http://[::1"}
+			w.WriteHeader(http.StatusFound)
 		case "/ten":
 			// nine more hops to /ten?9 ... then /final: 10 redirects in all
 			k, _ := strconv.Atoi(r.URL.RawQuery)
@@ -661,6 +664,7 @@ func TestRedirects(t *testing.T) {
 	}{
 		{path: "/loop", wantErr: ErrTooManyRedirects},
 		{path: "/ftp", wantText: "refused a redirect to ftp://example.test/f"},
+		{path: "/bad-location", wantText: `failed to parse Location header "http://[::1"`},
 		{path: "/ten"},
 	}
 	for _, tt := range tests {

@@ -78,10 +78,19 @@ func permanent(err error) bool {
 		return true
 	case errors.Is(err, ErrTooManyRedirects), errors.Is(err, ErrPartInUse), errors.Is(err, ErrSkip):
 		return true
+	case badLocation(err):
+		return true
 	case errors.As(err, &dns):
 		return dns.IsNotFound
 	}
 	return false
+}
+
+// badLocation reports a redirect whose Location header does not parse:
+// the server's answer is wrong, not busy. net/http says so only in words.
+func badLocation(err error) bool {
+	var urlErr *url.Error
+	return errors.As(err, &urlErr) && strings.HasPrefix(urlErr.Err.Error(), "failed to parse Location header")
 }
 
 // transient reports errors of the network or the server that may pass.
