@@ -458,6 +458,12 @@ func TestSignalSecondInterruptAborts(t *testing.T) {
 	if a, c := strings.Index(r.stderr, "aborting"), strings.Index(r.stderr, "CANCEL"); a < 0 || c < a {
 		t.Errorf("the aborting line does not come before the canceled items:\n%s", r.stderr)
 	}
+	for _, u := range urls {
+		want := "CANCEL -:" + strconv.Itoa(slices.Index(urls, u)+1) + " " + u + ": aborted by a second interrupt, out/" + path.Base(u) + ".part kept for a resume\n"
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
 	if failed := readLines(t, filepath.Join(dir, "failed.txt")); !slices.Equal(sorted(failed), urls) {
 		t.Errorf("--failed = %q, want the aborted %q", failed, urls)
 	}
@@ -781,4 +787,29 @@ func TestSignalNoRetryAfterShutdown(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSignalAbortBeforeAnyByte: a transfer aborted before a byte arrived
+// has no .part, and its line does not claim one.
+func TestSignalAbortBeforeAnyByte(t *testing.T) {
+	srv := newFaultServer(t)
+	dir := t.TempDir()
+	url := srv.URL + "/mute/99/m.bin"
+	p := startFetchpool(t, dir, "-o", "out", "--no-progress")
+	p.write(url)
+	srv.await(t) // the request is out; the server says nothing
+	p.signal(syscall.SIGINT)
+	p.waitLine(`^stopping: waiting for 1 transfer`)
+	p.signal(syscall.SIGINT)
+	r := p.wait()
+	if r.code != exitInterrupted {
+		t.Fatalf("exit %d, want 130; stderr:\n%s", r.code, r.stderr)
+	}
+	if want := "CANCEL -:1 " + url + ": aborted by a second interrupt\n"; !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+	}
+	if strings.Contains(r.stderr, "context canceled") {
+		t.Errorf("stderr speaks Go:\n%s", r.stderr)
+	}
+	noParts(t, filepath.Join(dir, "out"))
 }

@@ -155,20 +155,25 @@ func (changedError) Error() string {
 	return "the file changed on the server during the transfer; restarting"
 }
 
-// interruptedError is a transfer stopped by its context; the part is kept.
-type interruptedError struct {
-	part string
-	err  error
+// InterruptedError ends a transfer whose context was cancelled while it
+// ran. It unwraps to the context's error.
+type InterruptedError struct {
+	// Part is the .part file kept for a later resume, "" when there is none
+	// (nothing arrived yet, or a local copy, which starts over anyway).
+	Part string
+	Err  error
 }
 
-func (e *interruptedError) Error() string {
-	if e.part == "" {
-		return "interrupted: " + e.err.Error()
+// Error says "interrupted", and which part is kept.
+func (e *InterruptedError) Error() string {
+	if e.Part == "" {
+		return "interrupted"
 	}
-	return fmt.Sprintf("interrupted, %s kept for a resume: %v", e.part, e.err)
+	return "interrupted, " + e.Part + " kept for a resume"
 }
 
-func (e *interruptedError) Unwrap() error { return e.err }
+// Unwrap returns the context's error.
+func (e *InterruptedError) Unwrap() error { return e.Err }
 
 // stoppedError is an item left unfinished because a shutdown began before
 // its next attempt (ErrStopped); the part, if any, is kept.

@@ -118,7 +118,7 @@ func (c *Client) verifyInPlace(ctx context.Context, req Request, src *os.File, s
 // localCopyError words a failed local copy.
 func localCopyError(ctx context.Context, path string, err error) error {
 	if ctx.Err() != nil {
-		return &interruptedError{err: ctx.Err()}
+		return &InterruptedError{Err: ctx.Err()}
 	}
 	var re *readError
 	if errors.As(err, &re) {

@@ -63,7 +63,7 @@ func permanent(err error) bool {
 		sum       *ChecksumError
 		wait      *retryAfterError
 		scheme    *redirectSchemeError
-		stopped   *interruptedError
+		stopped   *InterruptedError
 		dns       *net.DNSError
 		unknownCA x509.UnknownAuthorityError
 		invalid   x509.CertificateInvalidError

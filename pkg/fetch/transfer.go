@@ -90,11 +90,11 @@ func (t *transfer) run(ctx context.Context) (Result, error) {
 		case err == nil:
 			res, err := t.finish(ctx)
 			if err != nil && ctx.Err() != nil {
-				err = &interruptedError{part: t.keptPart(), err: ctx.Err()}
+				err = &InterruptedError{Part: t.keptPart(), Err: ctx.Err()}
 			}
 			return res, err
 		case ctx.Err() != nil:
-			return t.res, &interruptedError{part: t.keptPart(), err: ctx.Err()}
+			return t.res, &InterruptedError{Part: t.keptPart(), Err: ctx.Err()}
 		case errors.Is(err, ErrNotStarted):
 			return t.res, err
 		case errors.Is(err, ErrSkip):
@@ -123,7 +123,7 @@ func (t *transfer) run(ctx context.Context) (Result, error) {
 		if err := t.backoff(ctx, wait); errors.Is(err, ErrStopped) {
 			return t.stop()
 		} else if err != nil {
-			return t.res, &interruptedError{part: t.keptPart(), err: err}
+			return t.res, &InterruptedError{Part: t.keptPart(), Err: err}
 		}
 	}
 }

@@ -27,10 +27,38 @@ import (
 var (
 	// ErrNotStarted: a shutdown began before the item's transfer started.
 	ErrNotStarted = event.ErrNotStarted
-	// ErrAborted: the transfer was aborted; the error it wraps says whether
-	// a .part file is kept for a later resume.
+	// ErrAborted: the transfer was aborted by a second interrupt; the
+	// error that is it says whether a .part file is kept for a resume.
 	ErrAborted = errors.New("aborted by a second interrupt")
 )
+
+// abortedError is the end of a transfer that a second interrupt aborted: it
+// is ErrAborted, says which .part is kept, and unwraps to the transfer's
+// own error.
+type abortedError struct {
+	part string
+	err  error
+}
+
+func aborted(err error) error {
+	e := &abortedError{err: err}
+	var ie *fetch.InterruptedError
+	if errors.As(err, &ie) {
+		e.part = ie.Part
+	}
+	return e
+}
+
+func (e *abortedError) Error() string {
+	if e.part == "" {
+		return ErrAborted.Error()
+	}
+	return ErrAborted.Error() + ", " + e.part + " kept for a resume"
+}
+
+func (e *abortedError) Is(target error) bool { return target == ErrAborted }
+
+func (e *abortedError) Unwrap() error { return e.err }
 
 // OnExists says what to do when a destination already exists before the run.
 type OnExists string
@@ -399,7 +427,7 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 		// The Aborting event counts this transfer and comes before its end.
 		<-r.aborted
 		if err != nil {
-			err = fmt.Errorf("%w (%w)", ErrAborted, err)
+			err = aborted(err)
 		}
 	}
 	r.finish(j, progress, res, err, start)

@@ -354,11 +354,8 @@ func stopLine(ev event.Event) string {
 		return "stopping: waiting for " + plural(ev.InFlight, "transfer") +
 			" in flight to finish (Ctrl-C again to abort them)"
 	case event.Aborting:
-		if ev.InFlight == 1 {
-			return "aborting 1 transfer in flight; its .part file is kept for resume"
-		}
 		return "aborting " + plural(ev.InFlight, "transfer") +
-			" in flight; their .part files are kept for resume"
+			" in flight; what has arrived stays in .part files for a resume"
 	}
 	return ""
 }

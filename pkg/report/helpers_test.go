@@ -116,7 +116,7 @@ func sampleRun() []event.Event {
 	r.emit(event.Event{Kind: event.Draining, InFlight: 1})
 	r.emit(event.Event{Kind: event.Aborting, InFlight: 1})
 	r.finish(d, pd, event.Result{Output: "out/d.iso", Status: event.StatusCanceled, Bytes: 3 << 20,
-		Attempts: 1, Duration: time.Second, Err: errors.New("interrupted; out/d.iso.part kept for resume")})
+		Attempts: 1, Duration: time.Second, Err: errors.New("aborted by a second interrupt, out/d.iso.part kept for a resume")})
 	r.finish(e, nil, event.Result{Status: event.StatusCanceled})
 	return r.events
 }

@@ -44,7 +44,7 @@ func TestJSONLines(t *testing.T) {
 			DurationMS: 1600, Error: "HTTP 404 Not Found"},
 		{URL: "ftp://old/file", Status: "failed", Error: `unsupported scheme "ftp"`},
 		{URL: "https://example.com/d.iso", Output: "out/d.iso", Status: "canceled", Bytes: 3 << 20,
-			Attempts: 1, DurationMS: 1000, Error: "interrupted; out/d.iso.part kept for resume"},
+			Attempts: 1, DurationMS: 1000, Error: "aborted by a second interrupt, out/d.iso.part kept for a resume"},
 		{URL: "https://example.com/e.iso", Status: "canceled", Error: "not started"},
 	}
 	if len(got) != len(want) {
