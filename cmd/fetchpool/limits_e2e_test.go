@@ -163,10 +163,11 @@ func TestEndToEndResume(t *testing.T) {
 		sidecar   bool
 		flags     []string
 		wantRange string // "" = any request is fine, only the bytes matter
+		received  int64  // --json "bytes": what this run received
 	}{
-		{"part and sidecar", true, nil, `bytes=40000- "v1"`},
-		{"no resume", true, []string{"--no-resume"}, " "},
-		{"part without sidecar", false, nil, ""},
+		{"part and sidecar", true, nil, `bytes=40000- "v1"`, 60000},
+		{"no resume", true, []string{"--no-resume"}, " ", 100000},
+		{"part without sidecar", false, nil, "", 100000},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -180,12 +181,18 @@ func TestEndToEndResume(t *testing.T) {
 			mu.Lock()
 			ranges = nil
 			mu.Unlock()
-			r := fetchpool(t, dir, "", append(tt.flags, srv.URL+"/big.bin")...)
+			r := fetchpool(t, dir, "", append(tt.flags, "--json", srv.URL+"/big.bin")...)
 			if r.code != 0 {
 				t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
 			}
 			if got := readFile(t, filepath.Join(dir, "big.bin")); !bytes.Equal(got, body) {
 				t.Errorf("the file differs from the resource")
+			}
+			if rec := decodeRecord(t, []byte(r.stdout)); rec.Bytes != tt.received || rec.Size != int64(len(body)) {
+				t.Errorf("--json bytes %d size %d, want %d received and size %d", rec.Bytes, rec.Size, tt.received, len(body))
+			}
+			if !strings.Contains(r.stderr, "ok   big.bin  97.7 KiB") {
+				t.Errorf("the ok line does not give the file's size:\n%s", r.stderr)
 			}
 			mu.Lock()
 			defer mu.Unlock()

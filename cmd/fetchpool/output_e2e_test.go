@@ -258,6 +258,7 @@ type record struct {
 	Output     string `json:"output"`
 	Status     string `json:"status"`
 	Bytes      int64  `json:"bytes"`
+	Size       int64  `json:"size"`
 	SHA256     string `json:"sha256"`
 	HTTPStatus int    `json:"http_status"`
 	Attempts   int    `json:"attempts"`
@@ -266,7 +267,7 @@ type record struct {
 }
 
 // recordFields are the fields every record has, no more, no less.
-var recordFields = []string{"attempts", "bytes", "duration_ms", "error", "http_status", "output", "sha256", "status", "url"}
+var recordFields = []string{"attempts", "bytes", "duration_ms", "error", "http_status", "output", "sha256", "size", "status", "url"}
 
 // decodeRecord decodes one JSON object that must have exactly the fields
 // of a record.
@@ -297,9 +298,9 @@ func checkOnDisk(t *testing.T, dir string, rec record, served []byte) {
 		t.Errorf("%s: the output it names: %v", rec.URL, err)
 		return
 	}
-	if rec.Bytes != int64(len(data)) || rec.SHA256 != sum(data) {
-		t.Errorf("%s: bytes %d sha256 %s, but %s holds %d bytes with sha256 %s",
-			rec.URL, rec.Bytes, rec.SHA256, rec.Output, len(data), sum(data))
+	if rec.Size != int64(len(data)) || rec.Bytes != rec.Size || rec.SHA256 != sum(data) {
+		t.Errorf("%s: size %d bytes %d sha256 %s, but %s holds %d bytes with sha256 %s",
+			rec.URL, rec.Size, rec.Bytes, rec.SHA256, rec.Output, len(data), sum(data))
 	}
 	if !bytes.Equal(data, served) {
 		t.Errorf("%s: %s does not hold what was served", rec.URL, rec.Output)

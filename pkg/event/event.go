@@ -79,7 +79,8 @@ type Result struct {
 	Item       input.Item
 	Output     string // saved file's path: the output dir joined with the name
 	Status     Status
-	Bytes      int64 // bytes written by this run
+	Bytes      int64 // bytes received (or copied) by this run, retries included
+	Size       int64 // size of the saved file, when Status is StatusOK
 	SHA256     string
 	HTTPStatus int
 	Attempts   int

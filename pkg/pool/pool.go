@@ -467,6 +467,7 @@ func (r *run) finish(j job, progress *event.Progress, res fetch.Result, err erro
 		Output:     out,
 		Status:     event.StatusOK,
 		Bytes:      res.Bytes,
+		Size:       res.Size,
 		SHA256:     res.SHA256,
 		HTTPStatus: res.HTTPStatus,
 		Attempts:   res.Attempts,

@@ -24,7 +24,7 @@ func TestTerminalAbove(t *testing.T) {
 	feed(term, evs)
 	term.Tick(at(100 * time.Millisecond))
 
-	res := event.Result{Item: items[0], Output: "out/a.bin", Status: event.StatusOK, Bytes: 1 << 20}
+	res := event.Result{Item: items[0], Output: "out/a.bin", Status: event.StatusOK, Bytes: 1 << 20, Size: 1 << 20}
 	ev := event.Event{Kind: event.Finished, Time: at(150 * time.Millisecond), Item: items[0], Progress: ps[0], Result: &res}
 	if n, err := io.WriteString(above, `{"url":"https://example.com/f0"}`+"\n"); n == 0 || err != nil {
 		t.Fatalf("Write = %d, %v", n, err)

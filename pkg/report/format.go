@@ -283,7 +283,7 @@ const (
 func finishedLine(r *event.Result, started bool, maxWidth int) (label, rest string) {
 	switch r.Status {
 	case event.StatusOK:
-		tail := "  " + humanSize(r.Bytes) + "  " + humanDuration(r.Duration)
+		tail := "  " + humanSize(r.Size) + "  " + humanDuration(r.Duration)
 		return labelOK, fitPath(outputOf(r), tail, len("ok   "), maxWidth) + tail
 	case event.StatusSkipped:
 		tail := ""

@@ -9,13 +9,16 @@ import (
 )
 
 // Record is the JSON object that --json and --report write for one finished
-// item. Error says why the item failed, was skipped or was canceled; it is
-// always present, and "" for an item that is ok.
+// item. Bytes is what this run received for it (retries and resent bytes
+// included), Size the size of the saved file (0 unless it is ok). Error says
+// why the item failed, was skipped or was canceled; it is always present,
+// and "" for an item that is ok.
 type Record struct {
 	URL        string `json:"url"`
 	Output     string `json:"output"`
 	Status     string `json:"status"`
 	Bytes      int64  `json:"bytes"`
+	Size       int64  `json:"size"`
 	SHA256     string `json:"sha256"`
 	HTTPStatus int    `json:"http_status"`
 	Attempts   int    `json:"attempts"`
@@ -37,6 +40,7 @@ func recordOf(ev event.Event) Record {
 		Output:     r.Output,
 		Status:     string(r.Status),
 		Bytes:      r.Bytes,
+		Size:       r.Size,
 		SHA256:     r.SHA256,
 		HTTPStatus: r.HTTPStatus,
 		Attempts:   r.Attempts,

@@ -97,7 +97,7 @@ func TestPlainHeartbeat(t *testing.T) {
 
 	// Nothing in flight: no heartbeat at all.
 	pl.Handle(event.Event{Kind: event.Finished, Time: at(36 * time.Second), Item: it, Progress: p,
-		Result: &event.Result{Item: it, Status: event.StatusOK, Output: "out/big", Bytes: 5 << 20}})
+		Result: &event.Result{Item: it, Status: event.StatusOK, Output: "out/big", Bytes: 5 << 20, Size: 5 << 20}})
 	buf.Reset()
 	for s := 36; s < 100; s++ {
 		pl.Tick(at(time.Duration(s) * time.Second))

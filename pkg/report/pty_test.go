@@ -74,7 +74,7 @@ func TestTerminalOnPTY(t *testing.T) {
 		advance(ps, 200<<10)
 		tm.Tick(at(time.Duration(i) * 100 * time.Millisecond))
 	}
-	res := event.Result{Item: items[0], Output: "out/a.bin", Status: event.StatusOK, Bytes: 1 << 20, Duration: time.Second}
+	res := event.Result{Item: items[0], Output: "out/a.bin", Status: event.StatusOK, Bytes: 1 << 20, Size: 1 << 20, Duration: time.Second}
 	tm.Handle(event.Event{Kind: event.Finished, Time: at(time.Second), Item: items[0], Progress: ps[0], Result: &res})
 	tm.Tick(at(1100 * time.Millisecond))
 	if err := tm.Close(); err != nil {

@@ -109,7 +109,7 @@ func termRun(t *testing.T, opts TerminalOptions, cols func() int) (*Terminal, *h
 		res.Item = items[i]
 		term.Handle(event.Event{Kind: event.Finished, Time: at(now), Item: items[i], Progress: p, Result: &res})
 	}
-	finish(0, ps[0], event.Result{Output: "out/a.bin", Status: event.StatusOK, Bytes: 1 << 20, Duration: 400 * time.Millisecond})
+	finish(0, ps[0], event.Result{Output: "out/a.bin", Status: event.StatusOK, Bytes: 1 << 20, Size: 1 << 20, Duration: 400 * time.Millisecond})
 	finish(10, nil, event.Result{Output: "out/some/very/long/directory/name/that/goes/on/skipped-file.bin",
 		Status: event.StatusSkipped, Err: errString("exists")})
 	finish(2, ps[2], event.Result{Status: event.StatusFailed, Attempts: 4, Err: errString("HTTP 503 Service Unavailable")})
