@@ -341,7 +341,8 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 func (c *config) sinks(opts *options, s *streams, summary *report.Summary, start time.Time) ([]report.Sink, error) {
 	sinks := []report.Sink{summary}
 	var bars *report.Terminal
-	if !opts.DryRun && s.ErrTerminal && !opts.NoProgress && !opts.Quiet {
+	// TERM=dumb cannot move the cursor, which the bars need.
+	if !opts.DryRun && s.ErrTerminal && s.Getenv("TERM") != "dumb" && !opts.NoProgress && !opts.Quiet {
 		bars = report.NewTerminal(s.Err, report.TerminalOptions{
 			Width:   s.Width,
 			Height:  s.Height,

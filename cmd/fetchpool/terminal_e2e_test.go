@@ -613,13 +613,16 @@ func TestTerminalModes(t *testing.T) {
 		bars  bool
 		quiet bool // only failures and the summary
 		tries int  // "try N URL" lines
+		env   []string
 	}{
-		{"bars", nil, true, false, 0},
-		{"bars -v", []string{"-v"}, true, false, 3},
-		{"no-progress", []string{"--no-progress"}, false, false, 0},
-		{"no-progress -v", []string{"--no-progress", "--verbose"}, false, false, 3},
-		{"quiet", []string{"-q"}, false, true, 0},
-		{"quiet long", []string{"--quiet"}, false, true, 0},
+		{"bars", nil, true, false, 0, nil},
+		{"bars -v", []string{"-v"}, true, false, 3, nil},
+		{"no-progress", []string{"--no-progress"}, false, false, 0, nil},
+		{"no-progress -v", []string{"--no-progress", "--verbose"}, false, false, 3, nil},
+		{"quiet", []string{"-q"}, false, true, 0, nil},
+		{"quiet long", []string{"--quiet"}, false, true, 0, nil},
+		// A terminal that cannot move the cursor gets the plain lines.
+		{"TERM=dumb", nil, false, false, 0, []string{"TERM=dumb"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -627,7 +630,7 @@ func TestTerminalModes(t *testing.T) {
 			dir := t.TempDir()
 			args := append([]string{"-o", "out", "--retries", "0",
 				srv.URL + "/slow/held.bin", srv.URL + "/fast/a.txt", srv.URL + "/missing/b.txt"}, tt.flags...)
-			p := startOnPTY(t, dir, onPTY{cols: 100, rows: 30}, args...)
+			p := startOnPTY(t, dir, onPTY{cols: 100, rows: 30, env: tt.env}, args...)
 			srv.await(t, 1)
 			live := p.waitScreen("the failure's line", func(rows []string) bool {
 				for _, r := range rows {
@@ -667,7 +670,7 @@ func TestTerminalModes(t *testing.T) {
 				return
 			}
 			if i := bytes.IndexByte(out, 0x1b); i >= 0 {
-				t.Errorf("an escape sequence with %s on a terminal: %q", tt.flags, out[i:min(i+10, len(out))])
+				t.Errorf("an escape sequence with %s %s on a terminal: %q", tt.env, tt.flags, out[i:min(i+10, len(out))])
 			}
 		})
 	}
