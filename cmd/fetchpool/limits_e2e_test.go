@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -387,5 +388,56 @@ func TestEndToEndChecksumsUnderASuffixedName(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEndToEndPerHostGoesAroundASlowHost: with --per-host, a slow host at
+// its cap does not hold up the items of another host that come after its
+// own in the list.
+func TestEndToEndPerHostGoesAroundASlowHost(t *testing.T) {
+	release := make(chan struct{})
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	var mu sync.Mutex
+	inFlight, most := 0, 0
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		inFlight++
+		most = max(most, inFlight)
+		mu.Unlock()
+		defer func() { mu.Lock(); inFlight--; mu.Unlock() }()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+		w.Write([]byte("slow"))
+	}))
+	defer slow.Close()
+	defer unblock()
+	fast := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("fast")) }))
+	defer fast.Close()
+
+	dir := t.TempDir()
+	p := startFetchpool(t, dir, "-o", "out", "-j", "4", "--per-host", "1", "--no-progress")
+	var lines []string
+	for i := range 6 {
+		lines = append(lines, slow.URL+"/s"+strconv.Itoa(i))
+	}
+	for i := range 10 {
+		lines = append(lines, fast.URL+"/f"+strconv.Itoa(i))
+	}
+	p.write(lines...)
+	for range 10 {
+		p.waitLine(`^ok   out/f\d  `) // while the slow host still holds its slot
+	}
+	mu.Lock()
+	if most != 1 {
+		t.Errorf("the slow host had %d requests at once, want 1", most)
+	}
+	mu.Unlock()
+	unblock()
+	p.stdin.Close()
+	if r := p.wait(); r.code != 0 || !strings.Contains(r.stderr, "done 16") {
+		t.Fatalf("exit %d, want 0 with 16 done; stderr:\n%s", r.code, r.stderr)
 	}
 }

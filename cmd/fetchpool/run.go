@@ -169,6 +169,7 @@ func configure(opts *options, s *streams) (*config, error) {
 		DryRun:      opts.DryRun,
 		Shard:       shard,
 		SHA256:      opts.SHA256,
+		PerHost:     opts.PerHost,
 	}
 	return c, nil
 }

@@ -654,17 +654,19 @@ func sorted(s []string) []string {
 	return s
 }
 
-// TestSignalNothingStartsAfterShutdown: a transfer a worker took but that
-// still waits for its first request (for the request rate, or for a slot
-// of its host) sends nothing once a shutdown begins: it ends as canceled
-// at once, and the run ends when the transfer in flight does.
+// TestSignalNothingStartsAfterShutdown: an item that still waits for its
+// first request (taken by a worker but waiting for the request rate, or set
+// aside until its host has a free slot) sends nothing once a shutdown
+// begins: it ends as canceled at once, and the run ends when the transfer
+// in flight does.
 func TestSignalNothingStartsAfterShutdown(t *testing.T) {
 	for _, tt := range []struct {
-		name string
-		args []string
+		name  string
+		args  []string
+		taken bool // a worker took it: its "try 1" line shows
 	}{
-		{"waiting for the request rate", []string{"--rate", "1/m"}},
-		{"waiting for a slot of its host", []string{"--per-host", "1"}},
+		{"waiting for the request rate", []string{"--rate", "1/m"}, true},
+		{"waiting for a slot of its host", []string{"--per-host", "1"}, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newHoldServer(t)
@@ -675,7 +677,11 @@ func TestSignalNothingStartsAfterShutdown(t *testing.T) {
 			p.write(srv.URL + "/hold/a.bin")
 			srv.await(t, 1)
 			p.write(waiting)
-			p.waitLine(`^try 1 ` + regexp.QuoteMeta(waiting) + `$`) // taken by a worker, waiting at the gate
+			if tt.taken {
+				p.waitLine(`^try 1 ` + regexp.QuoteMeta(waiting) + `$`) // waiting at the gate
+			} else {
+				time.Sleep(time.Second) // read and set aside: nothing to see
+			}
 			p.signal(syscall.SIGINT)
 			// The one at the gate is withdrawn, not waited for.
 			p.waitLine(`^stopping: waiting for 1 transfer in flight`)

@@ -132,6 +132,17 @@ func (c *Client) setNetrcAuth(req *http.Request) {
 	}
 }
 
+// Host is the host:port that a request for rawURL counts against in a
+// per-host cap (see limit.NewGate), "" for a local file or a URL that does
+// not parse.
+func Host(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host == "" || !strings.EqualFold(u.Scheme, "http") && !strings.EqualFold(u.Scheme, "https") {
+		return ""
+	}
+	return hostPort(u)
+}
+
 // hostPort is u's host with its port made explicit: the key of per-host
 // caps and of the credentials rule.
 func hostPort(u *url.URL) string {

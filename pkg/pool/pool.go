@@ -110,6 +110,13 @@ type Options struct {
 	SHA256 string
 	// Checksums maps output names (or base names) to expected digests.
 	Checksums map[string]string
+	// PerHost, when above 0, is how many items of one host:port the workers
+	// work on at once. An item whose host is at the cap waits aside while
+	// the workers go on with items of other hosts, so that one slow host
+	// does not hold up the rest; it goes first once its host frees a slot.
+	// (It does not replace a cap on requests in the Fetcher: a split item
+	// makes several at once.)
+	PerHost int
 	// Emit receives every event; it must be safe for concurrent use.
 	Emit func(event.Event)
 }
@@ -144,6 +151,10 @@ func Run(ctx, stop context.Context, src Source, f Fetcher, opts Options) error {
 		single:   opts.SHA256 != "",
 		draining: make(chan struct{}),
 		aborted:  make(chan struct{}),
+	}
+	if opts.PerHost > 0 {
+		r.hosts = newHosts(opts.PerHost)
+		defer context.AfterFunc(stop, r.hosts.wake)()
 	}
 	go r.read(src, stop)
 
@@ -185,6 +196,8 @@ type job struct {
 	// the fetch need not look again (the name is reserved: nobody else in
 	// the run writes that part).
 	noSidecar bool
+	host      string // host:port, with Options.PerHost ("" for a local file)
+	seq       uint64 // order among the jobs set aside for a busy host
 }
 
 type itemOrErr struct {
@@ -199,6 +212,7 @@ type run struct {
 	seen    *input.Seen
 	dirs    *dirs
 	queue   chan job
+	hosts   *hosts // with Options.PerHost
 	items   chan itemOrErr
 	single  bool
 	// sending counts the transfers whose first request is through the
@@ -289,6 +303,9 @@ func (r *run) plan(it input.Item) (job, error) {
 	j.rel, j.noSidecar, j.exists = r.reserve(it.URL, rel)
 	j.path = filepath.Join(r.opts.OutputDir, j.rel)
 	j.sha256 = r.checksum(it, j.rel, rel)
+	if r.hosts != nil {
+		j.host = fetch.Host(it.URL)
+	}
 	return j, nil
 }
 
@@ -364,14 +381,36 @@ func (r *run) checksum(it input.Item, rel, natural string) string {
 // work is one worker: it takes jobs until the queue closes. Once a shutdown
 // begins, the jobs still queued are reported as canceled, not started.
 func (r *run) work(ctx, stop context.Context) {
-	for j := range r.queue {
-		// ctx is checked too: stop learns of an abort a moment after ctx.
-		if stop.Err() != nil || ctx.Err() != nil {
-			r.finish(j, nil, fetch.Result{}, ErrNotStarted, time.Now())
-			continue
-		}
-		r.transfer(ctx, stop, j)
+	if r.hosts != nil {
+		r.workAround(ctx, stop)
+		return
 	}
+	for j := range r.queue {
+		r.do(ctx, stop, j)
+	}
+}
+
+// workAround is work with Options.PerHost: it goes around busy hosts.
+func (r *run) workAround(ctx, stop context.Context) {
+	for {
+		j, ok := r.hosts.next(r.queue, stop)
+		if !ok {
+			return
+		}
+		r.do(ctx, stop, j)
+		r.hosts.done(j)
+	}
+}
+
+// do transfers a job, or reports it as not started once a shutdown began.
+func (r *run) do(ctx, stop context.Context, j job) {
+	// ctx is checked too: stop learns of an abort a moment after ctx.
+	if stop.Err() != nil || ctx.Err() != nil {
+		<-r.draining // the shutdown is told first
+		r.finish(j, nil, fetch.Result{}, ErrNotStarted, time.Now())
+		return
+	}
+	r.transfer(ctx, stop, j)
 }
 
 // transfer fetches one job and reports it.

@@ -386,3 +386,112 @@ func TestRunFileAndDirectoryNames(t *testing.T) {
 		})
 	}
 }
+
+// hostFetcher holds the transfers of slow.test until release is closed and
+// finishes the others at once, counting transfers in flight per host.
+type hostFetcher struct {
+	release chan struct{}
+	mu      sync.Mutex
+	now     map[string]int
+	max     map[string]int
+	fast    atomic.Int64 // transfers of other hosts finished
+}
+
+func (f *hostFetcher) Fetch(ctx context.Context, req fetch.Request) (fetch.Result, error) {
+	host := fetch.Host(req.URL)
+	f.mu.Lock()
+	f.now[host]++
+	f.max[host] = max(f.max[host], f.now[host])
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		f.now[host]--
+		f.mu.Unlock()
+	}()
+	if host == "slow.test:80" {
+		select {
+		case <-f.release:
+		case <-ctx.Done():
+			return fetch.Result{}, ctx.Err()
+		}
+	} else {
+		f.fast.Add(1)
+	}
+	return fetch.Result{Path: req.Path, Attempts: 1, HTTPStatus: 200}, nil
+}
+
+// TestRunPerHostGoesAroundABusyHost: with PerHost, items of a host at its
+// cap wait aside while the workers go on with other hosts; and no host
+// ever has more than PerHost items in flight.
+func TestRunPerHostGoesAroundABusyHost(t *testing.T) {
+	var items []string
+	for i := range 10 {
+		items = append(items, fmt.Sprintf("http://slow.test/s%d", i))
+	}
+	for i := range 30 {
+		items = append(items, fmt.Sprintf("http://fast.test/f%d", i))
+	}
+	f := &hostFetcher{release: make(chan struct{}), now: map[string]int{}, max: map[string]int{}}
+	rec := &recorder{}
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(context.Background(), context.Background(), input.NewReader(items, nil), f,
+			Options{Concurrency: 4, PerHost: 1, OutputDir: t.TempDir(), Emit: rec.emit})
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for f.fast.Load() < 30 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := f.fast.Load(); n != 30 {
+		t.Errorf("%d of 30 items of fast.test done while slow.test held its slot: held up behind it", n)
+	}
+	close(f.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := len(rec.results()[event.StatusOK]); n != 40 {
+		t.Errorf("%d items ok, want 40", n)
+	}
+	for host, n := range f.max {
+		if n > 1 {
+			t.Errorf("%s had %d items in flight, want at most 1", host, n)
+		}
+	}
+}
+
+// TestRunPerHostStop: items set aside for a busy host are reported as not
+// started when a shutdown begins, at once.
+func TestRunPerHostStop(t *testing.T) {
+	items := []string{"http://slow.test/a", "http://slow.test/b", "http://slow.test/c", "http://fast.test/d"}
+	f := &hostFetcher{release: make(chan struct{}), now: map[string]int{}, max: map[string]int{}}
+	rec := &recorder{}
+	stop, stopNow := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(context.Background(), stop, input.NewReader(items, nil), f,
+			Options{Concurrency: 2, PerHost: 1, OutputDir: t.TempDir(), Emit: rec.emit})
+	}()
+	for deadline := time.Now().Add(10 * time.Second); f.fast.Load() < 1; {
+		if time.Now().After(deadline) {
+			close(f.release)
+			t.Fatal("fast.test never started: held up behind slow.test")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	stopNow()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(rec.results()[event.StatusCanceled]) < 2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := len(rec.results()[event.StatusCanceled]); n != 2 {
+		t.Errorf("%d items canceled while the one in flight runs, want the 2 set aside", n)
+	}
+	close(f.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	res := rec.results()
+	if len(res[event.StatusOK]) != 2 || len(res[event.StatusCanceled]) != 2 {
+		t.Errorf("ok %d, canceled %d; want 2 and 2", len(res[event.StatusOK]), len(res[event.StatusCanceled]))
+	}
+}
