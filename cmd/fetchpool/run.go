@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/fetchpool/fetchpool/pkg/fetch"
@@ -315,9 +316,14 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 	}
 	d := report.NewDispatcher(100*time.Millisecond, sinks...)
 	c.pool.Emit = d.Emit
-	runErr := pool.Run(ctx, stop, input.NewReader(opts.Args, c.sources), client, c.pool)
+	src := &watchedSource{src: input.NewReader(opts.Args, c.sources)}
+	runErr := pool.Run(ctx, stop, src, client, c.pool)
 	closeErr := d.Close()
 	summary.Print(s.Err)
+	if stop.Err() != nil && !src.ended.Load() {
+		// Neither the summary nor --failed can count what was not read.
+		fmt.Fprintln(s.Err, "the rest of the input was not read: to finish the list, run it again (finished files are skipped)")
+	}
 	if opts.Bell && s.ErrTerminal {
 		fmt.Fprint(s.Err, "\a")
 	}
@@ -394,4 +400,18 @@ func maxRetryWait(d time.Duration) time.Duration {
 		return -1
 	}
 	return d
+}
+
+// watchedSource tells whether a source was read to its end.
+type watchedSource struct {
+	src   pool.Source
+	ended atomic.Bool
+}
+
+func (w *watchedSource) Next() (input.Item, error) {
+	it, err := w.src.Next()
+	if errors.Is(err, io.EOF) {
+		w.ended.Store(true)
+	}
+	return it, err
 }

@@ -368,6 +368,10 @@ func TestSignalGracefulShutdown(t *testing.T) {
 			if m == nil || !strings.Contains(r.stderr, "done 2") {
 				t.Fatalf("summary does not say done 2 and not started N:\n%s", r.stderr)
 			}
+			// stdin is still open: what it holds next is nowhere else.
+			if !strings.HasSuffix(strings.TrimRight(r.stderr, "\n"), "\nthe rest of the input was not read: to finish the list, run it again (finished files are skipped)") {
+				t.Errorf("stderr does not end by saying the input was not read to its end:\n%s", r.stderr)
+			}
 			notStarted, _ := strconv.Atoi(m[1])
 			// The queue holds -j items, so at least one of the three was
 			// admitted before the signal.
@@ -818,4 +822,23 @@ func TestSignalAbortBeforeAnyByte(t *testing.T) {
 		t.Errorf("stderr speaks Go:\n%s", r.stderr)
 	}
 	noParts(t, filepath.Join(dir, "out"))
+}
+
+// TestSignalInputReadToTheEnd: when the whole input was read before the
+// signal, nothing is said about unread input.
+func TestSignalInputReadToTheEnd(t *testing.T) {
+	srv := newHoldServer(t)
+	dir := t.TempDir()
+	p := startFetchpool(t, dir, "-o", "out", "--no-progress", srv.URL+"/hold/a.bin")
+	srv.await(t, 1)
+	p.signal(syscall.SIGINT)
+	p.waitLine(`^stopping: waiting for 1 transfer`)
+	srv.unblock()
+	r := p.wait()
+	if r.code != exitInterrupted || !strings.Contains(r.stderr, "done 1,") {
+		t.Fatalf("exit %d, want 130 with done 1; stderr:\n%s", r.code, r.stderr)
+	}
+	if strings.Contains(r.stderr, "not read") {
+		t.Errorf("stderr speaks of unread input, though the arguments were all read:\n%s", r.stderr)
+	}
 }
