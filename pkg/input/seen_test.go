@@ -57,3 +57,25 @@ func TestSeenAddDoesNotAllocateStrings(t *testing.T) {
 		t.Errorf("Add of a known pair allocates %v times, want 0", n)
 	}
 }
+
+func TestSameRequest(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"http://h/a", "http://h/a"},
+		{"http://h/a#frag", "http://h/a"},
+		{"HTTP://Example.COM/A#x", "http://example.com/A"},
+		{"https://Host:8080?Q=1", "https://host:8080?Q=1"},
+		{"http://User:Pass@Host/P", "http://User:Pass@host/P"},
+		{"http://h", "http://h"},
+		{"/tmp/a#b.txt", "/tmp/a#b.txt"}, // a local path may hold a '#'
+		{"file:///tmp/a#b", "file:///tmp/a#b"},
+		{"ftp://H/a", "ftp://H/a"},
+	} {
+		if got := sameRequest(tt.in); got != tt.want {
+			t.Errorf("sameRequest(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	s := NewSeen()
+	if !s.Add("http://h/d/a.txt", "") || s.Add("http://h/d/a.txt#frag", "") || s.Add("HTTP://H/d/a.txt", "") {
+		t.Error("URLs that make the same request were taken for different items")
+	}
+}
