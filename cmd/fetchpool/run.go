@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -240,11 +239,7 @@ func (c *config) openInputs(opts *options, s *streams) error {
 		if err != nil {
 			return usageError{err}
 		}
-		// "./a.iso" in the file names the output a.iso.
-		c.pool.Checksums = make(map[string]string, len(sums))
-		for name, sum := range sums {
-			c.pool.Checksums[path.Clean(filepath.ToSlash(name))] = sum
-		}
+		c.pool.Checksums = sums
 	}
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
+	"path/filepath"
 	"strings"
 )
 
@@ -19,7 +21,9 @@ var ErrInvalidChecksumLine = errors.New("malformed checksum line")
 // names holding a backslash or line break, and the BSD tag form
 // "SHA256 (NAME) = HEX"; also "HEX NAME" with one space. Blank lines and
 // lines starting with '#' are skipped, and a trailing CR is dropped. Names
-// are kept as written. name is the file's name for messages: a malformed
+// are cleaned to the slash-separated form of an output name ("./a.iso" is
+// "a.iso", "sub//b" is "sub/b"), the form pool.Options.Checksums is looked
+// up in. name is the file's name for messages: a malformed
 // line is an error naming "FILE:LINE" that wraps ErrInvalidChecksumLine, and
 // so is a NAME listed twice with different digests.
 func ParseChecksums(name string, r io.Reader) (map[string]string, error) {
@@ -54,6 +58,7 @@ func addChecksum(sums map[string]string, raw []byte) error {
 	if err != nil {
 		return err
 	}
+	file = path.Clean(filepath.ToSlash(file))
 	if old, dup := sums[file]; dup && old != sum {
 		return fmt.Errorf("%w: %q is listed twice with different digests", ErrInvalidChecksumLine, file)
 	}
