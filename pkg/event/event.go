@@ -5,6 +5,7 @@ package event
 
 import (
 	"errors"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -35,6 +36,17 @@ const (
 	// Planned: a dry run would fetch Item into Output; nothing is sent.
 	Planned
 )
+
+var kindNames = [...]string{Queued: "queued", Started: "started", Attempt: "attempt", Redirect: "redirect",
+	Retry: "retry", Finished: "finished", Draining: "draining", Aborting: "aborting", Planned: "planned"}
+
+// String is the kind's name in lower case, like "finished".
+func (k Kind) String() string {
+	if int(k) < len(kindNames) && kindNames[k] != "" {
+		return kindNames[k]
+	}
+	return "kind(" + strconv.Itoa(int(k)) + ")"
+}
 
 // ErrNotStarted ends, as canceled, an item whose transfer never sent a
 // request because a shutdown began first (queued, or waiting for the

@@ -95,7 +95,7 @@ type Fetcher interface {
 type Options struct {
 	// Concurrency is the number of workers, at least 1.
 	Concurrency int
-	// OutputDir is where files land; it must exist.
+	// OutputDir is where files land; it is made when missing.
 	OutputDir string
 	// KeepPaths saves under OutputDir/HOST/URL-PATH.
 	KeepPaths bool
@@ -126,11 +126,15 @@ type Options struct {
 //
 // Cancelling stop begins a graceful shutdown: no more input is read, queued
 // items are reported as canceled, and transfers in flight finish but are not
-// retried (one that would be is reported as canceled). Cancelling
-// ctx (which should also cancel stop) aborts the transfers in flight too.
+// retried (one that would be is reported as canceled). Cancelling ctx
+// (which should also cancel stop) aborts the transfers in flight too. A nil
+// stop is ctx: no graceful shutdown.
 // Per-item failures are reported as events and never stop the run; the
 // error is non-nil only when the input could not be read.
 func Run(ctx, stop context.Context, src Source, f Fetcher, opts Options) error {
+	if stop == nil {
+		stop = ctx // no graceful shutdown: cancelling ctx aborts
+	}
 	if opts.Concurrency < 1 {
 		opts.Concurrency = 1
 	}

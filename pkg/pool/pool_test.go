@@ -495,3 +495,23 @@ func TestRunPerHostStop(t *testing.T) {
 		t.Errorf("ok %d, canceled %d; want 2 and 2", len(res[event.StatusOK]), len(res[event.StatusCanceled]))
 	}
 }
+
+// TestRunWithoutStop: a nil stop is ctx; cancelling it aborts the run.
+func TestRunWithoutStop(t *testing.T) {
+	f := &fakeFetcher{hold: make(chan struct{}), started: make(chan string, 10)}
+	rec := &recorder{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, nil, input.NewReader(urls(3), nil), f, Options{Concurrency: 1, OutputDir: t.TempDir(), Emit: rec.emit})
+	}()
+	<-f.started
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// The one in flight and the one queued; the third may not be read.
+	if res := rec.results(); len(res[event.StatusCanceled]) < 2 || len(res[event.StatusOK]) != 0 {
+		t.Errorf("%d items canceled and %d ok, want 2 or 3 canceled", len(res[event.StatusCanceled]), len(res[event.StatusOK]))
+	}
+}
