@@ -119,7 +119,7 @@ func newRootCommand(run func(ctx context.Context, opts *options) error) *cobra.C
 
 	f.IntVarP(&opts.Concurrency, "concurrency", "j", 8, "at most `N` transfers at once")
 	f.IntVar(&opts.PerHost, "per-host", 0, "at most `N` requests at once to one host:port (0 = no cap)")
-	f.StringVarP(&opts.Rate, "rate", "r", "", "start at most this many requests, retries included: `N`, N/s, N/m or N/h (default unlimited)")
+	f.StringVarP(&opts.Rate, "rate", "r", "", "start at most this many requests, retries included: `N`, N/s, N/m or N/h (0 or unset: unlimited)")
 	f.IntVar(&opts.Burst, "burst", 1, "let `N` requests start at once under --rate")
 	f.StringVar(&opts.LimitRate, "limit-rate", "", "cap total download bandwidth at `BYTES` per second (K, M, G suffixes, 1024-based)")
 	f.IntVar(&opts.Split, "split", 1, "fetch a large file as `N` concurrent ranges when the server supports them")
