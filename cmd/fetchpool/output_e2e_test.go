@@ -442,6 +442,7 @@ type reportDoc struct {
 		Failed     int   `json:"failed"`
 		NotStarted int   `json:"not_started"`
 		Canceled   int   `json:"canceled"`
+		Duplicates int   `json:"duplicates"`
 		Bytes      int64 `json:"bytes"`
 		ElapsedMS  int64 `json:"elapsed_ms"`
 	} `json:"summary"`
@@ -476,11 +477,13 @@ func TestOutputReportAndFailed(t *testing.T) {
 		jsonLine("/flaky/sum.bin", ""),
 		jsonLine("/flaky/both", "sub/both.bin"),
 		u + "/missing/gone.txt",
+		u + "/ok/a.bin",        // a duplicate: dropped, and counted
+		u + "/ok/a.bin#part-2", // the same request
 	}, "\n") + "\n"
 	os.WriteFile(filepath.Join(dir, "list.txt"), []byte(list), 0o644)
 
 	start := time.Now()
-	r := fetchpool(t, dir, "", "-i", "list.txt", "-o", "out", "--retries", "0",
+	r := fetchpool(t, dir, "", "-i", "list.txt", "-o", "out", "--retries", "0", "-v",
 		"--report", "report.json", "--failed", "failed.txt")
 	took := time.Since(start)
 	if r.code != 1 {
@@ -498,8 +501,16 @@ func TestOutputReportAndFailed(t *testing.T) {
 		t.Error("--report holds more than one JSON document")
 	}
 	s := doc.Summary
-	if s.Done != 2 || s.Skipped != 1 || s.Failed != 5 || s.NotStarted != 0 || s.Canceled != 0 {
-		t.Errorf("report summary %+v, want done 2, skipped 1, failed 5, not_started 0", s)
+	if s.Done != 2 || s.Skipped != 1 || s.Failed != 5 || s.NotStarted != 0 || s.Canceled != 0 || s.Duplicates != 2 {
+		t.Errorf("report summary %+v, want done 2, skipped 1, failed 5, not_started 0, duplicates 2", s)
+	}
+	if !strings.Contains(r.stderr, "done 2, skipped 1, failed 5, not started 0, duplicates dropped 2 · ") {
+		t.Errorf("the summary does not count the duplicates:\n%s", r.stderr)
+	}
+	for _, line := range []string{"duplicate list.txt:10 " + u + "/ok/a.bin: dropped, listed before", "duplicate list.txt:11 " + u + "/ok/a.bin#part-2: dropped, listed before"} {
+		if !strings.Contains(r.stderr, line+"\n") {
+			t.Errorf("-v does not say %q:\n%s", line, r.stderr)
+		}
 	}
 	if s.ElapsedMS <= 0 || s.ElapsedMS > took.Milliseconds() {
 		t.Errorf("report elapsed_ms %d, want between 0 and the %v the run took", s.ElapsedMS, took)

@@ -35,10 +35,14 @@ const (
 	Aborting
 	// Planned: a dry run would fetch Item into Output; nothing is sent.
 	Planned
+	// Duplicate: Item asks for the same request and output as an earlier
+	// item, and is dropped; it gets no other event.
+	Duplicate
 )
 
 var kindNames = [...]string{Queued: "queued", Started: "started", Attempt: "attempt", Redirect: "redirect",
-	Retry: "retry", Finished: "finished", Draining: "draining", Aborting: "aborting", Planned: "planned"}
+	Retry: "retry", Finished: "finished", Draining: "draining", Aborting: "aborting", Planned: "planned",
+	Duplicate: "duplicate"}
 
 // String is the kind's name in lower case, like "finished".
 func (k Kind) String() string {

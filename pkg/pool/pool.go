@@ -268,6 +268,7 @@ func (r *run) admit(stop context.Context) error {
 			continue
 		}
 		if it.Err == nil && !r.seen.Add(it.URL, it.Name) {
+			r.opts.Emit(event.Event{Kind: event.Duplicate, Time: time.Now(), Item: it})
 			continue
 		}
 		j, err := r.plan(it)

@@ -75,6 +75,7 @@ type FileSummary struct {
 	Failed     int   `json:"failed"`
 	NotStarted int   `json:"not_started"`
 	Canceled   int   `json:"canceled"`
+	Duplicates int   `json:"duplicates"`
 	Bytes      int64 `json:"bytes"`
 	ElapsedMS  int64 `json:"elapsed_ms"`
 }
@@ -139,6 +140,7 @@ func (r *ReportFile) Close() error {
 		Failed:     c.Failed,
 		NotStarted: c.NotStarted,
 		Canceled:   c.Canceled,
+		Duplicates: c.Duplicates,
 		Bytes:      c.Bytes,
 		ElapsedMS:  max(r.now().Sub(r.start), 0).Milliseconds(),
 	}

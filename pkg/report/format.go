@@ -340,6 +340,8 @@ func verboseLine(ev event.Event) string {
 			why = clean(ev.Err.Error())
 		}
 		return "retry " + u + " in " + humanDuration(ev.Wait) + ": " + why
+	case event.Duplicate:
+		return "duplicate " + ev.Item.Where() + " " + u + ": dropped, listed before"
 	}
 	return ""
 }

@@ -70,7 +70,7 @@ func (p *Plain) Handle(ev event.Event) {
 		}
 		label, rest := finishedLine(ev.Result, ev.Progress != nil, 0)
 		p.println(padLabel(label) + rest)
-	case event.Attempt, event.Retry, event.Redirect:
+	case event.Attempt, event.Retry, event.Redirect, event.Duplicate:
 		if p.opts.Verbose && !p.opts.Quiet {
 			p.println(verboseLine(ev))
 		}

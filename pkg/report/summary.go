@@ -107,6 +107,9 @@ func countsLine(c Counts) string {
 	if c.Canceled > 0 {
 		b.WriteString(", canceled " + strconv.Itoa(c.Canceled))
 	}
+	if c.Duplicates > 0 {
+		b.WriteString(", duplicates dropped " + strconv.Itoa(c.Duplicates))
+	}
 	b.WriteString(" · " + humanSize(c.Bytes) + " in " + humanDuration(c.Elapsed))
 	if c.Elapsed > 0 {
 		b.WriteString(" (" + humanRate(float64(c.Bytes)/c.Elapsed.Seconds()) + ")")

@@ -19,6 +19,8 @@ type Counts struct {
 	Canceled int
 	// Planned counts the items a dry run planned.
 	Planned int
+	// Duplicates counts the items dropped as the same as an earlier one.
+	Duplicates int
 	// Bytes is the sum of the bytes every item wrote in this run.
 	Bytes   int64
 	Elapsed time.Duration
@@ -43,6 +45,8 @@ func (t *tally) add(ev event.Event) {
 	case event.Planned:
 		t.queued--
 		t.Planned++
+	case event.Duplicate:
+		t.Duplicates++
 	case event.Finished:
 		if ev.Progress != nil {
 			t.inFlight--

@@ -144,7 +144,7 @@ func (t *Terminal) Handle(ev event.Event) {
 		t.started(ev)
 	case event.Finished:
 		t.finished(ev)
-	case event.Attempt, event.Retry, event.Redirect:
+	case event.Attempt, event.Retry, event.Redirect, event.Duplicate:
 		if tr := t.byPointer[ev.Progress]; tr != nil && ev.Progress != nil {
 			tr.retryAt = time.Time{}
 			if ev.Kind == event.Retry {
