@@ -158,3 +158,32 @@ func hostPort(u *url.URL) string {
 
 // redactURL is u without its password, for messages.
 func redactURL(u *url.URL) string { return u.Redacted() }
+
+// locationChecked refuses a redirect whose Location does not parse, with a
+// *locationError: the server's answer is wrong, not busy, and net/http
+// would say so only in words.
+type locationChecked struct{ http.RoundTripper }
+
+func (t locationChecked) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.RoundTripper.RoundTrip(req)
+	if err != nil || resp.StatusCode < 300 || resp.StatusCode > 399 {
+		return resp, err
+	}
+	loc := resp.Header.Get("Location")
+	if loc == "" {
+		return resp, nil
+	}
+	if _, perr := req.URL.Parse(loc); perr != nil {
+		drain(resp)
+		resp.Body.Close()
+		return nil, &locationError{location: loc, err: perr}
+	}
+	return resp, nil
+}
+
+// CloseIdleConnections closes the idle connections of the transport.
+func (t locationChecked) CloseIdleConnections() {
+	if c, ok := t.RoundTripper.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}

@@ -39,6 +39,18 @@ var ErrStopped = errors.New("not retried: stopping")
 // written: it could point anywhere, outside the output directory too.
 var errSymlink = errors.New("is a symbolic link, which fetchpool does not write through")
 
+// locationError is a redirect whose Location header does not parse.
+type locationError struct {
+	location string
+	err      error
+}
+
+func (e *locationError) Error() string {
+	return fmt.Sprintf("the server redirected to %q, which is not a URL", e.location)
+}
+
+func (e *locationError) Unwrap() error { return e.err }
+
 // HTTPError is an HTTP status that fails an attempt.
 type HTTPError struct {
 	StatusCode int

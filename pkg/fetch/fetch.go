@@ -157,7 +157,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	c.bufs = make(chan *[]byte, cfg.inFlight())
 	c.hc = &http.Client{
-		Transport:     c.transport(),
+		Transport:     locationChecked{c.transport()},
 		CheckRedirect: c.checkRedirect,
 	}
 	return c, nil

@@ -664,7 +664,7 @@ func TestRedirects(t *testing.T) {
 	}{
 		{path: "/loop", wantErr: ErrTooManyRedirects},
 		{path: "/ftp", wantText: "refused a redirect to ftp://example.test/f"},
-		{path: "/bad-location", wantText: `failed to parse Location header "http://[::1"`},
+		{path: "/bad-location", wantText: `the server redirected to "http://[::1", which is not a URL`},
 		{path: "/ten"},
 	}
 	for _, tt := range tests {

@@ -63,6 +63,7 @@ func permanent(err error) bool {
 		sum       *ChecksumError
 		wait      *retryAfterError
 		scheme    *redirectSchemeError
+		location  *locationError
 		stopped   *InterruptedError
 		dns       *net.DNSError
 		unknownCA x509.UnknownAuthorityError
@@ -72,25 +73,16 @@ func permanent(err error) bool {
 	)
 	switch {
 	case errors.As(err, &disk), errors.As(err, &write), errors.As(err, &sum),
-		errors.As(err, &wait), errors.As(err, &scheme), errors.As(err, &stopped),
+		errors.As(err, &wait), errors.As(err, &scheme), errors.As(err, &location), errors.As(err, &stopped),
 		errors.As(err, &unknownCA), errors.As(err, &invalid), errors.As(err, &hostname),
 		errors.As(err, &verify):
 		return true
 	case errors.Is(err, ErrTooManyRedirects), errors.Is(err, ErrPartInUse), errors.Is(err, ErrSkip):
 		return true
-	case badLocation(err):
-		return true
 	case errors.As(err, &dns):
 		return dns.IsNotFound
 	}
 	return false
-}
-
-// badLocation reports a redirect whose Location header does not parse:
-// the server's answer is wrong, not busy. net/http says so only in words.
-func badLocation(err error) bool {
-	var urlErr *url.Error
-	return errors.As(err, &urlErr) && strings.HasPrefix(urlErr.Err.Error(), "failed to parse Location header")
 }
 
 // transient reports errors of the network or the server that may pass.
