@@ -401,13 +401,19 @@ func (t *Terminal) overallLine(now time.Time, w int) string {
 	return truncEnd(g+rest, w)
 }
 
-// eta guesses the time left from the pace of items so far.
+// eta guesses the time left from the pace of items so far, and is never
+// sooner than the next attempt of a transfer that waits to retry.
 func (t *Terminal) eta(now time.Time, finished, total int64) (time.Duration, bool) {
 	elapsed := now.Sub(t.start)
 	if finished == 0 || finished >= total || elapsed <= 0 || t.start.IsZero() {
 		return 0, false
 	}
-	return time.Duration(float64(elapsed) / float64(finished) * float64(total-finished)), true
+	eta := time.Duration(float64(elapsed) / float64(finished) * float64(total-finished))
+	// Nothing ends before the transfers that wait to retry have tried again.
+	for _, tr := range t.transfers {
+		eta = max(eta, tr.retryAt.Sub(now))
+	}
+	return eta, true
 }
 
 // joinedWidth is the width of "  f1  f2 ...".

@@ -384,3 +384,26 @@ func TestTerminalShowsWaitToRetry(t *testing.T) {
 		})
 	}
 }
+
+// TestTerminalETAWaitsForRetries: the overall ETA is never sooner than the
+// next attempt of a transfer that waits to retry.
+func TestTerminalETAWaitsForRetries(t *testing.T) {
+	evs, ps, items := busyRun(4, 2)
+	h := &harness{t: t, cols: func() int { return 100 }}
+	term := NewTerminal(&h.out, TerminalOptions{Width: h.cols, NoColor: true})
+	feed(term, evs)
+	term.Handle(event.Event{Kind: event.Finished, Time: at(time.Second), Item: items[1], Progress: ps[1],
+		Result: &event.Result{Item: items[1], Status: event.StatusOK, Output: "out/x"}})
+	term.Handle(event.Event{Kind: event.Retry, Time: at(time.Second), Item: items[0], Progress: ps[0], Attempt: 1, Wait: 40 * time.Second})
+	term.Tick(at(2 * time.Second))
+	h.sync()
+	for _, l := range h.sc.lines() {
+		if strings.Contains(l, "1/4") {
+			if !strings.HasSuffix(l, "ETA 39s") {
+				t.Errorf("overall line %q, want the ETA of the retry, 39s", l)
+			}
+			return
+		}
+	}
+	t.Fatalf("no overall line:\n%s", strings.Join(h.sc.lines(), "\n"))
+}
