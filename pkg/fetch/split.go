@@ -239,9 +239,11 @@ func (s *splitRun) fetchSpan(ctx context.Context, i int, p *probe) error {
 		if failures > t.c.cfg.Retries || !shouldRetry(ctx, 0, err) {
 			return &spentError{span: t.meta.Spans[i], err: &attemptsError{errs: errs}}
 		}
-		stopped := &stoppedError{err: &spentError{span: t.meta.Spans[i], err: &attemptsError{errs: errs}}}
+		stopped := func() error {
+			return &stoppedError{err: &spentError{span: t.meta.Spans[i], err: &attemptsError{errs: errs}}}
+		}
 		if t.stopped() {
-			return stopped
+			return stopped()
 		}
 		wait, werr := t.c.retryWait(failures, err)
 		if werr != nil {
@@ -251,7 +253,7 @@ func (s *splitRun) fetchSpan(ctx context.Context, i int, p *probe) error {
 		t.emit.send(event.Event{Kind: event.Retry, Attempt: failures, Wait: wait,
 			Err: fmt.Errorf("bytes %d-%d: %w", next, end-1, err)})
 		if err := t.backoff(ctx, wait); errors.Is(err, ErrStopped) {
-			return stopped
+			return stopped()
 		} else if err != nil {
 			return err
 		}
