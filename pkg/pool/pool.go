@@ -27,8 +27,8 @@ import (
 var (
 	// ErrNotStarted: a shutdown began before the item's transfer started.
 	ErrNotStarted = event.ErrNotStarted
-	// ErrAborted: the transfer was aborted by a second interrupt; the
-	// error that is it says whether a .part file is kept for a resume.
+	// ErrAborted: the transfer was aborted by a second interrupt; the error
+	// that matches it says whether a .part file is kept for a resume.
 	ErrAborted = errors.New("aborted by a second interrupt")
 )
 

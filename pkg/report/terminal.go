@@ -145,7 +145,7 @@ func (t *Terminal) Handle(ev event.Event) {
 	case event.Finished:
 		t.finished(ev)
 	case event.Attempt, event.Retry, event.Redirect, event.Duplicate:
-		if tr := t.byPointer[ev.Progress]; tr != nil && ev.Progress != nil {
+		if tr := t.byPointer[ev.Progress]; tr != nil {
 			tr.retryAt = time.Time{}
 			if ev.Kind == event.Retry {
 				tr.retryAt = ev.Time.Add(ev.Wait)
