@@ -39,6 +39,10 @@ var ErrStopped = errors.New("not retried: stopping")
 // written: it could point anywhere, outside the output directory too.
 var errSymlink = errors.New("is a symbolic link, which fetchpool does not write through")
 
+// errNoUnnamed says that files without a name (openUnnamed) cannot be made
+// here; parts are then created under their names.
+var errNoUnnamed = errors.New("files without a name are not supported")
+
 // locationError is a redirect whose Location header does not parse.
 type locationError struct {
 	location string
@@ -121,6 +125,12 @@ func (e *retryAfterError) Unwrap() error { return e.cause }
 type diskFullError struct {
 	path string
 	err  error
+}
+
+// isDiskFull tells whether err is, or wraps, a *diskFullError.
+func isDiskFull(err error) bool {
+	var disk *diskFullError
+	return errors.As(err, &disk)
 }
 
 func (e *diskFullError) Error() string {

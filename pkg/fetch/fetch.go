@@ -7,6 +7,12 @@
 // a file under its final name is always complete. No code path opens the
 // final name for writing.
 //
+// When the caller vouches that no part is on disk (Request.NoPart), a small
+// body that starts the file is written, on Linux, into a file without a name
+// (O_TMPFILE) in the destination's directory, stamped, and linked under its
+// final name once whole and verified: no part to create and rename. Only if
+// it is cut short does it become NAME.part, for a resume as above.
+//
 // The sidecar is written before the body when the body may be large
 // (unknown length, or more than one 256 KiB copy buffer); a small body goes
 // without one unless its part is kept unfinished (interrupted, or failed
@@ -39,6 +45,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fetchpool/fetchpool/pkg/event"
@@ -121,6 +128,10 @@ type Client struct {
 	hc    *http.Client
 	netrc netrc
 	bufs  chan *[]byte // free copy buffers of bufSize, one per request in flight
+
+	// noUnnamed: files without a name (openUnnamed) proved impossible
+	// here; parts are named from the start.
+	noUnnamed atomic.Bool
 
 	rndMu sync.Mutex
 	rnd   *rand.Rand
@@ -229,6 +240,14 @@ type Request struct {
 	// Fetch does not look for one again: it starts the part from zero. The
 	// pool knows it from reserving Path; it saves a failed open per file.
 	NoSidecar bool
+	// NoPart tells that the caller knows that neither a part nor a sidecar
+	// is on disk for Path (its directory was empty when the run began, say)
+	// and that nobody else writes there; it implies NoSidecar. Fetch then
+	// writes a small body (up to 256 KiB, starting the file) into a file
+	// without a name, on Linux, and names it Path once it is whole, instead
+	// of creating Path+".part" and renaming it. A body cut short still
+	// becomes Path+".part", to resume.
+	NoPart bool
 }
 
 // Result is what a Fetch did.

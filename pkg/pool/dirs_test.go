@@ -121,8 +121,9 @@ func (f *writingFetcher) Fetch(_ context.Context, req fetch.Request) (fetch.Resu
 // TestRunChecksAnEmptyOutputDirOnce: "a destination that already exists
 // before the run" is judged by the output directory at the start. When it
 // was empty, no item looks on disk: a file that appears during the run
-// under a later item's name is replaced. When it was not empty, each item
-// looks, and finds it.
+// under a later item's name is replaced, and the fetch is told that no part
+// is there either (Request.NoPart). When it was not empty, each item looks,
+// and finds it.
 func TestRunChecksAnEmptyOutputDirOnce(t *testing.T) {
 	for _, empty := range []bool{true, false} {
 		t.Run(fmt.Sprintf("empty=%v", empty), func(t *testing.T) {
@@ -150,6 +151,9 @@ func TestRunChecksAnEmptyOutputDirOnce(t *testing.T) {
 			for _, req := range f.reqs {
 				if !req.NoSidecar {
 					t.Errorf("%s: NoSidecar = false: the fetch looks for a sidecar that cannot be there", req.URL)
+				}
+				if req.NoPart != empty {
+					t.Errorf("%s: NoPart = %v, want %v: only an output directory empty at the start has no part of an earlier run", req.URL, req.NoPart, empty)
 				}
 			}
 		})

@@ -440,6 +440,7 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 		SHA256:    j.sha256,
 		IfNewer:   j.exists && r.opts.OnExists == Newer,
 		NoSidecar: j.noSidecar,
+		NoPart:    r.dirs.empty, // nothing under the output directory predates the run
 		Progress:  progress,
 		Stop:      stop, // withdraws it before its first request, and stops its retries
 		Began: func() {

@@ -72,5 +72,8 @@ func TestRunTellsFetchOfNoSidecar(t *testing.T) {
 		if req.NoSidecar != tt.want {
 			t.Errorf("%s: NoSidecar = %v, want %v", tt.url, req.NoSidecar, tt.want)
 		}
+		if req.NoPart {
+			t.Errorf("%s: NoPart in an output directory that had files at the start", tt.url)
+		}
 	}
 }
