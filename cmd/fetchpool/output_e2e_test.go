@@ -653,3 +653,27 @@ func TestOutputDryRun(t *testing.T) {
 		})
 	}
 }
+
+// TestOutputDryRunEmpty: a dry run whose input holds no item says that it
+// planned none, in the words of one that planned some, instead of counting
+// what was done; stdout stays empty, with --json too.
+func TestOutputDryRunEmpty(t *testing.T) {
+	for _, asJSON := range []bool{false, true} {
+		for _, stdin := range []string{"", "# only a comment\n\n"} {
+			args := []string{"--dry-run", "-o", "out"}
+			if asJSON {
+				args = append(args, "--json")
+			}
+			r := fetchpool(t, t.TempDir(), stdin, args...)
+			if r.code != 0 {
+				t.Fatalf("%q with input %q: exit %d; stderr:\n%s", args, stdin, r.code, r.stderr)
+			}
+			if r.stdout != "" {
+				t.Errorf("%q with input %q: stdout %q, want nothing", args, stdin, r.stdout)
+			}
+			if want := "dry run: 0 items planned, nothing fetched\n"; r.stderr != want {
+				t.Errorf("%q with input %q: stderr %q, want %q", args, stdin, r.stderr, want)
+			}
+		}
+	}
+}

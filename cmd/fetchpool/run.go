@@ -305,6 +305,7 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 	defer client.CloseIdleConnections()
 
 	summary := report.NewSummary(start)
+	summary.DryRun = opts.DryRun
 	sinks, err := c.sinks(opts, s, summary, start)
 	if err != nil {
 		return err

@@ -27,6 +27,10 @@ type Summary struct {
 	more     int      // failures not kept in failures
 	// maxListed is MaxListedFailures; tests lower it.
 	maxListed int
+
+	// DryRun says that the run plans items instead of fetching them, so
+	// that the summary says what was planned even when nothing was.
+	DryRun bool
 }
 
 // NewSummary returns a Summary of a run that started at start.
@@ -81,7 +85,7 @@ func (s *Summary) Counts() Counts {
 // A write error is ignored: there is nowhere left to report it.
 func (s *Summary) Print(w io.Writer) {
 	var b strings.Builder
-	b.WriteString(countsLine(s.Counts()))
+	b.WriteString(countsLine(s.Counts(), s.DryRun))
 	b.WriteByte('\n')
 	for _, l := range s.failures {
 		b.WriteString(l)
@@ -94,9 +98,11 @@ func (s *Summary) Print(w io.Writer) {
 	_, _ = io.WriteString(w, b.String())
 }
 
-// countsLine is the first line of the summary.
-func countsLine(c Counts) string {
-	if c.Planned > 0 && c.Done+c.Skipped+c.Failed+c.NotStarted+c.Canceled == 0 {
+// countsLine is the first line of the summary. A dry run in which every
+// item was planned (none, for an empty input) says so instead of counting
+// what was fetched.
+func countsLine(c Counts, dryRun bool) string {
+	if (dryRun || c.Planned > 0) && c.Done+c.Skipped+c.Failed+c.NotStarted+c.Canceled == 0 {
 		return "dry run: " + plural(c.Planned, "item") + " planned, nothing fetched"
 	}
 	var b strings.Builder

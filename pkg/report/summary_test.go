@@ -32,16 +32,21 @@ func TestSummaryPrint(t *testing.T) {
 		events  []event.Event
 		elapsed time.Duration
 		cap     int
+		dryRun  bool
 	}{
-		{"summary_empty", nil, 0, MaxListedFailures},
-		{"summary_sample", sampleRun(), 3140 * time.Millisecond, MaxListedFailures},
-		{"summary_capped", manyFailures(), 2 * time.Minute, 3},
-		{"summary_dry_run", dryRun, time.Millisecond, MaxListedFailures},
+		{"summary_empty", nil, 0, MaxListedFailures, false},
+		{"summary_sample", sampleRun(), 3140 * time.Millisecond, MaxListedFailures, false},
+		{"summary_capped", manyFailures(), 2 * time.Minute, 3, false},
+		{"summary_dry_run", dryRun, time.Millisecond, MaxListedFailures, true},
+		// A dry run of an empty input planned nothing, and says so in
+		// the words of one that planned items.
+		{"summary_dry_run_empty", nil, time.Millisecond, MaxListedFailures, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := NewSummary(t0)
 			s.maxListed = tt.cap
+			s.DryRun = tt.dryRun
 			s.now = func() time.Time { return at(tt.elapsed) }
 			feed(s, tt.events)
 			if err := s.Close(); err != nil {
