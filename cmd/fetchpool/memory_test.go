@@ -177,7 +177,7 @@ func TestMemoryGrowthWithList(t *testing.T) {
 	}
 	small, large := run(20000), run(200000)
 	// 180,000 more items cost about 6 MiB at peak: two 64-bit hashes an
-	// item in open-addressed tables (pkg/hashset). The same hashes in Go
+	// item in open-addressed tables (internal/hashset). The same hashes in Go
 	// maps cost 18 MiB; the URLs and names as strings would cost more.
 	if grew := large - small; grew > 12*mib {
 		t.Errorf("peak RSS grew by %.1f MiB from 20,000 to 200,000 items, want under 12 MiB", float64(grew)/mib)

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fetchpool/fetchpool/internal/http1"
 	"github.com/fetchpool/fetchpool/pkg/event"
-	"github.com/fetchpool/fetchpool/pkg/http1"
 )
 
 // transport is the one connection pool of a Client.

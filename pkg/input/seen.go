@@ -5,7 +5,7 @@ import (
 	"hash/maphash"
 	"strings"
 
-	"github.com/fetchpool/fetchpool/pkg/hashset"
+	"github.com/fetchpool/fetchpool/internal/hashset"
 )
 
 // Seen is a compact de-duplication set of (URL, output) pairs. It keeps a

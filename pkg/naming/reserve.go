@@ -6,7 +6,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/fetchpool/fetchpool/pkg/hashset"
+	"github.com/fetchpool/fetchpool/internal/hashset"
 )
 
 // PartSuffix is appended to a name for the file that a transfer writes
