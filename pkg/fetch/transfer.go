@@ -910,9 +910,16 @@ func (t *transfer) stampPath(path string) {
 // stamped and renamed into place as any other.
 func (t *transfer) placeUnnamed() error {
 	f := t.unnamed
-	if err := linkUnnamed(f, t.dest); err == nil {
+	err := linkUnnamed(f, t.dest)
+	if err == nil {
 		t.dropUnnamed()
 		return nil
+	}
+	if !errors.Is(err, fs.ErrExist) {
+		// Not a name in the way: this system cannot link such files (an
+		// old kernel without /proc, say). Copying each one would cost more
+		// than the part saves, so later bodies go through parts.
+		t.c.noUnnamed.Store(true)
 	}
 	if err := t.nameUnnamed(f, t.part); err != nil {
 		return err
