@@ -561,6 +561,74 @@ func TestSignalShutdownOnTerminal(t *testing.T) {
 	}
 }
 
+// TestSignalShutdownBarOnTerminal: after the first Ctrl-C, the items that
+// will never start are canceled, and the overall bar does not count them as
+// done: with one transfer still in flight and nothing completed, it shows
+// 0/N, not the canceled items as finished.
+func TestSignalShutdownBarOnTerminal(t *testing.T) {
+	srv := newHoldServer(t)
+	dir := t.TempDir()
+	ptmx, tty, err := openTerminal(40, 120)
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	defer ptmx.Close()
+	cmd := exec.Command(binary, "-j", "1", "-o", "out", srv.URL+"/hold/a.bin",
+		srv.URL+"/q/b.bin", srv.URL+"/q/c.bin", srv.URL+"/q/d.bin", srv.URL+"/q/e.bin")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tty.Close()
+	var waitErr error
+	exited := make(chan struct{})
+	go func() {
+		waitErr = cmd.Wait()
+		close(exited)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+	})
+	// The status line of a frame drawn once the queued items are canceled.
+	const stopped = "stopping · queued 0 · in flight 1 · done 0"
+	var screen safeBuffer
+	shown := screen.when(stopped)
+	go io.Copy(&screen, ptmx)
+
+	srv.await(t, 1)
+	cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-shown:
+	case <-time.After(eventually):
+		t.Fatalf("no frame with %q on the terminal; screen:\n%q", stopped, screen.String())
+	}
+	out := screen.String()
+	frame := out[:strings.Index(out, stopped)]
+	frame = frame[strings.LastIndex(frame, "\x1b[J")+len("\x1b[J"):] // from where the block was last erased
+	// The count after the overall bar: "|  0/3  5.9 KiB".
+	counts := regexp.MustCompile(`\|\s+(\d+)/(\d+)\s`).FindStringSubmatch(frame)
+	if counts == nil {
+		t.Fatalf("no overall count in the frame:\n%q", frame)
+	}
+	if total, _ := strconv.Atoi(counts[2]); counts[1] != "0" || total < 2 {
+		t.Errorf("overall bar counts %s/%s after the first Ctrl-C, want 0 of at least 2: the canceled items are not done; frame:\n%q",
+			counts[1], counts[2], frame)
+	}
+	srv.unblock()
+	select {
+	case <-exited:
+		var ee *exec.ExitError
+		if !errors.As(waitErr, &ee) || ee.ExitCode() != exitInterrupted {
+			t.Fatalf("exit %v, want 130; screen:\n%q", waitErr, screen.String())
+		}
+	case <-time.After(eventually):
+		t.Fatalf("still running; screen:\n%q", screen.String())
+	}
+}
+
 // safeBuffer is a bytes.Buffer for one writer and other reader goroutines,
 // that tells when some text has been written.
 type safeBuffer struct {

@@ -81,7 +81,13 @@ func (t *tally) count(r *event.Result, started bool) {
 
 // finished is how many items are over, whichever way.
 func (t *tally) finished() int {
-	return t.Done + t.Skipped + t.Failed + t.NotStarted + t.Canceled
+	return t.completed() + t.NotStarted + t.Canceled
+}
+
+// completed is how many items were dealt with: fetched, skipped or failed.
+// Items canceled by a shutdown, begun or not, are over but were not done.
+func (t *tally) completed() int {
+	return t.Done + t.Skipped + t.Failed
 }
 
 // statusFields are the labelled counts of a status line, in the order a

@@ -369,23 +369,27 @@ func (t *Terminal) block(now time.Time) []string {
 	return append(lines, status...)
 }
 
-// overallLine is the bar of items done of admitted so far, with bytes, rate
-// and ETA; fields that do not fit are dropped, the ETA first.
+// overallLine is the bar of items completed (done, skipped or failed) of
+// admitted so far, with bytes, rate and ETA; fields that do not fit are
+// dropped, the ETA first. Items canceled by a shutdown stay in the total but
+// are not counted as completed: after a Ctrl-C the bar shows what was
+// actually dealt with, never 100% for a list cut short.
 func (t *Terminal) overallLine(now time.Time, w int) string {
-	finished := int64(t.tally.finished())
-	total := finished + int64(t.tally.queued+t.tally.inFlight)
+	completed := int64(t.tally.completed())
+	left := int64(t.tally.queued + t.tally.inFlight)
+	total := int64(t.tally.finished()) + left
 	bytes := t.tally.Bytes
 	for _, tr := range t.transfers {
 		bytes += tr.p.Done()
 	}
 	fields := append(t.fieldScratch[:0],
-		strconv.FormatInt(finished, 10)+"/"+strconv.FormatInt(total, 10),
+		strconv.FormatInt(completed, 10)+"/"+strconv.FormatInt(total, 10),
 		humanSize(bytes))
 	if r, ok := t.overallRate.rate(now, bytes); ok {
 		fields = append(fields, humanRate(r))
 	}
 	t.overallRate.add(now, bytes)
-	if eta, ok := t.eta(now, finished, total); ok {
+	if eta, ok := t.eta(now, completed, left); ok {
 		fields = append(fields, "ETA "+humanDuration(eta))
 	}
 	// Drop from the end (ETA, rate, bytes) until the line fits.
@@ -394,21 +398,22 @@ func (t *Terminal) overallLine(now time.Time, w int) string {
 	}
 	t.fieldScratch = fields
 	rest := "  " + strings.Join(fields, "  ")
-	g := percent(finished, total)
-	if left := w - percentWidth - width(rest); left >= 9 && total > 0 {
-		g = t.overall.bar(finished, total, min(left-3, 50))
+	g := percent(completed, total)
+	if room := w - percentWidth - width(rest); room >= 9 && total > 0 {
+		g = t.overall.bar(completed, total, min(room-3, 50))
 	}
 	return truncEnd(g+rest, w)
 }
 
-// eta guesses the time left from the pace of items so far, and is never
-// sooner than the next attempt of a transfer that waits to retry.
-func (t *Terminal) eta(now time.Time, finished, total int64) (time.Duration, bool) {
+// eta guesses the time the items left (queued or in flight) will take from
+// the pace of the items completed so far, and is never sooner than the next
+// attempt of a transfer that waits to retry.
+func (t *Terminal) eta(now time.Time, completed, left int64) (time.Duration, bool) {
 	elapsed := now.Sub(t.start)
-	if finished == 0 || finished >= total || elapsed <= 0 || t.start.IsZero() {
+	if completed == 0 || left <= 0 || elapsed <= 0 || t.start.IsZero() {
 		return 0, false
 	}
-	eta := time.Duration(float64(elapsed) / float64(finished) * float64(total-finished))
+	eta := time.Duration(float64(elapsed) / float64(completed) * float64(left))
 	// Nothing ends before the transfers that wait to retry have tried again.
 	for _, tr := range t.transfers {
 		eta = max(eta, tr.retryAt.Sub(now))

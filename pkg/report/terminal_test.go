@@ -407,3 +407,52 @@ func TestTerminalETAWaitsForRetries(t *testing.T) {
 	}
 	t.Fatalf("no overall line:\n%s", strings.Join(h.sc.lines(), "\n"))
 }
+
+// TestTerminalShutdownBarCountsOnlyCompleted: after a Ctrl-C, the items that
+// never start and the transfers aborted are canceled, not done: the overall
+// bar counts only the items done, skipped or failed, and never reaches 100%
+// for a list cut short.
+func TestTerminalShutdownBarCountsOnlyCompleted(t *testing.T) {
+	evs, ps, items := busyRun(8, 3)
+	h := &harness{t: t, cols: func() int { return 100 }}
+	term := NewTerminal(&h.out, TerminalOptions{Width: h.cols, NoColor: true})
+	feed(term, evs)
+	finish := func(at time.Time, i int, p *event.Progress, res event.Result) {
+		res.Item = items[i]
+		term.Handle(event.Event{Kind: event.Finished, Time: at, Item: items[i], Progress: p, Result: &res})
+	}
+	overall := func(now time.Time) string {
+		t.Helper()
+		term.Tick(now)
+		h.sync()
+		for _, l := range h.sc.lines() {
+			if strings.Contains(l, "%") && strings.Contains(l, "/8") {
+				return l
+			}
+		}
+		t.Fatalf("no overall line:\n%s", strings.Join(h.sc.lines(), "\n"))
+		return ""
+	}
+	finish(at(time.Second), 0, ps[0], event.Result{Output: "out/a.bin", Status: event.StatusOK, Bytes: 1 << 20, Size: 1 << 20})
+	if l := overall(at(time.Second)); !strings.Contains(l, " 1/8 ") || !strings.HasPrefix(strings.TrimSpace(l), "12%") {
+		t.Fatalf("before the shutdown, overall line %q, want 12%% and 1/8", l)
+	}
+
+	// The first Ctrl-C: the 5 queued items end as not started.
+	term.Handle(event.Event{Kind: event.Draining, Time: at(2 * time.Second), InFlight: 2})
+	for i := 3; i < 8; i++ {
+		finish(at(2*time.Second), i, nil, event.Result{Status: event.StatusCanceled})
+	}
+	if l := overall(at(3 * time.Second)); !strings.Contains(l, " 1/8 ") || !strings.HasPrefix(strings.TrimSpace(l), "12%") {
+		t.Errorf("after the first Ctrl-C, overall line %q, want still 12%% and 1/8: not-started items are not done", l)
+	}
+
+	// One transfer in flight finishes; the second Ctrl-C aborts the other.
+	finish(at(4*time.Second), 1, ps[1], event.Result{Output: "out/b", Status: event.StatusOK, Bytes: 2 << 20, Size: 2 << 20})
+	term.Handle(event.Event{Kind: event.Aborting, Time: at(5 * time.Second), InFlight: 1})
+	finish(at(5*time.Second), 2, ps[2], event.Result{Output: "out/c", Status: event.StatusCanceled, Bytes: 1 << 10,
+		Err: errString("aborted by a second interrupt")})
+	if l := overall(at(6 * time.Second)); !strings.Contains(l, " 2/8 ") || !strings.HasPrefix(strings.TrimSpace(l), "25%") || strings.Contains(l, "ETA") {
+		t.Errorf("after the abort, overall line %q, want 25%%, 2/8 and no ETA", l)
+	}
+}
