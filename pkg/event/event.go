@@ -54,7 +54,9 @@ func (k Kind) String() string {
 
 // ErrNotStarted ends, as canceled, an item whose transfer never sent a
 // request because a shutdown began first (queued, or waiting for the
-// request rate or a slot of its host).
+// request rate or a slot of its host). fetch.ErrNotStarted and
+// pool.ErrNotStarted are this same value, so errors.Is matches it
+// whichever package ended the item.
 var ErrNotStarted = errors.New("not started: the run was interrupted")
 
 // Status is how an item ended.

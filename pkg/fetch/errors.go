@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fetchpool/fetchpool/pkg/event"
 )
 
 // ErrSkip is returned by a Request.Rename that wants the item skipped; Fetch
@@ -26,8 +28,9 @@ var ErrTooManyRedirects = errors.New("stopped after 10 redirects")
 var ErrPartInUse = errors.New("the .part file belongs to another URL")
 
 // ErrNotStarted ends an item whose Request.Stop was done before its first
-// request got through the gate; nothing was sent.
-var ErrNotStarted = errors.New("not started: stopped while waiting for its first request")
+// request got through the gate; nothing was sent. It is
+// event.ErrNotStarted, which pool.ErrNotStarted is too.
+var ErrNotStarted = event.ErrNotStarted
 
 // ErrStopped ends an item whose attempt failed after Request.Stop was
 // done, when it would otherwise have been retried: a shutdown starts no

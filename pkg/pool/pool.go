@@ -25,7 +25,9 @@ import (
 
 // Errors that end an item as canceled.
 var (
-	// ErrNotStarted: a shutdown began before the item's transfer started.
+	// ErrNotStarted: a shutdown began before the item's transfer started
+	// (it was queued, or waiting at the gate). It is event.ErrNotStarted,
+	// which fetch.ErrNotStarted is too.
 	ErrNotStarted = event.ErrNotStarted
 	// ErrAborted: the transfer was aborted by a second interrupt; the error
 	// that matches it says whether a .part file is kept for a resume.

@@ -515,3 +515,46 @@ func TestRunWithoutStop(t *testing.T) {
 		t.Errorf("%d items canceled and %d ok, want 2 or 3 canceled", len(res[event.StatusCanceled]), len(res[event.StatusOK]))
 	}
 }
+
+// closedGate holds every request until its context is done, and counts
+// the requests that wait.
+type closedGate struct{ waiting atomic.Int64 }
+
+func (g *closedGate) Acquire(ctx context.Context, _ string) (func(), error) {
+	g.waiting.Add(1)
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestRunNotStartedIsFetchErrNotStarted: items that a shutdown withdraws,
+// whether queued by the pool or waiting at fetch's gate, end with one
+// error that errors.Is matches as fetch.ErrNotStarted, ErrNotStarted and
+// event.ErrNotStarted alike.
+func TestRunNotStartedIsFetchErrNotStarted(t *testing.T) {
+	gate := &closedGate{}
+	c, err := fetch.New(fetch.Config{Concurrency: 2, Gate: gate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	stop, stopNow := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(context.Background(), stop, input.NewReader(urls(6), nil), c,
+			Options{Concurrency: 2, OutputDir: t.TempDir(), Emit: rec.emit})
+	}()
+	waitFor(t, "two items at the gate", func() bool { return gate.waiting.Load() == 2 })
+	stopNow()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	res := rec.results()
+	if n := len(res[event.StatusCanceled]); n != rec.count(event.Queued) || n < 3 {
+		t.Fatalf("%d items canceled of %d queued, want all of them, at least 3", n, rec.count(event.Queued))
+	}
+	for _, r := range res[event.StatusCanceled] {
+		if !errors.Is(r.Err, fetch.ErrNotStarted) || !errors.Is(r.Err, ErrNotStarted) || !errors.Is(r.Err, event.ErrNotStarted) {
+			t.Errorf("canceled item %s: %v, want fetch.ErrNotStarted, pool.ErrNotStarted and event.ErrNotStarted", r.Item.URL, r.Err)
+		}
+	}
+}
