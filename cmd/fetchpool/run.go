@@ -366,7 +366,7 @@ func (c *config) sinks(opts *options, s *streams, summary *report.Summary, start
 		sinks = append(sinks, report.NewJSON(out))
 	}
 	if opts.Report != "" {
-		r, err := report.NewReportFile(opts.Report, start)
+		r, err := report.NewDocument(opts.Report, start)
 		if err != nil {
 			return nil, usagef("cannot write --report file: %w", err)
 		}

@@ -68,7 +68,8 @@ func (f *file) close() error {
 	return f.err
 }
 
-// FileSummary is the "summary" object of a report file.
+// FileSummary is the "summary" object of the --report document (see
+// Document).
 type FileSummary struct {
 	Done       int   `json:"done"`
 	Skipped    int   `json:"skipped"`
@@ -80,14 +81,14 @@ type FileSummary struct {
 	ElapsedMS  int64 `json:"elapsed_ms"`
 }
 
-// ReportFile writes the --report document:
+// Document writes the --report file, one JSON document:
 //
 //	{"items": [Record, ...], "summary": FileSummary}
 //
 // Items are written as they finish, so memory stays constant; the summary
 // is written by Close, which makes the file valid JSON even after an
 // interrupted run. A run killed before Close leaves the file incomplete.
-type ReportFile struct {
+type Document struct {
 	file  *file
 	enc   *lineEncoder
 	tally tally
@@ -96,20 +97,20 @@ type ReportFile struct {
 	items int
 }
 
-// NewReportFile creates the report file at path (replacing one that exists)
+// NewDocument creates the report file at path (replacing one that exists)
 // for a run that started at start. The error names the path.
-func NewReportFile(path string, start time.Time) (*ReportFile, error) {
+func NewDocument(path string, start time.Time) (*Document, error) {
 	f, err := createFile(path, "report file")
 	if err != nil {
 		return nil, err
 	}
-	r := &ReportFile{file: f, enc: newLineEncoder(), start: start, now: time.Now}
+	r := &Document{file: f, enc: newLineEncoder(), start: start, now: time.Now}
 	r.file.write([]byte(`{"items":[`))
 	return r, nil
 }
 
 // Handle writes the Record of a Finished event.
-func (r *ReportFile) Handle(ev event.Event) {
+func (r *Document) Handle(ev event.Event) {
 	r.tally.add(ev)
 	if ev.Kind != event.Finished || ev.Result == nil {
 		return
@@ -125,11 +126,11 @@ func (r *ReportFile) Handle(ev event.Event) {
 }
 
 // Tick flushes what was written about once a second.
-func (r *ReportFile) Tick(now time.Time) { r.file.tick(now) }
+func (r *Document) Tick(now time.Time) { r.file.tick(now) }
 
 // Close writes the summary, flushes and closes the file, and returns the
 // first error met writing it.
-func (r *ReportFile) Close() error {
+func (r *Document) Close() error {
 	if r.file.closed {
 		return r.file.err
 	}

@@ -177,7 +177,7 @@ func readReport(t *testing.T, path string) reportDoc {
 	return doc
 }
 
-func TestReportFile(t *testing.T) {
+func TestDocument(t *testing.T) {
 	tests := []struct {
 		name      string
 		events    []event.Event
@@ -193,7 +193,7 @@ func TestReportFile(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "report.json")
-			r, err := NewReportFile(path, t0)
+			r, err := NewDocument(path, t0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -216,9 +216,9 @@ func TestReportFile(t *testing.T) {
 	}
 }
 
-func TestReportFileGolden(t *testing.T) {
+func TestDocumentGolden(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "report.json")
-	r, err := NewReportFile(path, t0)
+	r, err := NewDocument(path, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,9 +232,9 @@ func TestReportFileGolden(t *testing.T) {
 }
 
 // Items reach the disk about once a second, not only at Close.
-func TestReportFileFlushesOnTick(t *testing.T) {
+func TestDocumentFlushesOnTick(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "report.json")
-	r, err := NewReportFile(path, t0)
+	r, err := NewDocument(path, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,8 +249,8 @@ func TestReportFileFlushesOnTick(t *testing.T) {
 
 func TestFileSinksReportCreateErrors(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "missing", "report.json")
-	if _, err := NewReportFile(dir, t0); !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), dir) {
-		t.Errorf("NewReportFile = %v, want a not-exist error naming the path", err)
+	if _, err := NewDocument(dir, t0); !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), dir) {
+		t.Errorf("NewDocument = %v, want a not-exist error naming the path", err)
 	}
 	if _, err := NewFailed(dir); !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), dir) {
 		t.Errorf("NewFailed = %v, want a not-exist error naming the path", err)
