@@ -677,3 +677,35 @@ func TestOutputDryRunEmpty(t *testing.T) {
 		}
 	}
 }
+
+// TestOutputContentDispositionFreesURLName: an item that its server names
+// in Content-Disposition saves nothing under the name its URL gives, so an
+// item read after it has finished, whose URL gives that same name, is saved
+// under it without a suffix.
+func TestOutputContentDispositionFreesURLName(t *testing.T) {
+	srv := fileServer(t)
+	dir := t.TempDir()
+	p := startFetchpool(t, dir, "-j", "1", "-o", "out")
+	p.write(srv.URL + "/cd/report?name=Q3.pdf") // report, were it not for its server
+	p.waitLine(`^ok +` + regexp.QuoteMeta(filepath.Join("out", "Q3.pdf")) + ` `)
+	p.write(srv.URL + "/mirror/report")
+	p.stdin.Close()
+	if r := p.wait(); r.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	out := filepath.Join(dir, "out")
+	if got := readFile(t, filepath.Join(out, "Q3.pdf")); !bytes.Equal(got, content("/cd/report")) {
+		t.Errorf("Q3.pdf holds %d bytes, not the first item", len(got))
+	}
+	if got, err := os.ReadFile(filepath.Join(out, "report")); err != nil || !bytes.Equal(got, content("/mirror/report")) {
+		t.Errorf("report holds %d bytes (%v), want the later item", len(got), err)
+	}
+	entries, _ := os.ReadDir(out)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if !slices.Equal(names, []string{"Q3.pdf", "report"}) {
+		t.Errorf("out holds %q, want only Q3.pdf and report", names)
+	}
+}

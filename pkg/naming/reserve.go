@@ -36,6 +36,8 @@ const SidecarSuffix = PartSuffix + ".meta"
 // reserved name are remembered too: after "a/b" is reserved, "a" is taken
 // (it must stay a directory). The converse is not detected: after "a" is
 // reserved, "a/b" is handed out and will fail when its directory is made.
+//
+// A name is held until the run ends, unless Release gives it back.
 type Reserver struct {
 	mu sync.Mutex
 	// taken holds the hashes of reserved names and of their directories
@@ -45,7 +47,12 @@ type Reserver struct {
 	// try first next time, so that a million items named index.html do not
 	// each walk the whole chain of index.N.html.
 	next map[uint64]int
-	n    int
+	// released holds the hashes of names given back by Release. taken,
+	// which forgets nothing, still holds them, but they count as free
+	// until a Reserve takes them again. It grows only with the names
+	// released and not taken again.
+	released map[uint64]struct{}
+	n        int
 }
 
 // NewReserver returns an empty Reserver.
@@ -61,7 +68,7 @@ func NewReserver() *Reserver {
 // nil, meaning always true; the caller uses it to skip names whose existing
 // .part belongs to another URL, or, for --on-exists rename, names that exist
 // on disk. free is called with r locked: it must not call r's methods, and
-// it must eventually report true. Names are never released.
+// it must eventually report true. A name is held until Release.
 func (r *Reserver) Reserve(name string, free func(candidate string) bool) string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -89,9 +96,29 @@ func (r *Reserver) try(c string, free func(string) bool) bool {
 		return false
 	}
 	r.taken.Add(k.name)
+	delete(r.released, k.name)
 	r.addDirs(c)
 	r.n++
 	return true
+}
+
+// Release gives back a name that Reserve handed out, so that a later
+// Reserve may hand it out again; its files (name, name.part and
+// name.part.meta) must no longer be in use, and should not be on disk.
+// The directories above it stay reserved. Releasing a name that is not
+// reserved does nothing.
+func (r *Reserver) Release(name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	h := hashFolded(name)
+	if !r.has(h) {
+		return
+	}
+	if r.released == nil {
+		r.released = make(map[uint64]struct{})
+	}
+	r.released[h] = struct{}{}
+	r.n--
 }
 
 // Len reports how many names are reserved.
@@ -101,7 +128,13 @@ func (r *Reserver) Len() int {
 	return r.n
 }
 
-func (r *Reserver) has(h uint64) bool { return r.taken.Has(h) }
+func (r *Reserver) has(h uint64) bool {
+	if !r.taken.Has(h) {
+		return false
+	}
+	_, gone := r.released[h]
+	return !gone
+}
 
 func (r *Reserver) clashes(k keys) bool {
 	return r.has(k.name) || r.has(k.part) || r.has(k.sidecar) || r.has(k.dir) ||

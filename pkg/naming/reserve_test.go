@@ -81,6 +81,48 @@ func TestReserveFree(t *testing.T) {
 	}
 }
 
+// TestReserveRelease: a released name, its part and its sidecar are handed
+// out again; a name taken again after its release is held again; the
+// directories above a released name stay taken.
+func TestReserveRelease(t *testing.T) {
+	r := NewReserver()
+	for _, want := range []string{"a.txt", "a.1.txt"} {
+		if got := r.Reserve("a.txt", nil); got != want {
+			t.Fatalf("Reserve(a.txt) = %q, want %q", got, want)
+		}
+	}
+	r.Release("A.TXT") // compared as Reserve compares
+	if r.Len() != 1 {
+		t.Errorf("Len() after Release = %d, want 1", r.Len())
+	}
+	if got := r.Reserve("a.txt.part", nil); got != "a.txt.part" {
+		t.Errorf("Reserve(a.txt.part) after releasing a.txt = %q, want it", got)
+	}
+	r.Release("a.txt.part")
+	if got := r.Reserve("a.txt", nil); got != "a.txt" {
+		t.Errorf("Reserve(a.txt) after Release = %q, want a.txt", got)
+	}
+	if got := r.Reserve("a.txt", nil); got != "a.2.txt" {
+		t.Errorf("Reserve(a.txt) once it is taken again = %q, want a.2.txt", got)
+	}
+	r.Release("never-reserved")
+	r.Release("a.1.txt")
+	r.Release("a.1.txt")
+	if r.Len() != 2 {
+		t.Errorf("Len() = %d, want 2 (a.txt and a.2.txt)", r.Len())
+	}
+
+	sub := filepath.FromSlash("d/x")
+	r.Reserve(sub, nil)
+	r.Release(sub)
+	if got := r.Reserve("d", nil); got != "d.1" {
+		t.Errorf("Reserve(d) after releasing d/x = %q, want d.1: its directory stays taken", got)
+	}
+	if got := r.Reserve(sub, nil); got != sub {
+		t.Errorf("Reserve(d/x) after its Release = %q, want it", got)
+	}
+}
+
 func TestReserveManySameName(t *testing.T) {
 	r := NewReserver()
 	const n = 20000 // quadratic probing would take seconds
@@ -154,16 +196,28 @@ func BenchmarkReserveCollision(b *testing.B) {
 }
 
 // TestReserveModel reserves random names built from pieces that clash in
-// every way the Reserver knows about, and checks the promise with plain
-// strings: no file of one reserved name (name, .part, .part.meta) is, case
-// aside, a file of another, and no reserved name is the directory of another.
+// every way the Reserver knows about, releasing some of them again, and
+// checks the promise with plain strings: no file of one reserved name (name,
+// .part, .part.meta) is, case aside, a file of another, and no reserved name
+// is the directory of another.
 func TestReserveModel(t *testing.T) {
 	pieces := []string{"a", "A", ".part", ".PART", ".meta", ".1", ".txt", "/", "b"}
 	rng := rand.New(rand.NewPCG(1, 2))
 	r := NewReserver()
 	files := map[string]string{} // lower-cased file -> the reserved name holding it
 	dirs := map[string]bool{}
+	var held []string
 	for range 5000 {
+		if len(held) > 0 && rng.IntN(4) == 0 {
+			i := rng.IntN(len(held))
+			name := held[i]
+			held = append(held[:i], held[i+1:]...)
+			r.Release(name)
+			for _, f := range []string{name, name + PartSuffix, name + SidecarSuffix} {
+				delete(files, strings.ToLower(f))
+			}
+			continue
+		}
 		var b strings.Builder
 		for range 1 + rng.IntN(5) {
 			b.WriteString(pieces[rng.IntN(len(pieces))])
@@ -183,6 +237,7 @@ func TestReserveModel(t *testing.T) {
 			}
 			files[key] = got
 		}
+		held = append(held, got)
 		if dirs[strings.ToLower(got)] {
 			t.Fatalf("Reserve(%q) = %q, a directory of a reserved name", name, got)
 		}
@@ -191,6 +246,9 @@ func TestReserveModel(t *testing.T) {
 				dirs[strings.ToLower(got[:i])] = true
 			}
 		}
+	}
+	if r.Len() != len(held) {
+		t.Errorf("Len() = %d, want the %d names held", r.Len(), len(held))
 	}
 }
 

@@ -456,10 +456,18 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 			r.opts.Emit(ev)
 		},
 	}
+	var moved atomic.Bool // to the name the server gave
 	if !j.named {
-		req.Rename = func(name string) (fetch.Destination, error) { return r.rename(j, name) }
+		req.Rename = func(name string) (fetch.Destination, error) {
+			dest, err := r.rename(j, name)
+			moved.Store(dest.Path != "" && dest.Path != j.path)
+			return dest, err
+		}
 	}
 	res, err := r.fetcher.Fetch(ctx, req)
+	if moved.Load() {
+		r.releaseMoved(j)
+	}
 	switch {
 	case errors.Is(err, fetch.ErrNotStarted):
 		// Withdrawn at the gate by the shutdown, which is told first.
@@ -501,6 +509,21 @@ func (r *run) rename(j job, serverName string) (fetch.Destination, error) {
 		}
 	}
 	return dest, nil
+}
+
+// releaseMoved gives back the name an item was admitted under once its
+// transfer, which the server named otherwise, is over: nothing is saved
+// under it, so a later item may have it without a suffix. Not before: the
+// transfer writes its part under that name to the end. And not when that
+// part or its sidecar is still on disk (kept for a resume, or left from an
+// earlier run): it stays the item's.
+func (r *run) releaseMoved(j job) {
+	for _, suffix := range []string{naming.PartSuffix, naming.SidecarSuffix} {
+		if _, err := os.Lstat(j.path + suffix); !errors.Is(err, fs.ErrNotExist) {
+			return
+		}
+	}
+	r.names.Release(j.rel)
 }
 
 // finish emits the Finished event of a job.
