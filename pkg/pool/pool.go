@@ -67,7 +67,10 @@ type OnExists string
 
 // The policies for an existing destination.
 const (
-	Skip      OnExists = "skip"      // leave it, count the item as skipped
+	// Skip: leave it, count the item as skipped. When the item has an
+	// expected SHA-256, the file is checked first: a mismatch fails the
+	// item (and leaves the file as it is).
+	Skip      OnExists = "skip"
 	Overwrite OnExists = "overwrite" // replace it atomically
 	Rename    OnExists = "rename"    // keep it, save under the first free name.N.ext
 	Newer     OnExists = "newer"     // conditional GET; replace only when the server has a newer copy
@@ -198,6 +201,9 @@ type job struct {
 	sha256 string
 	named  bool // the name is fixed (explicit or keep-paths); Content-Disposition does not apply
 	exists bool // the destination existed at admission
+	// check: the destination existed, with --on-exists skip and an
+	// expected digest; it is hashed instead of fetched (checkExisting).
+	check bool
 	// noSidecar: the destination's part had no sidecar at admission, so
 	// the fetch need not look again (the name is reserved: nobody else in
 	// the run writes that part).
@@ -284,8 +290,13 @@ func (r *run) admit(stop context.Context) error {
 			continue
 		}
 		if j.exists && r.opts.OnExists == Skip {
-			r.finish(j, nil, fetch.Result{Path: j.path, Skipped: true}, nil, time.Now())
-			continue
+			if j.sha256 == "" {
+				r.finish(j, nil, fetch.Result{Path: j.path, Skipped: true}, nil, time.Now())
+				continue
+			}
+			// It is checked against its digest by a worker (hashing a big
+			// file takes a while), with no host slot: nothing is sent.
+			j.check, j.host = true, ""
 		}
 		select {
 		case r.queue <- j:
@@ -415,6 +426,10 @@ func (r *run) do(ctx, stop context.Context, j job) {
 	if stop.Err() != nil || ctx.Err() != nil {
 		<-r.draining // the shutdown is told first
 		r.finish(j, nil, fetch.Result{}, ErrNotStarted, time.Now())
+		return
+	}
+	if j.check {
+		r.checkExisting(ctx, j)
 		return
 	}
 	r.transfer(ctx, stop, j)
@@ -558,6 +573,9 @@ func (r *run) finish(j job, progress *event.Progress, res fetch.Result, err erro
 	case res.Skipped && j.exists && r.opts.OnExists == Newer:
 		result.Status = event.StatusSkipped
 		result.Err = errors.New("not modified on the server")
+	case res.Skipped && j.check:
+		result.Status = event.StatusSkipped
+		result.Err = errors.New("exists, checksum ok")
 	case res.Skipped:
 		result.Status = event.StatusSkipped
 		result.Err = errors.New("exists")

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestEndToEndSkipChecksExistingFile: with the default --on-exists skip, a
+// file that exists before the run and has an entry in --checksums is
+// checked, not taken on trust: a match is skipped as checked, a mismatch
+// fails the run (exit 1) and names the file and what to do; the file is left
+// as it is and no request is sent. --on-exists overwrite then replaces it.
+func TestEndToEndSkipChecksExistingFile(t *testing.T) {
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(content(r.URL.Path)))
+	}))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	os.MkdirAll(out, 0o755)
+	os.WriteFile(filepath.Join(out, "good.bin"), content("/good.bin"), 0o644)
+	os.WriteFile(filepath.Join(out, "bad.bin"), []byte("stale"), 0o644)
+	os.WriteFile(filepath.Join(out, "plain.bin"), []byte("anything"), 0o644)
+	want := sum(content("/bad.bin"))
+	os.WriteFile(filepath.Join(dir, "SUMS"), []byte(sum(content("/good.bin"))+"  good.bin\n"+want+"  bad.bin\n"), 0o644)
+	list := srv.URL + "/good.bin\n" + srv.URL + "/bad.bin\n" + srv.URL + "/plain.bin\n"
+
+	r := fetchpool(t, dir, list, "--checksums", "SUMS", "-o", "out", "--json", "--report", "report.json")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", r.code, r.stderr)
+	}
+	line := "out/bad.bin exists but does not match the expected SHA-256 (got " + sum([]byte("stale")) + ", want " + want +
+		"); left as it is: --on-exists overwrite replaces it"
+	if !strings.Contains(r.stderr, "FAIL ") || !strings.Contains(r.stderr, line) {
+		t.Errorf("stderr does not say %q:\n%s", line, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "skipped 2, failed 1") {
+		t.Errorf("stderr does not count 2 skipped and 1 failed:\n%s", r.stderr)
+	}
+	type item struct {
+		Output, Status, SHA256, Error string
+	}
+	byOutput := map[string]item{}
+	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var it item
+		if err := json.Unmarshal([]byte(l), &it); err != nil {
+			t.Fatalf("--json line %q: %v", l, err)
+		}
+		byOutput[it.Output] = it
+	}
+	var report struct{ Items []item }
+	if err := json.Unmarshal(readFile(t, filepath.Join(dir, "report.json")), &report); err != nil {
+		t.Fatal(err)
+	}
+	wantItems := map[string]item{
+		"out/good.bin":  {"out/good.bin", "skipped", sum(content("/good.bin")), "exists, checksum ok"},
+		"out/bad.bin":   {"out/bad.bin", "failed", sum([]byte("stale")), line},
+		"out/plain.bin": {"out/plain.bin", "skipped", "", "exists"},
+	}
+	for name, w := range wantItems {
+		if got := byOutput[name]; got != w {
+			t.Errorf("--json %s:\n got %+v\nwant %+v", name, got, w)
+		}
+	}
+	for _, got := range report.Items {
+		if w := wantItems[got.Output]; got != w {
+			t.Errorf("--report %s:\n got %+v\nwant %+v", got.Output, got, w)
+		}
+	}
+	if len(report.Items) != 3 {
+		t.Errorf("--report has %d items, want 3", len(report.Items))
+	}
+	if b := readFile(t, filepath.Join(out, "bad.bin")); string(b) != "stale" {
+		t.Errorf("bad.bin was changed to %q...; it must be left as it is", b[:min(len(b), 10)])
+	}
+	if n := requests.Load(); n != 0 {
+		t.Errorf("%d requests sent for files that exist", n)
+	}
+
+	// What the message says to do.
+	r = fetchpool(t, dir, srv.URL+"/bad.bin\n", "--checksums", "SUMS", "-o", "out", "--on-exists", "overwrite")
+	if r.code != 0 {
+		t.Fatalf("--on-exists overwrite: exit %d, want 0; stderr:\n%s", r.code, r.stderr)
+	}
+	if sum(readFile(t, filepath.Join(out, "bad.bin"))) != want {
+		t.Error("--on-exists overwrite did not replace the file that did not match")
+	}
+}
