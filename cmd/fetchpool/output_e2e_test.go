@@ -443,6 +443,7 @@ type reportDoc struct {
 		NotStarted int   `json:"not_started"`
 		Canceled   int   `json:"canceled"`
 		Duplicates int   `json:"duplicates"`
+		Planned    int   `json:"planned"`
 		Bytes      int64 `json:"bytes"`
 		ElapsedMS  int64 `json:"elapsed_ms"`
 	} `json:"summary"`
@@ -501,8 +502,8 @@ func TestOutputReportAndFailed(t *testing.T) {
 		t.Error("--report holds more than one JSON document")
 	}
 	s := doc.Summary
-	if s.Done != 2 || s.Skipped != 1 || s.Failed != 5 || s.NotStarted != 0 || s.Canceled != 0 || s.Duplicates != 2 {
-		t.Errorf("report summary %+v, want done 2, skipped 1, failed 5, not_started 0, duplicates 2", s)
+	if s.Done != 2 || s.Skipped != 1 || s.Failed != 5 || s.NotStarted != 0 || s.Canceled != 0 || s.Duplicates != 2 || s.Planned != 0 {
+		t.Errorf("report summary %+v, want done 2, skipped 1, failed 5, not_started 0, duplicates 2, planned 0", s)
 	}
 	if !strings.Contains(r.stderr, "done 2, skipped 1, failed 5, not started 0, duplicates dropped 2 · ") {
 		t.Errorf("the summary does not count the duplicates:\n%s", r.stderr)
@@ -675,6 +676,36 @@ func TestOutputDryRunEmpty(t *testing.T) {
 				t.Errorf("%q with input %q: stderr %q, want %q", args, stdin, r.stderr, want)
 			}
 		}
+	}
+}
+
+// TestOutputDryRunReport: the --report document of a dry run counts the
+// items planned in its summary, beside the item that could not be planned
+// (listed as failed); nothing is counted as done.
+func TestOutputDryRunReport(t *testing.T) {
+	dir := t.TempDir()
+	list := "http://127.0.0.1:1/a.txt\nhttp://127.0.0.1:1/b.txt\nftp://old/file\n"
+	r := fetchpool(t, dir, list, "--dry-run", "-o", "out", "--report", "report.json")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1 (an item failed); stderr:\n%s", r.code, r.stderr)
+	}
+	var doc struct {
+		Items   []map[string]any
+		Summary map[string]int64
+	}
+	data := readFile(t, filepath.Join(dir, "report.json"))
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("report: %v\n%s", err, data)
+	}
+	want := map[string]int64{"done": 0, "skipped": 0, "failed": 1, "not_started": 0, "canceled": 0,
+		"duplicates": 0, "planned": 2, "bytes": 0}
+	for k, v := range want {
+		if got, ok := doc.Summary[k]; !ok || got != v {
+			t.Errorf("summary %q = %d (present %v), want %d\n%s", k, got, ok, v, data)
+		}
+	}
+	if len(doc.Items) != 1 || doc.Items[0]["status"] != "failed" || doc.Items[0]["url"] != "ftp://old/file" {
+		t.Errorf("items %v, want only the ftp:// item, failed", doc.Items)
 	}
 }
 

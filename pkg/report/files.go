@@ -69,7 +69,8 @@ func (f *file) close() error {
 }
 
 // FileSummary is the "summary" object of the --report document (see
-// Document).
+// Document). Planned counts the items a dry run planned, which it did not
+// fetch; a run that fetches plans none.
 type FileSummary struct {
 	Done       int   `json:"done"`
 	Skipped    int   `json:"skipped"`
@@ -77,6 +78,7 @@ type FileSummary struct {
 	NotStarted int   `json:"not_started"`
 	Canceled   int   `json:"canceled"`
 	Duplicates int   `json:"duplicates"`
+	Planned    int   `json:"planned"`
 	Bytes      int64 `json:"bytes"`
 	ElapsedMS  int64 `json:"elapsed_ms"`
 }
@@ -142,6 +144,7 @@ func (r *Document) Close() error {
 		NotStarted: c.NotStarted,
 		Canceled:   c.Canceled,
 		Duplicates: c.Duplicates,
+		Planned:    c.Planned,
 		Bytes:      c.Bytes,
 		ElapsedMS:  max(r.now().Sub(r.start), 0).Milliseconds(),
 	}

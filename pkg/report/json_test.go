@@ -108,6 +108,16 @@ func dryRunEvents() []event.Event {
 	return r.events
 }
 
+// dryRunWithFailure is dryRunEvents and then an item that could not be
+// planned.
+func dryRunWithFailure() []event.Event {
+	r := run{events: dryRunEvents()}
+	it := item(4, "ftp://old/file")
+	r.queue(it)
+	r.finish(it, nil, event.Result{Status: event.StatusFailed, Err: errors.New(`unsupported scheme "ftp"`)})
+	return r.events
+}
+
 func TestDryRun(t *testing.T) {
 	var text, js bytes.Buffer
 	d := NewDryRun(&text)
@@ -189,6 +199,9 @@ func TestDocument(t *testing.T) {
 			Canceled: 1, Bytes: 1258291 + 3<<20, ElapsedMS: 2500}},
 		// Killed mid-run: items still in flight never got their Finished.
 		{"cut short", sampleRun()[:14], 2, FileSummary{Done: 1, Skipped: 1, Bytes: 1258291, ElapsedMS: 2500}},
+		// A dry run fetches nothing: the summary says how many items it
+		// planned; an item it could not plan is listed as failed.
+		{"dry run", dryRunWithFailure(), 1, FileSummary{Failed: 1, Planned: 3, ElapsedMS: 2500}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
