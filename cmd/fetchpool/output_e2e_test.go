@@ -679,6 +679,36 @@ func TestOutputDryRunEmpty(t *testing.T) {
 	}
 }
 
+// TestOutputDryRunFailed: a dry run in which some items cannot be planned
+// (a URL that does not parse, an unsafe explicit name) still says that it
+// was a dry run, counts the failed items beside the planned ones, lists
+// each failure, and exits 1, with --json too.
+func TestOutputDryRunFailed(t *testing.T) {
+	list := "http://127.0.0.1:1/a.txt\n" +
+		"http://[::1/x\n" +
+		"http://127.0.0.1:1/b.txt\n" +
+		"http://127.0.0.1:1/c\t..\n"
+	want := "dry run: 2 items planned, 2 failed, nothing fetched\n" +
+		"FAIL -:2 http://[::1/x: invalid URL: missing ']' in host\n" +
+		"FAIL -:4 http://127.0.0.1:1/c: output name \"..\" has a \"..\" segment that would leave the output directory: unsafe output name\n"
+	for _, asJSON := range []bool{false, true} {
+		args := []string{"--dry-run", "-o", "out"}
+		if asJSON {
+			args = append(args, "--json")
+		}
+		r := fetchpool(t, t.TempDir(), list, args...)
+		if r.code != 1 {
+			t.Errorf("%q: exit %d, want 1 (items failed)", args, r.code)
+		}
+		if r.stderr != want {
+			t.Errorf("%q: stderr:\n%s\nwant:\n%s", args, r.stderr, want)
+		}
+		if n := strings.Count(r.stdout, "127.0.0.1:1/a.txt") + strings.Count(r.stdout, "127.0.0.1:1/b.txt"); n != 2 {
+			t.Errorf("%q: stdout does not plan a.txt and b.txt once each:\n%s", args, r.stdout)
+		}
+	}
+}
+
 // TestOutputDryRunReport: the --report document of a dry run counts the
 // items planned in its summary, beside the item that could not be planned
 // (listed as failed); nothing is counted as done.

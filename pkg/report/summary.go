@@ -98,12 +98,18 @@ func (s *Summary) Print(w io.Writer) {
 	_, _ = io.WriteString(w, b.String())
 }
 
-// countsLine is the first line of the summary. A dry run in which every
-// item was planned (none, for an empty input) says so instead of counting
-// what was fetched.
+// countsLine is the first line of the summary. A dry run says how many
+// items it planned (none, for an empty input) and how many it could not
+// plan, instead of counting what was fetched:
+//
+//	dry run: 3 items planned, 1 failed, nothing fetched
 func countsLine(c Counts, dryRun bool) string {
-	if (dryRun || c.Planned > 0) && c.Done+c.Skipped+c.Failed+c.NotStarted+c.Canceled == 0 {
-		return "dry run: " + plural(c.Planned, "item") + " planned, nothing fetched"
+	if (dryRun || c.Planned > 0) && c.Done+c.Skipped+c.NotStarted+c.Canceled == 0 {
+		line := "dry run: " + plural(c.Planned, "item") + " planned"
+		if c.Failed > 0 {
+			line += ", " + strconv.Itoa(c.Failed) + " failed"
+		}
+		return line + ", nothing fetched"
 	}
 	var b strings.Builder
 	b.WriteString("done " + strconv.Itoa(c.Done))

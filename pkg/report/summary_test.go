@@ -41,6 +41,9 @@ func TestSummaryPrint(t *testing.T) {
 		// A dry run of an empty input planned nothing, and says so in
 		// the words of one that planned items.
 		{"summary_dry_run_empty", nil, time.Millisecond, MaxListedFailures, true},
+		// Items that could not be planned are counted, and listed, as in
+		// a run that fetches.
+		{"summary_dry_run_failed", dryRunWithFailure(), time.Millisecond, MaxListedFailures, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
