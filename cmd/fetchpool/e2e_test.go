@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -87,6 +88,46 @@ func runCommand(t *testing.T, cmd *exec.Cmd) result {
 		t.Fatal(err)
 	}
 	return result{code, out.String(), errOut.String()}
+}
+
+// TestCommandEnvironment: both ways the tests run the binary, newCommand
+// and startFetchpool, give it the same clean environment: no proxy and no
+// NO_COLOR from the machine running the tests, and GORACE with
+// atexit_sleep_ms=0 (keeping the caller's GORACE options), so that no run
+// waits the second that the race detector otherwise sleeps at exit.
+func TestCommandEnvironment(t *testing.T) {
+	t.Setenv("HTTP_PROXY", "http://127.0.0.1:1")
+	t.Setenv("NO_COLOR", "1")
+	t.Setenv("GORACE", "halt_on_error=1")
+	// last is the value the process sees: os/exec keeps the last of
+	// duplicate names.
+	last := func(env []string, name string) (string, bool) {
+		value, found := "", false
+		for _, kv := range env {
+			if k, v, _ := strings.Cut(kv, "="); k == name {
+				value, found = v, true
+			}
+		}
+		return value, found
+	}
+	p := startFetchpool(t, t.TempDir(), "--version")
+	if r := p.wait(); r.code != 0 {
+		t.Fatalf("--version: exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	for name, env := range map[string][]string{
+		"newCommand":     newCommand(t.TempDir(), "--version").Env,
+		"startFetchpool": p.cmd.Env,
+	} {
+		if v, _ := last(env, "GORACE"); !slices.Contains(strings.Fields(v), "atexit_sleep_ms=0") ||
+			!slices.Contains(strings.Fields(v), "halt_on_error=1") {
+			t.Errorf("%s: GORACE=%q, want atexit_sleep_ms=0 and the caller's halt_on_error=1", name, v)
+		}
+		for _, unset := range []string{"HTTP_PROXY", "NO_COLOR"} {
+			if v, ok := last(env, unset); ok && v != "" {
+				t.Errorf("%s: %s=%q from the test's environment, want it left out", name, unset, v)
+			}
+		}
+	}
 }
 
 // content is the deterministic body served for a path.

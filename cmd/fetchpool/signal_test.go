@@ -174,11 +174,11 @@ func (l *lineLog) String() string {
 
 // startFetchpool starts the binary in dir with a stdin pipe and returns at
 // once. The process is killed when the test ends if it is still running.
+// Its environment is newCommand's: no proxies, no NO_COLOR, and no second
+// of waiting that the race detector adds at exit.
 func startFetchpool(t *testing.T, dir string, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "NO_COLOR=")
+	cmd := newCommand(dir, args...)
 	p := &proc{t: t, cmd: cmd, exited: make(chan struct{}), log: lineLog{wake: make(chan struct{})}}
 	var err error
 	if p.stdin, err = cmd.StdinPipe(); err != nil {
