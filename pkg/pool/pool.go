@@ -440,11 +440,6 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 	start := time.Now()
 	progress := event.NewProgress(j.rel)
 	began := false
-	defer func() {
-		if began {
-			r.sending.Add(-1)
-		}
-	}()
 	r.opts.Emit(event.Event{Kind: event.Started, Time: start, Item: j.item, Output: j.path, Progress: progress})
 
 	if err := r.dirs.make(filepath.Dir(j.path)); err != nil {
@@ -499,6 +494,11 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 		if err != nil {
 			err = aborted(err)
 		}
+	}
+	if began {
+		// No longer in flight by the time its end is told: a shutdown
+		// that begins after it must not wait for it.
+		r.sending.Add(-1)
 	}
 	r.finish(j, progress, res, err, start)
 }

@@ -558,3 +558,33 @@ func TestRunNotStartedIsFetchErrNotStarted(t *testing.T) {
 		}
 	}
 }
+
+// TestRunNotInFlightOnceFinished: an item is no longer counted in flight by
+// the time its Finished event is emitted, so a shutdown that begins right
+// after it ("stopping: no transfers in flight") does not wait for it.
+func TestRunNotInFlightOnceFinished(t *testing.T) {
+	stop, stopNow := context.WithCancel(context.Background())
+	defer stopNow()
+	draining := make(chan int, 1)
+	emit := func(ev event.Event) {
+		switch ev.Kind {
+		case event.Draining:
+			draining <- ev.InFlight
+		case event.Finished:
+			stopNow() // the shutdown begins while the end is being told
+			select {
+			case n := <-draining:
+				draining <- n
+			case <-time.After(5 * time.Second):
+				t.Error("no Draining event while the Finished event was being told")
+			}
+		}
+	}
+	if err := Run(context.Background(), stop, input.NewReader([]string{"http://a.test/x.bin"}, nil), nopFetcher{},
+		Options{Concurrency: 1, OutputDir: t.TempDir(), Emit: emit}); err != nil {
+		t.Fatal(err)
+	}
+	if n := <-draining; n != 0 {
+		t.Errorf("Draining counted %d in flight after the only item finished, want 0", n)
+	}
+}

@@ -40,7 +40,6 @@ func (r *run) checkExisting(ctx context.Context, j job) {
 	start := time.Now()
 	progress := event.NewProgress(j.rel)
 	r.sending.Add(1)
-	defer r.sending.Add(-1)
 	r.opts.Emit(event.Event{Kind: event.Started, Time: start, Item: j.item, Output: j.path, Progress: progress})
 
 	got, err := hashFile(ctx, j.path, progress)
@@ -64,6 +63,7 @@ func (r *run) checkExisting(ctx context.Context, j job) {
 			err = aborted(err)
 		}
 	}
+	r.sending.Add(-1) // before its end is told, as for a transfer
 	r.finish(j, progress, res, err, start)
 }
 
