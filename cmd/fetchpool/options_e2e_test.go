@@ -310,4 +310,31 @@ func TestEndToEndServersNameSkipped(t *testing.T) {
 	if !strings.Contains(r.stderr, "skip "+want) {
 		t.Errorf("the log line does not name %s:\n%s", want, r.stderr)
 	}
+
+	// Another item whose server names the same file, with bytes from an
+	// earlier run in its part: skipped too, but its bytes are kept, and
+	// the line says so, for --on-exists rename to save them.
+	other := srv.URL + "/download?id=8"
+	part := filepath.Join(dir, "out", "download.part")
+	if err := os.WriteFile(part, []byte("the re"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	writeMeta(t, part, map[string]any{"url": other, "length": len("the report")})
+	r = fetchpool(t, dir, "", "-o", "out", other)
+	if r.code != 0 {
+		t.Fatalf("third run: exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "download.part is kept") {
+		t.Errorf("the log line does not say the part is kept:\n%s", r.stderr)
+	}
+	if got, _ := os.ReadFile(part); string(got) != "the re" {
+		t.Errorf("the part holds %q, want the bytes it had", got)
+	}
+	r = fetchpool(t, dir, "", "-o", "out", "--on-exists", "rename", other)
+	if r.code != 0 {
+		t.Fatalf("run with --on-exists rename: exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "out", "report.1.txt")); string(got) != "the report" {
+		t.Errorf("--on-exists rename saved %q as report.1.txt, want the report", got)
+	}
 }

@@ -214,7 +214,9 @@ type Request struct {
 	// Content-Disposition of the first successful response that names one
 	// (not sanitized). It returns the destination to use instead of Path,
 	// or ErrSkip to skip the item (with the destination that is there, for
-	// Result.Path). The part stays at Path+".part".
+	// Result.Path). The part stays at Path+".part"; a part that an earlier
+	// run left is kept when the item is skipped this way (but removed after
+	// ErrNotNewer).
 	Rename func(name string) (Destination, error)
 	// Progress receives the bytes as they arrive; nil makes a private one.
 	Progress *event.Progress

@@ -1019,6 +1019,25 @@ func TestRenameFromContentDisposition(t *testing.T) {
 		}
 		assertGone(t, filepath.Join(dir, "download2"), filepath.Join(dir, "download2.part"), filepath.Join(dir, "download2.part.meta"))
 	})
+	t.Run("skipped, with a part from an earlier run", func(t *testing.T) {
+		// The server's name may be another item's file: this item's bytes
+		// are not thrown away.
+		path := filepath.Join(dir, "download3")
+		u := srv.URL + "/download?id=3"
+		writePart(t, path, []byte("pd"), &Meta{URL: u, Length: 3})
+		req := request(u, path, nil)
+		req.Rename = func(name string) (Destination, error) { return Destination{}, ErrSkip }
+		res, err := newClient(t, testConfig()).Fetch(context.Background(), req)
+		if !errors.Is(err, ErrSkip) || !res.Skipped {
+			t.Fatalf("%+v, %v; want ErrSkip", res, err)
+		}
+		if got := mustFile(t, path+".part"); string(got) != "pd" {
+			t.Errorf("the part holds %q, want the %q it had", got, "pd")
+		}
+		if _, err := ReadMeta(path + ".part"); err != nil {
+			t.Errorf("the part's sidecar: %v", err)
+		}
+	})
 }
 
 func TestUnsupportedItems(t *testing.T) {

@@ -101,7 +101,12 @@ func (t *transfer) run(ctx context.Context) (Result, error) {
 		case errors.Is(err, ErrNotStarted):
 			return t.res, err
 		case errors.Is(err, ErrSkip):
-			removePart(t.part)
+			if errors.Is(err, ErrNotNewer) {
+				removePart(t.part) // bytes of a copy that is not newer either
+			}
+			// Else a file with the server's name is there, and it may be
+			// another item's: the bytes of this one, from an earlier run,
+			// stay in its part, for --on-exists rename to save them.
 			t.res.Skipped = true
 			return t.res, err
 		}

@@ -568,6 +568,11 @@ func (r *run) finish(j job, progress *event.Progress, res fetch.Result, err erro
 	case errors.Is(err, fetch.ErrSkip):
 		result.Status = event.StatusSkipped
 		result.Err = errors.New("a file with the server's name exists")
+		if _, perr := os.Lstat(j.path + naming.PartSuffix); perr == nil {
+			// It may be another item's file: this item's bytes are kept.
+			result.Err = fmt.Errorf("a file with the server's name exists; %s is kept (--on-exists rename saves it under a free name)",
+				filepath.Base(j.path)+naming.PartSuffix)
+		}
 	case err != nil:
 		result.Status = event.StatusFailed
 	case res.Skipped && j.exists && r.opts.OnExists == Newer:
