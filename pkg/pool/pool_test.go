@@ -506,6 +506,13 @@ func TestRunWithoutStop(t *testing.T) {
 		done <- Run(ctx, nil, input.NewReader(urls(3), nil), f, Options{Concurrency: 1, OutputDir: t.TempDir(), Emit: rec.emit})
 	}()
 	<-f.started
+	// The second item is admitted (queued, or about to be) before the
+	// cancel: else the reader may not have read it yet, and it would
+	// rightly not be reported at all.
+	deadline := time.Now().Add(5 * time.Second)
+	for rec.count(event.Queued) < 2 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
