@@ -100,14 +100,18 @@ func (s *Summary) Print(w io.Writer) {
 
 // countsLine is the first line of the summary. A dry run says how many
 // items it planned (none, for an empty input) and how many it could not
-// plan, instead of counting what was fetched:
+// plan, and the duplicates it dropped as the line of a run that fetches
+// does, instead of counting what was fetched:
 //
-//	dry run: 3 items planned, 1 failed, nothing fetched
+//	dry run: 3 items planned, 1 failed, duplicates dropped 2, nothing fetched
 func countsLine(c Counts, dryRun bool) string {
 	if (dryRun || c.Planned > 0) && c.Done+c.Skipped+c.NotStarted+c.Canceled == 0 {
 		line := "dry run: " + plural(c.Planned, "item") + " planned"
 		if c.Failed > 0 {
 			line += ", " + strconv.Itoa(c.Failed) + " failed"
+		}
+		if c.Duplicates > 0 {
+			line += ", duplicates dropped " + strconv.Itoa(c.Duplicates)
 		}
 		return line + ", nothing fetched"
 	}

@@ -44,6 +44,10 @@ func TestSummaryPrint(t *testing.T) {
 		// Items that could not be planned are counted, and listed, as in
 		// a run that fetches.
 		{"summary_dry_run_failed", dryRunWithFailure(), time.Millisecond, MaxListedFailures, true},
+		// Duplicates dropped are counted as in the line of a run that
+		// fetches, after the items planned and failed.
+		{"summary_dry_run_duplicates", withDuplicates(dryRun, 2), time.Millisecond, MaxListedFailures, true},
+		{"summary_dry_run_failed_duplicates", withDuplicates(dryRunWithFailure(), 1), time.Millisecond, MaxListedFailures, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,6 +64,16 @@ func TestSummaryPrint(t *testing.T) {
 			golden(t, tt.name, buf.String())
 		})
 	}
+}
+
+// withDuplicates is events followed by n Duplicate events of the first
+// item, as the pool emits for the same URL read again.
+func withDuplicates(events []event.Event, n int) []event.Event {
+	out := append([]event.Event(nil), events...)
+	for range n {
+		out = append(out, event.Event{Kind: event.Duplicate, Item: events[0].Item})
+	}
+	return out
 }
 
 func TestSummaryCounts(t *testing.T) {
