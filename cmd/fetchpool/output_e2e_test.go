@@ -709,6 +709,137 @@ func TestOutputDryRunFailed(t *testing.T) {
 	}
 }
 
+// TestOutputDryRunLocalMissing: a dry run fails a local item (a path or a
+// file:// URL) whose source is missing or is a directory, in the words of
+// the real run, lists it on stderr, gives it status "failed" with --json,
+// and exits 1; the existing local file and the http item are planned, and
+// nothing is sent. An item whose destination exists is planned even when
+// its source is gone: --on-exists skip keeps the destination without
+// looking at the source.
+func TestOutputDryRunLocalMissing(t *testing.T) {
+	srv := newOutputServer(t)
+	// layout makes the same files in each run's directory.
+	layout := func(t *testing.T) (dir, missingURL, list string) {
+		dir = t.TempDir()
+		for _, d := range []string{"adir", "out"} {
+			if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, f := range []string{"present.txt", filepath.Join("out", "gone.txt")} {
+			if err := os.WriteFile(filepath.Join(dir, f), []byte("x\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		missingURL = "file://" + filepath.ToSlash(filepath.Join(dir, "missing.bin"))
+		list = "present.txt\n" +
+			"missing.txt\n" +
+			missingURL + "\n" +
+			"adir\n" +
+			"gone.txt\n" +
+			srv.URL + "/a.txt\n"
+		return dir, missingURL, list
+	}
+	failures := func(dir string) []string {
+		return []string{
+			"missing.txt: no such file: missing.txt",
+			"file://" + filepath.ToSlash(filepath.Join(dir, "missing.bin")) + ": no such file: " + filepath.Join(dir, "missing.bin"),
+			"adir: adir is a directory, not a file",
+		}
+	}
+
+	// The errors of a real run of the same list, by URL.
+	realDir, _, realList := layout(t)
+	real := fetchpool(t, realDir, realList, "-o", "out", "--json")
+	realErrs := map[string]string{}
+	for l := range strings.Lines(real.stdout) {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatalf("real run: not a JSON record: %q", l)
+		}
+		if rec["status"] == "failed" {
+			realErrs[rec["url"].(string)] = rec["error"].(string)
+		}
+	}
+	if len(realErrs) != 3 {
+		t.Fatalf("real run failed %v, want missing.txt, missing.bin and adir; stderr:\n%s", realErrs, real.stderr)
+	}
+	srv.requests() // forget the real run's
+
+	for _, asJSON := range []bool{false, true} {
+		dir, missingURL, list := layout(t)
+		f := failures(dir)
+		want := "dry run: 3 items planned, 3 failed, nothing fetched\n" +
+			"FAIL -:2 " + f[0] + "\n" +
+			"FAIL -:3 " + f[1] + "\n" +
+			"FAIL -:4 " + f[2] + "\n"
+		args := []string{"--dry-run", "-o", "out"}
+		if asJSON {
+			args = append(args, "--json")
+		}
+		r := fetchpool(t, dir, list, args...)
+		if r.code != 1 {
+			t.Errorf("%q: exit %d, want 1 (items failed)", args, r.code)
+		}
+		if r.stderr != want {
+			t.Errorf("%q: stderr:\n%s\nwant:\n%s", args, r.stderr, want)
+		}
+		planned := []string{"present.txt", "gone.txt", srv.URL + "/a.txt"}
+		failed := map[string]string{}
+		var got []string
+		for l := range strings.Lines(r.stdout) {
+			l = strings.TrimSuffix(l, "\n")
+			if !asJSON {
+				url, _, ok := strings.Cut(l, " -> ")
+				if !ok {
+					t.Errorf("not a URL -> PATH line: %q", l)
+				}
+				got = append(got, url)
+				continue
+			}
+			var obj map[string]any
+			if err := json.Unmarshal([]byte(l), &obj); err != nil {
+				t.Fatalf("%q: not a JSON object: %q", args, l)
+			}
+			url, _ := obj["url"].(string)
+			if _, ok := obj["status"]; !ok {
+				got = append(got, url) // a plan: {"url", "output"}
+				continue
+			}
+			if obj["status"] != "failed" {
+				t.Errorf("%q: %s has status %v, want failed", args, url, obj["status"])
+			}
+			failed[url], _ = obj["error"].(string)
+		}
+		if !slices.Equal(got, planned) {
+			t.Errorf("%q: planned %q, want %q", args, got, planned)
+		}
+		if asJSON {
+			wantFailed := map[string]string{
+				"missing.txt": "no such file: missing.txt",
+				missingURL:    "no such file: " + filepath.Join(dir, "missing.bin"),
+				"adir":        "adir is a directory, not a file",
+			}
+			if !maps.Equal(failed, wantFailed) {
+				t.Errorf("%q: failed records %q, want %q", args, failed, wantFailed)
+			}
+			// In the real run's words (its temporary directory aside).
+			for url, msg := range failed {
+				realURL := strings.Replace(url, dir, realDir, 1)
+				if realMsg := strings.Replace(realErrs[realURL], realDir, dir, 1); realMsg != msg {
+					t.Errorf("%s: dry run says %q, the real run %q", url, msg, realErrs[realURL])
+				}
+			}
+		}
+		if asked := srv.requests(); len(asked) != 0 {
+			t.Errorf("%q: a dry run sent %d requests: %q", args, len(asked), asked)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "out", "present.txt")); err == nil {
+			t.Errorf("%q: a dry run copied a local file", args)
+		}
+	}
+}
+
 // TestOutputDryRunReport: the --report document of a dry run counts the
 // items planned in its summary, beside the item that could not be planned
 // (listed as failed); nothing is counted as done.
