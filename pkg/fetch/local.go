@@ -140,6 +140,33 @@ func checkDigest(want string, h hash.Hash) (string, error) {
 	return got, nil
 }
 
+// CheckSource tells, without sending anything, how Fetch would fail an
+// item before its first byte for want of a source: a local path or file://
+// URL that is missing or a directory, or a URL that Fetch does not take,
+// in Fetch's words. It is nil for an http(s) URL, and for a local source
+// that Fetch would open (a device or pipe is not opened here: that could
+// wait for a writer). A dry run uses it.
+func CheckSource(raw string) error {
+	src, err := classify(raw)
+	if err != nil || src.local == "" {
+		return err
+	}
+	fi, err := os.Stat(src.local)
+	switch {
+	case err != nil:
+		// Not there, or not to be looked at: worded by the open that a
+		// real run makes (no pipe, as the stat failed).
+		f, _, err := openSource(src.local)
+		if err == nil {
+			f.Close()
+		}
+		return err
+	case fi.IsDir():
+		return fmt.Errorf("%s is a directory, not a file", src.local)
+	}
+	return nil
+}
+
 // notFoundError is a local item that does not exist.
 type notFoundError struct{ path string }
 

@@ -3,10 +3,12 @@ package fetch
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -105,4 +107,36 @@ func TestLocalCopy(t *testing.T) {
 		}
 		assertGone(t, out, out+".part")
 	})
+}
+
+// TestCheckSource: what a dry run learns of an item without sending
+// anything is what Fetch would say before its first byte.
+func TestCheckSource(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a.txt")
+	if err := os.WriteFile(file, []byte("a"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "gone.txt")
+	for _, tt := range []struct{ item, want string }{
+		{file, ""},
+		{"file://" + file, ""},
+		{"http://example.test/a.txt", ""},
+		{missing, "no such file: " + missing},
+		{"file://" + missing, "no such file: " + missing},
+		{dir, dir + " is a directory, not a file"},
+		{"ftp://example.test/a.txt", `unsupported scheme "ftp"`},
+	} {
+		err := CheckSource(tt.item)
+		if got := fmt.Sprint(err); (tt.want == "" && err != nil) || (tt.want != "" && !strings.Contains(got, tt.want)) {
+			t.Errorf("CheckSource(%q) = %v, want %q", tt.item, err, tt.want)
+		}
+		if tt.want == "" {
+			continue
+		}
+		_, ferr := newClient(t, testConfig()).Fetch(context.Background(), request(tt.item, filepath.Join(dir, "out"), nil))
+		if ferr == nil || !strings.Contains(ferr.Error(), tt.want) {
+			t.Errorf("Fetch(%q) = %v; CheckSource and Fetch disagree", tt.item, ferr)
+		}
+	}
 }

@@ -292,7 +292,7 @@ func (r *run) admit(stop context.Context) error {
 			// that a missing one fails here as it would there; an existing
 			// destination that --on-exists skip keeps is not copied.
 			if !(j.exists && r.opts.OnExists == Skip) {
-				if err := checkLocalSource(it.URL); err != nil {
+				if err := fetch.CheckSource(it.URL); err != nil {
 					r.finish(j, nil, fetch.Result{}, err, time.Now())
 					continue
 				}
@@ -337,64 +337,6 @@ func (r *run) plan(it input.Item) (job, error) {
 	}
 	return j, nil
 }
-
-// checkLocalSource tells, for a dry run, how a real run would fail to copy
-// a local item (a path, or a file:// URL) before reading a byte: its source
-// is missing or a directory. The errors are worded as fetch words them
-// (openSource). It is nil for an http(s) item: a dry run sends nothing.
-func checkLocalSource(raw string) error {
-	path, ok := localSource(raw)
-	if !ok {
-		return nil
-	}
-	fi, err := os.Stat(path)
-	if err == nil {
-		if fi.IsDir() {
-			return fmt.Errorf("%s is a directory, not a file", path)
-		}
-		// A file, or a device or pipe, which a real run opens and copies
-		// (a pipe is not opened here: that waits for a writer).
-		return nil
-	}
-	if errors.Is(err, fs.ErrNotExist) {
-		return &notFoundError{path: path}
-	}
-	// Worded as the real run's failed open; the stat failed, so this is no
-	// pipe to wait on.
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("opening %s: %w", path, err)
-	}
-	f.Close()
-	return nil
-}
-
-// localSource is the file a real run copies for item raw, as fetch tells
-// local items from URLs (classify): a raw without "://" (or whose part
-// before it has a slash) is a path; a file URL names its path, on this
-// host. Anything else, or a file URL that fetch would refuse, is not
-// looked at.
-func localSource(raw string) (string, bool) {
-	scheme, _, hasScheme := strings.Cut(raw, "://")
-	if !hasScheme || strings.ContainsAny(scheme, `/\`) {
-		return raw, raw != ""
-	}
-	if !strings.EqualFold(scheme, "file") {
-		return "", false
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Path == "" || u.Host != "" && !strings.EqualFold(u.Host, "localhost") {
-		return "", false
-	}
-	return u.Path, true
-}
-
-// notFoundError is a local item that does not exist, worded as fetch words
-// it.
-type notFoundError struct{ path string }
-
-func (e *notFoundError) Error() string { return "no such file: " + e.path }
-func (e *notFoundError) Unwrap() error { return fs.ErrNotExist }
 
 // name derives the relative output name of an item and reports whether it
 // is fixed (so a Content-Disposition name must not replace it).
