@@ -477,16 +477,12 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 			r.opts.Emit(ev)
 		},
 	}
-	var moved atomic.Bool // to the name the server gave
 	if !j.named {
-		req.Rename = func(name string) (fetch.Destination, error) {
-			dest, err := r.rename(j, name)
-			moved.Store(dest.Path != "" && dest.Path != j.path)
-			return dest, err
-		}
+		req.Rename = func(name string) (fetch.Destination, error) { return r.rename(j, name) }
 	}
 	res, err := r.fetcher.Fetch(ctx, req)
-	if moved.Load() {
+	if res.Path != "" && res.Path != j.path {
+		// Moved to the name its server gave (or skipped for it).
 		r.releaseMoved(j)
 	}
 	switch {
