@@ -823,14 +823,23 @@ func (t *transfer) hashPrefix(ctx context.Context, f *partFile, off int64) error
 func (c *Client) hashReader(ctx context.Context, h hash.Hash, r io.Reader) (int64, error) {
 	bp := c.getBuf()
 	defer c.putBuf(bp)
+	return hashFrom(ctx, h, r, *bp, nil)
+}
+
+// hashFrom feeds h from r through buf, counting the bytes in p (if not
+// nil), with ctx checked between reads.
+func hashFrom(ctx context.Context, h hash.Hash, r io.Reader, buf []byte, p *event.Progress) (int64, error) {
 	var n int64
 	for {
 		if err := ctx.Err(); err != nil {
 			return n, err
 		}
-		m, err := r.Read(*bp)
-		h.Write((*bp)[:m])
+		m, err := r.Read(buf)
+		h.Write(buf[:m])
 		n += int64(m)
+		if p != nil {
+			p.Add(int64(m))
+		}
 		if err == io.EOF {
 			return n, nil
 		}

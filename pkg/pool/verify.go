@@ -2,13 +2,9 @@ package pool
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"strings"
 	"time"
 
@@ -42,7 +38,7 @@ func (r *run) checkExisting(ctx context.Context, j job) {
 	r.sending.Add(1)
 	r.opts.Emit(event.Event{Kind: event.Started, Time: start, Item: j.item, Output: j.path, Progress: progress})
 
-	got, err := hashFile(ctx, j.path, progress)
+	got, err := fetch.SumFile(ctx, j.path, progress)
 	res := fetch.Result{Path: j.path, SHA256: got}
 	switch {
 	case err != nil:
@@ -65,40 +61,4 @@ func (r *run) checkExisting(ctx context.Context, j job) {
 	}
 	r.sending.Add(-1) // before its end is told, as for a transfer
 	r.finish(j, progress, res, err, start)
-}
-
-// hashFile returns the hex SHA-256 of the regular file at path, adding
-// what it reads to p. It checks ctx between reads, so cancelling ctx ends
-// it promptly with ctx's error.
-func hashFile(ctx context.Context, path string, p *event.Progress) (string, error) {
-	// Stat first: opening a FIFO for reading would block.
-	fi, err := os.Stat(path)
-	if err != nil {
-		return "", err
-	}
-	if !fi.Mode().IsRegular() {
-		return "", errors.New("not a regular file")
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	p.SetTotal(fi.Size())
-	h := sha256.New()
-	buf := make([]byte, 256<<10)
-	for {
-		if err := ctx.Err(); err != nil {
-			return "", err
-		}
-		n, err := f.Read(buf)
-		h.Write(buf[:n])
-		p.Add(int64(n))
-		if err == io.EOF {
-			return hex.EncodeToString(h.Sum(nil)), nil
-		}
-		if err != nil {
-			return "", err
-		}
-	}
 }

@@ -120,30 +120,6 @@ func TestRunSkipCheckSingleSHA256(t *testing.T) {
 	}
 }
 
-// TestHashFileCancel: hashing ends with the context's error once it is
-// cancelled, and refuses what is not a regular file.
-func TestHashFileCancel(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "big")
-	os.WriteFile(path, make([]byte, 1<<20), 0o644)
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, err := hashFile(ctx, path, event.NewProgress("big")); !errors.Is(err, context.Canceled) {
-		t.Errorf("hashFile with a cancelled context: %v, want context.Canceled", err)
-	}
-	if _, err := hashFile(context.Background(), filepath.Dir(path), event.NewProgress("dir")); err == nil {
-		t.Error("hashFile of a directory: no error")
-	}
-	p := event.NewProgress("big")
-	want := sha256.Sum256(make([]byte, 1<<20))
-	sum, err := hashFile(context.Background(), path, p)
-	if err != nil || sum != hex.EncodeToString(want[:]) {
-		t.Errorf("hashFile = %s, %v; want %x", sum, err, want)
-	}
-	if p.Done() != 1<<20 || p.Total() != 1<<20 {
-		t.Errorf("progress %d of %d, want all 1 MiB", p.Done(), p.Total())
-	}
-}
-
 // TestRunSkipCheckStopAndAbort: a check in progress counts as in flight: a
 // graceful shutdown lets it go on, and an abort interrupts it promptly, as
 // canceled. The file is a big sparse one, so that the check takes a while.
