@@ -512,50 +512,17 @@ func TestSignalSecondInterruptAborts(t *testing.T) {
 func TestSignalShutdownOnTerminal(t *testing.T) {
 	srv := newHoldServer(t)
 	dir := t.TempDir()
-	ptmx, tty, err := openTerminal(40, 120)
-	if err != nil {
-		t.Skipf("no pseudo-terminal: %v", err)
-	}
-	defer ptmx.Close()
-	cmd := exec.Command(binary, "-o", "out", srv.URL+"/hold/a.bin")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "NO_COLOR=1")
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	tty.Close()
-	var waitErr error
-	exited := make(chan struct{})
-	go func() {
-		waitErr = cmd.Wait()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-	})
-	var screen safeBuffer
-	shown := screen.when("stopping: waiting for 1 transfer")
-	go io.Copy(&screen, ptmx)
+	term, shown := startOnTerminal(t, dir, "stopping: waiting for 1 transfer", "-o", "out", srv.URL+"/hold/a.bin")
 
 	srv.await(t, 1)
-	cmd.Process.Signal(syscall.SIGINT)
+	term.cmd.Process.Signal(syscall.SIGINT)
 	select {
 	case <-shown:
 	case <-time.After(eventually):
-		t.Fatalf("no shutdown line on the terminal; screen:\n%q", screen.String())
+		t.Fatalf("no shutdown line on the terminal; screen:\n%q", term.screen.String())
 	}
 	srv.unblock()
-	select {
-	case <-exited:
-		var ee *exec.ExitError
-		if !errors.As(waitErr, &ee) || ee.ExitCode() != exitInterrupted {
-			t.Fatalf("exit %v, want 130; screen:\n%q", waitErr, screen.String())
-		}
-	case <-time.After(eventually):
-		t.Fatalf("still running; screen:\n%q", screen.String())
-	}
+	term.waitInterrupted(t)
 	if got := readFile(t, filepath.Join(dir, "out", "a.bin")); !bytes.Equal(got, content("/hold/a.bin")) {
 		t.Errorf("the transfer in flight did not finish whole")
 	}
@@ -568,44 +535,19 @@ func TestSignalShutdownOnTerminal(t *testing.T) {
 func TestSignalShutdownBarOnTerminal(t *testing.T) {
 	srv := newHoldServer(t)
 	dir := t.TempDir()
-	ptmx, tty, err := openTerminal(40, 120)
-	if err != nil {
-		t.Skipf("no pseudo-terminal: %v", err)
-	}
-	defer ptmx.Close()
-	cmd := exec.Command(binary, "-j", "1", "-o", "out", srv.URL+"/hold/a.bin",
-		srv.URL+"/q/b.bin", srv.URL+"/q/c.bin", srv.URL+"/q/d.bin", srv.URL+"/q/e.bin")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "NO_COLOR=1")
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	tty.Close()
-	var waitErr error
-	exited := make(chan struct{})
-	go func() {
-		waitErr = cmd.Wait()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-	})
 	// The status line of a frame drawn once the queued items are canceled.
 	const stopped = "stopping · queued 0 · in flight 1 · done 0"
-	var screen safeBuffer
-	shown := screen.when(stopped)
-	go io.Copy(&screen, ptmx)
+	term, shown := startOnTerminal(t, dir, stopped, "-j", "1", "-o", "out", srv.URL+"/hold/a.bin",
+		srv.URL+"/q/b.bin", srv.URL+"/q/c.bin", srv.URL+"/q/d.bin", srv.URL+"/q/e.bin")
 
 	srv.await(t, 1)
-	cmd.Process.Signal(syscall.SIGINT)
+	term.cmd.Process.Signal(syscall.SIGINT)
 	select {
 	case <-shown:
 	case <-time.After(eventually):
-		t.Fatalf("no frame with %q on the terminal; screen:\n%q", stopped, screen.String())
+		t.Fatalf("no frame with %q on the terminal; screen:\n%q", stopped, term.screen.String())
 	}
-	out := screen.String()
+	out := term.screen.String()
 	frame := out[:strings.Index(out, stopped)]
 	frame = frame[strings.LastIndex(frame, "\x1b[J")+len("\x1b[J"):] // from where the block was last erased
 	// The count after the overall bar: "|  0/3  5.9 KiB".
@@ -618,14 +560,60 @@ func TestSignalShutdownBarOnTerminal(t *testing.T) {
 			counts[1], counts[2], frame)
 	}
 	srv.unblock()
+	term.waitInterrupted(t)
+}
+
+// terminalRun is the binary running on a pseudo-terminal of 40×120 rows
+// and columns, with what it draws read into screen.
+type terminalRun struct {
+	cmd     *exec.Cmd
+	screen  *safeBuffer
+	exited  chan struct{}
+	waitErr error
+}
+
+// startOnTerminal starts the binary in dir with args on a new
+// pseudo-terminal; shown is closed once the screen shows want. The test is
+// skipped where there is no pseudo-terminal.
+func startOnTerminal(t *testing.T, dir, want string, args ...string) (run *terminalRun, shown <-chan struct{}) {
+	t.Helper()
+	ptmx, tty, err := openTerminal(40, 120)
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	t.Cleanup(func() { ptmx.Close() })
+	run = &terminalRun{cmd: exec.Command(binary, args...), screen: &safeBuffer{}, exited: make(chan struct{})}
+	run.cmd.Dir = dir
+	run.cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	run.cmd.Stdin, run.cmd.Stdout, run.cmd.Stderr = tty, tty, tty
+	if err := run.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tty.Close()
+	go func() {
+		run.waitErr = run.cmd.Wait()
+		close(run.exited)
+	}()
+	t.Cleanup(func() {
+		run.cmd.Process.Kill()
+		<-run.exited
+	})
+	shown = run.screen.when(want)
+	go io.Copy(run.screen, ptmx)
+	return run, shown
+}
+
+// waitInterrupted fails the test unless the run ends soon with exit 130.
+func (r *terminalRun) waitInterrupted(t *testing.T) {
+	t.Helper()
 	select {
-	case <-exited:
+	case <-r.exited:
 		var ee *exec.ExitError
-		if !errors.As(waitErr, &ee) || ee.ExitCode() != exitInterrupted {
-			t.Fatalf("exit %v, want 130; screen:\n%q", waitErr, screen.String())
+		if !errors.As(r.waitErr, &ee) || ee.ExitCode() != exitInterrupted {
+			t.Fatalf("exit %v, want 130; screen:\n%q", r.waitErr, r.screen.String())
 		}
 	case <-time.After(eventually):
-		t.Fatalf("still running; screen:\n%q", screen.String())
+		t.Fatalf("still running; screen:\n%q", r.screen.String())
 	}
 }
 
