@@ -10,6 +10,7 @@ import (
 )
 
 func main() {
+	tuneRuntime(os.Getenv)
 	ctx, stop := interruptContexts()
 	os.Exit(exitCode(execute(ctx, stop, systemStreams(), os.Args[1:])))
 }
