@@ -159,31 +159,81 @@ func hostPort(u *url.URL) string {
 // redactURL is u without its password, for messages.
 func redactURL(u *url.URL) string { return u.Redacted() }
 
-// locationChecked refuses a redirect whose Location does not parse, with a
-// *locationError: the server's answer is wrong, not busy, and net/http
-// would say so only in words.
-type locationChecked struct{ http.RoundTripper }
-
-func (t locationChecked) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.RoundTripper.RoundTrip(req)
-	if err != nil || resp.StatusCode < 300 || resp.StatusCode > 399 {
-		return resp, err
-	}
-	loc := resp.Header.Get("Location")
-	if loc == "" {
-		return resp, nil
-	}
-	if _, perr := req.URL.Parse(loc); perr != nil {
+// do sends req and follows its redirects, as http.Client.Do does for a
+// GET with checkRedirect as its policy: the request after a 301, 302, 303,
+// 307 or 308 with a Location is a GET of that URL with the first request's
+// headers and a Referer; credentials from the URL are sent as basic
+// authentication; errors come wrapped in *url.Error. It is not
+// http.Client.Do because that copies the request, its URL and its headers
+// for every request, redirected or not: a fifth of the allocations, and 3 %
+// of the CPU, of a run of small files.
+//
+// A redirect whose Location does not parse fails with a *locationError:
+// the server's answer is wrong, not busy, and net/http would say so only
+// in words.
+func (c *Client) do(req *http.Request) (*http.Response, error) {
+	var via []*http.Request
+	headers := req.Header // of every request of the chain, before URL credentials
+	for {
+		if u := req.URL.User; u != nil && req.Header.Get("Authorization") == "" {
+			password, _ := u.Password()
+			req.Header = req.Header.Clone()
+			req.SetBasicAuth(u.Username(), password)
+		}
+		resp, err := c.rt.RoundTrip(req)
+		if err != nil {
+			return nil, &url.Error{Op: "Get", URL: redactURL(req.URL), Err: err}
+		}
+		loc := resp.Header.Get("Location")
+		if loc == "" || !redirects(resp.StatusCode) {
+			return resp, nil
+		}
+		// Read what little the redirect has, so that its connection is
+		// reused.
 		drain(resp)
 		resp.Body.Close()
-		return nil, &locationError{location: loc, err: perr}
+		target, err := req.URL.Parse(loc)
+		if err != nil {
+			return nil, &url.Error{Op: "Get", URL: redactURL(req.URL), Err: &locationError{location: loc, err: err}}
+		}
+		via = append(via, req)
+		next := redirected(req, headers, target)
+		if err := c.checkRedirect(next, via); err != nil {
+			return nil, &url.Error{Op: "Get", URL: redactURL(target), Err: err}
+		}
+		req = next
 	}
-	return resp, nil
 }
 
-// CloseIdleConnections closes the idle connections of the transport.
-func (t locationChecked) CloseIdleConnections() {
-	if c, ok := t.RoundTripper.(interface{ CloseIdleConnections() }); ok {
-		c.CloseIdleConnections()
+// redirects reports the statuses after which a GET goes to the Location.
+func redirects(status int) bool {
+	switch status {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return true
 	}
+	return false
+}
+
+// redirected is the GET of target that follows prev, with the chain's
+// headers (checkRedirect then decides which credentials go on) and prev's
+// URL as Referer, unless that would tell an https URL to a plain http
+// server or the headers name a Referer of their own.
+func redirected(prev *http.Request, headers http.Header, target *url.URL) *http.Request {
+	next := (&http.Request{
+		Method:     http.MethodGet,
+		URL:        target,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     headers.Clone(),
+		Host:       strings.TrimSuffix(target.Host, ":"),
+	}).WithContext(prev.Context())
+	if next.Header.Get("Referer") == "" &&
+		!(strings.EqualFold(prev.URL.Scheme, "https") && strings.EqualFold(target.Scheme, "http")) {
+		ref := *prev.URL
+		ref.User, ref.Fragment, ref.RawFragment = nil, "", ""
+		next.Header.Set("Referer", ref.String())
+	}
+	return next
 }

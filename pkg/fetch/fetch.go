@@ -125,7 +125,7 @@ func (cfg Config) inFlight() int { return max(cfg.Concurrency, 1) * max(cfg.Spli
 // concurrent use.
 type Client struct {
 	cfg   Config
-	hc    *http.Client
+	rt    http.RoundTripper // the connection pool: http1 for plain HTTP, net/http for the rest
 	netrc netrc
 	bufs  chan *[]byte // free copy buffers of bufSize, one per request in flight
 
@@ -167,17 +167,18 @@ func New(cfg Config) (*Client, error) {
 		c.netrc = n
 	}
 	c.bufs = make(chan *[]byte, cfg.inFlight())
-	c.hc = &http.Client{
-		Transport:     locationChecked{c.transport()},
-		CheckRedirect: c.checkRedirect,
-	}
+	c.rt = c.transport()
 	return c, nil
 }
 
 // CloseIdleConnections closes the keep-alive connections the Client keeps
 // for reuse, ending their goroutines. Call it once the run is over; the
 // Client stays usable.
-func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
+func (c *Client) CloseIdleConnections() {
+	if t, ok := c.rt.(interface{ CloseIdleConnections() }); ok {
+		t.CloseIdleConnections()
+	}
+}
 
 // Destination is where Request.Rename puts an item.
 type Destination struct {

@@ -767,6 +767,102 @@ func TestCredentialsStayOnTheirHost(t *testing.T) {
 	}
 }
 
+// TestRedirectHeaders: a redirected GET carries the item's headers and a
+// Referer naming the URL that redirected (without its credentials); the
+// credentials of a URL (http://user:pass@host/) go to that URL's host as
+// basic authentication, to the same host after a redirect, and never to
+// another host.
+func TestRedirectHeaders(t *testing.T) {
+	other := &recorder{}
+	otherSrv := serve(t, other, func(_ int, w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "other") })
+	otherURL := strings.Replace(otherSrv.URL, "127.0.0.1", "localhost", 1)
+	home := &recorder{}
+	homeSrv := serve(t, home, func(_ int, w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/away":
+			http.Redirect(w, r, otherURL+"/x", http.StatusFound)
+		case "/stay":
+			http.Redirect(w, r, "/here#frag", http.StatusMovedPermanently)
+		case "/see-other":
+			http.Redirect(w, r, "/here", http.StatusSeeOther)
+		case "/temporary":
+			http.Redirect(w, r, "/here", http.StatusTemporaryRedirect)
+		case "/no-location":
+			w.WriteHeader(http.StatusFound)
+			fmt.Fprint(w, "a 302 without a Location")
+		default:
+			fmt.Fprint(w, "here")
+		}
+	})
+	withUser := strings.Replace(homeSrv.URL, "http://", "http://alice:s%20cret@", 1)
+	const aliceAuth = "Basic YWxpY2U6cyBjcmV0" // alice:s cret
+	tests := []struct {
+		name       string
+		url        string
+		wantHome   []string // Authorization of each request to home
+		wantOther  int      // requests to the other host
+		wantStatus int      // 0: the item is done
+	}{
+		{"URL credentials", withUser + "/here", []string{aliceAuth}, 0, 0},
+		{"URL credentials, same host", withUser + "/stay", []string{aliceAuth, aliceAuth}, 0, 0},
+		{"URL credentials, 303", withUser + "/see-other", []string{aliceAuth, aliceAuth}, 0, 0},
+		{"URL credentials, 307", withUser + "/temporary", []string{aliceAuth, aliceAuth}, 0, 0},
+		{"URL credentials, other host", withUser + "/away", []string{aliceAuth}, 1, 0},
+		{"no credentials", homeSrv.URL + "/stay", []string{"", ""}, 0, 0},
+		{"302 without Location", homeSrv.URL + "/no-location", []string{""}, 0, http.StatusFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.Header = http.Header{"X-Token": {"t1"}}
+			h0, o0 := home.count(), other.count()
+			path := filepath.Join(t.TempDir(), "f")
+			_, err := newClient(t, cfg).Fetch(context.Background(), request(tt.url, path, nil))
+			var he *HTTPError
+			switch {
+			case tt.wantStatus == 0 && err != nil:
+				t.Fatal(err)
+			case tt.wantStatus != 0 && (!errors.As(err, &he) || he.StatusCode != tt.wantStatus):
+				t.Fatalf("err = %v, want HTTP %d", err, tt.wantStatus)
+			}
+			if n := home.count() - h0; n != len(tt.wantHome) {
+				t.Fatalf("%d requests to the first host, want %d", n, len(tt.wantHome))
+			}
+			for i, want := range tt.wantHome {
+				h := home.header(h0 + i)
+				if got := h.Get("Authorization"); got != want {
+					t.Errorf("request %d: Authorization %q, want %q", i, got, want)
+				}
+				if got := h.Get("X-Token"); got != "t1" {
+					t.Errorf("request %d: X-Token %q, want t1", i, got)
+				}
+				wantRef := ""
+				if i > 0 {
+					wantRef = strings.Replace(tt.url, "alice:s%20cret@", "", 1)
+				}
+				if got := h.Get("Referer"); got != wantRef {
+					t.Errorf("request %d: Referer %q, want %q", i, got, wantRef)
+				}
+			}
+			if n := other.count() - o0; n != tt.wantOther {
+				t.Fatalf("%d requests to the other host, want %d", n, tt.wantOther)
+			}
+			for i := o0; i < other.count(); i++ {
+				h := other.header(i)
+				if got := h.Get("Authorization"); got != "" {
+					t.Errorf("other host: Authorization %q", got)
+				}
+				if got := h.Get("X-Token"); got != "t1" {
+					t.Errorf("other host: X-Token %q, want t1", got)
+				}
+				if got, want := h.Get("Referer"), homeSrv.URL+"/away"; got != want {
+					t.Errorf("other host: Referer %q, want %q (no credentials)", got, want)
+				}
+			}
+		})
+	}
+}
+
 func TestNetrcFileMissing(t *testing.T) {
 	cfg := testConfig()
 	cfg.NetrcFile = filepath.Join(t.TempDir(), "none")

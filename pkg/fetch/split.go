@@ -314,7 +314,7 @@ func (s *splitRun) request(ctx context.Context, i int, attempt int) error {
 	if v := t.meta.ifRange(); v != "" {
 		req.Header.Set("If-Range", v)
 	}
-	resp, err := t.c.hc.Do(req)
+	resp, err := t.c.do(req)
 	if err != nil {
 		return g.why(ctx, err)
 	}

@@ -329,7 +329,7 @@ func (t *transfer) exchange(ctx context.Context, offset int64) (outcome, error) 
 	defer g.stop()
 
 	hreq, conditional := t.request(g.ctx, offset)
-	resp, err := t.c.hc.Do(hreq)
+	resp, err := t.c.do(hreq)
 	if err != nil {
 		return 0, g.why(ctx, err)
 	}
