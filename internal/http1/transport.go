@@ -562,6 +562,41 @@ func (b *body) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// WriteBuffered passes the rest of the body to write in one call, straight
+// from the connection's read buffer, when that buffer holds all of it (a
+// small response usually arrives whole in one read): the bytes are not
+// copied out first. The body then ends as a Read to its end would end it,
+// giving the connection back, and WriteBuffered reports true and write's
+// error (after an error, the body is left as it was: close it). When the
+// buffer does not hold the whole rest, or the length is not known, it does
+// nothing and reports false: read the body as usual.
+func (b *body) WriteBuffered(write func([]byte) error) (bool, error) {
+	fb, ok := b.rc.(*fixedBody)
+	if !ok {
+		return false, nil
+	}
+	br, ok := fb.r.(*bufio.Reader)
+	if !ok || fb.n <= 0 || int64(br.Buffered()) < fb.n {
+		return false, nil
+	}
+	b.mu.Lock()
+	open := b.c != nil
+	b.mu.Unlock()
+	if !open {
+		return false, nil // closed: Read says so
+	}
+	// A Close meanwhile closes the connection but leaves its buffer
+	// alone, and the connection is not reused: p stays valid.
+	p, _ := br.Peek(int(fb.n))
+	if err := write(p); err != nil {
+		return true, err
+	}
+	_, _ = br.Discard(len(p))
+	fb.n = 0
+	b.finish(true)
+	return true, nil
+}
+
 // Close ends the body; before its end, that closes the connection.
 func (b *body) Close() error {
 	b.finish(false)

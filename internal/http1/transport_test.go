@@ -1370,3 +1370,87 @@ func TestCanceledBodyNotReused(t *testing.T) {
 		t.Errorf("%d idle connections after a canceled request, want 0", idle)
 	}
 }
+
+// TestWriteBuffered: a small body that arrived whole is handed over in one
+// call from the connection's buffer, ends like a body read to its end
+// (EOF, the connection reused); a body still arriving, or one closed, is
+// left to Read; a failed write leaves the body to be closed, which closes
+// the connection.
+func TestWriteBuffered(t *testing.T) {
+	big := strings.Repeat("y", 1<<20)
+	srv, cs := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/big" {
+			io.WriteString(w, big)
+			return
+		}
+		io.WriteString(w, "small body")
+	}))
+	tr, _ := newTransport(t)
+	type buffered interface {
+		WriteBuffered(func([]byte) error) (bool, error)
+	}
+	roundTrip := func(path string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	// The server writes the small response in one write: it is all in
+	// once its header is.
+	resp := roundTrip("/small")
+	var got []byte
+	calls := 0
+	done, err := resp.Body.(buffered).WriteBuffered(func(p []byte) error {
+		calls++
+		got = append(got, p...)
+		return nil
+	})
+	if !done || err != nil || calls != 1 || string(got) != "small body" {
+		t.Fatalf("WriteBuffered = %v, %v after %d calls with %q; want true, nil, 1 call with the body", done, err, calls, got)
+	}
+	if n, err := resp.Body.Read(make([]byte, 4)); n != 0 || err != io.EOF {
+		t.Errorf("Read after WriteBuffered = %d, %v; want 0, EOF", n, err)
+	}
+	resp.Body.Close()
+	get(t, tr, srv.URL+"/small")
+	if opened, _ := cs.counts(); opened != 1 {
+		t.Errorf("%d connections, want 1: the connection is reused after WriteBuffered", opened)
+	}
+
+	// 1 MiB does not fit the read buffer: Read it.
+	resp = roundTrip("/big")
+	if done, err := resp.Body.(buffered).WriteBuffered(func([]byte) error {
+		t.Error("write called for a body larger than the buffer")
+		return nil
+	}); done || err != nil {
+		t.Errorf("WriteBuffered on a large body = %v, %v; want false, nil", done, err)
+	}
+	if b, err := io.ReadAll(resp.Body); err != nil || len(b) != len(big) {
+		t.Fatalf("Read after a declined WriteBuffered: %d bytes, %v", len(b), err)
+	}
+
+	// A failed write: the error comes back; Close closes the connection.
+	resp = roundTrip("/small")
+	full := errors.New("disk full")
+	if done, err := resp.Body.(buffered).WriteBuffered(func([]byte) error { return full }); !done || err != full {
+		t.Errorf("WriteBuffered with a failing write = %v, %v; want true, %v", done, err, full)
+	}
+	resp.Body.Close()
+	waitFor(t, "the server to see the connection closed", func() bool {
+		_, closed := cs.counts()
+		return closed == 1
+	})
+
+	// Closed first: nothing is written; Read reports the close.
+	resp = roundTrip("/small")
+	resp.Body.Close()
+	if done, _ := resp.Body.(buffered).WriteBuffered(func([]byte) error {
+		t.Error("write called after Close")
+		return nil
+	}); done {
+		t.Error("WriteBuffered after Close reported true")
+	}
+}

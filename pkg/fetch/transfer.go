@@ -700,6 +700,9 @@ func (t *transfer) needMeta(p plan) bool {
 // copy copies a body into the part at off through the stall watch and the
 // throttle, and counts it.
 func (t *transfer) copy(ctx context.Context, g *guard, f *partFile, off int64, body io.Reader) (int64, error) {
+	if n, done, err := t.writeBuffered(g, f, off, body); done {
+		return n, err
+	}
 	r := g.watch(body)
 	if t.c.cfg.Throttle != nil {
 		r = t.c.cfg.Throttle.Reader(g.ctx, r)
@@ -716,6 +719,39 @@ func (t *transfer) copy(ctx context.Context, g *guard, f *partFile, off int64, b
 		}
 	}
 	return n, err
+}
+
+// bufferedBody is a response body that can hand over its rest from the
+// connection's read buffer (http1's).
+type bufferedBody interface {
+	WriteBuffered(write func([]byte) error) (bool, error)
+}
+
+// writeBuffered writes a body that has arrived whole straight from the
+// connection's buffer into f at off: for a small file, one copy of its
+// bytes fewer than through copyBody, which reads them into its buffer
+// first. It reports false, having done nothing, when the body is not all
+// there yet, when a --limit-rate throttle must pace it, or when ctx is done.
+func (t *transfer) writeBuffered(g *guard, f *partFile, off int64, body io.Reader) (int64, bool, error) {
+	b, ok := body.(bufferedBody)
+	if !ok || t.c.cfg.Throttle != nil || g.ctx.Err() != nil {
+		return 0, false, nil
+	}
+	var n int64
+	done, err := b.WriteBuffered(func(p []byte) error {
+		if _, err := f.WriteAt(p, off); err != nil {
+			return classifyWrite(f.Name(), err)
+		}
+		if t.h != nil {
+			t.h.Write(p)
+			t.hashed += int64(len(p))
+		}
+		n = int64(len(p))
+		t.req.Progress.Add(n)
+		return nil
+	})
+	t.res.Bytes += n
+	return n, done, err
 }
 
 // verifyLength checks that the part holds what the response promised:
