@@ -61,15 +61,11 @@ func (c *Client) transport() http.RoundTripper {
 	}
 }
 
-// ctxKey keys the emitter of the transfer behind a request, which
-// checkRedirect tells of each redirect.
-type ctxKey struct{}
-
 // checkRedirect follows at most maxRedirects redirects, only to http and
 // https, and forwards credentials only to the host (host:port) they were
 // meant for: Go's own rule would also send them to subdomains and to
-// other ports of the same host.
-func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
+// other ports of the same host. It tells emit of each redirect it allows.
+func (c *Client) checkRedirect(req *http.Request, via []*http.Request, emit *emitter) error {
 	if len(via) > maxRedirects {
 		return ErrTooManyRedirects
 	}
@@ -84,9 +80,7 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 		req.Header.Del("Cookie")
 		c.setNetrcAuth(req)
 	}
-	if e, ok := req.Context().Value(ctxKey{}).(*emitter); ok && e != nil {
-		e.send(event.Event{Kind: event.Redirect, Message: req.URL.String()})
-	}
+	emit.send(event.Event{Kind: event.Redirect, Message: req.URL.String()})
 	return nil
 }
 
@@ -171,7 +165,7 @@ func redactURL(u *url.URL) string { return u.Redacted() }
 // A redirect whose Location does not parse fails with a *locationError:
 // the server's answer is wrong, not busy, and net/http would say so only
 // in words.
-func (c *Client) do(req *http.Request) (*http.Response, error) {
+func (c *Client) do(req *http.Request, emit *emitter) (*http.Response, error) {
 	var via []*http.Request
 	headers := req.Header // of every request of the chain, before URL credentials
 	for {
@@ -198,7 +192,7 @@ func (c *Client) do(req *http.Request) (*http.Response, error) {
 		}
 		via = append(via, req)
 		next := redirected(req, headers, target)
-		if err := c.checkRedirect(next, via); err != nil {
+		if err := c.checkRedirect(next, via, emit); err != nil {
 			return nil, &url.Error{Op: "Get", URL: redactURL(target), Err: err}
 		}
 		req = next

@@ -124,6 +124,7 @@ type guard struct {
 	stall      time.Duration
 	timer      *time.Timer // the watchdog; nil without a stall timeout
 	got        atomic.Int64
+	watched    watchedReader // what watch returns: made with the guard
 
 	// Owned by the watchdog.
 	seen  int64
@@ -176,12 +177,14 @@ func (g *guard) stop() {
 	}
 }
 
-// watch returns r, counting the bytes it yields for the watchdog.
+// watch returns r, counting the bytes it yields for the watchdog. It is
+// called once per guard: a request has one body.
 func (g *guard) watch(r io.Reader) io.Reader {
 	if g.timer == nil {
 		return r
 	}
-	return &watchedReader{r: r, g: g}
+	g.watched = watchedReader{r: r, g: g}
+	return &g.watched
 }
 
 type watchedReader struct {

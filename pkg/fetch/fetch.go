@@ -327,14 +327,15 @@ func classify(raw string) (source, error) {
 	}
 }
 
-// emitter wraps Request.Emit: never nil, stamped with the time, serialized.
+// emitter wraps Request.Emit: stamped with the time, serialized; a nil
+// emitter, or one without Emit, drops events.
 type emitter struct {
 	mu   sync.Mutex
 	emit func(event.Event)
 }
 
 func (e *emitter) send(ev event.Event) {
-	if e.emit == nil {
+	if e == nil || e.emit == nil {
 		return
 	}
 	ev.Time = time.Now()

@@ -309,12 +309,12 @@ func (s *splitRun) request(ctx context.Context, i int, attempt int) error {
 	next, end := s.next(i), t.meta.Spans[i].End
 	t.emit.send(event.Event{Kind: event.Attempt, Attempt: attempt,
 		Message: fmt.Sprintf("%s (bytes %d-%d)", t.req.URL, next, end-1)})
-	req := t.c.newRequest(context.WithValue(g.ctx, ctxKey{}, t.emit), t.u)
+	req := t.c.newRequest(g.ctx, t.u)
 	req.Header.Set("Range", fmt.Sprintf("bytes=%d-%d", next, end-1))
 	if v := t.meta.ifRange(); v != "" {
 		req.Header.Set("If-Range", v)
 	}
-	resp, err := t.c.do(req)
+	resp, err := t.c.do(req, t.emit)
 	if err != nil {
 		return g.why(ctx, err)
 	}

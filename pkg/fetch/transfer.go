@@ -329,7 +329,7 @@ func (t *transfer) exchange(ctx context.Context, offset int64) (outcome, error) 
 	defer g.stop()
 
 	hreq, conditional := t.request(g.ctx, offset)
-	resp, err := t.c.do(hreq)
+	resp, err := t.c.do(hreq, t.emit)
 	if err != nil {
 		return 0, g.why(ctx, err)
 	}
@@ -404,7 +404,7 @@ func (c *Client) acquire(ctx context.Context, host string) (func(), error) {
 // conditions of --on-exists newer. conditional tells whether a 304 means
 // "not modified".
 func (t *transfer) request(ctx context.Context, offset int64) (req *http.Request, conditional bool) {
-	req = t.c.newRequest(context.WithValue(ctx, ctxKey{}, t.emit), t.u)
+	req = t.c.newRequest(ctx, t.u)
 	switch {
 	case offset > 0:
 		req.Header.Set("Range", fmt.Sprintf("bytes=%d-", offset))
