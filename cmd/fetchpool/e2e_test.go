@@ -59,6 +59,14 @@ func fetchpool(t *testing.T, dir, stdin string, args ...string) result {
 func newCommand(dir string, args ...string) *exec.Cmd {
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = dir
+	cmd.Env = testEnv()
+	return cmd
+}
+
+// testEnv is the environment of every run of the binary (see newCommand),
+// for the tests that start it through another command (unshare, prlimit).
+func testEnv() []string {
+	var env []string
 	gorace := "atexit_sleep_ms=0"
 	for _, kv := range os.Environ() {
 		name, value, _ := strings.Cut(kv, "=")
@@ -69,10 +77,9 @@ func newCommand(dir string, args ...string) *exec.Cmd {
 			gorace = value + " " + gorace
 			continue
 		}
-		cmd.Env = append(cmd.Env, kv)
+		env = append(env, kv)
 	}
-	cmd.Env = append(cmd.Env, "GORACE="+gorace)
-	return cmd
+	return append(env, "GORACE="+gorace)
 }
 
 // runCommand runs cmd and collects its exit code and output.

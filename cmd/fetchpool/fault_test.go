@@ -305,7 +305,7 @@ func TestFaultUnresolvableHost(t *testing.T) {
 		argv := append(prefix, binary, "-o", "out", "--retry-wait", "1s", url, "local.txt")
 		cmd := exec.Command(argv[0], argv[1:]...)
 		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), env...)
+		cmd.Env = append(testEnv(), env...)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		start := time.Now()
@@ -409,6 +409,7 @@ func TestFaultFileTooLarge(t *testing.T) {
 	bigURL := srv.URL + "/" + strings.Repeat("b", 200) // content() is 1000 copies of the path
 	cmd := exec.Command("prlimit", "--fsize=65536", binary, "-o", "out", "-j", "1", bigURL, small)
 	cmd.Dir = dir
+	cmd.Env = testEnv()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	err := cmd.Run()

@@ -584,7 +584,7 @@ func startOnTerminal(t *testing.T, dir, want string, args ...string) (run *termi
 	t.Cleanup(func() { ptmx.Close() })
 	run = &terminalRun{cmd: exec.Command(binary, args...), screen: &safeBuffer{}, exited: make(chan struct{})}
 	run.cmd.Dir = dir
-	run.cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	run.cmd.Env = append(testEnv(), "NO_COLOR=1")
 	run.cmd.Stdin, run.cmd.Stdout, run.cmd.Stderr = tty, tty, tty
 	if err := run.cmd.Start(); err != nil {
 		t.Fatal(err)
