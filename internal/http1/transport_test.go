@@ -1201,11 +1201,18 @@ func TestIdleKeptAcrossHostCleanup(t *testing.T) {
 			if opened, _ := cs.counts(); opened != openedBefore {
 				t.Errorf("the held request's connection was not reused")
 			}
-			_, closedBefore := cs.counts()
+			// Every connection but the idle one is closed: wait until the
+			// server has seen it (a closed connection is noticed late),
+			// so that the count below moves for the idle one alone.
+			opened, _ := cs.counts()
+			waitFor(t, "every other connection closed", func() bool {
+				_, closed := cs.counts()
+				return closed == opened-1
+			})
 			tr.CloseIdleConnections()
 			waitFor(t, "the idle connection closed", func() bool {
 				_, closed := cs.counts()
-				return closed == closedBefore+1
+				return closed == opened
 			})
 		})
 	}
