@@ -417,7 +417,7 @@ func TestFaultFileTooLarge(t *testing.T) {
 	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
 		t.Fatalf("exit %v, want 1; stderr:\n%s", err, &stderr)
 	}
-	if !strings.Contains(stderr.String(), "disk full writing out/"+strings.Repeat("b", 200)+".part: file too large") {
+	if !strings.Contains(stderr.String(), "file size limit reached writing out/"+strings.Repeat("b", 200)+".part: file too large") {
 		t.Errorf("no clear reason:\n%s", &stderr)
 	}
 	if m, _ := filepath.Glob(filepath.Join(dir, "out", "b*")); len(m) != 0 {

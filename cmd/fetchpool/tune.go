@@ -2,6 +2,7 @@ package main
 
 import (
 	"runtime"
+	"strconv"
 
 	"github.com/fetchpool/fetchpool/internal/gctune"
 )
@@ -28,7 +29,8 @@ const memoryBudget = 32 << 20
 // It returns the collector's tuner, nil when there is none, for tests to
 // stop.
 func tuneRuntime(getenv func(string) string) *gctune.Tuner {
-	if getenv("GOMAXPROCS") == "" {
+	// The runtime ignores a GOMAXPROCS that is not a positive number.
+	if n, err := strconv.Atoi(getenv("GOMAXPROCS")); err != nil || n < 1 {
 		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
 	}
 	return gctune.Start(memoryBudget, getenv)

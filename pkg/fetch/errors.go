@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/fetchpool/fetchpool/pkg/event"
@@ -46,15 +47,25 @@ var errSymlink = errors.New("is a symbolic link, which fetchpool does not write 
 // here; parts are then created under their names.
 var errNoUnnamed = errors.New("files without a name are not supported")
 
-// locationError is a redirect whose Location header does not parse.
+// locationError is a redirect whose Location header does not parse, or
+// names an http(s) URL without a host or with a port that is not one.
 type locationError struct {
 	location string
 	err      error
 }
 
 func (e *locationError) Error() string {
+	if errors.Is(e.err, errNoHost) || errors.Is(e.err, errBadPort) {
+		return fmt.Sprintf("the server redirected to %q, which %v", e.location, e.err)
+	}
 	return fmt.Sprintf("the server redirected to %q, which is not a URL", e.location)
 }
+
+// What a Location that parses can still get wrong.
+var (
+	errNoHost  = errors.New("names no host")
+	errBadPort = errors.New("has a port that is not a number from 1 to 65535")
+)
 
 func (e *locationError) Unwrap() error { return e.err }
 
@@ -124,7 +135,8 @@ func (e *retryAfterError) Error() string {
 
 func (e *retryAfterError) Unwrap() error { return e.cause }
 
-// diskFullError is a write that found no space (ENOSPC, EFBIG).
+// diskFullError is a write that found no room: no space (ENOSPC, EDQUOT)
+// or a file size limit (EFBIG).
 type diskFullError struct {
 	path string
 	err  error
@@ -137,6 +149,11 @@ func isDiskFull(err error) bool {
 }
 
 func (e *diskFullError) Error() string {
+	if errors.Is(e.err, syscall.EFBIG) {
+		// The process's file size limit (ulimit -f) or the file system's
+		// largest file, not a full disk.
+		return fmt.Sprintf("file size limit reached writing %s: %v", e.path, withoutPath(e.err))
+	}
 	return fmt.Sprintf("disk full writing %s: %v", e.path, withoutPath(e.err))
 }
 func (e *diskFullError) Unwrap() error { return e.err }

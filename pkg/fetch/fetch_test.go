@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -645,6 +646,12 @@ func TestRedirects(t *testing.T) {
 		case "/bad-location":
 			w.Header()["Location"] = []string{"http://[::1"}
 			w.WriteHeader(http.StatusFound)
+		case "/no-host":
+			w.Header()["Location"] = []string{"http:///nohost"}
+			w.WriteHeader(http.StatusFound)
+		case "/bad-port":
+			w.Header()["Location"] = []string{"http://127.0.0.1:99999/x"}
+			w.WriteHeader(http.StatusFound)
 		case "/ten":
 			// nine more hops to /ten?9 ... then /final: 10 redirects in all
 			k, _ := strconv.Atoi(r.URL.RawQuery)
@@ -665,6 +672,8 @@ func TestRedirects(t *testing.T) {
 		{path: "/loop", wantErr: ErrTooManyRedirects},
 		{path: "/ftp", wantText: "refused a redirect to ftp://example.test/f"},
 		{path: "/bad-location", wantText: `the server redirected to "http://[::1", which is not a URL`},
+		{path: "/no-host", wantText: `the server redirected to "http:///nohost", which names no host`},
+		{path: "/bad-port", wantText: `the server redirected to "http://127.0.0.1:99999/x", which has a port that is not a number from 1 to 65535`},
 		{path: "/ten"},
 	}
 	for _, tt := range tests {
@@ -742,7 +751,8 @@ func TestCredentialsStayOnTheirHost(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := testConfig()
 			if tt.header {
-				cfg.Header = http.Header{"Authorization": {"Bearer t"}, "Cookie": {"c=1"}}
+				cfg.Header = http.Header{"Authorization": {"Bearer t"}, "Cookie": {"c=1"}, "Cookie2": {"c=2"},
+					"Proxy-Authorization": {"Basic p"}, "Www-Authenticate": {"w"}, "Proxy-Authenticate": {"pa"}}
 			} else {
 				cfg.NetrcFile = netrcFile
 			}
@@ -759,8 +769,10 @@ func TestCredentialsStayOnTheirHost(t *testing.T) {
 				if got := other.header(i).Get("Authorization"); got != tt.wantOther {
 					t.Errorf("other host: Authorization %q, want %q", got, tt.wantOther)
 				}
-				if got := other.header(i).Get("Cookie"); got != "" {
-					t.Errorf("other host: Cookie %q", got)
+				for _, h := range []string{"Cookie", "Cookie2", "Proxy-Authorization", "Www-Authenticate", "Proxy-Authenticate"} {
+					if got := other.header(i).Get(h); got != "" {
+						t.Errorf("other host: %s %q", h, got)
+					}
 				}
 			}
 		})
@@ -774,13 +786,22 @@ func TestCredentialsStayOnTheirHost(t *testing.T) {
 // another host.
 func TestRedirectHeaders(t *testing.T) {
 	other := &recorder{}
-	otherSrv := serve(t, other, func(_ int, w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "other") })
+	var homeURL string
+	otherSrv := serve(t, other, func(_ int, w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/back" {
+			http.Redirect(w, r, homeURL+"/here", http.StatusFound)
+			return
+		}
+		fmt.Fprint(w, "other")
+	})
 	otherURL := strings.Replace(otherSrv.URL, "127.0.0.1", "localhost", 1)
 	home := &recorder{}
 	homeSrv := serve(t, home, func(_ int, w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/away":
 			http.Redirect(w, r, otherURL+"/x", http.StatusFound)
+		case "/away-and-back":
+			http.Redirect(w, r, otherURL+"/back", http.StatusFound)
 		case "/stay":
 			http.Redirect(w, r, "/here#frag", http.StatusMovedPermanently)
 		case "/see-other":
@@ -794,6 +815,7 @@ func TestRedirectHeaders(t *testing.T) {
 			fmt.Fprint(w, "here")
 		}
 	})
+	homeURL = homeSrv.URL
 	withUser := strings.Replace(homeSrv.URL, "http://", "http://alice:s%20cret@", 1)
 	const aliceAuth = "Basic YWxpY2U6cyBjcmV0" // alice:s cret
 	tests := []struct {
@@ -808,6 +830,9 @@ func TestRedirectHeaders(t *testing.T) {
 		{"URL credentials, 303", withUser + "/see-other", []string{aliceAuth, aliceAuth}, 0, 0},
 		{"URL credentials, 307", withUser + "/temporary", []string{aliceAuth, aliceAuth}, 0, 0},
 		{"URL credentials, other host", withUser + "/away", []string{aliceAuth}, 1, 0},
+		// Back on the first URL's origin, its credentials go again, as
+		// -H Authorization does.
+		{"URL credentials, away and back", withUser + "/away-and-back", []string{aliceAuth, aliceAuth}, 1, 0},
 		{"no credentials", homeSrv.URL + "/stay", []string{"", ""}, 0, 0},
 		{"302 without Location", homeSrv.URL + "/no-location", []string{""}, 0, http.StatusFound},
 	}
@@ -837,7 +862,10 @@ func TestRedirectHeaders(t *testing.T) {
 					t.Errorf("request %d: X-Token %q, want t1", i, got)
 				}
 				wantRef := ""
-				if i > 0 {
+				switch {
+				case i > 0 && tt.wantOther > 0:
+					wantRef = otherURL + "/back" // back from the other host
+				case i > 0:
 					wantRef = strings.Replace(tt.url, "alice:s%20cret@", "", 1)
 				}
 				if got := h.Get("Referer"); got != wantRef {
@@ -855,11 +883,53 @@ func TestRedirectHeaders(t *testing.T) {
 				if got := h.Get("X-Token"); got != "t1" {
 					t.Errorf("other host: X-Token %q, want t1", got)
 				}
-				if got, want := h.Get("Referer"), homeSrv.URL+"/away"; got != want {
+				if got, want := h.Get("Referer"), strings.Replace(tt.url, "alice:s%20cret@", "", 1); got != want {
 					t.Errorf("other host: Referer %q, want %q (no credentials)", got, want)
 				}
 			}
 		})
+	}
+}
+
+// TestCheckRedirectOrigins: after a redirect, credentials set by the user
+// go on only to the origin (scheme, host, port) the chain began at: not
+// to another host or port, and not from https down to plain http, where
+// the netrc's are not added either. The default port may be written out.
+func TestCheckRedirectOrigins(t *testing.T) {
+	c := newClient(t, testConfig())
+	c.netrc = parseNetrc("machine h login u password p\n")
+	const netrcAuth = "Basic dTpw" // u:p
+	tests := []struct {
+		first, next string
+		wantAuth    string // Authorization after checkRedirect
+		keptCookie  bool
+	}{
+		{"http://h/a", "http://h/b", "Bearer t", true},
+		{"http://h/a", "http://h:80/b", "Bearer t", true},
+		{"https://h/a", "https://h:443/b", "Bearer t", true},
+		{"http://h/a", "http://h:8080/b", netrcAuth, false}, // netrc entries name a machine, any port
+		{"http://h/a", "http://other/b", "", false},
+		{"https://h:8443/a", "http://h:8443/b", "", false}, // down to plain http: nothing
+		{"https://h/a", "http://h/b", "", false},
+		{"http://h/a", "https://h/b", netrcAuth, false}, // up to https: the netrc's own
+	}
+	for _, tt := range tests {
+		first, _ := url.Parse(tt.first)
+		next, _ := url.Parse(tt.next)
+		prev := &http.Request{URL: first, Header: http.Header{}}
+		req := &http.Request{URL: next, Header: http.Header{
+			"Authorization": {"Bearer t"}, "Cookie": {"c=1"}, "Cookie2": {"c=2"}}}
+		if err := c.checkRedirect(req, []*http.Request{prev}, nil); err != nil {
+			t.Fatalf("%s → %s: %v", tt.first, tt.next, err)
+		}
+		if got := req.Header.Get("Authorization"); got != tt.wantAuth {
+			t.Errorf("%s → %s: Authorization %q, want %q", tt.first, tt.next, got, tt.wantAuth)
+		}
+		for _, h := range []string{"Cookie", "Cookie2"} {
+			if kept := req.Header.Get(h) != ""; kept != tt.keptCookie {
+				t.Errorf("%s → %s: %s kept %v, want %v", tt.first, tt.next, h, kept, tt.keptCookie)
+			}
+		}
 	}
 }
 

@@ -151,6 +151,7 @@ func TestErrorMessages(t *testing.T) {
 		{&stallError{d: 1500 * time.Millisecond}, "no data received for 1.5s"},
 		{&retryAfterError{wait: 2 * time.Minute, max: time.Minute, cause: h503}, "HTTP 503 Service Unavailable: server asked to wait 2m0s (Retry-After), more than --max-retry-wait 1m0s"},
 		{&diskFullError{path: "x.part", err: syscall.ENOSPC}, "disk full writing x.part: no space left on device"},
+		{&diskFullError{path: "x.part", err: syscall.EFBIG}, "file size limit reached writing x.part: file too large"},
 		{&attemptsError{errs: []error{h503}}, "HTTP 503 Service Unavailable"},
 		{&attemptsError{errs: []error{refused}}, "connection refused"},
 		{&attemptsError{errs: []error{h503, h503, h503, reset}}, "after 4 attempts: HTTP 503 Service Unavailable (×3), connection reset by peer"},
