@@ -142,6 +142,43 @@ func TestEndToEndRedirects(t *testing.T) {
 	}
 }
 
+// TestEndToEndURLPasswordNotShown: credentials in a URL are sent, but its
+// password never reaches the terminal: not in -v lines, not in the FAIL
+// line, not in the summary's list of failures. --failed keeps the URL
+// whole, to run again.
+func TestEndToEndURLPasswordNotShown(t *testing.T) {
+	var sawAuth string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/hop" {
+			http.Redirect(w, r, "/missing", http.StatusFound)
+			return
+		}
+		sawAuth = r.Header.Get("Authorization")
+		http.NotFound(w, r)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	u := strings.Replace(srv.URL, "http://", "http://ann:s3cr3t@", 1) + "/hop"
+	r := fetchpool(t, dir, "", "-v", "--retries", "0", "--failed", "failed.txt", u)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", r.code, r.stderr)
+	}
+	if sawAuth != "Basic YW5uOnMzY3IzdA==" { // ann:s3cr3t
+		t.Errorf("Authorization %q: the URL's credentials were not sent", sawAuth)
+	}
+	if strings.Contains(r.stderr+r.stdout, "s3cr3t") {
+		t.Errorf("the password is shown:\n%s%s", r.stdout, r.stderr)
+	}
+	for _, want := range []string{"try 1 http://ann:xxxxx@", "redirect http://ann:xxxxx@", "FAIL arg 1 http://ann:xxxxx@"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("no %q in:\n%s", want, r.stderr)
+		}
+	}
+	if b := readFile(t, filepath.Join(dir, "failed.txt")); !strings.Contains(string(b), "ann:s3cr3t@") {
+		t.Errorf("--failed: %q, want the URL whole", b)
+	}
+}
+
 func TestEndToEndReusesConnections(t *testing.T) {
 	var conns atomic.Int64
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

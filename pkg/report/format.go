@@ -82,6 +82,38 @@ func clean(s string) string {
 	return s
 }
 
+// shownURL is an item's URL as a person reads it: cleaned, and with the
+// password of a URL like http://user:secret@host/ shown as "xxxxx", so that
+// it stays out of terminals and logs. (The JSON lines, --report and
+// --failed keep the URL as given: programs and re-runs need it whole.)
+func shownURL(s string) string {
+	return clean(redactPassword(s))
+}
+
+// redactPassword replaces the password in the authority of a URL with
+// "xxxxx", leaving every other byte as it was (it does not parse and
+// print the URL again, so it also works on one that would not parse).
+func redactPassword(s string) string {
+	i := strings.Index(s, "://")
+	if i < 0 {
+		return s
+	}
+	rest := s[i+3:]
+	auth := rest
+	if end := strings.IndexAny(rest, "/?#"); end >= 0 {
+		auth = rest[:end]
+	}
+	at := strings.LastIndexByte(auth, '@')
+	if at < 0 {
+		return s
+	}
+	colon := strings.IndexByte(auth[:at], ':')
+	if colon < 0 {
+		return s
+	}
+	return s[:i+3] + auth[:colon+1] + "xxxxx" + rest[at:]
+}
+
 func cleanRune(r rune) rune {
 	switch {
 	case r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0:
@@ -258,7 +290,7 @@ func reason(r *event.Result, started bool) string {
 // URL when the item has no known source, or just the source ("arg 2") when
 // it has no URL (an empty argument).
 func itemRef(it *event.Result) string {
-	u := clean(it.Item.URL)
+	u := shownURL(it.Item.URL)
 	switch {
 	case it.Item.Source == "":
 		return u
@@ -315,7 +347,7 @@ func outputOf(r *event.Result) string {
 	if r.Output != "" {
 		return clean(r.Output)
 	}
-	return clean(r.Item.URL)
+	return shownURL(r.Item.URL)
 }
 
 // padLabel pads a label to the column where the rest of the line starts.
@@ -328,12 +360,12 @@ func padLabel(label string) string {
 
 // verboseLine is the line for an Attempt, Redirect or Retry event, or "".
 func verboseLine(ev event.Event) string {
-	u := clean(ev.Item.URL)
+	u := shownURL(ev.Item.URL)
 	switch ev.Kind {
 	case event.Attempt:
 		return "try " + strconv.Itoa(ev.Attempt) + " " + u
 	case event.Redirect:
-		return "redirect " + u + " -> " + clean(ev.Message)
+		return "redirect " + u + " -> " + shownURL(ev.Message)
 	case event.Retry:
 		why := "failed"
 		if ev.Err != nil {

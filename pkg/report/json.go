@@ -134,7 +134,7 @@ func (d *DryRun) Handle(ev event.Event) {
 	if ev.Kind != event.Planned || d.err != nil {
 		return
 	}
-	_, d.err = io.WriteString(d.w, ev.Item.URL+" -> "+ev.Output+"\n")
+	_, d.err = io.WriteString(d.w, shownURL(ev.Item.URL)+" -> "+ev.Output+"\n")
 }
 
 // Close reports the first error writing to w. It does not close w.

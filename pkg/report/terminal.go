@@ -173,7 +173,7 @@ func (t *Terminal) started(ev event.Event) {
 		tr.name = clean(ev.Output)
 	}
 	if tr.name == "" {
-		tr.name = clean(ev.Item.URL)
+		tr.name = shownURL(ev.Item.URL)
 	}
 	if !ev.Time.IsZero() {
 		tr.rate.add(ev.Time, ev.Progress.Done())
