@@ -169,7 +169,7 @@ func TestEndToEndURLPasswordNotShown(t *testing.T) {
 	if strings.Contains(r.stderr+r.stdout, "s3cr3t") {
 		t.Errorf("the password is shown:\n%s%s", r.stdout, r.stderr)
 	}
-	for _, want := range []string{"try 1 http://ann:xxxxx@", "redirect http://ann:xxxxx@", "FAIL arg 1 http://ann:xxxxx@"} {
+	for _, want := range []string{"try 1 http://ann:xxxxx@", "redirect 1 http://ann:xxxxx@", "FAIL arg 1 http://ann:xxxxx@"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("no %q in:\n%s", want, r.stderr)
 		}

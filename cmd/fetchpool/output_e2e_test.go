@@ -216,7 +216,7 @@ func TestOutputVerbose(t *testing.T) {
 			redirect, flaky := srv.URL+"/redirect"+prefix+"/target.txt", srv.URL+"/once"+prefix+"/flaky.txt"
 			want := []string{
 				`^try 1 ` + redirect + `$`,
-				`^redirect ` + redirect + ` -> .*` + prefix + `/target\.txt$`,
+				`^redirect 1 ` + redirect + ` -> .*` + prefix + `/target\.txt$`,
 				`^try 1 ` + flaky + `$`,
 				`^retry ` + flaky + ` in \S+: .*503`,
 				`^try 2 ` + flaky + `$`,

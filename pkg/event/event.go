@@ -23,7 +23,9 @@ const (
 	Started
 	// Attempt: one request attempt begins (Attempt is 1-based).
 	Attempt
-	// Redirect: a redirect was followed; Message holds the new URL.
+	// Redirect: a redirect was followed; Message holds the new URL, and
+	// Attempt counts the redirects of the request so far (1 for the
+	// first).
 	Redirect
 	// Retry: an attempt failed with Err and is retried after Wait.
 	Retry
@@ -84,7 +86,7 @@ type Event struct {
 	Item     input.Item
 	Output   string    // destination path, when known
 	Progress *Progress // Started, Finished, and Attempt, Retry, Redirect of a transfer
-	Attempt  int       // Attempt, Retry
+	Attempt  int       // Attempt, Retry; the redirect's number for Redirect
 	Wait     time.Duration
 	Err      error
 	Message  string

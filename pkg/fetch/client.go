@@ -100,7 +100,7 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request, emit *emi
 			c.setNetrcAuth(req)
 		}
 	}
-	emit.send(event.Event{Kind: event.Redirect, Message: req.URL.String()})
+	emit.send(event.Event{Kind: event.Redirect, Attempt: len(via), Message: req.URL.String()})
 	return nil
 }
 

@@ -365,7 +365,9 @@ func verboseLine(ev event.Event) string {
 	case event.Attempt:
 		return "try " + strconv.Itoa(ev.Attempt) + " " + u
 	case event.Redirect:
-		return "redirect " + u + " -> " + shownURL(ev.Message)
+		// Numbered like the attempts, so that the hops of a chain read
+		// in order.
+		return "redirect " + strconv.Itoa(max(ev.Attempt, 1)) + " " + u + " -> " + shownURL(ev.Message)
 	case event.Retry:
 		why := "failed"
 		if ev.Err != nil {

@@ -104,7 +104,8 @@ func sampleRun() []event.Event {
 	r.emit(event.Event{Kind: event.Retry, Item: c, Attempt: 1, Wait: 1200 * time.Millisecond,
 		Err: errors.New("HTTP 503 Service Unavailable")})
 	r.emit(event.Event{Kind: event.Attempt, Item: c, Attempt: 2})
-	r.emit(event.Event{Kind: event.Redirect, Item: c, Message: "https://x/z"})
+	r.emit(event.Event{Kind: event.Redirect, Item: c, Attempt: 1, Message: "https://x/z"})
+	r.emit(event.Event{Kind: event.Redirect, Item: c, Attempt: 2, Message: "https://x/w"})
 	r.now = 2 * time.Second
 	r.finish(c, pc, event.Result{Output: "out/y", Status: event.StatusFailed, HTTPStatus: 404,
 		Attempts: 2, Duration: 1600 * time.Millisecond, Err: errors.New("HTTP 404 Not Found")})
