@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -48,6 +49,7 @@ type config struct {
 	sources   []input.Source
 	closers   []io.Closer
 	checksums map[string]string
+	failed    *report.Failed // the --failed sink, nil without one
 }
 
 // configure validates opts and turns them into the engine's settings. Every
@@ -314,11 +316,19 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 	c.pool.Emit = d.Emit
 	src := &watchedSource{src: input.NewReader(opts.Args, c.sources)}
 	runErr := pool.Run(ctx, stop, src, client, c.pool)
+	unread := ""
+	if stop.Err() != nil && !src.ended.Load() {
+		// Neither the summary nor --failed can count what was not read:
+		// they say where it begins.
+		unread = "the rest of the input" + src.after() + " was not read"
+		if c.failed != nil {
+			c.failed.EndWith("interrupted: " + unread + "; to finish the list, run the whole list again (finished files are skipped)")
+		}
+	}
 	closeErr := d.Close()
 	summary.Print(s.Err)
-	if stop.Err() != nil && !src.ended.Load() {
-		// Neither the summary nor --failed can count what was not read.
-		fmt.Fprintln(s.Err, "the rest of the input was not read: to finish the list, run it again (finished files are skipped)")
+	if unread != "" {
+		fmt.Fprintln(s.Err, unread+": to finish the list, run it again (finished files are skipped)")
 	}
 	if opts.Bell && s.ErrTerminal {
 		fmt.Fprint(s.Err, "\a")
@@ -378,6 +388,7 @@ func (c *config) sinks(opts *options, s *streams, summary *report.Summary, start
 			return nil, usagef("cannot write --failed file: %w", err)
 		}
 		sinks = append(sinks, f)
+		c.failed = f
 	}
 	if opts.DryRun {
 		return sinks, nil
@@ -402,6 +413,9 @@ func maxRetryWait(d time.Duration) time.Duration {
 type watchedSource struct {
 	src   pool.Source
 	ended atomic.Bool
+
+	mu   sync.Mutex
+	last input.Item // the last item read: its Source and Line
 }
 
 func (w *watchedSource) Next() (input.Item, error) {
@@ -409,5 +423,21 @@ func (w *watchedSource) Next() (input.Item, error) {
 	if errors.Is(err, io.EOF) {
 		w.ended.Store(true)
 	}
+	if err == nil {
+		w.mu.Lock()
+		w.last.Source, w.last.Line = it.Source, it.Line
+		w.mu.Unlock()
+	}
 	return it, err
+}
+
+// after is " (after FILE:LINE)", naming the last item read, or "" when
+// none was.
+func (w *watchedSource) after() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.last.Source == "" {
+		return ""
+	}
+	return " (after " + w.last.Where() + ")"
 }

@@ -29,8 +29,9 @@ const memoryBudget = 32 << 20
 // It returns the collector's tuner, nil when there is none, for tests to
 // stop.
 func tuneRuntime(getenv func(string) string) *gctune.Tuner {
-	// The runtime ignores a GOMAXPROCS that is not a positive number.
-	if n, err := strconv.Atoi(getenv("GOMAXPROCS")); err != nil || n < 1 {
+	// The runtime ignores a GOMAXPROCS that is not a positive 32-bit
+	// number.
+	if n, err := strconv.ParseInt(getenv("GOMAXPROCS"), 10, 32); err != nil || n < 1 {
 		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
 	}
 	return gctune.Start(memoryBudget, getenv)

@@ -25,6 +25,7 @@ func TestTuneRuntime(t *testing.T) {
 		{"GOMAXPROCS set", map[string]string{"GOMAXPROCS": "3"}, procs, runtime.GOOS == "linux"},
 		{"GOMAXPROCS not a number", map[string]string{"GOMAXPROCS": "abc"}, procs + 1, runtime.GOOS == "linux"},
 		{"GOMAXPROCS 0", map[string]string{"GOMAXPROCS": "0"}, procs + 1, runtime.GOOS == "linux"},
+		{"GOMAXPROCS past 32 bits", map[string]string{"GOMAXPROCS": "4294967297"}, procs + 1, runtime.GOOS == "linux"},
 		{"GOGC set", map[string]string{"GOGC": "100"}, procs + 1, false},
 	}
 	for _, tt := range tests {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fetchpool/fetchpool/pkg/event"
+	"github.com/fetchpool/fetchpool/pkg/input"
 )
 
 // ErrSkip is returned by a Request.Rename that wants the item skipped; Fetch
@@ -55,10 +56,11 @@ type locationError struct {
 }
 
 func (e *locationError) Error() string {
+	loc := input.RedactPassword(e.location)
 	if errors.Is(e.err, errNoHost) || errors.Is(e.err, errBadPort) {
-		return fmt.Sprintf("the server redirected to %q, which %v", e.location, e.err)
+		return fmt.Sprintf("the server redirected to %q, which %v", loc, e.err)
 	}
-	return fmt.Sprintf("the server redirected to %q, which is not a URL", e.location)
+	return fmt.Sprintf("the server redirected to %q, which is not a URL", loc)
 }
 
 // What a Location that parses can still get wrong.

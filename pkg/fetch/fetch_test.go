@@ -652,6 +652,9 @@ func TestRedirects(t *testing.T) {
 		case "/bad-port":
 			w.Header()["Location"] = []string{"http://127.0.0.1:99999/x"}
 			w.WriteHeader(http.StatusFound)
+		case "/no-host-password":
+			w.Header()["Location"] = []string{"http://b:t0p@/x"}
+			w.WriteHeader(http.StatusFound)
 		case "/ten":
 			// nine more hops to /ten?9 ... then /final: 10 redirects in all
 			k, _ := strconv.Atoi(r.URL.RawQuery)
@@ -673,6 +676,7 @@ func TestRedirects(t *testing.T) {
 		{path: "/ftp", wantText: "refused a redirect to ftp://example.test/f"},
 		{path: "/bad-location", wantText: `the server redirected to "http://[::1", which is not a URL`},
 		{path: "/no-host", wantText: `the server redirected to "http:///nohost", which names no host`},
+		{path: "/no-host-password", wantText: `the server redirected to "http://b:xxxxx@/x", which names no host`},
 		{path: "/bad-port", wantText: `the server redirected to "http://127.0.0.1:99999/x", which has a port that is not a number from 1 to 65535`},
 		{path: "/ten"},
 	}

@@ -160,7 +160,14 @@ func (r *Document) Close() error {
 // exactly those. An item's explicit name and checksum are kept.
 type Failed struct {
 	file *file
+	end  string // a comment for the last line; set by EndWith
 }
+
+// EndWith makes Close end the list with note as a comment line ("# note"),
+// which reading the list again ignores: to say, for one, that the list is
+// not all that is left to do. Call it before the Dispatcher's Close, from
+// the goroutine that calls it.
+func (f *Failed) EndWith(note string) { f.end = note }
 
 // NewFailed creates the failed list at path (replacing one that exists).
 // The error names the path.
@@ -197,7 +204,12 @@ func (f *Failed) Tick(now time.Time) { f.file.tick(now) }
 
 // Close flushes and closes the file, and returns the first error met
 // writing it.
-func (f *Failed) Close() error { return f.file.close() }
+func (f *Failed) Close() error {
+	if f.end != "" {
+		f.file.write([]byte("# " + strings.ReplaceAll(f.end, "\n", " ") + "\n"))
+	}
+	return f.file.close()
+}
 
 // line is it in input syntax (see input.Format), ending in "\n". An item
 // that could not be parsed is written as it was given, so that reading the

@@ -10,6 +10,7 @@ import (
 	"github.com/rivo/uniseg"
 
 	"github.com/fetchpool/fetchpool/pkg/event"
+	"github.com/fetchpool/fetchpool/pkg/input"
 )
 
 // humanSize formats n bytes for a person: "512 B", "1.2 KiB", "14.2 MiB",
@@ -87,31 +88,7 @@ func clean(s string) string {
 // it stays out of terminals and logs. (The JSON lines, --report and
 // --failed keep the URL as given: programs and re-runs need it whole.)
 func shownURL(s string) string {
-	return clean(redactPassword(s))
-}
-
-// redactPassword replaces the password in the authority of a URL with
-// "xxxxx", leaving every other byte as it was (it does not parse and
-// print the URL again, so it also works on one that would not parse).
-func redactPassword(s string) string {
-	i := strings.Index(s, "://")
-	if i < 0 {
-		return s
-	}
-	rest := s[i+3:]
-	auth := rest
-	if end := strings.IndexAny(rest, "/?#"); end >= 0 {
-		auth = rest[:end]
-	}
-	at := strings.LastIndexByte(auth, '@')
-	if at < 0 {
-		return s
-	}
-	colon := strings.IndexByte(auth[:at], ':')
-	if colon < 0 {
-		return s
-	}
-	return s[:i+3] + auth[:colon+1] + "xxxxx" + rest[at:]
+	return clean(input.RedactPassword(s))
 }
 
 func cleanRune(r rune) rune {

@@ -336,3 +336,26 @@ func TestFailedReadsBack(t *testing.T) {
 		}
 	}
 }
+
+// TestFailedEndWith: a note ends the list as one comment line, which
+// reading the list back ignores.
+func TestFailedEndWith(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "failed.txt")
+	f, err := NewFailed(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := input.Item{URL: "https://x/a", Source: "list.txt", Line: 1}
+	f.Handle(event.Event{Kind: event.Finished, Item: it, Result: &event.Result{Item: it, Status: event.StatusCanceled}})
+	f.EndWith("interrupted: the rest\nwas not read")
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	if want := "https://x/a\n# interrupted: the rest was not read\n"; string(data) != want {
+		t.Fatalf("--failed holds %q, want %q", data, want)
+	}
+	if _, ok := input.ParseLine("# interrupted: the rest was not read"); ok {
+		t.Error("the note reads back as an item")
+	}
+}
