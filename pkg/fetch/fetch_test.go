@@ -637,24 +637,24 @@ func TestConnectionRefusedIsRetried(t *testing.T) {
 
 func TestRedirects(t *testing.T) {
 	rc := &recorder{}
+	// Locations that cannot be followed, sent as they are.
+	badLocations := map[string]string{
+		"/bad-location":     "http://[::1",
+		"/no-host":          "http:///nohost",
+		"/bad-port":         "http://127.0.0.1:99999/x",
+		"/no-host-password": "http://b:t0p@/x",
+	}
 	var srv = serve(t, rc, func(n int, w http.ResponseWriter, r *http.Request) {
+		if loc, ok := badLocations[r.URL.Path]; ok {
+			w.Header()["Location"] = []string{loc}
+			w.WriteHeader(http.StatusFound)
+			return
+		}
 		switch r.URL.Path {
 		case "/loop":
 			http.Redirect(w, r, "/loop?n="+strconv.Itoa(n), http.StatusFound)
 		case "/ftp":
 			http.Redirect(w, r, "ftp://example.test/f", http.StatusFound)
-		case "/bad-location":
-			w.Header()["Location"] = []string{"http://[::1"}
-			w.WriteHeader(http.StatusFound)
-		case "/no-host":
-			w.Header()["Location"] = []string{"http:///nohost"}
-			w.WriteHeader(http.StatusFound)
-		case "/bad-port":
-			w.Header()["Location"] = []string{"http://127.0.0.1:99999/x"}
-			w.WriteHeader(http.StatusFound)
-		case "/no-host-password":
-			w.Header()["Location"] = []string{"http://b:t0p@/x"}
-			w.WriteHeader(http.StatusFound)
 		case "/ten":
 			// nine more hops to /ten?9 ... then /final: 10 redirects in all
 			k, _ := strconv.Atoi(r.URL.RawQuery)
