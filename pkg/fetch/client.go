@@ -193,7 +193,7 @@ func (c *Client) do(req *http.Request, emit *emitter) (*http.Response, error) {
 		// The URL's own credentials, or the first URL's on its origin
 		// (where a Location without them leads back).
 		creds := req.URL.User
-		if creds == nil && sameOrigin(req.URL, first) {
+		if creds == nil && first.User != nil && sameOrigin(req.URL, first) {
 			creds = first.User
 		}
 		if creds != nil && req.Header.Get("Authorization") == "" {
