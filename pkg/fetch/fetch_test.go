@@ -717,24 +717,57 @@ func TestRedirects(t *testing.T) {
 	}
 }
 
-func TestCredentialsStayOnTheirHost(t *testing.T) {
-	other := &recorder{}
-	otherSrv := serve(t, other, func(_ int, w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "other") })
-	// The other server under another name: localhost vs 127.0.0.1.
-	otherURL := strings.Replace(otherSrv.URL, "127.0.0.1", "localhost", 1)
-	home := &recorder{}
-	homeSrv := serve(t, home, func(_ int, w http.ResponseWriter, r *http.Request) {
+// redirectHosts is two loopback servers that redirect between them, each
+// recording the requests it gets. On home: /away goes to other under
+// another host name (localhost), /port to other under home's name (same
+// host, other port), /away-and-back to other's /back, which comes back to
+// home's /here; /stay, /see-other and /temporary go to /here with a 301,
+// 303 and 307; /no-location is a 302 without a Location; anything else
+// says "here". other says "other".
+type redirectHosts struct {
+	home, other *recorder
+	homeURL     string
+	otherURL    string // under the name localhost
+}
+
+func newRedirectHosts(t *testing.T) *redirectHosts {
+	h := &redirectHosts{home: &recorder{}, other: &recorder{}}
+	otherSrv := serve(t, h.other, func(_ int, w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/back" {
+			http.Redirect(w, r, h.homeURL+"/here", http.StatusFound)
+			return
+		}
+		fmt.Fprint(w, "other")
+	})
+	h.otherURL = strings.Replace(otherSrv.URL, "127.0.0.1", "localhost", 1)
+	homeSrv := serve(t, h.home, func(_ int, w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/away":
-			http.Redirect(w, r, otherURL+"/x", http.StatusFound)
+			http.Redirect(w, r, h.otherURL+"/x", http.StatusFound)
 		case "/port":
-			http.Redirect(w, r, otherSrv.URL+"/x", http.StatusFound) // same host name, other port
+			http.Redirect(w, r, otherSrv.URL+"/x", http.StatusFound)
+		case "/away-and-back":
+			http.Redirect(w, r, h.otherURL+"/back", http.StatusFound)
 		case "/stay":
-			http.Redirect(w, r, "/here", http.StatusFound)
+			http.Redirect(w, r, "/here#frag", http.StatusMovedPermanently)
+		case "/see-other":
+			http.Redirect(w, r, "/here", http.StatusSeeOther)
+		case "/temporary":
+			http.Redirect(w, r, "/here", http.StatusTemporaryRedirect)
+		case "/no-location":
+			w.WriteHeader(http.StatusFound)
+			fmt.Fprint(w, "a 302 without a Location")
 		default:
 			fmt.Fprint(w, "here")
 		}
 	})
+	h.homeURL = homeSrv.URL
+	return h
+}
+
+func TestCredentialsStayOnTheirHost(t *testing.T) {
+	hosts := newRedirectHosts(t)
+	home, other, homeURL := hosts.home, hosts.other, hosts.homeURL
 	netrcFile := filepath.Join(t.TempDir(), "netrc")
 	os.WriteFile(netrcFile, []byte("machine 127.0.0.1 login alice password secret\n"), 0o600)
 
@@ -761,7 +794,7 @@ func TestCredentialsStayOnTheirHost(t *testing.T) {
 				cfg.NetrcFile = netrcFile
 			}
 			h0, o0 := home.count(), other.count()
-			if _, err := newClient(t, cfg).Fetch(context.Background(), request(homeSrv.URL+tt.path, filepath.Join(t.TempDir(), "f"), nil)); err != nil {
+			if _, err := newClient(t, cfg).Fetch(context.Background(), request(homeURL+tt.path, filepath.Join(t.TempDir(), "f"), nil)); err != nil {
 				t.Fatal(err)
 			}
 			for i := h0; i < home.count(); i++ {
@@ -789,38 +822,10 @@ func TestCredentialsStayOnTheirHost(t *testing.T) {
 // basic authentication, to the same host after a redirect, and never to
 // another host.
 func TestRedirectHeaders(t *testing.T) {
-	other := &recorder{}
-	var homeURL string
-	otherSrv := serve(t, other, func(_ int, w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/back" {
-			http.Redirect(w, r, homeURL+"/here", http.StatusFound)
-			return
-		}
-		fmt.Fprint(w, "other")
-	})
-	otherURL := strings.Replace(otherSrv.URL, "127.0.0.1", "localhost", 1)
-	home := &recorder{}
-	homeSrv := serve(t, home, func(_ int, w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/away":
-			http.Redirect(w, r, otherURL+"/x", http.StatusFound)
-		case "/away-and-back":
-			http.Redirect(w, r, otherURL+"/back", http.StatusFound)
-		case "/stay":
-			http.Redirect(w, r, "/here#frag", http.StatusMovedPermanently)
-		case "/see-other":
-			http.Redirect(w, r, "/here", http.StatusSeeOther)
-		case "/temporary":
-			http.Redirect(w, r, "/here", http.StatusTemporaryRedirect)
-		case "/no-location":
-			w.WriteHeader(http.StatusFound)
-			fmt.Fprint(w, "a 302 without a Location")
-		default:
-			fmt.Fprint(w, "here")
-		}
-	})
-	homeURL = homeSrv.URL
-	withUser := strings.Replace(homeSrv.URL, "http://", "http://alice:s%20cret@", 1)
+	hosts := newRedirectHosts(t)
+	home, other, otherURL := hosts.home, hosts.other, hosts.otherURL
+	homeURL := hosts.homeURL
+	withUser := strings.Replace(homeURL, "http://", "http://alice:s%20cret@", 1)
 	const aliceAuth = "Basic YWxpY2U6cyBjcmV0" // alice:s cret
 	tests := []struct {
 		name       string
@@ -837,8 +842,8 @@ func TestRedirectHeaders(t *testing.T) {
 		// Back on the first URL's origin, its credentials go again, as
 		// -H Authorization does.
 		{"URL credentials, away and back", withUser + "/away-and-back", []string{aliceAuth, aliceAuth}, 1, 0},
-		{"no credentials", homeSrv.URL + "/stay", []string{"", ""}, 0, 0},
-		{"302 without Location", homeSrv.URL + "/no-location", []string{""}, 0, http.StatusFound},
+		{"no credentials", homeURL + "/stay", []string{"", ""}, 0, 0},
+		{"302 without Location", homeURL + "/no-location", []string{""}, 0, http.StatusFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
