@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -294,6 +295,8 @@ func TestIdeal(t *testing.T) {
 
 func TestContenders(t *testing.T) {
 	all := map[string]string{"fetchpool": "/fp", "aria2c": "/a", "wget2": "/w", "curl": "/c", "xargs": "/x"}
+	withGoclient := maps.Clone(all)
+	withGoclient["goclient"] = "/g"
 	tests := []struct {
 		name  string
 		w     *workload
@@ -301,8 +304,10 @@ func TestContenders(t *testing.T) {
 		tools map[string]bool
 		want  []string
 	}{
-		{"a: all tools and the Go limit", &workload{Key: "a", Count: 10, Conc: 2}, all, nil,
-			[]string{"fetchpool", "aria2c", "wget2", "curl", "curl", "xargs", "limit"}},
+		{"a: all tools and the Go limits", &workload{Key: "a", Count: 10, Conc: 2}, withGoclient, nil,
+			[]string{"fetchpool", "aria2c", "wget2", "curl", "curl", "xargs", "limit", "limit"}},
+		{"a: no goclient built, only the in-process limit", &workload{Key: "a", Count: 10, Conc: 2}, all, map[string]bool{"limit": true},
+			[]string{"limit"}},
 		{"c: the curl limit", &workload{Key: "c", Count: 4, Conc: 4}, all, map[string]bool{"limit": true}, []string{"limit"}},
 		{"e: only tools that stream stdin", &workload{Key: "e", Count: 10, Conc: 2, Stdin: true}, all, nil, []string{"fetchpool", "aria2c"}},
 		{"xargs needs curl", &workload{Key: "b", Count: 10, Conc: 2}, map[string]string{"xargs": "/x"}, nil, nil},

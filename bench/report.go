@@ -144,8 +144,19 @@ func printTable(w io.Writer, rep *report) {
 		fmt.Fprintf(w, "† peak RSS of the largest single process in the tree (one curl, or xargs); up to %d curls run at once.\n\n", wl.Conc)
 	}
 	for _, r := range rep.Rows {
-		if r.Limit && r.c.inproc != nil {
-			fmt.Fprintf(w, "The in-process limit shares this process with the server; it writes no files, and its RSS and CPU would include the server's.\n\n")
+		if !r.Limit {
+			continue
+		}
+		if s := summarize(r); s.ok > 0 && base > 0 {
+			fmt.Fprintf(w, "fetchpool takes %.2f× the time of %s. ", base.Seconds()/s.wall.Seconds(), r.Tool)
+		}
+		switch {
+		case r.c.inproc != nil:
+			fmt.Fprintf(w, "The in-process limit shares this process, and its Go runtime, with the server; it writes no files, and its RSS and CPU would include the server's.\n\n")
+		case r.c.discards:
+			fmt.Fprintf(w, "It writes no files.\n\n")
+		default:
+			fmt.Fprint(w, "\n\n")
 		}
 	}
 }

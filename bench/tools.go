@@ -65,6 +65,9 @@ type contender struct {
 	command func(j *job) cmdSpec
 	// inproc runs in this process instead of a command.
 	inproc func(ctx context.Context, j *job) (measurement, error)
+	// discards marks a command that writes no files and checks what it
+	// receives itself: its success is its verification.
+	discards bool
 }
 
 // findTools builds fetchpool (unless given) and looks up the other tools.
@@ -79,6 +82,14 @@ func findTools(ctx context.Context, cfg config, binDir string) toolSet {
 		}
 	}
 	want := func(k string) bool { return cfg.tools == nil || cfg.tools[k] }
+	if rootErr == nil && want("limit") {
+		path := filepath.Join(binDir, "goclient")
+		if out, err := goBuild(ctx, root, path, "./bench/goclient"); err != nil {
+			ts.notes = append(ts.notes, "goclient: go build ./bench/goclient failed, its limit row is skipped: "+firstLines(out, 4))
+		} else {
+			ts.paths["goclient"] = path
+		}
+	}
 	if want("fetchpool") {
 		path, note := fetchpoolBinary(ctx, cfg.fetchpool, root, rootErr, binDir)
 		if path != "" {
@@ -169,7 +180,7 @@ func contenders(w *workload, ts toolSet, tools map[string]bool) []contender {
 			return
 		}
 		if c.command != nil {
-			for _, bin := range binariesOf(c.key) {
+			for _, bin := range binariesOf(c) {
 				if ts.paths[bin] == "" {
 					return
 				}
@@ -225,6 +236,10 @@ func contenders(w *workload, ts toolSet, tools map[string]bool) []contender {
 	}})
 	switch w.Key {
 	case "a":
+		add(contender{key: "limit", label: "limit: Go client, own process", limit: true, discards: true, command: func(j *job) cmdSpec {
+			return cmdSpec{path: ts.paths["goclient"], args: []string{
+				"-j", c, "-i", j.list, "-bytes", strconv.FormatInt(w.totalBytes(), 10)}}
+		}})
 		add(contender{key: "limit", label: "limit: Go client in-process", limit: true, inproc: goClient})
 	case "c":
 		add(contender{key: "limit", label: "limit: curl -o, 1 file", limit: true, count: 1, command: func(j *job) cmdSpec {
@@ -235,15 +250,18 @@ func contenders(w *workload, ts toolSet, tools map[string]bool) []contender {
 	return cs
 }
 
-// binariesOf lists the executables a -tools key runs.
-func binariesOf(key string) []string {
-	switch key {
+// binariesOf lists the executables a command row runs.
+func binariesOf(c contender) []string {
+	switch c.key {
 	case "limit":
+		if c.discards {
+			return []string{"goclient"}
+		}
 		return []string{"curl"}
 	case "xargs":
 		return []string{"xargs", "curl"}
 	}
-	return []string{key}
+	return []string{c.key}
 }
 
 func fetchpoolRow(w *workload, path, c string) contender {
