@@ -10,9 +10,11 @@ import (
 )
 
 func main() {
-	tuneRuntime(os.Getenv)
+	tuned := tuneRuntime(os.Getenv)
+	s := systemStreams()
+	s.Hashing = tuned.hashing
 	ctx, stop := interruptContexts()
-	os.Exit(exitCode(execute(ctx, stop, systemStreams(), os.Args[1:])))
+	os.Exit(exitCode(execute(ctx, stop, s, os.Args[1:])))
 }
 
 // interruptContexts returns the run's two contexts: stop is cancelled by the

@@ -287,6 +287,9 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 	if err != nil {
 		return err
 	}
+	if s.Hashing != nil {
+		s.Hashing(c.fetch.Hash || opts.SHA256 != "" || opts.Checksums != "")
+	}
 	if err := c.openInputs(opts, s); err != nil {
 		return err
 	}

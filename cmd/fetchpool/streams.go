@@ -24,6 +24,10 @@ type streams struct {
 	Height func() int
 	// Getenv reads the environment.
 	Getenv func(string) string
+	// Hashing, when not nil, is told once the options are read whether
+	// the run hashes files: main sizes the Go runtime with it (see
+	// tuneRuntime).
+	Hashing func(bool)
 }
 
 // systemStreams returns the process's real streams.

@@ -22,6 +22,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -428,6 +429,11 @@ func (t *Transport) exchange(ctx context.Context, h *host, addr string, c *conn,
 		return nil, err
 	}
 	c.wbuf = appendRequest(c.wbuf[:0], req)
+	// Let the goroutines that are ready run first: on one P (see
+	// internal/procs) they are the ones whose responses have arrived, and
+	// their next requests then leave together with this one, as from an
+	// event loop, instead of waking the server once each.
+	runtime.Gosched()
 	if _, err := c.nc.Write(c.wbuf); err != nil {
 		return fail(&staleError{err: err})
 	}
