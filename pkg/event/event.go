@@ -105,7 +105,8 @@ type Result struct {
 	HTTPStatus int
 	Attempts   int
 	Duration   time.Duration
-	Err        error // why it failed, was skipped or canceled
+	Err        error  // why it failed or was canceled; nil when it is ok or skipped
+	Reason     string // why it was skipped, e.g. "exists"; "" unless Status is StatusSkipped
 }
 
 // Progress is the live state of one transfer. The transfer pushes facts with

@@ -95,7 +95,7 @@ func sampleRun() []event.Event {
 	r.emit(event.Event{Kind: event.Attempt, Item: a, Attempt: 1})
 	pc := r.start(c, "y")
 	r.emit(event.Event{Kind: event.Attempt, Item: c, Attempt: 1})
-	r.finish(b, nil, event.Result{Output: "out/b.bin", Status: event.StatusSkipped, Err: errors.New("exists")})
+	r.finish(b, nil, event.Result{Output: "out/b.bin", Status: event.StatusSkipped, Reason: "exists"})
 	r.now = 400 * time.Millisecond
 	pa.SetTotal(1258291)
 	pa.SetDone(1258291)

@@ -11,8 +11,9 @@ import (
 // Record is the JSON object that --json and --report write for one finished
 // item. Bytes is what this run received for it (retries and resent bytes
 // included), Size the size of the saved file (0 unless it is ok). Error says
-// why the item failed, was skipped or was canceled; it is always present,
-// and "" for an item that is ok.
+// why the item failed or was canceled; it is always present, and "" for an
+// item that is ok or skipped. Reason says why a skipped item was skipped,
+// and is left out for the others.
 type Record struct {
 	URL        string `json:"url"`
 	Output     string `json:"output"`
@@ -24,6 +25,7 @@ type Record struct {
 	Attempts   int    `json:"attempts"`
 	DurationMS int64  `json:"duration_ms"`
 	Error      string `json:"error"`
+	Reason     string `json:"reason,omitempty"`
 }
 
 // Plan is the JSON object that a dry run with --json writes for one item.
@@ -49,7 +51,11 @@ func recordOf(ev event.Event) Record {
 	if rec.URL == "" {
 		rec.URL = ev.Item.URL
 	}
-	if r.Status != event.StatusOK {
+	switch r.Status {
+	case event.StatusOK:
+	case event.StatusSkipped:
+		rec.Reason = r.Reason
+	default:
 		rec.Error = reason(r, ev.Progress != nil)
 	}
 	return rec
