@@ -255,6 +255,7 @@ func TestOutputQuiet(t *testing.T) {
 // record is a --json line (and an item of --report), decoded strictly.
 type record struct {
 	URL        string `json:"url"`
+	FinalURL   string `json:"final_url"`
 	Output     string `json:"output"`
 	Status     string `json:"status"`
 	Bytes      int64  `json:"bytes"`
@@ -271,7 +272,7 @@ type record struct {
 // may have besides.
 var (
 	recordFields   = []string{"attempts", "bytes", "duration_ms", "error", "http_status", "output", "sha256", "size", "status", "url"}
-	optionalFields = map[string]bool{"reason": true}
+	optionalFields = map[string]bool{"final_url": true, "reason": true}
 )
 
 // decodeRecord decodes one JSON object that must have exactly the fields
@@ -370,6 +371,50 @@ func TestOutputJSON(t *testing.T) {
 	}
 	if _, summary := stderrLines(t, r.stderr); !strings.HasPrefix(summary[0], "done 3, skipped 1, failed 2") {
 		t.Errorf("summary %q", summary[0])
+	}
+}
+
+// TestOutputFinalURL: a --json and --report record has "final_url", the
+// URL a redirect led to, beside "url", the item's URL as given; an item
+// that was not redirected has none. A failure at the target has it too.
+func TestOutputFinalURL(t *testing.T) {
+	srv := newOutputServer(t)
+	dir := t.TempDir()
+	want := map[string]string{ // url -> final_url
+		srv.URL + "/direct.txt":                  "",
+		srv.URL + "/redirect/moved.txt":          srv.URL + "/moved.txt",
+		srv.URL + "/redirect/missing/target.txt": srv.URL + "/missing/target.txt",
+	}
+	list := strings.Join(slices.Sorted(maps.Keys(want)), "\n") + "\n"
+	r := fetchpool(t, dir, list, "-o", "out", "--retries", "0", "--json", "--report", "report.json")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1 (one target is missing); stderr:\n%s", r.code, r.stderr)
+	}
+	var report struct{ Items []json.RawMessage }
+	if err := json.Unmarshal(readFile(t, filepath.Join(dir, "report.json")), &report); err != nil {
+		t.Fatal(err)
+	}
+	raws := report.Items
+	for l := range strings.Lines(r.stdout) {
+		raws = append(raws, json.RawMessage(l))
+	}
+	if len(raws) != 2*len(want) {
+		t.Fatalf("%d records in --json and --report, want %d:\n%s", len(raws), 2*len(want), r.stdout)
+	}
+	for _, raw := range raws {
+		rec := decodeRecord(t, raw)
+		final, ok := want[rec.URL]
+		switch {
+		case !ok:
+			t.Errorf("a record of an item not in the list: %s", raw)
+		case final == "" && bytes.Contains(raw, []byte(`"final_url"`)):
+			t.Errorf("%s: a final_url without a redirect", raw)
+		case rec.FinalURL != final:
+			t.Errorf("%s: final_url %q, want %q", raw, rec.FinalURL, final)
+		}
+	}
+	if got := readFile(t, filepath.Join(dir, "out", "moved.txt")); !bytes.Equal(got, content("/moved.txt")) {
+		t.Errorf("the redirected item holds %q, not the target's body", got)
 	}
 }
 

@@ -97,6 +97,7 @@ type Event struct {
 // Result is the outcome of one item.
 type Result struct {
 	Item       input.Item
+	FinalURL   string // where redirects led: the URL of the last response; "" without a redirect
 	Output     string // saved file's path: the output dir joined with the name
 	Status     Status
 	Bytes      int64 // bytes received (or copied) by this run, retries included

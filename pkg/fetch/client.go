@@ -230,6 +230,20 @@ func (c *Client) do(req *http.Request, emit *emitter) (*http.Response, error) {
 	}
 }
 
+// finalURL is the URL that resp, the answer to a request for first, came
+// from when redirects led to another URL, else "". Without a redirect it
+// costs nothing: no URL is formatted.
+func finalURL(resp *http.Response, first *url.URL) string {
+	u := resp.Request.URL
+	if u == first {
+		return ""
+	}
+	if s := u.String(); s != first.String() {
+		return s
+	}
+	return ""
+}
+
 // failedAt is err, the failure of a request for u in a chain of redirects
 // that began at first, made to name u when that is another URL: the
 // person reading it knows first, not where it led. Without a redirect (u

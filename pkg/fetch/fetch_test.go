@@ -42,7 +42,7 @@ func TestPlainGet(t *testing.T) {
 		t.Fatalf("Fetch: %v", err)
 	}
 	assertDone(t, path, body)
-	want := Result{Path: path, URL: srv.URL + "/f.bin", Bytes: int64(len(body)), Size: int64(len(body)),
+	want := Result{Path: path, Bytes: int64(len(body)), Size: int64(len(body)),
 		SHA256: sum(body), HTTPStatus: 200, Attempts: 1}
 	if got != want {
 		t.Errorf("Result = %+v\nwant     %+v", got, want)
@@ -715,6 +715,51 @@ func TestRedirects(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFinalURL: Result.URL is where redirects led, the URL whole (as
+// given, password and all), and "" when the body came from the item's own
+// URL: no redirect, or away and back. Without a redirect, telling so
+// allocates nothing.
+func TestFinalURL(t *testing.T) {
+	var back atomic.Bool // /round has sent its one redirect
+	srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/hop":
+			http.Redirect(w, r, "/final", http.StatusFound)
+		case "/round":
+			if back.CompareAndSwap(false, true) {
+				http.Redirect(w, r, "/mid", http.StatusFound)
+				return
+			}
+		case "/mid":
+			http.Redirect(w, r, "/round", http.StatusFound)
+		}
+		fmt.Fprint(w, "body")
+	})
+	withPassword := strings.Replace(srv.URL, "http://", "http://ann:s3cr3t@", 1)
+	tests := []struct{ url, want string }{
+		{srv.URL + "/plain", ""},
+		{srv.URL + "/hop", srv.URL + "/final"},
+		{withPassword + "/hop", withPassword + "/final"},
+		{srv.URL + "/round", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			res, err := newClient(t, testConfig()).Fetch(context.Background(), request(tt.url, filepath.Join(t.TempDir(), "f"), nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.URL != tt.want {
+				t.Errorf("Result.URL = %q, want %q", res.URL, tt.want)
+			}
+		})
+	}
+	u, _ := url.Parse(srv.URL + "/plain")
+	resp := &http.Response{Request: &http.Request{URL: u}}
+	if n := testing.AllocsPerRun(100, func() { finalURL(resp, u) }); n != 0 {
+		t.Errorf("finalURL without a redirect: %v allocations, want 0", n)
 	}
 }
 

@@ -335,7 +335,7 @@ func (t *transfer) exchange(ctx context.Context, offset int64) (outcome, error) 
 	}
 	defer resp.Body.Close()
 	t.res.HTTPStatus = resp.StatusCode
-	t.res.URL = resp.Request.URL.Redacted()
+	t.res.URL = finalURL(resp, hreq.URL)
 
 	p, err := t.check(resp, offset, conditional)
 	if err != nil {

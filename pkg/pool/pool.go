@@ -566,6 +566,7 @@ func (r *run) finish(j job, progress *event.Progress, res fetch.Result, err erro
 	}
 	result := &event.Result{
 		Item:       j.item,
+		FinalURL:   res.URL,
 		Output:     out,
 		Status:     event.StatusOK,
 		Bytes:      res.Bytes,

@@ -13,9 +13,12 @@ import (
 // included), Size the size of the saved file (0 unless it is ok). Error says
 // why the item failed or was canceled; it is always present, and "" for an
 // item that is ok or skipped. Reason says why a skipped item was skipped,
-// and is left out for the others.
+// and is left out for the others. URL is the item's URL as given;
+// FinalURL, left out when there was no redirect, the URL the last response
+// came from.
 type Record struct {
 	URL        string `json:"url"`
+	FinalURL   string `json:"final_url,omitempty"`
 	Output     string `json:"output"`
 	Status     string `json:"status"`
 	Bytes      int64  `json:"bytes"`
@@ -39,6 +42,7 @@ func recordOf(ev event.Event) Record {
 	r := ev.Result
 	rec := Record{
 		URL:        r.Item.URL,
+		FinalURL:   r.FinalURL,
 		Output:     r.Output,
 		Status:     string(r.Status),
 		Bytes:      r.Bytes,
