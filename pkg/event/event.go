@@ -97,6 +97,7 @@ type Event struct {
 // Result is the outcome of one item.
 type Result struct {
 	Item       input.Item
+	Seq        uint64 // the item's place in the input, from 1 (items end in another order)
 	FinalURL   string // where redirects led: the URL of the last response; "" without a redirect
 	Output     string // saved file's path: the output dir joined with the name
 	Status     Status

@@ -211,7 +211,10 @@ type job struct {
 	// the run writes that part).
 	noSidecar bool
 	host      string // host:port, with Options.PerHost ("" for a local file)
-	seq       uint64 // order among the jobs set aside for a busy host
+	// seq is the item's place in the input: 1 for the first item read
+	// (blank lines and comments are not items). It orders the jobs set
+	// aside for a busy host, and the failures a summary lists.
+	seq uint64
 }
 
 type itemOrErr struct {
@@ -259,6 +262,7 @@ func (r *run) read(src Source, stop context.Context) {
 // admit is the producer: it filters, de-duplicates, names and queues items
 // in input order, so suffixes for colliding names follow the input.
 func (r *run) admit(stop context.Context) error {
+	var seq uint64
 	for {
 		var next itemOrErr
 		var ok bool
@@ -273,6 +277,7 @@ func (r *run) admit(stop context.Context) error {
 		if next.err != nil {
 			return next.err
 		}
+		seq++
 		it := next.item
 		if it.Err == nil && !r.opts.Shard.Contains(it.URL) {
 			continue
@@ -282,6 +287,7 @@ func (r *run) admit(stop context.Context) error {
 			continue
 		}
 		j, err := r.plan(it)
+		j.seq = seq
 		r.opts.Emit(event.Event{Kind: event.Queued, Time: time.Now(), Item: it, Output: j.path})
 		if err != nil {
 			r.finish(j, nil, fetch.Result{}, err, time.Now())
@@ -566,6 +572,7 @@ func (r *run) finish(j job, progress *event.Progress, res fetch.Result, err erro
 	}
 	result := &event.Result{
 		Item:       j.item,
+		Seq:        j.seq,
 		FinalURL:   res.URL,
 		Output:     out,
 		Status:     event.StatusOK,
