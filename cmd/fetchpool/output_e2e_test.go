@@ -418,6 +418,40 @@ func TestOutputFinalURL(t *testing.T) {
 	}
 }
 
+// TestOutputFailuresInInputOrder: the summary lists failures in the order
+// of the input, though they ended in another: with -j 2, the first item
+// fails only once the second has failed and the third is asked for.
+func TestOutputFailuresInInputOrder(t *testing.T) {
+	third := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/1":
+			select {
+			case <-third:
+			case <-r.Context().Done():
+			}
+		case "/3":
+			close(third)
+		}
+		http.NotFound(w, r)
+	}))
+	defer srv.Close()
+	r := fetchpool(t, t.TempDir(), "", "-j", "2", "--retries", "0", srv.URL+"/1", srv.URL+"/2", srv.URL+"/3")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", r.code, r.stderr)
+	}
+	lines, summary := stderrLines(t, r.stderr)
+	fail := func(n int) string {
+		return fmt.Sprintf("FAIL arg %d %s/%d: HTTP 404 Not Found (1 attempt)", n, srv.URL, n)
+	}
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], strings.TrimSuffix(fail(2), " (1 attempt)")) {
+		t.Fatalf("the items' lines, as they end: %q, want the second item's first", lines)
+	}
+	if want := []string{fail(1), fail(2), fail(3)}; !slices.Equal(summary[1:], want) {
+		t.Errorf("the summary lists\n%s\nwant\n%s", strings.Join(summary[1:], "\n"), strings.Join(want, "\n"))
+	}
+}
+
 // TestOutputSkipReasons: a skipped item did not fail, so its --json and
 // --report "error" is "", and "reason" says why it was skipped, whichever
 // way it was: the name exists (--on-exists skip), the server's
