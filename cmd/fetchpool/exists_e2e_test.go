@@ -48,7 +48,7 @@ func TestEndToEndSkipChecksExistingFile(t *testing.T) {
 		t.Errorf("stderr does not count 2 skipped and 1 failed:\n%s", r.stderr)
 	}
 	type item struct {
-		Output, Status, SHA256, Error string
+		Output, Status, SHA256, Error, Reason string
 	}
 	byOutput := map[string]item{}
 	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
@@ -63,9 +63,9 @@ func TestEndToEndSkipChecksExistingFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantItems := map[string]item{
-		"out/good.bin":  {"out/good.bin", "skipped", sum(content("/good.bin")), "exists, checksum ok"},
-		"out/bad.bin":   {"out/bad.bin", "failed", sum([]byte("stale")), line},
-		"out/plain.bin": {"out/plain.bin", "skipped", "", "exists"},
+		"out/good.bin":  {"out/good.bin", "skipped", sum(content("/good.bin")), "", "exists, checksum ok"},
+		"out/bad.bin":   {"out/bad.bin", "failed", sum([]byte("stale")), line, ""},
+		"out/plain.bin": {"out/plain.bin", "skipped", "", "", "exists"},
 	}
 	for name, w := range wantItems {
 		if got := byOutput[name]; got != w {

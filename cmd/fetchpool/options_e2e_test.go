@@ -142,6 +142,37 @@ func TestEndToEndRedirects(t *testing.T) {
 	}
 }
 
+// TestEndToEndFailureAtRedirectTarget: when the URL a redirect led to
+// cannot be reached, the FAIL line, the summary and the --json error say
+// where the redirect went (its password redacted on the terminal), not
+// only "connection refused".
+func TestEndToEndFailureAtRedirectTarget(t *testing.T) {
+	dead := strings.Replace(closedPort(t), "http://", "http://ann:s3cr3t@", 1) + "/x"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, dead, http.StatusFound)
+	}))
+	defer srv.Close()
+	r := fetchpool(t, t.TempDir(), "", "--json", "--retries", "0", srv.URL+"/hop")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", r.code, r.stderr)
+	}
+	shown := strings.Replace(dead, "s3cr3t", "xxxxx", 1)
+	want := "FAIL arg 1 " + srv.URL + "/hop: redirected to " + shown + ": connection refused"
+	if n := strings.Count(r.stderr, want); n != 2 {
+		t.Errorf("%d lines with %q, want 2 (the item's line and the summary's); stderr:\n%s", n, want, r.stderr)
+	}
+	if strings.Contains(r.stderr, "s3cr3t") {
+		t.Errorf("the password is shown:\n%s", r.stderr)
+	}
+	var rec struct{ Error string }
+	if err := json.Unmarshal([]byte(r.stdout), &rec); err != nil {
+		t.Fatalf("--json: %v: %q", err, r.stdout)
+	}
+	if rec.Error != "redirected to "+shown+": connection refused" {
+		t.Errorf("--json error %q, want it to name the redirect's target", rec.Error)
+	}
+}
+
 // TestEndToEndURLPasswordNotShown: credentials in a URL are sent, but its
 // password never reaches the terminal: not in -v lines, not in the FAIL
 // line, not in the summary's list of failures. --failed keeps the URL

@@ -255,6 +255,7 @@ func TestOutputQuiet(t *testing.T) {
 // record is a --json line (and an item of --report), decoded strictly.
 type record struct {
 	URL        string `json:"url"`
+	FinalURL   string `json:"final_url"`
 	Output     string `json:"output"`
 	Status     string `json:"status"`
 	Bytes      int64  `json:"bytes"`
@@ -264,19 +265,25 @@ type record struct {
 	Attempts   int    `json:"attempts"`
 	DurationMS int64  `json:"duration_ms"`
 	Error      string `json:"error"`
+	Reason     string `json:"reason"`
 }
 
-// recordFields are the fields every record has, no more, no less.
-var recordFields = []string{"attempts", "bytes", "duration_ms", "error", "http_status", "output", "sha256", "size", "status", "url"}
+// recordFields are the fields every record has; optionalFields those it
+// may have besides.
+var (
+	recordFields   = []string{"attempts", "bytes", "duration_ms", "error", "http_status", "output", "sha256", "size", "status", "url"}
+	optionalFields = map[string]bool{"final_url": true, "reason": true}
+)
 
 // decodeRecord decodes one JSON object that must have exactly the fields
-// of a record.
+// of a record, and may have its optional ones.
 func decodeRecord(t *testing.T, raw []byte) record {
 	t.Helper()
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &fields); err != nil {
 		t.Fatalf("not a JSON object: %q: %v", raw, err)
 	}
+	maps.DeleteFunc(fields, func(k string, _ json.RawMessage) bool { return optionalFields[k] })
 	if got := slices.Sorted(maps.Keys(fields)); !slices.Equal(got, recordFields) {
 		t.Errorf("fields %q, want %q: %s", got, recordFields, raw)
 	}
@@ -349,7 +356,7 @@ func TestOutputJSON(t *testing.T) {
 		checkOnDisk(t, dir, rec, content(path))
 	}
 	if rec := recs[srv.URL+"/old.txt"]; rec.Status != "skipped" || rec.Output != filepath.Join("out", "old.txt") ||
-		rec.Bytes != 0 || rec.Error == "" {
+		rec.Bytes != 0 || rec.Error != "" || rec.Reason != "exists" {
 		t.Errorf("skipped item: %+v", rec)
 	}
 	if got := readFile(t, filepath.Join(dir, "out", "old.txt")); string(got) != "old" {
@@ -364,6 +371,163 @@ func TestOutputJSON(t *testing.T) {
 	}
 	if _, summary := stderrLines(t, r.stderr); !strings.HasPrefix(summary[0], "done 3, skipped 1, failed 2") {
 		t.Errorf("summary %q", summary[0])
+	}
+}
+
+// TestOutputFinalURL: a --json and --report record has "final_url", the
+// URL a redirect led to, beside "url", the item's URL as given; an item
+// that was not redirected has none. A failure at the target has it too.
+func TestOutputFinalURL(t *testing.T) {
+	srv := newOutputServer(t)
+	dir := t.TempDir()
+	want := map[string]string{ // url -> final_url
+		srv.URL + "/direct.txt":                  "",
+		srv.URL + "/redirect/moved.txt":          srv.URL + "/moved.txt",
+		srv.URL + "/redirect/missing/target.txt": srv.URL + "/missing/target.txt",
+	}
+	list := strings.Join(slices.Sorted(maps.Keys(want)), "\n") + "\n"
+	r := fetchpool(t, dir, list, "-o", "out", "--retries", "0", "--json", "--report", "report.json")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1 (one target is missing); stderr:\n%s", r.code, r.stderr)
+	}
+	var report struct{ Items []json.RawMessage }
+	if err := json.Unmarshal(readFile(t, filepath.Join(dir, "report.json")), &report); err != nil {
+		t.Fatal(err)
+	}
+	raws := report.Items
+	for l := range strings.Lines(r.stdout) {
+		raws = append(raws, json.RawMessage(l))
+	}
+	if len(raws) != 2*len(want) {
+		t.Fatalf("%d records in --json and --report, want %d:\n%s", len(raws), 2*len(want), r.stdout)
+	}
+	for _, raw := range raws {
+		rec := decodeRecord(t, raw)
+		final, ok := want[rec.URL]
+		switch {
+		case !ok:
+			t.Errorf("a record of an item not in the list: %s", raw)
+		case final == "" && bytes.Contains(raw, []byte(`"final_url"`)):
+			t.Errorf("%s: a final_url without a redirect", raw)
+		case rec.FinalURL != final:
+			t.Errorf("%s: final_url %q, want %q", raw, rec.FinalURL, final)
+		}
+	}
+	if got := readFile(t, filepath.Join(dir, "out", "moved.txt")); !bytes.Equal(got, content("/moved.txt")) {
+		t.Errorf("the redirected item holds %q, not the target's body", got)
+	}
+}
+
+// TestOutputFailuresInInputOrder: the summary lists failures in the order
+// of the input, though they ended in another: with -j 2, the first item
+// fails only once the second has failed and the third is asked for.
+func TestOutputFailuresInInputOrder(t *testing.T) {
+	third := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/1":
+			select {
+			case <-third:
+			case <-r.Context().Done():
+			}
+		case "/3":
+			close(third)
+		}
+		http.NotFound(w, r)
+	}))
+	defer srv.Close()
+	r := fetchpool(t, t.TempDir(), "", "-j", "2", "--retries", "0", srv.URL+"/1", srv.URL+"/2", srv.URL+"/3")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", r.code, r.stderr)
+	}
+	lines, summary := stderrLines(t, r.stderr)
+	fail := func(n int) string {
+		return fmt.Sprintf("FAIL arg %d %s/%d: HTTP 404 Not Found (1 attempt)", n, srv.URL, n)
+	}
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], strings.TrimSuffix(fail(2), " (1 attempt)")) {
+		t.Fatalf("the items' lines, as they end: %q, want the second item's first", lines)
+	}
+	if want := []string{fail(1), fail(2), fail(3)}; !slices.Equal(summary[1:], want) {
+		t.Errorf("the summary lists\n%s\nwant\n%s", strings.Join(summary[1:], "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestOutputSkipReasons: a skipped item did not fail, so its --json and
+// --report "error" is "", and "reason" says why it was skipped, whichever
+// way it was: the name exists (--on-exists skip), the server's
+// Content-Disposition name exists, the server answers 304 or sends a copy
+// that is not newer, or a local source is not newer (--on-exists newer).
+// The item's line on stderr says the same. An ok item has no "reason".
+func TestOutputSkipReasons(t *testing.T) {
+	old := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/cd" {
+			w.Header().Set("Content-Disposition", `attachment; filename="cd-name.txt"`)
+		}
+		http.ServeContent(w, r, "", old, bytes.NewReader(content(r.URL.Path)))
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	os.MkdirAll(out, 0o755)
+	for _, name := range []string{"a.txt", "cd-name.txt", "same.txt", "local.txt"} {
+		os.WriteFile(filepath.Join(out, name), []byte("already here"), 0o644) // mtime now: newer than old
+	}
+	local := filepath.Join(dir, "local.txt")
+	os.WriteFile(local, []byte("local"), 0o644)
+	os.Chtimes(local, old, old)
+
+	tests := []struct {
+		onExists string
+		items    map[string]string // URL -> reason
+	}{
+		{"skip", map[string]string{
+			srv.URL + "/a.txt": "exists",
+			srv.URL + "/cd":    "a file with the server's name exists",
+			srv.URL + "/new":   "", // ok
+		}},
+		{"newer", map[string]string{
+			srv.URL + "/same.txt": "not modified on the server", // 304
+			srv.URL + "/cd":       "not modified on the server", // not newer, judged once it names the file
+			local:                 "the source is not newer",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.onExists, func(t *testing.T) {
+			list := strings.Join(slices.Sorted(maps.Keys(tt.items)), "\n") + "\n"
+			r := fetchpool(t, dir, list, "--on-exists", tt.onExists, "-o", "out", "--json", "--report", "report.json")
+			if r.code != 0 {
+				t.Fatalf("exit %d, want 0; stderr:\n%s", r.code, r.stderr)
+			}
+			var report struct{ Items []json.RawMessage }
+			if err := json.Unmarshal(readFile(t, filepath.Join(dir, "report.json")), &report); err != nil {
+				t.Fatal(err)
+			}
+			var raws [][]byte
+			for l := range strings.Lines(r.stdout) {
+				raws = append(raws, []byte(l))
+			}
+			for _, raw := range report.Items {
+				raws = append(raws, raw)
+			}
+			if len(raws) != 2*len(tt.items) {
+				t.Fatalf("%d records in --json and --report, want %d:\n%s", len(raws), 2*len(tt.items), r.stdout)
+			}
+			for _, raw := range raws {
+				rec := decodeRecord(t, raw)
+				want, ok := tt.items[rec.URL]
+				switch {
+				case !ok:
+					t.Errorf("a record of an item not in the list: %s", raw)
+				case want == "" && (rec.Status != "ok" || rec.Error != "" || bytes.Contains(raw, []byte(`"reason"`))):
+					t.Errorf("%s, want ok with no error and no reason", raw)
+				case want != "" && (rec.Status != "skipped" || rec.Error != "" || rec.Reason != want):
+					t.Errorf("%s, want skipped with error \"\" and reason %q", raw, want)
+				case want != "" && !strings.Contains(r.stderr, "  ("+want+")"):
+					t.Errorf("stderr does not say %q:\n%s", want, r.stderr)
+				}
+			}
+		})
 	}
 }
 

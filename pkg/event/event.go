@@ -97,6 +97,8 @@ type Event struct {
 // Result is the outcome of one item.
 type Result struct {
 	Item       input.Item
+	Seq        uint64 // the item's place in the input, from 1 (items end in another order)
+	FinalURL   string // where redirects led: the URL of the last response; "" without a redirect
 	Output     string // saved file's path: the output dir joined with the name
 	Status     Status
 	Bytes      int64 // bytes received (or copied) by this run, retries included
@@ -105,7 +107,8 @@ type Result struct {
 	HTTPStatus int
 	Attempts   int
 	Duration   time.Duration
-	Err        error // why it failed, was skipped or canceled
+	Err        error  // why it failed or was canceled; nil when it is ok or skipped
+	Reason     string // why it was skipped, e.g. "exists"; "" unless Status is StatusSkipped
 }
 
 // Progress is the live state of one transfer. The transfer pushes facts with

@@ -184,7 +184,8 @@ func redactURL(u *url.URL) string { return u.Redacted() }
 //
 // A redirect whose Location does not parse fails with a *locationError:
 // the server's answer is wrong, not busy, and net/http would say so only
-// in words.
+// in words. A request that fails at a redirect's target, another URL than
+// req's, fails with a *redirectedError that names it.
 func (c *Client) do(req *http.Request, emit *emitter) (*http.Response, error) {
 	var via []*http.Request
 	headers := req.Header // of every request of the chain, before URL credentials
@@ -203,7 +204,7 @@ func (c *Client) do(req *http.Request, emit *emitter) (*http.Response, error) {
 		}
 		resp, err := c.rt.RoundTrip(req)
 		if err != nil {
-			return nil, &url.Error{Op: "Get", URL: redactURL(req.URL), Err: err}
+			return nil, failedAt(req.URL, first, &url.Error{Op: "Get", URL: redactURL(req.URL), Err: err})
 		}
 		loc := resp.Header.Get("Location")
 		if loc == "" || !redirects(resp.StatusCode) {
@@ -227,6 +228,31 @@ func (c *Client) do(req *http.Request, emit *emitter) (*http.Response, error) {
 		}
 		req = next
 	}
+}
+
+// finalURL is the URL that resp, the answer to a request for first, came
+// from when redirects led to another URL, else "". Without a redirect it
+// costs nothing: no URL is formatted.
+func finalURL(resp *http.Response, first *url.URL) string {
+	u := resp.Request.URL
+	if u == first {
+		return ""
+	}
+	if s := u.String(); s != first.String() {
+		return s
+	}
+	return ""
+}
+
+// failedAt is err, the failure of a request for u in a chain of redirects
+// that began at first, made to name u when that is another URL: the
+// person reading it knows first, not where it led. Without a redirect (u
+// is first) it costs nothing.
+func failedAt(u, first *url.URL, err error) error {
+	if u == first || u.String() == first.String() {
+		return err
+	}
+	return &redirectedError{url: redactURL(u), err: err}
 }
 
 // checkTarget refuses an http(s) redirect target that cannot be asked for:

@@ -214,3 +214,14 @@ func (g *guard) why(parent context.Context, err error) error {
 	}
 	return err
 }
+
+// whyRequest is why for an error of Client.do: the stall or timeout that
+// cut short a request to a redirect's target names that target too.
+func (g *guard) whyRequest(parent context.Context, err error) error {
+	why := g.why(parent, err)
+	var at *redirectedError
+	if why != err && parent.Err() == nil && errors.As(err, &at) {
+		return &redirectedError{url: at.url, err: why}
+	}
+	return why
+}

@@ -106,6 +106,20 @@ func (e *redirectSchemeError) Error() string {
 	return fmt.Sprintf("refused a redirect to %s: only http and https are followed", e.URL)
 }
 
+// redirectedError is a request that failed at the URL a redirect led to,
+// which is not the item's own: the message names it, its password
+// redacted, before the reason.
+type redirectedError struct {
+	url string // redacted
+	err error
+}
+
+func (e *redirectedError) Error() string {
+	return "redirected to " + e.url + ": " + describe(e.err)
+}
+
+func (e *redirectedError) Unwrap() error { return e.err }
+
 // shortBodyError is a body that ended before its announced length.
 type shortBodyError struct{ got, want int64 }
 

@@ -256,7 +256,7 @@ type Request struct {
 // Result is what a Fetch did.
 type Result struct {
 	Path       string // where the file now is
-	URL        string // the URL the body came from, after redirects
+	URL        string // where redirects led: the URL of the last response, whole; "" when it was Request.URL
 	Bytes      int64  // bytes received (or copied) in this run
 	Size       int64  // final file size
 	SHA256     string // hex digest, when verified or Config.Hash

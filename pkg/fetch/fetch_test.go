@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -41,7 +42,7 @@ func TestPlainGet(t *testing.T) {
 		t.Fatalf("Fetch: %v", err)
 	}
 	assertDone(t, path, body)
-	want := Result{Path: path, URL: srv.URL + "/f.bin", Bytes: int64(len(body)), Size: int64(len(body)),
+	want := Result{Path: path, Bytes: int64(len(body)), Size: int64(len(body)),
 		SHA256: sum(body), HTTPStatus: 200, Attempts: 1}
 	if got != want {
 		t.Errorf("Result = %+v\nwant     %+v", got, want)
@@ -711,6 +712,119 @@ func TestRedirects(t *testing.T) {
 				}
 				if res.URL != srv.URL+"/final" {
 					t.Errorf("Result.URL %q", res.URL)
+				}
+			}
+		})
+	}
+}
+
+// TestFinalURL: Result.URL is where redirects led, the URL whole (as
+// given, password and all), and "" when the body came from the item's own
+// URL: no redirect, or away and back. Without a redirect, telling so
+// allocates nothing.
+func TestFinalURL(t *testing.T) {
+	var back atomic.Bool // /round has sent its one redirect
+	srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/hop":
+			http.Redirect(w, r, "/final", http.StatusFound)
+		case "/round":
+			if back.CompareAndSwap(false, true) {
+				http.Redirect(w, r, "/mid", http.StatusFound)
+				return
+			}
+		case "/mid":
+			http.Redirect(w, r, "/round", http.StatusFound)
+		}
+		fmt.Fprint(w, "body")
+	})
+	withPassword := strings.Replace(srv.URL, "http://", "http://ann:s3cr3t@", 1)
+	tests := []struct{ url, want string }{
+		{srv.URL + "/plain", ""},
+		{srv.URL + "/hop", srv.URL + "/final"},
+		{withPassword + "/hop", withPassword + "/final"},
+		{srv.URL + "/round", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			res, err := newClient(t, testConfig()).Fetch(context.Background(), request(tt.url, filepath.Join(t.TempDir(), "f"), nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.URL != tt.want {
+				t.Errorf("Result.URL = %q, want %q", res.URL, tt.want)
+			}
+		})
+	}
+	u, _ := url.Parse(srv.URL + "/plain")
+	resp := &http.Response{Request: &http.Request{URL: u}}
+	if n := testing.AllocsPerRun(100, func() { finalURL(resp, u) }); n != 0 {
+		t.Errorf("finalURL without a redirect: %v allocations, want 0", n)
+	}
+}
+
+// TestFailureAtRedirectTarget: a request that fails at the URL a redirect
+// led to, not at the item's own, names that URL (its password redacted),
+// whatever failed there: the connection, the stall guard, the status.
+// A failure back at the item's own URL says nothing more.
+func TestFailureAtRedirectTarget(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().String() // nothing listens there once closed
+	ln.Close()
+	var back atomic.Bool // /round has sent its one redirect
+	srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/dead":
+			http.Redirect(w, r, "http://ann:s3cr3t@"+dead+"/x", http.StatusFound)
+		case "/gone":
+			http.Redirect(w, r, "/missing", http.StatusFound)
+		case "/slow":
+			http.Redirect(w, r, "/hang", http.StatusFound)
+		case "/hang":
+			<-r.Context().Done() // no header until the client gives up
+		case "/round":
+			// Away and back: the failure is at the item's own URL.
+			if back.CompareAndSwap(false, true) {
+				http.Redirect(w, r, "/mid", http.StatusFound)
+				return
+			}
+			http.NotFound(w, r)
+		case "/mid":
+			http.Redirect(w, r, "/round", http.StatusFound)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	tests := []struct {
+		path    string
+		retries int
+		want    string
+	}{
+		{"/dead", 0, "redirected to http://ann:xxxxx@" + dead + "/x: connection refused"},
+		{"/dead", 1, "after 2 attempts: redirected to http://ann:xxxxx@" + dead + "/x: connection refused (×2)"},
+		{"/gone", 0, "redirected to " + srv.URL + "/missing: HTTP 404 Not Found"},
+		{"/slow", 0, "redirected to " + srv.URL + "/hang: no data received for 100ms"},
+		{"/round", 0, "HTTP 404 Not Found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path+"/retries="+strconv.Itoa(tt.retries), func(t *testing.T) {
+			cfg := testConfig()
+			cfg.Retries = tt.retries
+			cfg.StallTimeout = 100 * time.Millisecond
+			ev := &events{}
+			_, err := newClient(t, cfg).Fetch(context.Background(), request(srv.URL+tt.path, filepath.Join(t.TempDir(), "f"), ev))
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "s3cr3t") {
+				t.Errorf("the password is in %q", err)
+			}
+			for _, r := range ev.of(event.Retry) {
+				if !strings.HasPrefix(r.Err.Error(), "redirected to ") {
+					t.Errorf("Retry event says %q, not where", r.Err)
 				}
 			}
 		})

@@ -162,6 +162,8 @@ func describe(err error) string {
 		return describe(e.Err)
 	case *readError:
 		return describe(e.err)
+	case *redirectedError:
+		return e.Error()
 	case *net.OpError:
 		var errno syscall.Errno
 		switch {

@@ -316,13 +316,13 @@ func (s *splitRun) request(ctx context.Context, i int, attempt int) error {
 	}
 	resp, err := t.c.do(req, t.emit)
 	if err != nil {
-		return g.why(ctx, err)
+		return g.whyRequest(ctx, err)
 	}
 	defer resp.Body.Close()
 	last, err := s.checkSpan(resp, next, end)
 	if err != nil {
 		drain(resp)
-		return err
+		return statusAt(resp, req.URL, err)
 	}
 	n, err := s.copy(ctx, g, next, resp.Body, last+1-next)
 	s.advance(i, n)

@@ -331,16 +331,16 @@ func (t *transfer) exchange(ctx context.Context, offset int64) (outcome, error) 
 	hreq, conditional := t.request(g.ctx, offset)
 	resp, err := t.c.do(hreq, t.emit)
 	if err != nil {
-		return 0, g.why(ctx, err)
+		return 0, g.whyRequest(ctx, err)
 	}
 	defer resp.Body.Close()
 	t.res.HTTPStatus = resp.StatusCode
-	t.res.URL = resp.Request.URL.Redacted()
+	t.res.URL = finalURL(resp, hreq.URL)
 
 	p, err := t.check(resp, offset, conditional)
 	if err != nil {
 		drain(resp)
-		return 0, err
+		return 0, statusAt(resp, hreq.URL, err)
 	}
 	switch p.action {
 	case actComplete:
@@ -519,6 +519,17 @@ func (t *transfer) checkRange(resp *http.Response, offset int64) (plan, error) {
 		total = -1
 	}
 	return plan{action: actWrite, start: offset, total: total, ranged: true, end: cr.last + 1}, nil
+}
+
+// statusAt is err, the reading of resp to a request for first, made to
+// name the URL that answered when it is an unwanted status from a
+// redirect's target (see failedAt).
+func statusAt(resp *http.Response, first *url.URL, err error) error {
+	var he *HTTPError
+	if !errors.As(err, &he) {
+		return err
+	}
+	return failedAt(resp.Request.URL, first, err)
 }
 
 // newHTTPError is the error of an unwanted status, with the Retry-After

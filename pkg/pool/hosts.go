@@ -24,7 +24,6 @@ type hosts struct {
 	aside     map[string][]job // waiting for their host, oldest first
 	nAside    int
 	queueDone bool // the queue is closed and empty
-	seq       uint64
 }
 
 func newHosts(max int) *hosts {
@@ -63,15 +62,14 @@ func (h *hosts) next(queue <-chan job, stop context.Context) (job, bool) {
 			h.busy[j.host]++
 			return j, true
 		}
-		h.seq++
-		j.seq = h.seq
 		h.aside[j.host] = append(h.aside[j.host], j)
 		h.nAside++
 	}
 }
 
-// takeAside takes the oldest job set aside whose host has a free slot (any
-// host when all is true), with the lock held.
+// takeAside takes, of the jobs first in line for a host with a free slot
+// (any host when all is true), the one that came first in the input
+// (job.seq), with the lock held.
 func (h *hosts) takeAside(all bool) (job, bool) {
 	best := ""
 	for host, js := range h.aside {

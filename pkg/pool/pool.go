@@ -211,7 +211,10 @@ type job struct {
 	// the run writes that part).
 	noSidecar bool
 	host      string // host:port, with Options.PerHost ("" for a local file)
-	seq       uint64 // order among the jobs set aside for a busy host
+	// seq is the item's place in the input: 1 for the first item read
+	// (blank lines and comments are not items). It orders the jobs set
+	// aside for a busy host, and the failures a summary lists.
+	seq uint64
 }
 
 type itemOrErr struct {
@@ -259,6 +262,7 @@ func (r *run) read(src Source, stop context.Context) {
 // admit is the producer: it filters, de-duplicates, names and queues items
 // in input order, so suffixes for colliding names follow the input.
 func (r *run) admit(stop context.Context) error {
+	var seq uint64
 	for {
 		var next itemOrErr
 		var ok bool
@@ -273,6 +277,7 @@ func (r *run) admit(stop context.Context) error {
 		if next.err != nil {
 			return next.err
 		}
+		seq++
 		it := next.item
 		if it.Err == nil && !r.opts.Shard.Contains(it.URL) {
 			continue
@@ -282,6 +287,7 @@ func (r *run) admit(stop context.Context) error {
 			continue
 		}
 		j, err := r.plan(it)
+		j.seq = seq
 		r.opts.Emit(event.Event{Kind: event.Queued, Time: time.Now(), Item: it, Output: j.path})
 		if err != nil {
 			r.finish(j, nil, fetch.Result{}, err, time.Now())
@@ -548,7 +554,17 @@ func (r *run) releaseMoved(j job) {
 	r.names.Release(j.rel)
 }
 
-// finish emits the Finished event of a job.
+// Why an item is skipped (event.Result.Reason).
+const (
+	skipExists         = "exists"                               // --on-exists skip
+	skipChecked        = "exists, checksum ok"                  // --on-exists skip, and the expected digest matches
+	skipNotModified    = "not modified on the server"           // --on-exists newer: 304, or a response that is not newer
+	skipSourceNotNewer = "the source is not newer"              // --on-exists newer, for a local file
+	skipServerName     = "a file with the server's name exists" // --on-exists skip, for the Content-Disposition name
+)
+
+// finish emits the Finished event of a job. A skipped item has a Reason
+// and no Err: it did not fail.
 func (r *run) finish(j job, progress *event.Progress, res fetch.Result, err error, start time.Time) {
 	out := res.Path
 	if out == "" {
@@ -556,6 +572,8 @@ func (r *run) finish(j job, progress *event.Progress, res fetch.Result, err erro
 	}
 	result := &event.Result{
 		Item:       j.item,
+		Seq:        j.seq,
+		FinalURL:   res.URL,
 		Output:     out,
 		Status:     event.StatusOK,
 		Bytes:      res.Bytes,
@@ -570,27 +588,24 @@ func (r *run) finish(j job, progress *event.Progress, res fetch.Result, err erro
 	case errors.Is(err, ErrNotStarted) || errors.Is(err, ErrAborted) || errors.Is(err, fetch.ErrStopped):
 		result.Status = event.StatusCanceled
 	case errors.Is(err, fetch.ErrNotNewer):
-		result.Status = event.StatusSkipped
-		result.Err = errors.New("not modified on the server")
+		result.Status, result.Err, result.Reason = event.StatusSkipped, nil, skipNotModified
 	case errors.Is(err, fetch.ErrSkip):
-		result.Status = event.StatusSkipped
-		result.Err = errors.New("a file with the server's name exists")
+		result.Status, result.Err, result.Reason = event.StatusSkipped, nil, skipServerName
 		if _, perr := os.Lstat(j.path + naming.PartSuffix); perr == nil {
 			// It may be another item's file: this item's bytes are kept.
-			result.Err = fmt.Errorf("a file with the server's name exists; %s is kept (--on-exists rename saves it under a free name)",
-				filepath.Base(j.path)+naming.PartSuffix)
+			result.Reason = skipServerName + "; " + filepath.Base(j.path) + naming.PartSuffix +
+				" is kept (--on-exists rename saves it under a free name)"
 		}
 	case err != nil:
 		result.Status = event.StatusFailed
+	case res.Skipped && j.exists && r.opts.OnExists == Newer && fetch.Host(j.item.URL) == "":
+		result.Status, result.Reason = event.StatusSkipped, skipSourceNotNewer
 	case res.Skipped && j.exists && r.opts.OnExists == Newer:
-		result.Status = event.StatusSkipped
-		result.Err = errors.New("not modified on the server")
+		result.Status, result.Reason = event.StatusSkipped, skipNotModified
 	case res.Skipped && j.check:
-		result.Status = event.StatusSkipped
-		result.Err = errors.New("exists, checksum ok")
+		result.Status, result.Reason = event.StatusSkipped, skipChecked
 	case res.Skipped:
-		result.Status = event.StatusSkipped
-		result.Err = errors.New("exists")
+		result.Status, result.Reason = event.StatusSkipped, skipExists
 	}
 	r.opts.Emit(event.Event{Kind: event.Finished, Time: time.Now(), Item: j.item, Output: out, Progress: progress, Result: result})
 }

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -593,5 +596,55 @@ func TestRunNotInFlightOnceFinished(t *testing.T) {
 	}
 	if n := <-draining; n != 0 {
 		t.Errorf("Draining counted %d in flight after the only item finished, want 0", n)
+	}
+}
+
+// TestRunSeqIsInputOrder: every result carries its item's place in the
+// input (Result.Seq), whatever the order items end in and however they
+// end: here the first item ends after the second (-j 2: it waits until
+// the second is over and the last is asked for). A duplicate, which has no
+// result, still holds its place.
+func TestRunSeqIsInputOrder(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/first":
+			select { // until the last item is asked for
+			case <-release:
+			case <-r.Context().Done():
+			}
+		case "/last":
+			close(release)
+		case "/missing":
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprint(w, r.URL.Path)
+	}))
+	defer srv.Close()
+	c, err := fetch.New(fetch.Config{Concurrency: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	args := []string{srv.URL + "/first", srv.URL + "/missing", srv.URL + "/missing", "ftp://old.test/f", srv.URL + "/last"}
+	want := map[string]uint64{args[0]: 1, args[1]: 2, args[3]: 4, args[4]: 5} // args[2] is a duplicate
+	rec := &recorder{}
+	if err := Run(context.Background(), nil, input.NewReader(args, nil), c,
+		Options{Concurrency: 2, OutputDir: t.TempDir(), Emit: rec.emit}); err != nil {
+		t.Fatal(err)
+	}
+	var ended []uint64
+	for _, ev := range rec.events {
+		if ev.Kind != event.Finished {
+			continue
+		}
+		ended = append(ended, ev.Result.Seq)
+		if w, ok := want[ev.Result.Item.URL]; !ok || ev.Result.Seq != w {
+			t.Errorf("%s: Seq %d, want %d", ev.Result.Item.URL, ev.Result.Seq, w)
+		}
+	}
+	if len(ended) != len(want) || slices.Index(ended, 2) > slices.Index(ended, 1) {
+		t.Errorf("results in the order %v, want %d of them, the second item's before the first", ended, len(want))
 	}
 }

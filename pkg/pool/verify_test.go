@@ -62,7 +62,7 @@ func TestRunSkipChecksExistingFiles(t *testing.T) {
 	for _, name := range []string{"good.bin", "json.bin"} {
 		r := byName[name]
 		body := strings.TrimSuffix(name, ".bin")
-		if r == nil || r.Status != event.StatusSkipped || r.Err == nil || r.Err.Error() != "exists, checksum ok" {
+		if r == nil || r.Status != event.StatusSkipped || r.Err != nil || r.Reason != "exists, checksum ok" {
 			t.Errorf("%s: %+v, want skipped as \"exists, checksum ok\"", name, r)
 			continue
 		}
@@ -93,7 +93,7 @@ func TestRunSkipChecksExistingFiles(t *testing.T) {
 	}
 
 	plain := byName["plain.bin"]
-	if plain == nil || plain.Status != event.StatusSkipped || plain.Err == nil || plain.Err.Error() != "exists" || plain.SHA256 != "" {
+	if plain == nil || plain.Status != event.StatusSkipped || plain.Err != nil || plain.Reason != "exists" || plain.SHA256 != "" {
 		t.Errorf("plain.bin: %+v, want skipped as \"exists\", not hashed", plain)
 	}
 	if finished["plain.bin"].Progress != nil {

@@ -246,7 +246,7 @@ func graphemes(s string) []grapheme {
 	return out
 }
 
-// reason says why an item did not end ok, for a person.
+// reason says why an item failed or was canceled, for a person.
 func reason(r *event.Result, started bool) string {
 	if r.Err != nil {
 		return r.Err.Error()
@@ -296,8 +296,8 @@ func finishedLine(r *event.Result, started bool, maxWidth int) (label, rest stri
 		return labelOK, fitPath(outputOf(r), tail, len("ok   "), maxWidth) + tail
 	case event.StatusSkipped:
 		tail := ""
-		if r.Err != nil {
-			tail = "  (" + clean(r.Err.Error()) + ")"
+		if r.Reason != "" {
+			tail = "  (" + clean(r.Reason) + ")"
 		}
 		return labelSkip, fitPath(outputOf(r), tail, len("skip "), maxWidth) + tail
 	case event.StatusCanceled:

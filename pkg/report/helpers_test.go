@@ -95,11 +95,11 @@ func sampleRun() []event.Event {
 	r.emit(event.Event{Kind: event.Attempt, Item: a, Attempt: 1})
 	pc := r.start(c, "y")
 	r.emit(event.Event{Kind: event.Attempt, Item: c, Attempt: 1})
-	r.finish(b, nil, event.Result{Output: "out/b.bin", Status: event.StatusSkipped, Err: errors.New("exists")})
+	r.finish(b, nil, event.Result{Output: "out/b.bin", Status: event.StatusSkipped, Reason: "exists"})
 	r.now = 400 * time.Millisecond
 	pa.SetTotal(1258291)
 	pa.SetDone(1258291)
-	r.finish(a, pa, event.Result{Output: "out/a.bin", Status: event.StatusOK, Bytes: 1258291, Size: 1258291,
+	r.finish(a, pa, event.Result{FinalURL: "https://cdn.example.com/a.bin", Output: "out/a.bin", Status: event.StatusOK, Bytes: 1258291, Size: 1258291,
 		SHA256: strings.Repeat("ab", 32), HTTPStatus: 200, Attempts: 1, Duration: 400 * time.Millisecond})
 	r.emit(event.Event{Kind: event.Retry, Item: c, Attempt: 1, Wait: 1200 * time.Millisecond,
 		Err: errors.New("HTTP 503 Service Unavailable")})

@@ -11,10 +11,14 @@ import (
 // Record is the JSON object that --json and --report write for one finished
 // item. Bytes is what this run received for it (retries and resent bytes
 // included), Size the size of the saved file (0 unless it is ok). Error says
-// why the item failed, was skipped or was canceled; it is always present,
-// and "" for an item that is ok.
+// why the item failed or was canceled; it is always present, and "" for an
+// item that is ok or skipped. Reason says why a skipped item was skipped,
+// and is left out for the others. URL is the item's URL as given;
+// FinalURL, left out when there was no redirect, the URL the last response
+// came from.
 type Record struct {
 	URL        string `json:"url"`
+	FinalURL   string `json:"final_url,omitempty"`
 	Output     string `json:"output"`
 	Status     string `json:"status"`
 	Bytes      int64  `json:"bytes"`
@@ -24,6 +28,7 @@ type Record struct {
 	Attempts   int    `json:"attempts"`
 	DurationMS int64  `json:"duration_ms"`
 	Error      string `json:"error"`
+	Reason     string `json:"reason,omitempty"`
 }
 
 // Plan is the JSON object that a dry run with --json writes for one item.
@@ -37,6 +42,7 @@ func recordOf(ev event.Event) Record {
 	r := ev.Result
 	rec := Record{
 		URL:        r.Item.URL,
+		FinalURL:   r.FinalURL,
 		Output:     r.Output,
 		Status:     string(r.Status),
 		Bytes:      r.Bytes,
@@ -49,7 +55,11 @@ func recordOf(ev event.Event) Record {
 	if rec.URL == "" {
 		rec.URL = ev.Item.URL
 	}
-	if r.Status != event.StatusOK {
+	switch r.Status {
+	case event.StatusOK:
+	case event.StatusSkipped:
+		rec.Reason = r.Reason
+	default:
 		rec.Error = reason(r, ev.Progress != nil)
 	}
 	return rec

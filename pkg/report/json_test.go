@@ -37,8 +37,8 @@ func TestJSONLines(t *testing.T) {
 		got = append(got, rec)
 	}
 	want := []Record{
-		{URL: "https://example.com/b.bin", Output: "out/b.bin", Status: "skipped", Error: "exists"},
-		{URL: "https://example.com/a.bin", Output: "out/a.bin", Status: "ok", Bytes: 1258291, Size: 1258291,
+		{URL: "https://example.com/b.bin", Output: "out/b.bin", Status: "skipped", Reason: "exists"},
+		{URL: "https://example.com/a.bin", FinalURL: "https://cdn.example.com/a.bin", Output: "out/a.bin", Status: "ok", Bytes: 1258291, Size: 1258291,
 			SHA256: strings.Repeat("ab", 32), HTTPStatus: 200, Attempts: 1, DurationMS: 400},
 		{URL: "https://x/y", Output: "out/y", Status: "failed", HTTPStatus: 404, Attempts: 2,
 			DurationMS: 1600, Error: "HTTP 404 Not Found"},

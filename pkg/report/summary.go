@@ -1,7 +1,10 @@
 package report
 
 import (
+	"cmp"
+	"container/heap"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -10,8 +13,9 @@ import (
 )
 
 // MaxListedFailures is how many failed or canceled items a Summary keeps to
-// list by name; the rest are only counted, so memory does not grow with the
-// number of failures. --report and --failed list them all.
+// list by name: the first ones in the input. The rest are only counted, so
+// memory does not grow with the number of failures. --report and --failed
+// list them all.
 const MaxListedFailures = 1000
 
 // Summary counts how items ended and prints the summary a run ends with.
@@ -23,7 +27,8 @@ type Summary struct {
 	end      time.Time
 	now      func() time.Time
 	tally    tally
-	failures []string // lines, at most maxListed
+	failures failures // at most maxListed, the first in the input
+	ended    int      // failures so far, kept or not
 	more     int      // failures not kept in failures
 	// maxListed is MaxListedFailures; tests lower it.
 	maxListed int
@@ -38,7 +43,8 @@ func NewSummary(start time.Time) *Summary {
 	return &Summary{start: start, now: time.Now, maxListed: MaxListedFailures}
 }
 
-// Handle counts a finished item and keeps the first failures' lines.
+// Handle counts a finished item and keeps the lines of the failures that
+// come first in the input (Result.Seq), whatever order they end in.
 func (s *Summary) Handle(ev event.Event) {
 	s.tally.add(ev)
 	if ev.Kind != event.Finished || ev.Result == nil {
@@ -48,11 +54,53 @@ func (s *Summary) Handle(ev event.Event) {
 	if r.Status != event.StatusFailed && r.Status != event.StatusCanceled {
 		return
 	}
-	if len(s.failures) >= s.maxListed {
+	s.ended++
+	f := failure{seq: r.Seq, ended: s.ended}
+	switch {
+	case len(s.failures) < s.maxListed:
+		f.line = failureLine(r, ev.Progress != nil)
+		heap.Push(&s.failures, f)
+	case s.maxListed > 0 && f.before(s.failures[0]):
+		// It comes before the last one kept, which makes room.
+		f.line = failureLine(r, ev.Progress != nil)
+		s.failures[0] = f
+		heap.Fix(&s.failures, 0)
 		s.more++
-		return
+	default:
+		s.more++
 	}
-	s.failures = append(s.failures, failureLine(r, ev.Progress != nil))
+}
+
+// failure is the summary's line for an item that failed or was canceled.
+type failure struct {
+	seq   uint64 // Result.Seq: the item's place in the input
+	ended int    // the order it ended in, for items of the same seq
+	line  string
+}
+
+// before tells whether f is listed before g: input order, then the order
+// they ended in (items without a Seq keep that order).
+func (f failure) before(g failure) bool {
+	return compareFailures(f, g) < 0
+}
+
+func compareFailures(f, g failure) int {
+	return cmp.Or(cmp.Compare(f.seq, g.seq), cmp.Compare(f.ended, g.ended))
+}
+
+// failures is a heap whose top is the failure listed last: the one to
+// drop when one that comes before it arrives and the list is full.
+type failures []failure
+
+func (h failures) Len() int           { return len(h) }
+func (h failures) Less(i, j int) bool { return h[j].before(h[i]) }
+func (h failures) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *failures) Push(x any)        { *h = append(*h, x.(failure)) }
+func (h *failures) Pop() any {
+	old := *h
+	f := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return f
 }
 
 // Close marks the end of the run, so that Elapsed no longer grows. It
@@ -77,7 +125,8 @@ func (s *Summary) Counts() Counts {
 }
 
 // Print writes the summary to w: one line with the counts, bytes, elapsed
-// time and average rate, then one line per failed or canceled item, e.g.
+// time and average rate, then one line per failed or canceled item, in
+// input order, e.g.
 //
 //	done 12, skipped 1, failed 2, not started 3 · 14.2 MiB in 3.1s (4.6 MiB/s)
 //	FAIL urls.txt:3 https://x/y: HTTP 404 Not Found (1 attempt)
@@ -87,8 +136,8 @@ func (s *Summary) Print(w io.Writer) {
 	var b strings.Builder
 	b.WriteString(countsLine(s.Counts(), s.DryRun))
 	b.WriteByte('\n')
-	for _, l := range s.failures {
-		b.WriteString(l)
+	for _, f := range slices.SortedFunc(slices.Values(s.failures), compareFailures) {
+		b.WriteString(f.line)
 		b.WriteByte('\n')
 	}
 	if s.more > 0 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,19 +92,81 @@ func TestSummaryCounts(t *testing.T) {
 	}
 }
 
-// A million failures must not keep a million lines.
+// A million failures must not keep a million lines, even when each one
+// that ends comes earlier in the input than those kept so far.
 func TestSummaryMemoryIsCapped(t *testing.T) {
 	s := NewSummary(t0)
-	res := &event.Result{Status: event.StatusFailed, Err: errors.New("nope")}
-	for i := 0; i < MaxListedFailures+500; i++ {
+	for i := MaxListedFailures + 500; i > 0; i-- {
 		s.Handle(event.Event{Kind: event.Queued})
-		s.Handle(event.Event{Kind: event.Finished, Result: res})
+		s.Handle(event.Event{Kind: event.Finished, Result: &event.Result{Seq: uint64(i), Status: event.StatusFailed,
+			Err: errors.New("nope")}})
 	}
 	if len(s.failures) != MaxListedFailures || s.more != 500 {
 		t.Errorf("kept %d lines and counted %d more, want %d and 500", len(s.failures), s.more, MaxListedFailures)
 	}
+	for _, f := range s.failures {
+		if f.seq > MaxListedFailures {
+			t.Errorf("kept the failure of item %d, not among the first %d", f.seq, MaxListedFailures)
+			break
+		}
+	}
 	if c := s.Counts(); c.Failed != MaxListedFailures+500 {
 		t.Errorf("Failed = %d", c.Failed)
+	}
+}
+
+// TestSummaryListsFailuresInInputOrder: the summary lists failed and
+// canceled items in the order of the input (Result.Seq), not the order they
+// ended in; when it lists only some, those are the first in the input, and
+// the rest are counted.
+func TestSummaryListsFailuresInInputOrder(t *testing.T) {
+	tests := []struct {
+		name  string
+		ended []int // the Seq of each failure, in the order they end
+		cap   int
+		want  []int // the Seq of each listed failure, in order
+		more  int
+	}{
+		{"in order", []int{1, 2, 3}, 10, []int{1, 2, 3}, 0},
+		{"out of order", []int{5, 2, 9, 1, 7, 3}, 10, []int{1, 2, 3, 5, 7, 9}, 0},
+		{"capped", []int{5, 2, 9, 1, 7, 3}, 3, []int{1, 2, 3}, 3},
+		{"capped, first ends last", []int{4, 3, 2, 1}, 2, []int{1, 2}, 2},
+		{"capped, in order", []int{1, 2, 3, 4}, 2, []int{1, 2}, 2},
+		{"cap of one", []int{3, 1, 2}, 1, []int{1}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := NewSummary(t0)
+			s.maxListed = tt.cap
+			for i, seq := range tt.ended {
+				it := item(seq, fmt.Sprintf("https://example.com/%d", seq))
+				status := event.StatusFailed
+				if i%2 == 1 {
+					status = event.StatusCanceled
+				}
+				s.Handle(event.Event{Kind: event.Queued, Item: it})
+				s.Handle(event.Event{Kind: event.Finished, Item: it, Result: &event.Result{Item: it, Seq: uint64(seq),
+					Status: status, Err: errors.New("nope")}})
+			}
+			var buf bytes.Buffer
+			s.Print(&buf)
+			lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")[1:]
+			var want []string
+			for _, seq := range tt.want {
+				want = append(want, fmt.Sprintf("urls.txt:%d https://example.com/%d: nope", seq, seq))
+			}
+			if tt.more > 0 {
+				want = append(want, fmt.Sprintf("... and %s (see --report/--failed)", plural(tt.more, "more failure")))
+			}
+			if len(lines) != len(want) {
+				t.Fatalf("summary lists\n%s\nwant %d lines: %q", strings.Join(lines, "\n"), len(want), want)
+			}
+			for i := range want {
+				if !strings.Contains(lines[i], want[i]) {
+					t.Errorf("line %d: %q, want %q", i+1, lines[i], want[i])
+				}
+			}
+		})
 	}
 }
 

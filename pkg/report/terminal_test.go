@@ -111,7 +111,7 @@ func termRun(t *testing.T, opts TerminalOptions, cols func() int) (*Terminal, *h
 	}
 	finish(0, ps[0], event.Result{Output: "out/a.bin", Status: event.StatusOK, Bytes: 1 << 20, Size: 1 << 20, Duration: 400 * time.Millisecond})
 	finish(10, nil, event.Result{Output: "out/some/very/long/directory/name/that/goes/on/skipped-file.bin",
-		Status: event.StatusSkipped, Err: errString("exists")})
+		Status: event.StatusSkipped, Reason: "exists"})
 	finish(2, ps[2], event.Result{Status: event.StatusFailed, Attempts: 4, Err: errString("HTTP 503 Service Unavailable")})
 	tick(5)
 	return term, h
