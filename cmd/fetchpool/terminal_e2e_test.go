@@ -233,10 +233,21 @@ func (v *vt) screen() []string {
 // tooWide is the lines that were wider than the terminal, but for the
 // summary and failures: a failure's reason is never shortened. Lines of the
 // live block and of items ok or skipped must fit.
+// isItemLine tells the line of a finished item, which is never shortened
+// (the terminal wraps it) and stays in the scrollback.
+func isItemLine(l string) bool {
+	for _, p := range []string{"ok ", "skip ", "FAIL ", "CANCEL "} {
+		if strings.HasPrefix(l, p) {
+			return true
+		}
+	}
+	return false
+}
+
 func (v *vt) tooWide() []string {
 	var out []string
 	for _, l := range v.text() {
-		if len([]rune(l)) > v.cols && !strings.HasPrefix(l, "FAIL ") && !summaryRx.MatchString(l) {
+		if len([]rune(l)) > v.cols && !isItemLine(l) && !summaryRx.MatchString(l) {
 			out = append(out, l)
 		}
 	}
@@ -481,6 +492,11 @@ func TestTerminalProgress(t *testing.T) {
 			checkFinalScreen(t, v.text(), ended{ok: len(slow) + 1, skip: 1, fail: 1})
 			if w := v.tooWide(); len(w) > 0 {
 				t.Errorf("lines wider than the %d columns of the terminal: %q", tt.cols, w)
+			}
+			// At any width, the whole name: a name cut in the middle
+			// could not tell two files apart.
+			if want := "ok   out/alpha-with-a-name-long-enough-to-be-shortened-on-a-narrow-screen.bin  "; !hasRow(v.text(), want) {
+				t.Errorf("no line %q on the final screen:\n%s", want, strings.Join(v.text(), "\n"))
 			}
 			if len(v.unknown) > 0 {
 				t.Errorf("escape sequences a terminal would not expect here: %q", v.unknown)

@@ -286,38 +286,25 @@ const (
 )
 
 // finishedLine is the label and the rest of the line that reports a finished
-// item. Text is cleaned; with maxWidth > 0 the path of an ok or skip line is
-// shortened in the middle so that the line fits in maxWidth columns. Lines
-// of failures are never shortened: their reason matters.
-func finishedLine(r *event.Result, started bool, maxWidth int) (label, rest string) {
+// item, its text cleaned. It is never shortened to fit a terminal: the line
+// stays in the scrollback, where a path cut in the middle could no longer
+// tell two files apart (the terminal wraps a long line instead).
+func finishedLine(r *event.Result, started bool) (label, rest string) {
 	switch r.Status {
 	case event.StatusOK:
 		tail := "  " + humanSize(r.Size) + "  " + humanDuration(r.Duration)
-		return labelOK, fitPath(outputOf(r), tail, len("ok   "), maxWidth) + tail
+		return labelOK, outputOf(r) + tail
 	case event.StatusSkipped:
 		tail := ""
 		if r.Reason != "" {
 			tail = "  (" + clean(r.Reason) + ")"
 		}
-		return labelSkip, fitPath(outputOf(r), tail, len("skip "), maxWidth) + tail
+		return labelSkip, outputOf(r) + tail
 	case event.StatusCanceled:
 		return labelCanceled, itemRef(r) + ": " + clean(reason(r, started))
 	default:
 		return labelFail, itemRef(r) + ": " + clean(reason(r, started))
 	}
-}
-
-// fitPath shortens p in the middle so that label, p and tail fit in maxWidth
-// columns (no limit when maxWidth <= 0); it keeps at least 8 columns of p.
-func fitPath(p, tail string, labelWidth, maxWidth int) string {
-	if maxWidth <= 0 {
-		return p
-	}
-	room := maxWidth - labelWidth - width(tail)
-	if room < 8 {
-		room = 8
-	}
-	return truncMiddle(p, room)
 }
 
 func outputOf(r *event.Result) string {

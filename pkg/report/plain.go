@@ -68,7 +68,7 @@ func (p *Plain) Handle(ev event.Event) {
 		if p.opts.Quiet && ev.Result.Status != event.StatusFailed {
 			return
 		}
-		label, rest := finishedLine(ev.Result, ev.Progress != nil, 0)
+		label, rest := finishedLine(ev.Result, ev.Progress != nil)
 		p.println(padLabel(label) + rest)
 	case event.Attempt, event.Retry, event.Redirect, event.Duplicate:
 		if p.opts.Verbose && !p.opts.Quiet {

@@ -184,7 +184,7 @@ func countsLine(c Counts, dryRun bool) string {
 
 // failureLine is "FAIL urls.txt:3 https://x/y: HTTP 404 Not Found (1 attempt)".
 func failureLine(r *event.Result, started bool) string {
-	label, rest := finishedLine(r, started, 0)
+	label, rest := finishedLine(r, started)
 	line := label + " " + rest
 	if r.Attempts == 1 && r.Status == event.StatusFailed {
 		// Several attempts are told by the error itself ("after 3 attempts: ...").

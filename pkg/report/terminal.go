@@ -193,7 +193,7 @@ func (t *Terminal) finished(ev event.Event) {
 	if r == nil || (t.opts.Quiet && r.Status != event.StatusFailed) {
 		return
 	}
-	label, rest := finishedLine(r, ev.Progress != nil, t.width())
+	label, rest := finishedLine(r, ev.Progress != nil)
 	t.log(t.color(label) + strings.Repeat(" ", len(padLabel(label))-len(label)) + rest)
 }
 
