@@ -67,6 +67,9 @@ func addCompletion(root *cobra.Command) {
 // error (exit 2).
 func completionArgs(_ *cobra.Command, args []string) error {
 	if len(args) != 1 || !slices.Contains(shells, args[0]) {
+		if len(args) == 0 {
+			return usagef("completion wants the name of a shell: %s", shellList())
+		}
 		return usagef("completion wants one shell, %s; got %q", shellList(), strings.Join(args, " "))
 	}
 	return nil

@@ -65,7 +65,7 @@ func TestCompletionScripts(t *testing.T) {
 		{[]string{"completion", "fish"}, 0, "complete -c fetchpool"},
 		{[]string{"completion", "powershell"}, 0, "Register-ArgumentCompleter -CommandName 'fetchpool'"},
 		{[]string{"completion", "--no-descriptions", "zsh"}, 0, "__complete"},
-		{[]string{"completion"}, 2, "bash, zsh, fish or powershell"},
+		{[]string{"completion"}, 2, "wants the name of a shell: bash, zsh, fish or powershell"},
 		{[]string{"completion", "tcsh"}, 2, `got "tcsh"`},
 		{[]string{"completion", "bash", "zsh"}, 2, "wants one shell"},
 		{[]string{"completion", "--no-such-flag", "bash"}, 2, "no-such-flag"},

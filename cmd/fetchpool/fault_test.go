@@ -439,8 +439,8 @@ func TestFaultOutputNotWritable(t *testing.T) {
 		t.Fatalf("remounting read-only: %v", err)
 	}
 	tests := []struct{ name, out, want string }{
-		{"a regular file", "file", "file: not a directory"},
-		{"under a regular file", "file/sub", "file/sub: mkdir file: not a directory"},
+		{"a regular file", "file", "file exists and is not a directory"},
+		{"under a regular file", "file/sub", "file/sub: file is not a directory"},
 		{"a read-only file system", "ro", "read-only file system"},
 		{"under a read-only file system", "ro/sub", "read-only file system"},
 	}

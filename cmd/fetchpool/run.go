@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/fetchpool/fetchpool/pkg/fetch"
@@ -268,6 +269,13 @@ func notAnInput(inputs []os.FileInfo, flag, path string) error {
 // a bad -o fails before any request.
 func prepareOutputDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
+		if fi, serr := os.Stat(dir); serr == nil && !fi.IsDir() {
+			return usagef("output directory %s exists and is not a directory: give -o a directory", dir)
+		}
+		var pe *os.PathError
+		if errors.As(err, &pe) && errors.Is(err, syscall.ENOTDIR) {
+			return usagef("cannot create output directory %s: %s is not a directory", dir, pe.Path)
+		}
 		return usagef("cannot create output directory %s: %w", dir, err)
 	}
 	probe, err := os.CreateTemp(dir, ".fetchpool-probe-*")
