@@ -525,6 +525,8 @@ func TestOutputSkipReasons(t *testing.T) {
 					t.Errorf("%s, want skipped with error \"\" and reason %q", raw, want)
 				case want != "" && !strings.Contains(r.stderr, "  ("+want+")"):
 					t.Errorf("stderr does not say %q:\n%s", want, r.stderr)
+				case want != "" && rec.Size != int64(len("already here")):
+					t.Errorf("%s: size %d, want the kept file's %d", raw, rec.Size, len("already here"))
 				}
 			}
 		})

@@ -607,6 +607,12 @@ func (r *run) finish(j job, progress *event.Progress, res fetch.Result, err erro
 	case res.Skipped:
 		result.Status, result.Reason = event.StatusSkipped, skipExists
 	}
+	if result.Status == event.StatusSkipped && result.Size == 0 {
+		// The file kept is the item's file: its size, as for one fetched.
+		if fi, err := os.Stat(out); err == nil && fi.Mode().IsRegular() {
+			result.Size = fi.Size()
+		}
+	}
 	r.opts.Emit(event.Event{Kind: event.Finished, Time: time.Now(), Item: j.item, Output: out, Progress: progress, Result: result})
 }
 
