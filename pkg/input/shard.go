@@ -16,8 +16,11 @@ const ShardIndexEnv = "JOB_COMPLETION_INDEX"
 
 // Shard selects one of N shards of the input: an item belongs to shard K
 // (1-based) when the FNV-1a 64 hash of its URL string, mod N, is K-1. The
-// hash is of the URL exactly as written, so every machine that reads the same
-// list agrees on the split. The zero value (N == 0) selects everything.
+// hash is of the URL as written, except that an http(s) URL is taken as
+// the request it makes, as by Seen (no #fragment, scheme and host in lower
+// case): so every machine that reads the same list agrees on the split, and
+// two spellings of one request, which one run fetches once, fall in one
+// shard. The zero value (N == 0) selects everything.
 type Shard struct{ K, N int }
 
 // Contains reports whether the item with this URL belongs to the shard.
@@ -25,7 +28,7 @@ func (s Shard) Contains(url string) bool {
 	if s.N <= 0 {
 		return true
 	}
-	return fnv1a64(url)%uint64(s.N) == uint64(s.K-1)
+	return fnv1a64(sameRequest(url))%uint64(s.N) == uint64(s.K-1)
 }
 
 // String returns the shard as "K/N", or "" for the zero value.

@@ -3,6 +3,7 @@ package input
 import (
 	"errors"
 	"hash/fnv"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -39,6 +40,29 @@ func TestShardStable(t *testing.T) {
 		for k := 1; k <= tt.n; k++ {
 			if got := (Shard{K: k, N: tt.n}).Contains(tt.url); got != (k == tt.k) {
 				t.Errorf("Shard{%d, %d}.Contains(%q) = %v, want %v", k, tt.n, tt.url, got, k == tt.k)
+			}
+		}
+	}
+}
+
+// TestShardSameRequest: spellings of one request, which de-duplication
+// fetches once, are in one shard, whatever N.
+func TestShardSameRequest(t *testing.T) {
+	for _, spellings := range [][]string{
+		{"http://example.com/a.txt", "http://example.com/a.txt#frag", "HTTP://Example.COM/a.txt"},
+		{"https://example.com/x", "HTTPS://EXAMPLE.com/x#top"},
+	} {
+		for n := 2; n <= 7; n++ {
+			var shards []int
+			for _, u := range spellings {
+				for k := 1; k <= n; k++ {
+					if (Shard{K: k, N: n}).Contains(u) {
+						shards = append(shards, k)
+					}
+				}
+			}
+			if len(shards) != len(spellings) || slices.Min(shards) != slices.Max(shards) {
+				t.Errorf("N=%d: %q fall in shards %v, want one shard each, the same", n, spellings, shards)
 			}
 		}
 	}

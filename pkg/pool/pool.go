@@ -279,7 +279,8 @@ func (r *run) admit(stop context.Context) error {
 		}
 		seq++
 		it := next.item
-		if it.Err == nil && !r.opts.Shard.Contains(it.URL) {
+		if !r.opts.Shard.Contains(it.URL) {
+			// A bad line too: one shard reports it, not all of them.
 			continue
 		}
 		if it.Err == nil && !r.seen.Add(it.URL, it.Name) {

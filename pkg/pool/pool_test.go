@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -339,6 +340,25 @@ func TestRunShard(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%s fetched by %d shards", name, n)
 		}
+	}
+}
+
+// TestRunShardBadLines: a line that is not an item is reported by exactly
+// one shard, so that a matrix of N jobs does not fail N times over it.
+func TestRunShardBadLines(t *testing.T) {
+	const list = "ftp://bad/one\nhttp://example.com/\x00nul\n\n{\"url\": 5}\n"
+	reported := 0
+	for k := 1; k <= 3; k++ {
+		rec := &recorder{}
+		err := Run(context.Background(), context.Background(), input.NewReader(nil, []input.Source{{Name: "list.txt", R: strings.NewReader(list)}}), &fakeFetcher{},
+			Options{Concurrency: 2, OutputDir: t.TempDir(), Shard: input.Shard{K: k, N: 3}, Emit: rec.emit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reported += rec.count(event.Finished)
+	}
+	if reported != 3 {
+		t.Errorf("the 3 bad lines were reported %d times over 3 shards, want 3", reported)
 	}
 }
 
