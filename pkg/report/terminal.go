@@ -109,19 +109,60 @@ type transfer struct {
 	name  string
 	rate  meter
 	gauge gauge
-	// short is name shortened to shortW columns, kept between redraws.
-	short  string
-	shortW int
+	// short is name shortened to shortW columns, shortSkip bytes of a
+	// shared prefix left out, kept between redraws.
+	short     string
+	shortW    int
+	shortSkip int
 	// retryAt is when the next attempt is due, while it waits to retry.
 	retryAt time.Time
 }
 
-// shortName is the name shortened to w columns.
-func (tr *transfer) shortName(w int) string {
-	if tr.shortW != w || tr.short == "" {
-		tr.short, tr.shortW = truncMiddle(tr.name, w), w
+// shortName is the name shortened to w columns. When it does not fit,
+// its first skip bytes, a prefix every name in flight shares, give way to
+// "…": what tells it from the others stays.
+func (tr *transfer) shortName(w, skip int) string {
+	if tr.shortW != w || tr.shortSkip != skip || tr.short == "" {
+		tr.short, tr.shortW, tr.shortSkip = truncMiddle(tr.name, w), w, skip
+		if skip > 0 && skip < len(tr.name) && w > 2 && width(tr.name) > w {
+			tr.short = "…" + truncMiddle(tr.name[skip:], w-1)
+		}
 	}
 	return tr.short
+}
+
+// sharedPrefix is the length in bytes of the start that all the names
+// share, cut back to just after a separator (not inside a word or number:
+// "file-1" and "file-10" share "file-"), or 0 when that is under 3 bytes
+// or there are fewer than two names.
+func sharedPrefix(trs []*transfer) int {
+	if len(trs) < 2 {
+		return 0
+	}
+	first := trs[0].name
+	n := len(first)
+	for _, tr := range trs[1:] {
+		n = min(n, len(tr.name))
+		for i := 0; i < n; i++ {
+			if tr.name[i] != first[i] {
+				n = i
+				break
+			}
+		}
+	}
+	for n > 0 && !isSeparator(first[n-1]) {
+		n--
+	}
+	if n < 3 {
+		return 0
+	}
+	return n
+}
+
+// isSeparator tells the ASCII punctuation and spaces that end a word in a
+// file name.
+func isSeparator(c byte) bool {
+	return c < 0x80 && !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9')
 }
 
 // NewTerminal returns a Terminal that draws on w, which should be a
@@ -508,11 +549,15 @@ func (t *Terminal) transferLines(lines []string, now time.Time, trs []*transfer,
 	t.rows = rows
 
 	c := layout(w, nameMax, fullW, shortW, rateW, anyKnown)
+	skip := 0
+	if nameMax > c.name {
+		skip = sharedPrefix(trs)
+	}
 	var b strings.Builder
 	for i := range rows {
 		r := &rows[i]
 		b.Reset()
-		b.WriteString(padRight(r.tr.shortName(c.name), c.name))
+		b.WriteString(padRight(r.tr.shortName(c.name, skip), c.name))
 		if r.retry && c.rate == 0 {
 			// Too narrow for every column: the wait says more than the bar.
 			b.WriteString("  ")

@@ -458,3 +458,47 @@ func TestTerminalShutdownBarCountsOnlyCompleted(t *testing.T) {
 		t.Errorf("after the abort, overall line %q, want 25%%, 2/8 and no ETA", l)
 	}
 }
+
+// TestTerminalNamesTellTransfersApart: on a narrow terminal, names that
+// share a long start keep what tells them apart, not the shared start.
+func TestTerminalNamesTellTransfersApart(t *testing.T) {
+	tests := []struct {
+		cols  int
+		names []string
+		want  []string // a part of each one's line
+	}{
+		{40, []string{"file-number-1-with-a-rather-long-name.bin", "file-number-10-with-a-rather-long-name.bin", "file-number-2-with-a-rather-long-name.bin"},
+			[]string{"…1-with", "…10-with", "…2-with"}},
+		{40, []string{"backup-2025-03-01-full.tar.gz", "backup-2025-03-02-full.tar.gz"},
+			[]string{"…01-full", "…02-full"}},
+		// Names that differ at the start are cut in the middle, as before.
+		{40, []string{"alpha-with-a-name-long-enough-to-cut.bin", "beta-with-a-name-long-enough-to-cut.bin"},
+			[]string{"alpha-", "beta-w"}},
+		// Names that fit are whole.
+		{100, []string{"file-number-1-with-a-name.bin", "file-number-2-with-a-name.bin"},
+			[]string{"file-number-1-with-a-name.bin", "file-number-2-with-a-name.bin"}},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%d columns %s", tt.cols, tt.names[0]), func(t *testing.T) {
+			var r run
+			for i, name := range tt.names {
+				it := item(i+1, "https://example.com/"+name)
+				r.queue(it)
+				p := r.start(it, name)
+				p.SetTotal(1 << 20)
+				p.Add(1 << 18)
+			}
+			h := &harness{t: t, cols: func() int { return tt.cols }}
+			term := NewTerminal(&h.out, TerminalOptions{Width: h.cols, NoColor: true})
+			feed(term, r.events)
+			term.Tick(at(time.Second))
+			h.sync()
+			screen := strings.Join(h.sc.lines(), "\n")
+			for _, part := range tt.want {
+				if n := strings.Count(screen, part); n != 1 {
+					t.Errorf("%q is on %d lines, want 1:\n%s", part, n, screen)
+				}
+			}
+		})
+	}
+}
