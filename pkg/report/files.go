@@ -157,7 +157,12 @@ func (r *Document) Close() error {
 
 // Failed writes every item that failed or was canceled (started or not) to
 // a file, one per line in input syntax, so that `fetchpool -i FILE` retries
-// exactly those. An item's explicit name and checksum are kept.
+// exactly those, under the names they had. An item's explicit name and
+// checksum are kept. An item named otherwise than its line alone names it
+// (event.Result.Name: a ".N" suffix because the plain name was taken) is
+// written with that name and with the digest it was to match
+// (event.Result.WantSHA256): a retry of its bare line would find the plain
+// name taken and skip the item, or look --checksums up under another name.
 type Failed struct {
 	file *file
 	end  string // a comment for the last line; set by EndWith
@@ -195,6 +200,13 @@ func (f *Failed) Handle(ev event.Event) {
 	}
 	if errors.Is(it.Err, input.ErrEmptyItem) {
 		return
+	}
+	if it.Err == nil && ev.Result.Name != "" {
+		it.Name = ev.Result.Name
+		if it.SHA256 == "" {
+			// --checksums may not have it under the new name.
+			it.SHA256 = ev.Result.WantSHA256
+		}
 	}
 	f.file.write([]byte(f.line(it)))
 }
