@@ -24,7 +24,8 @@ import (
 // the query names the file in Content-Disposition (broken or not).
 type brokenServer struct {
 	*httptest.Server
-	broken atomic.Bool
+	broken   atomic.Bool
+	requests atomic.Int64
 }
 
 func newBrokenServer(t *testing.T) *brokenServer {
@@ -32,6 +33,7 @@ func newBrokenServer(t *testing.T) *brokenServer {
 	s := &brokenServer{}
 	s.broken.Store(true)
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.requests.Add(1)
 		q := r.URL.Query()
 		if name := q.Get("cd"); name != "" {
 			w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
@@ -194,6 +196,80 @@ func TestEndToEndFailedKeepsNames(t *testing.T) {
 				if got := readFile(t, filepath.Join(dir, "out", name)); string(got) != want {
 					t.Errorf("out/%s holds %.40q, want %.40q", name, got, want)
 				}
+			}
+		})
+	}
+}
+
+// TestEndToEndFailedNeverAltersALine: --failed lists a line whose text the
+// run does not hold whole (longer than the longest line it reads, or not
+// text) as a comment that says where it was, never as the shortened or
+// quoted form the messages show, which reads back as another item (the
+// start of a long URL is a URL too, and was fetched and reported ok); a URL
+// with a password is listed whole, not as it is shown.
+func TestEndToEndFailedNeverAltersALine(t *testing.T) {
+	srv := newBrokenServer(t)
+	withPassword := strings.Replace(srv.URL, "://", "://ann:s3cr3t@", 1) + "/p/x.txt?fail=503"
+	for _, tt := range []struct {
+		name   string
+		list   []string
+		args   []string
+		failed []string
+		asked  int64 // requests of the retry
+	}{{
+		name:   "line too long",
+		list:   []string{srv.URL + "/long/" + strings.Repeat("a", 70000)},
+		failed: []string{"# list.txt:1: line is longer than 65536 bytes, not copied here"},
+	}, {
+		name:   "line too long, not text either",
+		list:   []string{srv.URL + "/long/\x01" + strings.Repeat("a", 70000)},
+		failed: []string{"# list.txt:1: line is longer than 65536 bytes, not copied here"},
+	}, {
+		name:   "line not text",
+		list:   []string{srv.URL + "/bin/\x01x"},
+		failed: []string{"# list.txt:1: line is not valid text (binary data?), not copied here"},
+	}, {
+		name:   "argument not text",
+		args:   []string{srv.URL + "/bin/\x01x"},
+		failed: []string{"# arg 1: argument is not valid text (invalid UTF-8 or a control character), not copied here"},
+	}, {
+		name:   "a password",
+		list:   []string{withPassword},
+		failed: []string{withPassword},
+		asked:  1,
+	}, {
+		name:   "a password in an unsupported URL",
+		list:   []string{"ftp://ann:s3cr3t@example.com/x.txt"},
+		failed: []string{"ftp://ann:s3cr3t@example.com/x.txt"},
+	}} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv.broken.Store(true)
+			dir := t.TempDir()
+			args := append([]string{"-o", "out", "--retries", "0", "--failed", "failed.txt"}, tt.args...)
+			if tt.list != nil {
+				if err := os.WriteFile(filepath.Join(dir, "list.txt"), []byte(strings.Join(tt.list, "\n")+"\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				args = append(args, "-i", "list.txt")
+			}
+			r := fetchpool(t, dir, "", args...)
+			if r.code != 1 {
+				t.Fatalf("first run: exit %d, want 1; stderr:\n%s", r.code, r.stderr)
+			}
+			if failed := readLines(t, filepath.Join(dir, "failed.txt")); !slices.Equal(failed, tt.failed) {
+				t.Errorf("--failed:\n%.200q\nwant:\n%q", failed, tt.failed)
+			}
+
+			srv.broken.Store(false)
+			before := srv.requests.Load()
+			r = fetchpool(t, dir, "", "-o", "out", "--retries", "0", "-i", "failed.txt", "--failed", "failed2.txt")
+			asked := srv.requests.Load() - before
+			wantCode := 0
+			if strings.Contains(tt.name, "unsupported") {
+				wantCode = 1
+			}
+			if r.code != wantCode || asked != tt.asked {
+				t.Errorf("retry: exit %d with %d requests, want %d with %d; stderr:\n%.500s", r.code, asked, wantCode, tt.asked, r.stderr)
 			}
 		})
 	}

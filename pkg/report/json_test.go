@@ -406,3 +406,47 @@ func TestFailedKeepsNames(t *testing.T) {
 		})
 	}
 }
+
+// TestFailedStandIns: a line that the item does not hold whole (too long,
+// or not text and so quoted) is listed as a comment naming it, on one line
+// whatever its source's name, never as the stand-in, which reads back as
+// another item.
+func TestFailedStandIns(t *testing.T) {
+	long := "https://x/" + strings.Repeat("a", input.MaxLineLength)
+	for _, tt := range []struct {
+		name   string
+		args   []string
+		source string
+		text   string
+		want   string
+	}{
+		{"line too long", nil, "urls.txt", long + "\n", "# urls.txt:1: line is longer than 65536 bytes, not copied here\n"},
+		{"line not text", nil, "-", "https://x/\x01\n", "# -:1: line is not valid text (binary data?), not copied here\n"},
+		{"argument not text", []string{"https://x/\x01"}, "", "",
+			"# arg 1: argument is not valid text (invalid UTF-8 or a control character), not copied here\n"},
+		{"a line break in the source's name", nil, "a\nb.txt", "\n" + long + "\n", "# a b.txt:2: line is longer than 65536 bytes, not copied here\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var sources []input.Source
+			if tt.source != "" {
+				sources = append(sources, input.Source{Name: tt.source, R: strings.NewReader(tt.text)})
+			}
+			it, err := input.NewReader(tt.args, sources).Next()
+			if err != nil || it.Err == nil {
+				t.Fatalf("reading the item: %v, its error %v; want an item that failed", err, it.Err)
+			}
+			path := filepath.Join(t.TempDir(), "failed.txt")
+			f, err := NewFailed(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Handle(event.Event{Kind: event.Finished, Item: it, Result: &event.Result{Item: it, Status: event.StatusFailed, Err: it.Err}})
+			if err := f.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if data, _ := os.ReadFile(path); string(data) != tt.want {
+				t.Fatalf("--failed holds %.200q, want %q", data, tt.want)
+			}
+		})
+	}
+}
