@@ -109,6 +109,21 @@ type Result struct {
 	Duration   time.Duration
 	Err        error  // why it failed or was canceled; nil when it is ok or skipped
 	Reason     string // why it was skipped, e.g. "exists"; "" unless Status is StatusSkipped
+	// Name is the name the item was given, relative to the output
+	// directory with '/' separators, when it is not the one the item's
+	// input alone gives it: the name was taken (by an earlier item, a
+	// directory, another URL's .part, or an existing file with
+	// --on-exists rename) and got a ".N" suffix, when the item was
+	// admitted or when it moved to its server's (Content-Disposition)
+	// name. A list that is read again (--failed) names the item so, for a
+	// retry of the bare URL would pick the plain name. "" when the item
+	// has the name it would get on its own, or never got one.
+	Name string
+	// WantSHA256 is the digest the item was to match: its own, --sha256's,
+	// or the --checksums entry found for its name ("" = none). A list that
+	// names the item by Name keeps it, for a retry under that name would
+	// not find the same --checksums entry.
+	WantSHA256 string
 }
 
 // Progress is the live state of one transfer. The transfer pushes facts with

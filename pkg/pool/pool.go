@@ -215,6 +215,9 @@ type job struct {
 	// (blank lines and comments are not items). It orders the jobs set
 	// aside for a busy host, and the failures a summary lists.
 	seq uint64
+	// retryName is event.Result.Name: the name the item is to be saved
+	// under, when it is not the one its input alone gives it.
+	retryName string
 }
 
 type itemOrErr struct {
@@ -337,6 +340,9 @@ func (r *run) plan(it input.Item) (job, error) {
 	}
 	j.named = named
 	j.rel, j.noSidecar, j.exists = r.reserve(it.URL, rel)
+	if j.rel != rel {
+		j.retryName = filepath.ToSlash(j.rel)
+	}
 	j.path = filepath.Join(r.opts.OutputDir, j.rel)
 	j.sha256 = r.checksum(it, j.rel, rel)
 	if r.hosts != nil {
@@ -485,7 +491,7 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 		},
 	}
 	if !j.named {
-		req.Rename = func(name string) (fetch.Destination, error) { return r.rename(j, name) }
+		req.Rename = func(name string) (fetch.Destination, error) { return r.rename(&j, name) }
 	}
 	res, err := r.fetcher.Fetch(ctx, req)
 	if res.Path != "" && res.Path != j.path {
@@ -519,7 +525,8 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 
 // rename places an item under the name its server gave in
 // Content-Disposition, reserving that name and applying --on-exists to it.
-func (r *run) rename(j job, serverName string) (fetch.Destination, error) {
+// It records in j the name taken when a retry could not find it alone.
+func (r *run) rename(j *job, serverName string) (fetch.Destination, error) {
 	name := naming.Sanitize(serverName)
 	if strings.EqualFold(name, filepath.Base(j.rel)) {
 		return fetch.Destination{Path: j.path}, nil
@@ -528,7 +535,14 @@ func (r *run) rename(j job, serverName string) (fetch.Destination, error) {
 	// A name taken by the server's choice is reserved like any other, and
 	// --checksums is looked up under it.
 	rel, _, found := r.reserve(j.item.URL, natural)
+	if rel != natural || j.retryName != "" {
+		// A retry of the bare URL would be named (and skipped) otherwise.
+		j.retryName = filepath.ToSlash(rel)
+	}
 	dest := fetch.Destination{Path: filepath.Join(r.opts.OutputDir, rel), SHA256: r.checksum(j.item, rel, natural)}
+	if dest.SHA256 != "" {
+		j.sha256 = dest.SHA256
+	}
 	if found {
 		switch r.opts.OnExists {
 		case Skip:
@@ -584,6 +598,8 @@ func (r *run) finish(j job, progress *event.Progress, res fetch.Result, err erro
 		Attempts:   res.Attempts,
 		Duration:   time.Since(start),
 		Err:        err,
+		Name:       j.retryName,
+		WantSHA256: j.sha256,
 	}
 	switch {
 	case errors.Is(err, ErrNotStarted) || errors.Is(err, ErrAborted) || errors.Is(err, fetch.ErrStopped):

@@ -157,7 +157,15 @@ func (r *Document) Close() error {
 
 // Failed writes every item that failed or was canceled (started or not) to
 // a file, one per line in input syntax, so that `fetchpool -i FILE` retries
-// exactly those. An item's explicit name and checksum are kept.
+// exactly those, under the names they had. An item's explicit name and
+// checksum are kept. An item named otherwise than its line alone names it
+// (event.Result.Name: a ".N" suffix because the plain name was taken) is
+// written with that name and with the digest it was to match
+// (event.Result.WantSHA256): a retry of its bare line would find the plain
+// name taken and skip the item, or look --checksums up under another name.
+// An item whose line is not at hand whole (too long, or not text) is
+// written as a comment that says where it was, never as a shortened or
+// quoted stand-in that could read back as another item.
 type Failed struct {
 	file *file
 	end  string // a comment for the last line; set by EndWith
@@ -196,6 +204,13 @@ func (f *Failed) Handle(ev event.Event) {
 	if errors.Is(it.Err, input.ErrEmptyItem) {
 		return
 	}
+	if it.Err == nil && ev.Result.Name != "" {
+		it.Name = ev.Result.Name
+		if it.SHA256 == "" {
+			// --checksums may not have it under the new name.
+			it.SHA256 = ev.Result.WantSHA256
+		}
+	}
 	f.file.write([]byte(f.line(it)))
 }
 
@@ -213,8 +228,15 @@ func (f *Failed) Close() error {
 
 // line is it in input syntax (see input.Format), ending in "\n". An item
 // that could not be parsed is written as it was given, so that reading the
-// list again reports the same problem on the new line.
+// list again reports the same problem on the new line; but an item whose
+// URL holds only a stand-in for its line (the start of an overlong line,
+// or a line that is not text, quoted) becomes a comment naming the line:
+// the stand-in could read back as another URL and fetch something else.
 func (f *Failed) line(it input.Item) string {
+	if errors.Is(it.Err, input.ErrLineTooLong) || errors.Is(it.Err, input.ErrNotText) {
+		note := it.Where() + ": " + it.Err.Error() + ", not copied here"
+		return "# " + strings.Map(noBreak, note) + "\n"
+	}
 	raw := it.Err != nil && it.Name == "" && it.SHA256 == "" &&
 		strings.TrimSpace(it.URL) != "" && !strings.HasPrefix(strings.TrimSpace(it.URL), "#") &&
 		!strings.ContainsAny(it.URL, "\r\n")
@@ -222,4 +244,12 @@ func (f *Failed) line(it input.Item) string {
 		return it.URL + "\n"
 	}
 	return input.Format(it) + "\n"
+}
+
+// noBreak keeps a comment on one line: a file name may hold a line break.
+func noBreak(r rune) rune {
+	if r == '\n' || r == '\r' {
+		return ' '
+	}
+	return r
 }

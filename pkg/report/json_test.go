@@ -3,6 +3,7 @@ package report
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"os"
@@ -357,5 +358,95 @@ func TestFailedEndWith(t *testing.T) {
 	}
 	if _, ok := input.ParseLine("# interrupted: the rest was not read"); ok {
 		t.Error("the note reads back as an item")
+	}
+}
+
+// TestFailedKeepsNames: an item that was named otherwise than its line
+// names it (event.Result.Name) is listed with that name, and with the digest
+// it was to match; one that had its plain name is listed as given.
+func TestFailedKeepsNames(t *testing.T) {
+	sum := strings.Repeat("ab", 32)
+	other := strings.Repeat("cd", 32)
+	for _, tt := range []struct {
+		name   string
+		item   input.Item
+		result event.Result
+		want   string
+	}{
+		{"plain name", item(1, "https://x/a.txt"), event.Result{}, "https://x/a.txt"},
+		{"plain name, digest from --checksums", item(1, "https://x/a.txt"), event.Result{WantSHA256: sum}, "https://x/a.txt"},
+		{"suffix", item(1, "https://x/a.txt"), event.Result{Name: "a.1.txt"}, "https://x/a.txt\ta.1.txt"},
+		{"suffix in a subdirectory", input.Item{URL: "https://x/a", Name: "d/a.txt"}, event.Result{Name: "d/a.1.txt"}, "https://x/a\td/a.1.txt"},
+		{"suffix, digest from --checksums", item(1, "https://x/a.txt"), event.Result{Name: "a.1.txt", WantSHA256: sum},
+			`{"url":"https://x/a.txt","output":"a.1.txt","sha256":"` + sum + `"}`},
+		{"suffix, the item's own digest", input.Item{URL: "https://x/a.txt", SHA256: sum}, event.Result{Name: "a.1.txt", WantSHA256: other},
+			`{"url":"https://x/a.txt","output":"a.1.txt","sha256":"` + sum + `"}`},
+		{"a name that needs JSON", item(1, "https://x/a.txt"), event.Result{Name: "a .1.txt "}, `{"url":"https://x/a.txt","output":"a .1.txt "}`},
+		{"no name for an item that did not parse", input.Item{URL: "ftp://x/a", Err: input.ErrUnsupportedScheme}, event.Result{Name: "a.1"}, "ftp://x/a"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "failed.txt")
+			f, err := NewFailed(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := tt.result
+			res.Item, res.Status, res.Err = tt.item, event.StatusFailed, errors.New("boom")
+			f.Handle(event.Event{Kind: event.Finished, Item: tt.item, Result: &res})
+			if err := f.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if data, _ := os.ReadFile(path); string(data) != tt.want+"\n" {
+				t.Fatalf("--failed holds %q, want %q", data, tt.want+"\n")
+			}
+			it, _ := input.ParseLine(tt.want)
+			if want := cmp.Or(tt.result.Name, tt.item.Name); tt.item.Err == nil && it.Name != want {
+				t.Errorf("reads back named %q, want %q", it.Name, want)
+			}
+		})
+	}
+}
+
+// TestFailedStandIns: a line that the item does not hold whole (too long,
+// or not text and so quoted) is listed as a comment naming it, on one line
+// whatever its source's name, never as the stand-in, which reads back as
+// another item.
+func TestFailedStandIns(t *testing.T) {
+	long := "https://x/" + strings.Repeat("a", input.MaxLineLength)
+	for _, tt := range []struct {
+		name   string
+		args   []string
+		source string
+		text   string
+		want   string
+	}{
+		{"line too long", nil, "urls.txt", long + "\n", "# urls.txt:1: line is longer than 65536 bytes, not copied here\n"},
+		{"line not text", nil, "-", "https://x/\x01\n", "# -:1: line is not valid text (binary data?), not copied here\n"},
+		{"argument not text", []string{"https://x/\x01"}, "", "",
+			"# arg 1: argument is not valid text (invalid UTF-8 or a control character), not copied here\n"},
+		{"a line break in the source's name", nil, "a\nb.txt", "\n" + long + "\n", "# a b.txt:2: line is longer than 65536 bytes, not copied here\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var sources []input.Source
+			if tt.source != "" {
+				sources = append(sources, input.Source{Name: tt.source, R: strings.NewReader(tt.text)})
+			}
+			it, err := input.NewReader(tt.args, sources).Next()
+			if err != nil || it.Err == nil {
+				t.Fatalf("reading the item: %v, its error %v; want an item that failed", err, it.Err)
+			}
+			path := filepath.Join(t.TempDir(), "failed.txt")
+			f, err := NewFailed(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Handle(event.Event{Kind: event.Finished, Item: it, Result: &event.Result{Item: it, Status: event.StatusFailed, Err: it.Err}})
+			if err := f.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if data, _ := os.ReadFile(path); string(data) != tt.want {
+				t.Fatalf("--failed holds %.200q, want %q", data, tt.want)
+			}
+		})
 	}
 }
