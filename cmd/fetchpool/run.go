@@ -9,8 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/fetchpool/fetchpool/pkg/fetch"
@@ -317,13 +315,14 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 	}
 	d := report.NewDispatcher(100*time.Millisecond, sinks...)
 	c.pool.Emit = d.Emit
-	src := &watchedSource{src: input.NewReader(opts.Args, c.sources)}
-	runErr := pool.Run(ctx, stop, src, client, c.pool)
+	var taken intake
+	c.pool.Taken = taken.take
+	runErr := pool.Run(ctx, stop, input.NewReader(opts.Args, c.sources), client, c.pool)
 	unread := ""
-	if stop.Err() != nil && !src.ended.Load() {
+	if stop.Err() != nil && !taken.ended {
 		// Neither the summary nor --failed can count what was not read:
 		// they say where it begins.
-		unread = "the rest of the input" + src.after() + " was not read"
+		unread = "the rest of the input" + taken.after() + " was not read"
 		if c.failed != nil {
 			c.failed.EndWith("interrupted: " + unread + "; to finish the list, run the whole list again (finished files are skipped)")
 		}
@@ -412,35 +411,27 @@ func maxRetryWait(d time.Duration) time.Duration {
 	return d
 }
 
-// watchedSource tells whether a source was read to its end.
-type watchedSource struct {
-	src   pool.Source
-	ended atomic.Bool
-
-	mu   sync.Mutex
-	last input.Item // the last item read: its Source and Line
+// intake follows what a run takes from its input (pool.Options.Taken):
+// where it was left, and whether it was read to its end.
+type intake struct {
+	last  input.Item // the last item taken: its Source and Line
+	ended bool       // the input was read to its end
 }
 
-func (w *watchedSource) Next() (input.Item, error) {
-	it, err := w.src.Next()
-	if errors.Is(err, io.EOF) {
-		w.ended.Store(true)
+func (in *intake) take(it input.Item, err error) {
+	switch {
+	case err == nil:
+		in.last = it
+	case errors.Is(err, io.EOF):
+		in.ended = true
 	}
-	if err == nil {
-		w.mu.Lock()
-		w.last.Source, w.last.Line = it.Source, it.Line
-		w.mu.Unlock()
-	}
-	return it, err
 }
 
-// after is " (after FILE:LINE)", naming the last item read, or "" when
+// after is " (after FILE:LINE)", naming the last item taken, or "" when
 // none was.
-func (w *watchedSource) after() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.last.Source == "" {
+func (in *intake) after() string {
+	if in.last.Source == "" {
 		return ""
 	}
-	return " (after " + w.last.Where() + ")"
+	return " (after " + in.last.Where() + ")"
 }
