@@ -8,26 +8,30 @@ import (
 // intake hands what the reader goroutine reads to admit. A read can block
 // for as long as standard input stays open, so a shutdown must not wait for
 // one; but an item that a read returned before the shutdown is the run's,
-// and must not be lost on its way to admit. The reader commits to handing
-// over each item (put) while the intake is open; admit, when it closes the
-// intake (close), takes what was committed. A read that returns after
-// that is dropped unseen: the run never took it, and says so by never
-// calling Options.Taken with it.
+// and must not be lost on its way to admit. So the reader commits to
+// handing over each item read before the shutdown (put), and admit, once
+// the shutdown began, takes what was committed (close). An item read after
+// the shutdown began is dropped unseen: the run never took it, and says so
+// by never telling Options.Taken of it.
 type intake struct {
+	stop  context.Context
 	items chan itemOrErr // unbuffered: a send completes when admit has the item
 
 	mu      sync.Mutex
-	closed  bool
 	pending int // sends committed by put and not yet received by get
 }
 
-func newIntake() *intake { return &intake{items: make(chan itemOrErr)} }
+func newIntake(stop context.Context) *intake {
+	return &intake{stop: stop, items: make(chan itemOrErr)}
+}
 
 // put hands x to admit, blocking until it is taken, and reports false,
-// without handing it, when the intake is closed.
+// without handing it, once the shutdown began.
 func (in *intake) put(x itemOrErr) bool {
 	in.mu.Lock()
-	if in.closed {
+	if in.stop.Err() != nil {
+		// Not admit's to wait for: it looks at pending once stop is
+		// done, under the lock, so it has seen or will see none of this.
 		in.mu.Unlock()
 		return false
 	}
@@ -37,9 +41,9 @@ func (in *intake) put(x itemOrErr) bool {
 	return true
 }
 
-// get returns the next thing read, or false once stop is done.
-func (in *intake) get(stop context.Context) (itemOrErr, bool) {
-	if stop.Err() != nil {
+// get returns the next thing read, or false once the shutdown began.
+func (in *intake) get() (itemOrErr, bool) {
+	if in.stop.Err() != nil {
 		return itemOrErr{}, false
 	}
 	select {
@@ -48,17 +52,17 @@ func (in *intake) get(stop context.Context) (itemOrErr, bool) {
 		in.pending--
 		in.mu.Unlock()
 		return x, true
-	case <-stop.Done():
+	case <-in.stop.Done():
 		return itemOrErr{}, false
 	}
 }
 
-// close ends the intake and returns what the reader had already committed
-// to hand over, if anything: at most one item or error, since the reader
-// commits the next one only after admit took the last (get).
+// close, called once the shutdown began, returns what the reader had
+// committed to hand over before it, if anything: at most one item or
+// error, since the reader commits the next one only after admit took the
+// last (get). From then on, put hands over nothing.
 func (in *intake) close() (itemOrErr, bool) {
 	in.mu.Lock()
-	in.closed = true
 	n := in.pending
 	in.pending = 0
 	in.mu.Unlock()

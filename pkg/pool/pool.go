@@ -169,7 +169,7 @@ func Run(ctx, stop context.Context, src Source, f Fetcher, opts Options) error {
 		seen:     input.NewSeen(),
 		dirs:     newDirs(opts.OutputDir),
 		queue:    make(chan job, opts.Concurrency),
-		intake:   newIntake(),
+		intake:   newIntake(stop),
 		single:   opts.SHA256 != "",
 		draining: make(chan struct{}),
 		aborted:  make(chan struct{}),
@@ -253,7 +253,7 @@ type run struct {
 // read runs the blocking source reads on their own goroutine, so that admit
 // can stop waiting for input the moment a shutdown begins. It hands every
 // item, and the error that ends the input (io.EOF at its end), to admit
-// until admit closes the intake.
+// until the shutdown begins; what it reads after that is dropped.
 func (r *run) read(src Source) {
 	for {
 		it, err := src.Next()
@@ -270,7 +270,7 @@ func (r *run) read(src Source) {
 func (r *run) admit(stop context.Context) error {
 	var seq uint64
 	for {
-		next, ok := r.intake.get(stop)
+		next, ok := r.intake.get()
 		stopping := !ok
 		if stopping {
 			if next, ok = r.intake.close(); !ok {
