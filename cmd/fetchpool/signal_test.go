@@ -282,6 +282,8 @@ type reportFile struct {
 		Done, Skipped, Failed int
 		NotStarted            int `json:"not_started"`
 		Canceled              int
+		// UnreadInput is there when the input was not read to its end.
+		UnreadInput *struct{ After, Reason string } `json:"unread_input"`
 	}
 	Items []struct {
 		URL, Output, Status, Error string
@@ -1034,6 +1036,15 @@ func TestSignalEveryLineReadIsAccounted(t *testing.T) {
 			}
 			if s := rep.Summary; s.Done != len(done) || s.NotStarted != len(canceled) || s.Canceled != 0 || s.Failed != 0 {
 				t.Errorf("--report summary %+v, want done %d, not_started %d", s, len(done), len(canceled))
+			}
+			switch u := rep.Summary.UnreadInput; {
+			case readAll && u != nil:
+				t.Errorf("--report says the input was left unread (%+v), though all of it was read", *u)
+			case readAll:
+			case u == nil:
+				t.Errorf("--report does not say where the input was left unread")
+			case u.After != fmt.Sprintf("urls.txt:%d", last) || u.Reason != "interrupted":
+				t.Errorf("--report unread_input = %+v, want after urls.txt:%d, interrupted", *u, last)
 			}
 
 			failed := readLines(t, filepath.Join(dir, "failed.txt"))
