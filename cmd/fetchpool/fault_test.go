@@ -692,3 +692,101 @@ func lastLines(s string, n int) string {
 	l := strings.Split(strings.TrimSpace(s), "\n")
 	return strings.Join(l[max(len(l)-n, 0):], "\n")
 }
+
+// TestFaultInputReadError: an input that fails to read midway (here
+// /proc/self/mem, which opens but cannot be read from its start) ends the
+// run with exit 1 after what was read is handled, and says so everywhere
+// a person or a script looks for what is left: stderr names the read
+// error and the last line read, --failed ends with a comment saying the
+// same, and --report carries it in its summary ("unread_input").
+func TestFaultInputReadError(t *testing.T) {
+	const unreadable = "/proc/self/mem"
+	if _, err := os.Stat(unreadable); err != nil {
+		t.Skipf("no %s to fail reading: %v", unreadable, err)
+	}
+	srv := fileServer(t)
+	for _, tt := range []struct {
+		name      string
+		args      []string
+		list      string // good.txt, read with -i before the unreadable input
+		wantAfter string // "" when no item was read
+		summary   string
+		failed    []string // the items --failed lists before its comment
+	}{
+		{
+			name:      "after a list",
+			args:      []string{"-i", "good.txt"},
+			list:      srv.URL + "/a.bin\n" + srv.URL + "/missing.bin\n# end of good.txt\n",
+			wantAfter: "good.txt:2",
+			summary:   "done 1, skipped 0, failed 1, not started 0 ·",
+			failed:    []string{srv.URL + "/missing.bin"},
+		},
+		{
+			name:      "after an argument",
+			args:      []string{srv.URL + "/b.bin"},
+			wantAfter: "arg 1",
+			summary:   "done 1, skipped 0, failed 0, not started 0 ·",
+		},
+		{
+			name:    "before any item",
+			summary: "done 0, skipped 0, failed 0, not started 0 ·",
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tt.list != "" {
+				if err := os.WriteFile(filepath.Join(dir, "good.txt"), []byte(tt.list), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			args := append(tt.args, "-i", unreadable, "-o", "out", "--no-progress",
+				"--report", "report.json", "--failed", "failed.txt")
+			r := fetchpool(t, dir, "", args...)
+			if r.code != exitFailed {
+				t.Fatalf("exit %d, want 1; stderr:\n%s", r.code, r.stderr)
+			}
+			if !strings.Contains(r.stderr, tt.summary) {
+				t.Errorf("summary does not say %q:\n%s", tt.summary, r.stderr)
+			}
+			readErr := regexp.MustCompile(`reading /proc/self/mem: [^;\n]*input/output error`)
+			where := ""
+			if tt.wantAfter != "" {
+				where = " (after " + tt.wantAfter + ")"
+			}
+			stderr := regexp.MustCompile(`(?m)^fetchpool: the input ended early: reading /proc/self/mem: .*; the rest of the input` +
+				regexp.QuoteMeta(where) + ` was not read: to finish the list, run it again once the input can be read \(finished files are skipped\)$`)
+			if !stderr.MatchString(r.stderr) {
+				t.Errorf("stderr does not say that the input ended early, where and why:\n%s", r.stderr)
+			}
+
+			failed := readLines(t, filepath.Join(dir, "failed.txt"))
+			note := regexp.MustCompile(`^# the input ended early: reading /proc/self/mem: .*; the rest of the input` +
+				regexp.QuoteMeta(where) + ` was not read; to finish the list, run the whole list again once the input can be read \(finished files are skipped\)$`)
+			if n := len(failed); n == 0 || !note.MatchString(failed[n-1]) || !readErr.MatchString(failed[n-1]) {
+				t.Errorf("--failed does not end by saying that the input ended early, where and why: %q", failed)
+			}
+			if items := failedItems(t, filepath.Join(dir, "failed.txt")); !slices.Equal(items, tt.failed) {
+				t.Errorf("--failed lists %q, want %q", items, tt.failed)
+			}
+
+			var rep struct {
+				Summary struct {
+					Failed      int
+					UnreadInput *struct{ After, Reason string } `json:"unread_input"`
+				}
+			}
+			if err := json.Unmarshal(readFile(t, filepath.Join(dir, "report.json")), &rep); err != nil {
+				t.Fatalf("--report is not JSON: %v", err)
+			}
+			switch u := rep.Summary.UnreadInput; {
+			case u == nil:
+				t.Errorf("--report summary has no unread_input")
+			case u.After != tt.wantAfter || !readErr.MatchString(u.Reason):
+				t.Errorf("--report unread_input = %+v, want after %q and the read error", *u, tt.wantAfter)
+			}
+			if rep.Summary.Failed != len(tt.failed) {
+				t.Errorf("--report summary: failed %d, want %d", rep.Summary.Failed, len(tt.failed))
+			}
+		})
+	}
+}

@@ -9,8 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -50,7 +48,20 @@ type config struct {
 	sources   []input.Source
 	closers   []io.Closer
 	checksums map[string]string
-	failed    *report.Failed // the --failed sink, nil without one
+	failed    *report.Failed   // the --failed sink, nil without one
+	report    *report.Document // the --report sink, nil without one
+}
+
+// endWith records in --report and --failed, when they are written, that
+// the rest of the input was not read: u in the report's summary, note as
+// the failed list's last line. Call it before the Dispatcher is closed.
+func (c *config) endWith(u report.Unread, note string) {
+	if c.report != nil {
+		c.report.SetUnread(u)
+	}
+	if c.failed != nil {
+		c.failed.EndWith(note)
+	}
 }
 
 // configure validates opts and turns them into the engine's settings. Every
@@ -325,21 +336,29 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 	}
 	d := report.NewDispatcher(100*time.Millisecond, sinks...)
 	c.pool.Emit = d.Emit
-	src := &watchedSource{src: input.NewReader(opts.Args, c.sources)}
-	runErr := pool.Run(ctx, stop, src, client, c.pool)
-	unread := ""
-	if stop.Err() != nil && !src.ended.Load() {
-		// Neither the summary nor --failed can count what was not read:
-		// they say where it begins.
-		unread = "the rest of the input" + src.after() + " was not read"
-		if c.failed != nil {
-			c.failed.EndWith("interrupted: " + unread + "; to finish the list, run the whole list again (finished files are skipped)")
-		}
+	var taken intake
+	c.pool.Taken = taken.take
+	runErr := pool.Run(ctx, stop, input.NewReader(opts.Args, c.sources), client, c.pool)
+	// Neither the counts nor the items of the summary, --report and
+	// --failed can tell of what was not read: they say where it begins.
+	unread := "the rest of the input" + taken.after() + " was not read"
+	var inputErr error
+	stopped := "" // said after the summary of a run interrupted before the end of its input
+	switch {
+	case runErr != nil:
+		// The input broke off midway: what was read has been handled.
+		inputErr = fmt.Errorf("the input ended early: %w; %s: to finish the list, run it again once the input can be read (finished files are skipped)", runErr, unread)
+		c.endWith(report.Unread{After: taken.where(), Reason: runErr.Error()},
+			"the input ended early: "+runErr.Error()+"; "+unread+"; to finish the list, run the whole list again once the input can be read (finished files are skipped)")
+	case stop.Err() != nil && !taken.ended:
+		stopped = unread + ": to finish the list, run it again (finished files are skipped)"
+		c.endWith(report.Unread{After: taken.where(), Reason: "interrupted"},
+			"interrupted: "+unread+"; to finish the list, run the whole list again (finished files are skipped)")
 	}
 	closeErr := d.Close()
 	summary.Print(s.Err)
-	if unread != "" {
-		fmt.Fprintln(s.Err, unread+": to finish the list, run it again (finished files are skipped)")
+	if stopped != "" {
+		fmt.Fprintln(s.Err, stopped)
 	}
 	if opts.Bell && s.ErrTerminal {
 		fmt.Fprint(s.Err, "\a")
@@ -349,10 +368,13 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 	case closeErr != nil:
 		return fmt.Errorf("writing the results: %w", closeErr)
 	case stop.Err() != nil:
+		if inputErr != nil {
+			// The exit code says interrupted; the input broke off too.
+			fmt.Fprintf(s.Err, "fetchpool: %v\n", inputErr)
+		}
 		return errInterrupted
-	case runErr != nil:
-		// The input broke off midway: what was read has been handled.
-		return fmt.Errorf("the input ended early: %w", runErr)
+	case inputErr != nil:
+		return inputErr
 	}
 	counts := summary.Counts()
 	if counts.Failed > 0 || counts.Canceled > 0 {
@@ -392,6 +414,7 @@ func (c *config) sinks(opts *options, s *streams, summary *report.Summary, start
 			return nil, usagef("cannot write --report file: %w", err)
 		}
 		sinks = append(sinks, r)
+		c.report = r
 	}
 	if opts.Failed != "" {
 		f, err := report.NewFailed(opts.Failed)
@@ -420,35 +443,36 @@ func maxRetryWait(d time.Duration) time.Duration {
 	return d
 }
 
-// watchedSource tells whether a source was read to its end.
-type watchedSource struct {
-	src   pool.Source
-	ended atomic.Bool
-
-	mu   sync.Mutex
-	last input.Item // the last item read: its Source and Line
+// intake follows what a run takes from its input (pool.Options.Taken):
+// where it was left, and whether it was read to its end.
+type intake struct {
+	last  input.Item // the last item taken: its Source and Line
+	ended bool       // the input was read to its end
 }
 
-func (w *watchedSource) Next() (input.Item, error) {
-	it, err := w.src.Next()
-	if errors.Is(err, io.EOF) {
-		w.ended.Store(true)
+func (in *intake) take(it input.Item, err error) {
+	switch {
+	case err == nil:
+		in.last = it
+	case errors.Is(err, io.EOF):
+		in.ended = true
 	}
-	if err == nil {
-		w.mu.Lock()
-		w.last.Source, w.last.Line = it.Source, it.Line
-		w.mu.Unlock()
-	}
-	return it, err
 }
 
-// after is " (after FILE:LINE)", naming the last item read, or "" when
-// none was.
-func (w *watchedSource) after() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.last.Source == "" {
+// where is the place of the last item taken, as "FILE:LINE" or "arg N",
+// or "" when none was.
+func (in *intake) where() string {
+	if in.last.Source == "" {
 		return ""
 	}
-	return " (after " + w.last.Where() + ")"
+	return in.last.Where()
+}
+
+// after is " (after FILE:LINE)", naming the last item taken, or "" when
+// none was.
+func (in *intake) after() string {
+	if in.last.Source == "" {
+		return ""
+	}
+	return " (after " + in.where() + ")"
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -281,6 +282,8 @@ type reportFile struct {
 		Done, Skipped, Failed int
 		NotStarted            int `json:"not_started"`
 		Canceled              int
+		// UnreadInput is there when the input was not read to its end.
+		UnreadInput *struct{ After, Reason string } `json:"unread_input"`
 	}
 	Items []struct {
 		URL, Output, Status, Error string
@@ -920,5 +923,196 @@ func TestSignalInputReadToTheEnd(t *testing.T) {
 	}
 	if strings.Contains(r.stderr, "not read") {
 		t.Errorf("stderr speaks of unread input, though the arguments were all read:\n%s", r.stderr)
+	}
+}
+
+// TestSignalEveryLineReadIsAccounted: after the first interrupt, every
+// line of the input up to the one the run names as the last it read ("the
+// rest of the input (after urls.txt:L) was not read") is in the report,
+// --json and --failed exactly once: the transfers in flight as done, every
+// other line as canceled, not started. None is lost between being read and
+// being queued (the reader holds the next line while the queue is full), and
+// none is told of twice. The failed list, with the lines after L, is what is
+// left to do.
+func TestSignalEveryLineReadIsAccounted(t *testing.T) {
+	const lines = 12
+	for _, tt := range []struct {
+		name     string
+		args     []string
+		inFlight int
+		// mayReadAll: the whole input may be read before the interrupt.
+		mayReadAll bool
+	}{
+		{"-j 1", []string{"-j", "1"}, 1, false},
+		{"-j 2", []string{"-j", "2"}, 2, false},
+		{"-j 4", []string{"-j", "4"}, 4, false},
+		// The rest wait aside for their host, which is at its cap; the
+		// workers go on reading.
+		{"-j 2 --per-host 1", []string{"-j", "2", "--per-host", "1"}, 1, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newHoldServer(t)
+			dir := t.TempDir()
+			var list []string
+			for i := 1; i <= lines; i++ {
+				dirName := "q"
+				if i <= tt.inFlight {
+					dirName = "hold"
+				}
+				list = append(list, srv.URL+"/"+dirName+"/f"+strconv.Itoa(i)+".bin")
+			}
+			if err := os.WriteFile(filepath.Join(dir, "urls.txt"), []byte(strings.Join(list, "\n")+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			args := append([]string{"-i", "urls.txt", "-o", "out", "--no-progress",
+				"--json", "--report", "report.json", "--failed", "failed.txt"}, tt.args...)
+			p := startFetchpool(t, dir, args...)
+			srv.await(t, tt.inFlight)
+			p.signal(syscall.SIGINT)
+			p.waitLine(`^stopping: waiting for \d+ transfers? in flight`)
+			srv.unblock()
+			r := p.wait()
+			if r.code != exitInterrupted {
+				t.Fatalf("exit %d, want 130; stderr:\n%s", r.code, r.stderr)
+			}
+
+			last := lines
+			m := regexp.MustCompile(`\nthe rest of the input \(after urls\.txt:(\d+)\) was not read`).FindStringSubmatch(r.stderr)
+			switch {
+			case m == nil && !tt.mayReadAll:
+				t.Fatalf("stderr does not say where the input was left unread:\n%s", r.stderr)
+			case m != nil:
+				last, _ = strconv.Atoi(m[1])
+				if last <= tt.inFlight || last >= lines {
+					t.Fatalf("the input was left after line %d, want after the %d in flight and before the end", last, tt.inFlight)
+				}
+			}
+			readAll := m == nil
+
+			// Lines end in any order, and with --per-host an item after
+			// the held ones may be done before they start: what is done
+			// is what --json says is ok; it must hold the transfers in
+			// flight, and every other line read must be canceled.
+			status := map[string]string{}
+			var jsonItems []string
+			for l := range strings.Lines(r.stdout) {
+				var rec struct{ URL, Status string }
+				if err := json.Unmarshal([]byte(l), &rec); err != nil {
+					t.Fatalf("--json line %q: %v", l, err)
+				}
+				status[rec.URL] = rec.Status
+				jsonItems = append(jsonItems, rec.URL+" "+rec.Status)
+			}
+			var done, canceled, want []string
+			for i, url := range list[:last] {
+				if status[url] == "ok" || i < tt.inFlight {
+					done = append(done, url)
+					want = append(want, url+" ok")
+					continue
+				}
+				canceled = append(canceled, url)
+				want = append(want, url+" canceled")
+				line := fmt.Sprintf("CANCEL urls.txt:%d %s: not started: the run was interrupted\n", i+1, url)
+				if n := strings.Count(r.stderr+"\n", line); n != 2 { // as it ends, and in the summary
+					t.Errorf("stderr tells %d times of %q, want twice", n, line)
+				}
+			}
+			t.Logf("left after line %d: %d done, %d canceled", last, len(done), len(canceled))
+			if !slices.Equal(sorted(jsonItems), sorted(want)) {
+				t.Errorf("--json items:\n%q\nwant each line read once:\n%q", sorted(jsonItems), sorted(want))
+			}
+			summary := fmt.Sprintf("done %d, skipped 0, failed 0, not started %d ·", len(done), len(canceled))
+			if !strings.Contains(r.stderr, summary) {
+				t.Errorf("summary does not say %q:\n%s", summary, r.stderr)
+			}
+
+			rep := readReport(t, filepath.Join(dir, "report.json"))
+			var reportItems []string
+			for _, it := range rep.Items {
+				reportItems = append(reportItems, it.URL+" "+it.Status)
+			}
+			if !slices.Equal(sorted(reportItems), sorted(want)) {
+				t.Errorf("--report items:\n%q\nwant each line read once:\n%q", sorted(reportItems), sorted(want))
+			}
+			if s := rep.Summary; s.Done != len(done) || s.NotStarted != len(canceled) || s.Canceled != 0 || s.Failed != 0 {
+				t.Errorf("--report summary %+v, want done %d, not_started %d", s, len(done), len(canceled))
+			}
+			switch u := rep.Summary.UnreadInput; {
+			case readAll && u != nil:
+				t.Errorf("--report says the input was left unread (%+v), though all of it was read", *u)
+			case readAll:
+			case u == nil:
+				t.Errorf("--report does not say where the input was left unread")
+			case u.After != fmt.Sprintf("urls.txt:%d", last) || u.Reason != "interrupted":
+				t.Errorf("--report unread_input = %+v, want after urls.txt:%d, interrupted", *u, last)
+			}
+
+			failed := readLines(t, filepath.Join(dir, "failed.txt"))
+			note := fmt.Sprintf("# interrupted: the rest of the input (after urls.txt:%d) was not read; ", last)
+			if n := len(failed); !readAll && (n == 0 || !strings.HasPrefix(failed[n-1], note)) {
+				t.Errorf("--failed does not end with %q: %q", note, failed)
+			}
+			// What --failed lists and the unread rest are all that is
+			// left: with what was done, every line of the input, once.
+			left := append(failedItems(t, filepath.Join(dir, "failed.txt")), list[last:]...)
+			if !slices.Equal(sorted(left), sorted(append(canceled, list[last:]...))) {
+				t.Errorf("--failed lists %q; with the lines after %d that is not all that is left to do", failedItems(t, filepath.Join(dir, "failed.txt")), last)
+			}
+		})
+	}
+}
+
+// TestSignalDryRunPlansEveryLineRead: a dry run interrupted while its input
+// streams in plans every line up to the one it names as the last it read,
+// each once and in order, and no line after it.
+func TestSignalDryRunPlansEveryLineRead(t *testing.T) {
+	dir := t.TempDir()
+	p := startFetchpool(t, dir, "--dry-run", "-o", "out")
+	// Lines go in until the process stops reading and exits. Once this many
+	// are written, most of them have been read (a pipe holds few).
+	const before = 20000
+	written := make(chan struct{})
+	go func() {
+		var b strings.Builder
+		for i := 1; ; i++ {
+			fmt.Fprintf(&b, "http://example.test/f%d\n", i)
+			if i%1000 != 0 {
+				continue
+			}
+			if _, err := io.WriteString(p.stdin, b.String()); err != nil {
+				return
+			}
+			b.Reset()
+			if i == before {
+				close(written)
+			}
+		}
+	}()
+	select {
+	case <-written:
+	case <-time.After(eventually):
+		t.Fatalf("the dry run did not read %d lines in %v", before, eventually)
+	}
+	p.signal(syscall.SIGINT)
+	r := p.wait()
+	if r.code != exitInterrupted {
+		t.Fatalf("exit %d, want 130; stderr:\n%s", r.code, r.stderr)
+	}
+	m := regexp.MustCompile(`\nthe rest of the input \(after -:(\d+)\) was not read`).FindStringSubmatch(r.stderr)
+	if m == nil {
+		t.Fatalf("stderr does not say where the input was left unread:\n%s", r.stderr)
+	}
+	last, _ := strconv.Atoi(m[1])
+	planned := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+	if len(planned) != last {
+		t.Errorf("%d items planned, want the %d lines read", len(planned), last)
+	}
+	for i, l := range planned {
+		if want := fmt.Sprintf("http://example.test/f%d -> out/f%d", i+1, i+1); l != want {
+			t.Fatalf("planned line %d is %q, want %q", i+1, l, want)
+		}
+	}
+	if want := fmt.Sprintf("dry run: %d items planned, nothing fetched", last); !strings.Contains(r.stderr, want) {
+		t.Errorf("summary does not say %q:\n%s", want, r.stderr)
 	}
 }

@@ -126,14 +126,25 @@ type Options struct {
 	PerHost int
 	// Emit receives every event; it must be safe for concurrent use.
 	Emit func(event.Event)
+	// Taken, when set, is told of each item the run takes from the
+	// source, in input order and before the item's first event (err is
+	// nil), and then of how the input ended, if it ended before the run
+	// stopped taking items: io.EOF, or the read error that Run returns.
+	// Every item taken is accounted for by the run's events (an item of
+	// another shard by none), and no item that is not taken is: after a
+	// shutdown, the last item taken is where the input was left. It is
+	// called on the goroutine that called Run, never after Run returns.
+	Taken func(it input.Item, err error)
 }
 
 // Run fetches every item from src with f and returns when all admitted items
 // are finished.
 //
-// Cancelling stop begins a graceful shutdown: no more input is read, queued
-// items are reported as canceled, and transfers in flight finish but are not
-// retried (one that would be is reported as canceled). Cancelling ctx
+// Cancelling stop begins a graceful shutdown: no more input is read; queued
+// items, and the item read on its way to the queue if there is one, are
+// reported as canceled, not started (Options.Taken tells which items were
+// read); transfers in flight finish but are not retried (one that would be
+// is reported as canceled). Cancelling ctx
 // (which should also cancel stop) aborts the transfers in flight too. A nil
 // stop is ctx: no graceful shutdown.
 // Per-item failures are reported as events and never stop the run; the
@@ -158,7 +169,7 @@ func Run(ctx, stop context.Context, src Source, f Fetcher, opts Options) error {
 		seen:     input.NewSeen(),
 		dirs:     newDirs(opts.OutputDir),
 		queue:    make(chan job, opts.Concurrency),
-		items:    make(chan itemOrErr),
+		intake:   newIntake(stop),
 		single:   opts.SHA256 != "",
 		draining: make(chan struct{}),
 		aborted:  make(chan struct{}),
@@ -167,7 +178,7 @@ func Run(ctx, stop context.Context, src Source, f Fetcher, opts Options) error {
 		r.hosts = newHosts(opts.PerHost)
 		defer context.AfterFunc(stop, r.hosts.wake)()
 	}
-	go r.read(src, stop)
+	go r.read(src)
 
 	var workers sync.WaitGroup
 	for range opts.Concurrency {
@@ -233,7 +244,7 @@ type run struct {
 	dirs    *dirs
 	queue   chan job
 	hosts   *hosts // with Options.PerHost
-	items   chan itemOrErr
+	intake  *intake
 	single  bool
 	// sending counts the transfers whose first request is through the
 	// gate: the ones a shutdown waits for (the rest are withdrawn).
@@ -243,89 +254,108 @@ type run struct {
 }
 
 // read runs the blocking source reads on their own goroutine, so that admit
-// can stop waiting for input the moment a shutdown begins.
-func (r *run) read(src Source, stop context.Context) {
-	defer close(r.items)
+// can stop waiting for input the moment a shutdown begins. It hands every
+// item, and the error that ends the input (io.EOF at its end), to admit
+// until the shutdown begins; what it reads after that is dropped.
+func (r *run) read(src Source) {
 	for {
 		it, err := src.Next()
-		if errors.Is(err, io.EOF) {
-			return
-		}
-		select {
-		case r.items <- itemOrErr{it, err}:
-		case <-stop.Done():
-			return
-		}
-		if err != nil {
+		if !r.intake.put(itemOrErr{it, err}) || err != nil {
 			return
 		}
 	}
 }
 
 // admit is the producer: it filters, de-duplicates, names and queues items
-// in input order, so suffixes for colliding names follow the input.
+// in input order, so suffixes for colliding names follow the input. Once a
+// shutdown begins it reads no more, but the item already read, if any, is
+// admitted like the others, and ends as not started.
 func (r *run) admit(stop context.Context) error {
 	var seq uint64
 	for {
-		var next itemOrErr
-		var ok bool
-		select {
-		case <-stop.Done():
-			return nil
-		case next, ok = <-r.items:
-		}
-		if !ok {
-			return nil
+		next, ok := r.intake.get()
+		stopping := !ok
+		if stopping {
+			if next, ok = r.intake.close(); !ok {
+				return nil
+			}
 		}
 		if next.err != nil {
+			r.taken(input.Item{}, next.err)
+			if errors.Is(next.err, io.EOF) {
+				return nil
+			}
 			return next.err
 		}
 		seq++
-		it := next.item
-		if !r.opts.Shard.Contains(it.URL) {
-			// A bad line too: one shard reports it, not all of them.
-			continue
-		}
-		if it.Err == nil && !r.seen.Add(it.URL, it.Name) {
-			r.opts.Emit(event.Event{Kind: event.Duplicate, Time: time.Now(), Item: it})
-			continue
-		}
-		j, err := r.plan(it)
-		j.seq = seq
-		r.opts.Emit(event.Event{Kind: event.Queued, Time: time.Now(), Item: it, Output: j.path})
-		if err != nil {
-			r.finish(j, nil, fetch.Result{}, err, time.Now())
-			continue
-		}
-		if r.opts.DryRun {
-			// A local source that a real run would copy is looked at, so
-			// that a missing one fails here as it would there; an existing
-			// destination that --on-exists skip keeps is not copied.
-			if !(j.exists && r.opts.OnExists == Skip) {
-				if err := fetch.CheckSource(it.URL); err != nil {
-					r.finish(j, nil, fetch.Result{}, err, time.Now())
-					continue
-				}
-			}
-			r.opts.Emit(event.Event{Kind: event.Planned, Time: time.Now(), Item: it, Output: j.path})
-			continue
-		}
-		if j.exists && r.opts.OnExists == Skip {
-			if j.sha256 == "" {
-				r.finish(j, nil, fetch.Result{Path: j.path, Skipped: true}, nil, time.Now())
-				continue
-			}
-			// It is checked against its digest by a worker (hashing a big
-			// file takes a while), with no host slot: nothing is sent.
-			j.check, j.host = true, ""
-		}
-		select {
-		case r.queue <- j:
-		case <-stop.Done():
-			r.finish(j, nil, fetch.Result{}, ErrNotStarted, time.Now())
+		r.taken(next.item, nil)
+		r.admitOne(next.item, seq, stop)
+		if stopping {
 			return nil
 		}
 	}
+}
+
+// taken tells Options.Taken of an item taken from the source, or of the
+// end of the input.
+func (r *run) taken(it input.Item, err error) {
+	if r.opts.Taken != nil {
+		r.opts.Taken(it, err)
+	}
+}
+
+// admitOne accounts for one item taken from the source, seq-th in the
+// input: it is dropped (another shard's, or a duplicate), ended at once
+// (it cannot be named, it is planned by a dry run, or its destination is
+// kept), or queued for a worker; once a shutdown began, it ends as not
+// started instead of being queued.
+func (r *run) admitOne(it input.Item, seq uint64, stop context.Context) {
+	if !r.opts.Shard.Contains(it.URL) {
+		// A bad line too: one shard reports it, not all of them.
+		return
+	}
+	if it.Err == nil && !r.seen.Add(it.URL, it.Name) {
+		r.opts.Emit(event.Event{Kind: event.Duplicate, Time: time.Now(), Item: it})
+		return
+	}
+	j, err := r.plan(it)
+	j.seq = seq
+	r.opts.Emit(event.Event{Kind: event.Queued, Time: time.Now(), Item: it, Output: j.path})
+	if err != nil {
+		r.finish(j, nil, fetch.Result{}, err, time.Now())
+		return
+	}
+	if r.opts.DryRun {
+		// A local source that a real run would copy is looked at, so
+		// that a missing one fails here as it would there; an existing
+		// destination that --on-exists skip keeps is not copied.
+		if !(j.exists && r.opts.OnExists == Skip) {
+			if err := fetch.CheckSource(it.URL); err != nil {
+				r.finish(j, nil, fetch.Result{}, err, time.Now())
+				return
+			}
+		}
+		r.opts.Emit(event.Event{Kind: event.Planned, Time: time.Now(), Item: it, Output: j.path})
+		return
+	}
+	if j.exists && r.opts.OnExists == Skip {
+		if j.sha256 == "" {
+			r.finish(j, nil, fetch.Result{Path: j.path, Skipped: true}, nil, time.Now())
+			return
+		}
+		// It is checked against its digest by a worker (hashing a big
+		// file takes a while), with no host slot: nothing is sent.
+		j.check, j.host = true, ""
+	}
+	if stop.Err() == nil {
+		select {
+		case r.queue <- j:
+			return
+		case <-stop.Done():
+		}
+	}
+	<-r.draining // the shutdown is told first
+	r.finish(j, nil, fetch.Result{}, ErrNotStarted, time.Now())
 }
 
 // plan names an item and reserves its destination.

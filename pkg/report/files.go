@@ -70,17 +70,31 @@ func (f *file) close() error {
 
 // FileSummary is the "summary" object of the --report document (see
 // Document). Planned counts the items a dry run planned, which it did not
-// fetch; a run that fetches plans none.
+// fetch; a run that fetches plans none. UnreadInput is there only when the
+// input was not read to its end.
 type FileSummary struct {
-	Done       int   `json:"done"`
-	Skipped    int   `json:"skipped"`
-	Failed     int   `json:"failed"`
-	NotStarted int   `json:"not_started"`
-	Canceled   int   `json:"canceled"`
-	Duplicates int   `json:"duplicates"`
-	Planned    int   `json:"planned"`
-	Bytes      int64 `json:"bytes"`
-	ElapsedMS  int64 `json:"elapsed_ms"`
+	Done        int     `json:"done"`
+	Skipped     int     `json:"skipped"`
+	Failed      int     `json:"failed"`
+	NotStarted  int     `json:"not_started"`
+	Canceled    int     `json:"canceled"`
+	Duplicates  int     `json:"duplicates"`
+	Planned     int     `json:"planned"`
+	Bytes       int64   `json:"bytes"`
+	ElapsedMS   int64   `json:"elapsed_ms"`
+	UnreadInput *Unread `json:"unread_input,omitempty"`
+}
+
+// Unread says that the rest of the input was not read, from where, and why.
+// The counts and items of a report say nothing of the lines that were never
+// read: this does.
+type Unread struct {
+	// After is where the last item read came from, as "urls.txt:12",
+	// "-:3" (standard input) or "arg 2"; "" when no item was read.
+	After string `json:"after,omitempty"`
+	// Reason is "interrupted", or the error that ended the input early,
+	// as "reading urls.txt: ...".
+	Reason string `json:"reason"`
 }
 
 // Document writes the --report file, one JSON document:
@@ -91,12 +105,13 @@ type FileSummary struct {
 // is written by Close, which makes the file valid JSON even after an
 // interrupted run. A run killed before Close leaves the file incomplete.
 type Document struct {
-	file  *file
-	enc   *lineEncoder
-	tally tally
-	start time.Time
-	now   func() time.Time
-	items int
+	file   *file
+	enc    *lineEncoder
+	tally  tally
+	start  time.Time
+	now    func() time.Time
+	items  int
+	unread *Unread // set by SetUnread
 }
 
 // NewDocument creates the report file at path (replacing one that exists)
@@ -130,6 +145,11 @@ func (r *Document) Handle(ev event.Event) {
 // Tick flushes what was written about once a second.
 func (r *Document) Tick(now time.Time) { r.file.tick(now) }
 
+// SetUnread makes Close record in the summary that the rest of the input
+// was not read (FileSummary.UnreadInput). Call it before the Dispatcher's
+// Close, from the goroutine that calls it.
+func (r *Document) SetUnread(u Unread) { r.unread = &u }
+
 // Close writes the summary, flushes and closes the file, and returns the
 // first error met writing it.
 func (r *Document) Close() error {
@@ -138,15 +158,16 @@ func (r *Document) Close() error {
 	}
 	c := r.tally.Counts
 	s := FileSummary{
-		Done:       c.Done,
-		Skipped:    c.Skipped,
-		Failed:     c.Failed,
-		NotStarted: c.NotStarted,
-		Canceled:   c.Canceled,
-		Duplicates: c.Duplicates,
-		Planned:    c.Planned,
-		Bytes:      c.Bytes,
-		ElapsedMS:  max(r.now().Sub(r.start), 0).Milliseconds(),
+		Done:        c.Done,
+		Skipped:     c.Skipped,
+		Failed:      c.Failed,
+		NotStarted:  c.NotStarted,
+		Canceled:    c.Canceled,
+		Duplicates:  c.Duplicates,
+		Planned:     c.Planned,
+		Bytes:       c.Bytes,
+		ElapsedMS:   max(r.now().Sub(r.start), 0).Milliseconds(),
+		UnreadInput: r.unread,
 	}
 	r.file.write([]byte("\n],\n\"summary\":"))
 	line := r.enc.encode(s)

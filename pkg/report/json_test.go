@@ -8,6 +8,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -192,17 +193,25 @@ func TestDocument(t *testing.T) {
 	tests := []struct {
 		name      string
 		events    []event.Event
+		unread    *Unread // given to SetUnread
 		wantItems int
 		want      FileSummary
 	}{
-		{"empty run", nil, 0, FileSummary{ElapsedMS: 2500}},
-		{"interrupted run", sampleRun(), 6, FileSummary{Done: 1, Skipped: 1, Failed: 2, NotStarted: 1,
+		{"empty run", nil, nil, 0, FileSummary{ElapsedMS: 2500}},
+		{"interrupted run", sampleRun(), nil, 6, FileSummary{Done: 1, Skipped: 1, Failed: 2, NotStarted: 1,
 			Canceled: 1, Bytes: 1258291 + 3<<20, ElapsedMS: 2500}},
 		// Killed mid-run: items still in flight never got their Finished.
-		{"cut short", sampleRun()[:14], 2, FileSummary{Done: 1, Skipped: 1, Bytes: 1258291, ElapsedMS: 2500}},
+		{"cut short", sampleRun()[:14], nil, 2, FileSummary{Done: 1, Skipped: 1, Bytes: 1258291, ElapsedMS: 2500}},
 		// A dry run fetches nothing: the summary says how many items it
 		// planned; an item it could not plan is listed as failed.
-		{"dry run", dryRunWithFailure(), 1, FileSummary{Failed: 1, Planned: 3, ElapsedMS: 2500}},
+		{"dry run", dryRunWithFailure(), nil, 1, FileSummary{Failed: 1, Planned: 3, ElapsedMS: 2500}},
+		// The lines never read are in no count: the summary says where
+		// they begin, and why.
+		{"interrupted before the end of the input", sampleRun(), &Unread{After: "urls.txt:7", Reason: "interrupted"}, 6,
+			FileSummary{Done: 1, Skipped: 1, Failed: 2, NotStarted: 1, Canceled: 1, Bytes: 1258291 + 3<<20, ElapsedMS: 2500,
+				UnreadInput: &Unread{After: "urls.txt:7", Reason: "interrupted"}}},
+		{"input ended early before any item", nil, &Unread{Reason: "reading urls.txt: input/output error"}, 0,
+			FileSummary{ElapsedMS: 2500, UnreadInput: &Unread{Reason: "reading urls.txt: input/output error"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -213,6 +222,9 @@ func TestDocument(t *testing.T) {
 			}
 			r.now = func() time.Time { return at(2500 * time.Millisecond) }
 			feed(r, tt.events)
+			if tt.unread != nil {
+				r.SetUnread(*tt.unread)
+			}
 			if err := r.Close(); err != nil {
 				t.Fatal(err)
 			}
@@ -220,8 +232,11 @@ func TestDocument(t *testing.T) {
 			if len(doc.Items) != tt.wantItems {
 				t.Errorf("%d items, want %d", len(doc.Items), tt.wantItems)
 			}
-			if *doc.Summary != tt.want {
+			if !reflect.DeepEqual(*doc.Summary, tt.want) {
 				t.Errorf("summary = %+v, want %+v", *doc.Summary, tt.want)
+			}
+			if u := doc.Summary.UnreadInput; !reflect.DeepEqual(u, tt.want.UnreadInput) {
+				t.Errorf("unread_input = %+v, want %+v", u, tt.want.UnreadInput)
 			}
 			if err := r.Close(); err != nil {
 				t.Errorf("second Close() = %v", err)
