@@ -455,17 +455,17 @@ type plan struct {
 
 // check reads a response's status and range against what was asked:
 // only a 206 starting exactly at offset is appended; a 200 starts over at
-// zero; a 416 saying the resource is as long as the part means the part is
-// complete. It returns errRestart when the part must go and the request be
-// made again from zero.
+// zero; a 416 saying the resource is as long as the part, which the
+// sidecar does not contradict (completeAt), means the part is complete.
+// It returns errRestart when the part must go and the request be made
+// again from zero.
 func (t *transfer) check(resp *http.Response, offset int64, conditional bool) (plan, error) {
 	code := resp.StatusCode
 	switch {
 	case code == http.StatusNotModified && conditional:
 		return plan{action: actNotModified}, nil
 	case code == http.StatusRequestedRangeNotSatisfiable && offset > 0:
-		cr, ok := parseContentRange(resp.Header.Get("Content-Range"))
-		if ok && cr.first < 0 && cr.total == offset {
+		if t.completeAt(resp, offset) {
 			return plan{action: actComplete, total: offset}, nil
 		}
 		return plan{}, errRestart
@@ -483,6 +483,44 @@ func (t *transfer) check(resp *http.Response, offset int64, conditional bool) (p
 		return plan{action: actWrite, start: 0, total: total}, nil
 	}
 	return plan{}, newHTTPError(resp)
+}
+
+// completeAt tells whether resp, a 416 to a request for the bytes from
+// offset, says that the part, offset bytes long, is the whole resource:
+// its Content-Range must be "bytes */offset", and nothing the sidecar
+// recorded may say otherwise, neither the length of the resource nor a
+// validator the 416 carries. A server that ignores If-Range answers 416
+// for a resource that changed or shrank under the part, and a server may
+// simply be wrong; trusted on its word alone, a part cut short or stale
+// would land under the final name as a success. Anything short of
+// agreement restarts the part from zero.
+func (t *transfer) completeAt(resp *http.Response, offset int64) bool {
+	cr, ok := parseContentRange(resp.Header.Get("Content-Range"))
+	if !ok || cr.first >= 0 || cr.total != offset {
+		return false
+	}
+	if t.meta.Length >= 0 && t.meta.Length != offset {
+		return false
+	}
+	return !t.meta.contradictedBy(resp)
+}
+
+// contradictedBy tells whether resp carries a validator that differs from
+// the one m recorded: another ETag, or another Last-Modified, when both
+// sides have one. ETags are compared as strings, as checkRange does (a weak
+// tag for the same bytes costs a download; a wrong match, a wrong file);
+// dates as instants, whatever their format.
+func (m Meta) contradictedBy(resp *http.Response) bool {
+	if etag := resp.Header.Get("ETag"); etag != "" && m.ETag != "" && etag != m.ETag {
+		return true
+	}
+	lm := resp.Header.Get("Last-Modified")
+	if lm == "" || m.LastModified == "" || lm == m.LastModified {
+		return false
+	}
+	got, err1 := parseHTTPDate(lm)
+	had, err2 := parseHTTPDate(m.LastModified)
+	return err1 != nil || err2 != nil || !got.Equal(had)
 }
 
 // checkRange accepts a 206 only when it continues the part exactly, with
