@@ -15,7 +15,9 @@ import (
 )
 
 // TestDiskFull fills a 1 MiB tmpfs (as root) and checks that the item
-// fails at once with a clear message, leaving neither part nor sidecar.
+// fails at once with a clear message, leaving neither part nor sidecar: a
+// part this run started from zero makes room for the rest of the batch
+// (a part of an earlier run is kept: TestDiskFullKeepsResumedPart).
 // Without the right to mount, it runs the same check in a child process
 // whose file size limit (RLIMIT_FSIZE) makes writes fail with EFBIG.
 func TestDiskFull(t *testing.T) {
@@ -64,12 +66,12 @@ func diskFullCheck(t *testing.T, dir string) {
 		if err == nil {
 			t.Fatalf("split %d: 3 MiB fit on a 1 MiB disk", split)
 		}
-		want := "disk full writing " + path + ".part"
+		want := "disk full writing " + path + ".part: no space left on device; free some space and run again"
 		if errors.Is(err, syscall.EFBIG) {
-			want = "file size limit reached writing " + path + ".part"
+			want = "file size limit reached writing " + path + ".part: file too large; raise the file size limit (ulimit -f) and run again"
 		}
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("split %d: err = %v", split, err)
+		if !strings.HasSuffix(err.Error(), want) {
+			t.Errorf("split %d: err = %v\nwant it to end with %q", split, err, want)
 		}
 		if !errors.Is(err, syscall.ENOSPC) && !errors.Is(err, syscall.EFBIG) {
 			t.Errorf("split %d: err = %v, want ENOSPC or EFBIG inside", split, err)

@@ -156,6 +156,7 @@ func (e *retryAfterError) Unwrap() error { return e.cause }
 type diskFullError struct {
 	path string
 	err  error
+	kept string // the part kept for a resume, "" when none was (removeIfFull)
 }
 
 // isDiskFull tells whether err is, or wraps, a *diskFullError.
@@ -164,13 +165,22 @@ func isDiskFull(err error) bool {
 	return errors.As(err, &disk)
 }
 
+// Error says what was being written, what ran out, what to do, and, when
+// the part was kept, that the next run resumes it.
 func (e *diskFullError) Error() string {
+	var msg string
 	if errors.Is(e.err, syscall.EFBIG) {
 		// The process's file size limit (ulimit -f) or the file system's
 		// largest file, not a full disk.
-		return fmt.Sprintf("file size limit reached writing %s: %v", e.path, withoutPath(e.err))
+		msg = fmt.Sprintf("file size limit reached writing %s: %v; raise the file size limit (ulimit -f) and run again",
+			e.path, withoutPath(e.err))
+	} else {
+		msg = fmt.Sprintf("disk full writing %s: %v; free some space and run again", e.path, withoutPath(e.err))
 	}
-	return fmt.Sprintf("disk full writing %s: %v", e.path, withoutPath(e.err))
+	if e.kept != "" {
+		msg += ": the download resumes from " + e.kept
+	}
+	return msg
 }
 func (e *diskFullError) Unwrap() error { return e.err }
 

@@ -37,6 +37,7 @@ type transfer struct {
 	meta       Meta // the validator of the part, when haveMeta
 	haveMeta   bool
 	metaOnDisk bool  // the sidecar file exists: read at the start, or written
+	resumed    bool  // the part holds bytes of an earlier run (see removeIfFull)
 	size       int64 // the part's size once complete
 	consulted  bool  // Rename has had its say
 	h          hash.Hash
@@ -167,12 +168,12 @@ func (t *transfer) stop() (Result, error) {
 	return t.res, &stoppedError{part: t.keptPart(), err: &attemptsError{errs: t.errs}}
 }
 
-// fail ends the item with the reasons of its attempts. A part whose bytes
-// cannot be used again (disk full) is removed; any other is kept for a
-// later resume.
+// fail ends the item with the reasons of its attempts. After a full disk,
+// removeIfFull decides what becomes of the part; any other part is kept
+// for a later resume.
 func (t *transfer) fail() (Result, error) {
-	if isDiskFull(t.errs[len(t.errs)-1]) {
-		removePart(t.part)
+	if last := t.errs[len(t.errs)-1]; isDiskFull(last) {
+		t.removeIfFull(last)
 	} else {
 		t.keepPart()
 	}
@@ -219,7 +220,7 @@ func (t *transfer) loadPart() error {
 	case err == nil && m.URL != "" && m.URL != t.req.URL:
 		return fmt.Errorf("%s: %w (%s); it is left untouched", t.part, ErrPartInUse, m.URL)
 	case err == nil && m.URL != "" && !t.c.cfg.NoResume:
-		t.meta, t.haveMeta = m, true
+		t.meta, t.haveMeta, t.resumed = m, true, true
 		return nil
 	}
 	return t.discard()
@@ -227,7 +228,7 @@ func (t *transfer) loadPart() error {
 
 // discard forgets the part: the next byte written goes at offset 0.
 func (t *transfer) discard() error {
-	t.meta, t.haveMeta, t.split = Meta{}, false, false
+	t.meta, t.haveMeta, t.split, t.resumed = Meta{}, false, false, false
 	t.hashed = 0
 	if t.h != nil {
 		t.h.Reset()
@@ -455,17 +456,17 @@ type plan struct {
 
 // check reads a response's status and range against what was asked:
 // only a 206 starting exactly at offset is appended; a 200 starts over at
-// zero; a 416 saying the resource is as long as the part means the part is
-// complete. It returns errRestart when the part must go and the request be
-// made again from zero.
+// zero; a 416 saying the resource is as long as the part, which the
+// sidecar does not contradict (completeAt), means the part is complete.
+// It returns errRestart when the part must go and the request be made
+// again from zero.
 func (t *transfer) check(resp *http.Response, offset int64, conditional bool) (plan, error) {
 	code := resp.StatusCode
 	switch {
 	case code == http.StatusNotModified && conditional:
 		return plan{action: actNotModified}, nil
 	case code == http.StatusRequestedRangeNotSatisfiable && offset > 0:
-		cr, ok := parseContentRange(resp.Header.Get("Content-Range"))
-		if ok && cr.first < 0 && cr.total == offset {
+		if t.completeAt(resp, offset) {
 			return plan{action: actComplete, total: offset}, nil
 		}
 		return plan{}, errRestart
@@ -483,6 +484,44 @@ func (t *transfer) check(resp *http.Response, offset int64, conditional bool) (p
 		return plan{action: actWrite, start: 0, total: total}, nil
 	}
 	return plan{}, newHTTPError(resp)
+}
+
+// completeAt tells whether resp, a 416 to a request for the bytes from
+// offset, says that the part, offset bytes long, is the whole resource:
+// its Content-Range must be "bytes */offset", and nothing the sidecar
+// recorded may say otherwise, neither the length of the resource nor a
+// validator the 416 carries. A server that ignores If-Range answers 416
+// for a resource that changed or shrank under the part, and a server may
+// simply be wrong; trusted on its word alone, a part cut short or stale
+// would land under the final name as a success. Anything short of
+// agreement restarts the part from zero.
+func (t *transfer) completeAt(resp *http.Response, offset int64) bool {
+	cr, ok := parseContentRange(resp.Header.Get("Content-Range"))
+	if !ok || cr.first >= 0 || cr.total != offset {
+		return false
+	}
+	if t.meta.Length >= 0 && t.meta.Length != offset {
+		return false
+	}
+	return !t.meta.contradictedBy(resp)
+}
+
+// contradictedBy tells whether resp carries a validator that differs from
+// the one m recorded: another ETag, or another Last-Modified, when both
+// sides have one. ETags are compared as strings, as checkRange does (a weak
+// tag for the same bytes costs a download; a wrong match, a wrong file);
+// dates as instants, whatever their format.
+func (m Meta) contradictedBy(resp *http.Response) bool {
+	if etag := resp.Header.Get("ETag"); etag != "" && m.ETag != "" && etag != m.ETag {
+		return true
+	}
+	lm := resp.Header.Get("Last-Modified")
+	if lm == "" || m.LastModified == "" || lm == m.LastModified {
+		return false
+	}
+	got, err1 := parseHTTPDate(lm)
+	had, err2 := parseHTTPDate(m.LastModified)
+	return err1 != nil || err2 != nil || !got.Equal(had)
 }
 
 // checkRange accepts a 206 only when it continues the part exactly, with
@@ -568,8 +607,8 @@ func (t *transfer) receive(ctx context.Context, g *guard, resp *http.Response, p
 			f.Close()
 		}
 	}()
-	if p.start == 0 {
-		t.meta, t.haveMeta, t.split = metaOf(t.req.URL, resp, p.total), true, false
+	if p.start == 0 { // opened with truncation: whatever the part held is gone
+		t.meta, t.haveMeta, t.split, t.resumed = metaOf(t.req.URL, resp, p.total), true, false, false
 	}
 	t.req.Progress.SetDone(p.start)
 	t.req.Progress.SetTotal(p.total)
@@ -585,6 +624,7 @@ func (t *transfer) receive(ctx context.Context, g *guard, resp *http.Response, p
 		return 0, err
 	}
 	n, err := t.copy(ctx, g, f, p.start, resp.Body)
+	written := p.start + n // known to be in the part
 	if err == nil && !moreToFetch(p, n) && t.verifyLength(p, resp.ContentLength, p.start+n) == nil {
 		t.stamp(f) // the part is whole: stamp it while it is open
 		if unnamed {
@@ -599,11 +639,16 @@ func (t *transfer) receive(ctx context.Context, g *guard, resp *http.Response, p
 			t.partMade = true // else the next attempt starts over
 		}
 	} else if err == nil {
-		err = closePart(f)
+		if err = closePart(f); err != nil {
+			written = p.start // a failed close leaves this body's bytes in doubt
+		}
 	}
 	if err != nil {
 		if resp.ContentLength >= 0 && errors.Is(err, io.ErrUnexpectedEOF) {
 			err = &shortBodyError{got: p.start + n, want: p.start + resp.ContentLength}
+		}
+		if t.resumed && isDiskFull(err) {
+			cutPart(t.part, written) // kept by removeIfFull, for the next run
 		}
 		return 0, t.removeIfFull(err)
 	}
@@ -780,13 +825,44 @@ func (t *transfer) verifyLength(p plan, contentLength, size int64) error {
 	return nil
 }
 
-// removeIfFull removes the part after a disk-full error: its bytes are no
-// use and the space is needed.
+// removeIfFull decides, after a disk-full error (no space, or the file
+// size limit), what becomes of the part, and returns err.
+//
+// A part that holds bytes of an earlier run is kept, with its sidecar, and
+// the error says so: those bytes may have taken hours to come, and once
+// there is room the next run resumes from them. Its sidecar is consistent
+// with it: a single stream's progress is the part's size (receive cuts it
+// back to what is known to be written), and a split part's ranges record
+// only bytes written (splitRun.save rewrites the record atomically, or
+// leaves the older one).
+//
+// A part that this run started from zero (or restarted, its old bytes
+// already discarded) is removed, as it always was, on purpose: the space
+// goes to the items after it in the batch, which then fit
+// (TestFaultDiskFull), and what is lost is only what this run fetched.
 func (t *transfer) removeIfFull(err error) error {
-	if isDiskFull(err) {
+	var full *diskFullError
+	if !errors.As(err, &full) {
+		return err
+	}
+	if t.resumed {
+		full.kept = t.part
+	} else {
 		removePart(t.part)
 	}
 	return err
+}
+
+// cutPart cuts the part back to its first size bytes, those known to be
+// written: what a write cut short, or a close that failed, left after them
+// is in doubt. Best effort: cutting a file needs no room.
+func cutPart(part string, size int64) {
+	f, err := openPartFile(part, os.O_WRONLY, 0)
+	if err != nil {
+		return
+	}
+	_ = f.Truncate(size)
+	_ = f.Close()
 }
 
 // consultRename asks Request.Rename, once, for the destination of the

@@ -1,0 +1,179 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestResume416 resumes a 50000-byte part whose server answers the Range
+// request with 416 and "Content-Range: bytes */50000". The part counts as
+// complete only when nothing the sidecar recorded contradicts the 416:
+// not the length of the resource, not its ETag, not its Last-Modified.
+// Otherwise the part is restarted from zero with a plain GET, which the
+// server answers with what it has now.
+func TestResume416(t *testing.T) {
+	const partLen = 50000
+	old := payload(2*partLen, 41) // what the earlier run was fetching
+	part := old[:partLen]
+	now := payload(partLen, 42) // what the server has now, when it changed
+	mod := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	lm := mod.Format(http.TimeFormat)
+	later := mod.Add(time.Hour).Format(http.TimeFormat)
+
+	tests := []struct {
+		name     string
+		meta     Meta              // the sidecar; URL filled in
+		answer   map[string]string // headers of the 416, besides Content-Range
+		current  []byte            // the body of a GET without Range
+		want     []byte            // under the final name
+		wantReqs int
+	}{
+		{
+			name:     "recorded length longer: a lying server",
+			meta:     Meta{ETag: `"v1"`, LastModified: lm, Length: 2 * partLen},
+			answer:   map[string]string{"ETag": `"v1"`, "Last-Modified": lm},
+			current:  old,
+			want:     old,
+			wantReqs: 2,
+		},
+		{
+			name:     "recorded length longer: the file shrank, no validators",
+			meta:     Meta{Length: 2 * partLen},
+			current:  now,
+			want:     now,
+			wantReqs: 2,
+		},
+		{
+			name:     "another ETag",
+			meta:     Meta{ETag: `"v1"`, Length: -1},
+			answer:   map[string]string{"ETag": `"v2"`},
+			current:  now,
+			want:     now,
+			wantReqs: 2,
+		},
+		{
+			name:     "another Last-Modified, same length",
+			meta:     Meta{LastModified: lm, Length: partLen},
+			answer:   map[string]string{"Last-Modified": later},
+			current:  now,
+			want:     now,
+			wantReqs: 2,
+		},
+		{
+			name:     "same ETag, another Last-Modified",
+			meta:     Meta{ETag: `"v1"`, LastModified: lm, Length: partLen},
+			answer:   map[string]string{"ETag": `"v1"`, "Last-Modified": later},
+			current:  now,
+			want:     now,
+			wantReqs: 2,
+		},
+		{
+			name:     "everything agrees: complete",
+			meta:     Meta{ETag: `"v1"`, LastModified: lm, Length: partLen},
+			answer:   map[string]string{"ETag": `"v1"`, "Last-Modified": lm},
+			current:  now, // not asked for
+			want:     part,
+			wantReqs: 1,
+		},
+		{
+			name:     "same instant in another date format: complete",
+			meta:     Meta{LastModified: lm, Length: partLen},
+			answer:   map[string]string{"Last-Modified": mod.Format(time.RFC850)},
+			current:  now,
+			want:     part,
+			wantReqs: 1,
+		},
+		{
+			name:     "nothing recorded to contradict: complete",
+			meta:     Meta{Length: -1},
+			answer:   map[string]string{"ETag": `"v9"`, "Last-Modified": later},
+			current:  now,
+			want:     part,
+			wantReqs: 1,
+		},
+	}
+	for _, tt := range tests {
+		for _, digest := range []bool{false, true} {
+			name := tt.name
+			if digest {
+				name += ", --sha256"
+			}
+			t.Run(name, func(t *testing.T) {
+				rc := &recorder{}
+				srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) {
+					if r.Header.Get("Range") == "" {
+						w.Write(tt.current)
+						return
+					}
+					for k, v := range tt.answer {
+						w.Header().Set(k, v)
+					}
+					w.Header().Set("Content-Range", "bytes */50000")
+					w.WriteHeader(http.StatusRequestedRangeNotSatisfiable)
+				})
+				url := srv.URL + "/f"
+				path := filepath.Join(t.TempDir(), "f")
+				m := tt.meta
+				m.URL = url
+				writePart(t, path, part, &m)
+				cfg := testConfig()
+				cfg.Retries = 0
+				req := request(url, path, nil)
+				if digest {
+					req.SHA256 = sum(tt.want)
+				}
+				res, err := newClient(t, cfg).Fetch(context.Background(), req)
+				if err != nil {
+					t.Fatalf("Fetch: %v", err)
+				}
+				assertDone(t, path, tt.want)
+				if res.Size != int64(len(tt.want)) || (digest && res.SHA256 != sum(tt.want)) {
+					t.Errorf("Result %+v", res)
+				}
+				if rc.count() != tt.wantReqs {
+					t.Fatalf("%d requests, want %d", rc.count(), tt.wantReqs)
+				}
+				if got := rc.header(0).Get("Range"); got != "bytes=50000-" {
+					t.Errorf("first Range %q, want bytes=50000-", got)
+				}
+				if tt.wantReqs > 1 {
+					if got := rc.header(1).Get("Range"); got != "" {
+						t.Errorf("the restart sent Range %q; want a plain GET", got)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestResume416ChecksumStillChecked: a part accepted as complete on a 416
+// is verified like any other; a mismatch fails the item and leaves nothing
+// under the final name.
+func TestResume416ChecksumStillChecked(t *testing.T) {
+	part := payload(50000, 43)
+	rc := &recorder{}
+	srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("ETag", `"v1"`)
+		w.Header().Set("Content-Range", "bytes */50000")
+		w.WriteHeader(http.StatusRequestedRangeNotSatisfiable)
+	})
+	path := filepath.Join(t.TempDir(), "f")
+	writePart(t, path, part, &Meta{URL: srv.URL, ETag: `"v1"`, Length: 50000})
+	cfg := testConfig()
+	cfg.Retries = 0
+	req := request(srv.URL, path, nil)
+	req.SHA256 = sum([]byte("something else"))
+	_, err := newClient(t, cfg).Fetch(context.Background(), req)
+	var ce *ChecksumError
+	if !errors.As(err, &ce) || ce.Got != sum(part) {
+		t.Fatalf("err = %v, want a ChecksumError naming the part's digest", err)
+	}
+	if rc.count() != 1 {
+		t.Errorf("%d requests, want 1", rc.count())
+	}
+	assertGone(t, path, path+".part", path+".part.meta")
+}
