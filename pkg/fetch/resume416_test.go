@@ -64,12 +64,21 @@ func TestResume416(t *testing.T) {
 			wantReqs: 2,
 		},
 		{
-			name:     "same ETag, another Last-Modified",
-			meta:     Meta{ETag: `"v1"`, LastModified: lm, Length: partLen},
-			answer:   map[string]string{"ETag": `"v1"`, "Last-Modified": later},
+			name:     "same weak ETag, another Last-Modified",
+			meta:     Meta{ETag: `W/"v1"`, LastModified: lm, Length: partLen},
+			answer:   map[string]string{"ETag": `W/"v1"`, "Last-Modified": later},
 			current:  now,
 			want:     now,
 			wantReqs: 2,
+		},
+		{
+			// A strong ETag that matches says the bytes are the same.
+			name:     "same strong ETag, another Last-Modified: complete",
+			meta:     Meta{ETag: `"v1"`, LastModified: lm, Length: partLen},
+			answer:   map[string]string{"ETag": `"v1"`, "Last-Modified": later},
+			current:  now,
+			want:     part,
+			wantReqs: 1,
 		},
 		{
 			name:     "everything agrees: complete",
@@ -176,4 +185,69 @@ func TestResume416ChecksumStillChecked(t *testing.T) {
 		t.Errorf("%d requests, want 1", rc.count())
 	}
 	assertGone(t, path, path+".part", path+".part.meta")
+}
+
+// TestResume206IgnoringIfRange: a server that ignores If-Range answers a
+// resume with the tail of what it has now. The tail follows the part only
+// when neither its ETag nor its Last-Modified contradicts the sidecar;
+// otherwise the part restarts from zero.
+func TestResume206IgnoringIfRange(t *testing.T) {
+	const partLen = 50000
+	old := payload(2*partLen, 51)
+	now := payload(2*partLen, 52) // same length, other bytes
+	mod := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	lm := mod.Format(http.TimeFormat)
+	later := mod.Add(time.Hour).Format(http.TimeFormat)
+
+	tests := []struct {
+		name     string
+		meta     Meta
+		header   map[string]string // of every answer
+		current  []byte
+		want     []byte
+		wantReqs int
+	}{
+		{"another Last-Modified, no ETag", Meta{LastModified: lm, Length: 2 * partLen},
+			map[string]string{"Last-Modified": later}, now, now, 2},
+		{"same weak ETag, another Last-Modified", Meta{ETag: `W/"v1"`, LastModified: lm, Length: 2 * partLen},
+			map[string]string{"ETag": `W/"v1"`, "Last-Modified": later}, now, now, 2},
+		{"same strong ETag, another Last-Modified: resumed", Meta{ETag: `"v1"`, LastModified: lm, Length: 2 * partLen},
+			map[string]string{"ETag": `"v1"`, "Last-Modified": later}, old, old, 1},
+		{"another ETag", Meta{ETag: `"v1"`, Length: 2 * partLen},
+			map[string]string{"ETag": `"v2"`}, now, now, 2},
+		{"same Last-Modified: resumed", Meta{LastModified: lm, Length: 2 * partLen},
+			map[string]string{"Last-Modified": lm}, old, old, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rc := &recorder{}
+			srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) {
+				for k, v := range tt.header {
+					w.Header().Set(k, v)
+				}
+				if r.Header.Get("Range") == "bytes=50000-" {
+					// If-Range ignored: the tail of the current file.
+					w.Header().Set("Content-Range", "bytes 50000-99999/100000")
+					w.WriteHeader(http.StatusPartialContent)
+					w.Write(tt.current[partLen:])
+					return
+				}
+				w.Write(tt.current)
+			})
+			url := srv.URL + "/f"
+			path := filepath.Join(t.TempDir(), "f")
+			m := tt.meta
+			m.URL = url
+			writePart(t, path, old[:partLen], &m)
+			cfg := testConfig()
+			cfg.Retries = 0
+			if _, err := newClient(t, cfg).Fetch(context.Background(), request(url, path, nil)); err != nil {
+				t.Fatalf("Fetch: %v", err)
+			}
+			assertDone(t, path, tt.want)
+			if rc.count() != tt.wantReqs {
+				t.Errorf("%d requests, want %d", rc.count(), tt.wantReqs)
+			}
+		})
+	}
 }

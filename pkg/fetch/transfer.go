@@ -508,12 +508,19 @@ func (t *transfer) completeAt(resp *http.Response, offset int64) bool {
 
 // contradictedBy tells whether resp carries a validator that differs from
 // the one m recorded: another ETag, or another Last-Modified, when both
-// sides have one. ETags are compared as strings, as checkRange does (a weak
-// tag for the same bytes costs a download; a wrong match, a wrong file);
-// dates as instants, whatever their format.
+// sides have one. ETags are compared as strings (a weak tag for the same
+// bytes costs a download; a wrong match, a wrong file); a strong ETag that
+// matches says the bytes are the same, whatever the date (servers behind
+// one name may disagree on it). Dates are compared as instants, whatever
+// their format.
 func (m Meta) contradictedBy(resp *http.Response) bool {
-	if etag := resp.Header.Get("ETag"); etag != "" && m.ETag != "" && etag != m.ETag {
-		return true
+	if etag := resp.Header.Get("ETag"); etag != "" && m.ETag != "" {
+		if etag != m.ETag {
+			return true
+		}
+		if !strings.HasPrefix(etag, "W/") {
+			return false
+		}
 	}
 	lm := resp.Header.Get("Last-Modified")
 	if lm == "" || m.LastModified == "" || lm == m.LastModified {
@@ -525,7 +532,7 @@ func (m Meta) contradictedBy(resp *http.Response) bool {
 }
 
 // checkRange accepts a 206 only when it continues the part exactly, with
-// the same ETag when both are known.
+// the same ETag and Last-Modified when both sides know them.
 func (t *transfer) checkRange(resp *http.Response, offset int64) (plan, error) {
 	fail := func(msg string) (plan, error) {
 		if offset > 0 {
@@ -543,10 +550,11 @@ func (t *transfer) checkRange(resp *http.Response, offset int64) (plan, error) {
 	if cr.first != offset {
 		return fail(fmt.Sprintf("server sent bytes from %d, not %d", cr.first, offset))
 	}
-	if offset > 0 && t.meta.ETag != "" {
-		if etag := resp.Header.Get("ETag"); etag != "" && etag != t.meta.ETag {
-			return plan{}, errRestart
-		}
+	if offset > 0 && t.meta.contradictedBy(resp) {
+		// A server that ignores If-Range sends the tail of what it has
+		// now; another ETag or Last-Modified says that is not the file
+		// the part began.
+		return plan{}, errRestart
 	}
 	if offset > 0 && t.meta.Length > 0 && cr.total >= 0 && cr.total != t.meta.Length {
 		// Without a validator If-Range cannot tell; a new size says the
