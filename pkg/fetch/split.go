@@ -298,6 +298,18 @@ func (s *splitRun) advance(i int, n int64) {
 	s.t.res.Bytes += n
 }
 
+// tried counts the attempt-th attempt of a range in the item's Attempts,
+// which for a split item is the most attempts any one range took (or the
+// item as a whole, after a restart): a range that gives up after N
+// attempts fails the item with "after N attempts", and the item then says
+// N attempts too, not the one attempt of the item that ran the ranges.
+// The probe's body is the first range's first attempt.
+func (s *splitRun) tried(attempt int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.t.res.Attempts = max(s.t.res.Attempts, attempt)
+}
+
 // save writes the ranges' progress to the sidecar.
 func (s *splitRun) save() error {
 	s.mu.Lock()
@@ -329,6 +341,7 @@ func (s *splitRun) request(ctx context.Context, i int, attempt int) error {
 	g := t.c.newGuard(ctx)
 	defer g.stop()
 
+	s.tried(attempt)
 	next, end := s.next(i), t.meta.Spans[i].End
 	t.emit.send(event.Event{Kind: event.Attempt, Attempt: attempt,
 		Message: fmt.Sprintf("%s (bytes %d-%d)", t.req.URL, next, end-1)})

@@ -237,8 +237,9 @@ func TestSplitRangeRetriedAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertDone(t, path, body)
-	if rc.count() != 5 || got.Attempts != 1 {
-		t.Errorf("%d requests, %d attempts; want 5 and 1", rc.count(), got.Attempts)
+	// The item ran once; its Attempts are the flaky range's two.
+	if rc.count() != 5 || got.Attempts != 2 {
+		t.Errorf("%d requests, %d attempts; want 5 and 2", rc.count(), got.Attempts)
 	}
 	r := ev.of(event.Retry)
 	if len(r) != 1 || !strings.Contains(r[0].Err.Error(), fmt.Sprintf("bytes %d-%d: HTTP 503", 3*chunk, 4*chunk-1)) {
@@ -271,8 +272,11 @@ func TestSplitRangeGivesUp(t *testing.T) {
 	if !errors.As(err, &he) || he.StatusCode != 503 {
 		t.Errorf("errors.As HTTPError: %v", he)
 	}
-	if got.Attempts != 1 {
-		t.Errorf("%d attempts of the item; the range's retries are enough", got.Attempts)
+	// The range's retries are enough: the item is not tried again as a
+	// whole (one probe, three ranges, two retries of the broken one), and
+	// its Attempts are those of the range.
+	if got.Attempts != 3 || rc.count() != 6 {
+		t.Errorf("%d attempts, %d requests; want 3 and 6", got.Attempts, rc.count())
 	}
 	assertGone(t, path)
 	if m, err := ReadMeta(path + ".part"); err != nil || len(m.Spans) != 4 {
@@ -634,5 +638,76 @@ func TestSplitResumeRangesAnsweredWhole(t *testing.T) {
 	}
 	if last := rc.header(rc.count() - 1).Get("Range"); last != "" || rc.count() > 5 {
 		t.Errorf("%d requests, the last with Range %q; want at most 5, the last without", rc.count(), last)
+	}
+}
+
+// TestSplitRangeFailureSaysWhich: a range that keeps failing ends the item
+// with one reason that says which range failed, after how many attempts,
+// and why; the item's Attempts is that count, so that nothing shown next to
+// the reason contradicts it.
+func TestSplitRangeFailureSaysWhich(t *testing.T) {
+	body := payload(1<<20, 45)
+	res := newResource(body, `"x"`)
+	chunk := len(body) / 4
+	first, last := chunk, 2*chunk-1 // the second range fails
+	tests := []struct {
+		name  string
+		stall time.Duration
+		fail  func(w http.ResponseWriter, r *http.Request, from int)
+		why   string
+	}{
+		{"HTTP 500", 0, func(w http.ResponseWriter, r *http.Request, _ int) {
+			http.Error(w, "oops", http.StatusInternalServerError)
+		}, "HTTP 500 Internal Server Error"},
+		{"ends early", 0, func(w http.ResponseWriter, r *http.Request, from int) {
+			w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", from, last, len(body)))
+			w.Header().Set("Content-Length", strconv.Itoa(last+1-from))
+			w.WriteHeader(http.StatusPartialContent)
+			w.Write(body[from : from+1000])
+			w.(http.Flusher).Flush()
+			panic(http.ErrAbortHandler) // closes the connection
+		}, "connection closed early"},
+		{"stalls", time.Second, func(w http.ResponseWriter, r *http.Request, from int) {
+			w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", from, last, len(body)))
+			w.Header().Set("Content-Length", strconv.Itoa(last+1-from))
+			w.WriteHeader(http.StatusPartialContent)
+			w.(http.Flusher).Flush()
+			blockUntil(t, r)
+		}, "no data received for 1s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var tries atomic.Int32
+			srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
+				var from, to int
+				if _, err := fmt.Sscanf(r.Header.Get("Range"), "bytes=%d-%d", &from, &to); err == nil && to == last {
+					tries.Add(1)
+					tt.fail(w, r, from)
+					return
+				}
+				res.ServeHTTP(w, r)
+			})
+			cfg := splitConfig()
+			cfg.Retries = 2
+			if tt.stall > 0 {
+				cfg.StallTimeout = tt.stall
+			}
+			path := filepath.Join(t.TempDir(), "f")
+			var got Result
+			var err error
+			within(t, 30*time.Second, func() {
+				got, err = newClient(t, cfg).Fetch(context.Background(), request(srv.URL, path, nil))
+			})
+			want := fmt.Sprintf("bytes %d-%d: after 3 attempts: %s (×3)", first, last, tt.why)
+			if err == nil || err.Error() != want {
+				t.Errorf("err = %v\nwant  %s", err, want)
+			}
+			if got.Attempts != 3 || tries.Load() != 3 {
+				t.Errorf("Attempts %d, and the range was asked for %d times; want 3 and 3", got.Attempts, tries.Load())
+			}
+			if m, err := ReadMeta(path + ".part"); err != nil || len(m.Spans) != 4 {
+				t.Errorf("sidecar not kept for a resume: %+v, %v", m, err)
+			}
+		})
 	}
 }

@@ -81,7 +81,7 @@ func (t *transfer) run(ctx context.Context) (Result, error) {
 		return t.res, err
 	}
 	for attempt := 1; ; attempt++ {
-		t.res.Attempts = attempt
+		t.res.Attempts = max(t.res.Attempts, attempt) // a split's ranges may have counted more (splitRun.tried)
 		t.emit.send(event.Event{Kind: event.Attempt, Attempt: attempt, Message: t.req.URL})
 		out, err := t.attempt(ctx)
 		switch {
