@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -709,5 +710,30 @@ func TestSplitRangeFailureSaysWhich(t *testing.T) {
 				t.Errorf("sidecar not kept for a resume: %+v, %v", m, err)
 			}
 		})
+	}
+}
+
+// TestWriteMetaLeavesALinkedTemp: the temporary sidecar of a split that
+// could not be written is removed (see TestSplitDiskFullLeavesNothing),
+// but one that is a symbolic link, which was not written through, is not
+// fetchpool's to remove: it and its target are left as they were.
+func TestWriteMetaLeavesALinkedTemp(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "victim")
+	if err := os.WriteFile(victim, []byte("VICTIM"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	part := filepath.Join(dir, "f.part")
+	if err := os.Symlink(victim, part+".meta.tmp"); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	if err := writeMeta(part, Meta{URL: "http://x/f", Length: 10}); !errors.Is(err, errSymlink) {
+		t.Fatalf("writeMeta = %v, want errSymlink", err)
+	}
+	if fi, err := os.Lstat(part + ".meta.tmp"); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link is gone or replaced: %v", err)
+	}
+	if got, _ := os.ReadFile(victim); string(got) != "VICTIM" {
+		t.Errorf("the link's target was written: %q", got)
 	}
 }
