@@ -216,11 +216,13 @@ type rangeError struct{ msg string }
 
 func (e *rangeError) Error() string { return e.msg }
 
-// changedError says the resource changed under a split transfer.
+// changedError says the resource changed under a split transfer. Whether
+// the item starts over is for the retry to say, not the error: it is also
+// the reason of a last attempt.
 type changedError struct{}
 
 func (changedError) Error() string {
-	return "the file changed on the server during the transfer; restarting"
+	return "the file changed on the server during the transfer"
 }
 
 // InterruptedError ends a transfer whose context was cancelled while it

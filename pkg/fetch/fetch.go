@@ -261,8 +261,13 @@ type Result struct {
 	Size       int64  // final file size
 	SHA256     string // hex digest, when verified or Config.Hash
 	HTTPStatus int    // last HTTP status (0 for local files)
-	Attempts   int
-	Skipped    bool // 304, or Rename said ErrSkip
+	// Attempts counts the item's attempts. For a split item it is the
+	// largest number of attempts that the item as a whole, or any one of
+	// its ranges, took (each range is retried on its own): the count that
+	// the reason of a failed split item gives, "bytes A-B: after N
+	// attempts: ...".
+	Attempts int
+	Skipped  bool // 304, or Rename said ErrSkip
 }
 
 // Fetch transfers req into place. It blocks until the file is in place, the

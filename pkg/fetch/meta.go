@@ -51,8 +51,9 @@ func ReadMeta(partPath string) (Meta, error) {
 
 // writeMeta replaces the sidecar of partPath atomically, through a
 // temporary file: the progress of a split part is rewritten in place of a
-// good record, which a crash must not tear. When the disk is full, the good
-// record stays, and the temporary file goes.
+// good record, which a crash must not tear. A temporary file that could not
+// be written whole (a full disk) is removed; a symbolic link in its place is
+// left alone.
 func writeMeta(partPath string, m Meta) error {
 	data, err := json.Marshal(m)
 	if err != nil {
@@ -60,7 +61,9 @@ func writeMeta(partPath string, m Meta) error {
 	}
 	tmp := partPath + metaSuffix + ".tmp"
 	if err := writeFile(tmp, data); err != nil {
-		_ = os.Remove(tmp)
+		if !errors.Is(err, errSymlink) {
+			_ = os.Remove(tmp)
+		}
 		return err
 	}
 	if err := renameFile(tmp, partPath+metaSuffix); err != nil {

@@ -162,7 +162,9 @@ func describe(err error) string {
 		return describe(e.Err)
 	case *readError:
 		return describe(e.err)
-	case *redirectedError:
+	case *redirectedError, *spentError:
+		// They say where it failed (and a range, how often) before the
+		// reason; the reason alone, below, would lose that.
 		return e.Error()
 	case *net.OpError:
 		var errno syscall.Errno

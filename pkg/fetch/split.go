@@ -21,10 +21,21 @@ import (
 // retried and resumed on its own, and records its progress in the sidecar,
 // so an interrupted split resumes where each range stopped. The item stays
 // one item: hashed from the file once complete, verified, renamed.
+//
+// Some servers honour the probe's "bytes=0-" (the whole file anyway) but
+// answer other ranges with the whole file and a 200. When that 200 is the
+// file of the probe, the item goes on as one stream (errNoRanges); when it
+// is another file, the file changed, and the item starts over.
+
+// errNoRanges ends a split whose server answered a range request with the
+// whole, unchanged file: it does not serve ranges. The split's part is
+// discarded and, with transfer.noSplit set, the same attempt fetches the
+// file as one stream, with a GET without Range.
+var errNoRanges = errors.New("the server does not serve ranges")
 
 // splittable tells whether a response to the probe can start a split.
 func (t *transfer) splittable(resp *http.Response, p plan) bool {
-	if t.c.cfg.Split < 2 || !p.ranged || p.start != 0 || p.total < max(t.c.cfg.SplitMin, int64(t.c.cfg.Split)) {
+	if t.c.cfg.Split < 2 || t.noSplit || !p.ranged || p.start != 0 || p.total < max(t.c.cfg.SplitMin, int64(t.c.cfg.Split)) {
 		return false
 	}
 	if ce := resp.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
@@ -104,7 +115,12 @@ func (t *transfer) resumeSplit(ctx context.Context) (outcome, error) {
 	}
 	t.req.Progress.SetDone(have)
 	t.req.Progress.SetTotal(t.meta.Length)
-	return t.runSplit(ctx, f, nil)
+	out, err := t.runSplit(ctx, f, nil)
+	f.Close() // before the part is made again; closing twice is harmless
+	if errors.Is(err, errNoRanges) {
+		return t.attempt(ctx) // as one stream, from zero: the part is gone
+	}
+	return out, err
 }
 
 // splitRun is one run of the ranges of a split part.
@@ -156,6 +172,13 @@ func (t *transfer) runSplit(ctx context.Context, f *partFile, first *probe) (out
 		return 0, err
 	}
 	if err := firstCause(sctx, errs); err != nil {
+		if errors.Is(err, errNoRanges) {
+			if derr := t.discard(); derr != nil {
+				return 0, derr
+			}
+			t.noSplit = true
+			return 0, err
+		}
 		if errors.As(err, new(changedError)) {
 			if derr := t.discard(); derr != nil {
 				return 0, derr
@@ -230,8 +253,8 @@ func (s *splitRun) fetchSpan(ctx context.Context, i int, p *probe) error {
 		}
 		errs = append(errs, err)
 		failures++
-		if errors.As(err, new(changedError)) {
-			return err
+		if errors.As(err, new(changedError)) || errors.Is(err, errNoRanges) {
+			return err // the whole split stops
 		}
 		if permanent(err) {
 			return err // not the range's fault: no need to say which
@@ -275,6 +298,18 @@ func (s *splitRun) advance(i int, n int64) {
 	s.t.res.Bytes += n
 }
 
+// tried counts the attempt-th attempt of a range in the item's Attempts,
+// which for a split item is the most attempts any one range took (or the
+// item as a whole, after a restart): a range that gives up after N
+// attempts fails the item with "after N attempts", and the item then says
+// N attempts too, not the one attempt of the item that ran the ranges.
+// The probe's body is the first range's first attempt.
+func (s *splitRun) tried(attempt int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.t.res.Attempts = max(s.t.res.Attempts, attempt)
+}
+
 // save writes the ranges' progress to the sidecar.
 func (s *splitRun) save() error {
 	s.mu.Lock()
@@ -306,6 +341,7 @@ func (s *splitRun) request(ctx context.Context, i int, attempt int) error {
 	g := t.c.newGuard(ctx)
 	defer g.stop()
 
+	s.tried(attempt)
 	next, end := s.next(i), t.meta.Spans[i].End
 	t.emit.send(event.Event{Kind: event.Attempt, Attempt: attempt,
 		Message: fmt.Sprintf("%s (bytes %d-%d)", t.req.URL, next, end-1)})
@@ -331,7 +367,9 @@ func (s *splitRun) request(ctx context.Context, i int, attempt int) error {
 
 // checkSpan accepts a 206 for the same resource starting exactly at next
 // and ending by end; it returns the last byte the response carries. A 200
-// or 416 means the file changed (If-Range failed).
+// for the file of the probe means the server does not serve ranges
+// (errNoRanges); a 200 for another file, or a 416, means the file changed
+// (If-Range failed).
 func (s *splitRun) checkSpan(resp *http.Response, next, end int64) (int64, error) {
 	t := s.t
 	s.mu.Lock()
@@ -339,7 +377,12 @@ func (s *splitRun) checkSpan(resp *http.Response, next, end int64) (int64, error
 	s.mu.Unlock()
 	switch resp.StatusCode {
 	case http.StatusPartialContent:
-	case http.StatusOK, http.StatusRequestedRangeNotSatisfiable:
+	case http.StatusOK:
+		if s.sameFile(resp) {
+			return 0, errNoRanges
+		}
+		return 0, changedError{}
+	case http.StatusRequestedRangeNotSatisfiable:
 		return 0, changedError{}
 	default:
 		return 0, newHTTPError(resp)
@@ -359,6 +402,33 @@ func (s *splitRun) checkSpan(resp *http.Response, next, end int64) (int64, error
 	// A server may send more than the range asked for; only the range is
 	// read.
 	return min(cr.last, end-1), nil
+}
+
+// sameFile tells whether a 200 to a range request carries the file of the
+// probe: each of ETag, Last-Modified and length that both the response and
+// the sidecar know is the same. A response that tells none of them cannot
+// be told from the file; taking it for the same is safe, for the stream
+// that follows fetches whatever the file is now.
+func (s *splitRun) sameFile(resp *http.Response) bool {
+	m := s.t.meta
+	if etag := resp.Header.Get("ETag"); etag != "" && m.ETag != "" && etag != m.ETag {
+		return false
+	}
+	if lm := resp.Header.Get("Last-Modified"); lm != "" && m.LastModified != "" && !sameDate(lm, m.LastModified) {
+		return false
+	}
+	return resp.ContentLength < 0 || resp.ContentLength == m.Length
+}
+
+// sameDate tells whether two HTTP dates name the same second, however each
+// is written.
+func sameDate(a, b string) bool {
+	ta, errA := parseHTTPDate(a)
+	tb, errB := parseHTTPDate(b)
+	if errA != nil || errB != nil {
+		return a == b
+	}
+	return ta.Equal(tb)
 }
 
 // copy copies at most limit bytes of body into the part at off, through

@@ -1,11 +1,14 @@
 package fetch
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -235,8 +238,9 @@ func TestSplitRangeRetriedAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertDone(t, path, body)
-	if rc.count() != 5 || got.Attempts != 1 {
-		t.Errorf("%d requests, %d attempts; want 5 and 1", rc.count(), got.Attempts)
+	// The item ran once; its Attempts are the flaky range's two.
+	if rc.count() != 5 || got.Attempts != 2 {
+		t.Errorf("%d requests, %d attempts; want 5 and 2", rc.count(), got.Attempts)
 	}
 	r := ev.of(event.Retry)
 	if len(r) != 1 || !strings.Contains(r[0].Err.Error(), fmt.Sprintf("bytes %d-%d: HTTP 503", 3*chunk, 4*chunk-1)) {
@@ -269,8 +273,11 @@ func TestSplitRangeGivesUp(t *testing.T) {
 	if !errors.As(err, &he) || he.StatusCode != 503 {
 		t.Errorf("errors.As HTTPError: %v", he)
 	}
-	if got.Attempts != 1 {
-		t.Errorf("%d attempts of the item; the range's retries are enough", got.Attempts)
+	// The range's retries are enough: the item is not tried again as a
+	// whole (one probe, three ranges, two retries of the broken one), and
+	// its Attempts are those of the range.
+	if got.Attempts != 3 || rc.count() != 6 {
+		t.Errorf("%d attempts, %d requests; want 3 and 6", got.Attempts, rc.count())
 	}
 	assertGone(t, path)
 	if m, err := ReadMeta(path + ".part"); err != nil || len(m.Spans) != 4 {
@@ -422,5 +429,311 @@ func TestSplitRangeNotRetriedAfterStop(t *testing.T) {
 	assertGone(t, path)
 	if m, err := ReadMeta(path + ".part"); err != nil || len(m.Spans) != 4 {
 		t.Errorf("sidecar not kept for a resume: %+v, %v", m, err)
+	}
+}
+
+// wholeFile answers a request with all of body and a 200, whatever its
+// Range: a server that does not serve ranges. An empty etag or lastMod is
+// not sent.
+func wholeFile(w http.ResponseWriter, body []byte, etag, lastMod string) {
+	if etag != "" {
+		w.Header().Set("ETag", etag)
+	}
+	if lastMod != "" {
+		w.Header().Set("Last-Modified", lastMod)
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.Write(body)
+}
+
+// TestSplitRangesAnsweredWhole: a server that honours the probe's range but
+// answers the other range requests with the whole file and a 200 does not
+// serve ranges. When that 200 carries the probe's validators, the item goes
+// on as one stream in the same attempt, with one GET without a range; no
+// retry, and no word of a changed file.
+func TestSplitRangesAnsweredWhole(t *testing.T) {
+	body := payload(1<<20, 40)
+	mod := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	lastMod := mod.Format(http.TimeFormat)
+	tests := []struct {
+		name          string
+		etag          string    // of the probe and of the 200s
+		mod           time.Time // of the probe
+		lastMod       string    // of the 200s
+		noLengthOn200 bool
+	}{
+		{"same ETag and Last-Modified", `"a"`, mod, lastMod, false},
+		{"same ETag, no Last-Modified on the 200", `"a"`, mod, "", false},
+		{"same Last-Modified, no ETag", "", mod, lastMod, false},
+		{"no validators, same length", "", time.Time{}, "", false},
+		{"same ETag, no length on the 200", `"a"`, mod, lastMod, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rc := &recorder{}
+			srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) {
+				switch r.Header.Get("Range") {
+				case "bytes=0-", "":
+					if tt.etag != "" {
+						w.Header().Set("ETag", tt.etag)
+					}
+					http.ServeContent(w, r, "", tt.mod, bytes.NewReader(body))
+				default:
+					if tt.noLengthOn200 {
+						w.Header().Set("ETag", tt.etag)
+						w.Header().Set("Last-Modified", tt.lastMod)
+						w.Write(body[:1])
+						w.(http.Flusher).Flush() // chunked: no Content-Length
+						w.Write(body[1:])
+						return
+					}
+					wholeFile(w, body, tt.etag, tt.lastMod)
+				}
+			})
+			ev := &events{}
+			path := filepath.Join(t.TempDir(), "f")
+			req := request(srv.URL, path, ev)
+			req.SHA256 = sum(body)
+			var got Result
+			var err error
+			within(t, 10*time.Second, func() {
+				got, err = newClient(t, splitConfig()).Fetch(context.Background(), req)
+			})
+			if err != nil {
+				t.Fatalf("Fetch: %v", err)
+			}
+			assertDone(t, path, body)
+			assertGone(t, path+".part.meta.tmp")
+			if got.Attempts != 1 || got.Size != int64(len(body)) {
+				t.Errorf("Result %+v; want 1 attempt, %d bytes", got, len(body))
+			}
+			if r := ev.of(event.Retry); len(r) != 0 {
+				t.Errorf("retried: %v", r)
+			}
+			var plain []int
+			for i := range rc.count() {
+				if rc.header(i).Get("Range") == "" {
+					plain = append(plain, i)
+				}
+			}
+			if len(plain) != 1 || plain[0] != rc.count()-1 {
+				t.Errorf("requests without Range: %v of %d; want one, the last", plain, rc.count())
+			}
+			if n := rc.count(); n > 5 {
+				t.Errorf("%d requests; want at most 5 (probe, 3 ranges, one stream)", n)
+			}
+		})
+	}
+}
+
+// version is one content of a file that changes on its server.
+type version struct {
+	body []byte
+	etag string
+	mod  time.Time
+}
+
+// TestSplitRangeAnsweredWithAnotherFile: a 200 to a range request whose
+// ETag, Last-Modified or length differ from the probe's is a file that
+// changed: the item starts over as a split, and gets the new file.
+func TestSplitRangeAnsweredWithAnotherFile(t *testing.T) {
+	mod := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	v1 := version{payload(1<<20, 41), `"a"`, mod}
+	tests := []struct {
+		name string
+		v2   version
+	}{
+		{"another ETag", version{payload(1<<20, 42), `"b"`, mod}},
+		{"another Last-Modified", version{payload(1<<20, 42), `"a"`, mod.Add(time.Hour)}},
+		{"another length", version{payload(1<<20+1000, 42), `"a"`, mod}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var cur atomic.Pointer[version]
+			cur.Store(&v1)
+			rc := &recorder{}
+			srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) {
+				if r.Header.Get("Range") != "bytes=0-" && cur.CompareAndSwap(&v1, &tt.v2) {
+					// The file changes, and this range gets all of it.
+					wholeFile(w, tt.v2.body, tt.v2.etag, tt.v2.mod.Format(http.TimeFormat))
+					return
+				}
+				v := cur.Load()
+				w.Header().Set("ETag", v.etag)
+				http.ServeContent(w, r, "", v.mod, bytes.NewReader(v.body))
+			})
+			path := filepath.Join(t.TempDir(), "f")
+			req := request(srv.URL, path, nil)
+			req.SHA256 = sum(tt.v2.body)
+			got, err := newClient(t, splitConfig()).Fetch(context.Background(), req)
+			if err != nil {
+				t.Fatalf("Fetch: %v", err)
+			}
+			assertDone(t, path, tt.v2.body)
+			if got.Attempts != 2 {
+				t.Errorf("%d attempts, want 2 (a restart after the change)", got.Attempts)
+			}
+			for i := range rc.count() {
+				if rc.header(i).Get("Range") == "" {
+					t.Errorf("request %d without Range: the server serves ranges, the split should go on", i)
+				}
+			}
+		})
+	}
+}
+
+// TestSplitFileKeepsChanging: a file that changes under every attempt
+// fails once the retries are spent, saying so, without a "restarting" that
+// does not happen.
+func TestSplitFileKeepsChanging(t *testing.T) {
+	var n atomic.Int32
+	rc := &recorder{}
+	srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) {
+		body := payload(1<<20, 43)
+		if r.Header.Get("Range") == "bytes=0-" {
+			w.Header().Set("ETag", fmt.Sprintf(`"v%d"`, n.Add(1)))
+			http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+			return
+		}
+		wholeFile(w, body, `"new"`, "")
+	})
+	cfg := splitConfig()
+	cfg.Retries = 2
+	path := filepath.Join(t.TempDir(), "f")
+	got, err := newClient(t, cfg).Fetch(context.Background(), request(srv.URL, path, nil))
+	want := "after 3 attempts: the file changed on the server during the transfer (×3)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v\nwant  %s", err, want)
+	}
+	if got.Attempts != 3 {
+		t.Errorf("%d attempts, want 3", got.Attempts)
+	}
+	assertGone(t, path, path+".part", path+".part.meta", path+".part.meta.tmp")
+}
+
+// TestSplitResumeRangesAnsweredWhole: a split part from an earlier run,
+// whose server now answers its ranges with the whole, unchanged file, is
+// fetched again as one stream, in the same attempt.
+func TestSplitResumeRangesAnsweredWhole(t *testing.T) {
+	body := payload(1<<20, 44)
+	mod := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	rc := &recorder{}
+	srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) {
+		wholeFile(w, body, `"a"`, mod.Format(http.TimeFormat))
+	})
+	path := filepath.Join(t.TempDir(), "f")
+	spans := makeSpans(int64(len(body)), 4)
+	spans[0].Next += 1000 // the earlier run got this far
+	part := make([]byte, len(body))
+	copy(part, body[:1000])
+	writePart(t, path, part, &Meta{URL: srv.URL, ETag: `"a"`, LastModified: mod.Format(http.TimeFormat), Length: int64(len(body)), Spans: spans})
+	req := request(srv.URL, path, nil)
+	req.SHA256 = sum(body)
+	got, err := newClient(t, splitConfig()).Fetch(context.Background(), req)
+	if err != nil {
+		t.Fatalf("Fetch: %v", err)
+	}
+	assertDone(t, path, body)
+	if got.Attempts != 1 {
+		t.Errorf("%d attempts, want 1", got.Attempts)
+	}
+	if last := rc.header(rc.count() - 1).Get("Range"); last != "" || rc.count() > 5 {
+		t.Errorf("%d requests, the last with Range %q; want at most 5, the last without", rc.count(), last)
+	}
+}
+
+// TestSplitRangeFailureSaysWhich: a range that keeps failing ends the item
+// with one reason that says which range failed, after how many attempts,
+// and why; the item's Attempts is that count, so that nothing shown next to
+// the reason contradicts it.
+func TestSplitRangeFailureSaysWhich(t *testing.T) {
+	body := payload(1<<20, 45)
+	res := newResource(body, `"x"`)
+	chunk := len(body) / 4
+	first, last := chunk, 2*chunk-1 // the second range fails
+	tests := []struct {
+		name  string
+		stall time.Duration
+		fail  func(w http.ResponseWriter, r *http.Request, from int)
+		why   string
+	}{
+		{"HTTP 500", 0, func(w http.ResponseWriter, r *http.Request, _ int) {
+			http.Error(w, "oops", http.StatusInternalServerError)
+		}, "HTTP 500 Internal Server Error"},
+		{"ends early", 0, func(w http.ResponseWriter, r *http.Request, from int) {
+			w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", from, last, len(body)))
+			w.Header().Set("Content-Length", strconv.Itoa(last+1-from))
+			w.WriteHeader(http.StatusPartialContent)
+			w.Write(body[from : from+1000])
+			w.(http.Flusher).Flush()
+			panic(http.ErrAbortHandler) // closes the connection
+		}, "connection closed early"},
+		{"stalls", time.Second, func(w http.ResponseWriter, r *http.Request, from int) {
+			w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", from, last, len(body)))
+			w.Header().Set("Content-Length", strconv.Itoa(last+1-from))
+			w.WriteHeader(http.StatusPartialContent)
+			w.(http.Flusher).Flush()
+			blockUntil(t, r)
+		}, "no data received for 1s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var tries atomic.Int32
+			srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
+				var from, to int
+				if _, err := fmt.Sscanf(r.Header.Get("Range"), "bytes=%d-%d", &from, &to); err == nil && to == last {
+					tries.Add(1)
+					tt.fail(w, r, from)
+					return
+				}
+				res.ServeHTTP(w, r)
+			})
+			cfg := splitConfig()
+			cfg.Retries = 2
+			if tt.stall > 0 {
+				cfg.StallTimeout = tt.stall
+			}
+			path := filepath.Join(t.TempDir(), "f")
+			var got Result
+			var err error
+			within(t, 30*time.Second, func() {
+				got, err = newClient(t, cfg).Fetch(context.Background(), request(srv.URL, path, nil))
+			})
+			want := fmt.Sprintf("bytes %d-%d: after 3 attempts: %s (×3)", first, last, tt.why)
+			if err == nil || err.Error() != want {
+				t.Errorf("err = %v\nwant  %s", err, want)
+			}
+			if got.Attempts != 3 || tries.Load() != 3 {
+				t.Errorf("Attempts %d, and the range was asked for %d times; want 3 and 3", got.Attempts, tries.Load())
+			}
+			if m, err := ReadMeta(path + ".part"); err != nil || len(m.Spans) != 4 {
+				t.Errorf("sidecar not kept for a resume: %+v, %v", m, err)
+			}
+		})
+	}
+}
+
+// TestWriteMetaLeavesALinkedTemp: the temporary sidecar of a split that
+// could not be written is removed (see TestSplitDiskFullLeavesNothing),
+// but one that is a symbolic link, which was not written through, is not
+// fetchpool's to remove: it and its target are left as they were.
+func TestWriteMetaLeavesALinkedTemp(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "victim")
+	if err := os.WriteFile(victim, []byte("VICTIM"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	part := filepath.Join(dir, "f.part")
+	if err := os.Symlink(victim, part+".meta.tmp"); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	if err := writeMeta(part, Meta{URL: "http://x/f", Length: 10}); !errors.Is(err, errSymlink) {
+		t.Fatalf("writeMeta = %v, want errSymlink", err)
+	}
+	if fi, err := os.Lstat(part + ".meta.tmp"); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link is gone or replaced: %v", err)
+	}
+	if got, _ := os.ReadFile(victim); string(got) != "VICTIM" {
+		t.Errorf("the link's target was written: %q", got)
 	}
 }

@@ -43,6 +43,7 @@ type transfer struct {
 	h          hash.Hash
 	hashed     int64     // bytes of the part fed to h
 	split      bool      // the part was filled by a split transfer
+	noSplit    bool      // the server does not serve ranges: no split for this item (errNoRanges)
 	begun      bool      // a request got through the gate: Request.Stop no longer applies, Began was called
 	stamped    bool      // the whole part has its mtime and ETag (stamp)
 	unnamed    *partFile // the whole body, open, in a file without a name yet (openBody)
@@ -81,7 +82,7 @@ func (t *transfer) run(ctx context.Context) (Result, error) {
 		return t.res, err
 	}
 	for attempt := 1; ; attempt++ {
-		t.res.Attempts = attempt
+		t.res.Attempts = max(t.res.Attempts, attempt) // a split's ranges may have counted more (splitRun.tried)
 		t.emit.send(event.Event{Kind: event.Attempt, Attempt: attempt, Message: t.req.URL})
 		out, err := t.attempt(ctx)
 		switch {
@@ -288,6 +289,8 @@ func (t *transfer) attempt(ctx context.Context) (outcome, error) {
 				return 0, err
 			}
 			offset, restarted = 0, true
+		case errors.Is(err, errNoRanges):
+			offset = 0 // once: noSplit is set, and the part is gone
 		case errors.Is(err, errMore):
 			if offset, err = t.offset(); err != nil { // grew: no loop
 				return 0, err
@@ -413,7 +416,7 @@ func (t *transfer) request(ctx context.Context, offset int64) (req *http.Request
 			req.Header.Set("If-Range", v)
 		}
 		return req, false
-	case t.c.cfg.Split > 1:
+	case t.c.cfg.Split > 1 && !t.noSplit:
 		req.Header.Set("Range", "bytes=0-") // the split probe
 	}
 	if t.req.IfNewer {

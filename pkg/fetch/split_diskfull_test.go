@@ -1,0 +1,44 @@
+//go:build linux
+
+package fetch
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+)
+
+// TestSplitDiskFullLeavesNothing: a split that fills the disk leaves no
+// file behind: no part, no sidecar, and no temporary sidecar
+// (NAME.part.meta.tmp) from a save of the ranges' progress that found no
+// room either. It needs the right to mount a 1 MiB tmpfs (root).
+func TestSplitDiskFullLeavesNothing(t *testing.T) {
+	body := payload(3<<20, 46)
+	srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
+		newResource(body, `"big"`).ServeHTTP(w, r)
+	})
+	for _, split := range []int{2, 4, 8} {
+		t.Run(fmt.Sprintf("split %d", split), func(t *testing.T) {
+			dir := t.TempDir()
+			if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=1m"); err != nil {
+				t.Skipf("cannot mount a tmpfs (%v); needs root", err)
+			}
+			t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
+			cfg := testConfig()
+			cfg.Split, cfg.SplitMin = split, 1<<10
+			path := filepath.Join(dir, "big")
+			_, err := newClient(t, cfg).Fetch(context.Background(), request(srv.URL, path, nil))
+			if !isDiskFull(err) {
+				t.Fatalf("err = %v, want a full disk", err)
+			}
+			left, _ := os.ReadDir(dir)
+			for _, e := range left {
+				t.Errorf("%s left on the full disk", e.Name())
+			}
+		})
+	}
+}
