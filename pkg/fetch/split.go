@@ -387,7 +387,7 @@ func (s *splitRun) checkSpan(resp *http.Response, next, end int64) (int64, error
 	default:
 		return 0, newHTTPError(resp)
 	}
-	if etag := resp.Header.Get("ETag"); t.meta.ETag != "" && etag != "" && etag != t.meta.ETag {
+	if t.meta.contradictedBy(resp) {
 		return 0, changedError{}
 	}
 	cr, ok := parseContentRange(resp.Header.Get("Content-Range"))
@@ -411,10 +411,7 @@ func (s *splitRun) checkSpan(resp *http.Response, next, end int64) (int64, error
 // that follows fetches whatever the file is now.
 func (s *splitRun) sameFile(resp *http.Response) bool {
 	m := s.t.meta
-	if etag := resp.Header.Get("ETag"); etag != "" && m.ETag != "" && etag != m.ETag {
-		return false
-	}
-	if lm := resp.Header.Get("Last-Modified"); lm != "" && m.LastModified != "" && !sameDate(lm, m.LastModified) {
+	if m.contradictedBy(resp) {
 		return false
 	}
 	return resp.ContentLength < 0 || resp.ContentLength == m.Length

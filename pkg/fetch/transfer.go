@@ -511,27 +511,15 @@ func (t *transfer) completeAt(resp *http.Response, offset int64) bool {
 
 // contradictedBy tells whether resp carries a validator that differs from
 // the one m recorded: another ETag, or another Last-Modified, when both
-// sides have one. ETags are compared as strings (a weak tag for the same
-// bytes costs a download; a wrong match, a wrong file); a strong ETag that
-// matches says the bytes are the same, whatever the date (servers behind
-// one name may disagree on it). Dates are compared as instants, whatever
-// their format.
+// sides have one, even when the other matches (a needless download costs
+// time; bytes of another file after the part's, a wrong file). ETags are
+// compared as strings, dates as instants, whatever their format.
 func (m Meta) contradictedBy(resp *http.Response) bool {
-	if etag := resp.Header.Get("ETag"); etag != "" && m.ETag != "" {
-		if etag != m.ETag {
-			return true
-		}
-		if !strings.HasPrefix(etag, "W/") {
-			return false
-		}
+	if etag := resp.Header.Get("ETag"); etag != "" && m.ETag != "" && etag != m.ETag {
+		return true
 	}
 	lm := resp.Header.Get("Last-Modified")
-	if lm == "" || m.LastModified == "" || lm == m.LastModified {
-		return false
-	}
-	got, err1 := parseHTTPDate(lm)
-	had, err2 := parseHTTPDate(m.LastModified)
-	return err1 != nil || err2 != nil || !got.Equal(had)
+	return lm != "" && m.LastModified != "" && !sameDate(lm, m.LastModified)
 }
 
 // checkRange accepts a 206 only when it continues the part exactly, with
