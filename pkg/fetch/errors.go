@@ -78,6 +78,7 @@ type HTTPError struct {
 
 	retryAfter    time.Duration // from Retry-After on 429 and 503
 	hasRetryAfter bool
+	noLocation    bool // a redirect status without a Location to follow
 }
 
 // Error says "HTTP " and the status, e.g. "HTTP 404 Not Found".
@@ -85,6 +86,9 @@ func (e *HTTPError) Error() string {
 	status := e.Status
 	if status == "" {
 		status = strconv.Itoa(e.StatusCode)
+	}
+	if e.noLocation {
+		return "HTTP " + status + " without a Location to follow"
 	}
 	return "HTTP " + status
 }

@@ -359,7 +359,7 @@ func TestRetries(t *testing.T) {
 			name: "302 without Location is not retried", retries: 3, failures: 99,
 			fail:       func(w http.ResponseWriter) { w.WriteHeader(http.StatusFound) },
 			wantReqs:   1,
-			wantErr:    "HTTP 302 Found",
+			wantErr:    "HTTP 302 Found without a Location to follow",
 			wantStatus: 302,
 		},
 	}

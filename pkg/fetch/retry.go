@@ -180,5 +180,13 @@ func describe(err error) string {
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return "connection closed early"
 	}
-	return strings.TrimPrefix(err.Error(), "net/http: ")
+	msg := strings.TrimPrefix(err.Error(), "net/http: ")
+	// net/http's words for a body it could not decode name no culprit.
+	switch {
+	case strings.Contains(msg, "chunk length"), strings.Contains(msg, "chunked encoding"):
+		return "the server sent a malformed chunked body (" + msg + ")"
+	case strings.Contains(msg, "malformed MIME header"):
+		return "the server sent a malformed trailer (" + msg + ")"
+	}
+	return msg
 }

@@ -160,6 +160,10 @@ func TestErrorMessages(t *testing.T) {
 		{&attemptsError{errs: []error{h503, h503, h503, reset}}, "after 4 attempts: HTTP 503 Service Unavailable (×3), connection reset by peer"},
 		{&attemptsError{errs: []error{reset, h503, reset}}, "after 3 attempts: connection reset by peer, HTTP 503 Service Unavailable, connection reset by peer"},
 		{&readError{err: io.ErrUnexpectedEOF}, "unexpected EOF"},
+		{&HTTPError{StatusCode: 302, Status: "302 Found", noLocation: true}, "HTTP 302 Found without a Location to follow"},
+		{&attemptsError{errs: []error{&readError{err: errors.New("invalid byte in chunk length")}}}, "the server sent a malformed chunked body (invalid byte in chunk length)"},
+		{&attemptsError{errs: []error{&readError{err: errors.New("http chunk length too large")}}}, "the server sent a malformed chunked body (http chunk length too large)"},
+		{&attemptsError{errs: []error{&readError{err: errors.New("malformed MIME header: missing colon: \"x\"")}}}, "the server sent a malformed trailer (malformed MIME header: missing colon: \"x\")"},
 	}
 	for _, tt := range tests {
 		if got := tt.err.Error(); got != tt.want {

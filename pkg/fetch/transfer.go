@@ -574,6 +574,7 @@ func statusAt(resp *http.Response, first *url.URL, err error) error {
 // of a 429 or 503.
 func newHTTPError(resp *http.Response) *HTTPError {
 	e := &HTTPError{StatusCode: resp.StatusCode, Status: resp.Status}
+	e.noLocation = redirects(resp.StatusCode) && resp.Header.Get("Location") == ""
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 		e.retryAfter, e.hasRetryAfter = limit.RetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	}
