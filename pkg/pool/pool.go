@@ -421,8 +421,15 @@ func (r *run) reserve(itemURL, rel string) (name string, noSidecar, found bool) 
 		if found && (fi.IsDir() || r.opts.OnExists == Rename) {
 			return false
 		}
-		meta, err := fetch.ReadMeta(path + ".part")
+		meta, err := fetch.ReadMeta(path + naming.PartSuffix)
 		noSidecar = errors.Is(err, fs.ErrNotExist)
+		if noSidecar {
+			// A directory where the part would go is taken, like one
+			// under the name itself.
+			if pfi, perr := os.Lstat(path + naming.PartSuffix); perr == nil && !pfi.Mode().IsRegular() {
+				return false
+			}
+		}
 		return err != nil || meta.URL == "" || meta.URL == itemURL
 	})
 	// The name reserved was the last one looked at.

@@ -374,8 +374,9 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 // TestRunFileAndDirectoryNames: a name that exists as a directory before
-// the run cannot take a file, so the item takes the next free name, as it
-// would for a name another item took; a name that needs a directory where
+// the run cannot take a file (nor a name whose .part is a directory), so
+// the item takes the next free name, as it would for a name another item
+// took; a name that needs a directory where
 // a file is fails, saying which file is in the way.
 func TestRunFileAndDirectoryNames(t *testing.T) {
 	dir := t.TempDir()
@@ -385,6 +386,9 @@ func TestRunFileAndDirectoryNames(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "notes"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.MkdirAll(filepath.Join(dir, "logs.txt.part"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	for _, mode := range []OnExists{Skip, Overwrite, Newer} {
 		t.Run(string(mode), func(t *testing.T) {
 			f := &fakeFetcher{}
@@ -392,14 +396,15 @@ func TestRunFileAndDirectoryNames(t *testing.T) {
 			items := []string{
 				"http://a.test/docs",               // a directory is there: docs.1
 				"http://a.test/x\tnotes/today.txt", // notes is a file: fails
+				"http://a.test/logs.txt",           // its part would be a directory: logs.1.txt
 			}
 			err := Run(context.Background(), context.Background(), input.NewReader(items, nil), f,
 				Options{Concurrency: 1, OutputDir: dir, OnExists: mode, Emit: rec.emit})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(f.paths) != 1 || f.paths[0] != filepath.Join(dir, "docs.1") {
-				t.Errorf("saved %v, want docs.1", f.paths)
+			if want := []string{filepath.Join(dir, "docs.1"), filepath.Join(dir, "logs.1.txt")}; !slices.Equal(f.paths, want) {
+				t.Errorf("saved %v, want %v", f.paths, want)
 			}
 			failed := rec.results()[event.StatusFailed]
 			want := "cannot save " + filepath.Join("notes", "today.txt") + ": " + filepath.Join(dir, "notes") + " is a file, not a directory"
