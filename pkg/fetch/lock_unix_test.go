@@ -244,3 +244,30 @@ func TestReplacedPartIsNotRenamed(t *testing.T) {
 		})
 	}
 }
+
+// TestLocalCopyLeavesPartAlone: a local copy takes its part like a
+// download does.
+func TestLocalCopyLeavesPartAlone(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	if err := os.WriteFile(src, []byte("source"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "dst")
+	held, err := lockPart(path+".part", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.release()
+	if err := os.WriteFile(path+".part", []byte("being written"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = newClient(t, testConfig()).Fetch(context.Background(), request(src, path, nil))
+	if !errors.Is(err, ErrPartBusy) {
+		t.Fatalf("Fetch: %v, want ErrPartBusy", err)
+	}
+	assertGone(t, path)
+	if got := mustFile(t, path+".part"); string(got) != "being written" {
+		t.Errorf("the part holds %q, want it untouched", got)
+	}
+}
