@@ -29,6 +29,13 @@ var ErrTooManyRedirects = errors.New("stopped after 10 redirects")
 // sidecar says so); the part is left untouched.
 var ErrPartInUse = errors.New("the .part file belongs to another URL")
 
+// ErrPartBusy fails an item whose .part another process is writing: it
+// holds the part's lock (two runs into one output directory at once), or
+// it replaced the part while this one wrote it. The part and its sidecar
+// are left untouched. The item fails rather than take the next free name:
+// two overlapping runs of one list would otherwise each save a copy.
+var ErrPartBusy = errors.New("the .part file is being written by another process")
+
 // ErrNotStarted ends an item whose Request.Stop was done before its first
 // request got through the gate; nothing was sent. It is
 // event.ErrNotStarted, which pool.ErrNotStarted is too.
@@ -47,6 +54,23 @@ var errSymlink = errors.New("is a symbolic link, which fetchpool does not write 
 // errNoUnnamed says that files without a name (openUnnamed) cannot be made
 // here; parts are then created under their names.
 var errNoUnnamed = errors.New("files without a name are not supported")
+
+// partBusyError is ErrPartBusy for one part.
+type partBusyError struct {
+	part string
+	// replaced: the part was this transfer's, but by the time it was to be
+	// renamed into place another file (or none) was under its name.
+	replaced bool
+}
+
+func (e *partBusyError) Error() string {
+	if e.replaced {
+		return e.part + " was replaced or removed by another process while this run wrote it; not moved into place (run again to fetch it anew)"
+	}
+	return e.part + " is being written by another process; not touched (run again once that one is done)"
+}
+
+func (e *partBusyError) Is(target error) bool { return target == ErrPartBusy }
 
 // locationError is a redirect whose Location header does not parse, or
 // names an http(s) URL without a host or with a port that is not one.

@@ -26,6 +26,15 @@
 // byte. A server that compresses unasked, or a -H Accept-Encoding given by
 // the user, leaves the coded bytes as they came.
 //
+// A part has one writer at a time. A transfer that opens, resumes or
+// removes a part first takes an exclusive flock(2) on it, without waiting,
+// and holds it until the part is in place or the transfer ends; just
+// before the rename it checks that the part's name still leads to the file
+// it holds. A part that another process (or another Client) holds fails
+// the item with ErrPartBusy, untouched: two runs into one directory never
+// move each other's bytes into place. A file without a name needs no lock;
+// nor do platforms without flock get one (Windows).
+//
 // The part is not fsynced before the rename: a crash of the process cannot
 // expose a partial file under the final name, a crash of the machine could.
 // The ETag that --on-exists newer needs is kept in the extended attribute

@@ -49,6 +49,13 @@ func (c *Client) copyLocal(ctx context.Context, req Request, path string) (Resul
 		return res, fmt.Errorf("cannot copy %s onto its own .part", path)
 	}
 
+	// Held until the copy is in place, as a download holds its part
+	// (see own): another run copying into the same name fails instead.
+	lock, err := holdPart(part, true)
+	if err != nil {
+		return res, err
+	}
+	defer lock.release()
 	f, err := openPart(part, 0)
 	if err != nil {
 		return res, err
@@ -66,6 +73,9 @@ func (c *Client) copyLocal(ctx context.Context, req Request, path string) (Resul
 	res.Size = n
 	if res.SHA256, err = checkDigest(req.SHA256, h); err != nil {
 		removePart(part)
+		return res, err
+	}
+	if err := lock.check(part); err != nil {
 		return res, err
 	}
 	_ = os.Chtimes(part, time.Time{}, fi.ModTime())

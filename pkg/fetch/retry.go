@@ -77,7 +77,7 @@ func permanent(err error) bool {
 		errors.As(err, &unknownCA), errors.As(err, &invalid), errors.As(err, &hostname),
 		errors.As(err, &verify):
 		return true
-	case errors.Is(err, ErrTooManyRedirects), errors.Is(err, ErrPartInUse), errors.Is(err, ErrSkip):
+	case errors.Is(err, ErrTooManyRedirects), errors.Is(err, ErrPartInUse), errors.Is(err, ErrPartBusy), errors.Is(err, ErrSkip):
 		return true
 	case errors.As(err, &dns):
 		return dns.IsNotFound

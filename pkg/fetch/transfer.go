@@ -48,6 +48,7 @@ type transfer struct {
 	stamped    bool      // the whole part has its mtime and ETag (stamp)
 	unnamed    *partFile // the whole body, open, in a file without a name yet (openBody)
 	partMade   bool      // this transfer has put a part on disk under its name
+	lock       partLock  // this process's hold on the part (own), until run returns
 	res        Result
 	errs       []error
 }
@@ -78,6 +79,7 @@ func (c *Client) newTransfer(req Request, u *url.URL) *transfer {
 // retries are spent.
 func (t *transfer) run(ctx context.Context) (Result, error) {
 	defer t.dropUnnamed()
+	defer t.lock.release()
 	if err := t.loadPart(); err != nil {
 		return t.res, err
 	}
@@ -89,7 +91,7 @@ func (t *transfer) run(ctx context.Context) (Result, error) {
 		case err == nil && out == notModified:
 			// A part left from an earlier run holds bytes of a copy that
 			// is not newer either.
-			removePart(t.part)
+			t.removePart()
 			t.res.Skipped = true
 			return t.res, nil
 		case err == nil:
@@ -104,7 +106,7 @@ func (t *transfer) run(ctx context.Context) (Result, error) {
 			return t.res, err
 		case errors.Is(err, ErrSkip):
 			if errors.Is(err, ErrNotNewer) {
-				removePart(t.part) // bytes of a copy that is not newer either
+				t.removePart() // bytes of a copy that is not newer either
 			}
 			// Else a file with the server's name is there, and it may be
 			// another item's: the bytes of this one, from an earlier run,
@@ -181,9 +183,13 @@ func (t *transfer) fail() (Result, error) {
 	return t.res, &attemptsError{errs: t.errs}
 }
 
-// keptPart names the part left for a resume, "" when there is none.
+// keptPart names the part left for a resume, "" when there is none (or it
+// is not this transfer's).
 func (t *transfer) keptPart() string {
 	t.keepPart()
+	if !t.lock.held {
+		return ""
+	}
 	if _, err := os.Stat(t.part); err != nil {
 		return ""
 	}
@@ -195,7 +201,7 @@ func (t *transfer) keptPart() string {
 // it instead of starting over. Best effort: without a sidecar the part is
 // only restarted.
 func (t *transfer) keepPart() {
-	if !t.haveMeta || t.metaOnDisk {
+	if !t.haveMeta || t.metaOnDisk || !t.lock.held {
 		return
 	}
 	if fi, err := os.Stat(t.part); err == nil && fi.Size() > 0 {
@@ -204,10 +210,10 @@ func (t *transfer) keepPart() {
 }
 
 // loadPart is the first step: read the sidecar of an existing part. A part
-// of another URL is refused and left alone; a part that cannot be resumed
-// (a sidecar that does not parse, --no-resume) is discarded. A part
-// without a sidecar is left as it is, not resumed: the first byte of the
-// body truncates it.
+// of another URL is refused and left alone; so is a part that another
+// process writes (own). A part that cannot be resumed (a sidecar that does
+// not parse, --no-resume) is discarded. A part without a sidecar is left
+// as it is, not resumed: the first byte of the body truncates it.
 func (t *transfer) loadPart() error {
 	if t.req.NoSidecar || t.req.NoPart {
 		return nil
@@ -215,6 +221,20 @@ func (t *transfer) loadPart() error {
 	m, err := ReadMeta(t.part)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil // the common case: no sidecar, nothing to remove
+	}
+	if err == nil && m.URL != "" && m.URL != t.req.URL {
+		return fmt.Errorf("%s: %w (%s); it is left untouched", t.part, ErrPartInUse, m.URL)
+	}
+	// This item's part: to resume or to discard, once no other process
+	// writes it. Its sidecar is read again under the lock: the process
+	// that held it may have changed it since (a restart, a split).
+	switch lerr := t.own(false); {
+	case lerr == nil:
+		if m, err = ReadMeta(t.part); errors.Is(err, fs.ErrNotExist) {
+			return nil // a part without a sidecar: restarted
+		}
+	case !errors.Is(lerr, fs.ErrNotExist): // else a sidecar without a part
+		return lerr
 	}
 	t.metaOnDisk = true
 	switch {
@@ -227,8 +247,14 @@ func (t *transfer) loadPart() error {
 	return t.discard()
 }
 
-// discard forgets the part: the next byte written goes at offset 0.
+// discard forgets the part: the next byte written goes at offset 0. The
+// part is removed, and with it this transfer's hold on it: the next one
+// is taken on the new part (own).
 func (t *transfer) discard() error {
+	if err := t.own(false); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	defer t.lock.release()
 	t.meta, t.haveMeta, t.split, t.resumed = Meta{}, false, false, false
 	t.hashed = 0
 	if t.h != nil {
@@ -240,6 +266,79 @@ func (t *transfer) discard() error {
 		}
 	}
 	t.metaOnDisk = false
+	return nil
+}
+
+// own makes this transfer the one writer of its part: it locks the part,
+// creating it when create is set, and keeps the lock until run returns, so
+// that another process (or another Client) finds the part taken and
+// leaves it alone. It is a no-op once the part is held. It fails with an
+// error wrapping ErrPartBusy when another process holds the part, and with
+// one wrapping fs.ErrNotExist when there is no part and create is not set.
+//
+// A part that is taken fails the item at once; the item does not take the
+// next free name, as it does for a part whose sidecar names another URL.
+// Two runs that overlap (cron jobs, CI steps) mostly fetch the same list
+// into the same directory: the part taken is this very item, which the
+// other run is bringing into place under the name this run wants, so a
+// second copy under name.1.ext would only be a duplicate to clean up. The
+// failure says which file and why, and a run after the other one ends
+// finds the file there (--on-exists) or resumes the part.
+func (t *transfer) own(create bool) error {
+	if t.lock.held {
+		return nil
+	}
+	l, err := holdPart(t.part, create)
+	if err == nil {
+		t.lock = l
+	}
+	return err
+}
+
+// holdPart is lockPart with the part's directory made when it is missing
+// and create is set, and a failure to open the part worded as one to write
+// it.
+func holdPart(part string, create bool) (partLock, error) {
+	l, err := lockPart(part, create)
+	if create && errors.Is(err, fs.ErrNotExist) {
+		if merr := os.MkdirAll(filepath.Dir(part), 0o755); merr == nil {
+			l, err = lockPart(part, create)
+		}
+	}
+	switch {
+	case err == nil:
+		return l, nil
+	case errors.Is(err, ErrPartBusy), !create && errors.Is(err, fs.ErrNotExist):
+		return l, err
+	}
+	return l, classifyWrite(part, err)
+}
+
+// removePart removes the part and its sidecar when they are this
+// transfer's to remove: a part it does not hold yet is locked first, and
+// one that another process writes is left alone.
+func (t *transfer) removePart() {
+	if err := t.own(false); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	removePart(t.part)
+	t.lock.release()
+}
+
+// claim is own, and for a part held since an earlier step, a check that
+// its name still leads to the file held. It comes before the part is
+// opened by its name to be written (create set) and just before it is
+// renamed into place, so that no byte goes into, and nothing is moved into
+// place from, a file that something else put under the name: a run of a
+// version without locks, say. A failed check lets the old file go.
+func (t *transfer) claim(create bool) error {
+	if !t.lock.held {
+		return t.own(create) // checked as it is locked
+	}
+	if err := t.lock.check(t.part); err != nil {
+		t.lock.release()
+		return err
+	}
 	return nil
 }
 
@@ -635,7 +734,7 @@ func (t *transfer) receive(ctx context.Context, g *guard, resp *http.Response, p
 	if unnamed {
 		// Not whole: the bytes become the part, as if it had had its name
 		// from the start, for the next attempt or run to resume.
-		if n > 0 && !isDiskFull(err) && t.nameUnnamed(f, t.part) == nil {
+		if n > 0 && !isDiskFull(err) && t.nameUnnamed(f) == nil {
 			t.partMade = true // else the next attempt starts over
 		}
 	} else if err == nil {
@@ -678,17 +777,27 @@ func (t *transfer) openBody(resp *http.Response, p plan) (f *partFile, unnamed b
 		}
 		// Any other error, the part's own open says again, better.
 	}
+	if err := t.claim(true); err != nil {
+		return nil, false, err
+	}
 	t.partMade = true
 	f, err = openPart(t.part, p.start)
 	return f, false, err
 }
 
-// nameUnnamed gives f, a file without a name, the name path, which should
-// not exist. When linking fails (path exists after all, or the file system
-// cannot), it copies f into a new file at path instead. f stays open.
-func (t *transfer) nameUnnamed(f *partFile, path string) error {
+// nameUnnamed gives f, a file without a name, the part's name, which
+// should not be taken, and holds the part (own). When linking fails (a
+// part is there after all, or the file system cannot), it copies f into
+// the part instead, unless another process writes that one. f stays open.
+func (t *transfer) nameUnnamed(f *partFile) error {
+	path := t.part
 	if linkUnnamed(f, path) == nil {
-		return nil
+		// Named, but not held yet: another process may take it first, and
+		// then it is that one's.
+		return t.own(false)
+	}
+	if err := t.own(true); err != nil {
+		return err
 	}
 	w, err := openPart(path, 0)
 	if err != nil {
@@ -702,6 +811,7 @@ func (t *transfer) nameUnnamed(f *partFile, path string) error {
 	}
 	if err != nil {
 		_ = os.Remove(path)
+		t.lock.release()
 		return classifyWrite(path, err)
 	}
 	return nil
@@ -848,7 +958,7 @@ func (t *transfer) removeIfFull(err error) error {
 	if t.resumed {
 		full.kept = t.part
 	} else {
-		removePart(t.part)
+		t.removePart()
 	}
 	return err
 }
@@ -1021,6 +1131,9 @@ func (t *transfer) finish(ctx context.Context) (Result, error) {
 		t.res.Path = t.dest
 		return t.res, nil
 	}
+	if err := t.claim(false); err != nil {
+		return t.res, err
+	}
 	if !t.stamped {
 		t.stampPath(t.part)
 	}
@@ -1059,10 +1172,13 @@ func (t *transfer) placeUnnamed() error {
 		// than the part saves, so later bodies go through parts.
 		t.c.noUnnamed.Store(true)
 	}
-	if err := t.nameUnnamed(f, t.part); err != nil {
+	if err := t.nameUnnamed(f); err != nil {
 		return err
 	}
 	t.dropUnnamed()
+	if err := t.claim(false); err != nil {
+		return err
+	}
 	t.stampPath(t.part)
 	if err := renameFile(t.part, t.dest); err != nil {
 		return fmt.Errorf("moving %s into place: %w", t.part, err)
@@ -1085,7 +1201,7 @@ func (t *transfer) verifyDigest(ctx context.Context, size int64) error {
 	var err error
 	t.res.SHA256, err = checkDigest(t.req.SHA256, t.h)
 	if err != nil {
-		removePart(t.part)
+		t.removePart()
 	}
 	return err
 }

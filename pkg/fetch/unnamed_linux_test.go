@@ -197,8 +197,9 @@ func TestNameUnnamedCopiesWhenLinkFails(t *testing.T) {
 	if err := os.WriteFile(path, []byte("in the way"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	tr := &transfer{c: newClient(t, testConfig())}
-	if err := tr.nameUnnamed(f, path); err != nil {
+	tr := &transfer{c: newClient(t, testConfig()), part: path}
+	defer tr.lock.release()
+	if err := tr.nameUnnamed(f); err != nil {
 		t.Fatal(err)
 	}
 	if got := mustFile(t, path); string(got) != string(body) {
