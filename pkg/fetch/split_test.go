@@ -516,8 +516,11 @@ func TestSplitRangesAnsweredWhole(t *testing.T) {
 					plain = append(plain, i)
 				}
 			}
-			if len(plain) != 1 || plain[0] != rc.count()-1 {
-				t.Errorf("requests without Range: %v of %d; want one, the last", plain, rc.count())
+			// Ranges in flight when the first whole answer came may
+			// reach the server after the one stream's GET: count, not
+			// order.
+			if len(plain) != 1 {
+				t.Errorf("requests without Range: %v of %d; want one", plain, rc.count())
 			}
 			if n := rc.count(); n > 5 {
 				t.Errorf("%d requests; want at most 5 (probe, 3 ranges, one stream)", n)
@@ -637,8 +640,16 @@ func TestSplitResumeRangesAnsweredWhole(t *testing.T) {
 	if got.Attempts != 1 {
 		t.Errorf("%d attempts, want 1", got.Attempts)
 	}
-	if last := rc.header(rc.count() - 1).Get("Range"); last != "" || rc.count() > 5 {
-		t.Errorf("%d requests, the last with Range %q; want at most 5, the last without", rc.count(), last)
+	// The ranges in flight when the first whole answer came may reach
+	// the server after the one stream's GET: count, not order.
+	plain := 0
+	for i := range rc.count() {
+		if rc.header(i).Get("Range") == "" {
+			plain++
+		}
+	}
+	if plain != 1 || rc.count() > 5 {
+		t.Errorf("%d requests, %d of them without Range; want at most 5, one without", rc.count(), plain)
 	}
 }
 
