@@ -21,7 +21,9 @@ const (
 	Queued Kind = iota + 1
 	// Started: a worker took the item; Progress is live until Finished.
 	Started
-	// Attempt: one request attempt begins (Attempt is 1-based).
+	// Attempt: one request attempt begins (Attempt is 1-based). Message,
+	// when set, says what it asks for when that is not the whole file the
+	// usual way, e.g. "bytes 0-1023" for one range of a split.
 	Attempt
 	// Redirect: a redirect was followed; Message holds the new URL, and
 	// Attempt counts the redirects of the request so far (1 for the

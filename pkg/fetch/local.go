@@ -19,7 +19,7 @@ import (
 // onto itself leaves it as it is.
 func (c *Client) copyLocal(ctx context.Context, req Request, path string) (Result, error) {
 	res := Result{Path: req.Path, Attempts: 1}
-	(&emitter{emit: req.Emit}).send(event.Event{Kind: event.Attempt, Attempt: 1, Message: req.URL})
+	(&emitter{emit: req.Emit}).send(event.Event{Kind: event.Attempt, Attempt: 1})
 	if req.Began != nil {
 		req.Began()
 	}

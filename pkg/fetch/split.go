@@ -344,7 +344,7 @@ func (s *splitRun) request(ctx context.Context, i int, attempt int) error {
 	s.tried(attempt)
 	next, end := s.next(i), t.meta.Spans[i].End
 	t.emit.send(event.Event{Kind: event.Attempt, Attempt: attempt,
-		Message: fmt.Sprintf("%s (bytes %d-%d)", t.req.URL, next, end-1)})
+		Message: fmt.Sprintf("bytes %d-%d", next, end-1)})
 	req := t.c.newRequest(g.ctx, t.u)
 	req.Header.Set("Range", fmt.Sprintf("bytes=%d-%d", next, end-1))
 	if v := t.meta.ifRange(); v != "" {

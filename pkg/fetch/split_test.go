@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -509,6 +510,16 @@ func TestSplitRangesAnsweredWhole(t *testing.T) {
 			}
 			if r := ev.of(event.Retry); len(r) != 0 {
 				t.Errorf("retried: %v", r)
+			}
+			// -v says what each request asked for: the ranges, then the
+			// one stream and why.
+			var asked []string
+			for _, a := range ev.of(event.Attempt) {
+				asked = append(asked, a.Message)
+			}
+			if !slices.Contains(asked, "one stream: the server answered a range with the whole file") ||
+				!slices.ContainsFunc(asked, func(m string) bool { return strings.HasPrefix(m, "bytes ") }) {
+				t.Errorf("attempts asked for %q; want ranges, then the one stream", asked)
 			}
 			var plain []int
 			for i := range rc.count() {

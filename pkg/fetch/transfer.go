@@ -85,7 +85,7 @@ func (t *transfer) run(ctx context.Context) (Result, error) {
 	}
 	for attempt := 1; ; attempt++ {
 		t.res.Attempts = max(t.res.Attempts, attempt) // a split's ranges may have counted more (splitRun.tried)
-		t.emit.send(event.Event{Kind: event.Attempt, Attempt: attempt, Message: t.req.URL})
+		t.emit.send(event.Event{Kind: event.Attempt, Attempt: attempt})
 		out, err := t.attempt(ctx)
 		switch {
 		case err == nil && out == notModified:
@@ -390,6 +390,8 @@ func (t *transfer) attempt(ctx context.Context) (outcome, error) {
 			offset, restarted = 0, true
 		case errors.Is(err, errNoRanges):
 			offset = 0 // once: noSplit is set, and the part is gone
+			t.emit.send(event.Event{Kind: event.Attempt, Attempt: t.res.Attempts,
+				Message: "one stream: the server answered a range with the whole file"})
 		case errors.Is(err, errMore):
 			if offset, err = t.offset(); err != nil { // grew: no loop
 				return 0, err

@@ -327,6 +327,9 @@ func verboseLine(ev event.Event) string {
 	u := shownURL(ev.Item.URL)
 	switch ev.Kind {
 	case event.Attempt:
+		if ev.Message != "" {
+			return "try " + strconv.Itoa(ev.Attempt) + " " + u + " (" + clean(ev.Message) + ")"
+		}
 		return "try " + strconv.Itoa(ev.Attempt) + " " + u
 	case event.Redirect:
 		// Numbered like the attempts, so that the hops of a chain read

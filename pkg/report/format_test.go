@@ -142,3 +142,22 @@ func TestShownURL(t *testing.T) {
 		}
 	}
 }
+
+// TestVerboseAttemptSaysWhatItAsks: an attempt that asks for less than the
+// whole file the usual way says what, after the URL.
+func TestVerboseAttemptSaysWhatItAsks(t *testing.T) {
+	it := item(1, "https://user:pw@example.com/big.iso")
+	tests := []struct {
+		ev   event.Event
+		want string
+	}{
+		{event.Event{Kind: event.Attempt, Item: it, Attempt: 1}, "try 1 https://user:xxxxx@example.com/big.iso"},
+		{event.Event{Kind: event.Attempt, Item: it, Attempt: 2, Message: "bytes 0-1023"}, "try 2 https://user:xxxxx@example.com/big.iso (bytes 0-1023)"},
+		{event.Event{Kind: event.Attempt, Item: it, Attempt: 1, Message: "one stream\x1b[2J"}, "try 1 https://user:xxxxx@example.com/big.iso (one stream?[2J)"},
+	}
+	for _, tt := range tests {
+		if got := verboseLine(tt.ev); got != tt.want {
+			t.Errorf("verboseLine(%+v)\n= %q\nwant %q", tt.ev, got, tt.want)
+		}
+	}
+}
