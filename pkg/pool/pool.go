@@ -212,8 +212,9 @@ type job struct {
 	rel    string // reserved name relative to the output dir
 	path   string // OutputDir joined with rel
 	sha256 string
-	named  bool // the name is fixed (explicit or keep-paths); Content-Disposition does not apply
-	exists bool // the destination existed at admission
+	named  bool  // the name is fixed (explicit or keep-paths); Content-Disposition does not apply
+	exists bool  // the destination existed at admission
+	size   int64 // and then had this size
 	// check: the destination existed, with --on-exists skip and an
 	// expected digest; it is hashed instead of fetched (checkExisting).
 	check bool
@@ -369,7 +370,7 @@ func (r *run) plan(it input.Item) (job, error) {
 		return j, err
 	}
 	j.named = named
-	j.rel, j.noSidecar, j.exists = r.reserve(it.URL, rel)
+	j.rel, j.noSidecar, j.exists, j.size = r.reserve(it.URL, rel)
 	if j.rel != rel {
 		j.retryName = filepath.ToSlash(j.rel)
 	}
@@ -407,25 +408,29 @@ func (r *run) name(it input.Item) (rel string, fixed bool, err error) {
 // names that exist as a directory (a file cannot be saved there), names
 // whose existing .part belongs to another URL (it is left untouched for its
 // own resume) and, for --on-exists rename, names that already exist. It
-// also reports whether the reserved name's part had no sidecar, and
-// whether the name exists (as a file) before the run.
-func (r *run) reserve(itemURL, rel string) (name string, noSidecar, found bool) {
+// also reports whether the reserved name's part had no sidecar, whether
+// the name exists (as a file) before the run, and then its size.
+func (r *run) reserve(itemURL, rel string) (name string, noSidecar, found bool, size int64) {
 	if r.dirs.empty {
 		// Nothing on disk predates the run: every name not reserved is free.
-		return r.names.Reserve(rel, nil), true, false
+		return r.names.Reserve(rel, nil), true, false, 0
 	}
 	name = r.names.Reserve(rel, func(candidate string) bool {
 		path := filepath.Join(r.opts.OutputDir, candidate)
 		fi, err := os.Lstat(path)
-		found = err == nil
+		found, size = err == nil, 0
 		if found && (fi.IsDir() || r.opts.OnExists == Rename) {
 			return false
 		}
+		if found {
+			size = fi.Size()
+		}
 		meta, err := fetch.ReadMeta(path + naming.PartSuffix)
 		noSidecar = errors.Is(err, fs.ErrNotExist)
-		if noSidecar {
+		if noSidecar && !(found && r.opts.OnExists == Skip) {
 			// A directory where the part would go is taken, like one
-			// under the name itself.
+			// under the name itself. (A file kept by --on-exists skip
+			// is not written: no need to look.)
 			if pfi, perr := os.Lstat(path + naming.PartSuffix); perr == nil && !pfi.Mode().IsRegular() {
 				return false
 			}
@@ -433,7 +438,7 @@ func (r *run) reserve(itemURL, rel string) (name string, noSidecar, found bool) 
 		return err != nil || meta.URL == "" || meta.URL == itemURL
 	})
 	// The name reserved was the last one looked at.
-	return name, noSidecar, found
+	return name, noSidecar, found, size
 }
 
 // checksum finds the expected digest of an item: from the item itself, from
@@ -571,7 +576,7 @@ func (r *run) rename(j *job, serverName string) (fetch.Destination, error) {
 	natural := filepath.Join(filepath.Dir(j.rel), name)
 	// A name taken by the server's choice is reserved like any other, and
 	// --checksums is looked up under it.
-	rel, _, found := r.reserve(j.item.URL, natural)
+	rel, _, found, _ := r.reserve(j.item.URL, natural)
 	if rel != natural || j.retryName != "" {
 		// A retry of the bare URL would be named (and skipped) otherwise.
 		j.retryName = filepath.ToSlash(rel)
@@ -663,7 +668,11 @@ func (r *run) finish(j job, progress *event.Progress, res fetch.Result, err erro
 	}
 	if result.Status == event.StatusSkipped && result.Size == 0 {
 		// The file kept is the item's file: its size, as for one fetched.
-		if fi, err := os.Stat(out); err == nil && fi.Mode().IsRegular() {
+		// It was looked at when the name was reserved; a server-given
+		// name was not.
+		if out == j.path && j.exists {
+			result.Size = j.size
+		} else if fi, err := os.Stat(out); err == nil && fi.Mode().IsRegular() {
 			result.Size = fi.Size()
 		}
 	}
