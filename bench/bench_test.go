@@ -305,7 +305,7 @@ func TestContenders(t *testing.T) {
 		want  []string
 	}{
 		{"a: all tools and the Go limits", &workload{Key: "a", Count: 10, Conc: 2}, withGoclient, nil,
-			[]string{"fetchpool", "aria2c", "wget2", "curl", "curl", "xargs", "limit", "limit"}},
+			[]string{"fetchpool", "aria2c", "wget2", "curl", "curl", "xargs", "limit", "limit", "limit"}},
 		{"a: no goclient built, only the in-process limit", &workload{Key: "a", Count: 10, Conc: 2}, all, map[string]bool{"limit": true},
 			[]string{"limit"}},
 		{"c: the curl limit", &workload{Key: "c", Count: 4, Conc: 4}, all, map[string]bool{"limit": true}, []string{"limit"}},

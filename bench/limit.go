@@ -16,7 +16,7 @@ func goClient(ctx context.Context, j *job) (measurement, error) {
 	m := measurement{MaxRSS: -1, CPU: -1, FirstRequest: -1}
 	j.srv.Reset()
 	start := time.Now()
-	got, err := goloop.Run(ctx, func(n int) string { return j.srv.URL(j.w.Size, n) }, j.w.Count, j.w.Conc)
+	got, err := goloop.Run(ctx, func(n int) string { return j.srv.URL(j.w.Size, n) }, j.w.Count, j.w.Conc, "")
 	m.Wall = time.Since(start)
 	st := j.srv.Stats()
 	m.Requests, m.MaxConns, m.Accepted = st.Requests, st.MaxConns, st.Accepted

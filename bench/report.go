@@ -155,6 +155,8 @@ func printTable(w io.Writer, rep *report) {
 			fmt.Fprintf(w, "The in-process limit shares this process, and its Go runtime, with the server; it writes no files, and its RSS and CPU would include the server's.\n\n")
 		case r.c.discards:
 			fmt.Fprintf(w, "It writes no files.\n\n")
+		case r.c.bin == "goclient":
+			fmt.Fprintf(w, "It saves each file under its final name (create, write, close), with no temporary name, timestamp or ETag.\n\n")
 		default:
 			fmt.Fprint(w, "\n\n")
 		}

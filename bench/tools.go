@@ -68,6 +68,8 @@ type contender struct {
 	// discards marks a command that writes no files and checks what it
 	// receives itself: its success is its verification.
 	discards bool
+	// bin is the binary a limit row runs, if not curl.
+	bin string
 }
 
 // findTools builds fetchpool (unless given) and looks up the other tools.
@@ -236,9 +238,14 @@ func contenders(w *workload, ts toolSet, tools map[string]bool) []contender {
 	}})
 	switch w.Key {
 	case "a":
-		add(contender{key: "limit", label: "limit: Go client, own process", limit: true, discards: true, command: func(j *job) cmdSpec {
+		add(contender{key: "limit", label: "limit: Go client, own process", limit: true, discards: true, bin: "goclient", command: func(j *job) cmdSpec {
 			return cmdSpec{path: ts.paths["goclient"], args: []string{
 				"-j", c, "-i", j.list, "-bytes", strconv.FormatInt(w.totalBytes(), 10)}}
+		}})
+		// The same loop saving each file as plainly as a downloader can:
+		// the least that writing 20,000 files adds.
+		add(contender{key: "limit", label: "limit: Go client writing files", limit: true, bin: "goclient", command: func(j *job) cmdSpec {
+			return cmdSpec{path: ts.paths["goclient"], args: []string{"-j", c, "-i", j.list, "-o", j.dir}}
 		}})
 		add(contender{key: "limit", label: "limit: Go client in-process", limit: true, inproc: goClient})
 	case "c":
@@ -254,8 +261,8 @@ func contenders(w *workload, ts toolSet, tools map[string]bool) []contender {
 func binariesOf(c contender) []string {
 	switch c.key {
 	case "limit":
-		if c.discards {
-			return []string{"goclient"}
+		if c.bin != "" {
+			return []string{c.bin}
 		}
 		return []string{"curl"}
 	case "xargs":

@@ -1,10 +1,12 @@
 // Command goclient is the practical limit of the small-files workload as a
 // process of its own, started like every tool the benchmark measures: it
-// reads URLs one per line, fetches them with package goloop and writes no
-// files. It exits 1, with the reason on stderr, on any failed request or
-// when the body bytes received are not -bytes.
+// reads URLs one per line and fetches them with package goloop, writing no
+// files, or with -o, writing each into that directory. It exits 1, with the
+// reason on stderr, on any failed request or when the body bytes received
+// are not -bytes.
 //
 //	goclient -j 16 -i urls.txt -bytes 327680000
+//	goclient -j 16 -i urls.txt -o out
 package main
 
 import (
@@ -31,11 +33,12 @@ func run(args []string) error {
 	conc := fs.Int("j", 16, "requests at once")
 	list := fs.String("i", "", "file of URLs, one per line")
 	want := fs.Int64("bytes", -1, "body bytes expected in all (-1: do not check)")
+	dir := fs.String("o", "", "write each body into this directory (default: discard it)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *list == "" || *conc < 1 {
-		return fmt.Errorf("usage: goclient -j N -i FILE [-bytes N]")
+		return fmt.Errorf("usage: goclient -j N -i FILE [-bytes N] [-o DIR]")
 	}
 	urls, err := readLines(*list)
 	if err != nil {
@@ -43,7 +46,7 @@ func run(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	got, err := goloop.Run(ctx, func(n int) string { return urls[n] }, len(urls), *conc)
+	got, err := goloop.Run(ctx, func(n int) string { return urls[n] }, len(urls), *conc, *dir)
 	if err != nil {
 		return err
 	}
