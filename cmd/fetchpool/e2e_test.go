@@ -330,6 +330,35 @@ func TestEndToEndNamesFromServerStayInside(t *testing.T) {
 	}
 }
 
+// TestEndToEndExplicitNameEndingInSlash: an explicit name that ends in "/"
+// names a directory; the item fails with a message naming its line, and no
+// file is saved under the directory's name.
+func TestEndToEndExplicitNameEndingInSlash(t *testing.T) {
+	srv := fileServer(t)
+	dir := t.TempDir()
+	list := srv.URL + "/a.iso\tisos/\n" +
+		`{"url": "` + srv.URL + `/b.iso", "output": "isos/"}` + "\n" +
+		srv.URL + "/c.iso\tisos/c.iso\n"
+	r := fetchpool(t, dir, list, "-o", "out")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{
+		"FAIL -:1 " + srv.URL + `/a.iso: output name "isos/" ends in "/" and so names a directory`,
+		"FAIL -:2 " + srv.URL + `/b.iso: output name "isos/" ends in "/"`,
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "out", "isos")); err != nil || !fi.IsDir() {
+		t.Errorf("out/isos is not the directory of c.iso: %v", err)
+	}
+	if got, want := readFile(t, filepath.Join(dir, "out", "isos", "c.iso")), content("/c.iso"); !bytes.Equal(got, want) {
+		t.Errorf("out/isos/c.iso = %q, want %q", got, want)
+	}
+}
+
 // TestEndToEndLongNames saves items whose names fill a path element: each
 // is shortened so that its .part, its sidecar and the sidecar's temporary
 // file (written by --split) fit as well, also when a suffix is added.
