@@ -330,6 +330,95 @@ func TestEndToEndNamesFromServerStayInside(t *testing.T) {
 	}
 }
 
+// TestEndToEndExplicitNameEndingInSlash: an explicit name that ends in "/"
+// names a directory; the item fails with a message naming its line, and no
+// file is saved under the directory's name.
+func TestEndToEndExplicitNameEndingInSlash(t *testing.T) {
+	srv := fileServer(t)
+	dir := t.TempDir()
+	list := srv.URL + "/a.iso\tisos/\n" +
+		`{"url": "` + srv.URL + `/b.iso", "output": "isos/"}` + "\n" +
+		srv.URL + "/c.iso\tisos/c.iso\n"
+	r := fetchpool(t, dir, list, "-o", "out")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{
+		"FAIL -:1 " + srv.URL + `/a.iso: output name "isos/" ends in "/" and so names a directory`,
+		"FAIL -:2 " + srv.URL + `/b.iso: output name "isos/" ends in "/"`,
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "out", "isos")); err != nil || !fi.IsDir() {
+		t.Errorf("out/isos is not the directory of c.iso: %v", err)
+	}
+	if got, want := readFile(t, filepath.Join(dir, "out", "isos", "c.iso")), content("/c.iso"); !bytes.Equal(got, want) {
+		t.Errorf("out/isos/c.iso = %q, want %q", got, want)
+	}
+}
+
+// TestEndToEndFileAboveAnotherName: when one item saves a file where a
+// later item needs a directory ("data", then "data/readme.txt"; with -x,
+// URLs /docs and /docs/intro.html), the file is saved whole and the later
+// item fails at once, naming its line and the file in its way; the other
+// order keeps both, the file with a suffix. No .part is left behind.
+func TestEndToEndFileAboveAnotherName(t *testing.T) {
+	srv := fileServer(t)
+	host := strings.ReplaceAll(strings.TrimPrefix(srv.URL, "http://"), ":", "_")
+	tests := []struct {
+		name  string
+		list  string
+		args  []string
+		code  int
+		want  map[string]string // saved name -> URL path of its content
+		stder string
+	}{
+		{"explicit names, file first",
+			srv.URL + "/a.bin\tdata\n" + srv.URL + "/b.txt\tdata/readme.txt\n", nil, 1,
+			map[string]string{"data": "/a.bin"},
+			"FAIL -:2 " + srv.URL + "/b.txt: cannot save data/readme.txt: " + filepath.Join("out", "data") +
+				" is where another item of this run saves a file, not a directory; give one of them another name\n"},
+		{"explicit names, directory first",
+			srv.URL + "/b.txt\tdata/readme.txt\n" + srv.URL + "/a.bin\tdata\n", nil, 0,
+			map[string]string{"data/readme.txt": "/b.txt", "data.1": "/a.bin"}, ""},
+		{"keep paths, file first",
+			srv.URL + "/docs\n" + srv.URL + "/docs/intro.html\n", []string{"-x"}, 1,
+			map[string]string{host + "/docs": "/docs"},
+			"FAIL -:2 " + srv.URL + "/docs/intro.html: cannot save " + host + "/docs/intro.html: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			r := fetchpool(t, dir, tt.list, append([]string{"-o", "out", "--no-progress"}, tt.args...)...)
+			if r.code != tt.code {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", r.code, tt.code, r.stderr)
+			}
+			if !strings.Contains(r.stderr, tt.stder) {
+				t.Errorf("stderr lacks %q:\n%s", tt.stder, r.stderr)
+			}
+			var files []string
+			filepath.WalkDir(filepath.Join(dir, "out"), func(path string, d os.DirEntry, err error) error {
+				if err == nil && !d.IsDir() {
+					rel, _ := filepath.Rel(filepath.Join(dir, "out"), path)
+					files = append(files, filepath.ToSlash(rel))
+				}
+				return nil
+			})
+			if len(files) != len(tt.want) {
+				t.Errorf("saved %q, want the %d files %v", files, len(tt.want), tt.want)
+			}
+			for name, src := range tt.want {
+				got, err := os.ReadFile(filepath.Join(dir, "out", filepath.FromSlash(name)))
+				if err != nil || !bytes.Equal(got, content(src)) {
+					t.Errorf("out/%s: %v, want the content of %s", name, err, src)
+				}
+			}
+		})
+	}
+}
+
 // TestEndToEndLongNames saves items whose names fill a path element: each
 // is shortened so that its .part, its sidecar and the sidecar's temporary
 // file (written by --split) fit as well, also when a suffix is added.

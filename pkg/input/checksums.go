@@ -20,7 +20,9 @@ var ErrInvalidChecksumLine = errors.New("malformed checksum line")
 // (text mode), "HEX *NAME" (binary mode), the escaped form "\HEX  NAME" for
 // names holding a backslash or line break, and the BSD tag form
 // "SHA256 (NAME) = HEX"; also "HEX NAME" with one space. Blank lines and
-// lines starting with '#' are skipped, and a trailing CR is dropped. Names
+// lines starting with '#' are skipped, a trailing CR is dropped, and so is a
+// UTF-8 byte-order mark at the start of the file (as Windows tools write
+// one), as in an input list. Names
 // are cleaned to the slash-separated form of an output name ("./a.iso" is
 // "a.iso", "sub//b" is "sub/b"), the form pool.Options.Checksums is looked
 // up in. name is the file's name for messages: a malformed
@@ -36,6 +38,9 @@ func ParseChecksums(name string, r io.Reader) (map[string]string, error) {
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("reading %s: %w", name, err)
+		}
+		if n == 1 {
+			raw = bytes.TrimPrefix(raw, []byte(byteOrderMark))
 		}
 		if len(raw) > 0 {
 			if perr := addChecksum(sums, raw); perr != nil {

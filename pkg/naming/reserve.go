@@ -34,8 +34,8 @@ const SidecarSuffix = PartSuffix + ".meta"
 // three, so an item literally named "x.part" or "x.part.meta" cannot clash
 // with the files of "x", nor "x" with theirs. The directories above a
 // reserved name are remembered too: after "a/b" is reserved, "a" is taken
-// (it must stay a directory). The converse is not detected: after "a" is
-// reserved, "a/b" is handed out and will fail when its directory is made.
+// (it must stay a directory). The converse is not detected by Reserve: after
+// "a" is reserved, "a/b" is handed out, so a caller asks FileAbove first.
 //
 // A name is held until the run ends, unless Release gives it back.
 type Reserver struct {
@@ -100,6 +100,24 @@ func (r *Reserver) try(c string, free func(string) bool) bool {
 	r.addDirs(c)
 	r.n++
 	return true
+}
+
+// FileAbove reports the first directory above name ("a" for "a/b/c") that
+// is reserved as a file's name, which no suffix on name's last element can
+// get around: a name there cannot be saved while that file is.
+func (r *Reserver) FileAbove(name string) (dir string, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	h := fnvOffset
+	for i := 0; i < len(name); {
+		above, start := h, i // the hash of name[:start]
+		var sep bool
+		h, i, sep = foldStep(h, name, i)
+		if sep && start > 0 && r.has(above) {
+			return name[:start], true
+		}
+	}
+	return "", false
 }
 
 // Release gives back a name that Reserve handed out, so that a later

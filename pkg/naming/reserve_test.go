@@ -51,6 +51,45 @@ func TestReserve(t *testing.T) {
 	}
 }
 
+func TestReserverFileAbove(t *testing.T) {
+	tests := []struct {
+		name     string
+		reserved []string
+		in       string
+		want     string // "" when there is no file above
+	}{
+		{"nothing reserved", nil, "a/b", ""},
+		{"file above", []string{"a"}, "a/b", "a"},
+		{"file two levels above", []string{"h/a"}, "h/a/b/c.txt", "h/a"},
+		{"case-insensitive", []string{"Data"}, "data/x", "data"},
+		{"backslash", []string{"a"}, `a\b`, "a"},
+		{"the name itself", []string{"a/b"}, "a/b", ""},
+		{"a directory above", []string{"a/x"}, "a/b", ""},
+		{"a longer name", []string{"ab"}, "a/b", ""},
+		{"no directory", []string{"a"}, "b", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewReserver()
+			for _, name := range tt.reserved {
+				r.Reserve(filepath.FromSlash(name), nil)
+			}
+			dir, ok := r.FileAbove(filepath.FromSlash(tt.in))
+			if dir != tt.want || ok != (tt.want != "") {
+				t.Errorf("FileAbove(%q) = %q, %v; want %q", tt.in, dir, ok, tt.want)
+			}
+		})
+	}
+	t.Run("released", func(t *testing.T) {
+		r := NewReserver()
+		r.Reserve("a", nil)
+		r.Release("a")
+		if dir, ok := r.FileAbove("a/b"); ok {
+			t.Errorf("FileAbove(%q) = %q after the file was released", "a/b", dir)
+		}
+	})
+}
+
 func TestReserveFree(t *testing.T) {
 	r := NewReserver()
 	onDisk := map[string]bool{"a.txt": true, "a.1.txt": true, "a.3.txt": true}

@@ -370,6 +370,12 @@ func (r *run) plan(it input.Item) (job, error) {
 		return j, err
 	}
 	j.named = named
+	if dir, ok := r.names.FileAbove(rel); ok {
+		// Caught here, the later item fails at once; unchecked, whichever
+		// came second to the disk would fail, the file after its download.
+		return j, fmt.Errorf("cannot save %s: %s is where another item of this run saves a file, not a directory; give one of them another name",
+			filepath.ToSlash(rel), filepath.Join(r.opts.OutputDir, dir))
+	}
 	j.rel, j.noSidecar, j.exists, j.size = r.reserve(it.URL, rel)
 	if j.rel != rel {
 		j.retryName = filepath.ToSlash(j.rel)
