@@ -45,6 +45,7 @@ type transfer struct {
 	split      bool      // the part was filled by a split transfer
 	noSplit    bool      // the server does not serve ranges: no split for this item (errNoRanges)
 	begun      bool      // a request got through the gate: Request.Stop no longer applies, Began was called
+	retrying   bool      // the next request through the gate is a retry's first: it gives way to Request.Stop
 	stamped    bool      // the whole part has its mtime and ETag (stamp)
 	unnamed    *partFile // the whole body, open, in a file without a name yet (openBody)
 	partMade   bool      // this transfer has put a part on disk under its name
@@ -84,7 +85,8 @@ func (t *transfer) run(ctx context.Context) (Result, error) {
 		return t.res, err
 	}
 	for attempt := 1; ; attempt++ {
-		t.res.Attempts = max(t.res.Attempts, attempt) // a split's ranges may have counted more (splitRun.tried)
+		tried := t.res.Attempts
+		t.res.Attempts = max(tried, attempt) // a split's ranges may have counted more (splitRun.tried)
 		t.emit.send(event.Event{Kind: event.Attempt, Attempt: attempt})
 		out, err := t.attempt(ctx)
 		switch {
@@ -119,6 +121,10 @@ func (t *transfer) run(ctx context.Context) (Result, error) {
 			t.errs = append(t.errs, stopped.err)
 			return t.stop()
 		}
+		if errors.Is(err, ErrStopped) { // the retry gave way at the gate: nothing was sent
+			t.res.Attempts = max(tried, attempt-1)
+			return t.stop()
+		}
 		t.errs = append(t.errs, err)
 		if attempt > t.c.cfg.Retries || !shouldRetry(ctx, 0, err) {
 			return t.fail()
@@ -137,6 +143,7 @@ func (t *transfer) run(ctx context.Context) (Result, error) {
 		} else if err != nil {
 			return t.res, &InterruptedError{Part: t.keptPart(), Err: err}
 		}
+		t.retrying = true
 	}
 }
 
@@ -459,12 +466,19 @@ func (t *transfer) exchange(ctx context.Context, offset int64) (outcome, error) 
 
 // pass gets the transfer's next request through the gate. The first one
 // also gives way to Request.Stop, with ErrNotStarted, and calls
-// Request.Began once through.
+// Request.Began once through. The first request of a retry gives way to
+// Request.Stop too, with ErrStopped: a shutdown starts no new attempt, and
+// a retry that waits for the request rate or a slot of its host has not
+// started yet (at --rate 1/m it could wait a minute).
 func (t *transfer) pass(ctx context.Context) (func(), error) {
 	if t.begun {
-		return t.c.acquire(ctx, t.host)
+		if !t.retrying {
+			return t.c.acquire(ctx, t.host)
+		}
+		t.retrying = false
+		return t.passUnlessStopped(ctx, ErrStopped)
 	}
-	release, err := t.passFirst(ctx)
+	release, err := t.passUnlessStopped(ctx, ErrNotStarted)
 	if err == nil {
 		t.begun = true
 		if t.req.Began != nil {
@@ -474,14 +488,14 @@ func (t *transfer) pass(ctx context.Context) (func(), error) {
 	return release, err
 }
 
-// passFirst gets the first request through the gate, unless Request.Stop
-// comes first.
-func (t *transfer) passFirst(ctx context.Context) (func(), error) {
+// passUnlessStopped gets a request through the gate, unless Request.Stop
+// comes first: then it returns stopErr.
+func (t *transfer) passUnlessStopped(ctx context.Context, stopErr error) (func(), error) {
 	if t.req.Stop == nil {
 		return t.c.acquire(ctx, t.host)
 	}
 	if t.req.Stop.Err() != nil {
-		return nil, ErrNotStarted
+		return nil, stopErr
 	}
 	if t.c.cfg.Gate == nil {
 		return func() {}, nil // nothing to wait for: no need to watch Stop
@@ -491,7 +505,7 @@ func (t *transfer) passFirst(ctx context.Context) (func(), error) {
 	defer context.AfterFunc(t.req.Stop, cancel)()
 	release, err := t.c.acquire(gctx, t.host)
 	if err != nil && ctx.Err() == nil && t.req.Stop.Err() != nil {
-		err = ErrNotStarted
+		err = stopErr
 	}
 	return release, err
 }
