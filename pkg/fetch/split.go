@@ -441,10 +441,7 @@ func sameDate(a, b string) bool {
 // the stall watch and the throttle.
 func (s *splitRun) copy(ctx context.Context, g *guard, off int64, body io.Reader, limit int64) (int64, error) {
 	t := s.t
-	r := g.watch(body)
-	if t.c.cfg.Throttle != nil {
-		r = t.c.cfg.Throttle.Reader(g.ctx, r)
-	}
+	r := g.throttled(body, t.c.cfg.Throttle)
 	n, err := t.c.copyBody(g.ctx, s.f, off, r, limit, nil, t.req.Progress)
 	var re *readError
 	if errors.As(err, &re) {

@@ -885,10 +885,7 @@ func (t *transfer) copy(ctx context.Context, g *guard, f *partFile, off int64, b
 	if n, done, err := t.writeBuffered(g, f, off, body); done {
 		return n, err
 	}
-	r := g.watch(body)
-	if t.c.cfg.Throttle != nil {
-		r = t.c.cfg.Throttle.Reader(g.ctx, r)
-	}
+	r := g.throttled(body, t.c.cfg.Throttle)
 	n, err := t.c.copyBody(g.ctx, f, off, r, -1, t.h, t.req.Progress)
 	t.res.Bytes += n
 	if t.h != nil {
