@@ -121,3 +121,34 @@ func TestSplitRangeRetryAtGateGivesWayToStop(t *testing.T) {
 		t.Errorf("sidecar not kept for a resume: %+v, %v", m, err)
 	}
 }
+
+// TestNotStartedCountsNoAttempt: an item whose first request still waits
+// at the gate when Request.Stop is done ends with ErrNotStarted and no
+// attempt counted (--json "attempts": 0), as nothing was sent.
+func TestNotStartedCountsNoAttempt(t *testing.T) {
+	rc := &recorder{}
+	srv := serve(t, rc, func(_ int, w http.ResponseWriter, _ *http.Request) {})
+	gate := limit.NewGate(rate.Every(time.Hour), 1, 0)
+	if _, err := gate.Acquire(context.Background(), Host(srv.URL)); err != nil { // the one token
+		t.Fatal(err)
+	}
+	stop, stopNow := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, stopNow)
+	req := request(srv.URL, filepath.Join(t.TempDir(), "f"), nil)
+	req.Stop = stop
+	cfg := testConfig()
+	cfg.Gate = gate
+	var (
+		res Result
+		err error
+	)
+	within(t, 10*time.Second, func() {
+		res, err = newClient(t, cfg).Fetch(context.Background(), req)
+	})
+	if !errors.Is(err, ErrNotStarted) {
+		t.Fatalf("err = %v, want ErrNotStarted", err)
+	}
+	if res.Attempts != 0 || rc.count() != 0 {
+		t.Errorf("Attempts = %d after %d requests, want 0 and 0", res.Attempts, rc.count())
+	}
+}

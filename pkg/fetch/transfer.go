@@ -105,6 +105,7 @@ func (t *transfer) run(ctx context.Context) (Result, error) {
 		case ctx.Err() != nil:
 			return t.res, &InterruptedError{Part: t.keptPart(), Err: ctx.Err()}
 		case errors.Is(err, ErrNotStarted):
+			t.res.Attempts = tried // none: nothing was sent
 			return t.res, err
 		case errors.Is(err, ErrSkip):
 			if errors.Is(err, ErrNotNewer) {
