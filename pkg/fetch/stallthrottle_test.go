@@ -71,3 +71,30 @@ func TestThrottledStallStillCaught(t *testing.T) {
 		t.Errorf("err = %v, want %q", err, want)
 	}
 }
+
+// TestThrottledTimeoutNamesTimeout: an attempt that --timeout ends while
+// its bytes wait for the throttle fails with the timeout's own reason,
+// after the full timeout, not with "context deadline exceeded" as soon as
+// the throttle foresees that its wait would outlast it.
+func TestThrottledTimeoutNamesTimeout(t *testing.T) {
+	body := payload(100<<10, 23)
+	srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+		w.Write(body)
+	})
+	cfg := testConfig()
+	cfg.Retries = 0
+	cfg.Timeout = 300 * time.Millisecond
+	cfg.Throttle = limit.NewBandwidth(10 << 10)
+	var err error
+	start := time.Now()
+	within(t, 10*time.Second, func() {
+		_, err = newClient(t, cfg).Fetch(context.Background(), request(srv.URL, filepath.Join(t.TempDir(), "f"), nil))
+	})
+	if want := "attempt timed out after 300ms (--timeout)"; err == nil || err.Error() != want {
+		t.Errorf("err = %v, want %q", err, want)
+	}
+	if d := time.Since(start); d < 290*time.Millisecond {
+		t.Errorf("gave up after %v, before the 300ms timeout", d)
+	}
+}
