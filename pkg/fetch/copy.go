@@ -124,6 +124,7 @@ type guard struct {
 	stall      time.Duration
 	timer      *time.Timer // the watchdog; nil without a stall timeout
 	got        atomic.Int64
+	paying     atomic.Bool   // bytes arrived and wait for the --limit-rate throttle: not a stall
 	watched    watchedReader // what watch returns: made with the guard
 
 	// Owned by the watchdog.
@@ -156,7 +157,7 @@ func (g *guard) look() {
 		return // the request is over
 	}
 	now := time.Now()
-	if n := g.got.Load(); n != g.seen {
+	if n := g.got.Load(); n != g.seen || g.paying.Load() {
 		g.seen, g.since = n, now
 	}
 	if now.Sub(g.since) >= g.stall {
@@ -187,16 +188,51 @@ func (g *guard) watch(r io.Reader) io.Reader {
 	return &g.watched
 }
 
+// throttled returns body through the stall watch and then th (nil: no
+// throttle). The time that bytes which have arrived spend waiting for th
+// to let them through is not a stall: at a low --limit-rate shared by many
+// transfers, each one may wait longer than the stall timeout for its turn
+// while the bytes flow at the cap.
+func (g *guard) throttled(body io.Reader, th Throttle) io.Reader {
+	r := g.watch(body)
+	if th == nil {
+		return r
+	}
+	r = th.Reader(g.ctx, r)
+	if g.timer == nil {
+		return r
+	}
+	g.watched.paced = true
+	return &paidReader{r: r, g: g}
+}
+
 type watchedReader struct {
-	r io.Reader
-	g *guard
+	r     io.Reader
+	g     *guard
+	paced bool // read through a throttle (throttled): bytes read wait for it
 }
 
 func (w *watchedReader) Read(p []byte) (int, error) {
 	n, err := w.r.Read(p)
 	if n > 0 {
 		w.g.got.Add(int64(n))
+		if w.paced {
+			w.g.paying.Store(true)
+		}
 	}
+	return n, err
+}
+
+// paidReader is the throttle's side of throttled: once its Read returns,
+// the bytes are through, and the watchdog waits for the network again.
+type paidReader struct {
+	r io.Reader
+	g *guard
+}
+
+func (p *paidReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.g.paying.Store(false)
 	return n, err
 }
 

@@ -251,6 +251,12 @@ func (s *splitRun) fetchSpan(ctx context.Context, i int, p *probe) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		stopped := func() error {
+			return &stoppedError{err: &spentError{span: t.meta.Spans[i], err: &attemptsError{errs: errs}}}
+		}
+		if errors.Is(err, ErrStopped) { // the retry gave way at the gate: nothing was sent
+			return stopped()
+		}
 		errs = append(errs, err)
 		failures++
 		if errors.As(err, new(changedError)) || errors.Is(err, errNoRanges) {
@@ -261,9 +267,6 @@ func (s *splitRun) fetchSpan(ctx context.Context, i int, p *probe) error {
 		}
 		if failures > t.c.cfg.Retries || !shouldRetry(ctx, 0, err) {
 			return &spentError{span: t.meta.Spans[i], err: &attemptsError{errs: errs}}
-		}
-		stopped := func() error {
-			return &stoppedError{err: &spentError{span: t.meta.Spans[i], err: &attemptsError{errs: errs}}}
 		}
 		if t.stopped() {
 			return stopped()
@@ -330,10 +333,16 @@ func (s *splitRun) readProbe(ctx context.Context, i int, p *probe) error {
 }
 
 // request asks for the rest of range i: one GET with Range and If-Range,
-// through the gate, under the attempt's timeout and the stall guard.
+// through the gate, under the attempt's timeout and the stall guard. A
+// retry (attempt > 1) that waits at the gate gives way to Request.Stop,
+// with ErrStopped.
 func (s *splitRun) request(ctx context.Context, i int, attempt int) error {
 	t := s.t
-	release, err := t.c.acquire(ctx, t.host)
+	pass := t.c.acquire
+	if attempt > 1 {
+		pass = func(ctx context.Context, _ string) (func(), error) { return t.passUnlessStopped(ctx, ErrStopped) }
+	}
+	release, err := pass(ctx, t.host)
 	if err != nil {
 		return err
 	}
@@ -432,10 +441,7 @@ func sameDate(a, b string) bool {
 // the stall watch and the throttle.
 func (s *splitRun) copy(ctx context.Context, g *guard, off int64, body io.Reader, limit int64) (int64, error) {
 	t := s.t
-	r := g.watch(body)
-	if t.c.cfg.Throttle != nil {
-		r = t.c.cfg.Throttle.Reader(g.ctx, r)
-	}
+	r := g.throttled(body, t.c.cfg.Throttle)
 	n, err := t.c.copyBody(g.ctx, s.f, off, r, limit, nil, t.req.Progress)
 	var re *readError
 	if errors.As(err, &re) {

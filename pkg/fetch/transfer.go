@@ -45,6 +45,7 @@ type transfer struct {
 	split      bool      // the part was filled by a split transfer
 	noSplit    bool      // the server does not serve ranges: no split for this item (errNoRanges)
 	begun      bool      // a request got through the gate: Request.Stop no longer applies, Began was called
+	retrying   bool      // the next request through the gate is a retry's first: it gives way to Request.Stop
 	stamped    bool      // the whole part has its mtime and ETag (stamp)
 	unnamed    *partFile // the whole body, open, in a file without a name yet (openBody)
 	partMade   bool      // this transfer has put a part on disk under its name
@@ -84,7 +85,8 @@ func (t *transfer) run(ctx context.Context) (Result, error) {
 		return t.res, err
 	}
 	for attempt := 1; ; attempt++ {
-		t.res.Attempts = max(t.res.Attempts, attempt) // a split's ranges may have counted more (splitRun.tried)
+		tried := t.res.Attempts
+		t.res.Attempts = max(tried, attempt) // a split's ranges may have counted more (splitRun.tried)
 		t.emit.send(event.Event{Kind: event.Attempt, Attempt: attempt})
 		out, err := t.attempt(ctx)
 		switch {
@@ -103,6 +105,7 @@ func (t *transfer) run(ctx context.Context) (Result, error) {
 		case ctx.Err() != nil:
 			return t.res, &InterruptedError{Part: t.keptPart(), Err: ctx.Err()}
 		case errors.Is(err, ErrNotStarted):
+			t.res.Attempts = tried // none: nothing was sent
 			return t.res, err
 		case errors.Is(err, ErrSkip):
 			if errors.Is(err, ErrNotNewer) {
@@ -117,6 +120,10 @@ func (t *transfer) run(ctx context.Context) (Result, error) {
 		var stopped *stoppedError
 		if errors.As(err, &stopped) { // a range of a split that was not retried
 			t.errs = append(t.errs, stopped.err)
+			return t.stop()
+		}
+		if errors.Is(err, ErrStopped) { // the retry gave way at the gate: nothing was sent
+			t.res.Attempts = max(tried, attempt-1)
 			return t.stop()
 		}
 		t.errs = append(t.errs, err)
@@ -137,6 +144,7 @@ func (t *transfer) run(ctx context.Context) (Result, error) {
 		} else if err != nil {
 			return t.res, &InterruptedError{Part: t.keptPart(), Err: err}
 		}
+		t.retrying = true
 	}
 }
 
@@ -459,12 +467,19 @@ func (t *transfer) exchange(ctx context.Context, offset int64) (outcome, error) 
 
 // pass gets the transfer's next request through the gate. The first one
 // also gives way to Request.Stop, with ErrNotStarted, and calls
-// Request.Began once through.
+// Request.Began once through. The first request of a retry gives way to
+// Request.Stop too, with ErrStopped: a shutdown starts no new attempt, and
+// a retry that waits for the request rate or a slot of its host has not
+// started yet (at --rate 1/m it could wait a minute).
 func (t *transfer) pass(ctx context.Context) (func(), error) {
 	if t.begun {
-		return t.c.acquire(ctx, t.host)
+		if !t.retrying {
+			return t.c.acquire(ctx, t.host)
+		}
+		t.retrying = false
+		return t.passUnlessStopped(ctx, ErrStopped)
 	}
-	release, err := t.passFirst(ctx)
+	release, err := t.passUnlessStopped(ctx, ErrNotStarted)
 	if err == nil {
 		t.begun = true
 		if t.req.Began != nil {
@@ -474,14 +489,14 @@ func (t *transfer) pass(ctx context.Context) (func(), error) {
 	return release, err
 }
 
-// passFirst gets the first request through the gate, unless Request.Stop
-// comes first.
-func (t *transfer) passFirst(ctx context.Context) (func(), error) {
+// passUnlessStopped gets a request through the gate, unless Request.Stop
+// comes first: then it returns stopErr.
+func (t *transfer) passUnlessStopped(ctx context.Context, stopErr error) (func(), error) {
 	if t.req.Stop == nil {
 		return t.c.acquire(ctx, t.host)
 	}
 	if t.req.Stop.Err() != nil {
-		return nil, ErrNotStarted
+		return nil, stopErr
 	}
 	if t.c.cfg.Gate == nil {
 		return func() {}, nil // nothing to wait for: no need to watch Stop
@@ -491,7 +506,7 @@ func (t *transfer) passFirst(ctx context.Context) (func(), error) {
 	defer context.AfterFunc(t.req.Stop, cancel)()
 	release, err := t.c.acquire(gctx, t.host)
 	if err != nil && ctx.Err() == nil && t.req.Stop.Err() != nil {
-		err = ErrNotStarted
+		err = stopErr
 	}
 	return release, err
 }
@@ -871,10 +886,7 @@ func (t *transfer) copy(ctx context.Context, g *guard, f *partFile, off int64, b
 	if n, done, err := t.writeBuffered(g, f, off, body); done {
 		return n, err
 	}
-	r := g.watch(body)
-	if t.c.cfg.Throttle != nil {
-		r = t.c.cfg.Throttle.Reader(g.ctx, r)
-	}
+	r := g.throttled(body, t.c.cfg.Throttle)
 	n, err := t.c.copyBody(g.ctx, f, off, r, -1, t.h, t.req.Progress)
 	t.res.Bytes += n
 	if t.h != nil {
