@@ -106,6 +106,7 @@ type vt struct {
 	top          int    // first line on the screen; those above scrolled off
 	y, x         int
 	bells        int
+	homeClears   int      // erase-belows from the top-left corner: tmux copies the screen to the scrollback first
 	sgr          []string // parameters of every SGR (color) sequence
 	moves        int      // cursor movements and erasures
 	unknown      []string // escape sequences the model does not know
@@ -187,9 +188,15 @@ func (v *vt) csi(arg string, final rune) {
 		return
 	case 'A':
 		v.y = max(v.y-n, v.top)
+	case 'B':
+		v.y = min(v.y+n, max(v.top+v.height-1, v.y))
+		v.line(v.y)
 	case 'J': // erase below (the only form fetchpool should use)
 		if arg != "" && arg != "0" {
 			v.unknown = append(v.unknown, "CSI "+arg+"J")
+		}
+		if v.y == v.top && v.x == 0 {
+			v.homeClears++
 		}
 		l := v.line(v.y)
 		v.lines[v.y] = l[:min(v.x, len(l))]
@@ -894,4 +901,30 @@ func TestTerminalWaitToRetry(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTerminalBlockAtTopOfScreen: a run on a screen just cleared draws its
+// block from the top-left corner. Erasing it there with an erase-below is,
+// to tmux, a clear screen, which first copies the screen into the
+// scrollback (scroll-on-clear): every redraw, ten a second, left a copy of
+// the block there. The block is never erased that way.
+func TestTerminalBlockAtTopOfScreen(t *testing.T) {
+	srv := newGateServer(t)
+	dir := t.TempDir()
+	p := startOnPTY(t, dir, onPTY{cols: 100, rows: 30}, "-o", "out",
+		srv.URL+"/slow/one.bin", srv.URL+"/slow/two.bin")
+	srv.await(t, 2)
+	// Several frames: each erases the one before.
+	p.waitScreen("the block", func(rows []string) bool { return hasRow(rows, "in flight 2") })
+	time.Sleep(500 * time.Millisecond)
+	srv.release()
+	code, out := p.wait()
+	if code != 0 {
+		t.Errorf("exit %d, want 0", code)
+	}
+	v := p.model(out)
+	if v.homeClears > 0 {
+		t.Errorf("the block was erased %d times with an erase-below from the top-left corner of the screen, which tmux copies into the scrollback first", v.homeClears)
+	}
+	checkFinalScreen(t, v.text(), ended{ok: 2})
 }

@@ -344,11 +344,21 @@ func (t *Terminal) redraw() {
 
 // eraseBlock moves the cursor to the first line of the block and clears
 // the screen from there down.
+//
+// The first line is erased on its own and the rest from the line below it:
+// tmux takes an erase-below from the top-left corner for a clear screen and
+// first copies the whole screen into the scrollback (scroll-on-clear), which
+// would leave a copy of the block there at every redraw of a block that
+// starts at the top of the screen.
 func (t *Terminal) eraseBlock() {
 	if t.drawn == 0 {
 		return
 	}
-	t.buf.WriteString("\x1b[" + strconv.Itoa(t.drawn) + "A\r" + clearToEnd)
+	up := t.drawn
+	t.buf.WriteString("\x1b[" + strconv.Itoa(up) + "A\r\x1b[K")
+	if up > 1 {
+		t.buf.WriteString("\x1b[B" + clearToEnd + "\x1b[A")
+	}
 	t.drawn = 0
 }
 
