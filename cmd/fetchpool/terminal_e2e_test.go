@@ -1037,3 +1037,45 @@ func TestTerminalNarrowerDuringRun(t *testing.T) {
 	v := p.model(out)
 	checkFinalScreen(t, v.text(), ended{ok: len(slow)})
 }
+
+// TestTerminalServerName: an item whose server names it in
+// Content-Disposition is saved under that name, and its line in the block
+// says so while it is fetched, not the last segment of its URL.
+func TestTerminalServerName(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body := content(r.URL.Path)
+		w.Header().Set("Content-Disposition", `attachment; filename="report-2025.pdf"`)
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.Write(body[:len(body)/2])
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+			w.Write(body[len(body)/2:])
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(srv.Close)
+	var once sync.Once
+	open := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(open) // before Close, which waits for the handler
+
+	dir := t.TempDir()
+	p := startOnPTY(t, dir, onPTY{cols: 100, rows: 30}, "-o", "out", srv.URL+"/download")
+	p.waitScreen("the transfer under the server's name", func(rows []string) bool {
+		for _, r := range rows {
+			if strings.HasPrefix(r, "report-2025.pdf ") && strings.Contains(r, "%") {
+				return true
+			}
+		}
+		return false
+	})
+	open()
+	code, out := p.wait()
+	if code != 0 {
+		t.Errorf("exit %d, want 0", code)
+	}
+	if want := "ok   out/report-2025.pdf  "; !hasRow(p.model(out).text(), want) {
+		t.Errorf("no line %q at the end:\n%s", want, strings.Join(p.model(out).text(), "\n"))
+	}
+}

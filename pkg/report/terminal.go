@@ -117,6 +117,8 @@ type transfer struct {
 	shortSkip int
 	// retryAt is when the next attempt is due, while it waits to retry.
 	retryAt time.Time
+	// renamed is the Progress's Renamed name that name was taken from.
+	renamed string
 }
 
 // shortName is the name shortened to w columns. When it does not fit,
@@ -566,6 +568,10 @@ func (t *Terminal) transferLines(lines []string, now time.Time, trs []*transfer,
 	nameMax, fullW, shortW, rateW := 0, 0, 0, 0
 	anyKnown := false
 	for _, tr := range trs {
+		if n := tr.p.Renamed(); n != tr.renamed {
+			// Its server named it: show the name it is saved under.
+			tr.renamed, tr.name, tr.short = n, clean(n), ""
+		}
 		r := row{tr: tr, done: tr.p.Done(), total: tr.p.Total()}
 		r.known = r.total > 0
 		anyKnown = anyKnown || r.known
