@@ -106,6 +106,7 @@ type vt struct {
 	top          int    // first line on the screen; those above scrolled off
 	y, x         int
 	bells        int
+	homeClears   int      // erase-belows from the top-left corner: tmux copies the screen to the scrollback first
 	sgr          []string // parameters of every SGR (color) sequence
 	moves        int      // cursor movements and erasures
 	unknown      []string // escape sequences the model does not know
@@ -187,9 +188,15 @@ func (v *vt) csi(arg string, final rune) {
 		return
 	case 'A':
 		v.y = max(v.y-n, v.top)
+	case 'B':
+		v.y = min(v.y+n, max(v.top+v.height-1, v.y))
+		v.line(v.y)
 	case 'J': // erase below (the only form fetchpool should use)
 		if arg != "" && arg != "0" {
 			v.unknown = append(v.unknown, "CSI "+arg+"J")
+		}
+		if v.y == v.top && v.x == 0 {
+			v.homeClears++
 		}
 		l := v.line(v.y)
 		v.lines[v.y] = l[:min(v.x, len(l))]
@@ -201,6 +208,45 @@ func (v *vt) csi(arg string, final rune) {
 		v.unknown = append(v.unknown, "CSI "+arg+string(final))
 	}
 	v.moves++
+}
+
+// resize makes the terminal cols wide and rewraps what it holds, as tmux,
+// VTE and most terminals of today do: each line written is cut again into
+// rows of the new width, and the cursor stays on the character it was on.
+func (v *vt) resize(cols int) {
+	var rows [][]rune
+	var conts []bool
+	cy, cx := 0, 0 // the cursor in the rewrapped rows
+	rewrap := func(l []rune, cursor int) {
+		start := len(rows)
+		for len(l) > cols {
+			rows, conts = append(rows, l[:cols]), append(conts, len(rows) > start)
+			l = l[cols:]
+		}
+		rows, conts = append(rows, l), append(conts, len(rows) > start)
+		if cursor >= 0 {
+			cy, cx = start+cursor/cols, cursor%cols
+		}
+	}
+	var line []rune
+	cursor := -1
+	for i, l := range v.lines {
+		if i > 0 && !v.cont[i] {
+			rewrap(line, cursor)
+			line, cursor = nil, -1
+		}
+		if i == v.y {
+			cursor = len(line) + v.x
+		}
+		line = append(line, l...)
+		for i+1 < len(v.lines) && v.cont[i+1] && len(line)%v.cols != 0 {
+			line = append(line, ' ') // a row that wrapped was full
+		}
+	}
+	rewrap(line, cursor)
+	v.lines, v.cont, v.cols = rows, conts, cols
+	v.y, v.x = cy, cx
+	v.top = max(0, len(v.lines)-v.height)
 }
 
 // text is every line written, scrollback included, with wrapped rows joined
@@ -260,6 +306,8 @@ type ptyProc struct {
 	t          *testing.T
 	cols, rows int
 	cmd        *exec.Cmd
+	ptmx       *os.File
+	resizes    []resized // in the order they were made
 
 	mu   sync.Mutex
 	out  []byte
@@ -291,7 +339,7 @@ func startOnPTY(t *testing.T, dir string, set onPTY, args ...string) *ptyProc {
 	if err := pty.Setsize(ptmx, &pty.Winsize{Cols: uint16(cols), Rows: uint16(rows)}); err != nil {
 		t.Fatalf("sizing the pseudo-terminal: %v", err)
 	}
-	p := &ptyProc{t: t, cols: cols, rows: rows, wake: make(chan struct{}), exited: make(chan struct{})}
+	p := &ptyProc{t: t, cols: cols, rows: rows, ptmx: ptmx, wake: make(chan struct{}), exited: make(chan struct{})}
 	p.cmd = newCommand(dir, args...)
 	p.cmd.Env = append(p.cmd.Env, set.env...)
 	p.cmd.Stdin, p.cmd.Stdout, p.cmd.Stderr = tty, tty, tty
@@ -352,10 +400,43 @@ func (p *ptyProc) snapshot() ([]byte, bool, <-chan struct{}) {
 	return bytes.Clone(p.out), !p.eof, p.wake
 }
 
-// model replays what the terminal received into a fresh screen model.
+// resized is a change of the terminal's width, after the first at bytes
+// it received.
+type resized struct {
+	at   int
+	cols int
+}
+
+// resize makes the terminal cols wide, as a person dragging the window's
+// edge does. The screen model rewraps what it holds at that point of what
+// the terminal received: what comes after is drawn at the new width.
+func (p *ptyProc) resize(cols int) {
+	p.t.Helper()
+	p.mu.Lock()
+	p.resizes = append(p.resizes, resized{at: len(p.out), cols: cols})
+	p.mu.Unlock()
+	if err := pty.Setsize(p.ptmx, &pty.Winsize{Cols: uint16(cols), Rows: uint16(p.rows)}); err != nil {
+		p.t.Fatalf("resizing the pseudo-terminal: %v", err)
+	}
+}
+
+// model replays what the terminal received into a fresh screen model,
+// rewrapping it where the terminal was resized.
 func (p *ptyProc) model(out []byte) *vt {
 	v := newVT(p.cols, p.rows)
-	v.write(out)
+	p.mu.Lock()
+	resizes := slices.Clone(p.resizes)
+	p.mu.Unlock()
+	done := 0
+	for _, r := range resizes {
+		if r.at > len(out) {
+			break
+		}
+		v.write(out[done:r.at])
+		v.resize(r.cols)
+		done = r.at
+	}
+	v.write(out[done:])
 	return v
 }
 
@@ -893,5 +974,108 @@ func TestTerminalWaitToRetry(t *testing.T) {
 				t.Errorf("%d requests, want 1", n)
 			}
 		})
+	}
+}
+
+// TestTerminalBlockAtTopOfScreen: a run on a screen just cleared draws its
+// block from the top-left corner. Erasing it there with an erase-below is,
+// to tmux, a clear screen, which first copies the screen into the
+// scrollback (scroll-on-clear): every redraw, ten a second, left a copy of
+// the block there. The block is never erased that way.
+func TestTerminalBlockAtTopOfScreen(t *testing.T) {
+	srv := newGateServer(t)
+	dir := t.TempDir()
+	p := startOnPTY(t, dir, onPTY{cols: 100, rows: 30}, "-o", "out",
+		srv.URL+"/slow/one.bin", srv.URL+"/slow/two.bin")
+	srv.await(t, 2)
+	// Several frames: each erases the one before.
+	p.waitScreen("the block", func(rows []string) bool { return hasRow(rows, "in flight 2") })
+	time.Sleep(500 * time.Millisecond)
+	srv.release()
+	code, out := p.wait()
+	if code != 0 {
+		t.Errorf("exit %d, want 0", code)
+	}
+	v := p.model(out)
+	if v.homeClears > 0 {
+		t.Errorf("the block was erased %d times with an erase-below from the top-left corner of the screen, which tmux copies into the scrollback first", v.homeClears)
+	}
+	checkFinalScreen(t, v.text(), ended{ok: 2})
+}
+
+// TestTerminalNarrowerDuringRun: the window is made narrower while the
+// bars are shown. The terminal rewraps the lines of the block drawn at the
+// old width onto several rows each; the next redraw must erase all those
+// rows, or the top of the old block stays on the screen for good.
+func TestTerminalNarrowerDuringRun(t *testing.T) {
+	srv := newGateServer(t)
+	dir := t.TempDir()
+	slow := []string{
+		"/slow/first-file-with-a-long-name.bin",
+		"/slow/second-file-with-a-long-name.bin",
+		"/slow/third-file-with-a-long-name.bin",
+	}
+	args := []string{"-o", "out"}
+	for _, s := range slow {
+		args = append(args, srv.URL+s)
+	}
+	p := startOnPTY(t, dir, onPTY{cols: 100, rows: 30}, args...)
+	srv.await(t, len(slow))
+	p.waitScreen("the block at 100 columns", func(rows []string) bool {
+		return hasRow(rows, "in flight 3", "skipped 0")
+	})
+	p.resize(40)
+	// At 40 columns the status line takes two lines.
+	p.waitScreen("the block redrawn at 40 columns", func(rows []string) bool {
+		return hasRow(rows, "queued 0 · in flight 3") && !hasRow(rows, "in flight 3 · done 0 · failed 0")
+	})
+	srv.release()
+	code, out := p.wait()
+	if code != 0 {
+		t.Errorf("exit %d, want 0", code)
+	}
+	v := p.model(out)
+	checkFinalScreen(t, v.text(), ended{ok: len(slow)})
+}
+
+// TestTerminalServerName: an item whose server names it in
+// Content-Disposition is saved under that name, and its line in the block
+// says so while it is fetched, not the last segment of its URL.
+func TestTerminalServerName(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body := content(r.URL.Path)
+		w.Header().Set("Content-Disposition", `attachment; filename="report-2025.pdf"`)
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.Write(body[:len(body)/2])
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+			w.Write(body[len(body)/2:])
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(srv.Close)
+	var once sync.Once
+	open := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(open) // before Close, which waits for the handler
+
+	dir := t.TempDir()
+	p := startOnPTY(t, dir, onPTY{cols: 100, rows: 30}, "-o", "out", srv.URL+"/download")
+	p.waitScreen("the transfer under the server's name", func(rows []string) bool {
+		for _, r := range rows {
+			if strings.HasPrefix(r, "report-2025.pdf ") && strings.Contains(r, "%") {
+				return true
+			}
+		}
+		return false
+	})
+	open()
+	code, out := p.wait()
+	if code != 0 {
+		t.Errorf("exit %d, want 0", code)
+	}
+	if want := "ok   out/report-2025.pdf  "; !hasRow(p.model(out).text(), want) {
+		t.Errorf("no line %q at the end:\n%s", want, strings.Join(p.model(out).text(), "\n"))
 	}
 }

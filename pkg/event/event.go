@@ -132,11 +132,12 @@ type Result struct {
 // single atomic operations; renderers read them whenever they like, from any
 // goroutine, without locks.
 type Progress struct {
-	// Name is what a person should see for this transfer.
-	Name  string
-	Start time.Time
-	done  atomic.Int64
-	total atomic.Int64
+	// Name is what a person should see for this transfer, until Rename.
+	Name    string
+	Start   time.Time
+	done    atomic.Int64
+	total   atomic.Int64
+	renamed atomic.Pointer[string]
 }
 
 // NewProgress returns the progress of a transfer that starts now, with an
@@ -145,6 +146,18 @@ func NewProgress(name string) *Progress {
 	p := &Progress{Name: name, Start: time.Now()}
 	p.total.Store(-1)
 	return p
+}
+
+// Rename sets what a person should see for this transfer from now on,
+// such as the name its server gave in Content-Disposition.
+func (p *Progress) Rename(name string) { p.renamed.Store(&name) }
+
+// Renamed reports the name given to Rename, or "" if there was none.
+func (p *Progress) Renamed() string {
+	if n := p.renamed.Load(); n != nil {
+		return *n
+	}
+	return ""
 }
 
 // Add records n more bytes received.

@@ -539,7 +539,13 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 		},
 	}
 	if !j.named {
-		req.Rename = func(name string) (fetch.Destination, error) { return r.rename(&j, name) }
+		req.Rename = func(name string) (fetch.Destination, error) {
+			dest, err := r.rename(&j, name)
+			if rel, rerr := filepath.Rel(r.opts.OutputDir, dest.Path); err == nil && rerr == nil {
+				progress.Rename(rel)
+			}
+			return dest, err
+		}
 	}
 	res, err := r.fetcher.Fetch(ctx, req)
 	if res.Path != "" && res.Path != j.path {

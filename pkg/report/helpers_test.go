@@ -190,6 +190,9 @@ func (s *screen) csi(arg string, final rune) {
 	switch final {
 	case 'A':
 		s.row = max(s.row-n, 0)
+	case 'B':
+		s.row += n
+		s.grow()
 	case 'J':
 		s.grow()
 		if s.col < len(s.rows[s.row]) {

@@ -82,9 +82,11 @@ func TestTerminalOnPTY(t *testing.T) {
 	}
 
 	// Wait until the master has read what the Terminal wrote: the final
-	// erase is the last thing it writes.
+	// erase is the last thing it writes, and it ends back on the block's
+	// first line.
+	const erased = clearToEnd + "\x1b[A"
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.HasSuffix(got.String(), clearToEnd) && time.Now().Before(deadline) {
+	for !strings.HasSuffix(got.String(), erased) && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	tty.Close()
@@ -98,7 +100,7 @@ func TestTerminalOnPTY(t *testing.T) {
 	}
 
 	out := got.String()
-	if !strings.HasSuffix(out, clearToEnd) {
+	if !strings.HasSuffix(out, erased) {
 		t.Fatalf("the block was not erased at the end; read %q", out)
 	}
 	for _, want := range []string{"queued ", "in flight ", "done ", "failed ", "skipped ", "%", "|", "█", "0/8",

@@ -87,6 +87,7 @@ type Terminal struct {
 	overallRate  meter
 	pending      []pendingLine // lines for the next redraw
 	drawn        int           // lines of the block now on the screen
+	shown        []string      // those lines, to count the rows they take after a resize
 	lastDraw     time.Time
 	stopping     string // "stopping" or "aborting" once shutdown begins
 	buf          bytes.Buffer
@@ -116,6 +117,8 @@ type transfer struct {
 	shortSkip int
 	// retryAt is when the next attempt is due, while it waits to retry.
 	retryAt time.Time
+	// renamed is the Progress's Renamed name that name was taken from.
+	renamed string
 }
 
 // shortName is the name shortened to w columns. When it does not fit,
@@ -339,17 +342,53 @@ func (t *Terminal) redraw() {
 		t.buf.WriteByte('\n')
 	}
 	t.drawn = len(t.lines)
+	t.shown = append(t.shown[:0], t.lines...)
 	t.flush()
 }
 
 // eraseBlock moves the cursor to the first line of the block and clears
 // the screen from there down.
+//
+// The block's lines are counted in rows of the terminal as it is now: after
+// it was made narrower, the terminal (tmux, VTE, iTerm2, Windows Terminal)
+// has rewrapped each line of the block onto several rows, and going up only
+// a row per line would leave the top of the old block on the screen.
+//
+// The first line is erased on its own and the rest from the line below it:
+// tmux takes an erase-below from the top-left corner for a clear screen and
+// first copies the whole screen into the scrollback (scroll-on-clear), which
+// would leave a copy of the block there at every redraw of a block that
+// starts at the top of the screen.
 func (t *Terminal) eraseBlock() {
 	if t.drawn == 0 {
 		return
 	}
-	t.buf.WriteString("\x1b[" + strconv.Itoa(t.drawn) + "A\r" + clearToEnd)
+	cols, up := t.cols(), 0
+	for _, l := range t.shown {
+		up += rowsAt(l, cols)
+	}
+	t.buf.WriteString("\x1b[" + strconv.Itoa(up) + "A\r\x1b[K")
+	if up > 1 {
+		t.buf.WriteString("\x1b[B" + clearToEnd + "\x1b[A")
+	}
 	t.drawn = 0
+}
+
+// rowsAt is how many rows of a terminal cols wide the line s takes when
+// the terminal wraps it.
+func rowsAt(s string, cols int) int {
+	if width(s) <= cols {
+		return 1
+	}
+	rows, x := 1, 0
+	for _, g := range graphemes(s) {
+		if x+g.w > cols {
+			rows++
+			x = 0
+		}
+		x += g.w
+	}
+	return rows
 }
 
 func (t *Terminal) writePending() {
@@ -378,16 +417,20 @@ func (t *Terminal) flush() {
 	t.buf.Reset()
 }
 
+// cols is the terminal's width in columns.
+func (t *Terminal) cols() int {
+	if t.opts.Width != nil {
+		if n := t.opts.Width(); n > 0 {
+			return n
+		}
+	}
+	return 80
+}
+
 // width is how many columns a line of the block may take: one less than the
 // terminal's, so that no terminal wraps a full line.
 func (t *Terminal) width() int {
-	w := 80
-	if t.opts.Width != nil {
-		if n := t.opts.Width(); n > 0 {
-			w = n
-		}
-	}
-	return max(w-1, 10)
+	return max(t.cols()-1, 10)
 }
 
 // block renders the lines of the live block.
@@ -525,6 +568,10 @@ func (t *Terminal) transferLines(lines []string, now time.Time, trs []*transfer,
 	nameMax, fullW, shortW, rateW := 0, 0, 0, 0
 	anyKnown := false
 	for _, tr := range trs {
+		if n := tr.p.Renamed(); n != tr.renamed {
+			// Its server named it: show the name it is saved under.
+			tr.renamed, tr.name, tr.short = n, clean(n), ""
+		}
 		r := row{tr: tr, done: tr.p.Done(), total: tr.p.Total()}
 		r.known = r.total > 0
 		anyKnown = anyKnown || r.known

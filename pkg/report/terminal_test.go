@@ -502,3 +502,27 @@ func TestTerminalNamesTellTransfersApart(t *testing.T) {
 		})
 	}
 }
+
+// rowsAt counts the rows a line of the block takes once a narrower
+// terminal has rewrapped it; a wide rune that does not fit at the end of a
+// row goes to the next one whole.
+func TestRowsAt(t *testing.T) {
+	tests := []struct {
+		line string
+		cols int
+		want int
+	}{
+		{"", 40, 1},
+		{strings.Repeat("x", 40), 40, 1},
+		{strings.Repeat("x", 41), 40, 2},
+		{strings.Repeat("x", 99), 40, 3},
+		{strings.Repeat("x", 99), 100, 1},
+		{"x" + strings.Repeat("日", 20), 40, 2}, // 41 columns
+		{"x" + strings.Repeat("日", 20), 20, 3}, // x and 9 日 (the 10th does not fit), 10 日, 1 日
+	}
+	for _, tt := range tests {
+		if got := rowsAt(tt.line, tt.cols); got != tt.want {
+			t.Errorf("rowsAt(%q, %d) = %d, want %d", tt.line, tt.cols, got, tt.want)
+		}
+	}
+}
