@@ -13,6 +13,9 @@ func main() {
 	tuned := tuneRuntime(os.Getenv)
 	s := systemStreams()
 	s.Hashing = tuned.hashing
+	// A write to a closed pipe then fails with EPIPE instead of killing
+	// the process, so that fetchpool --json | head stops cleanly (see run).
+	signal.Ignore(syscall.SIGPIPE)
 	ctx, stop := interruptContexts()
 	os.Exit(exitCode(execute(ctx, stop, s, os.Args[1:])))
 }

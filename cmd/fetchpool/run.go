@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -328,9 +329,16 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 	}
 	defer client.CloseIdleConnections()
 
+	// A reader of standard output that goes away (fetchpool --json | head)
+	// stops the run as a first Ctrl-C does: nothing new starts, and what is
+	// in flight finishes, so no download is left half done.
+	stop, outputFailed := context.WithCancelCause(stop)
+	defer outputFailed(nil)
+	out := &outputWatch{w: s.Out, failed: outputFailed}
+
 	summary := report.NewSummary(start)
 	summary.DryRun = opts.DryRun
-	sinks, err := c.sinks(opts, s, summary, start)
+	sinks, err := c.sinks(opts, s, out, summary, start)
 	if err != nil {
 		return err
 	}
@@ -351,9 +359,10 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 		c.endWith(report.Unread{After: taken.where(), Reason: runErr.Error()},
 			"the input ended early: "+runErr.Error()+"; "+unread+"; to finish the list, run the whole list again once the input can be read (finished files are skipped)")
 	case stop.Err() != nil && !taken.ended:
+		why := stopReason(stop)
 		stopped = unread + ": to finish the list, run it again (finished files are skipped)"
-		c.endWith(report.Unread{After: taken.where(), Reason: "interrupted"},
-			"interrupted: "+unread+"; to finish the list, run the whole list again (finished files are skipped)")
+		c.endWith(report.Unread{After: taken.where(), Reason: why},
+			why+": "+unread+"; to finish the list, run the whole list again (finished files are skipped)")
 	}
 	closeErr := d.Close()
 	summary.Print(s.Err)
@@ -364,10 +373,14 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 		fmt.Fprint(s.Err, "\a")
 	}
 
+	outputClosed := errors.Is(context.Cause(stop), errOutputClosed)
 	switch {
-	case closeErr != nil:
+	case closeErr != nil && !outputClosed:
 		return fmt.Errorf("writing the results: %w", closeErr)
 	case stop.Err() != nil:
+		if outputClosed {
+			fmt.Fprintln(s.Err, "fetchpool: standard output was closed (broken pipe): no transfer was started after that, and those in flight were finished")
+		}
 		if inputErr != nil {
 			// The exit code says interrupted; the input broke off too.
 			fmt.Fprintf(s.Err, "fetchpool: %v\n", inputErr)
@@ -384,7 +397,7 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 }
 
 // sinks chooses where the run's events go, from the flags and the terminal.
-func (c *config) sinks(opts *options, s *streams, summary *report.Summary, start time.Time) ([]report.Sink, error) {
+func (c *config) sinks(opts *options, s *streams, stdout io.Writer, summary *report.Summary, start time.Time) ([]report.Sink, error) {
 	sinks := []report.Sink{summary}
 	var bars *report.Terminal
 	// TERM=dumb cannot move the cursor, which the bars need.
@@ -396,15 +409,15 @@ func (c *config) sinks(opts *options, s *streams, summary *report.Summary, start
 			NoColor: s.Getenv("NO_COLOR") != "",
 		})
 	}
-	out := s.Out
+	out := stdout
 	if bars != nil && s.OutTerminal {
 		// Standard output shares the screen with the bars: its lines
 		// must be printed above them, not under them.
-		out = bars.Above(s.Out)
+		out = bars.Above(stdout)
 	}
 	switch {
 	case opts.DryRun && !opts.JSON:
-		sinks = append(sinks, report.NewDryRun(s.Out))
+		sinks = append(sinks, report.NewDryRun(stdout))
 	case opts.JSON:
 		sinks = append(sinks, report.NewJSON(out))
 	}
@@ -475,4 +488,41 @@ func (in *intake) after() string {
 		return ""
 	}
 	return " (after " + in.where() + ")"
+}
+
+// errOutputClosed is why a run stopped when the reader of its standard
+// output went away.
+var errOutputClosed = errors.New("standard output was closed")
+
+// outputWatch is standard output for the sinks that write to it (--json,
+// --dry-run). Its first failed write calls failed, which stops the run:
+// with errOutputClosed for a broken pipe, else with the error itself.
+type outputWatch struct {
+	w      io.Writer
+	failed context.CancelCauseFunc
+	once   sync.Once
+}
+
+func (o *outputWatch) Write(p []byte) (int, error) {
+	n, err := o.w.Write(p)
+	if err != nil {
+		o.once.Do(func() {
+			if errors.Is(err, syscall.EPIPE) {
+				o.failed(errOutputClosed)
+			} else {
+				o.failed(fmt.Errorf("writing the results: %w", err))
+			}
+		})
+	}
+	return n, err
+}
+
+// stopReason says why a stopped run stopped, for --report and --failed:
+// "interrupted" for a signal, else the cause given to its stop context.
+func stopReason(stop context.Context) string {
+	cause := context.Cause(stop)
+	if cause == nil || errors.Is(cause, context.Canceled) {
+		return "interrupted"
+	}
+	return cause.Error()
 }

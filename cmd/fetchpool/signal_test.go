@@ -1116,3 +1116,82 @@ func TestSignalDryRunPlansEveryLineRead(t *testing.T) {
 		t.Errorf("summary does not say %q:\n%s", want, r.stderr)
 	}
 }
+
+// TestSignalOutputClosed: when the reader of standard output goes away
+// (fetchpool --json | head -1), the run stops as on a first Ctrl-C instead
+// of dying of SIGPIPE: nothing new starts, the transfers in flight finish
+// (no .part is left, every file is whole), the summary is printed on
+// standard error with the reason, --failed ends with it, and the exit code
+// is 130.
+func TestSignalOutputClosed(t *testing.T) {
+	body := bytes.Repeat([]byte("x"), 16<<10)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(50 * time.Millisecond)
+		w.Write(body)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	const count = 100
+	var list strings.Builder
+	for i := range count {
+		fmt.Fprintf(&list, "%s/f%d.bin\n", srv.URL, i)
+	}
+	cmd := newCommand(dir, "--json", "-j", "2", "-o", "out", "--failed", "failed.txt", "-i", "-")
+	cmd.Stdin = strings.NewReader(list.String())
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	first, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading the first JSON line: %v", err)
+	}
+	stdout.Close() // as head -1 does
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("exit: %v, want code %d\nstderr:\n%s", err, exitInterrupted, errOut.String())
+	}
+	if !strings.Contains(first, `"status":"ok"`) {
+		t.Errorf("first JSON line %q is not a finished item", first)
+	}
+	stderr := errOut.String()
+	for _, want := range []string{
+		"stopping: waiting for",
+		"fetchpool: standard output was closed (broken pipe)",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	m := regexp.MustCompile(`done (\d+), skipped 0, failed 0, not started (\d+)`).FindStringSubmatch(stderr)
+	if m == nil {
+		t.Fatalf("no summary on stderr:\n%s", stderr)
+	}
+	done, _ := strconv.Atoi(m[1])
+	if done < 1 || done >= count {
+		t.Errorf("%d items done, want some but not all %d", done, count)
+	}
+	noParts(t, dir)
+	entries, err := os.ReadDir(filepath.Join(dir, "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != done {
+		t.Errorf("%d files in out, want the %d done", len(entries), done)
+	}
+	for _, e := range entries {
+		if fi, err := e.Info(); err != nil || fi.Size() != int64(len(body)) {
+			t.Errorf("out/%s is not whole: %v %v", e.Name(), fi, err)
+		}
+	}
+	lines := readLines(t, filepath.Join(dir, "failed.txt"))
+	if len(lines) == 0 || !strings.HasPrefix(lines[len(lines)-1], "# standard output was closed: the rest of the input") {
+		t.Errorf("--failed does not end with the reason:\n%s", strings.Join(lines, "\n"))
+	}
+}
