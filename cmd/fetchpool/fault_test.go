@@ -438,15 +438,23 @@ func TestFaultOutputNotWritable(t *testing.T) {
 	if err := syscall.Mount("", ro, "", syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
 		t.Fatalf("remounting read-only: %v", err)
 	}
-	tests := []struct{ name, out, want string }{
-		{"a regular file", "file", "file exists and is not a directory"},
-		{"under a regular file", "file/sub", "file/sub: file is not a directory"},
-		{"a read-only file system", "ro", "read-only file system"},
-		{"under a read-only file system", "ro/sub", "read-only file system"},
+	tests := []struct {
+		name, out, want string
+		dryRun          bool
+	}{
+		{"a regular file", "file", "file exists and is not a directory", false},
+		{"a regular file, dry run", "file", "file exists and is not a directory", true},
+		{"under a regular file", "file/sub", "file/sub: file is not a directory", false},
+		{"a read-only file system", "ro", "read-only file system", false},
+		{"under a read-only file system", "ro/sub", "read-only file system", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := fetchpool(t, dir, "", "-o", tt.out, srv.URL+"/ok/a.bin")
+			args := []string{"-o", tt.out, srv.URL + "/ok/a.bin"}
+			if tt.dryRun {
+				args = append(args, "--dry-run")
+			}
+			r := fetchpool(t, dir, "", args...)
 			if r.code != 2 {
 				t.Fatalf("exit %d, want 2; stderr:\n%s", r.code, r.stderr)
 			}

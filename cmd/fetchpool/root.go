@@ -136,11 +136,11 @@ func newRootCommand(run func(ctx context.Context, opts *options) error) *cobra.C
 	f.BoolVar(&opts.Insecure, "insecure", false, "do not verify TLS certificates")
 
 	f.IntVar(&opts.Retries, "retries", 3, "retry a failed transfer up to `N` times (connection errors, timeouts, stalls, short bodies, HTTP 408, 425, 429, 500, 502, 503, 504)")
-	f.DurationVar(&opts.RetryWait, "retry-wait", time.Second, "base of the exponential backoff between retries (capped at 30s)")
-	f.DurationVar(&opts.MaxRetryWait, "max-retry-wait", time.Minute, "longest Retry-After wait to honour; a longer one fails the item (0 = honour none: fail at once)")
-	f.DurationVar(&opts.ConnectTimeout, "connect-timeout", 30*time.Second, "give up connecting (and the TLS handshake) after this long (0 = no limit)")
-	f.DurationVar(&opts.Timeout, "timeout", 0, "give up one attempt after this long (0 = no limit)")
-	f.DurationVar(&opts.StallTimeout, "stall-timeout", time.Minute, "abort and retry an attempt that receives no byte for this long (0 = never)")
+	f.Var(newDuration(&opts.RetryWait, time.Second), "retry-wait", "base of the exponential backoff between retries (capped at 30s)")
+	f.Var(newDuration(&opts.MaxRetryWait, time.Minute), "max-retry-wait", "longest Retry-After wait to honour; a longer one fails the item (0 = honour none: fail at once)")
+	f.Var(newDuration(&opts.ConnectTimeout, 30*time.Second), "connect-timeout", "give up connecting (and the TLS handshake) after this long (0 = no limit)")
+	f.Var(newDuration(&opts.Timeout, 0), "timeout", "give up one attempt after this long (0 = no limit)")
+	f.Var(newDuration(&opts.StallTimeout, time.Minute), "stall-timeout", "abort and retry an attempt that receives no byte for this long (0 = never)")
 
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print only errors and the summary")
 	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "print every attempt, retry and redirect")

@@ -58,6 +58,15 @@ func TestFlags(t *testing.T) {
 		{[]string{"--split", "4", "--split-min", "1M", "u"}, func(o *options, c *config) bool {
 			return c.fetch.Split == 4 && c.fetch.SplitMin == 1<<20
 		}},
+		// Plain numbers are seconds, as for curl --max-time and wget --timeout.
+		{[]string{"--timeout", "5", "--stall-timeout", "0.5", "--connect-timeout", "1m30s", "--retry-wait", ".25", "u"}, func(o *options, c *config) bool {
+			return c.fetch.Timeout == 5*time.Second && c.fetch.StallTimeout == 500*time.Millisecond &&
+				c.fetch.ConnectTimeout == 90*time.Second && c.fetch.RetryWait == 250*time.Millisecond
+		}},
+		{[]string{"--max-retry-wait", "0", "--limit-rate", "0", "u"}, func(o *options, c *config) bool {
+			return c.fetch.MaxRetryWait < 0 && c.fetch.Throttle == nil
+		}},
+		{[]string{"--limit-rate", "0.5K", "u"}, func(o *options, c *config) bool { return c.fetch.Throttle != nil }},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -86,6 +95,11 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"--split", "0", "u"}, "--split"},
 		{[]string{"--retries", "-1", "u"}, "--retries"},
 		{[]string{"--timeout", "-1s", "u"}, "--timeout"},
+		{[]string{"--timeout", "5x", "u"}, "a number of seconds"},
+		{[]string{"--timeout", "1e3", "u"}, "a number of seconds"},
+		{[]string{"--stall-timeout", "-5", "u"}, "--stall-timeout"},
+		{[]string{"--limit-rate", "0.5", "u"}, "less than 1 byte per second"},
+		{[]string{"--limit-rate", "0.0001K", "u"}, "less than 1 byte per second"},
 		{[]string{"-H", "no colon", "u"}, "--header"},
 		{[]string{"--sha256", "abc", "u"}, "--sha256"},
 		{[]string{"--sha256", strings.Repeat("a", 64), "u", "v"}, "--sha256"},

@@ -109,6 +109,10 @@ func configure(opts *options, s *streams) (*config, error) {
 		if err != nil {
 			return nil, usageError{err}
 		}
+		if b == 0 && strings.ContainsAny(opts.LimitRate, "123456789") {
+			// 0 means no cap: a cap that rounds down to it must not.
+			return nil, usagef("invalid --limit-rate %q: less than 1 byte per second; give 1 or more (or 0 for no cap)", opts.LimitRate)
+		}
 		bandwidth = b
 	}
 	splitMin, err := limit.ParseSize("--split-min", opts.SplitMin)
@@ -318,10 +322,13 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 			cl.Close()
 		}
 	}()
-	if !opts.DryRun {
-		if err := prepareOutputDir(opts.OutputDir); err != nil {
-			return err
+	if opts.DryRun {
+		// Nothing is created, but a plan into a file is no plan.
+		if fi, err := os.Stat(opts.OutputDir); err == nil && !fi.IsDir() {
+			return usagef("output directory %s exists and is not a directory: give -o a directory", opts.OutputDir)
 		}
+	} else if err := prepareOutputDir(opts.OutputDir); err != nil {
+		return err
 	}
 	client, err := fetch.New(c.fetch)
 	if err != nil {

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"errors"
+	"strconv"
+	"time"
+)
+
+// durationValue is a duration flag that also takes a plain number of
+// seconds ("5", "0.5"), as curl's --max-time and wget's --timeout do, so
+// that --timeout 5 means five seconds instead of an error.
+type durationValue time.Duration
+
+// newDuration sets *p to def and returns the flag value that sets it.
+func newDuration(p *time.Duration, def time.Duration) *durationValue {
+	*p = def
+	return (*durationValue)(p)
+}
+
+// errDuration is the reason pflag prints after the flag's name.
+var errDuration = errors.New("want a duration such as 30s, 1m30s or 500ms, or a number of seconds")
+
+func (d *durationValue) Set(s string) error {
+	if plainDecimal(s) {
+		secs, err := strconv.ParseFloat(s, 64)
+		if err != nil || secs*float64(time.Second) > float64(1<<63-1) {
+			return errDuration
+		}
+		*d = durationValue(secs * float64(time.Second))
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return errDuration
+	}
+	*d = durationValue(v)
+	return nil
+}
+
+// String is the value as --help shows its default: "0" for none, which
+// pflag leaves out of the help, as it does for its own duration flags.
+func (d *durationValue) String() string {
+	if *d == 0 {
+		return "0"
+	}
+	return time.Duration(*d).String()
+}
+
+func (d *durationValue) Type() string { return "duration" }
+
+// plainDecimal reports whether s is digits with at most one dot ("5",
+// "0.5", ".5"), leaving signs, exponents and the like to ParseDuration.
+func plainDecimal(s string) bool {
+	digits, dots := 0, 0
+	for _, c := range s {
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.':
+			dots++
+		default:
+			return false
+		}
+	}
+	return digits > 0 && dots <= 1
+}
