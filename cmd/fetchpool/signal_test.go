@@ -810,7 +810,7 @@ func TestSignalDrainBoundedByTimeouts(t *testing.T) {
 	if took := p.end.Sub(sent); took > 10*time.Second {
 		t.Errorf("the shutdown took %v with a 1s stall timeout", took)
 	}
-	if !strings.Contains(r.stderr, "FAIL -:1 "+stalled+": no data received for 1s") {
+	if !strings.Contains(r.stderr, "FAIL -:1 "+stalled+": no data received for 1s (--stall-timeout)") {
 		t.Errorf("the stalled transfer did not end by its stall timeout:\n%s", r.stderr)
 	}
 }
@@ -846,7 +846,7 @@ func TestSignalNoRetryAfterShutdown(t *testing.T) {
 			ready: func(t *testing.T, _ *proc, s *faultServer, _ string) {
 				s.await(t)
 			},
-			want: `no data received for 1s; not retried: stopping, out/s\.bin\.part kept for a resume$`,
+			want: `no data received for 1s \(--stall-timeout\); not retried: stopping, out/s\.bin\.part kept for a resume$`,
 			part: true,
 		},
 	} {

@@ -158,7 +158,9 @@ func (e *shortBodyError) Error() string {
 // stallError aborts an attempt that received nothing for too long.
 type stallError struct{ d time.Duration }
 
-func (e *stallError) Error() string { return "no data received for " + seconds(e.d) }
+func (e *stallError) Error() string {
+	return "no data received for " + seconds(e.d) + " (--stall-timeout)"
+}
 
 // timeoutError aborts an attempt that outlasted --timeout.
 type timeoutError struct{ d time.Duration }

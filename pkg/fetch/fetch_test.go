@@ -521,7 +521,7 @@ func TestStall(t *testing.T) {
 		wantReqs int
 	}{
 		{name: "stalled once then ok", stalls: 1, wantReqs: 2},
-		{name: "always stalls", stalls: 99, wantReqs: 2, wantErr: "after 2 attempts: no data received for 300ms (×2)"},
+		{name: "always stalls", stalls: 99, wantReqs: 2, wantErr: "after 2 attempts: no data received for 300ms (--stall-timeout) (×2)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -601,7 +601,7 @@ func TestSilentServer(t *testing.T) {
 		cfg     func(*Config)
 		wantErr string
 	}{
-		{"stall timeout", func(c *Config) { c.StallTimeout = 200 * time.Millisecond }, "no data received for 200ms (×2)"},
+		{"stall timeout", func(c *Config) { c.StallTimeout = 200 * time.Millisecond }, "no data received for 200ms (--stall-timeout) (×2)"},
 		{"attempt timeout", func(c *Config) { c.StallTimeout = 0; c.Timeout = 200 * time.Millisecond }, "attempt timed out after 200ms (--timeout)"},
 	}
 	for _, tt := range tests {
@@ -806,7 +806,7 @@ func TestFailureAtRedirectTarget(t *testing.T) {
 		{"/dead", 0, "redirected to http://ann:xxxxx@" + dead + "/x: connection refused"},
 		{"/dead", 1, "after 2 attempts: redirected to http://ann:xxxxx@" + dead + "/x: connection refused (×2)"},
 		{"/gone", 0, "redirected to " + srv.URL + "/missing: HTTP 404 Not Found"},
-		{"/slow", 0, "redirected to " + srv.URL + "/hang: no data received for 100ms"},
+		{"/slow", 0, "redirected to " + srv.URL + "/hang: no data received for 100ms (--stall-timeout)"},
 		{"/round", 0, "HTTP 404 Not Found"},
 	}
 	for _, tt := range tests {
@@ -1503,7 +1503,7 @@ func TestConnectTimeout(t *testing.T) {
 	within(t, 5*time.Second, func() {
 		_, err = newClient(t, cfg).Fetch(context.Background(), request("http://"+addr+"/", filepath.Join(t.TempDir(), "f"), nil))
 	})
-	if err == nil || err.Error() != "after 2 attempts: connect timed out (×2)" {
+	if err == nil || err.Error() != "after 2 attempts: connect timed out (--connect-timeout) (×2)" {
 		t.Fatalf("err = %v", err)
 	}
 }

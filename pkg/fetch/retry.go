@@ -172,7 +172,7 @@ func describe(err error) string {
 		case errors.As(e, &errno):
 			return errno.Error()
 		case e.Timeout() && e.Op == "dial":
-			return "connect timed out"
+			return "connect timed out (--connect-timeout)"
 		case e.Timeout():
 			return "timed out"
 		}

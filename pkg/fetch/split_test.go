@@ -696,7 +696,7 @@ func TestSplitRangeFailureSaysWhich(t *testing.T) {
 			w.WriteHeader(http.StatusPartialContent)
 			w.(http.Flusher).Flush()
 			blockUntil(t, r)
-		}, "no data received for 1s"},
+		}, "no data received for 1s (--stall-timeout)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

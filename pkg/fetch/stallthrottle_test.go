@@ -67,7 +67,7 @@ func TestThrottledStallStillCaught(t *testing.T) {
 	within(t, 10*time.Second, func() {
 		_, err = newClient(t, cfg).Fetch(context.Background(), request(srv.URL, filepath.Join(t.TempDir(), "f"), nil))
 	})
-	if want := "no data received for 300ms"; err == nil || err.Error() != want {
+	if want := "no data received for 300ms (--stall-timeout)"; err == nil || err.Error() != want {
 		t.Errorf("err = %v, want %q", err, want)
 	}
 }
