@@ -618,6 +618,30 @@ func TestFaultPartFromEarlierRun(t *testing.T) {
 		}
 		checkFile(t, dir, "a.1.bin", "/a.bin")
 	})
+
+	// A finished file named "a.bin.part" (an earlier item's, or another
+	// program's download) is larger than any part fetchpool leaves without
+	// a sidecar: it is not truncated by the item "a.bin", which takes the
+	// next name.
+	t.Run("large part without a sidecar", func(t *testing.T) {
+		srv := fileServer(t)
+		dir := t.TempDir()
+		part := filepath.Join(dir, "out", "a.bin.part")
+		os.MkdirAll(filepath.Dir(part), 0o755)
+		finished := bytes.Repeat([]byte("a finished file, not a part "), 20000)
+		if len(finished) <= fetch.MaxPartWithoutSidecar {
+			t.Fatalf("the test's file (%d bytes) is small enough to be a part", len(finished))
+		}
+		os.WriteFile(part, finished, 0o644)
+		r := fetchpool(t, dir, "", "-o", "out", srv.URL+"/a.bin")
+		if r.code != 0 {
+			t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+		}
+		if got := readFile(t, part); !bytes.Equal(got, finished) {
+			t.Errorf("a.bin.part was changed: %d bytes", len(got))
+		}
+		checkFile(t, dir, "a.1.bin", "/a.bin")
+	})
 }
 
 // TestHostileInput: overlong lines, invalid UTF-8, control characters and

@@ -864,6 +864,13 @@ func (t *transfer) stamp(f *partFile) {
 // kept unfinished: one copy buffer.
 const lazyMetaMax = bufSize
 
+// MaxPartWithoutSidecar is the most a .part that fetchpool writes holds
+// without its sidecar (NAME.part.meta): a larger body gets its sidecar
+// before its first byte. A larger part without one was left by another
+// program, or is a finished file whose name ends in ".part", and is not
+// fetchpool's to truncate.
+const MaxPartWithoutSidecar = lazyMetaMax
+
 // needMeta tells whether the sidecar must be on disk before the body is
 // written. It must for a body that may be large (of unknown length, or
 // longer than lazyMetaMax), so that a crash leaves a part that can be

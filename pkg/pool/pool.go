@@ -435,9 +435,13 @@ func (r *run) reserve(itemURL, rel string) (name string, noSidecar, found bool, 
 		noSidecar = errors.Is(err, fs.ErrNotExist)
 		if noSidecar && !(found && r.opts.OnExists == Skip) {
 			// A directory where the part would go is taken, like one
-			// under the name itself. (A file kept by --on-exists skip
-			// is not written: no need to look.)
-			if pfi, perr := os.Lstat(path + naming.PartSuffix); perr == nil && !pfi.Mode().IsRegular() {
+			// under the name itself; so is a part too large to be one
+			// that fetchpool left without a sidecar: another program's,
+			// or a finished "x.part" of an earlier run, which the first
+			// byte of this item would destroy. (A file kept by
+			// --on-exists skip is not written: no need to look.)
+			if pfi, perr := os.Lstat(path + naming.PartSuffix); perr == nil &&
+				(!pfi.Mode().IsRegular() || pfi.Size() > fetch.MaxPartWithoutSidecar) {
 				return false
 			}
 		}
