@@ -77,19 +77,22 @@ type probe struct {
 	release func()
 }
 
-// splitFrom starts a split from the probe's response: pre-allocate the
-// part, record the ranges, then fetch them.
+// splitFrom starts a split from the probe's response: record the ranges,
+// pre-allocate the part, then fetch them. The record comes first: a crash
+// in between leaves a record whose part has the wrong size, which the next
+// run discards, and never a large part without a sidecar, which is not
+// fetchpool's to touch (MaxPartWithoutSidecar).
 func (t *transfer) splitFrom(ctx context.Context, g *guard, f *partFile, resp *http.Response, release func()) (outcome, error) {
 	total := t.meta.Length
-	if err := f.Truncate(total); err != nil {
-		return 0, t.removeIfFull(classifyWrite(t.part, err))
-	}
 	t.meta.Spans = makeSpans(total, t.c.cfg.Split)
 	t.split = true
 	if err := writeMeta(t.part, t.meta); err != nil {
-		return 0, err
+		return 0, t.removeIfFull(err)
 	}
 	t.metaOnDisk = true
+	if err := f.Truncate(total); err != nil {
+		return 0, t.removeIfFull(classifyWrite(t.part, err))
+	}
 	return t.runSplit(ctx, f, &probe{g: g, resp: resp, release: release})
 }
 
