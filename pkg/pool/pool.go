@@ -29,21 +29,29 @@ var (
 	// (it was queued, or waiting at the gate). It is event.ErrNotStarted,
 	// which fetch.ErrNotStarted is too.
 	ErrNotStarted = event.ErrNotStarted
-	// ErrAborted: the transfer was aborted by a second interrupt; the error
-	// that matches it says whether a .part file is kept for a resume.
-	ErrAborted = errors.New("aborted by a second interrupt")
+	// ErrAborted: the transfer was in flight when Run's ctx was cancelled
+	// (the command cancels it on a second interrupt). The error that
+	// matches it says why, when ctx has a cause other than a plain
+	// cancel (context.Cause), and whether a .part file is kept for a
+	// resume, e.g. "aborted: context deadline exceeded, out/a.iso.part
+	// kept for a resume".
+	ErrAborted = errors.New("aborted")
 )
 
-// abortedError is the end of a transfer that a second interrupt aborted: it
-// is ErrAborted, says which .part is kept, and unwraps to the transfer's
-// own error.
+// abortedError is the end of a transfer that the cancelling of Run's ctx
+// aborted: it is ErrAborted, says why and which .part is kept, and unwraps
+// to the transfer's own error.
 type abortedError struct {
 	part string
+	why  error // context.Cause of the ctx; nil for a plain cancel
 	err  error
 }
 
-func aborted(err error) error {
+func aborted(ctx context.Context, err error) error {
 	e := &abortedError{err: err}
+	if cause := context.Cause(ctx); !errors.Is(cause, context.Canceled) {
+		e.why = cause
+	}
 	var ie *fetch.InterruptedError
 	if errors.As(err, &ie) {
 		e.part = ie.Part
@@ -52,10 +60,14 @@ func aborted(err error) error {
 }
 
 func (e *abortedError) Error() string {
-	if e.part == "" {
-		return ErrAborted.Error()
+	msg := ErrAborted.Error()
+	if e.why != nil {
+		msg += ": " + e.why.Error()
 	}
-	return ErrAborted.Error() + ", " + e.part + " kept for a resume"
+	if e.part != "" {
+		msg += ", " + e.part + " kept for a resume"
+	}
+	return msg
 }
 
 func (e *abortedError) Is(target error) bool { return target == ErrAborted }
@@ -566,7 +578,7 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 		// The Aborting event counts this transfer and comes before its end.
 		<-r.aborted
 		if err != nil {
-			err = aborted(err)
+			err = aborted(ctx, err)
 		}
 	}
 	if began {
