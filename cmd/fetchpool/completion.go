@@ -20,8 +20,9 @@ func shellList() string {
 const completionHelp = `Print the shell completion script for fetchpool on standard output.
 
   bash        source <(fetchpool completion bash)
-              or, for every session (needs the bash-completion package):
+              or, for every session:
               fetchpool completion bash > /etc/bash_completion.d/fetchpool
+              (either way, bash needs the bash-completion package loaded)
   zsh         fetchpool completion zsh > "${fpath[1]}/_fetchpool"
               (with "autoload -U compinit; compinit" in ~/.zshrc)
   fish        fetchpool completion fish > ~/.config/fish/completions/fetchpool.fish
