@@ -1,6 +1,11 @@
 // Package pool runs a batch: it admits items from a source into a bounded
 // queue, names and reserves their files, hands them to a fixed number of
 // workers, and reports every item's fate as events.
+//
+// A program that embeds it passes Run an *input.Reader as the Source, a
+// *fetch.Client as the Fetcher (and calls its CloseIdleConnections once
+// the run is over), and an Emit func, such as the Emit of a
+// report.Dispatcher that feeds sinks from one goroutine. See Example.
 package pool
 
 import (
