@@ -165,7 +165,8 @@ type Options struct {
 // (which should also cancel stop) aborts the transfers in flight too. A nil
 // stop is ctx: no graceful shutdown.
 // Per-item failures are reported as events and never stop the run; the
-// error is non-nil only when the input could not be read.
+// error is non-nil only when the input could not be read, or when
+// opts.OnExists is none of the policies (then nothing is read or fetched).
 func Run(ctx, stop context.Context, src Source, f Fetcher, opts Options) error {
 	if stop == nil {
 		stop = ctx // no graceful shutdown: cancelling ctx aborts
@@ -173,8 +174,13 @@ func Run(ctx, stop context.Context, src Source, f Fetcher, opts Options) error {
 	if opts.Concurrency < 1 {
 		opts.Concurrency = 1
 	}
-	if opts.OnExists == "" {
+	switch opts.OnExists {
+	case "":
 		opts.OnExists = Skip
+	case Skip, Overwrite, Rename, Newer:
+	default:
+		// Taken for Overwrite, it would replace files the caller meant to keep.
+		return fmt.Errorf("invalid Options.OnExists %q: want %q, %q, %q or %q (see ParseOnExists)", opts.OnExists, Skip, Overwrite, Rename, Newer)
 	}
 	if opts.Emit == nil {
 		opts.Emit = func(event.Event) {}

@@ -719,3 +719,39 @@ func TestRunAbortSaysWhy(t *testing.T) {
 		t.Errorf("error %q, want %q matching ErrAborted", got, want)
 	}
 }
+
+// TestRunRefusesUnknownOnExists: a policy that is none of the constants
+// (a typo, or "Overwrite" not put through ParseOnExists) fails the run
+// before anything is read or sent, rather than replace a file that exists.
+func TestRunRefusesUnknownOnExists(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		io.WriteString(w, "new")
+	}))
+	defer srv.Close()
+	c, err := fetch.New(fetch.Config{Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	dir := t.TempDir()
+	keep := filepath.Join(dir, "a.txt")
+	if err := os.WriteFile(keep, []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, policy := range []OnExists{"Overwrite", "keep"} {
+		rec := &recorder{}
+		err := Run(context.Background(), nil, input.NewReader([]string{srv.URL + "/a.txt"}, nil), c,
+			Options{Concurrency: 1, OutputDir: dir, OnExists: policy, Emit: rec.emit})
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%q", policy)) {
+			t.Errorf("OnExists %q: Run returned %v, want an error naming it", policy, err)
+		}
+		if n := rec.count(event.Queued); n != 0 {
+			t.Errorf("OnExists %q: %d items queued, want none", policy, n)
+		}
+	}
+	if b, _ := os.ReadFile(keep); string(b) != "mine" || hits.Load() != 0 {
+		t.Errorf("the file holds %q after %d requests, want %q and none", b, hits.Load(), "mine")
+	}
+}
