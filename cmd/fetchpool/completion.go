@@ -20,8 +20,9 @@ func shellList() string {
 const completionHelp = `Print the shell completion script for fetchpool on standard output.
 
   bash        source <(fetchpool completion bash)
-              or, for every session (needs the bash-completion package):
+              or, for every session:
               fetchpool completion bash > /etc/bash_completion.d/fetchpool
+              (either way, bash needs the bash-completion package loaded)
   zsh         fetchpool completion zsh > "${fpath[1]}/_fetchpool"
               (with "autoload -U compinit; compinit" in ~/.zshrc)
   fish        fetchpool completion fish > ~/.config/fish/completions/fetchpool.fish
@@ -51,15 +52,20 @@ func addCompletion(root *cobra.Command) {
 	cmd.Flags().BoolVar(&noDescriptions, "no-descriptions", false, "complete flags without their descriptions")
 	root.AddCommand(cmd)
 
-	words := map[string][]string{
-		"on-exists": {"skip", "overwrite", "rename", "newer"},
-		"shard":     {"auto/"},
+	// A whole value is followed by a space, as any completed word; "auto/"
+	// is not, for the N that the user types after it.
+	words := map[string]struct {
+		values    []string
+		directive cobra.ShellCompDirective
+	}{
+		"on-exists": {[]string{"skip", "overwrite", "rename", "newer"}, cobra.ShellCompDirectiveNoFileComp},
+		"shard":     {[]string{"auto/"}, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace},
 	}
-	for flag, values := range words {
+	for flag, w := range words {
 		if root.Flags().Lookup(flag) == nil {
 			continue
 		}
-		_ = root.RegisterFlagCompletionFunc(flag, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp|cobra.ShellCompDirectiveNoSpace))
+		_ = root.RegisterFlagCompletionFunc(flag, cobra.FixedCompletions(w.values, w.directive))
 	}
 }
 

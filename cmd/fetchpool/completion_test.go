@@ -91,16 +91,20 @@ func TestCompletionScripts(t *testing.T) {
 }
 
 // TestCompletionRequests asks the binary what the scripts ask it: the
-// words for a position on the command line.
+// words for a position on the command line, and the directive that says
+// how the shell goes on (":4" no file names; ":6" no file names and no
+// space after the word, which the user goes on typing).
 func TestCompletionRequests(t *testing.T) {
 	tests := []struct {
-		args []string
-		want []string
+		args      []string
+		want      []string
+		directive string // "" = not checked
 	}{
-		{[]string{"--on-exists", ""}, []string{"skip", "overwrite", "rename", "newer"}},
-		{[]string{"--sha"}, []string{"--sha256", "--shard"}},
-		{[]string{"completion", ""}, shells},
-		{[]string{"comp"}, []string{"completion"}},
+		{[]string{"--on-exists", ""}, []string{"skip", "overwrite", "rename", "newer"}, ":4"},
+		{[]string{"--shard", ""}, []string{"auto/"}, ":6"},
+		{[]string{"--sha"}, []string{"--sha256", "--shard"}, ""},
+		{[]string{"completion", ""}, shells, ""},
+		{[]string{"comp"}, []string{"completion"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -110,6 +114,9 @@ func TestCompletionRequests(t *testing.T) {
 			}
 			lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
 			got := lines[:len(lines)-1] // the last line is the directive, ":N"
+			if d := lines[len(lines)-1]; tt.directive != "" && d != tt.directive {
+				t.Errorf("directive %s, want %s", d, tt.directive)
+			}
 			for _, w := range tt.want {
 				if !slices.Contains(got, w) {
 					t.Errorf("completions %q lack %q", got, w)

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/signal"
 	"syscall"
@@ -20,12 +21,16 @@ func main() {
 	os.Exit(exitCode(execute(ctx, stop, s, os.Args[1:])))
 }
 
+// errSecondInterrupt is why ctx is cancelled: transfers it aborts say so
+// ("aborted: interrupted a second time, out/a.iso.part kept for a resume").
+var errSecondInterrupt = errors.New("interrupted a second time")
+
 // interruptContexts returns the run's two contexts: stop is cancelled by the
 // first SIGINT or SIGTERM (finish what is in flight, start nothing new), ctx
-// by the second (abort everything). ctx is stop's parent, so aborting also
-// stops.
+// by the second (abort everything), with errSecondInterrupt as its cause.
+// ctx is stop's parent, so aborting also stops.
 func interruptContexts() (ctx, stop context.Context) {
-	ctx, abort := context.WithCancel(context.Background())
+	ctx, abort := context.WithCancelCause(context.Background())
 	stop, graceful := context.WithCancel(ctx)
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
@@ -33,7 +38,7 @@ func interruptContexts() (ctx, stop context.Context) {
 		<-signals
 		graceful()
 		<-signals
-		abort()
+		abort(errSecondInterrupt)
 	}()
 	return ctx, stop
 }

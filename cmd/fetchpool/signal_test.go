@@ -490,7 +490,7 @@ func TestSignalSecondInterruptAborts(t *testing.T) {
 		t.Errorf("the aborting line does not come before the canceled items:\n%s", r.stderr)
 	}
 	for _, u := range urls {
-		want := "CANCEL -:" + strconv.Itoa(slices.Index(urls, u)+1) + " " + u + ": aborted by a second interrupt, out/" + path.Base(u) + ".part kept for a resume\n"
+		want := "CANCEL -:" + strconv.Itoa(slices.Index(urls, u)+1) + " " + u + ": aborted: interrupted a second time, out/" + path.Base(u) + ".part kept for a resume\n"
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 		}
@@ -898,7 +898,7 @@ func TestSignalAbortBeforeAnyByte(t *testing.T) {
 	if r.code != exitInterrupted {
 		t.Fatalf("exit %d, want 130; stderr:\n%s", r.code, r.stderr)
 	}
-	if want := "CANCEL -:1 " + url + ": aborted by a second interrupt\n"; !strings.Contains(r.stderr, want) {
+	if want := "CANCEL -:1 " + url + ": aborted: interrupted a second time\n"; !strings.Contains(r.stderr, want) {
 		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 	}
 	if strings.Contains(r.stderr, "context canceled") {

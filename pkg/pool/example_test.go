@@ -37,6 +37,8 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
+	// Its keep-alive connections outlive the run unless they are closed.
+	defer client.CloseIdleConnections()
 
 	// Sinks are called from one goroutine; Summary counts and prints.
 	summary := report.NewSummary(time.Now())

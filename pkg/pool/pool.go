@@ -1,6 +1,11 @@
 // Package pool runs a batch: it admits items from a source into a bounded
 // queue, names and reserves their files, hands them to a fixed number of
 // workers, and reports every item's fate as events.
+//
+// A program that embeds it passes Run an *input.Reader as the Source, a
+// *fetch.Client as the Fetcher (and calls its CloseIdleConnections once
+// the run is over), and an Emit func, such as the Emit of a
+// report.Dispatcher that feeds sinks from one goroutine. See Example.
 package pool
 
 import (
@@ -29,21 +34,29 @@ var (
 	// (it was queued, or waiting at the gate). It is event.ErrNotStarted,
 	// which fetch.ErrNotStarted is too.
 	ErrNotStarted = event.ErrNotStarted
-	// ErrAborted: the transfer was aborted by a second interrupt; the error
-	// that matches it says whether a .part file is kept for a resume.
-	ErrAborted = errors.New("aborted by a second interrupt")
+	// ErrAborted: the transfer was in flight when Run's ctx was cancelled
+	// (the command cancels it on a second interrupt). The error that
+	// matches it says why, when ctx has a cause other than a plain
+	// cancel (context.Cause), and whether a .part file is kept for a
+	// resume, e.g. "aborted: context deadline exceeded, out/a.iso.part
+	// kept for a resume".
+	ErrAborted = errors.New("aborted")
 )
 
-// abortedError is the end of a transfer that a second interrupt aborted: it
-// is ErrAborted, says which .part is kept, and unwraps to the transfer's
-// own error.
+// abortedError is the end of a transfer that the cancelling of Run's ctx
+// aborted: it is ErrAborted, says why and which .part is kept, and unwraps
+// to the transfer's own error.
 type abortedError struct {
 	part string
+	why  error // context.Cause of the ctx; nil for a plain cancel
 	err  error
 }
 
-func aborted(err error) error {
+func aborted(ctx context.Context, err error) error {
 	e := &abortedError{err: err}
+	if cause := context.Cause(ctx); !errors.Is(cause, context.Canceled) {
+		e.why = cause
+	}
 	var ie *fetch.InterruptedError
 	if errors.As(err, &ie) {
 		e.part = ie.Part
@@ -52,10 +65,14 @@ func aborted(err error) error {
 }
 
 func (e *abortedError) Error() string {
-	if e.part == "" {
-		return ErrAborted.Error()
+	msg := ErrAborted.Error()
+	if e.why != nil {
+		msg += ": " + e.why.Error()
 	}
-	return ErrAborted.Error() + ", " + e.part + " kept for a resume"
+	if e.part != "" {
+		msg += ", " + e.part + " kept for a resume"
+	}
+	return msg
 }
 
 func (e *abortedError) Is(target error) bool { return target == ErrAborted }
@@ -148,7 +165,8 @@ type Options struct {
 // (which should also cancel stop) aborts the transfers in flight too. A nil
 // stop is ctx: no graceful shutdown.
 // Per-item failures are reported as events and never stop the run; the
-// error is non-nil only when the input could not be read.
+// error is non-nil only when the input could not be read, or when
+// opts.OnExists is none of the policies (then nothing is read or fetched).
 func Run(ctx, stop context.Context, src Source, f Fetcher, opts Options) error {
 	if stop == nil {
 		stop = ctx // no graceful shutdown: cancelling ctx aborts
@@ -156,8 +174,13 @@ func Run(ctx, stop context.Context, src Source, f Fetcher, opts Options) error {
 	if opts.Concurrency < 1 {
 		opts.Concurrency = 1
 	}
-	if opts.OnExists == "" {
+	switch opts.OnExists {
+	case "":
 		opts.OnExists = Skip
+	case Skip, Overwrite, Rename, Newer:
+	default:
+		// Taken for Overwrite, it would replace files the caller meant to keep.
+		return fmt.Errorf("invalid Options.OnExists %q: want %q, %q, %q or %q (see ParseOnExists)", opts.OnExists, Skip, Overwrite, Rename, Newer)
 	}
 	if opts.Emit == nil {
 		opts.Emit = func(event.Event) {}
@@ -570,7 +593,7 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 		// The Aborting event counts this transfer and comes before its end.
 		<-r.aborted
 		if err != nil {
-			err = aborted(err)
+			err = aborted(ctx, err)
 		}
 	}
 	if began {

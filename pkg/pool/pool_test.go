@@ -673,3 +673,85 @@ func TestRunSeqIsInputOrder(t *testing.T) {
 		t.Errorf("results in the order %v, want %d of them, the second item's before the first", ended, len(want))
 	}
 }
+
+// TestRunAbortSaysWhy: a program that embeds Run and cancels its ctx (here
+// as a deadline would) is told so, and which .part is kept; it is not told
+// of an interrupt that never happened.
+func TestRunAbortSaysWhy(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100000")
+		w.Write(make([]byte, 1000))
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	c, err := fetch.New(fetch.Config{Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	rec := &recorder{}
+	emit := func(ev event.Event) {
+		rec.emit(ev)
+		if ev.Kind == event.Started {
+			go func() {
+				// Once the first bytes are in, which the part keeps.
+				for ev.Progress.Done() < 1000 {
+					time.Sleep(time.Millisecond)
+				}
+				cancel(context.DeadlineExceeded)
+			}()
+		}
+	}
+	if err := Run(ctx, nil, input.NewReader([]string{srv.URL + "/big.iso"}, nil), c,
+		Options{Concurrency: 1, OutputDir: dir, Emit: emit}); err != nil {
+		t.Fatal(err)
+	}
+	res := rec.results()[event.StatusCanceled]
+	if len(res) != 1 {
+		t.Fatalf("%d items canceled, want 1", len(res))
+	}
+	got := res[0].Err
+	want := "aborted: context deadline exceeded, " + filepath.Join(dir, "big.iso.part") + " kept for a resume"
+	if !errors.Is(got, ErrAborted) || got.Error() != want {
+		t.Errorf("error %q, want %q matching ErrAborted", got, want)
+	}
+}
+
+// TestRunRefusesUnknownOnExists: a policy that is none of the constants
+// (a typo, or "Overwrite" not put through ParseOnExists) fails the run
+// before anything is read or sent, rather than replace a file that exists.
+func TestRunRefusesUnknownOnExists(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		io.WriteString(w, "new")
+	}))
+	defer srv.Close()
+	c, err := fetch.New(fetch.Config{Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	dir := t.TempDir()
+	keep := filepath.Join(dir, "a.txt")
+	if err := os.WriteFile(keep, []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, policy := range []OnExists{"Overwrite", "keep"} {
+		rec := &recorder{}
+		err := Run(context.Background(), nil, input.NewReader([]string{srv.URL + "/a.txt"}, nil), c,
+			Options{Concurrency: 1, OutputDir: dir, OnExists: policy, Emit: rec.emit})
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%q", policy)) {
+			t.Errorf("OnExists %q: Run returned %v, want an error naming it", policy, err)
+		}
+		if n := rec.count(event.Queued); n != 0 {
+			t.Errorf("OnExists %q: %d items queued, want none", policy, n)
+		}
+	}
+	if b, _ := os.ReadFile(keep); string(b) != "mine" || hits.Load() != 0 {
+		t.Errorf("the file holds %q after %d requests, want %q and none", b, hits.Load(), "mine")
+	}
+}

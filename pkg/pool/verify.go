@@ -56,7 +56,7 @@ func (r *run) checkExisting(ctx context.Context, j job) {
 		// The Aborting event counts this check and comes before its end.
 		<-r.aborted
 		if err != nil {
-			err = aborted(err)
+			err = aborted(ctx, err)
 		}
 	}
 	r.sending.Add(-1) // before its end is told, as for a transfer
