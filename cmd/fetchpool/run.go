@@ -137,11 +137,11 @@ func configure(opts *options, s *streams) (*config, error) {
 		if len(opts.Args) != 1 || len(opts.Inputs) != 0 {
 			return nil, usagef("--sha256 checks a single item given as the only argument; for lists use --checksums or \"sha256\" in JSON lines")
 		}
-		it, _ := input.ParseLine(fmt.Sprintf(`{"url":"x","sha256":%q}`, opts.SHA256))
-		if it.Err != nil {
+		sum, err := input.ParseSHA256(opts.SHA256)
+		if err != nil {
 			return nil, usagef("invalid --sha256 %q: want 64 hexadecimal digits", opts.SHA256)
 		}
-		opts.SHA256 = it.SHA256
+		opts.SHA256 = sum
 	}
 	netrc := opts.NetrcFile
 	if netrc == "" && opts.Netrc {

@@ -105,7 +105,7 @@ func checksumLine(line string) (file, sum string, err error) {
 	if file == "" {
 		return "", "", fmt.Errorf("%w: no file name after the digest", ErrInvalidChecksumLine)
 	}
-	if sum, err = normalizeSHA256(sum); err != nil {
+	if sum, err = ParseSHA256(sum); err != nil {
 		return "", "", fmt.Errorf("%w: %w", ErrInvalidChecksumLine, err)
 	}
 	return file, sum, nil

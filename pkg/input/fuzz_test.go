@@ -177,7 +177,7 @@ func FuzzParseChecksums(f *testing.F) {
 			if name == "" {
 				t.Fatal("empty name")
 			}
-			if n, err := normalizeSHA256(sum); err != nil || n != sum {
+			if n, err := ParseSHA256(sum); err != nil || n != sum {
 				t.Fatalf("%q: digest %q is not 64 lower-case hex digits", name, sum)
 			}
 		}

@@ -139,7 +139,7 @@ func parseJSON(line string) Item {
 	var sum string
 	if j.SHA256 != nil {
 		var err error
-		if sum, err = normalizeSHA256(*j.SHA256); err != nil {
+		if sum, err = ParseSHA256(*j.SHA256); err != nil {
 			it.Err = err
 			return it
 		}
@@ -166,8 +166,9 @@ func jsonError(err error) error {
 		ErrInvalidJSON, strings.TrimPrefix(err.Error(), "json: "))
 }
 
-// normalizeSHA256 checks a hex digest and returns it in lower case.
-func normalizeSHA256(s string) (string, error) {
+// ParseSHA256 checks a hex SHA-256 digest (64 hexadecimal digits, either
+// case) and returns it in lower case; its error wraps ErrInvalidSHA256.
+func ParseSHA256(s string) (string, error) {
 	if len(s) != 64 {
 		return "", fmt.Errorf("%w %q: want 64 hexadecimal digits, got %d characters",
 			ErrInvalidSHA256, s, utf8.RuneCountInString(s))

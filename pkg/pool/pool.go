@@ -130,7 +130,8 @@ type Options struct {
 	DryRun bool
 	// Shard keeps only the items of one shard; the zero value keeps all.
 	Shard input.Shard
-	// SHA256 is the expected digest when the run has a single item.
+	// SHA256 is the expected digest (64 hex digits, either case) when the
+	// run has a single item; Run refuses one that is not a digest.
 	SHA256 string
 	// Checksums maps output names (or base names) to expected digests.
 	Checksums map[string]string
@@ -181,6 +182,15 @@ func Run(ctx, stop context.Context, src Source, f Fetcher, opts Options) error {
 	default:
 		// Taken for Overwrite, it would replace files the caller meant to keep.
 		return fmt.Errorf("invalid Options.OnExists %q: want %q, %q, %q or %q (see ParseOnExists)", opts.OnExists, Skip, Overwrite, Rename, Newer)
+	}
+	if opts.SHA256 != "" {
+		// Unchecked, a digest that cannot match fails the item only once
+		// the whole file has been fetched.
+		sum, err := input.ParseSHA256(opts.SHA256)
+		if err != nil {
+			return fmt.Errorf("invalid Options.SHA256: %w", err)
+		}
+		opts.SHA256 = sum
 	}
 	if opts.Emit == nil {
 		opts.Emit = func(event.Event) {}

@@ -755,3 +755,41 @@ func TestRunRefusesUnknownOnExists(t *testing.T) {
 		t.Errorf("the file holds %q after %d requests, want %q and none", b, hits.Load(), "mine")
 	}
 }
+
+// TestRunRefusesBadSHA256: an Options.SHA256 that is not a digest is
+// refused before anything is read or fetched, instead of failing the item
+// after its whole download; one in upper case is taken.
+func TestRunRefusesBadSHA256(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		io.WriteString(w, "abc")
+	}))
+	defer srv.Close()
+	c, err := fetch.New(fetch.Config{Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	const abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" // sha256("abc")
+	tests := []struct {
+		sum    string
+		wantOK bool
+	}{
+		{"00", false},
+		{strings.Repeat("g", 64), false},
+		{strings.ToUpper(abc), true},
+	}
+	for _, tt := range tests {
+		hits.Store(0)
+		rec := &recorder{}
+		err := Run(context.Background(), nil, input.NewReader([]string{srv.URL + "/abc.txt"}, nil), c,
+			Options{Concurrency: 1, OutputDir: t.TempDir(), SHA256: tt.sum, Emit: rec.emit})
+		switch {
+		case tt.wantOK && (err != nil || len(rec.results()[event.StatusOK]) != 1):
+			t.Errorf("SHA256 %q: err %v, results %v; want the item done", tt.sum, err, rec.results())
+		case !tt.wantOK && (err == nil || !strings.Contains(err.Error(), "SHA256") || hits.Load() != 0):
+			t.Errorf("SHA256 %q: err %v after %d requests; want an error naming it and none", tt.sum, err, hits.Load())
+		}
+	}
+}
