@@ -218,6 +218,90 @@ func TestSplitResumes(t *testing.T) {
 	}
 }
 
+// TestSplitSavesProgressWhileRunning: the sidecar records the bytes each
+// range has written while the ranges are still running, so that a run
+// killed outright (SIGKILL, which leaves no time to save) resumes each
+// range where it was, not from its start. The kill is a snapshot of the
+// part and its sidecar taken mid-transfer, resumed by another Client.
+func TestSplitSavesProgressWhileRunning(t *testing.T) {
+	defer func(d time.Duration) { splitSaveEvery = d }(splitSaveEvery)
+	splitSaveEvery = 10 * time.Millisecond
+	body := payload(4<<20, 31)
+	res := newResource(body, `"k"`)
+	chunk := len(body) / 4
+	sent := 3 * bufSize / 2 // a whole buffer written, half of one held
+	var blocking atomic.Bool
+	blocking.Store(true)
+	rc := &recorder{}
+	srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) {
+		if blocking.Load() {
+			// Every range (the probe too) sends its first bytes and hangs.
+			body, _, _ := res.get()
+			first, _ := strconv.Atoi(strings.TrimPrefix(strings.Split(r.Header.Get("Range"), "-")[0], "bytes="))
+			w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", first, first+chunk-1, len(body)))
+			if first == 0 {
+				w.Header().Set("Content-Range", fmt.Sprintf("bytes 0-%d/%d", len(body)-1, len(body)))
+			}
+			w.Header().Set("ETag", `"k"`)
+			w.WriteHeader(http.StatusPartialContent)
+			w.Write(body[first : first+sent])
+			w.(http.Flusher).Flush()
+			blockUntil(t, r)
+			return
+		}
+		res.ServeHTTP(w, r)
+	})
+	path := filepath.Join(t.TempDir(), "f")
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := newClient(t, splitConfig()).Fetch(ctx, request(srv.URL, path, nil))
+		errc <- err
+	}()
+
+	// What a kill would leave: the sidecar as it is on disk now.
+	var m Meta
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		var err error
+		m, err = ReadMeta(path + ".part")
+		saved := err == nil && len(m.Spans) == 4
+		for _, sp := range m.Spans {
+			saved = saved && sp.Next == sp.Start+bufSize
+		}
+		if saved {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sidecar %+v, %v; want each range's first %d bytes recorded while it runs", m, err, bufSize)
+		}
+	}
+	part := mustFile(t, path+".part")
+	cancel()
+	within(t, 5*time.Second, func() { <-errc })
+	killed := filepath.Join(t.TempDir(), "f")
+	writePart(t, killed, part, &m)
+
+	blocking.Store(false)
+	before := rc.count()
+	req := request(srv.URL, killed, nil)
+	req.SHA256 = sum(body)
+	got, err := newClient(t, splitConfig()).Fetch(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertDone(t, killed, body)
+	if want := int64(len(body) - 4*bufSize); got.Bytes != want {
+		t.Errorf("resumed with %d bytes, want %d: the rest of each range", got.Bytes, want)
+	}
+	for i := before; i < rc.count(); i++ {
+		r := rc.header(i).Get("Range")
+		first, _ := strconv.Atoi(strings.TrimPrefix(strings.Split(r, "-")[0], "bytes="))
+		if first%chunk != bufSize {
+			t.Errorf("resume asked for %q; want each range from its byte %d on", r, bufSize)
+		}
+	}
+}
+
 func TestSplitRangeRetriedAlone(t *testing.T) {
 	body := payload(1<<20, 13)
 	res := newResource(body, `"x"`)
