@@ -100,6 +100,18 @@ func (t *transfer) run(ctx context.Context) (Result, error) {
 			res, err := t.finish(ctx)
 			if err != nil && ctx.Err() != nil {
 				err = &InterruptedError{Part: t.keptPart(), Err: ctx.Err()}
+			} else if t.resumed && !t.stopped() && errors.As(err, new(*ChecksumError)) {
+				// The part began in an earlier run, and its bytes, or
+				// the file under them, may not be the ones the digest is
+				// of (a part damaged on disk, a server that changed the
+				// file without a new validator): the file is fetched
+				// again from the start, once (discard clears resumed).
+				t.emit.send(event.Event{Kind: event.Retry, Attempt: attempt,
+					Err: fmt.Errorf("%w; fetching it again from the start, without the part of an earlier run", err)})
+				if err := t.discard(); err != nil {
+					return t.res, err
+				}
+				continue
 			}
 			return res, err
 		case ctx.Err() != nil:
