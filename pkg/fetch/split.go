@@ -29,7 +29,8 @@ import (
 // is another file, the file changed, and the item starts over.
 
 // errNoRanges ends a split whose server answered a range request with the
-// whole, unchanged file: it does not serve ranges. The split's part is
+// whole, unchanged file, or with a 206 for other bytes than those asked
+// for (wrapped, with what it sent): it does not serve ranges. The split's part is
 // discarded and, with transfer.noSplit set, the same attempt fetches the
 // file as one stream, with a GET without Range.
 var errNoRanges = errors.New("the server does not serve ranges")
@@ -119,6 +120,7 @@ func (t *transfer) resumeSplit(ctx context.Context) (outcome, error) {
 	out, err := t.runSplit(ctx, f, nil)
 	f.Close() // before the part is made again; closing twice is harmless
 	if errors.Is(err, errNoRanges) {
+		t.sayOneStream(err)
 		return t.attempt(ctx) // as one stream, from zero: the part is gone
 	}
 	return out, err
@@ -429,14 +431,16 @@ func (s *splitRun) checkSpan(resp *http.Response, next, end int64) (int64, error
 	if t.meta.contradictedBy(resp) {
 		return 0, changedError{}
 	}
+	// A 206 that is not the range asked for comes again when asked again:
+	// the server cannot serve ranges, and the file is read as one stream.
 	cr, ok := parseContentRange(resp.Header.Get("Content-Range"))
 	switch {
 	case !ok || cr.first < 0:
-		return 0, &rangeError{msg: fmt.Sprintf("server sent a 206 with a bad Content-Range %q", resp.Header.Get("Content-Range"))}
+		return 0, fmt.Errorf("%w: it sent a 206 with a bad Content-Range %q", errNoRanges, resp.Header.Get("Content-Range"))
 	case cr.total >= 0 && cr.total != t.meta.Length:
 		return 0, changedError{}
 	case cr.first != next:
-		return 0, &rangeError{msg: fmt.Sprintf("asked for bytes %d-%d, server sent %d-%d", next, end-1, cr.first, cr.last)}
+		return 0, fmt.Errorf("%w: asked for bytes %d-%d, it sent %d-%d", errNoRanges, next, end-1, cr.first, cr.last)
 	}
 	// A server may send more than the range asked for; only the range is
 	// read.

@@ -624,6 +624,73 @@ func TestSplitRangesAnsweredWhole(t *testing.T) {
 	}
 }
 
+// TestSplitRangesMislabelled: a server whose 206 answers to the ranges
+// carry other bytes than those asked for (a Content-Range that starts
+// elsewhere, or that does not parse) would answer the same when asked
+// again, in this run or the next: the item is read as one stream instead
+// of failing after its retries, also when it resumes a split part of an
+// earlier run (before, that part failed every run until --no-resume).
+func TestSplitRangesMislabelled(t *testing.T) {
+	body := payload(1<<20, 45)
+	tests := []struct {
+		name    string
+		cr      func(first, last int) string
+		resume  bool
+		wantWhy string
+	}{
+		{"from the byte after", func(first, last int) string { return fmt.Sprintf("bytes %d-%d/%d", first+1, last, len(body)) }, false, "it sent"},
+		{"bad Content-Range", func(first, last int) string { return "bytes soon" }, false, "bad Content-Range"},
+		{"resumed split part", func(first, last int) string { return fmt.Sprintf("bytes %d-%d/%d", first+1, last, len(body)) }, true, "it sent"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rc := &recorder{}
+			srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("ETag", `"l"`)
+				rg := r.Header.Get("Range")
+				if rg == "" || rg == "bytes=0-" {
+					http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+					return
+				}
+				a, b, _ := strings.Cut(strings.TrimPrefix(rg, "bytes="), "-")
+				first, _ := strconv.Atoi(a)
+				last, _ := strconv.Atoi(b)
+				w.Header().Set("Content-Range", tt.cr(first, last))
+				w.WriteHeader(http.StatusPartialContent)
+				w.Write(body[first : last+1])
+			})
+			path := filepath.Join(t.TempDir(), "f")
+			if tt.resume {
+				spans := makeSpans(int64(len(body)), 4)
+				spans[0].Next = spans[0].End
+				part := append(bytes.Clone(body[:spans[0].End]), make([]byte, len(body)-int(spans[0].End))...)
+				writePart(t, path, part, &Meta{URL: srv.URL, ETag: `"l"`, Length: int64(len(body)), Spans: spans})
+			}
+			ev := &events{}
+			req := request(srv.URL, path, ev)
+			req.SHA256 = sum(body)
+			var err error
+			within(t, 10*time.Second, func() {
+				_, err = newClient(t, splitConfig()).Fetch(context.Background(), req)
+			})
+			if err != nil {
+				t.Fatalf("Fetch: %v", err)
+			}
+			assertDone(t, path, body)
+			if r := ev.of(event.Retry); len(r) != 0 {
+				t.Errorf("retried: %v", r)
+			}
+			var why bool
+			for _, a := range ev.of(event.Attempt) {
+				why = why || strings.HasPrefix(a.Message, "one stream: ") && strings.Contains(a.Message, tt.wantWhy)
+			}
+			if !why {
+				t.Errorf("no attempt says it reads one stream because %q", tt.wantWhy)
+			}
+		})
+	}
+}
+
 // version is one content of a file that changes on its server.
 type version struct {
 	body []byte

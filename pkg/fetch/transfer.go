@@ -410,8 +410,7 @@ func (t *transfer) attempt(ctx context.Context) (outcome, error) {
 			offset, restarted = 0, true
 		case errors.Is(err, errNoRanges):
 			offset = 0 // once: noSplit is set, and the part is gone
-			t.emit.send(event.Event{Kind: event.Attempt, Attempt: t.res.Attempts,
-				Message: "one stream: the server answered a range with the whole file"})
+			t.sayOneStream(err)
 		case errors.Is(err, errMore):
 			if offset, err = t.offset(); err != nil { // grew: no loop
 				return 0, err
@@ -420,6 +419,16 @@ func (t *transfer) attempt(ctx context.Context) (outcome, error) {
 			return out, err
 		}
 	}
+}
+
+// sayOneStream tells -v that a split goes on as one stream, and why: err
+// wraps errNoRanges.
+func (t *transfer) sayOneStream(err error) {
+	why := "the server answered a range with the whole file"
+	if err != errNoRanges {
+		why = err.Error() // a 206 for other bytes, say
+	}
+	t.emit.send(event.Event{Kind: event.Attempt, Attempt: t.res.Attempts, Message: "one stream: " + why})
 }
 
 // offset is where the part ends: where the next response should start.
