@@ -2,6 +2,7 @@ package fetch
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -1148,6 +1149,57 @@ func TestChecksum(t *testing.T) {
 		// The bad bytes are left nowhere: not under the name, not in a part.
 		assertGone(t, path, path+".part", path+".part.meta")
 	})
+}
+
+// TestChecksumBadResumedPart: a part of an earlier run whose bytes are
+// wrong (damaged on disk, or a file the server changed under the same
+// validator) fails the digest once whole; the file is then fetched once
+// more from the start, and the good copy lands, not a failure that only a
+// second run would cure. A fresh download that does not match is not
+// fetched again (TestChecksum).
+func TestChecksumBadResumedPart(t *testing.T) {
+	body := payload(600<<10, 44)
+	damaged := bytes.Clone(body[:200<<10])
+	damaged[1000] ^= 0xff
+	tests := []struct {
+		name  string
+		split bool
+		part  []byte
+		meta  Meta
+	}{
+		{"single stream", false, damaged, Meta{ETag: `"d"`, Length: int64(len(body))}},
+		{"split", true, append(bytes.Clone(damaged), make([]byte, len(body)-len(damaged))...), Meta{ETag: `"d"`, Length: int64(len(body)),
+			Spans: []Span{{0, 300 << 10, 200 << 10}, {300 << 10, int64(len(body)), 300 << 10}}}},
+		{"complete on a 416", false, append(bytes.Clone(damaged), body[len(damaged):]...), Meta{ETag: `"d"`, Length: int64(len(body))}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rc := &recorder{}
+			srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) { newResource(body, `"d"`).ServeHTTP(w, r) })
+			path := filepath.Join(t.TempDir(), "f")
+			tt.meta.URL = srv.URL
+			writePart(t, path, tt.part, &tt.meta)
+			cfg := testConfig()
+			if tt.split {
+				cfg = splitConfig()
+			}
+			ev := &events{}
+			req := request(srv.URL, path, ev)
+			req.SHA256 = sum(body)
+			res, err := newClient(t, cfg).Fetch(context.Background(), req)
+			if err != nil {
+				t.Fatalf("Fetch: %v", err)
+			}
+			assertDone(t, path, body)
+			if res.SHA256 != sum(body) {
+				t.Errorf("SHA256 %s", res.SHA256)
+			}
+			r := ev.of(event.Retry)
+			if len(r) != 1 || !strings.Contains(r[0].Err.Error(), "sha256 mismatch") || !strings.Contains(r[0].Err.Error(), "again from the start") {
+				t.Errorf("retry events %v, want one saying the file is fetched again", r)
+			}
+		})
+	}
 }
 
 func TestCancelKeepsPartForResume(t *testing.T) {

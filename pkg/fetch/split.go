@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/fetchpool/fetchpool/pkg/event"
 )
@@ -28,7 +29,8 @@ import (
 // is another file, the file changed, and the item starts over.
 
 // errNoRanges ends a split whose server answered a range request with the
-// whole, unchanged file: it does not serve ranges. The split's part is
+// whole, unchanged file, or with a 206 for other bytes than those asked
+// for (wrapped, with what it sent): it does not serve ranges. The split's part is
 // discarded and, with transfer.noSplit set, the same attempt fetches the
 // file as one stream, with a GET without Range.
 var errNoRanges = errors.New("the server does not serve ranges")
@@ -121,6 +123,7 @@ func (t *transfer) resumeSplit(ctx context.Context) (outcome, error) {
 	out, err := t.runSplit(ctx, f, nil)
 	f.Close() // before the part is made again; closing twice is harmless
 	if errors.Is(err, errNoRanges) {
+		t.sayOneStream(err)
 		return t.attempt(ctx) // as one stream, from zero: the part is gone
 	}
 	return out, err
@@ -168,7 +171,9 @@ func (t *transfer) runSplit(ctx context.Context, f *partFile, first *probe) (out
 		})
 	}
 	first.close()
+	stopSaving := s.saveWhileRunning()
 	wg.Wait()
+	stopSaving()
 	saveErr := s.save()
 
 	if err := ctx.Err(); err != nil {
@@ -316,6 +321,35 @@ func (s *splitRun) tried(attempt int) {
 	s.t.res.Attempts = max(s.t.res.Attempts, attempt)
 }
 
+// splitSaveEvery is how often the progress of ranges in flight is saved.
+var splitSaveEvery = time.Second
+
+// saveWhileRunning saves the ranges' progress every splitSaveEvery until
+// the returned func is called, so that a run killed outright (SIGKILL, a
+// crash, the OOM killer) resumes each range about where it was, not from
+// its start: a range of a large file may take hours. Best effort: a failed
+// save leaves the older record, which describes bytes that are there.
+func (s *splitRun) saveWhileRunning() (stop func()) {
+	tick := time.NewTicker(splitSaveEvery)
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-quit:
+				return
+			case <-tick.C:
+				_ = s.save()
+			}
+		}
+	}()
+	return func() {
+		tick.Stop()
+		close(quit)
+		<-done
+	}
+}
+
 // save writes the ranges' progress to the sidecar.
 func (s *splitRun) save() error {
 	s.mu.Lock()
@@ -330,8 +364,7 @@ func (s *splitRun) save() error {
 func (s *splitRun) readProbe(ctx context.Context, i int, p *probe) error {
 	defer p.close()
 	sp := s.t.meta.Spans[i]
-	n, err := s.copy(ctx, p.g, sp.Next, p.resp.Body, sp.End-sp.Next)
-	s.advance(i, n)
+	_, err := s.copy(ctx, p.g, i, sp.Next, p.resp.Body, sp.End-sp.Next)
 	return err
 }
 
@@ -372,8 +405,7 @@ func (s *splitRun) request(ctx context.Context, i int, attempt int) error {
 		drain(resp)
 		return statusAt(resp, req.URL, err)
 	}
-	n, err := s.copy(ctx, g, next, resp.Body, last+1-next)
-	s.advance(i, n)
+	_, err = s.copy(ctx, g, i, next, resp.Body, last+1-next)
 	return err
 }
 
@@ -402,14 +434,16 @@ func (s *splitRun) checkSpan(resp *http.Response, next, end int64) (int64, error
 	if t.meta.contradictedBy(resp) {
 		return 0, changedError{}
 	}
+	// A 206 that is not the range asked for comes again when asked again:
+	// the server cannot serve ranges, and the file is read as one stream.
 	cr, ok := parseContentRange(resp.Header.Get("Content-Range"))
 	switch {
 	case !ok || cr.first < 0:
-		return 0, &rangeError{msg: fmt.Sprintf("server sent a 206 with a bad Content-Range %q", resp.Header.Get("Content-Range"))}
+		return 0, fmt.Errorf("%w: it sent a 206 with a bad Content-Range %q", errNoRanges, resp.Header.Get("Content-Range"))
 	case cr.total >= 0 && cr.total != t.meta.Length:
 		return 0, changedError{}
 	case cr.first != next:
-		return 0, &rangeError{msg: fmt.Sprintf("asked for bytes %d-%d, server sent %d-%d", next, end-1, cr.first, cr.last)}
+		return 0, fmt.Errorf("%w: asked for bytes %d-%d, it sent %d-%d", errNoRanges, next, end-1, cr.first, cr.last)
 	}
 	// A server may send more than the range asked for; only the range is
 	// read.
@@ -440,12 +474,25 @@ func sameDate(a, b string) bool {
 	return ta.Equal(tb)
 }
 
-// copy copies at most limit bytes of body into the part at off, through
-// the stall watch and the throttle.
-func (s *splitRun) copy(ctx context.Context, g *guard, off int64, body io.Reader, limit int64) (int64, error) {
+// copy copies at most limit bytes of body into range i of the part at
+// off, through the stall watch and the throttle, and records them in the
+// range's progress a buffer at a time, so that the sidecar saved while the
+// ranges run (saveWhileRunning) counts what is already written.
+func (s *splitRun) copy(ctx context.Context, g *guard, i int, off int64, body io.Reader, limit int64) (int64, error) {
 	t := s.t
 	r := g.throttled(body, t.c.cfg.Throttle)
-	n, err := t.c.copyBody(g.ctx, s.f, off, r, limit, nil, t.req.Progress)
+	var n int64
+	var err error
+	for n < limit && err == nil {
+		want := min(limit-n, bufSize)
+		var m int64
+		m, err = t.c.copyBody(g.ctx, s.f, off+n, r, want, nil, t.req.Progress)
+		s.advance(i, m)
+		n += m
+		if m < want {
+			break // the body ended
+		}
+	}
 	var re *readError
 	if errors.As(err, &re) {
 		if why := g.why(ctx, re.err); why != re.err {

@@ -218,6 +218,90 @@ func TestSplitResumes(t *testing.T) {
 	}
 }
 
+// TestSplitSavesProgressWhileRunning: the sidecar records the bytes each
+// range has written while the ranges are still running, so that a run
+// killed outright (SIGKILL, which leaves no time to save) resumes each
+// range where it was, not from its start. The kill is a snapshot of the
+// part and its sidecar taken mid-transfer, resumed by another Client.
+func TestSplitSavesProgressWhileRunning(t *testing.T) {
+	defer func(d time.Duration) { splitSaveEvery = d }(splitSaveEvery)
+	splitSaveEvery = 10 * time.Millisecond
+	body := payload(4<<20, 31)
+	res := newResource(body, `"k"`)
+	chunk := len(body) / 4
+	sent := 3 * bufSize / 2 // a whole buffer written, half of one held
+	var blocking atomic.Bool
+	blocking.Store(true)
+	rc := &recorder{}
+	srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) {
+		if blocking.Load() {
+			// Every range (the probe too) sends its first bytes and hangs.
+			body, _, _ := res.get()
+			first, _ := strconv.Atoi(strings.TrimPrefix(strings.Split(r.Header.Get("Range"), "-")[0], "bytes="))
+			w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", first, first+chunk-1, len(body)))
+			if first == 0 {
+				w.Header().Set("Content-Range", fmt.Sprintf("bytes 0-%d/%d", len(body)-1, len(body)))
+			}
+			w.Header().Set("ETag", `"k"`)
+			w.WriteHeader(http.StatusPartialContent)
+			w.Write(body[first : first+sent])
+			w.(http.Flusher).Flush()
+			blockUntil(t, r)
+			return
+		}
+		res.ServeHTTP(w, r)
+	})
+	path := filepath.Join(t.TempDir(), "f")
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := newClient(t, splitConfig()).Fetch(ctx, request(srv.URL, path, nil))
+		errc <- err
+	}()
+
+	// What a kill would leave: the sidecar as it is on disk now.
+	var m Meta
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		var err error
+		m, err = ReadMeta(path + ".part")
+		saved := err == nil && len(m.Spans) == 4
+		for _, sp := range m.Spans {
+			saved = saved && sp.Next == sp.Start+bufSize
+		}
+		if saved {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sidecar %+v, %v; want each range's first %d bytes recorded while it runs", m, err, bufSize)
+		}
+	}
+	part := mustFile(t, path+".part")
+	cancel()
+	within(t, 5*time.Second, func() { <-errc })
+	killed := filepath.Join(t.TempDir(), "f")
+	writePart(t, killed, part, &m)
+
+	blocking.Store(false)
+	before := rc.count()
+	req := request(srv.URL, killed, nil)
+	req.SHA256 = sum(body)
+	got, err := newClient(t, splitConfig()).Fetch(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertDone(t, killed, body)
+	if want := int64(len(body) - 4*bufSize); got.Bytes != want {
+		t.Errorf("resumed with %d bytes, want %d: the rest of each range", got.Bytes, want)
+	}
+	for i := before; i < rc.count(); i++ {
+		r := rc.header(i).Get("Range")
+		first, _ := strconv.Atoi(strings.TrimPrefix(strings.Split(r, "-")[0], "bytes="))
+		if first%chunk != bufSize {
+			t.Errorf("resume asked for %q; want each range from its byte %d on", r, bufSize)
+		}
+	}
+}
+
 func TestSplitRangeRetriedAlone(t *testing.T) {
 	body := payload(1<<20, 13)
 	res := newResource(body, `"x"`)
@@ -535,6 +619,73 @@ func TestSplitRangesAnsweredWhole(t *testing.T) {
 			}
 			if n := rc.count(); n > 5 {
 				t.Errorf("%d requests; want at most 5 (probe, 3 ranges, one stream)", n)
+			}
+		})
+	}
+}
+
+// TestSplitRangesMislabelled: a server whose 206 answers to the ranges
+// carry other bytes than those asked for (a Content-Range that starts
+// elsewhere, or that does not parse) would answer the same when asked
+// again, in this run or the next: the item is read as one stream instead
+// of failing after its retries, also when it resumes a split part of an
+// earlier run (before, that part failed every run until --no-resume).
+func TestSplitRangesMislabelled(t *testing.T) {
+	body := payload(1<<20, 45)
+	tests := []struct {
+		name    string
+		cr      func(first, last int) string
+		resume  bool
+		wantWhy string
+	}{
+		{"from the byte after", func(first, last int) string { return fmt.Sprintf("bytes %d-%d/%d", first+1, last, len(body)) }, false, "it sent"},
+		{"bad Content-Range", func(first, last int) string { return "bytes soon" }, false, "bad Content-Range"},
+		{"resumed split part", func(first, last int) string { return fmt.Sprintf("bytes %d-%d/%d", first+1, last, len(body)) }, true, "it sent"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rc := &recorder{}
+			srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("ETag", `"l"`)
+				rg := r.Header.Get("Range")
+				if rg == "" || rg == "bytes=0-" {
+					http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+					return
+				}
+				a, b, _ := strings.Cut(strings.TrimPrefix(rg, "bytes="), "-")
+				first, _ := strconv.Atoi(a)
+				last, _ := strconv.Atoi(b)
+				w.Header().Set("Content-Range", tt.cr(first, last))
+				w.WriteHeader(http.StatusPartialContent)
+				w.Write(body[first : last+1])
+			})
+			path := filepath.Join(t.TempDir(), "f")
+			if tt.resume {
+				spans := makeSpans(int64(len(body)), 4)
+				spans[0].Next = spans[0].End
+				part := append(bytes.Clone(body[:spans[0].End]), make([]byte, len(body)-int(spans[0].End))...)
+				writePart(t, path, part, &Meta{URL: srv.URL, ETag: `"l"`, Length: int64(len(body)), Spans: spans})
+			}
+			ev := &events{}
+			req := request(srv.URL, path, ev)
+			req.SHA256 = sum(body)
+			var err error
+			within(t, 10*time.Second, func() {
+				_, err = newClient(t, splitConfig()).Fetch(context.Background(), req)
+			})
+			if err != nil {
+				t.Fatalf("Fetch: %v", err)
+			}
+			assertDone(t, path, body)
+			if r := ev.of(event.Retry); len(r) != 0 {
+				t.Errorf("retried: %v", r)
+			}
+			var why bool
+			for _, a := range ev.of(event.Attempt) {
+				why = why || strings.HasPrefix(a.Message, "one stream: ") && strings.Contains(a.Message, tt.wantWhy)
+			}
+			if !why {
+				t.Errorf("no attempt says it reads one stream because %q", tt.wantWhy)
 			}
 		})
 	}

@@ -100,6 +100,18 @@ func (t *transfer) run(ctx context.Context) (Result, error) {
 			res, err := t.finish(ctx)
 			if err != nil && ctx.Err() != nil {
 				err = &InterruptedError{Part: t.keptPart(), Err: ctx.Err()}
+			} else if t.resumed && !t.stopped() && errors.As(err, new(*ChecksumError)) {
+				// The part began in an earlier run, and its bytes, or
+				// the file under them, may not be the ones the digest is
+				// of (a part damaged on disk, a server that changed the
+				// file without a new validator): the file is fetched
+				// again from the start, once (discard clears resumed).
+				t.emit.send(event.Event{Kind: event.Retry, Attempt: attempt,
+					Err: fmt.Errorf("%w; fetching it again from the start, without the part of an earlier run", err)})
+				if err := t.discard(); err != nil {
+					return t.res, err
+				}
+				continue
 			}
 			return res, err
 		case ctx.Err() != nil:
@@ -398,8 +410,7 @@ func (t *transfer) attempt(ctx context.Context) (outcome, error) {
 			offset, restarted = 0, true
 		case errors.Is(err, errNoRanges):
 			offset = 0 // once: noSplit is set, and the part is gone
-			t.emit.send(event.Event{Kind: event.Attempt, Attempt: t.res.Attempts,
-				Message: "one stream: the server answered a range with the whole file"})
+			t.sayOneStream(err)
 		case errors.Is(err, errMore):
 			if offset, err = t.offset(); err != nil { // grew: no loop
 				return 0, err
@@ -408,6 +419,16 @@ func (t *transfer) attempt(ctx context.Context) (outcome, error) {
 			return out, err
 		}
 	}
+}
+
+// sayOneStream tells -v that a split goes on as one stream, and why: err
+// wraps errNoRanges.
+func (t *transfer) sayOneStream(err error) {
+	why := "the server answered a range with the whole file"
+	if err != errNoRanges {
+		why = err.Error() // a 206 for other bytes, say
+	}
+	t.emit.send(event.Event{Kind: event.Attempt, Attempt: t.res.Attempts, Message: "one stream: " + why})
 }
 
 // offset is where the part ends: where the next response should start.
