@@ -443,6 +443,7 @@ func TestSplitSidecarNotMatchingPart(t *testing.T) {
 func TestSplitFailureStopsTheProbe(t *testing.T) {
 	body := payload(1<<20, 21)
 	res := newResource(body, `"p"`)
+	path := filepath.Join(t.TempDir(), "f")
 	rc := &recorder{}
 	srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) {
 		switch r.Header.Get("Range") {
@@ -455,12 +456,14 @@ func TestSplitFailureStopsTheProbe(t *testing.T) {
 			w.(http.Flusher).Flush()
 			blockUntil(t, r) // the first range hangs...
 		case fmt.Sprintf("bytes=%d-%d", len(body)/2, 3*len(body)/4-1):
-			http.Error(w, "gone", http.StatusForbidden) // ...while another fails for good
+			// ...while another fails for good, a little later, so that
+			// the first range's bytes have mostly been read by then.
+			time.Sleep(100 * time.Millisecond)
+			http.Error(w, "gone", http.StatusForbidden)
 		default:
 			res.ServeHTTP(w, r)
 		}
 	})
-	path := filepath.Join(t.TempDir(), "f")
 	var err error
 	within(t, 5*time.Second, func() {
 		_, err = newClient(t, splitConfig()).Fetch(context.Background(), request(srv.URL, path, nil))
@@ -469,9 +472,15 @@ func TestSplitFailureStopsTheProbe(t *testing.T) {
 	if !errors.As(err, &he) || he.StatusCode != http.StatusForbidden {
 		t.Fatalf("err = %v, want the 403", err)
 	}
+	// The first range's 1000 bytes are recorded if they were read before
+	// the failure stopped it; on a busy machine they may still have been
+	// in the socket, unread, and rightly not recorded.
 	m, merr := ReadMeta(path + ".part")
-	if merr != nil || len(m.Spans) != 4 || m.Spans[0].Next != 1000 {
-		t.Errorf("sidecar %+v, %v; want the first range's 1000 bytes recorded", m, merr)
+	if merr != nil || len(m.Spans) != 4 || (m.Spans[0].Next != 1000 && m.Spans[0].Next != 0) {
+		t.Errorf("sidecar %+v, %v; want the first range's 1000 bytes recorded (or none)", m, merr)
+	}
+	if part, err := os.ReadFile(path + ".part"); err != nil || !bytes.Equal(part[:m.Spans[0].Next], body[:m.Spans[0].Next]) {
+		t.Errorf("the part does not hold the bytes its sidecar records: %v", err)
 	}
 }
 
