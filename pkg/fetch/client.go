@@ -49,6 +49,16 @@ func (c *Client) transport() http.RoundTripper {
 		MaxConnsPerHost:       max(inFlight, 2),
 		IdleConnTimeout:       90 * time.Second,
 		ExpectContinueTimeout: time.Second,
+		// A proxy that refuses a CONNECT fails the request with its status,
+		// typed, so that it is retried (or not) as a status is, and named
+		// as the proxy's (describe): net/http's own error is the bare
+		// reason phrase, "Proxy Authentication Required".
+		OnProxyConnectResponse: func(_ context.Context, _ *url.URL, _ *http.Request, resp *http.Response) error {
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			return &net.OpError{Op: "proxyconnect", Net: "tcp", Err: newHTTPError(resp)}
+		},
 	}
 	if c.cfg.Insecure {
 		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // --insecure asks for it
