@@ -418,8 +418,10 @@ func TestEndToEndProxyFailuresNameTheProxy(t *testing.T) {
 	closed := ln.Addr().String()
 	ln.Close()
 	var connects atomic.Int32
+	var userAgent atomic.Value
 	refusing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		connects.Add(1)
+		userAgent.Store(r.Header.Get("User-Agent"))
 		w.WriteHeader(http.StatusProxyAuthRequired)
 	}))
 	defer refusing.Close()
@@ -440,7 +442,7 @@ func TestEndToEndProxyFailuresNameTheProxy(t *testing.T) {
 			if strings.Contains(tt.name, "CONNECT") {
 				retries = "2" // a 407 is not worth another attempt
 			}
-			cmd := newCommand(t.TempDir(), "--retries", retries, "--retry-wait", "1ms", tt.url)
+			cmd := newCommand(t.TempDir(), "--retries", retries, "--retry-wait", "1ms", "-A", "mirror-bot/3", tt.url)
 			cmd.Env = append(cmd.Env, tt.env)
 			r := runCommand(t, cmd)
 			if r.code != 1 || !strings.Contains(r.stderr, tt.want+"\n") {
@@ -448,6 +450,9 @@ func TestEndToEndProxyFailuresNameTheProxy(t *testing.T) {
 			}
 			if n := connects.Load(); strings.Contains(tt.name, "CONNECT") && n != 1 {
 				t.Errorf("%d CONNECTs, want 1", n)
+			}
+			if ua, _ := userAgent.Load().(string); strings.Contains(tt.name, "CONNECT") && ua != "mirror-bot/3" {
+				t.Errorf("the CONNECT said User-Agent %q, want the -A one", ua)
 			}
 		})
 	}

@@ -60,6 +60,18 @@ func (c *Client) transport() http.RoundTripper {
 			return &net.OpError{Op: "proxyconnect", Net: "tcp", Err: newHTTPError(resp)}
 		},
 	}
+	// The CONNECT of an https URL through a proxy says who asks as the
+	// requests do (-A, or -H User-Agent), not "Go-http-client/1.1".
+	ua := c.cfg.UserAgent
+	if vs, ok := c.cfg.Header[http.CanonicalHeaderKey("User-Agent")]; ok {
+		ua = ""
+		if len(vs) > 0 {
+			ua = vs[0]
+		}
+	}
+	if ua != "" {
+		tr.ProxyConnectHeader = http.Header{"User-Agent": {ua}}
+	}
 	if c.cfg.Insecure {
 		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // --insecure asks for it
 	}
