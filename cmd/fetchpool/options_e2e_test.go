@@ -92,8 +92,8 @@ func TestEndToEndInsecure(t *testing.T) {
 	defer srv.Close()
 	dir := t.TempDir()
 	r := fetchpool(t, dir, "", "--retries", "0", srv.URL+"/a")
-	if r.code != 1 || !strings.Contains(r.stderr, "certificate") {
-		t.Fatalf("untrusted certificate: exit %d, want 1 with a certificate error; stderr:\n%s", r.code, r.stderr)
+	if r.code != 1 || !strings.Contains(r.stderr, "certificate signed by unknown authority; if you trust this server, --insecure fetches without verifying its certificate") {
+		t.Fatalf("untrusted certificate: exit %d, want 1 with a certificate error that tells of --insecure; stderr:\n%s", r.code, r.stderr)
 	}
 	r = fetchpool(t, dir, "", "--insecure", srv.URL+"/a")
 	if r.code != 0 {
@@ -404,5 +404,56 @@ func TestEndToEndServersNameSkipped(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(filepath.Join(dir, "out", "report.1.txt")); string(got) != "the report" {
 		t.Errorf("--on-exists rename saved %q as report.1.txt, want the report", got)
+	}
+}
+
+// TestEndToEndProxyFailuresNameTheProxy: a proxy from the environment that
+// cannot be reached, or that refuses the CONNECT of an https URL, is named
+// in the message, not taken for the server of the URL; a 407 is not retried.
+func TestEndToEndProxyFailuresNameTheProxy(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	var connects atomic.Int32
+	var userAgent atomic.Value
+	refusing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		connects.Add(1)
+		userAgent.Store(r.Header.Get("User-Agent"))
+		w.WriteHeader(http.StatusProxyAuthRequired)
+	}))
+	defer refusing.Close()
+	tests := []struct {
+		name, env, url, want string
+	}{
+		{"http, proxy down", "HTTP_PROXY=http://" + closed, "http://files.test/a",
+			"FAIL arg 1 http://files.test/a: the proxy " + closed + " (from HTTP_PROXY; NO_PROXY lists hosts that bypass it): connection refused (1 attempt)"},
+		{"https, proxy down", "HTTPS_PROXY=http://" + closed, "https://files.test/a",
+			"FAIL arg 1 https://files.test/a: the proxy " + closed + " (from HTTPS_PROXY; NO_PROXY lists hosts that bypass it): connection refused (1 attempt)"},
+		{"https, CONNECT refused", "HTTPS_PROXY=" + refusing.URL, "https://files.test/a",
+			"FAIL arg 1 https://files.test/a: the proxy (from HTTPS_PROXY; NO_PROXY lists hosts that bypass it): HTTP 407 Proxy Authentication Required (1 attempt)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			connects.Store(0)
+			retries := "0"
+			if strings.Contains(tt.name, "CONNECT") {
+				retries = "2" // a 407 is not worth another attempt
+			}
+			cmd := newCommand(t.TempDir(), "--retries", retries, "--retry-wait", "1ms", "-A", "mirror-bot/3", tt.url)
+			cmd.Env = append(cmd.Env, tt.env)
+			r := runCommand(t, cmd)
+			if r.code != 1 || !strings.Contains(r.stderr, tt.want+"\n") {
+				t.Fatalf("exit %d, want 1 and the line\n%s\nstderr:\n%s", r.code, tt.want, r.stderr)
+			}
+			if n := connects.Load(); strings.Contains(tt.name, "CONNECT") && n != 1 {
+				t.Errorf("%d CONNECTs, want 1", n)
+			}
+			if ua, _ := userAgent.Load().(string); strings.Contains(tt.name, "CONNECT") && ua != "mirror-bot/3" {
+				t.Errorf("the CONNECT said User-Agent %q, want the -A one", ua)
+			}
+		})
 	}
 }

@@ -193,7 +193,9 @@ func configure(opts *options, s *streams) (*config, error) {
 	return c, nil
 }
 
-// parseHeaders checks -H values ("Name: value").
+// parseHeaders checks -H values ("Name: value"): the name a token, the
+// value free of control characters but tab. What would fail every request
+// (net/http refuses such headers) is a usage error, found before any.
 func parseHeaders(values []string) (http.Header, error) {
 	h := http.Header{}
 	for _, v := range values {
@@ -202,9 +204,21 @@ func parseHeaders(values []string) (http.Header, error) {
 		if !ok || name == "" || strings.ContainsAny(name, " \t\r\n") || strings.ContainsAny(value, "\r\n") {
 			return nil, usagef("invalid --header %q: want \"Name: value\"", v)
 		}
+		if i := strings.IndexFunc(name, notTokenRune); i >= 0 {
+			return nil, usagef("invalid --header %q: a header name cannot contain %q", v, name[i:i+1])
+		}
+		if strings.ContainsFunc(value, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }) {
+			return nil, usagef("invalid --header %q: the value contains a control character", v)
+		}
 		h.Add(name, strings.TrimSpace(value))
 	}
 	return h, nil
+}
+
+// notTokenRune tells the runes that cannot be in a header name (an RFC
+// 9110 token): anything but visible ASCII, and the delimiters.
+func notTokenRune(r rune) bool {
+	return r <= ' ' || r >= 0x7f || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, r)
 }
 
 // openInputs opens the -i files and decides whether standard input is read.

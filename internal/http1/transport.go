@@ -72,6 +72,9 @@ type conn struct {
 	br     *bufio.Reader
 	wbuf   []byte
 	idleAt time.Time
+	// pending tells whether the server sent anything, or closed, while
+	// the connection was idle (nil: cannot tell); see pendingCheck.
+	pending func() bool
 }
 
 // limitedReader reads from r until n is spent, then fails: it keeps a
@@ -319,8 +322,14 @@ func (t *Transport) unref(h *host, addr string) {
 // when fresh is set.
 func (t *Transport) conn(ctx context.Context, h *host, addr string, fresh bool) (c *conn, reused bool, err error) {
 	if !fresh {
-		if c := t.takeIdle(h); c != nil {
-			return c, true, nil
+		for c := t.takeIdle(h); c != nil; c = t.takeIdle(h) {
+			if c.pending == nil || !c.pending() {
+				return c, true, nil
+			}
+			// The server sent something while the connection was idle (a
+			// second response to the last request, say), or closed it:
+			// what it sent would be read as the answer to this request.
+			c.nc.Close()
 		}
 	}
 	dial := t.DialContext
@@ -336,7 +345,7 @@ func (t *Transport) conn(ctx context.Context, h *host, addr string, fresh bool) 
 	if size <= 0 {
 		size = defaultReadBuffer
 	}
-	c = &conn{nc: nc, lr: limitedReader{r: nc, n: noLimit}}
+	c = &conn{nc: nc, lr: limitedReader{r: nc, n: noLimit}, pending: pendingCheck(nc)}
 	c.br = bufio.NewReaderSize(&c.lr, size)
 	return c, false, nil
 }

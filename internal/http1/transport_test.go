@@ -1461,3 +1461,38 @@ func TestWriteBuffered(t *testing.T) {
 		t.Error("WriteBuffered after Close reported true")
 	}
 }
+
+// TestUnsolicitedResponseNotTakenForTheNext: bytes a server sends on a
+// connection while it is idle (here, a second response to the first
+// request) are not read as the answer to the next request on it: the
+// connection is closed and the next request goes on a new one, as
+// net/http's reader goroutine would see to.
+func TestUnsolicitedResponseNotTakenForTheNext(t *testing.T) {
+	sent := make(chan struct{}, 1)
+	var requests atomic.Int32
+	rs := newRawServer(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		for readRequest(br) {
+			if requests.Add(1) > 1 {
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nright")
+				continue
+			}
+			io.WriteString(c, okResponse)
+			time.Sleep(10 * time.Millisecond) // after the client has read the first
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nWRONG")
+			sent <- struct{}{}
+		}
+	})
+	tr, _ := newTransport(t)
+	if _, body := get(t, tr, rs.URL()); body != "ok" {
+		t.Fatalf("first body %q", body)
+	}
+	<-sent
+	time.Sleep(20 * time.Millisecond) // for the bytes to arrive while the connection is idle
+	if _, body := get(t, tr, rs.URL()); body != "right" {
+		t.Errorf("second body %q: the server's unasked response was taken for it", body)
+	}
+	if n := rs.accepts.Load(); n != 2 {
+		t.Errorf("%d connections, want 2", n)
+	}
+}

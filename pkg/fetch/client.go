@@ -49,6 +49,28 @@ func (c *Client) transport() http.RoundTripper {
 		MaxConnsPerHost:       max(inFlight, 2),
 		IdleConnTimeout:       90 * time.Second,
 		ExpectContinueTimeout: time.Second,
+		// A proxy that refuses a CONNECT fails the request with its status,
+		// typed, so that it is retried (or not) as a status is, and named
+		// as the proxy's (describe): net/http's own error is the bare
+		// reason phrase, "Proxy Authentication Required".
+		OnProxyConnectResponse: func(_ context.Context, _ *url.URL, _ *http.Request, resp *http.Response) error {
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			return &net.OpError{Op: "proxyconnect", Net: "tcp", Err: newHTTPError(resp)}
+		},
+	}
+	// The CONNECT of an https URL through a proxy says who asks as the
+	// requests do (-A, or -H User-Agent), not "Go-http-client/1.1".
+	ua := c.cfg.UserAgent
+	if vs, ok := c.cfg.Header[http.CanonicalHeaderKey("User-Agent")]; ok {
+		ua = ""
+		if len(vs) > 0 {
+			ua = vs[0]
+		}
+	}
+	if ua != "" {
+		tr.ProxyConnectHeader = http.Header{"User-Agent": {ua}}
 	}
 	if c.cfg.Insecure {
 		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // --insecure asks for it

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -1681,4 +1682,69 @@ func TestRangesThatDoNotFitEndTheAttempt(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBadResponsesSayWhatHappened: a server that closes the connection
+// without a word, or sends a header that does not parse, gets a message
+// that says so, over plain http (the lean transport) and over https
+// (net/http's), not Go's "EOF" or a "malformed trailer".
+func TestBadResponsesSayWhatHappened(t *testing.T) {
+	tests := []struct {
+		name, answer, want string
+	}{
+		{"empty reply", "", "the server closed the connection without sending a response"},
+		{"header without colon", "HTTP/1.1 200 OK\r\nBogus\r\nContent-Length: 1\r\n\r\nx",
+			`the server sent a malformed response header (malformed MIME header: missing colon: "Bogus")`},
+		{"NUL in a header", "HTTP/1.1 200 OK\r\nX-A: a\x00b\r\nContent-Length: 1\r\n\r\nx",
+			`the server sent a malformed response header (malformed MIME header line: "X-A: a\x00b")`},
+	}
+	for _, tt := range tests {
+		for _, scheme := range []string{"http", "https"} {
+			t.Run(tt.name+" "+scheme, func(t *testing.T) {
+				u := answeringServer(t, scheme, tt.answer)
+				cfg := testConfig()
+				cfg.Retries = 0
+				cfg.Insecure = true
+				_, err := newClient(t, cfg).Fetch(context.Background(), request(u, filepath.Join(t.TempDir(), "f"), nil))
+				if err == nil || err.Error() != tt.want {
+					t.Fatalf("err = %v\nwant      %s", err, tt.want)
+				}
+			})
+		}
+	}
+}
+
+// answeringServer serves scheme (http, or https over HTTP/1.1) on
+// loopback: it reads each request's header, writes answer as is and
+// closes the connection. It returns a URL on it.
+func answeringServer(t *testing.T, scheme, answer string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if scheme == "https" {
+		certs := httptest.NewUnstartedServer(nil)
+		certs.StartTLS() // for its certificate
+		cfg := certs.TLS.Clone()
+		certs.Close()
+		cfg.NextProtos = []string{"http/1.1"}
+		ln = tls.NewListener(ln, cfg)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				if _, err := http.ReadRequest(bufio.NewReader(c)); err == nil {
+					io.WriteString(c, answer)
+				}
+			}()
+		}
+	}()
+	return scheme + "://" + ln.Addr().String() + "/f"
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -58,24 +59,19 @@ func shouldRetry(ctx context.Context, status int, err error) bool {
 // permanent reports errors that another attempt cannot fix.
 func permanent(err error) bool {
 	var (
-		disk      *diskFullError
-		write     *writeError
-		sum       *ChecksumError
-		wait      *retryAfterError
-		scheme    *redirectSchemeError
-		location  *locationError
-		stopped   *InterruptedError
-		dns       *net.DNSError
-		unknownCA x509.UnknownAuthorityError
-		invalid   x509.CertificateInvalidError
-		hostname  x509.HostnameError
-		verify    *tls.CertificateVerificationError
+		disk     *diskFullError
+		write    *writeError
+		sum      *ChecksumError
+		wait     *retryAfterError
+		scheme   *redirectSchemeError
+		location *locationError
+		stopped  *InterruptedError
+		dns      *net.DNSError
 	)
 	switch {
 	case errors.As(err, &disk), errors.As(err, &write), errors.As(err, &sum),
 		errors.As(err, &wait), errors.As(err, &scheme), errors.As(err, &location), errors.As(err, &stopped),
-		errors.As(err, &unknownCA), errors.As(err, &invalid), errors.As(err, &hostname),
-		errors.As(err, &verify):
+		badCertificate(err):
 		return true
 	case errors.Is(err, ErrTooManyRedirects), errors.Is(err, ErrPartInUse), errors.Is(err, ErrPartBusy), errors.Is(err, ErrSkip):
 		return true
@@ -83,6 +79,18 @@ func permanent(err error) bool {
 		return dns.IsNotFound
 	}
 	return false
+}
+
+// badCertificate reports a server certificate that failed verification.
+func badCertificate(err error) bool {
+	var (
+		unknownCA x509.UnknownAuthorityError
+		invalid   x509.CertificateInvalidError
+		hostname  x509.HostnameError
+		verify    *tls.CertificateVerificationError
+	)
+	return errors.As(err, &unknownCA) || errors.As(err, &invalid) || errors.As(err, &hostname) ||
+		errors.As(err, &verify)
 }
 
 // transient reports errors of the network or the server that may pass.
@@ -159,7 +167,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 func describe(err error) string {
 	switch e := err.(type) {
 	case *url.Error:
-		return describe(e.Err)
+		return describeRequest(e)
 	case *readError:
 		return describe(e.err)
 	case *redirectedError, *spentError:
@@ -189,4 +197,41 @@ func describe(err error) string {
 		return "the server sent a malformed trailer (" + msg + ")"
 	}
 	return msg
+}
+
+// describeRequest is describe for a request that got no response, or no
+// usable one: what went wrong before the body, and what to do about it
+// when the person at the terminal can do something.
+func describeRequest(e *url.Error) string {
+	var proxy *net.OpError
+	switch {
+	case errors.As(e.Err, &proxy) && proxy.Op == "proxyconnect":
+		// net/http's words ("connection refused") would blame the
+		// server the URL names.
+		where := "the proxy"
+		var dial *net.OpError
+		if errors.As(proxy.Err, &dial) && dial.Addr != nil {
+			where += " " + dial.Addr.String()
+		}
+		variable := "HTTP_PROXY"
+		if strings.HasPrefix(strings.ToLower(e.URL), "https:") {
+			variable = "HTTPS_PROXY"
+		}
+		reason := describe(proxy.Err)
+		if errors.Is(proxy.Err, io.EOF) {
+			reason = "it closed the connection without sending a response"
+		}
+		return fmt.Sprintf("%s (from %s; NO_PROXY lists hosts that bypass it): %s", where, variable, reason)
+	case badCertificate(e.Err):
+		return strings.TrimPrefix(e.Err.Error(), "net/http: ") +
+			"; if you trust this server, --insecure fetches without verifying its certificate"
+	case errors.Is(e.Err, io.EOF):
+		return "the server closed the connection without sending a response"
+	}
+	if msg := e.Err.Error(); strings.Contains(msg, "malformed MIME header") {
+		// Not a trailer, as describe would take it: a request fails
+		// before its body. The transports' words before it are plumbing.
+		return "the server sent a malformed response header (" + msg[strings.Index(msg, "malformed MIME header"):] + ")"
+	}
+	return describe(e.Err)
 }
