@@ -374,5 +374,12 @@ func checkHost(host string) error {
 	if h != "invalid" && !strings.HasSuffix(h, ".invalid") {
 		return nil
 	}
-	return &net.DNSError{Err: "no such host (.invalid names never resolve)", Name: host, IsNotFound: true}
+	return unresolvable{&net.DNSError{Err: "no such host (.invalid names never resolve)", Name: host, IsNotFound: true}}
 }
+
+// unresolvable is a *net.DNSError worded as describe words it, for the
+// paths that return it before any request.
+type unresolvable struct{ err *net.DNSError }
+
+func (e unresolvable) Error() string { return describeDNS(e.err) }
+func (e unresolvable) Unwrap() error { return e.err }

@@ -160,6 +160,15 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// describeDNS says which name could not be resolved and why, without the
+// resolver's address ("dial tcp: lookup h on 10.0.0.53:53: no such host").
+func describeDNS(e *net.DNSError) string {
+	if e.IsTimeout {
+		return "cannot resolve " + e.Name + ": the DNS lookup timed out"
+	}
+	return "cannot resolve " + e.Name + ": " + e.Err
+}
+
 // describe is err in a few words for a person: the status, or the
 // network's complaint without the Go plumbing around it ("connection reset
 // by peer" rather than "read tcp 127.0.0.1:41234->...: read: connection
@@ -170,13 +179,20 @@ func describe(err error) string {
 		return describeRequest(e)
 	case *readError:
 		return describe(e.err)
+	case *net.DNSError:
+		return describeDNS(e)
 	case *redirectedError, *spentError:
 		// They say where it failed (and a range, how often) before the
 		// reason; the reason alone, below, would lose that.
 		return e.Error()
 	case *net.OpError:
-		var errno syscall.Errno
+		var (
+			errno syscall.Errno
+			dns   *net.DNSError
+		)
 		switch {
+		case errors.As(e, &dns):
+			return describeDNS(dns)
 		case errors.As(e, &errno):
 			return errno.Error()
 		case e.Timeout() && e.Op == "dial":
