@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func TestPartFile(t *testing.T) {
@@ -116,5 +117,41 @@ func TestSymlinkNotWrittenThrough(t *testing.T) {
 				t.Errorf("the link's target was written: %d bytes now", len(got))
 			}
 		})
+	}
+}
+
+// TestLocalNotRegular: a FIFO or a device as an item fails at once, named,
+// in the dry run's words too. A FIFO with no writer hung the run for ever,
+// past Ctrl-C; /dev/zero filled the disk, then said "free some space and
+// run again".
+func TestLocalNotRegular(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ item, want string }{
+		{fifo, fifo + " is a named pipe, not a regular file: only regular files are copied"},
+		{"file://" + fifo, fifo + " is a named pipe, not a regular file: only regular files are copied"},
+		{"/dev/zero", "/dev/zero is a device, not a regular file: only regular files are copied"},
+	} {
+		if err := CheckSource(tt.item); err == nil || err.Error() != tt.want {
+			t.Errorf("CheckSource(%q) = %v, want %q", tt.item, err, tt.want)
+		}
+		out := filepath.Join(t.TempDir(), "out")
+		done := make(chan error, 1)
+		go func() {
+			_, err := newClient(t, testConfig()).Fetch(context.Background(), request(tt.item, out, nil))
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("Fetch(%q) = %v, want %q", tt.item, err, tt.want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("Fetch(%q) still running after 5s", tt.item)
+		}
+		assertGone(t, out, out+".part")
 	}
 }

@@ -87,9 +87,16 @@ func (c *Client) copyLocal(ctx context.Context, req Request, path string) (Resul
 	return res, nil
 }
 
-// openSource opens a local file to copy; it must exist and not be a
-// directory.
+// openSource opens a local file to copy; it must exist and be a regular
+// file. A FIFO or device is refused before it is opened: opening a FIFO
+// waits, uninterruptibly, for a writer, and a device such as /dev/zero
+// never ends.
 func openSource(path string) (*os.File, fs.FileInfo, error) {
+	if fi, err := os.Stat(path); err == nil {
+		if err := checkRegular(path, fi); err != nil {
+			return nil, nil, err
+		}
+	}
 	src, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, &notFoundError{path: path}
@@ -102,11 +109,28 @@ func openSource(path string) (*os.File, fs.FileInfo, error) {
 		src.Close()
 		return nil, nil, fmt.Errorf("reading %s: %w", path, err)
 	}
-	if fi.IsDir() {
+	if err := checkRegular(path, fi); err != nil {
 		src.Close()
-		return nil, nil, fmt.Errorf("%s is a directory, not a file", path)
+		return nil, nil, err
 	}
 	return src, fi, nil
+}
+
+// checkRegular refuses a local source that is not a regular file, saying
+// what it is.
+func checkRegular(path string, fi fs.FileInfo) error {
+	m := fi.Mode()
+	switch {
+	case m.IsRegular():
+		return nil
+	case m.IsDir():
+		return fmt.Errorf("%s is a directory, not a file", path)
+	case m&fs.ModeNamedPipe != 0:
+		return fmt.Errorf("%s is a named pipe, not a regular file: only regular files are copied", path)
+	case m&fs.ModeDevice != 0:
+		return fmt.Errorf("%s is a device, not a regular file: only regular files are copied", path)
+	}
+	return fmt.Errorf("%s is not a regular file (%s): only regular files are copied", path, m.Type())
 }
 
 // verifyInPlace handles a copy of a file onto itself: nothing moves; the
@@ -152,18 +176,16 @@ func checkDigest(want string, h hash.Hash) (string, error) {
 
 // CheckSource tells, without sending anything, how Fetch would fail an
 // item before its first byte for want of a source: a local path or file://
-// URL that is missing or a directory, or a URL that Fetch does not take,
-// in Fetch's words. It is nil for an http(s) URL, and for a local source
-// that Fetch would open (a device or pipe is not opened here: that could
-// wait for a writer). A dry run uses it.
+// URL that is missing, a directory, a pipe or a device, or a URL that
+// Fetch does not take, in Fetch's words. It is nil for an http(s) URL, and
+// for a regular local file. A dry run uses it.
 func CheckSource(raw string) error {
 	src, err := classify(raw)
 	if err != nil || src.local == "" {
 		return err
 	}
 	fi, err := os.Stat(src.local)
-	switch {
-	case err != nil:
+	if err != nil {
 		// Not there, or not to be looked at: worded by the open that a
 		// real run makes (no pipe, as the stat failed).
 		f, _, err := openSource(src.local)
@@ -171,10 +193,8 @@ func CheckSource(raw string) error {
 			f.Close()
 		}
 		return err
-	case fi.IsDir():
-		return fmt.Errorf("%s is a directory, not a file", src.local)
 	}
-	return nil
+	return checkRegular(src.local, fi)
 }
 
 // notFoundError is a local item that does not exist.
