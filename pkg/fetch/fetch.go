@@ -309,6 +309,11 @@ type source struct {
 // classify tells http(s) URLs from file:// URLs and local paths.
 func classify(raw string) (source, error) {
 	scheme, _, hasScheme := strings.Cut(raw, "://")
+	if len(raw) > 5 && strings.EqualFold(raw[:5], "file:") {
+		// file:/PATH, without the slashes, is a file URL too, as the
+		// input takes it (and curl).
+		scheme, hasScheme = raw[:4], true
+	}
 	if !hasScheme || strings.ContainsAny(scheme, `/\`) {
 		if raw == "" {
 			return source{}, errors.New("empty item")

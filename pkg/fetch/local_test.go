@@ -28,6 +28,9 @@ func TestLocalCopy(t *testing.T) {
 		{"path", src},
 		{"file URL", fileURL},
 		{"file://localhost URL", "file://localhost" + src},
+		// Taken by the input as a file URL, it failed "no such file: file:/...".
+		{"file:/PATH URL", "file:" + src},
+		{"FILE:/PATH URL", "FILE:" + src},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "copy.bin")
