@@ -155,3 +155,26 @@ func TestLocalNotRegular(t *testing.T) {
 		assertGone(t, out, out+".part")
 	}
 }
+
+// TestLocalUnreadable: a file the user may not read fails naming it once,
+// with the reason and what to check (it read "opening P: open P:
+// permission denied").
+func TestLocalUnreadable(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads any file")
+	}
+	src := filepath.Join(t.TempDir(), "secret.txt")
+	if err := os.WriteFile(src, []byte("x"), 0); err != nil {
+		t.Fatal(err)
+	}
+	want := "cannot read " + src + ": permission denied (check its permissions, and those of its directories)"
+	out := filepath.Join(t.TempDir(), "out")
+	_, err := newClient(t, testConfig()).Fetch(context.Background(), request(src, out, nil))
+	if err == nil || err.Error() != want {
+		t.Errorf("Fetch = %v, want %q", err, want)
+	}
+	if err := CheckSource(src); err == nil || err.Error() != want {
+		t.Errorf("CheckSource = %v, want %q", err, want)
+	}
+	assertGone(t, out, out+".part")
+}

@@ -102,6 +102,13 @@ func openSource(path string) (*os.File, fs.FileInfo, error) {
 		return nil, nil, &notFoundError{path: path}
 	}
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // its "open PATH: " would name the file twice
+		}
+		if errors.Is(err, fs.ErrPermission) {
+			return nil, nil, fmt.Errorf("cannot read %s: %w (check its permissions, and those of its directories)", path, err)
+		}
 		return nil, nil, fmt.Errorf("opening %s: %w", path, err)
 	}
 	fi, err := src.Stat()
@@ -176,25 +183,20 @@ func checkDigest(want string, h hash.Hash) (string, error) {
 
 // CheckSource tells, without sending anything, how Fetch would fail an
 // item before its first byte for want of a source: a local path or file://
-// URL that is missing, a directory, a pipe or a device, or a URL that
-// Fetch does not take, in Fetch's words. It is nil for an http(s) URL, and
-// for a regular local file. A dry run uses it.
+// URL that is missing, unreadable, a directory, a pipe or a device, or a
+// URL that Fetch does not take, in Fetch's words. It is nil for an http(s)
+// URL, and for a regular local file that can be read. A dry run uses it.
 func CheckSource(raw string) error {
 	src, err := classify(raw)
 	if err != nil || src.local == "" {
 		return err
 	}
-	fi, err := os.Stat(src.local)
-	if err != nil {
-		// Not there, or not to be looked at: worded by the open that a
-		// real run makes (no pipe, as the stat failed).
-		f, _, err := openSource(src.local)
-		if err == nil {
-			f.Close()
-		}
-		return err
+	// The open a real run makes, which opens nothing but a regular file.
+	f, _, err := openSource(src.local)
+	if err == nil {
+		f.Close()
 	}
-	return checkRegular(src.local, fi)
+	return err
 }
 
 // notFoundError is a local item that does not exist.
