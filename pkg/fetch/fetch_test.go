@@ -1457,6 +1457,23 @@ func TestThrottleSeesEveryByte(t *testing.T) {
 			t.Errorf("split %d: throttle saw %d bytes, want %d", split, th.bytes, len(body))
 		}
 	}
+
+	// A local copy is paced too: --limit-rate did nothing to one.
+	src := filepath.Join(t.TempDir(), "src")
+	if err := os.WriteFile(src, body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	th := &countingThrottle{}
+	cfg := testConfig()
+	cfg.Throttle = th
+	path := filepath.Join(t.TempDir(), "f")
+	if _, err := newClient(t, cfg).Fetch(context.Background(), request(src, path, nil)); err != nil {
+		t.Fatal(err)
+	}
+	assertDone(t, path, body)
+	if th.bytes != int64(len(body)) {
+		t.Errorf("local copy: throttle saw %d bytes, want %d", th.bytes, len(body))
+	}
 }
 
 func TestHTTPSInsecureKeepsHTTP2(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"io"
 	"io/fs"
 	"os"
 	"strings"
@@ -60,7 +61,11 @@ func (c *Client) copyLocal(ctx context.Context, req Request, path string) (Resul
 	if err != nil {
 		return res, err
 	}
-	n, err := c.copyBody(ctx, f, 0, src, -1, h, req.Progress)
+	var r io.Reader = src
+	if c.cfg.Throttle != nil {
+		r = c.cfg.Throttle.Reader(ctx, src) // --limit-rate caps copies too
+	}
+	n, err := c.copyBody(ctx, f, 0, r, -1, h, req.Progress)
 	res.Bytes = n
 	if err == nil {
 		err = closePart(f)
