@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -538,5 +539,35 @@ func TestEndToEndOutputFileIsAnInput(t *testing.T) {
 		if got := readFile(t, filepath.Join(dir, "list.txt")); string(got) != list {
 			t.Errorf("%s naming the input changed it to %q", flag, got)
 		}
+	}
+}
+
+// TestEndToEndReportAndFailedSameFile: --report and --failed naming one
+// file (as given, or as two spellings of one path) is a usage error before
+// any request; it used to interleave the failed list into the report and
+// leave neither readable, with exit 1.
+func TestEndToEndReportAndFailedSameFile(t *testing.T) {
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		http.NotFound(w, r)
+	}))
+	defer srv.Close()
+	tests := []struct{ report, failed string }{
+		{"out.json", "out.json"},
+		{"out.json", "./sub/../out.json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.failed, func(t *testing.T) {
+			dir := t.TempDir()
+			os.Mkdir(filepath.Join(dir, "sub"), 0o755)
+			r := fetchpool(t, dir, "", "--report", tt.report, "--failed", tt.failed, srv.URL+"/missing")
+			if r.code != 2 || !strings.Contains(r.stderr, "--report") || !strings.Contains(r.stderr, "--failed") {
+				t.Errorf("exit %d, want 2 naming both flags; stderr:\n%s", r.code, r.stderr)
+			}
+			if n := requests.Load(); n != 0 {
+				t.Errorf("%d requests sent, want none", n)
+			}
+		})
 	}
 }

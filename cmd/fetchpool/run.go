@@ -256,6 +256,9 @@ func (c *config) openInputs(opts *options, s *streams) error {
 	if err := notAnInput(inputs, "--report", opts.Report); err != nil {
 		return err
 	}
+	if opts.Report != "" && opts.Failed != "" && sameFile(opts.Report, opts.Failed) {
+		return usagef("--report %s and --failed %s are the same file: both would write it and leave neither readable; give them different names", opts.Report, opts.Failed)
+	}
 	if len(opts.Args) == 0 && len(opts.Inputs) == 0 {
 		if s.InTerminal {
 			return usagef("nothing to fetch: give URLs or files as arguments, -i FILE, or pipe a list on standard input")
@@ -293,6 +296,19 @@ func notAnInput(inputs []os.FileInfo, flag, path string) error {
 		}
 	}
 	return nil
+}
+
+// sameFile tells whether paths a and b name one file: the same path once
+// made absolute, or, when both exist, the same file under two names.
+func sameFile(a, b string) bool {
+	absA, errA := filepath.Abs(a)
+	absB, errB := filepath.Abs(b)
+	if errA == nil && errB == nil && absA == absB {
+		return true
+	}
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(fa, fb)
 }
 
 // prepareOutputDir creates the output directory and proves it writable, so

@@ -306,6 +306,22 @@ type source struct {
 	local string
 }
 
+// isScheme reports whether s can be a URL scheme (RFC 3986: a letter, then
+// letters, digits, '+', '-' or '.'), as the input package decides: "- http"
+// (a list pasted from Markdown) is not one, so "- http://h/x" is a local
+// path, not a URL that cannot be parsed.
+func isScheme(s string) bool {
+	for i, c := range s {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
+		default:
+			return false
+		}
+	}
+	return s != ""
+}
+
 // classify tells http(s) URLs from file:// URLs and local paths.
 func classify(raw string) (source, error) {
 	scheme, _, hasScheme := strings.Cut(raw, "://")
@@ -314,7 +330,7 @@ func classify(raw string) (source, error) {
 		// input takes it (and curl).
 		scheme, hasScheme = raw[:4], true
 	}
-	if !hasScheme || strings.ContainsAny(scheme, `/\`) {
+	if !hasScheme || !isScheme(scheme) {
 		if raw == "" {
 			return source{}, errors.New("empty item")
 		}

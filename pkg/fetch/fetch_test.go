@@ -1390,6 +1390,10 @@ func TestUnsupportedItems(t *testing.T) {
 		{"http:///nohost", "no host"},
 		{"file://otherhost/etc/passwd", "only local files"},
 		{filepath.Join(dir, "missing"), "no such file: " + filepath.Join(dir, "missing")},
+		// A Markdown list item or a numbered line is a local path to the
+		// input package; its error must say so, not quote url.Parse.
+		{"- http://example.test/f", "no such file: - http://example.test/f (nor a URL: a URL must start with http://"},
+		{"1. http://example.test/f", "no such file: 1. http://example.test/f (nor a URL"},
 	} {
 		_, err := c.Fetch(context.Background(), request(tt.url, filepath.Join(dir, "out"), nil))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {

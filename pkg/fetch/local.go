@@ -207,5 +207,11 @@ func CheckSource(raw string) error {
 // notFoundError is a local item that does not exist.
 type notFoundError struct{ path string }
 
-func (e *notFoundError) Error() string { return "no such file: " + e.path }
+func (e *notFoundError) Error() string {
+	if strings.Contains(e.path, "://") {
+		// Most likely a URL with something before it, as "- https://...".
+		return "no such file: " + e.path + " (nor a URL: a URL must start with http://, https:// or file://)"
+	}
+	return "no such file: " + e.path
+}
 func (e *notFoundError) Unwrap() error { return fs.ErrNotExist }
