@@ -2,8 +2,9 @@ package main
 
 import (
 	"errors"
-	"strconv"
 	"time"
+
+	"github.com/fetchpool/fetchpool/internal/decimal"
 )
 
 // durationValue is a duration flag that also takes a plain number of
@@ -21,9 +22,8 @@ func newDuration(p *time.Duration, def time.Duration) *durationValue {
 var errDuration = errors.New("want a duration such as 30s, 1m30s or 500ms, or a number of seconds")
 
 func (d *durationValue) Set(s string) error {
-	if plainDecimal(s) {
-		secs, err := strconv.ParseFloat(s, 64)
-		if err != nil || secs*float64(time.Second) > float64(1<<63-1) {
+	if secs, ok := decimal.Parse(s); ok {
+		if secs*float64(time.Second) > float64(1<<63-1) {
 			return errDuration
 		}
 		*d = durationValue(secs * float64(time.Second))
@@ -47,20 +47,3 @@ func (d *durationValue) String() string {
 }
 
 func (d *durationValue) Type() string { return "duration" }
-
-// plainDecimal reports whether s is digits with at most one dot ("5",
-// "0.5", ".5"), leaving signs, exponents and the like to ParseDuration.
-func plainDecimal(s string) bool {
-	digits, dots := 0, 0
-	for _, c := range s {
-		switch {
-		case c >= '0' && c <= '9':
-			digits++
-		case c == '.':
-			dots++
-		default:
-			return false
-		}
-	}
-	return digits > 0 && dots <= 1
-}

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 
+	"github.com/fetchpool/fetchpool/internal/decimal"
 	"golang.org/x/time/rate"
 )
 
@@ -43,7 +43,7 @@ func ParseRate(spec string) (rate.Limit, error) {
 			return 0, rateError(spec)
 		}
 	}
-	n, ok := parseDecimal(num)
+	n, ok := decimal.Parse(num)
 	if !ok {
 		return 0, rateError(spec)
 	}
@@ -83,7 +83,7 @@ func ParseSize(flag, spec string) (int64, error) {
 	} else if needMult {
 		return 0, sizeError(flag, spec)
 	}
-	n, ok := parseDecimal(s)
+	n, ok := decimal.Parse(s)
 	if !ok {
 		return 0, sizeError(flag, spec)
 	}
@@ -99,29 +99,4 @@ func sizeError(flag, spec string) error {
 		flag = "--" + flag
 	}
 	return fmt.Errorf("invalid %s %q: %w", flag, spec, ErrSize)
-}
-
-// parseDecimal accepts only plain decimals ("12", "0.5", ".5", "3."), so
-// that strconv's extras (signs, "inf", "nan", hex, exponents, underscores)
-// never reach a flag value.
-func parseDecimal(s string) (float64, bool) {
-	digits, dots := 0, 0
-	for _, c := range s {
-		switch {
-		case c >= '0' && c <= '9':
-			digits++
-		case c == '.':
-			dots++
-		default:
-			return 0, false
-		}
-	}
-	if digits == 0 || dots > 1 {
-		return 0, false
-	}
-	n, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsInf(n, 0) {
-		return 0, false
-	}
-	return n, true
 }

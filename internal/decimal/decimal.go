@@ -1,0 +1,33 @@
+// Package decimal parses the plain decimal numbers that flag values are
+// made of.
+package decimal
+
+import (
+	"math"
+	"strconv"
+)
+
+// Parse accepts only plain decimals ("12", "0.5", ".5", "3."), so that
+// strconv's extras (signs, "inf", "nan", hex, exponents, underscores) never
+// reach a flag value. It reports false for anything else.
+func Parse(s string) (float64, bool) {
+	digits, dots := 0, 0
+	for _, c := range s {
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.':
+			dots++
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || dots > 1 {
+		return 0, false
+	}
+	n, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsInf(n, 0) {
+		return 0, false
+	}
+	return n, true
+}
