@@ -227,6 +227,19 @@ func TestEndToEndChecksums(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "out", "good.bin")); err != nil {
 		t.Error(err)
 	}
+	if strings.Contains(r.stderr, "not checked") {
+		t.Errorf("every file had an entry, yet the run says some were not checked:\n%s", r.stderr)
+	}
+
+	// Files the list has no entry for are saved, and the run says that
+	// they were not checked.
+	r = fetchpool(t, dir, srv.URL+"/good.bin\n"+srv.URL+"/extra1.bin\n"+srv.URL+"/extra2.bin\n", "--checksums", "SHA256SUMS", "-o", "more", "-j", "1")
+	if r.code != 0 {
+		t.Fatalf("unlisted files: exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	if want := "not checked: 2 of the files saved have no entry in SHA256SUMS (the first: more/extra1.bin)"; !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+	}
 
 	r = fetchpool(t, dir, "", "--sha256", sum(content("/one.bin")), "-o", "single", srv.URL+"/one.bin")
 	if r.code != 0 {

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fetchpool/fetchpool/pkg/event"
 	"github.com/fetchpool/fetchpool/pkg/fetch"
 	"github.com/fetchpool/fetchpool/pkg/input"
 	"github.com/fetchpool/fetchpool/pkg/limit"
@@ -51,6 +52,7 @@ type config struct {
 	checksums map[string]string
 	failed    *report.Failed   // the --failed sink, nil without one
 	report    *report.Document // the --report sink, nil without one
+	unchecked *unchecked       // with --checksums: the files it had no entry for
 }
 
 // endWith records in --report and --failed, when they are written, that
@@ -403,6 +405,10 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 	}
 	closeErr := d.Close()
 	summary.Print(s.Err)
+	if c.unchecked != nil && c.unchecked.n > 0 {
+		fmt.Fprintf(s.Err, "not checked: %d of the files saved have no entry in %s (the first: %s)\n",
+			c.unchecked.n, opts.Checksums, c.unchecked.first)
+	}
 	if stopped != "" {
 		fmt.Fprintln(s.Err, stopped)
 	}
@@ -465,6 +471,10 @@ func (c *config) sinks(opts *options, s *streams, stdout io.Writer, summary *rep
 		}
 		sinks = append(sinks, r)
 		c.report = r
+	}
+	if opts.Checksums != "" {
+		c.unchecked = &unchecked{}
+		sinks = append(sinks, c.unchecked)
 	}
 	if opts.Failed != "" {
 		f, err := report.NewFailed(opts.Failed)
@@ -563,3 +573,25 @@ func stopReason(stop context.Context) string {
 	}
 	return cause.Error()
 }
+
+// unchecked counts the files that a run with --checksums saved although
+// the file has no entry for them: they were not verified, which the
+// summary must not leave unsaid. Its Handle runs on the Dispatcher's
+// goroutine; its counts are read once the Dispatcher is closed.
+type unchecked struct {
+	n     int
+	first string // the first such file, as a path
+}
+
+func (u *unchecked) Handle(ev event.Event) {
+	if ev.Kind != event.Finished || ev.Result.Status != event.StatusOK || ev.Result.WantSHA256 != "" {
+		return
+	}
+	if u.n == 0 {
+		u.first = ev.Result.Output
+	}
+	u.n++
+}
+
+// Wants tells the Dispatcher that only finished items matter.
+func (u *unchecked) Wants(k event.Kind) bool { return k == event.Finished }
