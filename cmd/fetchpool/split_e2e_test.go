@@ -55,8 +55,8 @@ func TestEndToEndSplitServerFaults(t *testing.T) {
 		attempts int
 	}{
 		{"/whole.bin", 0, "", 1},
-		{"/oops.bin", 1, "bytes 1000000-1499999: after 3 attempts: HTTP 500 Internal Server Error (×3)", 3},
-		{"/short.bin", 1, "bytes 1000000-1499999: after 3 attempts: connection closed early (×3)", 3},
+		{"/oops.bin", 1, "bytes 1000000-1499999: after 3 attempts: HTTP 500 Internal Server Error (×3); oops.bin.part kept: run again to resume", 3},
+		{"/short.bin", 1, "bytes 1000000-1499999: after 3 attempts: connection closed early (×3); short.bin.part kept: run again to resume", 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {

@@ -325,6 +325,19 @@ func (e *attemptsError) Error() string {
 
 func (e *attemptsError) Unwrap() error { return e.errs[len(e.errs)-1] }
 
+// keptError is a failed item whose part holds bytes a later run resumes:
+// the message says so, as an interrupted item's does.
+type keptError struct {
+	part string
+	err  error
+}
+
+func (e *keptError) Error() string {
+	return e.err.Error() + "; " + e.part + " kept: run again to resume"
+}
+
+func (e *keptError) Unwrap() error { return e.err }
+
 // seconds formats d as "60s" when it is whole seconds, else as Go does.
 func seconds(d time.Duration) string {
 	if d > 0 && d%time.Second == 0 {

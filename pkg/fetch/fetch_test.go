@@ -560,8 +560,10 @@ func TestStall(t *testing.T) {
 				}
 				return
 			}
-			if err == nil || err.Error() != tt.wantErr {
-				t.Fatalf("err = %v, want %s", err, tt.wantErr)
+			// The part keeps 1000 bytes with their sidecar: the message
+			// says that a run again resumes it.
+			if want := tt.wantErr + "; " + path + ".part kept: run again to resume"; err == nil || err.Error() != want {
+				t.Fatalf("err = %v, want %s", err, want)
 			}
 			if got := mustFile(t, path+".part"); len(got) != 1000 {
 				t.Errorf("part has %d bytes, want 1000 kept for a resume", len(got))

@@ -350,7 +350,7 @@ func TestSplitRangeGivesUp(t *testing.T) {
 	cfg.Retries = 2
 	path := filepath.Join(t.TempDir(), "f")
 	got, err := newClient(t, cfg).Fetch(context.Background(), request(srv.URL, path, nil))
-	want := fmt.Sprintf("bytes %d-%d: after 3 attempts: HTTP 503 Service Unavailable (×3)", chunk, 2*chunk-1)
+	want := fmt.Sprintf("bytes %d-%d: after 3 attempts: HTTP 503 Service Unavailable (×3); %s.part kept: run again to resume", chunk, 2*chunk-1, path)
 	if err == nil || err.Error() != want {
 		t.Fatalf("err = %v\nwant  %s", err, want)
 	}
@@ -881,7 +881,7 @@ func TestSplitRangeFailureSaysWhich(t *testing.T) {
 			within(t, 30*time.Second, func() {
 				got, err = newClient(t, cfg).Fetch(context.Background(), request(srv.URL, path, nil))
 			})
-			want := fmt.Sprintf("bytes %d-%d: after 3 attempts: %s (×3)", first, last, tt.why)
+			want := fmt.Sprintf("bytes %d-%d: after 3 attempts: %s (×3); %s.part kept: run again to resume", first, last, tt.why, path)
 			if err == nil || err.Error() != want {
 				t.Errorf("err = %v\nwant  %s", err, want)
 			}

@@ -59,15 +59,16 @@ func TestThrottledStallStillCaught(t *testing.T) {
 		w.(http.Flusher).Flush()
 		<-r.Context().Done()
 	})
+	path := filepath.Join(t.TempDir(), "f")
 	cfg := testConfig()
 	cfg.Retries = 0
 	cfg.StallTimeout = 300 * time.Millisecond
 	cfg.Throttle = limit.NewBandwidth(40 << 10)
 	var err error
 	within(t, 10*time.Second, func() {
-		_, err = newClient(t, cfg).Fetch(context.Background(), request(srv.URL, filepath.Join(t.TempDir(), "f"), nil))
+		_, err = newClient(t, cfg).Fetch(context.Background(), request(srv.URL, path, nil))
 	})
-	if want := "no data received for 300ms (--stall-timeout)"; err == nil || err.Error() != want {
+	if want := "no data received for 300ms (--stall-timeout); " + path + ".part kept: run again to resume"; err == nil || err.Error() != want {
 		t.Errorf("err = %v, want %q", err, want)
 	}
 }
@@ -82,6 +83,7 @@ func TestThrottledTimeoutNamesTimeout(t *testing.T) {
 		w.Header().Set("Content-Length", fmt.Sprint(len(body)))
 		w.Write(body)
 	})
+	path := filepath.Join(t.TempDir(), "f")
 	cfg := testConfig()
 	cfg.Retries = 0
 	cfg.Timeout = 300 * time.Millisecond
@@ -89,9 +91,9 @@ func TestThrottledTimeoutNamesTimeout(t *testing.T) {
 	var err error
 	start := time.Now()
 	within(t, 10*time.Second, func() {
-		_, err = newClient(t, cfg).Fetch(context.Background(), request(srv.URL, filepath.Join(t.TempDir(), "f"), nil))
+		_, err = newClient(t, cfg).Fetch(context.Background(), request(srv.URL, path, nil))
 	})
-	if want := "attempt timed out after 300ms (--timeout)"; err == nil || err.Error() != want {
+	if want := "attempt timed out after 300ms (--timeout); " + path + ".part kept: run again to resume"; err == nil || err.Error() != want {
 		t.Errorf("err = %v, want %q", err, want)
 	}
 	if d := time.Since(start); d < 290*time.Millisecond {

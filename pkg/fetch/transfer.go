@@ -197,10 +197,23 @@ func (t *transfer) stop() (Result, error) {
 func (t *transfer) fail() (Result, error) {
 	if last := t.errs[len(t.errs)-1]; isDiskFull(last) {
 		t.removeIfFull(last)
-	} else {
-		t.keepPart()
+		return t.res, &attemptsError{errs: t.errs}
+	}
+	if part := t.keptPart(); part != "" && t.resumable() {
+		return t.res, &keptError{part: part, err: &attemptsError{errs: t.errs}}
 	}
 	return t.res, &attemptsError{errs: t.errs}
+}
+
+// resumable tells whether the part kept holds bytes that a later run
+// resumes: some, and a sidecar that says what they are.
+func (t *transfer) resumable() bool {
+	fi, err := os.Stat(t.part)
+	if err != nil || fi.Size() == 0 {
+		return false
+	}
+	_, err = os.Stat(t.part + metaSuffix)
+	return err == nil
 }
 
 // keptPart names the part left for a resume, "" when there is none (or it
