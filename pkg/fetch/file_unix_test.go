@@ -120,17 +120,23 @@ func TestSymlinkNotWrittenThrough(t *testing.T) {
 	}
 }
 
-// TestLocalNotRegular: a FIFO or a device as an item fails at once, named,
-// in the dry run's words too. A FIFO with no writer hung the run for ever,
-// past Ctrl-C; /dev/zero filled the disk, then said "free some space and
-// run again".
+// TestLocalNotRegular: a FIFO, a device or a broken symbolic link as an
+// item fails at once, named, in the dry run's words too. A FIFO with no
+// writer hung the run for ever, past Ctrl-C; /dev/zero filled the disk,
+// then said "free some space and run again"; a broken link read "no such
+// file" as if the link were not there.
 func TestLocalNotRegular(t *testing.T) {
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "fifo")
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	dangling := filepath.Join(dir, "dangling")
+	if err := os.Symlink(filepath.Join(dir, "gone"), dangling); err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range []struct{ item, want string }{
+		{dangling, dangling + " is a broken symbolic link: " + filepath.Join(dir, "gone") + " does not exist"},
 		{fifo, fifo + " is a named pipe, not a regular file: only regular files are copied"},
 		{"file://" + fifo, fifo + " is a named pipe, not a regular file: only regular files are copied"},
 		{"/dev/zero", "/dev/zero is a device, not a regular file: only regular files are copied"},

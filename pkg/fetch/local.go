@@ -212,6 +212,10 @@ func (e *notFoundError) Error() string {
 		// Most likely a URL with something before it, as "- https://...".
 		return "no such file: " + e.path + " (nor a URL: a URL must start with http://, https:// or file://)"
 	}
+	if target, err := os.Readlink(e.path); err == nil {
+		return e.path + " is a broken symbolic link: " + target + " does not exist"
+	}
 	return "no such file: " + e.path
 }
+
 func (e *notFoundError) Unwrap() error { return fs.ErrNotExist }
