@@ -74,8 +74,8 @@ server's Content-Disposition, else from the last segment of the URL as given
 
 The first Ctrl-C stops starting new transfers and lets those in flight
 finish, without retries; a second one aborts them, keeping their .part
-files for a resume. A closed standard output (--json | head) stops the run
-as the first Ctrl-C does.
+files for a resume. A closed standard output or error (--json | head)
+stops the run as the first Ctrl-C does.
 
 Exit codes: 0 all done or skipped, 1 some failed, 2 usage error,
 130 interrupted.`

@@ -368,16 +368,18 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 	}
 	defer client.CloseIdleConnections()
 
-	// A reader of standard output that goes away (fetchpool --json | head)
-	// stops the run as a first Ctrl-C does: nothing new starts, and what is
-	// in flight finishes, so no download is left half done.
+	// A reader of standard output or standard error that goes away
+	// (fetchpool --json | head, fetchpool 2>&1 | head) stops the run as a
+	// first Ctrl-C does: nothing new starts, and what is in flight
+	// finishes, so no download is left half done.
 	stop, outputFailed := context.WithCancelCause(stop)
 	defer outputFailed(nil)
-	out := &outputWatch{w: s.Out, failed: outputFailed}
+	out := &outputWatch{w: s.Out, failed: outputFailed, closed: errOutputClosed}
+	errOut := &outputWatch{w: s.Err, failed: outputFailed, closed: errStderrClosed, pipeOnly: true}
 
 	summary := report.NewSummary(start)
 	summary.DryRun = opts.DryRun
-	sinks, err := c.sinks(opts, s, out, summary, start)
+	sinks, err := c.sinks(opts, s, out, errOut, summary, start)
 	if err != nil {
 		return err
 	}
@@ -416,12 +418,13 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 		fmt.Fprint(s.Err, "\a")
 	}
 
-	outputClosed := errors.Is(context.Cause(stop), errOutputClosed)
+	cause := context.Cause(stop)
+	outputClosed := errors.Is(cause, errOutputClosed) || errors.Is(cause, errStderrClosed)
 	switch {
 	case closeErr != nil && !outputClosed:
 		return fmt.Errorf("writing the results: %w", closeErr)
 	case stop.Err() != nil:
-		if outputClosed {
+		if errors.Is(cause, errOutputClosed) {
 			fmt.Fprintln(s.Err, "fetchpool: standard output was closed (broken pipe): no transfer was started after that, and those in flight were finished")
 		}
 		if inputErr != nil {
@@ -440,12 +443,12 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 }
 
 // sinks chooses where the run's events go, from the flags and the terminal.
-func (c *config) sinks(opts *options, s *streams, stdout io.Writer, summary *report.Summary, start time.Time) ([]report.Sink, error) {
+func (c *config) sinks(opts *options, s *streams, stdout, stderr io.Writer, summary *report.Summary, start time.Time) ([]report.Sink, error) {
 	sinks := []report.Sink{summary}
 	var bars *report.Terminal
 	// TERM=dumb cannot move the cursor, which the bars need.
 	if !opts.DryRun && s.ErrTerminal && s.Getenv("TERM") != "dumb" && !opts.NoProgress && !opts.Quiet {
-		bars = report.NewTerminal(s.Err, report.TerminalOptions{
+		bars = report.NewTerminal(stderr, report.TerminalOptions{
 			Width:   s.Width,
 			Height:  s.Height,
 			Verbose: opts.Verbose,
@@ -490,7 +493,7 @@ func (c *config) sinks(opts *options, s *streams, stdout io.Writer, summary *rep
 	if bars != nil {
 		return append(sinks, bars), nil
 	}
-	sinks = append(sinks, report.NewPlain(s.Err, report.PlainOptions{Quiet: opts.Quiet, Verbose: opts.Verbose}))
+	sinks = append(sinks, report.NewPlain(stderr, report.PlainOptions{Quiet: opts.Quiet, Verbose: opts.Verbose}))
 	return sinks, nil
 }
 
@@ -537,29 +540,33 @@ func (in *intake) after() string {
 	return " (after " + in.where() + ")"
 }
 
-// errOutputClosed is why a run stopped when the reader of its standard
-// output went away.
-var errOutputClosed = errors.New("standard output was closed")
+// Why a run stopped when the reader of its standard output, or of its
+// standard error, went away.
+var (
+	errOutputClosed = errors.New("standard output was closed")
+	errStderrClosed = errors.New("standard error was closed")
+)
 
-// outputWatch is standard output for the sinks that write to it (--json,
-// --dry-run). Its first failed write calls failed, which stops the run:
-// with errOutputClosed for a broken pipe, else with the error itself.
+// outputWatch is standard output (or error) for the sinks that write to
+// it. Its first failed write calls failed, which stops the run: with
+// closed for a broken pipe, and with the error itself for any other
+// failure unless pipeOnly is set.
 type outputWatch struct {
-	w      io.Writer
-	failed context.CancelCauseFunc
-	once   sync.Once
+	w        io.Writer
+	failed   context.CancelCauseFunc
+	closed   error
+	pipeOnly bool // standard error: only a reader gone stops the run
+	once     sync.Once
 }
 
 func (o *outputWatch) Write(p []byte) (int, error) {
 	n, err := o.w.Write(p)
-	if err != nil {
-		o.once.Do(func() {
-			if errors.Is(err, syscall.EPIPE) {
-				o.failed(errOutputClosed)
-			} else {
-				o.failed(fmt.Errorf("writing the results: %w", err))
-			}
-		})
+	switch {
+	case err == nil:
+	case errors.Is(err, syscall.EPIPE):
+		o.once.Do(func() { o.failed(o.closed) })
+	case !o.pipeOnly:
+		o.once.Do(func() { o.failed(fmt.Errorf("writing the results: %w", err)) })
 	}
 	return n, err
 }

@@ -1195,3 +1195,53 @@ func TestSignalOutputClosed(t *testing.T) {
 		t.Errorf("--failed does not end with the reason:\n%s", strings.Join(lines, "\n"))
 	}
 }
+
+// TestSignalErrorOutputClosed: when the reader of standard error goes away
+// (fetchpool 2>&1 | head -1), the run stops as on a first Ctrl-C too,
+// instead of fetching the rest of the list with nobody to tell: it exits
+// 130, fetches far from all, and leaves every file whole and no .part.
+func TestSignalErrorOutputClosed(t *testing.T) {
+	body := bytes.Repeat([]byte("x"), 16<<10)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(50 * time.Millisecond)
+		w.Write(body)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	const count = 100
+	var list strings.Builder
+	for i := range count {
+		fmt.Fprintf(&list, "%s/f%d.bin\n", srv.URL, i)
+	}
+	cmd := newCommand(dir, "--no-progress", "-j", "2", "-o", "out", "-i", "-")
+	cmd.Stdin = strings.NewReader(list.String())
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bufio.NewReader(stderr).ReadString('\n'); err != nil {
+		t.Fatalf("reading the first line: %v", err)
+	}
+	stderr.Close() // as head -1 does
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("exit: %v, want code %d", err, exitInterrupted)
+	}
+	noParts(t, dir)
+	entries, err := os.ReadDir(filepath.Join(dir, "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) == 0 || len(entries) > count/2 {
+		t.Errorf("%d files fetched, want some, and far from all %d", len(entries), count)
+	}
+	for _, e := range entries {
+		if fi, err := e.Info(); err != nil || fi.Size() != int64(len(body)) {
+			t.Errorf("out/%s is not whole: %v %v", e.Name(), fi, err)
+		}
+	}
+}
