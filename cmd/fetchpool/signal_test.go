@@ -1124,20 +1124,11 @@ func TestSignalDryRunPlansEveryLineRead(t *testing.T) {
 // standard error with the reason, --failed ends with it, and the exit code
 // is 130.
 func TestSignalOutputClosed(t *testing.T) {
-	body := bytes.Repeat([]byte("x"), 16<<10)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(50 * time.Millisecond)
-		w.Write(body)
-	}))
-	defer srv.Close()
-	dir := t.TempDir()
 	const count = 100
-	var list strings.Builder
-	for i := range count {
-		fmt.Fprintf(&list, "%s/f%d.bin\n", srv.URL, i)
-	}
+	body, list := slowList(t, count)
+	dir := t.TempDir()
 	cmd := newCommand(dir, "--json", "-j", "2", "-o", "out", "--failed", "failed.txt", "-i", "-")
-	cmd.Stdin = strings.NewReader(list.String())
+	cmd.Stdin = strings.NewReader(list)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -1201,20 +1192,11 @@ func TestSignalOutputClosed(t *testing.T) {
 // instead of fetching the rest of the list with nobody to tell: it exits
 // 130, fetches far from all, and leaves every file whole and no .part.
 func TestSignalErrorOutputClosed(t *testing.T) {
-	body := bytes.Repeat([]byte("x"), 16<<10)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(50 * time.Millisecond)
-		w.Write(body)
-	}))
-	defer srv.Close()
-	dir := t.TempDir()
 	const count = 100
-	var list strings.Builder
-	for i := range count {
-		fmt.Fprintf(&list, "%s/f%d.bin\n", srv.URL, i)
-	}
+	body, list := slowList(t, count)
+	dir := t.TempDir()
 	cmd := newCommand(dir, "--no-progress", "-j", "2", "-o", "out", "-i", "-")
-	cmd.Stdin = strings.NewReader(list.String())
+	cmd.Stdin = strings.NewReader(list)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -1244,4 +1226,21 @@ func TestSignalErrorOutputClosed(t *testing.T) {
 			t.Errorf("out/%s is not whole: %v %v", e.Name(), fi, err)
 		}
 	}
+}
+
+// slowList serves count files of 16 KiB, each after 50 ms, and returns
+// their body and a list of their URLs, one per line.
+func slowList(t *testing.T, count int) (body []byte, list string) {
+	t.Helper()
+	body = bytes.Repeat([]byte("x"), 16<<10)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(50 * time.Millisecond)
+		w.Write(body)
+	}))
+	t.Cleanup(srv.Close)
+	var b strings.Builder
+	for i := range count {
+		fmt.Fprintf(&b, "%s/f%d.bin\n", srv.URL, i)
+	}
+	return body, b.String()
 }
