@@ -313,12 +313,21 @@ func sameFile(a, b string) bool {
 	return errA == nil && errB == nil && os.SameFile(fa, fb)
 }
 
+// notADirectory refuses an output directory that exists as something else,
+// a regular file say; the dry run, which creates nothing, checks this only.
+func notADirectory(dir string) error {
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return usagef("output directory %s exists and is not a directory: give -o a directory", dir)
+	}
+	return nil
+}
+
 // prepareOutputDir creates the output directory and proves it writable, so
 // a bad -o fails before any request.
 func prepareOutputDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		if fi, serr := os.Stat(dir); serr == nil && !fi.IsDir() {
-			return usagef("output directory %s exists and is not a directory: give -o a directory", dir)
+		if err := notADirectory(dir); err != nil {
+			return err
 		}
 		var pe *os.PathError
 		if errors.As(err, &pe) && errors.Is(err, syscall.ENOTDIR) {
@@ -354,12 +363,11 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 			cl.Close()
 		}
 	}()
+	prepare := prepareOutputDir
 	if opts.DryRun {
-		// Nothing is created, but a plan into a file is no plan.
-		if fi, err := os.Stat(opts.OutputDir); err == nil && !fi.IsDir() {
-			return usagef("output directory %s exists and is not a directory: give -o a directory", opts.OutputDir)
-		}
-	} else if err := prepareOutputDir(opts.OutputDir); err != nil {
+		prepare = notADirectory
+	}
+	if err := prepare(opts.OutputDir); err != nil {
 		return err
 	}
 	client, err := fetch.New(c.fetch)
