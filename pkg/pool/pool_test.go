@@ -720,46 +720,14 @@ func TestRunAbortSaysWhy(t *testing.T) {
 	}
 }
 
-// TestRunRefusesUnknownOnExists: a policy that is none of the constants
-// (a typo, or "Overwrite" not put through ParseOnExists) fails the run
-// before anything is read or sent, rather than replace a file that exists.
-func TestRunRefusesUnknownOnExists(t *testing.T) {
-	var hits atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits.Add(1)
-		io.WriteString(w, "new")
-	}))
-	defer srv.Close()
-	c, err := fetch.New(fetch.Config{Concurrency: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.CloseIdleConnections()
-	dir := t.TempDir()
-	keep := filepath.Join(dir, "a.txt")
-	if err := os.WriteFile(keep, []byte("mine"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	for _, policy := range []OnExists{"Overwrite", "keep"} {
-		rec := &recorder{}
-		err := Run(context.Background(), nil, input.NewReader([]string{srv.URL + "/a.txt"}, nil), c,
-			Options{Concurrency: 1, OutputDir: dir, OnExists: policy, Emit: rec.emit})
-		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%q", policy)) {
-			t.Errorf("OnExists %q: Run returned %v, want an error naming it", policy, err)
-		}
-		if n := rec.count(event.Queued); n != 0 {
-			t.Errorf("OnExists %q: %d items queued, want none", policy, n)
-		}
-	}
-	if b, _ := os.ReadFile(keep); string(b) != "mine" || hits.Load() != 0 {
-		t.Errorf("the file holds %q after %d requests, want %q and none", b, hits.Load(), "mine")
-	}
-}
-
-// TestRunRefusesBadSHA256: an Options.SHA256 that is not a digest is
-// refused before anything is read or fetched, instead of failing the item
-// after its whole download; one in upper case is taken.
-func TestRunRefusesBadSHA256(t *testing.T) {
+// TestRunRefusesBadOptions: an Options value that cannot mean what the
+// caller wanted is refused by Run before anything is read or fetched. An
+// OnExists other than the four policies was taken for overwrite and
+// replaced files the caller meant to keep; a SHA256 that is no digest
+// failed the item only after its whole download. A digest in upper case
+// is taken.
+func TestRunRefusesBadOptions(t *testing.T) {
+	const abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" // sha256("abc")
 	var hits atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)
@@ -771,25 +739,47 @@ func TestRunRefusesBadSHA256(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.CloseIdleConnections()
-	const abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" // sha256("abc")
 	tests := []struct {
-		sum    string
-		wantOK bool
+		name string
+		opts Options
+		want string // in the error; "" for a run that works
 	}{
-		{"00", false},
-		{strings.Repeat("g", 64), false},
-		{strings.ToUpper(abc), true},
+		{"OnExists Overwrite", Options{OnExists: "Overwrite"}, `"Overwrite"`},
+		{"OnExists keep", Options{OnExists: "keep"}, `"keep"`},
+		{"SHA256 too short", Options{SHA256: "00"}, "SHA256"},
+		{"SHA256 not hex", Options{SHA256: strings.Repeat("g", 64)}, "SHA256"},
+		{"SHA256 upper case", Options{SHA256: strings.ToUpper(abc)}, ""},
 	}
 	for _, tt := range tests {
-		hits.Store(0)
-		rec := &recorder{}
-		err := Run(context.Background(), nil, input.NewReader([]string{srv.URL + "/abc.txt"}, nil), c,
-			Options{Concurrency: 1, OutputDir: t.TempDir(), SHA256: tt.sum, Emit: rec.emit})
-		switch {
-		case tt.wantOK && (err != nil || len(rec.results()[event.StatusOK]) != 1):
-			t.Errorf("SHA256 %q: err %v, results %v; want the item done", tt.sum, err, rec.results())
-		case !tt.wantOK && (err == nil || !strings.Contains(err.Error(), "SHA256") || hits.Load() != 0):
-			t.Errorf("SHA256 %q: err %v after %d requests; want an error naming it and none", tt.sum, err, hits.Load())
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			hits.Store(0)
+			dir := t.TempDir()
+			keep := filepath.Join(dir, "abc.txt")
+			if err := os.WriteFile(keep, []byte("mine"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if tt.want == "" {
+				os.Remove(keep)
+			}
+			rec := &recorder{}
+			opts := tt.opts
+			opts.Concurrency, opts.OutputDir, opts.Emit = 1, dir, rec.emit
+			err := Run(context.Background(), nil, input.NewReader([]string{srv.URL + "/abc.txt"}, nil), c, opts)
+			if tt.want == "" {
+				if err != nil || len(rec.results()[event.StatusOK]) != 1 {
+					t.Errorf("err %v, results %v; want the item done", err, rec.results())
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Run returned %v, want an error naming %s", err, tt.want)
+			}
+			if n := rec.count(event.Queued); n != 0 || hits.Load() != 0 {
+				t.Errorf("%d items queued and %d requests, want none", n, hits.Load())
+			}
+			if b, _ := os.ReadFile(keep); string(b) != "mine" {
+				t.Errorf("the file holds %q, want %q", b, "mine")
+			}
+		})
 	}
 }
