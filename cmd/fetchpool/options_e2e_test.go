@@ -50,10 +50,18 @@ func TestEndToEndHeadersAndUserAgent(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
 	}
+	// -A "" sends no User-Agent at all, as curl -A "" and wget -U "" do.
+	r = fetchpool(t, dir, "", "-A", "", srv.URL+"/c")
+	if r.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(got) != 2 {
-		t.Fatalf("%d requests, want 2 (no HEAD requests)", len(got))
+	if len(got) != 3 {
+		t.Fatalf("%d requests, want 3 (no HEAD requests)", len(got))
+	}
+	if vs, ok := got[2]["User-Agent"]; ok {
+		t.Errorf("with -A \"\": User-Agent %q sent, want none", vs)
 	}
 	if got[0].Get("X-Token") != "secret" || got[0].Get("Accept") != "text/plain" || !strings.HasPrefix(got[0].Get("User-Agent"), "fetchpool/") {
 		t.Errorf("first request headers: %v", got[0])

@@ -30,9 +30,12 @@ type options struct {
 
 	Headers   []string
 	UserAgent string
-	Netrc     bool
-	NetrcFile string
-	Insecure  bool
+	// NoUserAgent is -A "": send no User-Agent at all, as curl -A "" and
+	// wget -U "" do.
+	NoUserAgent bool
+	Netrc       bool
+	NetrcFile   string
+	Insecure    bool
 
 	Retries        int
 	RetryWait      time.Duration
@@ -101,6 +104,7 @@ func newRootCommand(run func(ctx context.Context, opts *options) error) *cobra.C
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Args = args
+			opts.NoUserAgent = opts.UserAgent == "" && cmd.Flags().Changed("user-agent")
 			return run(cmd.Context(), opts)
 		},
 	}
@@ -130,7 +134,7 @@ func newRootCommand(run func(ctx context.Context, opts *options) error) *cobra.C
 	f.StringVar(&opts.Checksums, "checksums", "", "verify against `FILE` in sha256sum format (HEX  NAME)")
 
 	f.StringArrayVarP(&opts.Headers, "header", "H", nil, "add a request header `\"K: V\"`; repeatable")
-	f.StringVarP(&opts.UserAgent, "user-agent", "A", "", "User-Agent `STRING` (default \"fetchpool/VERSION\")")
+	f.StringVarP(&opts.UserAgent, "user-agent", "A", "", "User-Agent `STRING` (default \"fetchpool/VERSION\"; \"\" sends none)")
 	f.BoolVar(&opts.Netrc, "netrc", false, "use credentials from ~/.netrc for the matching host")
 	f.StringVar(&opts.NetrcFile, "netrc-file", "", "use credentials from `FILE` (implies --netrc)")
 	f.BoolVar(&opts.Insecure, "insecure", false, "do not verify TLS certificates")

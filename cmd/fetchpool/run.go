@@ -154,7 +154,12 @@ func configure(opts *options, s *streams) (*config, error) {
 		netrc = filepath.Join(home, ".netrc")
 	}
 	userAgent := opts.UserAgent
-	if userAgent == "" {
+	switch {
+	case opts.NoUserAgent:
+		if _, set := header["User-Agent"]; !set {
+			header["User-Agent"] = []string{""} // an empty value sends none
+		}
+	case userAgent == "":
 		userAgent = "fetchpool/" + versionString()
 	}
 

@@ -62,14 +62,16 @@ func (c *Client) transport() http.RoundTripper {
 	}
 	// The CONNECT of an https URL through a proxy says who asks as the
 	// requests do (-A, or -H User-Agent), not "Go-http-client/1.1".
+	// A User-Agent header with an empty value sends none, there too.
 	ua := c.cfg.UserAgent
-	if vs, ok := c.cfg.Header[http.CanonicalHeaderKey("User-Agent")]; ok {
+	vs, set := c.cfg.Header[http.CanonicalHeaderKey("User-Agent")]
+	if set {
 		ua = ""
 		if len(vs) > 0 {
 			ua = vs[0]
 		}
 	}
-	if ua != "" {
+	if ua != "" || set {
 		tr.ProxyConnectHeader = http.Header{"User-Agent": {ua}}
 	}
 	if c.cfg.Insecure {

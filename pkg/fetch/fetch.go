@@ -84,7 +84,9 @@ type Config struct {
 	// Header holds extra request headers (-H); a "Host" entry sets the
 	// request's Host.
 	Header http.Header
-	// UserAgent is sent as User-Agent unless Header sets one.
+	// UserAgent is sent as User-Agent unless Header sets one. A
+	// User-Agent in Header with an empty value sends none; with neither,
+	// Go's default is sent.
 	UserAgent string
 	// Insecure skips TLS certificate verification (HTTP/2 stays on).
 	Insecure bool
