@@ -55,6 +55,9 @@ type options struct {
 	Shard      string
 }
 
+// maxSplit is the most ranges --split fetches a file as, as for aria2c -x.
+const maxSplit = 16
+
 const longHelp = `fetchpool downloads many URLs at once with a bounded, rate-limited pool of
 workers, and tells you exactly what happened.
 
@@ -127,7 +130,7 @@ func newRootCommand(run func(ctx context.Context, opts *options) error) *cobra.C
 	f.StringVarP(&opts.Rate, "rate", "r", "", "start at most this many requests, retries included: `N`, N/s, N/m or N/h (0 or unset: unlimited)")
 	f.IntVar(&opts.Burst, "burst", 1, "let `N` requests start at once under --rate")
 	f.StringVar(&opts.LimitRate, "limit-rate", "", "cap total download bandwidth at `BYTES` per second (K, M, G suffixes, 1024-based)")
-	f.IntVar(&opts.Split, "split", 1, "fetch a large file as `N` concurrent ranges when the server supports them")
+	f.IntVar(&opts.Split, "split", 1, "fetch a large file as `N` concurrent ranges (at most 16) when the server supports them")
 	f.StringVar(&opts.SplitMin, "split-min", "16M", "split only files of at least `SIZE`")
 
 	f.StringVar(&opts.SHA256, "sha256", "", "expected SHA-256 of the single item, in `HEX`")

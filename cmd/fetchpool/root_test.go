@@ -93,6 +93,7 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"--on-exists", "maybe", "u"}, "--on-exists"},
 		{[]string{"--burst", "0", "u"}, "--burst"},
 		{[]string{"--split", "0", "u"}, "--split"},
+		{[]string{"--split", "17", "u"}, "want 1 to 16 ranges"},
 		{[]string{"--retries", "-1", "u"}, "--retries"},
 		{[]string{"--timeout", "-1s", "u"}, "--timeout"},
 		{[]string{"--timeout", "5x", "u"}, "a number of seconds"},
