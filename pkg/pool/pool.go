@@ -348,7 +348,7 @@ func (r *run) admitOne(it input.Item, seq uint64, stop context.Context) {
 		// A bad line too: one shard reports it, not all of them.
 		return
 	}
-	if it.Err == nil && !r.seen.Add(it.URL, it.Name) {
+	if it.Err == nil && !r.seen.Add(it.URL, sameOutput(it.Name)) {
 		r.opts.Emit(event.Event{Kind: event.Duplicate, Time: time.Now(), Item: it})
 		return
 	}
@@ -390,6 +390,20 @@ func (r *run) admitOne(it input.Item, seq uint64, stop context.Context) {
 	}
 	<-r.draining // the shutdown is told first
 	r.finish(j, nil, fetch.Result{}, ErrNotStarted, time.Now())
+}
+
+// sameOutput is an explicit output name as the file that it names, so that
+// one URL listed with "v" and with "./v" (or "d//v", or " v " in JSON)
+// counts as a duplicate rather than as a second download saved as v.1. A
+// name that SanitizePath refuses is kept as written: planning fails it.
+func sameOutput(name string) string {
+	if name == "" {
+		return ""
+	}
+	if rel, err := naming.SanitizePath(name); err == nil {
+		return rel
+	}
+	return name
 }
 
 // plan names an item and reserves its destination.
