@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -71,4 +72,28 @@ func filesUnder(t *testing.T, dir string) []string {
 	}
 	sort.Strings(files)
 	return files
+}
+
+// TestEndToEndBrokenLinkWhereADirectoryGoes: an explicit name whose
+// directory is a broken symbolic link in the output directory fails with a
+// message that says so, not with "mkdir ...: file exists".
+func TestEndToEndBrokenLinkWhereADirectoryGoes(t *testing.T) {
+	srv := fileServer(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "gone"), filepath.Join(out, "link")); err != nil {
+		t.Fatal(err)
+	}
+	r := fetchpool(t, dir, srv.URL+"/a\tlink/a.txt\n", "-o", "out")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", r.code, r.stderr)
+	}
+	want := "FAIL -:1 " + srv.URL + "/a: cannot save link/a.txt: " + filepath.Join("out", "link") +
+		" is a broken symbolic link to " + filepath.Join(dir, "gone") + ", not a directory"
+	if !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+	}
 }
