@@ -108,6 +108,7 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"--sha256", strings.Repeat("a", 64), "u", "v"}, "--sha256"},
 		{[]string{"--shard", "5/4", "u"}, "shard"},
 		{[]string{"-q", "-v", "u"}, "--quiet"},
+		{[]string{"-o", "", "u"}, "--output-dir is empty"},
 		{[]string{"--no-such-flag"}, "no-such-flag"},
 	}
 	for _, tt := range tests {

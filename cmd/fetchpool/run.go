@@ -97,6 +97,9 @@ func configure(opts *options, s *streams) (*config, error) {
 	if opts.Quiet && opts.Verbose {
 		return nil, usagef("--quiet and --verbose contradict each other: pick one")
 	}
+	if opts.OutputDir == "" {
+		return nil, usagef("--output-dir is empty: give a directory (. for the current one)")
+	}
 	requests := rate.Inf
 	if opts.Rate != "" {
 		r, err := limit.ParseRate(opts.Rate)
