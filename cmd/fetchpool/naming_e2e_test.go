@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -95,5 +96,38 @@ func TestEndToEndBrokenLinkWhereADirectoryGoes(t *testing.T) {
 		" is a broken symbolic link to " + filepath.Join(dir, "gone") + ", not a directory"
 	if !strings.Contains(r.stderr, want) {
 		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+	}
+}
+
+// TestEndToEndServerNameSameAsURLName: items whose URLs end in the same
+// name, and whose server names them the same in Content-Disposition, are
+// saved as the dry run says, x.txt, x.1.txt, x.2.txt: the server's name is
+// the one each was admitted under, so none moves to a further suffix.
+func TestEndToEndServerNameSameAsURLName(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Disposition", `attachment; filename="`+r.URL.Query().Get("cd")+`"`)
+		w.Write(content(r.URL.Path))
+	}))
+	t.Cleanup(srv.Close)
+	list := srv.URL + "/a/x.txt?cd=x.txt\n" + srv.URL + "/b/x.txt?cd=x.txt\n" + srv.URL + "/c/X.TXT?cd=x.txt\n"
+	dir := t.TempDir()
+	dry := fetchpool(t, dir, list, "-o", "out", "--dry-run")
+	wantDry := srv.URL + "/a/x.txt?cd=x.txt -> " + filepath.Join("out", "x.txt") + "\n" +
+		srv.URL + "/b/x.txt?cd=x.txt -> " + filepath.Join("out", "x.1.txt") + "\n" +
+		srv.URL + "/c/X.TXT?cd=x.txt -> " + filepath.Join("out", "X.2.TXT") + "\n"
+	if dry.code != 0 || dry.stdout != wantDry {
+		t.Fatalf("dry run: exit %d, stdout:\n%s\nwant:\n%s", dry.code, dry.stdout, wantDry)
+	}
+	r := fetchpool(t, dir, list, "-o", "out", "-j", "1")
+	if r.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	if got, want := filesUnder(t, filepath.Join(dir, "out")), []string{"X.2.TXT", "x.1.txt", "x.txt"}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("saved %v, want %v as the dry run said", got, want)
+	}
+	for name, path := range map[string]string{"x.txt": "/a/x.txt", "x.1.txt": "/b/x.txt", "X.2.TXT": "/c/X.TXT"} {
+		if got := readFile(t, filepath.Join(dir, "out", name)); !bytes.Equal(got, content(path)) {
+			t.Errorf("%s does not hold %s", name, path)
+		}
 	}
 }

@@ -241,13 +241,16 @@ func Run(ctx, stop context.Context, src Source, f Fetcher, opts Options) error {
 
 // job is an admitted item with its reserved destination.
 type job struct {
-	item   input.Item
-	rel    string // reserved name relative to the output dir
-	path   string // OutputDir joined with rel
-	sha256 string
-	named  bool  // the name is fixed (explicit or keep-paths); Content-Disposition does not apply
-	exists bool  // the destination existed at admission
-	size   int64 // and then had this size
+	item input.Item
+	rel  string // reserved name relative to the output dir
+	// natural is the name the item has by itself, before a suffix made
+	// rel free: the server's name is rel when it is this one.
+	natural string
+	path    string // OutputDir joined with rel
+	sha256  string
+	named   bool  // the name is fixed (explicit or keep-paths); Content-Disposition does not apply
+	exists  bool  // the destination existed at admission
+	size    int64 // and then had this size
 	// check: the destination existed, with --on-exists skip and an
 	// expected digest; it is hashed instead of fetched (checkExisting).
 	check bool
@@ -423,6 +426,7 @@ func (r *run) plan(it input.Item) (job, error) {
 		return j, fmt.Errorf("cannot save %s: %s is where another item of this run saves a file, not a directory; give one of them another name",
 			filepath.ToSlash(rel), filepath.Join(r.opts.OutputDir, dir))
 	}
+	j.natural = rel
 	j.rel, j.noSidecar, j.exists, j.size = r.reserve(it.URL, rel)
 	if j.rel != rel {
 		j.retryName = filepath.ToSlash(j.rel)
@@ -633,7 +637,10 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 // It records in j the name taken when a retry could not find it alone.
 func (r *run) rename(j *job, serverName string) (fetch.Destination, error) {
 	name := naming.Sanitize(serverName)
-	if strings.EqualFold(name, filepath.Base(j.rel)) {
+	if strings.EqualFold(name, filepath.Base(j.rel)) || strings.EqualFold(name, filepath.Base(j.natural)) {
+		// The name the item was admitted under, or the one rel is the
+		// first free form of: reserving it again would only add a
+		// further suffix.
 		return fetch.Destination{Path: j.path}, nil
 	}
 	natural := filepath.Join(filepath.Dir(j.rel), name)
