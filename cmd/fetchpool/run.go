@@ -254,6 +254,13 @@ func (c *config) openInputs(opts *options, s *streams) error {
 		}
 		c.closers = append(c.closers, f)
 		c.sources = append(c.sources, input.Source{Name: name, R: f})
+		c.pool.Keep = append(c.pool.Keep, name)
+	}
+	// No item is saved over the run's own files (or skipped for them).
+	for _, name := range []string{opts.Checksums, opts.Report, opts.Failed} {
+		if name != "" {
+			c.pool.Keep = append(c.pool.Keep, name)
+		}
 	}
 	if err := notAnInput(inputs, "--failed", opts.Failed); err != nil {
 		return err

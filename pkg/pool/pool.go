@@ -153,6 +153,12 @@ type Options struct {
 	// shutdown, the last item taken is where the input was left. It is
 	// called on the goroutine that called Run, never after Run returns.
 	Taken func(it input.Item, err error)
+	// Keep lists files that the run itself reads or writes besides the
+	// items: its input lists, --checksums, --report, --failed. Those that
+	// lie in OutputDir are reserved before the first item, so that no item
+	// replaces one (with --on-exists overwrite or newer) or is skipped
+	// because it is there: an item of that name gets the next free one.
+	Keep []string
 }
 
 // Run fetches every item from src with f and returns when all admitted items
@@ -206,6 +212,11 @@ func Run(ctx, stop context.Context, src Source, f Fetcher, opts Options) error {
 		single:   opts.SHA256 != "",
 		draining: make(chan struct{}),
 		aborted:  make(chan struct{}),
+	}
+	for _, path := range opts.Keep {
+		if rel, ok := inside(opts.OutputDir, path); ok {
+			r.names.Reserve(rel, nil)
+		}
 	}
 	if opts.PerHost > 0 {
 		r.hosts = newHosts(opts.PerHost)
@@ -393,6 +404,37 @@ func (r *run) admitOne(it input.Item, seq uint64, stop context.Context) {
 	}
 	<-r.draining // the shutdown is told first
 	r.finish(j, nil, fetch.Result{}, ErrNotStarted, time.Now())
+}
+
+// inside returns path relative to dir when it lies under dir, symbolic
+// links resolved where they can be.
+func inside(dir, path string) (string, bool) {
+	rel, err := filepath.Rel(resolved(dir), resolved(path))
+	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", false
+	}
+	return rel, true
+}
+
+// resolved is path made absolute, with the symbolic links of the longest
+// part of it that exists resolved.
+func resolved(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return path
+	}
+	rest := ""
+	for p := abs; ; {
+		if r, err := filepath.EvalSymlinks(p); err == nil {
+			return filepath.Join(r, rest)
+		}
+		parent := filepath.Dir(p)
+		if parent == p {
+			return abs
+		}
+		rest = filepath.Join(filepath.Base(p), rest)
+		p = parent
+	}
 }
 
 // sameOutput is an explicit output name as the file that it names, so that
