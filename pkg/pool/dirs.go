@@ -100,7 +100,7 @@ func notADirectory(root, dir string) error {
 			return nil
 		}
 		if !fi.IsDir() {
-			return fmt.Errorf("%s is a file, not a directory", path)
+			return fmt.Errorf("%s is a file, not a directory; move it away or give the item another name", path)
 		}
 	}
 	return nil
