@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -171,6 +172,39 @@ func TestEndToEndItemNamedLikeTheRunsOwnFiles(t *testing.T) {
 				if got := readFile(t, filepath.Join(dir, name)); !bytes.Equal(got, content(path)) {
 					t.Errorf("%s does not hold %s", name, path)
 				}
+			}
+		})
+	}
+}
+
+// TestEndToEndItemNamedLikeAPartLeftForAResume: an item literally named
+// x.part, when x.part and its sidecar x.part.meta are on disk (the part of
+// x, left by an interrupted run for a resume), is saved under the next free
+// name with any --on-exists: neither skipped because of x's part nor saved
+// over it, which would make the resume of x append x's tail to another
+// file's bytes.
+func TestEndToEndItemNamedLikeAPartLeftForAResume(t *testing.T) {
+	srv := fileServer(t)
+	for _, mode := range []string{"skip", "overwrite"} {
+		t.Run(mode, func(t *testing.T) {
+			dir := t.TempDir()
+			out := filepath.Join(dir, "out")
+			if err := os.MkdirAll(out, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			part := content("/x")[:100]
+			sidecar := `{"url":"` + srv.URL + `/x","length":` + fmt.Sprint(len(content("/x"))) + `}`
+			os.WriteFile(filepath.Join(out, "x.part"), part, 0o644)
+			os.WriteFile(filepath.Join(out, "x.part.meta"), []byte(sidecar), 0o644)
+			r := fetchpool(t, dir, srv.URL+"/x.part\n", "-o", "out", "--on-exists", mode)
+			if r.code != 0 {
+				t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+			}
+			if got := readFile(t, filepath.Join(out, "x.part")); !bytes.Equal(got, part) {
+				t.Errorf("x's part was replaced by %.40q...", got)
+			}
+			if got := readFile(t, filepath.Join(out, "x.1.part")); !bytes.Equal(got, content("/x.part")) {
+				t.Errorf("x.1.part = %.40q..., want the item x.part", got)
 			}
 		})
 	}

@@ -506,7 +506,9 @@ func (r *run) name(it input.Item) (rel string, fixed bool, err error) {
 // reserve reserves rel, or the first free name.N.ext after it, skipping
 // names that exist as a directory (a file cannot be saved there), names
 // whose existing .part belongs to another URL (it is left untouched for its
-// own resume) and, for --on-exists rename, names that already exist. It
+// own resume), names that are themselves such a part (x.part beside its
+// sidecar x.part.meta) and, for --on-exists rename, names that already
+// exist. It
 // also reports whether the reserved name's part had no sidecar, whether
 // the name exists (as a file) before the run, and then its size.
 func (r *run) reserve(itemURL, rel string) (name string, noSidecar, found bool, size int64) {
@@ -518,7 +520,7 @@ func (r *run) reserve(itemURL, rel string) (name string, noSidecar, found bool, 
 		path := filepath.Join(r.opts.OutputDir, candidate)
 		fi, err := os.Lstat(path)
 		found, size = err == nil, 0
-		if found && (fi.IsDir() || r.opts.OnExists == Rename) {
+		if found && (fi.IsDir() || r.opts.OnExists == Rename || partOfAnother(path)) {
 			return false
 		}
 		if found {
@@ -542,6 +544,19 @@ func (r *run) reserve(itemURL, rel string) (name string, noSidecar, found bool, 
 	})
 	// The name reserved was the last one looked at.
 	return name, noSidecar, found, size
+}
+
+// partOfAnother tells whether path, which exists, is the part of another
+// destination, left by an interrupted transfer for its resume: a name
+// ending in .part with a sidecar beside it. An item literally named so is
+// neither skipped for it nor saved over it, which would make the resume
+// append the other file's tail to this item's bytes.
+func partOfAnother(path string) bool {
+	if len(path) < len(naming.PartSuffix) || !strings.EqualFold(path[len(path)-len(naming.PartSuffix):], naming.PartSuffix) {
+		return false
+	}
+	_, err := fetch.ReadMeta(path)
+	return err == nil
 }
 
 // checksum finds the expected digest of an item: from the item itself, from
