@@ -109,6 +109,7 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"--shard", "5/4", "u"}, "shard"},
 		{[]string{"-q", "-v", "u"}, "--quiet"},
 		{[]string{"-o", "", "u"}, "--output-dir is empty"},
+		{[]string{"-i", "list.txt", "-i", ""}, "--input is empty"},
 		{[]string{"--no-such-flag"}, "no-such-flag"},
 	}
 	for _, tt := range tests {

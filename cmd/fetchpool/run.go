@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -99,6 +100,9 @@ func configure(opts *options, s *streams) (*config, error) {
 	}
 	if opts.OutputDir == "" {
 		return nil, usagef("--output-dir is empty: give a directory (. for the current one)")
+	}
+	if slices.Contains(opts.Inputs, "") {
+		return nil, usagef("--input is empty: give a file name, or - for standard input")
 	}
 	requests := rate.Inf
 	if opts.Rate != "" {
