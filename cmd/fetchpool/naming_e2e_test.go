@@ -135,7 +135,7 @@ func TestEndToEndServerNameSameAsURLName(t *testing.T) {
 
 // TestEndToEndItemNamedLikeTheRunsOwnFiles: an item that would be saved
 // over a file the run itself reads or writes in the output directory (its
-// -i list, --checksums, --report, --failed) gets the next free name, with
+// -i list, --checksums, --netrc-file, --report, --failed) gets the next free name, with
 // any --on-exists: it neither replaces the list, the report or the failed
 // list, nor is skipped because the report is already there.
 func TestEndToEndItemNamedLikeTheRunsOwnFiles(t *testing.T) {
@@ -144,15 +144,16 @@ func TestEndToEndItemNamedLikeTheRunsOwnFiles(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			dir := t.TempDir()
 			list := srv.URL + "/list.txt\n" + srv.URL + "/report.json\n" + srv.URL + "/failed.txt\n" +
-				srv.URL + "/sums.txt\n" + srv.URL + "/missing/gone\n"
+				srv.URL + "/sums.txt\n" + srv.URL + "/netrc\n" + srv.URL + "/missing/gone\n"
 			sums := strings.Repeat("0", 64) + "  other.bin\n"
-			for name, data := range map[string]string{"list.txt": list, "sums.txt": sums} {
+			netrc := "machine other.test login u password p\n"
+			for name, data := range map[string]string{"list.txt": list, "sums.txt": sums, "netrc": netrc} {
 				if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
 					t.Fatal(err)
 				}
 			}
 			r := fetchpool(t, dir, "", "-o", ".", "-i", "list.txt", "--checksums", "sums.txt",
-				"--report", "report.json", "--failed", "failed.txt", "--on-exists", mode)
+				"--netrc-file", "netrc", "--report", "report.json", "--failed", "failed.txt", "--on-exists", mode)
 			if r.code != 1 {
 				t.Fatalf("exit %d, want 1 (one 404); stderr:\n%s", r.code, r.stderr)
 			}
@@ -162,13 +163,16 @@ func TestEndToEndItemNamedLikeTheRunsOwnFiles(t *testing.T) {
 			if got := string(readFile(t, filepath.Join(dir, "sums.txt"))); got != sums {
 				t.Errorf("the --checksums file was replaced: %.60q...", got)
 			}
+			if got := string(readFile(t, filepath.Join(dir, "netrc"))); got != netrc {
+				t.Errorf("the --netrc-file was replaced: %.60q...", got)
+			}
 			if got, want := string(readFile(t, filepath.Join(dir, "failed.txt"))), srv.URL+"/missing/gone\n"; got != want {
 				t.Errorf("failed.txt = %.60q..., want the failed list %q", got, want)
 			}
 			if got := readFile(t, filepath.Join(dir, "report.json")); !bytes.HasPrefix(got, []byte(`{"`)) || !bytes.Contains(got, []byte(`"summary"`)) {
 				t.Errorf("report.json is not the report: %.60q...", got)
 			}
-			for name, path := range map[string]string{"list.1.txt": "/list.txt", "report.1.json": "/report.json", "failed.1.txt": "/failed.txt", "sums.1.txt": "/sums.txt"} {
+			for name, path := range map[string]string{"list.1.txt": "/list.txt", "report.1.json": "/report.json", "failed.1.txt": "/failed.txt", "sums.1.txt": "/sums.txt", "netrc.1": "/netrc"} {
 				if got := readFile(t, filepath.Join(dir, name)); !bytes.Equal(got, content(path)) {
 					t.Errorf("%s does not hold %s", name, path)
 				}

@@ -261,7 +261,7 @@ func (c *config) openInputs(opts *options, s *streams) error {
 		c.pool.Keep = append(c.pool.Keep, name)
 	}
 	// No item is saved over the run's own files (or skipped for them).
-	for _, name := range []string{opts.Checksums, opts.Report, opts.Failed} {
+	for _, name := range []string{opts.Checksums, c.fetch.NetrcFile, opts.Report, opts.Failed} {
 		if name != "" {
 			c.pool.Keep = append(c.pool.Keep, name)
 		}
