@@ -109,6 +109,8 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"--sha256", strings.Repeat("a", 64), "u", "v"}, "--sha256"},
 		{[]string{"--shard", "5/4", "u"}, "shard"},
 		{[]string{"-q", "-v", "u"}, "--quiet"},
+		{[]string{"-o", "", "u"}, "--output-dir is empty"},
+		{[]string{"-i", "list.txt", "-i", ""}, "--input is empty"},
 		{[]string{"--no-such-flag"}, "no-such-flag"},
 	}
 	for _, tt := range tests {

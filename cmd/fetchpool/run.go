@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -97,6 +98,12 @@ func configure(opts *options, s *streams) (*config, error) {
 	}
 	if opts.Quiet && opts.Verbose {
 		return nil, usagef("--quiet and --verbose contradict each other: pick one")
+	}
+	if opts.OutputDir == "" {
+		return nil, usagef("--output-dir is empty: give a directory (. for the current one)")
+	}
+	if slices.Contains(opts.Inputs, "") {
+		return nil, usagef("--input is empty: give a file name, or - for standard input")
 	}
 	requests := rate.Inf
 	if opts.Rate != "" {
@@ -257,6 +264,13 @@ func (c *config) openInputs(opts *options, s *streams) error {
 		}
 		c.closers = append(c.closers, f)
 		c.sources = append(c.sources, input.Source{Name: name, R: f})
+		c.pool.Keep = append(c.pool.Keep, name)
+	}
+	// No item is saved over the run's own files (or skipped for them).
+	for _, name := range []string{opts.Checksums, c.fetch.NetrcFile, opts.Report, opts.Failed} {
+		if name != "" {
+			c.pool.Keep = append(c.pool.Keep, name)
+		}
 	}
 	if err := notAnInput(inputs, "--failed", opts.Failed); err != nil {
 		return err

@@ -29,10 +29,11 @@ const SidecarSuffix = PartSuffix + ".meta"
 // small. Two different names whose hashes collide count as the same name;
 // the only effect is an unneeded suffix, never a shared file.
 //
-// A reserved name "x" holds three files: x, x.part and x.part.meta. A
-// candidate is taken when any of its three files is one of another name's
-// three, so an item literally named "x.part" or "x.part.meta" cannot clash
-// with the files of "x", nor "x" with theirs. The directories above a
+// A reserved name "x" holds four files: x, x.part, x.part.meta and
+// x.part.meta.tmp (through which a split transfer rewrites its sidecar). A
+// candidate is taken when any of its four files is one of another name's
+// four, so an item literally named "x.part", "x.part.meta" or
+// "x.part.meta.tmp" cannot clash with the files of "x", nor "x" with theirs. The directories above a
 // reserved name are remembered too: after "a/b" is reserved, "a" is taken
 // (it must stay a directory). The converse is not detected by Reserve: after
 // "a" is reserved, "a/b" is handed out, so a caller asks FileAbove first.
@@ -121,8 +122,8 @@ func (r *Reserver) FileAbove(name string) (dir string, ok bool) {
 }
 
 // Release gives back a name that Reserve handed out, so that a later
-// Reserve may hand it out again; its files (name, name.part and
-// name.part.meta) must no longer be in use, and should not be on disk.
+// Reserve may hand it out again; its files (name, name.part,
+// name.part.meta and name.part.meta.tmp) must no longer be in use, and should not be on disk.
 // The directories above it stay reserved. Releasing a name that is not
 // reserved does nothing.
 func (r *Reserver) Release(name string) {
@@ -155,7 +156,7 @@ func (r *Reserver) has(h uint64) bool {
 }
 
 func (r *Reserver) clashes(k keys) bool {
-	return r.has(k.name) || r.has(k.part) || r.has(k.sidecar) || r.has(k.dir) ||
+	return r.has(k.name) || r.has(k.part) || r.has(k.sidecar) || r.has(k.temp) || r.has(k.dir) ||
 		(k.hasBase && r.has(k.base))
 }
 
@@ -174,17 +175,17 @@ func (r *Reserver) addDirs(c string) {
 
 // keys are the hashes that decide whether a candidate clashes.
 type keys struct {
-	name, part, sidecar uint64 // c, c.part, c.part.meta
-	dir                 uint64 // c/ (c is the directory of a reserved name)
-	base                uint64 // c without .part or .part.meta, when it has either
-	hasBase             bool
+	name, part, sidecar, temp uint64 // c, c.part, c.part.meta, c.part.meta.tmp
+	dir                       uint64 // c/ (c is the directory of a reserved name)
+	base                      uint64 // c without .part, .part.meta or .part.meta.tmp, when it has one
+	hasBase                   bool
 }
 
 func keysOf(c string) keys {
 	var k keys
 	h := fnvOffset
 	for i := 0; i < len(c); {
-		if !k.hasBase && (len(c)-i == len(SidecarSuffix) || len(c)-i == len(PartSuffix)) && hasSuffixAt(c, i) {
+		if n := len(c) - i; !k.hasBase && (n == len(sidecarTemp) || n == len(SidecarSuffix) || n == len(PartSuffix)) && hasSuffixAt(c, i) {
 			k.base, k.hasBase = h, true
 		}
 		h, i, _ = foldStep(h, c, i)
@@ -192,16 +193,18 @@ func keysOf(c string) keys {
 	k.name = h
 	k.part = fnvString(h, PartSuffix)
 	k.sidecar = fnvString(h, SidecarSuffix)
+	k.temp = fnvString(h, sidecarTemp)
 	k.dir = fnvString(h, "/")
 	return k
 }
 
-// hasSuffixAt reports whether c[i:] is ".part" or ".part.meta" in any case.
-// Neither holds a letter whose case folding reaches beyond ASCII (k or s),
-// so comparing bytes is exact.
+// hasSuffixAt reports whether c[i:] is ".part", ".part.meta" or
+// ".part.meta.tmp" in any case. None holds a letter whose case folding
+// reaches beyond ASCII (k or s), so comparing bytes is exact.
 func hasSuffixAt(c string, i int) bool {
 	rest := c[i:]
-	return strings.EqualFold(rest, PartSuffix) || strings.EqualFold(rest, SidecarSuffix)
+	return strings.EqualFold(rest, PartSuffix) || strings.EqualFold(rest, SidecarSuffix) ||
+		strings.EqualFold(rest, sidecarTemp)
 }
 
 const (

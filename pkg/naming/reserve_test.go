@@ -28,6 +28,8 @@ func TestReserve(t *testing.T) {
 		{"part in upper case", []string{"x", "X.PART"}, []string{"x", "X.1.PART"}},
 		{"sidecar after its name", []string{"x", "x.part.meta"}, []string{"x", "x.part.1.meta"}},
 		{"name after its sidecar", []string{"x.part.meta", "x"}, []string{"x.part.meta", "x.1"}},
+		{"sidecar's temporary file after its name", []string{"x", "x.part.meta.tmp"}, []string{"x", "x.part.meta.1.tmp"}},
+		{"name after its sidecar's temporary file", []string{"X.PART.META.TMP", "x"}, []string{"X.PART.META.TMP", "x.1"}},
 		{"part of a part", []string{"x.part", "x.part.part"}, []string{"x.part", "x.part.1.part"}},
 		{"meta is not a sidecar alone", []string{"x", "x.meta"}, []string{"x", "x.meta"}},
 		{"subdirectories", []string{"d/a.txt", "d/a.txt", "e/a.txt"}, []string{"d/a.txt", "d/a.1.txt", "e/a.txt"}},
@@ -237,10 +239,10 @@ func BenchmarkReserveCollision(b *testing.B) {
 // TestReserveModel reserves random names built from pieces that clash in
 // every way the Reserver knows about, releasing some of them again, and
 // checks the promise with plain strings: no file of one reserved name (name,
-// .part, .part.meta) is, case aside, a file of another, and no reserved name
+// .part, .part.meta, .part.meta.tmp) is, case aside, a file of another, and no reserved name
 // is the directory of another.
 func TestReserveModel(t *testing.T) {
-	pieces := []string{"a", "A", ".part", ".PART", ".meta", ".1", ".txt", "/", "b"}
+	pieces := []string{"a", "A", ".part", ".PART", ".meta", ".tmp", ".1", ".txt", "/", "b"}
 	rng := rand.New(rand.NewPCG(1, 2))
 	r := NewReserver()
 	files := map[string]string{} // lower-cased file -> the reserved name holding it
@@ -252,7 +254,7 @@ func TestReserveModel(t *testing.T) {
 			name := held[i]
 			held = append(held[:i], held[i+1:]...)
 			r.Release(name)
-			for _, f := range []string{name, name + PartSuffix, name + SidecarSuffix} {
+			for _, f := range filesOf(name) {
 				delete(files, strings.ToLower(f))
 			}
 			continue
@@ -269,7 +271,7 @@ func TestReserveModel(t *testing.T) {
 		if got != name && !isSuffixed(got, name) {
 			t.Fatalf("Reserve(%q) = %q, not the name or a suffixed form", name, got)
 		}
-		for _, f := range []string{got, got + PartSuffix, got + SidecarSuffix} {
+		for _, f := range filesOf(got) {
 			key := strings.ToLower(f)
 			if other, ok := files[key]; ok {
 				t.Fatalf("Reserve(%q) = %q, whose file %q clashes with a file of %q", name, got, f, other)
@@ -289,6 +291,11 @@ func TestReserveModel(t *testing.T) {
 	if r.Len() != len(held) {
 		t.Errorf("Len() = %d, want the %d names held", r.Len(), len(held))
 	}
+}
+
+// filesOf lists the files that a transfer saving name writes.
+func filesOf(name string) []string {
+	return []string{name, name + PartSuffix, name + SidecarSuffix, name + sidecarTemp}
 }
 
 func isSuffixed(got, name string) bool {

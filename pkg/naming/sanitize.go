@@ -211,9 +211,9 @@ func cutUTF8(s string, n int) string {
 // landing somewhere else: an absolute name ("/etc/passwd", `\\host\share`),
 // a name starting with a drive letter (`C:\x`, "c:x"), or a name with a
 // ".." segment anywhere ("a/../b"). A name left with no segment at all ("",
-// ".", "./") is an ErrUnsafeName too, and so is a name that ends in a
-// separator ("isos/"): it names a directory, and saving a file under the
-// directory's name would not be what was asked.
+// ".", "./") or made only of white space (" ") is an ErrUnsafeName too, and
+// so is a name that ends in a separator ("isos/"): it names a directory, and
+// saving a file under the directory's name would not be what was asked.
 func SanitizePath(name string) (string, error) {
 	if name != "" && (name[0] == '/' || name[0] == '\\') {
 		return "", fmt.Errorf("output name %q is absolute; give a path relative to the output directory: %w", name, ErrUnsafeName)
@@ -231,10 +231,13 @@ func SanitizePath(name string) (string, error) {
 		}
 		segs = append(segs, Sanitize(seg))
 	}
-	if len(segs) == 0 {
+	t := strings.TrimRightFunc(name, unicode.IsSpace)
+	if len(segs) == 0 || t == "" {
+		// Only white space (" ") would make a segment, which Sanitize
+		// turns into "_": that is no name either.
 		return "", fmt.Errorf("output name %q names no file: %w", name, ErrUnsafeName)
 	}
-	if t := strings.TrimRightFunc(name, unicode.IsSpace); isSlash(rune(t[len(t)-1])) {
+	if isSlash(rune(t[len(t)-1])) {
 		return "", fmt.Errorf("output name %q ends in %q and so names a directory, not a file; give the file's name too, as in %q: %w",
 			name, t[len(t)-1:], t+"NAME", ErrUnsafeName)
 	}

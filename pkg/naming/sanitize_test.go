@@ -138,6 +138,8 @@ func TestSanitizePath(t *testing.T) {
 		{in: ".", wantErr: true},
 		{in: "./", wantErr: true},
 		{in: "//", wantErr: true},
+		{in: " ", wantErr: true},
+		{in: "\u3000\t", wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

@@ -67,8 +67,8 @@ func (d *dirs) make(dir string) error {
 		return nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		if file := fileOnPath(d.root, dir); file != "" {
-			return fmt.Errorf("%s is a file, not a directory", file)
+		if nerr := notADirectory(d.root, dir); nerr != nil {
+			return nerr
 		}
 		return err
 	}
@@ -80,24 +80,28 @@ func (d *dirs) make(dir string) error {
 	return nil
 }
 
-// fileOnPath returns the first path from root down to dir that exists and
-// is not a directory (a file saved earlier where dir needs a directory),
-// or "" when there is none.
-func fileOnPath(root, dir string) string {
+// notADirectory explains why dir cannot be made: the first path from root
+// down to dir that exists and is not a directory (a file saved earlier
+// where dir needs a directory), or that is a broken symbolic link, which
+// MkdirAll reports only as "file exists". It is nil when there is none.
+func notADirectory(root, dir string) error {
 	rel, err := filepath.Rel(root, dir)
 	if err != nil || rel == "." || strings.HasPrefix(rel, "..") {
-		return ""
+		return nil
 	}
 	path := root
 	for _, elem := range strings.Split(rel, string(filepath.Separator)) {
 		path = filepath.Join(path, elem)
 		fi, err := os.Stat(path)
 		if err != nil {
-			return ""
+			if target, lerr := os.Readlink(path); lerr == nil {
+				return fmt.Errorf("%s is a broken symbolic link to %s, not a directory; remove it or create its target", path, target)
+			}
+			return nil
 		}
 		if !fi.IsDir() {
-			return path
+			return fmt.Errorf("%s is a file, not a directory; move it away or give the item another name", path)
 		}
 	}
-	return ""
+	return nil
 }

@@ -153,6 +153,12 @@ type Options struct {
 	// shutdown, the last item taken is where the input was left. It is
 	// called on the goroutine that called Run, never after Run returns.
 	Taken func(it input.Item, err error)
+	// Keep lists files that the run itself reads or writes besides the
+	// items: its input lists, --checksums, --report, --failed. Those that
+	// lie in OutputDir are reserved before the first item, so that no item
+	// replaces one (with --on-exists overwrite or newer) or is skipped
+	// because it is there: an item of that name gets the next free one.
+	Keep []string
 }
 
 // Run fetches every item from src with f and returns when all admitted items
@@ -207,6 +213,11 @@ func Run(ctx, stop context.Context, src Source, f Fetcher, opts Options) error {
 		draining: make(chan struct{}),
 		aborted:  make(chan struct{}),
 	}
+	for _, path := range opts.Keep {
+		if rel, ok := inside(opts.OutputDir, path); ok {
+			r.names.Reserve(rel, nil)
+		}
+	}
 	if opts.PerHost > 0 {
 		r.hosts = newHosts(opts.PerHost)
 		defer context.AfterFunc(stop, r.hosts.wake)()
@@ -241,13 +252,16 @@ func Run(ctx, stop context.Context, src Source, f Fetcher, opts Options) error {
 
 // job is an admitted item with its reserved destination.
 type job struct {
-	item   input.Item
-	rel    string // reserved name relative to the output dir
-	path   string // OutputDir joined with rel
-	sha256 string
-	named  bool  // the name is fixed (explicit or keep-paths); Content-Disposition does not apply
-	exists bool  // the destination existed at admission
-	size   int64 // and then had this size
+	item input.Item
+	rel  string // reserved name relative to the output dir
+	// natural is the name the item has by itself, before a suffix made
+	// rel free: the server's name is rel when it is this one.
+	natural string
+	path    string // OutputDir joined with rel
+	sha256  string
+	named   bool  // the name is fixed (explicit or keep-paths); Content-Disposition does not apply
+	exists  bool  // the destination existed at admission
+	size    int64 // and then had this size
 	// check: the destination existed, with --on-exists skip and an
 	// expected digest; it is hashed instead of fetched (checkExisting).
 	check bool
@@ -348,7 +362,7 @@ func (r *run) admitOne(it input.Item, seq uint64, stop context.Context) {
 		// A bad line too: one shard reports it, not all of them.
 		return
 	}
-	if it.Err == nil && !r.seen.Add(it.URL, it.Name) {
+	if it.Err == nil && !r.seen.Add(it.URL, sameOutput(it.Name)) {
 		r.opts.Emit(event.Event{Kind: event.Duplicate, Time: time.Now(), Item: it})
 		return
 	}
@@ -392,6 +406,51 @@ func (r *run) admitOne(it input.Item, seq uint64, stop context.Context) {
 	r.finish(j, nil, fetch.Result{}, ErrNotStarted, time.Now())
 }
 
+// inside returns path relative to dir when it lies under dir, symbolic
+// links resolved where they can be.
+func inside(dir, path string) (string, bool) {
+	rel, err := filepath.Rel(resolved(dir), resolved(path))
+	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", false
+	}
+	return rel, true
+}
+
+// resolved is path made absolute, with the symbolic links of the longest
+// part of it that exists resolved.
+func resolved(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return path
+	}
+	rest := ""
+	for p := abs; ; {
+		if r, err := filepath.EvalSymlinks(p); err == nil {
+			return filepath.Join(r, rest)
+		}
+		parent := filepath.Dir(p)
+		if parent == p {
+			return abs
+		}
+		rest = filepath.Join(filepath.Base(p), rest)
+		p = parent
+	}
+}
+
+// sameOutput is an explicit output name as the file that it names, so that
+// one URL listed with "v" and with "./v" (or "d//v", or " v " in JSON)
+// counts as a duplicate rather than as a second download saved as v.1. A
+// name that SanitizePath refuses is kept as written: planning fails it.
+func sameOutput(name string) string {
+	if name == "" {
+		return ""
+	}
+	if rel, err := naming.SanitizePath(name); err == nil {
+		return rel
+	}
+	return name
+}
+
 // plan names an item and reserves its destination.
 func (r *run) plan(it input.Item) (job, error) {
 	j := job{item: it}
@@ -409,6 +468,7 @@ func (r *run) plan(it input.Item) (job, error) {
 		return j, fmt.Errorf("cannot save %s: %s is where another item of this run saves a file, not a directory; give one of them another name",
 			filepath.ToSlash(rel), filepath.Join(r.opts.OutputDir, dir))
 	}
+	j.natural = rel
 	j.rel, j.noSidecar, j.exists, j.size = r.reserve(it.URL, rel)
 	if j.rel != rel {
 		j.retryName = filepath.ToSlash(j.rel)
@@ -446,7 +506,9 @@ func (r *run) name(it input.Item) (rel string, fixed bool, err error) {
 // reserve reserves rel, or the first free name.N.ext after it, skipping
 // names that exist as a directory (a file cannot be saved there), names
 // whose existing .part belongs to another URL (it is left untouched for its
-// own resume) and, for --on-exists rename, names that already exist. It
+// own resume), names that are themselves such a part (x.part beside its
+// sidecar x.part.meta) and, for --on-exists rename, names that already
+// exist. It
 // also reports whether the reserved name's part had no sidecar, whether
 // the name exists (as a file) before the run, and then its size.
 func (r *run) reserve(itemURL, rel string) (name string, noSidecar, found bool, size int64) {
@@ -458,7 +520,7 @@ func (r *run) reserve(itemURL, rel string) (name string, noSidecar, found bool, 
 		path := filepath.Join(r.opts.OutputDir, candidate)
 		fi, err := os.Lstat(path)
 		found, size = err == nil, 0
-		if found && (fi.IsDir() || r.opts.OnExists == Rename) {
+		if found && (fi.IsDir() || r.opts.OnExists == Rename || partOfAnother(path)) {
 			return false
 		}
 		if found {
@@ -482,6 +544,19 @@ func (r *run) reserve(itemURL, rel string) (name string, noSidecar, found bool, 
 	})
 	// The name reserved was the last one looked at.
 	return name, noSidecar, found, size
+}
+
+// partOfAnother tells whether path, which exists, is the part of another
+// destination, left by an interrupted transfer for its resume: a name
+// ending in .part with a sidecar beside it. An item literally named so is
+// neither skipped for it nor saved over it, which would make the resume
+// append the other file's tail to this item's bytes.
+func partOfAnother(path string) bool {
+	if len(path) < len(naming.PartSuffix) || !strings.EqualFold(path[len(path)-len(naming.PartSuffix):], naming.PartSuffix) {
+		return false
+	}
+	_, err := fetch.ReadMeta(path)
+	return err == nil
 }
 
 // checksum finds the expected digest of an item: from the item itself, from
@@ -619,7 +694,10 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 // It records in j the name taken when a retry could not find it alone.
 func (r *run) rename(j *job, serverName string) (fetch.Destination, error) {
 	name := naming.Sanitize(serverName)
-	if strings.EqualFold(name, filepath.Base(j.rel)) {
+	if strings.EqualFold(name, filepath.Base(j.rel)) || strings.EqualFold(name, filepath.Base(j.natural)) {
+		// The name the item was admitted under, or the one rel is the
+		// first free form of: reserving it again would only add a
+		// further suffix.
 		return fetch.Destination{Path: j.path}, nil
 	}
 	natural := filepath.Join(filepath.Dir(j.rel), name)

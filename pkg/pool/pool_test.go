@@ -407,7 +407,7 @@ func TestRunFileAndDirectoryNames(t *testing.T) {
 				t.Errorf("saved %v, want %v", f.paths, want)
 			}
 			failed := rec.results()[event.StatusFailed]
-			want := "cannot save " + filepath.Join("notes", "today.txt") + ": " + filepath.Join(dir, "notes") + " is a file, not a directory"
+			want := "cannot save " + filepath.Join("notes", "today.txt") + ": " + filepath.Join(dir, "notes") + " is a file, not a directory; move it away or give the item another name"
 			if len(failed) != 1 || failed[0].Err == nil || failed[0].Err.Error() != want {
 				t.Errorf("failures %v, want one: %s", failed, want)
 			}
