@@ -133,7 +133,10 @@ type Options struct {
 	// SHA256 is the expected digest (64 hex digits, either case) when the
 	// run has a single item; Run refuses one that is not a digest.
 	SHA256 string
-	// Checksums maps output names (or base names) to expected digests.
+	// Checksums maps output names (or base names) to expected digests
+	// (64 hex digits, either case; Run refuses any other value), as
+	// input.ParseChecksums returns them: names with '/' separators,
+	// cleaned ("a.iso", not "./a.iso").
 	Checksums map[string]string
 	// PerHost, when above 0, is how many items of one host:port the workers
 	// work on at once. An item whose host is at the cap waits aside while
@@ -166,8 +169,9 @@ type Options struct {
 // (which should also cancel stop) aborts the transfers in flight too. A nil
 // stop is ctx: no graceful shutdown.
 // Per-item failures are reported as events and never stop the run; the
-// error is non-nil only when the input could not be read, or when
-// opts.OnExists is none of the policies (then nothing is read or fetched).
+// error is non-nil only when the input could not be read, or when opts
+// are refused (then nothing is read or fetched): an OnExists that is none
+// of the policies, or an SHA256 or Checksums entry that is not a digest.
 func Run(ctx, stop context.Context, src Source, f Fetcher, opts Options) error {
 	if stop == nil {
 		stop = ctx // no graceful shutdown: cancelling ctx aborts
@@ -191,6 +195,9 @@ func Run(ctx, stop context.Context, src Source, f Fetcher, opts Options) error {
 			return fmt.Errorf("invalid Options.SHA256: %w", err)
 		}
 		opts.SHA256 = sum
+	}
+	if err := checkChecksums(opts.Checksums); err != nil {
+		return err
 	}
 	if opts.Emit == nil {
 		opts.Emit = func(event.Event) {}
@@ -237,6 +244,24 @@ func Run(ctx, stop context.Context, src Source, f Fetcher, opts Options) error {
 	close(watchDone)
 	<-watched
 	return err
+}
+
+// checkChecksums refuses Options.Checksums when an entry is not a digest
+// (the first such name, in sorted order, so that the message is the same
+// from run to run). Unchecked, it would fail each item it names only once
+// the whole file had been fetched. Either case of hex digits is fine: the
+// digests are compared without regard to case.
+func checkChecksums(sums map[string]string) error {
+	bad, badErr := "", error(nil)
+	for name, sum := range sums {
+		if _, err := input.ParseSHA256(sum); err != nil && (badErr == nil || name < bad) {
+			bad, badErr = name, err
+		}
+	}
+	if badErr != nil {
+		return fmt.Errorf("invalid Options.Checksums entry for %q: %w", bad, badErr)
+	}
+	return nil
 }
 
 // job is an admitted item with its reserved destination.
