@@ -103,7 +103,8 @@ func ParseOnExists(s string) (OnExists, error) {
 }
 
 // Source yields items one at a time; Next returns io.EOF at the end.
-// *input.Reader is a Source.
+// *input.Reader is a Source. Run calls Next from a goroutine of its own,
+// one call at a time, and may return while a call blocks (see Run).
 type Source interface {
 	Next() (input.Item, error)
 }
@@ -168,6 +169,16 @@ type Options struct {
 // is reported as canceled). Cancelling ctx
 // (which should also cancel stop) aborts the transfers in flight too. A nil
 // stop is ctx: no graceful shutdown.
+//
+// src.Next is called on a goroutine of Run's own, so that a shutdown need
+// not wait for a read that blocks (standard input that stays open). A
+// call still blocked when a shutdown begins is left behind: Run returns
+// while it blocks, drops what it returns (Options.Taken is not told of it)
+// and makes no further call. Make it return, for instance by closing the
+// pipe or file the Source reads, before the Source is used again, or its
+// goroutine stays. A Source read to its end, or that failed, has no such
+// call left.
+//
 // Per-item failures are reported as events and never stop the run; the
 // error is non-nil only when the input could not be read, or when opts
 // are refused (then nothing is read or fetched): an OnExists that is none
