@@ -130,7 +130,8 @@ type Result struct {
 
 // Progress is the live state of one transfer. The transfer pushes facts with
 // single atomic operations; renderers read them whenever they like, from any
-// goroutine, without locks.
+// goroutine, without locks. Make one with NewProgress: a zero Progress
+// reports a total of 0, not -1 (unknown).
 type Progress struct {
 	// Name is what a person should see for this transfer, until Rename.
 	Name    string

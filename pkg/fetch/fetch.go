@@ -131,7 +131,8 @@ type Config struct {
 func (cfg Config) inFlight() int { return max(cfg.Concurrency, 1) * max(cfg.Split, 1) }
 
 // Client fetches items. One Client serves a whole run; it is safe for
-// concurrent use.
+// concurrent use. Make one with New: the zero Client has no connection pool,
+// and panics on its first HTTP request.
 type Client struct {
 	cfg   Config
 	rt    http.RoundTripper // the connection pool: http1 for plain HTTP, net/http for the rest
