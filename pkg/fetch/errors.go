@@ -162,12 +162,19 @@ func (e *stallError) Error() string {
 	return "no data received for " + seconds(e.d) + " (--stall-timeout)"
 }
 
+// Timeout reports true: it is one, for a caller that asks as of a
+// net.Error.
+func (e *stallError) Timeout() bool { return true }
+
 // timeoutError aborts an attempt that outlasted --timeout.
 type timeoutError struct{ d time.Duration }
 
 func (e *timeoutError) Error() string {
 	return "attempt timed out after " + seconds(e.d) + " (--timeout)"
 }
+
+// Timeout reports true, as stallError's does.
+func (e *timeoutError) Timeout() bool { return true }
 
 // retryAfterError fails an item whose server asked for too long a wait.
 type retryAfterError struct {

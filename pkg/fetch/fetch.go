@@ -98,6 +98,10 @@ type Config struct {
 	Timeout time.Duration
 	// StallTimeout aborts, and retries, an attempt that receives no byte for
 	// that long, headers included (0 = none).
+	//
+	// An item whose last attempt timed out (Timeout, StallTimeout, or
+	// ConnectTimeout) fails with an error that errors.As finds an
+	// interface{ Timeout() bool } in, reporting true, as for a net.Error.
 	StallTimeout time.Duration
 	// Retries is the number of attempts after the first.
 	Retries int
