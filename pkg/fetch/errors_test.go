@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/fetchpool/fetchpool/pkg/input"
 )
 
 // TestTimeoutsAreTimeouts: an item that fails because an attempt timed out
@@ -59,6 +63,52 @@ func TestTimeoutsAreTimeouts(t *testing.T) {
 			if got := errors.As(err, &timeout) && timeout.Timeout(); got != tt.wantTimeout {
 				t.Errorf("Fetch = %v: a timeout %v, want %v", err, got, tt.wantTimeout)
 			}
+		})
+	}
+}
+
+// TestFetchRefusesABadDigest: a Request.SHA256 that is not a digest fails
+// the item before anything is sent, rather than after the whole file was
+// fetched, as a mismatch; either case of hex digits is a digest.
+func TestFetchRefusesABadDigest(t *testing.T) {
+	const abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" // sha256("abc")
+	rc := &recorder{}
+	srv := serve(t, rc, func(_ int, w http.ResponseWriter, _ *http.Request) { w.Write([]byte("abc")) })
+	dir := t.TempDir()
+	local := filepath.Join(dir, "abc.txt")
+	if err := os.WriteFile(local, []byte("abc"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, url, sum string
+		wantErr        bool
+	}{
+		{"GitHub's digest form", srv.URL + "/a", "sha256:" + abc, true},
+		{"too short", srv.URL + "/b", "abc", true},
+		{"not hex, local file", local, strings.Repeat("x", 64), true},
+		{"upper case", srv.URL + "/c", strings.ToUpper(abc), false},
+	}
+	c := newClient(t, testConfig())
+	defer c.CloseIdleConnections()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := rc.count()
+			path := filepath.Join(dir, "out", strings.ReplaceAll(tt.name, " ", "_"))
+			_, err := c.Fetch(context.Background(), Request{URL: tt.url, Path: path, SHA256: tt.sum})
+			if !tt.wantErr {
+				if err != nil {
+					t.Fatalf("Fetch = %v, want the file", err)
+				}
+				assertDone(t, path, []byte("abc"))
+				return
+			}
+			if !errors.Is(err, input.ErrInvalidSHA256) {
+				t.Errorf("Fetch = %v, want an error wrapping input.ErrInvalidSHA256", err)
+			}
+			if n := rc.count() - before; n != 0 {
+				t.Errorf("%d requests sent, want none", n)
+			}
+			assertGone(t, path, path+".part")
 		})
 	}
 }

@@ -58,6 +58,7 @@ import (
 	"time"
 
 	"github.com/fetchpool/fetchpool/pkg/event"
+	"github.com/fetchpool/fetchpool/pkg/input"
 )
 
 // Gate admits each request: the pool's request rate and per-host cap. It is
@@ -198,8 +199,8 @@ func (c *Client) CloseIdleConnections() {
 type Destination struct {
 	// Path replaces Request.Path; "" keeps it.
 	Path string
-	// SHA256 is the digest expected under the new name; "" keeps
-	// Request.SHA256.
+	// SHA256 is the digest expected under the new name (64 hex digits,
+	// as for Request.SHA256); "" keeps Request.SHA256.
 	SHA256 string
 	// IfNewer keeps the file at Path unless the response is a newer copy,
 	// judged as a server judges a conditional GET (--on-exists newer):
@@ -216,7 +217,8 @@ type Request struct {
 	// Path is the destination; the part is Path+".part" and its sidecar
 	// Path+".part.meta".
 	Path string
-	// SHA256 is the expected lowercase hex digest ("" = none).
+	// SHA256 is the expected hex digest, 64 digits in either case ("" =
+	// none); Fetch refuses any other value before it sends anything.
 	SHA256 string
 	// IfNewer makes the request conditional on Path being older than the
 	// resource (If-Modified-Since from its mtime, If-None-Match from its
@@ -293,6 +295,13 @@ func (c *Client) Fetch(ctx context.Context, req Request) (Result, error) {
 	}
 	if req.Path == "" {
 		return Result{}, errors.New("no destination path")
+	}
+	if req.SHA256 != "" {
+		// Unchecked, a digest that cannot match fails the item only once
+		// the whole file has been fetched.
+		if _, err := input.ParseSHA256(req.SHA256); err != nil {
+			return Result{Path: req.Path}, fmt.Errorf("invalid Request.SHA256: %w", err)
+		}
 	}
 	src, err := classify(req.URL)
 	if err != nil {
