@@ -131,8 +131,11 @@ type Options struct {
 	DryRun bool
 	// Shard keeps only the items of one shard; the zero value keeps all.
 	Shard input.Shard
-	// SHA256 is the expected digest (64 hex digits, either case) when the
-	// run has a single item; Run refuses one that is not a digest.
+	// SHA256 is the expected digest (64 hex digits, either case) of a run
+	// of a single item; Run refuses one that is not a digest. Run does not
+	// count the items: every item without a digest of its own is checked
+	// against it (and Checksums is not looked at), so give it only with a
+	// Source of one item.
 	SHA256 string
 	// Checksums maps output names (or base names) to expected digests
 	// (64 hex digits, either case; Run refuses any other value), as
