@@ -78,9 +78,13 @@ type Throttle interface {
 
 // Config sets up a Client. The zero value works: no timeouts, no retries.
 type Config struct {
-	// Concurrency is the number of transfers in flight at once; it sizes
-	// the idle connections kept per host so keep-alive connections are
-	// reused.
+	// Concurrency is the number of transfers in flight at once (the
+	// workers of the pool that uses the Client). It sizes the idle
+	// connections kept per host, so that keep-alive connections are
+	// reused, and caps the connections to one host at Concurrency × Split:
+	// a request beyond that waits for a connection, and its StallTimeout
+	// runs while it waits, so give at least the pool's number. 0 means no
+	// cap.
 	Concurrency int
 	// Header holds extra request headers (-H); a "Host" entry sets the
 	// request's Host.

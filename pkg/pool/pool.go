@@ -3,9 +3,10 @@
 // workers, and reports every item's fate as events.
 //
 // A program that embeds it passes Run an *input.Reader as the Source, a
-// *fetch.Client as the Fetcher (and calls its CloseIdleConnections once
-// the run is over), and an Emit func, such as the Emit of a
-// report.Dispatcher that feeds sinks from one goroutine. See Example.
+// *fetch.Client as the Fetcher (made with the run's Concurrency, which caps
+// its connections to a host, and closed with CloseIdleConnections once the
+// run is over), and an Emit func, such as the Emit of a report.Dispatcher
+// that feeds sinks from one goroutine. See Example.
 package pool
 
 import (
