@@ -340,7 +340,9 @@ func isScheme(s string) bool {
 	return s != ""
 }
 
-// classify tells http(s) URLs from file:// URLs and local paths.
+// classify tells http(s) URLs from file:// URLs and local paths. Its
+// errors match the input package's for the same faults (errors.Is), so
+// that a caller of Fetch tells them apart as it does for a parsed line.
 func classify(raw string) (source, error) {
 	scheme, _, hasScheme := strings.Cut(raw, "://")
 	if len(raw) > 5 && strings.EqualFold(raw[:5], "file:") {
@@ -350,18 +352,18 @@ func classify(raw string) (source, error) {
 	}
 	if !hasScheme || !isScheme(scheme) {
 		if raw == "" {
-			return source{}, errors.New("empty item")
+			return source{}, input.ErrEmptyItem
 		}
 		return source{local: raw}, nil
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return source{}, fmt.Errorf("invalid URL: %w", err)
+		return source{}, fmt.Errorf("%w: %w", input.ErrInvalidURL, err)
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "http", "https":
 		if u.Host == "" {
-			return source{}, fmt.Errorf("invalid URL %q: no host", raw)
+			return source{}, fmt.Errorf("%w %q: no host", input.ErrInvalidURL, raw)
 		}
 		if err := checkHost(u.Hostname()); err != nil {
 			return source{}, err
@@ -376,7 +378,7 @@ func classify(raw string) (source, error) {
 		}
 		return source{local: u.Path}, nil
 	default:
-		return source{}, fmt.Errorf("unsupported scheme %q in %q: want http, https or file", u.Scheme, raw)
+		return source{}, fmt.Errorf("%w %q in %q: want http, https or file", input.ErrUnsupportedScheme, u.Scheme, raw)
 	}
 }
 
