@@ -117,9 +117,11 @@ type Fetcher interface {
 
 // Options configure a run.
 type Options struct {
-	// Concurrency is the number of workers, at least 1.
+	// Concurrency is the number of workers (below 1: one). Give the
+	// Fetcher as many (fetch.Config.Concurrency).
 	Concurrency int
-	// OutputDir is where files land; it is made when missing.
+	// OutputDir is where files land ("" is the current directory); it is
+	// made when missing.
 	OutputDir string
 	// KeepPaths saves under OutputDir/HOST/URL-PATH.
 	KeepPaths bool
