@@ -83,8 +83,8 @@ type Config struct {
 	// connections kept per host, so that keep-alive connections are
 	// reused, and caps the connections to one host at Concurrency × Split:
 	// a request beyond that waits for a connection, and its StallTimeout
-	// runs while it waits, so give at least the pool's number. 0 means no
-	// cap.
+	// runs while it waits, so give at least the pool's number (their sum,
+	// for a Client that serves several runs at once). 0 means no cap.
 	Concurrency int
 	// Header holds extra request headers (-H); a "Host" entry sets the
 	// request's Host.
