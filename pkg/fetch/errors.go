@@ -117,7 +117,10 @@ func (e *HTTPError) Error() string {
 	return "HTTP " + status
 }
 
-// ChecksumError is a SHA-256 mismatch. The bad bytes are removed.
+// ChecksumError is a SHA-256 mismatch. When Fetch returns it, the bad
+// bytes are removed; a pool run's error for a file that existed before the
+// run and does not match (Skip with a digest) wraps one too, and leaves
+// that file as it is.
 type ChecksumError struct {
 	Want, Got string
 }
