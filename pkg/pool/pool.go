@@ -29,7 +29,9 @@ import (
 	"github.com/fetchpool/fetchpool/pkg/naming"
 )
 
-// Errors that end an item as canceled.
+// Errors that end an item as canceled (event.StatusCanceled), with
+// fetch.ErrStopped: a transfer whose attempt failed after a graceful
+// shutdown began, and that is not retried.
 var (
 	// ErrNotStarted: a shutdown began before the item's transfer started
 	// (it was queued, or waiting at the gate). It is event.ErrNotStarted,
