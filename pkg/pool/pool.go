@@ -125,7 +125,9 @@ type Options struct {
 	// OutputDir is where files land ("" is the current directory); it is
 	// made when missing.
 	OutputDir string
-	// KeepPaths saves under OutputDir/HOST/URL-PATH.
+	// KeepPaths saves an http(s) item under OutputDir/HOST/URL-PATH (see
+	// naming.KeepPath). A local path or file:// URL is still named after
+	// its base name, and an explicit name from the input is kept.
 	KeepPaths bool
 	// OnExists is the policy for destinations that exist before the run
 	// (default Skip).
