@@ -136,7 +136,9 @@ type Options struct {
 	// local item whose source is missing or a directory fails instead, as
 	// it would in a real run (no request is sent to tell anything else).
 	DryRun bool
-	// Shard keeps only the items of one shard; the zero value keeps all.
+	// Shard keeps only the items of one shard (1 ≤ K ≤ N, as
+	// input.ParseShard returns it; Run refuses any other); the zero value
+	// keeps all.
 	Shard input.Shard
 	// SHA256 is the expected digest (64 hex digits, either case) of a run
 	// of a single item; Run refuses one that is not a digest. Run does not
@@ -192,7 +194,8 @@ type Options struct {
 // Per-item failures are reported as events and never stop the run; the
 // error is non-nil only when the input could not be read, or when opts
 // are refused (then nothing is read or fetched): an OnExists that is none
-// of the policies, or an SHA256 or Checksums entry that is not a digest.
+// of the policies, an SHA256 or Checksums entry that is not a digest, or a
+// Shard out of range.
 func Run(ctx, stop context.Context, src Source, f Fetcher, opts Options) error {
 	if stop == nil {
 		stop = ctx // no graceful shutdown: cancelling ctx aborts
@@ -219,6 +222,11 @@ func Run(ctx, stop context.Context, src Source, f Fetcher, opts Options) error {
 	}
 	if err := checkChecksums(opts.Checksums); err != nil {
 		return err
+	}
+	if sh := opts.Shard; sh != (input.Shard{}) && (sh.N < 1 || sh.K < 1 || sh.K > sh.N) {
+		// Taken as it is, a 0-based K would keep no item for K = 0, and
+		// no machine would fetch the last shard.
+		return fmt.Errorf("invalid Options.Shard {K: %d, N: %d}: want 1 ≤ K ≤ N (K is 1-based, see input.ParseShard), or the zero Shard for every item", sh.K, sh.N)
 	}
 	if opts.Emit == nil {
 		opts.Emit = func(event.Event) {}

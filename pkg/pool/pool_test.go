@@ -754,6 +754,12 @@ func TestRunRefusesBadOptions(t *testing.T) {
 		{"Checksums entry not hex", Options{Checksums: map[string]string{"abc.txt": "sha256:" + abc}}, `"abc.txt"`},
 		{"Checksums entry too short", Options{Checksums: map[string]string{"other.txt": "00"}}, `"other.txt"`},
 		{"Checksums entry upper case", Options{Checksums: map[string]string{"abc.txt": strings.ToUpper(abc)}}, ""},
+		// A 0-based K (as JOB_COMPLETION_INDEX is) would select nothing
+		// for K = 0, and no machine would fetch shard N.
+		{"Shard K 0", Options{Shard: input.Shard{K: 0, N: 3}}, "Shard"},
+		{"Shard K above N", Options{Shard: input.Shard{K: 4, N: 3}}, "Shard"},
+		{"Shard N negative", Options{Shard: input.Shard{K: 1, N: -2}}, "Shard"},
+		{"Shard 1/1", Options{Shard: input.Shard{K: 1, N: 1}}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
