@@ -112,3 +112,31 @@ func TestFetchRefusesABadDigest(t *testing.T) {
 		})
 	}
 }
+
+// TestNegativeTimeoutsMeanNone: a negative ConnectTimeout, like a negative
+// Timeout or StallTimeout, bounds nothing. It made every dial time out at
+// once ("connect timed out"), so no item could be fetched.
+func TestNegativeTimeoutsMeanNone(t *testing.T) {
+	srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, _ *http.Request) { w.Write([]byte("abc")) })
+	for _, tt := range []struct {
+		name string
+		set  func(*Config)
+	}{
+		{"ConnectTimeout", func(c *Config) { c.ConnectTimeout = -time.Second }},
+		{"Timeout", func(c *Config) { c.Timeout = -time.Second }},
+		{"StallTimeout", func(c *Config) { c.StallTimeout = -time.Second }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.Retries = 0
+			tt.set(&cfg)
+			c := newClient(t, cfg)
+			defer c.CloseIdleConnections()
+			path := filepath.Join(t.TempDir(), "f")
+			if _, err := c.Fetch(context.Background(), Request{URL: srv.URL + "/f", Path: path}); err != nil {
+				t.Fatalf("Fetch = %v, want the file", err)
+			}
+			assertDone(t, path, []byte("abc"))
+		})
+	}
+}

@@ -97,12 +97,13 @@ type Config struct {
 	// Credentials go only to the host of their machine entry (or the default
 	// entry), never across a redirect to another host.
 	NetrcFile string
-	// ConnectTimeout bounds the dial and the TLS handshake (0 = none).
+	// ConnectTimeout bounds the dial and the TLS handshake (0 or less =
+	// none, as for Timeout and StallTimeout).
 	ConnectTimeout time.Duration
-	// Timeout bounds each attempt, body included (0 = none).
+	// Timeout bounds each attempt, body included (0 or less = none).
 	Timeout time.Duration
 	// StallTimeout aborts, and retries, an attempt that receives no byte for
-	// that long, headers included (0 = none).
+	// that long, headers included (0 or less = none).
 	//
 	// An item whose last attempt timed out (Timeout, StallTimeout, or
 	// ConnectTimeout) fails with an error that errors.As finds an
@@ -172,6 +173,9 @@ func New(cfg Config) (*Client, error) {
 		now := uint64(time.Now().UnixNano())
 		c.rnd = rand.New(rand.NewPCG(now, now>>17|1))
 	}
+	// A negative bound is none, as for Timeout and StallTimeout: the dialer
+	// would take it for a deadline already past.
+	c.cfg.ConnectTimeout = max(c.cfg.ConnectTimeout, 0)
 	switch {
 	case c.cfg.MaxRetryWait == 0:
 		c.cfg.MaxRetryWait = defaultMaxRetryWait
