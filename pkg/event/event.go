@@ -78,7 +78,9 @@ const (
 // are set.
 //
 // Every admitted item gets exactly one Queued and one Finished event (or,
-// in a dry run, Queued and Planned). Started comes between them only for
+// in a dry run, Queued and Planned, unless it cannot be planned: a line
+// that does not parse or a missing local source is Finished, failed, as
+// in a real run). Started comes between them only for
 // items a worker began; such an item's Finished event carries the same
 // Progress, so a renderer can tell in-flight items from queued ones by
 // whether Finished has a Progress.
@@ -130,7 +132,8 @@ type Result struct {
 
 // Progress is the live state of one transfer. The transfer pushes facts with
 // single atomic operations; renderers read them whenever they like, from any
-// goroutine, without locks.
+// goroutine, without locks. Make one with NewProgress: a zero Progress
+// reports a total of 0, not -1 (unknown).
 type Progress struct {
 	// Name is what a person should see for this transfer, until Rename.
 	Name    string

@@ -14,6 +14,11 @@ import (
 	"github.com/fetchpool/fetchpool/pkg/event"
 )
 
+// defaultIdlePerHost is how many idle connections to one host a Client
+// without Config.Concurrency keeps, as http1.Transport does without
+// MaxConnsPerHost.
+const defaultIdlePerHost = 64
+
 // transport is the one connection pool of a Client.
 //
 // Idle connections per host are sized to the pool (every worker, times
@@ -34,7 +39,15 @@ import (
 // HTTP/2, proxies) go through net/http's.
 func (c *Client) transport() http.RoundTripper {
 	dialer := &net.Dialer{Timeout: c.cfg.ConnectTimeout}
-	inFlight := c.cfg.inFlight()
+	// A Config without Concurrency says nothing of how many requests come
+	// at once: no cap (a cap of 2 would hold back the workers of a larger
+	// pool until their stall timeouts ended them), and as many idle
+	// connections as http1 keeps by default.
+	conns, idle := 0, defaultIdlePerHost
+	if c.cfg.Concurrency > 0 {
+		conns = max(c.cfg.inFlight(), 2)
+		idle = conns
+	}
 	tr := &http.Transport{
 		Proxy:               http.ProxyFromEnvironment,
 		DialContext:         dialer.DialContext,
@@ -45,8 +58,8 @@ func (c *Client) transport() http.RoundTripper {
 		// more timer per request.
 		DisableCompression:    true,
 		MaxIdleConns:          0, // no overall cap; per host below
-		MaxIdleConnsPerHost:   max(inFlight, 2),
-		MaxConnsPerHost:       max(inFlight, 2),
+		MaxIdleConnsPerHost:   idle,
+		MaxConnsPerHost:       conns,
 		IdleConnTimeout:       90 * time.Second,
 		ExpectContinueTimeout: time.Second,
 		// A proxy that refuses a CONNECT fails the request with its status,

@@ -73,3 +73,50 @@ func TestConnectionsCappedToThePool(t *testing.T) {
 		t.Errorf("%d connections opened for three transfers two at a time, want 2", got)
 	}
 }
+
+// TestZeroConcurrencyCapsNoConnections: a Config that leaves Concurrency
+// at 0 (the zero Config "works") does not cap the connections to a host
+// at two: four transfers at once from a pool of four workers all reach the
+// server together. With the cap, the third and fourth waited for a
+// connection until their stall timeout ended them with "no data received",
+// although nothing had been asked of the server.
+func TestZeroConcurrencyCapsNoConnections(t *testing.T) {
+	const n = 4
+	var inHandler atomic.Int64
+	all := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if inHandler.Add(1) == n {
+			close(all)
+		}
+		select {
+		case <-all:
+		case <-time.After(5 * time.Second):
+		}
+		w.Header().Set("Content-Length", "2")
+		w.Write([]byte("ok"))
+	}))
+	t.Cleanup(srv.Close)
+
+	cfg := testConfig()
+	cfg.Concurrency, cfg.Retries, cfg.StallTimeout = 0, 0, 2*time.Second
+	c := newClient(t, cfg)
+	defer c.CloseIdleConnections()
+	dir := t.TempDir()
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range errs {
+		wg.Go(func() {
+			path := filepath.Join(dir, strconv.Itoa(i))
+			_, errs[i] = c.Fetch(context.Background(), request(srv.URL+"/"+strconv.Itoa(i), path, nil))
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("transfer %d: %v", i, err)
+		}
+	}
+	if got := inHandler.Load(); got != n {
+		t.Errorf("%d requests reached the server, want %d", got, n)
+	}
+}

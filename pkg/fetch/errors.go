@@ -117,7 +117,10 @@ func (e *HTTPError) Error() string {
 	return "HTTP " + status
 }
 
-// ChecksumError is a SHA-256 mismatch. The bad bytes are removed.
+// ChecksumError is a SHA-256 mismatch. When Fetch returns it, the bad
+// bytes are removed; a pool run's error for a file that existed before the
+// run and does not match (Skip with a digest) wraps one too, and leaves
+// that file as it is.
 type ChecksumError struct {
 	Want, Got string
 }
@@ -162,12 +165,19 @@ func (e *stallError) Error() string {
 	return "no data received for " + seconds(e.d) + " (--stall-timeout)"
 }
 
+// Timeout reports true: it is one, for a caller that asks as of a
+// net.Error.
+func (e *stallError) Timeout() bool { return true }
+
 // timeoutError aborts an attempt that outlasted --timeout.
 type timeoutError struct{ d time.Duration }
 
 func (e *timeoutError) Error() string {
 	return "attempt timed out after " + seconds(e.d) + " (--timeout)"
 }
+
+// Timeout reports true, as stallError's does.
+func (e *timeoutError) Timeout() bool { return true }
 
 // retryAfterError fails an item whose server asked for too long a wait.
 type retryAfterError struct {

@@ -58,6 +58,7 @@ import (
 	"time"
 
 	"github.com/fetchpool/fetchpool/pkg/event"
+	"github.com/fetchpool/fetchpool/pkg/input"
 )
 
 // Gate admits each request: the pool's request rate and per-host cap. It is
@@ -77,9 +78,13 @@ type Throttle interface {
 
 // Config sets up a Client. The zero value works: no timeouts, no retries.
 type Config struct {
-	// Concurrency is the number of transfers in flight at once; it sizes
-	// the idle connections kept per host so keep-alive connections are
-	// reused.
+	// Concurrency is the number of transfers in flight at once (the
+	// workers of the pool that uses the Client). It sizes the idle
+	// connections kept per host, so that keep-alive connections are
+	// reused, and caps the connections to one host at Concurrency × Split:
+	// a request beyond that waits for a connection, and its StallTimeout
+	// runs while it waits, so give at least the pool's number (their sum,
+	// for a Client that serves several runs at once). 0 means no cap.
 	Concurrency int
 	// Header holds extra request headers (-H); a "Host" entry sets the
 	// request's Host.
@@ -94,12 +99,17 @@ type Config struct {
 	// Credentials go only to the host of their machine entry (or the default
 	// entry), never across a redirect to another host.
 	NetrcFile string
-	// ConnectTimeout bounds the dial and the TLS handshake (0 = none).
+	// ConnectTimeout bounds the dial and the TLS handshake (0 or less =
+	// none, as for Timeout and StallTimeout).
 	ConnectTimeout time.Duration
-	// Timeout bounds each attempt, body included (0 = none).
+	// Timeout bounds each attempt, body included (0 or less = none).
 	Timeout time.Duration
 	// StallTimeout aborts, and retries, an attempt that receives no byte for
-	// that long, headers included (0 = none).
+	// that long, headers included (0 or less = none).
+	//
+	// An item whose last attempt timed out (Timeout, StallTimeout, or
+	// ConnectTimeout) fails with an error that errors.As finds an
+	// interface{ Timeout() bool } in, reporting true, as for a net.Error.
 	StallTimeout time.Duration
 	// Retries is the number of attempts after the first.
 	Retries int
@@ -133,7 +143,8 @@ type Config struct {
 func (cfg Config) inFlight() int { return max(cfg.Concurrency, 1) * max(cfg.Split, 1) }
 
 // Client fetches items. One Client serves a whole run; it is safe for
-// concurrent use.
+// concurrent use. Make one with New: the zero Client has no connection pool,
+// and panics on its first HTTP request.
 type Client struct {
 	cfg   Config
 	rt    http.RoundTripper // the connection pool: http1 for plain HTTP, net/http for the rest
@@ -164,6 +175,9 @@ func New(cfg Config) (*Client, error) {
 		now := uint64(time.Now().UnixNano())
 		c.rnd = rand.New(rand.NewPCG(now, now>>17|1))
 	}
+	// A negative bound is none, as for Timeout and StallTimeout: the dialer
+	// would take it for a deadline already past.
+	c.cfg.ConnectTimeout = max(c.cfg.ConnectTimeout, 0)
 	switch {
 	case c.cfg.MaxRetryWait == 0:
 		c.cfg.MaxRetryWait = defaultMaxRetryWait
@@ -195,8 +209,8 @@ func (c *Client) CloseIdleConnections() {
 type Destination struct {
 	// Path replaces Request.Path; "" keeps it.
 	Path string
-	// SHA256 is the digest expected under the new name; "" keeps
-	// Request.SHA256.
+	// SHA256 is the digest expected under the new name (64 hex digits,
+	// as for Request.SHA256); "" keeps Request.SHA256.
 	SHA256 string
 	// IfNewer keeps the file at Path unless the response is a newer copy,
 	// judged as a server judges a conditional GET (--on-exists newer):
@@ -213,7 +227,8 @@ type Request struct {
 	// Path is the destination; the part is Path+".part" and its sidecar
 	// Path+".part.meta".
 	Path string
-	// SHA256 is the expected lowercase hex digest ("" = none).
+	// SHA256 is the expected hex digest, 64 digits in either case ("" =
+	// none); Fetch refuses any other value before it sends anything.
 	SHA256 string
 	// IfNewer makes the request conditional on Path being older than the
 	// resource (If-Modified-Since from its mtime, If-None-Match from its
@@ -291,6 +306,13 @@ func (c *Client) Fetch(ctx context.Context, req Request) (Result, error) {
 	if req.Path == "" {
 		return Result{}, errors.New("no destination path")
 	}
+	if req.SHA256 != "" {
+		// Unchecked, a digest that cannot match fails the item only once
+		// the whole file has been fetched.
+		if _, err := input.ParseSHA256(req.SHA256); err != nil {
+			return Result{Path: req.Path}, fmt.Errorf("invalid Request.SHA256: %w", err)
+		}
+	}
 	src, err := classify(req.URL)
 	if err != nil {
 		return Result{Path: req.Path}, err
@@ -324,7 +346,9 @@ func isScheme(s string) bool {
 	return s != ""
 }
 
-// classify tells http(s) URLs from file:// URLs and local paths.
+// classify tells http(s) URLs from file:// URLs and local paths. Its
+// errors match the input package's for the same faults (errors.Is), so
+// that a caller of Fetch tells them apart as it does for a parsed line.
 func classify(raw string) (source, error) {
 	scheme, _, hasScheme := strings.Cut(raw, "://")
 	if len(raw) > 5 && strings.EqualFold(raw[:5], "file:") {
@@ -334,18 +358,18 @@ func classify(raw string) (source, error) {
 	}
 	if !hasScheme || !isScheme(scheme) {
 		if raw == "" {
-			return source{}, errors.New("empty item")
+			return source{}, input.ErrEmptyItem
 		}
 		return source{local: raw}, nil
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return source{}, fmt.Errorf("invalid URL: %w", err)
+		return source{}, fmt.Errorf("%w: %w", input.ErrInvalidURL, err)
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "http", "https":
 		if u.Host == "" {
-			return source{}, fmt.Errorf("invalid URL %q: no host", raw)
+			return source{}, fmt.Errorf("%w %q: no host", input.ErrInvalidURL, raw)
 		}
 		if err := checkHost(u.Hostname()); err != nil {
 			return source{}, err
@@ -360,7 +384,7 @@ func classify(raw string) (source, error) {
 		}
 		return source{local: u.Path}, nil
 	default:
-		return source{}, fmt.Errorf("unsupported scheme %q in %q: want http, https or file", u.Scheme, raw)
+		return source{}, fmt.Errorf("%w %q in %q: want http, https or file", input.ErrUnsupportedScheme, u.Scheme, raw)
 	}
 }
 

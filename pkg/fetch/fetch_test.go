@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/fetchpool/fetchpool/pkg/event"
+	"github.com/fetchpool/fetchpool/pkg/input"
 )
 
 func TestPlainGet(t *testing.T) {
@@ -1384,22 +1385,33 @@ func TestRenameFromContentDisposition(t *testing.T) {
 	})
 }
 
+// TestUnsupportedItems: an item Fetch cannot take fails before anything is
+// sent, with a message that says why and an error that errors.Is tells
+// apart as the input package's errors for the same lines are (wantIs).
 func TestUnsupportedItems(t *testing.T) {
 	c := newClient(t, testConfig())
 	dir := t.TempDir()
-	for _, tt := range []struct{ url, want string }{
-		{"ftp://example.test/f", `unsupported scheme "ftp"`},
-		{"http:///nohost", "no host"},
-		{"file://otherhost/etc/passwd", "only local files"},
-		{filepath.Join(dir, "missing"), "no such file: " + filepath.Join(dir, "missing")},
+	for _, tt := range []struct {
+		url, want string
+		wantIs    error
+	}{
+		{"ftp://example.test/f", `unsupported scheme "ftp"`, input.ErrUnsupportedScheme},
+		{"http:///nohost", "no host", input.ErrInvalidURL},
+		{"http://[::1/x", "invalid URL: ", input.ErrInvalidURL},
+		{"file://otherhost/etc/passwd", "only local files", nil},
+		{"", "empty item", input.ErrEmptyItem},
+		{filepath.Join(dir, "missing"), "no such file: " + filepath.Join(dir, "missing"), fs.ErrNotExist},
 		// A Markdown list item or a numbered line is a local path to the
 		// input package; its error must say so, not quote url.Parse.
-		{"- http://example.test/f", "no such file: - http://example.test/f (nor a URL: a URL must start with http://"},
-		{"1. http://example.test/f", "no such file: 1. http://example.test/f (nor a URL"},
+		{"- http://example.test/f", "no such file: - http://example.test/f (nor a URL: a URL must start with http://", fs.ErrNotExist},
+		{"1. http://example.test/f", "no such file: 1. http://example.test/f (nor a URL", fs.ErrNotExist},
 	} {
 		_, err := c.Fetch(context.Background(), request(tt.url, filepath.Join(dir, "out"), nil))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: err = %v, want %q", tt.url, err, tt.want)
+		}
+		if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
+			t.Errorf("%s: err = %v, want it to match %v", tt.url, err, tt.wantIs)
 		}
 	}
 	assertGone(t, filepath.Join(dir, "out"), filepath.Join(dir, "out.part"))

@@ -14,6 +14,7 @@ import (
 // probability of about n²/2⁶⁵ for n pairs (below 10⁻⁵ for ten million), in
 // which case the later one is taken for a duplicate. The hash seed is random
 // per Seen. A Seen is not safe for concurrent use: one producer owns it.
+// Make one with NewSeen; the zero Seen is not usable.
 type Seen struct {
 	seed maphash.Seed
 	set  *hashset.Set

@@ -20,7 +20,8 @@ const ShardIndexEnv = "JOB_COMPLETION_INDEX"
 // the request it makes, as by Seen (no #fragment, scheme and host in lower
 // case): so every machine that reads the same list agrees on the split, and
 // two spellings of one request, which one run fetches once, fall in one
-// shard. The zero value (N == 0) selects everything.
+// shard. The zero value (N == 0) selects everything. K is 1-based: make a
+// Shard with ParseShard, or with 1 ≤ K ≤ N (pool.Run refuses any other).
 type Shard struct{ K, N int }
 
 // Contains reports whether the item with this URL belongs to the shard.

@@ -14,7 +14,8 @@ const minBurst = 32 << 10
 
 // Bandwidth caps the sum of bytes per second read through all of its
 // readers: one token bucket that every transfer draws from. A nil
-// *Bandwidth is unlimited. A Bandwidth is safe for concurrent use.
+// *Bandwidth is unlimited, but a zero Bandwidth is not usable: make one with
+// NewBandwidth. A Bandwidth is safe for concurrent use.
 type Bandwidth struct {
 	lim   *rate.Limiter
 	burst int // bucket size, and the largest single WaitN

@@ -38,7 +38,8 @@ const SidecarSuffix = PartSuffix + ".meta"
 // (it must stay a directory). The converse is not detected by Reserve: after
 // "a" is reserved, "a/b" is handed out, so a caller asks FileAbove first.
 //
-// A name is held until the run ends, unless Release gives it back.
+// A name is held until the run ends, unless Release gives it back. Make a
+// Reserver with NewReserver; the zero Reserver is not usable.
 type Reserver struct {
 	mu sync.Mutex
 	// taken holds the hashes of reserved names and of their directories

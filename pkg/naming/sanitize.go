@@ -15,10 +15,11 @@ import (
 )
 
 // MaxLen is the longest path element, in bytes, that Sanitize returns and
-// that WithSuffix makes: 241, the 255-byte limit of one path element (see
-// maxElement) less room for the longest ending that a transfer adds to a
-// name for its files beside the destination, so that NAME.part,
-// NAME.part.meta and NAME.part.meta.tmp can be created as well.
+// that WithSuffix makes: 241, the 255-byte limit of one path element (on
+// Linux, macOS and Windows alike) less the 14 bytes of the longest ending
+// that a transfer adds to a name for its files beside the destination, so
+// that NAME.part, NAME.part.meta and NAME.part.meta.tmp can be created as
+// well.
 const MaxLen = maxElement - len(sidecarTemp)
 
 // maxElement is the limit, in bytes, of one path element on Linux, macOS and

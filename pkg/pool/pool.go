@@ -3,9 +3,10 @@
 // workers, and reports every item's fate as events.
 //
 // A program that embeds it passes Run an *input.Reader as the Source, a
-// *fetch.Client as the Fetcher (and calls its CloseIdleConnections once
-// the run is over), and an Emit func, such as the Emit of a
-// report.Dispatcher that feeds sinks from one goroutine. See Example.
+// *fetch.Client as the Fetcher (made with the run's Concurrency, which caps
+// its connections to a host, and closed with CloseIdleConnections once the
+// run is over), and an Emit func, such as the Emit of a report.Dispatcher
+// that feeds sinks from one goroutine. See Example.
 package pool
 
 import (
@@ -28,7 +29,9 @@ import (
 	"github.com/fetchpool/fetchpool/pkg/naming"
 )
 
-// Errors that end an item as canceled.
+// Errors that end an item as canceled (event.StatusCanceled), with
+// fetch.ErrStopped: a transfer whose attempt failed after a graceful
+// shutdown began, and that is not retried.
 var (
 	// ErrNotStarted: a shutdown began before the item's transfer started
 	// (it was queued, or waiting at the gate). It is event.ErrNotStarted,
@@ -103,7 +106,8 @@ func ParseOnExists(s string) (OnExists, error) {
 }
 
 // Source yields items one at a time; Next returns io.EOF at the end.
-// *input.Reader is a Source.
+// *input.Reader is a Source. Run calls Next from a goroutine of its own,
+// one call at a time, and may return while a call blocks (see Run).
 type Source interface {
 	Next() (input.Item, error)
 }
@@ -115,11 +119,15 @@ type Fetcher interface {
 
 // Options configure a run.
 type Options struct {
-	// Concurrency is the number of workers, at least 1.
+	// Concurrency is the number of workers (below 1: one). Give the
+	// Fetcher as many (fetch.Config.Concurrency).
 	Concurrency int
-	// OutputDir is where files land; it is made when missing.
+	// OutputDir is where files land ("" is the current directory); it is
+	// made when missing.
 	OutputDir string
-	// KeepPaths saves under OutputDir/HOST/URL-PATH.
+	// KeepPaths saves an http(s) item under OutputDir/HOST/URL-PATH (see
+	// naming.KeepPath). A local path or file:// URL is still named after
+	// its base name, and an explicit name from the input is kept.
 	KeepPaths bool
 	// OnExists is the policy for destinations that exist before the run
 	// (default Skip).
@@ -128,12 +136,20 @@ type Options struct {
 	// local item whose source is missing or a directory fails instead, as
 	// it would in a real run (no request is sent to tell anything else).
 	DryRun bool
-	// Shard keeps only the items of one shard; the zero value keeps all.
+	// Shard keeps only the items of one shard (1 ≤ K ≤ N, as
+	// input.ParseShard returns it; Run refuses any other); the zero value
+	// keeps all.
 	Shard input.Shard
-	// SHA256 is the expected digest (64 hex digits, either case) when the
-	// run has a single item; Run refuses one that is not a digest.
+	// SHA256 is the expected digest (64 hex digits, either case) of a run
+	// of a single item; Run refuses one that is not a digest. Run does not
+	// count the items: every item without a digest of its own is checked
+	// against it (and Checksums is not looked at), so give it only with a
+	// Source of one item.
 	SHA256 string
-	// Checksums maps output names (or base names) to expected digests.
+	// Checksums maps output names (or base names) to expected digests
+	// (64 hex digits, either case; Run refuses any other value), as
+	// input.ParseChecksums returns them: names with '/' separators,
+	// cleaned ("a.iso", not "./a.iso").
 	Checksums map[string]string
 	// PerHost, when above 0, is how many items of one host:port the workers
 	// work on at once. An item whose host is at the cap waits aside while
@@ -171,9 +187,21 @@ type Options struct {
 // is reported as canceled). Cancelling ctx
 // (which should also cancel stop) aborts the transfers in flight too. A nil
 // stop is ctx: no graceful shutdown.
+//
+// src.Next is called on a goroutine of Run's own, so that a shutdown need
+// not wait for a read that blocks (standard input that stays open). A
+// call still blocked when a shutdown begins is left behind: Run returns
+// while it blocks, drops what it returns (Options.Taken is not told of it)
+// and makes no further call. Make it return, for instance by closing the
+// pipe or file the Source reads, before the Source is used again, or its
+// goroutine stays. A Source read to its end, or that failed, has no such
+// call left.
+//
 // Per-item failures are reported as events and never stop the run; the
-// error is non-nil only when the input could not be read, or when
-// opts.OnExists is none of the policies (then nothing is read or fetched).
+// error is non-nil only when the input could not be read, or when opts
+// are refused (then nothing is read or fetched): an OnExists that is none
+// of the policies, an SHA256 or Checksums entry that is not a digest, or a
+// Shard out of range.
 func Run(ctx, stop context.Context, src Source, f Fetcher, opts Options) error {
 	if stop == nil {
 		stop = ctx // no graceful shutdown: cancelling ctx aborts
@@ -197,6 +225,14 @@ func Run(ctx, stop context.Context, src Source, f Fetcher, opts Options) error {
 			return fmt.Errorf("invalid Options.SHA256: %w", err)
 		}
 		opts.SHA256 = sum
+	}
+	if err := checkChecksums(opts.Checksums); err != nil {
+		return err
+	}
+	if sh := opts.Shard; sh != (input.Shard{}) && (sh.N < 1 || sh.K < 1 || sh.K > sh.N) {
+		// Taken as it is, a 0-based K would keep no item for K = 0, and
+		// no machine would fetch the last shard.
+		return fmt.Errorf("invalid Options.Shard {K: %d, N: %d}: want 1 ≤ K ≤ N (K is 1-based, see input.ParseShard), or the zero Shard for every item", sh.K, sh.N)
 	}
 	if opts.Emit == nil {
 		opts.Emit = func(event.Event) {}
@@ -248,6 +284,24 @@ func Run(ctx, stop context.Context, src Source, f Fetcher, opts Options) error {
 	close(watchDone)
 	<-watched
 	return err
+}
+
+// checkChecksums refuses Options.Checksums when an entry is not a digest
+// (the first such name, in sorted order, so that the message is the same
+// from run to run). Unchecked, it would fail each item it names only once
+// the whole file had been fetched. Either case of hex digits is fine: the
+// digests are compared without regard to case.
+func checkChecksums(sums map[string]string) error {
+	bad, badErr := "", error(nil)
+	for name, sum := range sums {
+		if _, err := input.ParseSHA256(sum); err != nil && (badErr == nil || name < bad) {
+			bad, badErr = name, err
+		}
+	}
+	if badErr != nil {
+		return fmt.Errorf("invalid Options.Checksums entry for %q: %w", bad, badErr)
+	}
+	return nil
 }
 
 // job is an admitted item with its reserved destination.

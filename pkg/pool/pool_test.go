@@ -749,6 +749,17 @@ func TestRunRefusesBadOptions(t *testing.T) {
 		{"SHA256 too short", Options{SHA256: "00"}, "SHA256"},
 		{"SHA256 not hex", Options{SHA256: strings.Repeat("g", 64)}, "SHA256"},
 		{"SHA256 upper case", Options{SHA256: strings.ToUpper(abc)}, ""},
+		// GitHub's "digest" form, passed on as it is, would fail every
+		// item it names only once its whole file was fetched.
+		{"Checksums entry not hex", Options{Checksums: map[string]string{"abc.txt": "sha256:" + abc}}, `"abc.txt"`},
+		{"Checksums entry too short", Options{Checksums: map[string]string{"other.txt": "00"}}, `"other.txt"`},
+		{"Checksums entry upper case", Options{Checksums: map[string]string{"abc.txt": strings.ToUpper(abc)}}, ""},
+		// A 0-based K (as JOB_COMPLETION_INDEX is) would select nothing
+		// for K = 0, and no machine would fetch shard N.
+		{"Shard K 0", Options{Shard: input.Shard{K: 0, N: 3}}, "Shard"},
+		{"Shard K above N", Options{Shard: input.Shard{K: 4, N: 3}}, "Shard"},
+		{"Shard N negative", Options{Shard: input.Shard{K: 1, N: -2}}, "Shard"},
+		{"Shard 1/1", Options{Shard: input.Shard{K: 1, N: 1}}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

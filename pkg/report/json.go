@@ -92,7 +92,8 @@ func (e *lineEncoder) encode(v any) []byte {
 
 // JSON writes one JSON object per finished item to w (standard output), one
 // line each, written as soon as the item finishes: a Record, or in a dry run
-// a Plan per Planned event.
+// a Plan per Planned event. Make one with NewJSON; the zero JSON is not
+// usable.
 type JSON struct {
 	w   io.Writer
 	enc *lineEncoder

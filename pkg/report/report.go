@@ -42,7 +42,8 @@ type Filter interface {
 const EventBuffer = 4096
 
 // Dispatcher delivers events to sinks from the one goroutine that owns the
-// terminal. Sinks that implement io.Closer are closed by Close.
+// terminal. Sinks that implement io.Closer are closed by Close. Make one
+// with NewDispatcher; the zero Dispatcher is not usable.
 type Dispatcher struct {
 	events  chan event.Event
 	quit    chan struct{} // closed by Close: deliver what is pending, then stop

@@ -21,7 +21,8 @@ const MaxListedFailures = 1000
 // Summary counts how items ended and prints the summary a run ends with.
 //
 // Counts and Print must not run at the same time as Handle: call them after
-// the Dispatcher that feeds the Summary is closed.
+// the Dispatcher that feeds the Summary is closed. Make one with
+// NewSummary; the zero Summary is not usable.
 type Summary struct {
 	start    time.Time
 	end      time.Time
