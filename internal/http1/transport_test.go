@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
+	"net/textproto"
 	"net/url"
 	"runtime"
 	"strings"
@@ -965,6 +967,39 @@ func TestInformationalSkipped(t *testing.T) {
 			t.Errorf("got %d %q; want 200 ok", status, body)
 		}
 	})
+}
+
+// TestTraceOfAnswers checks that the Transport tells an httptrace.ClientTrace
+// of the first byte of the response and of each interim response, as
+// net/http does: the downloader's stall watch counts them as signs of life.
+func TestTraceOfAnswers(t *testing.T) {
+	rs := newRawServer(t, func(c net.Conn) {
+		if readRequest(bufio.NewReader(c)) {
+			io.WriteString(c, "HTTP/1.1 100 Continue\r\n\r\n"+
+				"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"+
+				"HTTP/1.1 102 Processing\r\n\r\n"+okResponse)
+		}
+	})
+	tr, _ := newTransport(t)
+	var first int
+	var interim []int
+	ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
+		GotFirstResponseByte: func() { first++ },
+		Got1xxResponse: func(code int, _ textproto.MIMEHeader) error {
+			interim = append(interim, code)
+			return nil
+		},
+	})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, rs.URL(), nil)
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if first != 1 || fmt.Sprint(interim) != "[100 103 102]" {
+		t.Errorf("GotFirstResponseByte %d times, Got1xxResponse %v; want once, [100 103 102]", first, interim)
+	}
 }
 
 func TestEndlessHeader(t *testing.T) {

@@ -1424,6 +1424,54 @@ func TestSlowButSteadyIsNotAStall(t *testing.T) {
 	assertDone(t, path, []byte("abcdefghijklmnopqrst"))
 }
 
+// TestAnswersBeforeTheBodyAreNotAStall checks that the stall timeout counts
+// every answer of the server as data, not only the bytes of the final body:
+// a chain of redirects whose every hop answers in time, or a server that
+// sends 102 Processing while it works, is not silent, even when the body
+// begins later than one stall timeout after the request. Both transports:
+// plain http (http1) and HTTP/2 over TLS (net/http).
+func TestAnswersBeforeTheBodyAreNotAStall(t *testing.T) {
+	const pause = 120 * time.Millisecond // each answer; 5 of them span 600ms
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(pause)
+		if hop, _ := strconv.Atoi(r.URL.Query().Get("hop")); hop < 4 && r.URL.Path == "/redirects" {
+			http.Redirect(w, r, fmt.Sprintf("/redirects?hop=%d", hop+1), http.StatusFound)
+			return
+		}
+		if r.URL.Path == "/processing" {
+			for range 4 {
+				w.WriteHeader(http.StatusProcessing)
+				time.Sleep(pause)
+			}
+		}
+		w.Write([]byte("the body"))
+	})
+	plain := httptest.NewServer(handler)
+	t.Cleanup(plain.Close)
+	h2 := httptest.NewUnstartedServer(handler)
+	h2.EnableHTTP2 = true
+	h2.StartTLS()
+	t.Cleanup(h2.Close)
+	for _, tt := range []struct{ name, url string }{
+		{"redirects over http", plain.URL + "/redirects"},
+		{"102 Processing over http", plain.URL + "/processing"},
+		{"redirects over HTTP/2", h2.URL + "/redirects"},
+		{"102 Processing over HTTP/2", h2.URL + "/processing"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.StallTimeout = 400 * time.Millisecond
+			cfg.Retries = 0
+			cfg.Insecure = true
+			path := filepath.Join(t.TempDir(), "f")
+			if _, err := newClient(t, cfg).Fetch(context.Background(), request(tt.url, path, nil)); err != nil {
+				t.Fatal(err)
+			}
+			assertDone(t, path, []byte("the body"))
+		})
+	}
+}
+
 // countingThrottle passes bytes through and counts them.
 type countingThrottle struct {
 	mu    sync.Mutex
