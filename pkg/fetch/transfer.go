@@ -610,7 +610,8 @@ type plan struct {
 // check reads a response's status and range against what was asked:
 // only a 206 starting exactly at offset is appended; a 200 starts over at
 // zero; a 416 saying the resource is as long as the part, which the
-// sidecar does not contradict (completeAt), means the part is complete.
+// sidecar does not contradict (completeAt), means the part is complete;
+// a 416 to the split probe sends the item on as one stream (errNoRanges).
 // It returns errRestart when the part must go and the request be made
 // again from zero.
 func (t *transfer) check(resp *http.Response, offset int64, conditional bool) (plan, error) {
@@ -623,6 +624,12 @@ func (t *transfer) check(resp *http.Response, offset int64, conditional bool) (p
 			return plan{action: actComplete, total: offset}, nil
 		}
 		return plan{}, errRestart
+	case code == http.StatusRequestedRangeNotSatisfiable && t.c.cfg.Split > 1 && !t.noSplit:
+		// The split probe (bytes=0-) refused: some servers (S3 among them)
+		// answer any range of an empty file so, since none of its bytes
+		// can be sent. The item goes on as one stream, without a Range.
+		t.noSplit = true
+		return plan{}, fmt.Errorf("%w: it answered the range probe with %s", errNoRanges, resp.Status)
 	case code >= 200 && code < 300 && t.req.IfNewer && !newerThan(resp, t.req.Path):
 		// A server that ignores the conditions (or a resumed part, whose
 		// request could not carry them) still says what it has.
