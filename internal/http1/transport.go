@@ -472,8 +472,9 @@ func (t *Transport) exchange(ctx context.Context, h *host, addr string, c *conn,
 		return fail(err)
 	}
 	c.lr.n = noLimit
+	// After a 101 the connection speaks another protocol: never reused.
 	b := &body{t: t, h: h, addr: addr, c: c, stop: stop, ctx: ctx, rc: resp.Body,
-		reuse: !resp.Close && !req.Close}
+		reuse: !resp.Close && !req.Close && resp.StatusCode != http.StatusSwitchingProtocols}
 	if resp.Body == http.NoBody {
 		b.finish(true)
 		return resp, nil

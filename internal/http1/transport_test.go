@@ -969,6 +969,36 @@ func TestInformationalSkipped(t *testing.T) {
 	})
 }
 
+// TestSwitchingProtocolsNotReused checks that a connection whose server
+// answered 101 Switching Protocols is not reused: it speaks another
+// protocol from then on, and the next request sent on it would read that
+// as its answer.
+func TestSwitchingProtocolsNotReused(t *testing.T) {
+	var n atomic.Int32
+	rs := newRawServer(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		if !readRequest(br) {
+			return
+		}
+		if n.Add(1) > 1 {
+			io.WriteString(c, okResponse)
+			return
+		}
+		io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: other\r\nConnection: Upgrade\r\n\r\n")
+		// The other protocol: whatever comes, an answer that is no HTTP.
+		if _, err := br.ReadByte(); err == nil {
+			io.WriteString(c, "\x00\x01not http\r\n\r\n")
+		}
+	})
+	tr, _ := newTransport(t)
+	if status, _ := get(t, tr, rs.URL()); status != http.StatusSwitchingProtocols {
+		t.Fatalf("first answer %d, want 101", status)
+	}
+	if status, body := get(t, tr, rs.URL()); status != 200 || body != "ok" {
+		t.Errorf("got %d %q after the 101; want 200 ok on a new connection", status, body)
+	}
+}
+
 // TestTraceOfAnswers checks that the Transport tells an httptrace.ClientTrace
 // of the first byte of the response and of each interim response, as
 // net/http does: the downloader's stall watch counts them as signs of life.
