@@ -1632,6 +1632,43 @@ func TestConnectTimeout(t *testing.T) {
 	}
 }
 
+// TestTLSHandshakeTimeout checks that a server that accepts the connection
+// but never finishes the TLS handshake fails as a connect timeout does,
+// naming the flag that bounds it, not in net/http's bare words ("TLS
+// handshake timeout").
+func TestTLSHandshakeTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		var held []net.Conn // accepted, never answered
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	cfg := testConfig()
+	cfg.StallTimeout = 0
+	cfg.ConnectTimeout = 200 * time.Millisecond
+	cfg.Retries = 1
+	within(t, 5*time.Second, func() {
+		_, err = newClient(t, cfg).Fetch(context.Background(), request("https://"+ln.Addr().String()+"/", filepath.Join(t.TempDir(), "f"), nil))
+	})
+	if err == nil || err.Error() != "after 2 attempts: TLS handshake timed out (--connect-timeout) (×2)" {
+		t.Fatalf("err = %v", err)
+	}
+}
+
 // TestIfNewerServerIgnoresConditions: a server that answers a conditional
 // GET with a 200 anyway (or a 206 to the resume of a part, whose request
 // cannot be conditional) still tells, by its ETag and Last-Modified,
