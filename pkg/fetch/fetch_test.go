@@ -1632,6 +1632,37 @@ func TestConnectTimeout(t *testing.T) {
 	}
 }
 
+// TestFailureBeforeTheBodyLeavesNoPart checks that an item that fails
+// before the first byte of its body leaves no empty part and sidecar
+// behind: they hold nothing to resume, and the failure does not mention
+// them. A part with bytes is kept (TestStall, TestShortBody...).
+func TestFailureBeforeTheBodyLeavesNoPart(t *testing.T) {
+	for _, tt := range []struct{ name, response string }{
+		{"malformed chunked body", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n"},
+		{"closed after a large length", "HTTP/1.1 200 OK\r\nContent-Length: 10000000\r\n\r\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
+				c, _, err := w.(http.Hijacker).Hijack()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				io.WriteString(c, tt.response)
+				c.Close()
+			})
+			cfg := testConfig()
+			cfg.Retries = 1
+			path := filepath.Join(t.TempDir(), "f")
+			_, err := newClient(t, cfg).Fetch(context.Background(), request(srv.URL, path, nil))
+			if err == nil || strings.Contains(err.Error(), ".part") {
+				t.Fatalf("err = %v, want a failure that mentions no part", err)
+			}
+			assertGone(t, path, path+".part", path+".part.meta")
+		})
+	}
+}
+
 // TestTLSHandshakeTimeout checks that a server that accepts the connection
 // but never finishes the TLS handshake fails as a connect timeout does,
 // naming the flag that bounds it, not in net/http's bare words ("TLS

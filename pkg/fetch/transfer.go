@@ -192,15 +192,23 @@ func (t *transfer) stop() (Result, error) {
 }
 
 // fail ends the item with the reasons of its attempts. After a full disk,
-// removeIfFull decides what becomes of the part; any other part is kept
-// for a later resume.
+// removeIfFull decides what becomes of the part; any other part with
+// bytes is kept for a later resume, and an empty one removed.
 func (t *transfer) fail() (Result, error) {
 	if last := t.errs[len(t.errs)-1]; isDiskFull(last) {
 		t.removeIfFull(last)
 		return t.res, &attemptsError{errs: t.errs}
 	}
-	if part := t.keptPart(); part != "" && t.resumable() {
-		return t.res, &keptError{part: part, err: &attemptsError{errs: t.errs}}
+	if part := t.keptPart(); part != "" {
+		if t.resumable() {
+			return t.res, &keptError{part: part, err: &attemptsError{errs: t.errs}}
+		}
+		if fi, err := os.Stat(part); err == nil && fi.Size() == 0 {
+			// Failed before the first byte of a body: an empty part and
+			// its sidecar hold nothing to resume, and the failure, which
+			// names no part, would leave them unexplained.
+			t.removePart()
+		}
 	}
 	return t.res, &attemptsError{errs: t.errs}
 }
