@@ -1663,6 +1663,26 @@ func TestFailureBeforeTheBodyLeavesNoPart(t *testing.T) {
 	}
 }
 
+// TestHTTPSToAPlainHTTPServer checks that an https:// URL whose server
+// speaks plain HTTP fails at once, saying so, as net/http's Client would
+// ("server gave HTTP response to HTTPS client"): not retried, and not in
+// the TLS library's words ("first record does not look like a TLS
+// handshake").
+func TestHTTPSToAPlainHTTPServer(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(srv.Close)
+	cfg := testConfig()
+	u := "https://" + strings.TrimPrefix(srv.URL, "http://") + "/f"
+	res, err := newClient(t, cfg).Fetch(context.Background(), request(u, filepath.Join(t.TempDir(), "f"), nil))
+	want := "the server answered in plain HTTP, not TLS: its port serves http://, not https://"
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v, want %q", err, want)
+	}
+	if res.Attempts != 1 {
+		t.Errorf("%d attempts, want 1", res.Attempts)
+	}
+}
+
 // TestTLSHandshakeTimeout checks that a server that accepts the connection
 // but never finishes the TLS handshake fails as a connect timeout does,
 // naming the flag that bounds it, not in net/http's bare words ("TLS

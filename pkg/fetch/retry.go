@@ -71,7 +71,7 @@ func permanent(err error) bool {
 	switch {
 	case errors.As(err, &disk), errors.As(err, &write), errors.As(err, &sum),
 		errors.As(err, &wait), errors.As(err, &scheme), errors.As(err, &location), errors.As(err, &stopped),
-		badCertificate(err):
+		badCertificate(err), plainHTTPAnswer(err):
 		return true
 	case errors.Is(err, ErrTooManyRedirects), errors.Is(err, ErrPartInUse), errors.Is(err, ErrPartBusy), errors.Is(err, ErrSkip):
 		return true
@@ -91,6 +91,14 @@ func badCertificate(err error) bool {
 	)
 	return errors.As(err, &unknownCA) || errors.As(err, &invalid) || errors.As(err, &hostname) ||
 		errors.As(err, &verify)
+}
+
+// plainHTTPAnswer reports a TLS handshake that got an HTTP response back:
+// an https:// URL for a port that serves plain http. net/http's Client
+// says so (ErrSchemeMismatch); its Transport, which do calls, does not.
+func plainHTTPAnswer(err error) bool {
+	var rh tls.RecordHeaderError
+	return errors.As(err, &rh) && string(rh.RecordHeader[:]) == "HTTP/"
 }
 
 // transient reports errors of the network or the server that may pass.
@@ -244,6 +252,8 @@ func describeRequest(e *url.Error) string {
 			reason = "it closed the connection without sending a response"
 		}
 		return fmt.Sprintf("%s (from %s; NO_PROXY lists hosts that bypass it): %s", where, variable, reason)
+	case plainHTTPAnswer(e.Err):
+		return "the server answered in plain HTTP, not TLS: its port serves http://, not https://"
 	case badCertificate(e.Err):
 		return strings.TrimPrefix(e.Err.Error(), "net/http: ") +
 			"; if you trust this server, --insecure fetches without verifying its certificate"
