@@ -425,6 +425,18 @@ type staleError struct{ err error }
 func (e *staleError) Error() string { return e.err.Error() }
 func (e *staleError) Unwrap() error { return e.err }
 
+// ErrTLSAnswer is the failure of a request whose answer is a TLS record
+// (an alert, or a handshake): the URL says http:// for a port that serves
+// https.
+var ErrTLSAnswer = errors.New("the server answered in TLS: its port serves https://, not http://")
+
+// The content types of TLS records that a TLS server sends to a client
+// that did not say hello: the first byte of its answer.
+const (
+	tlsAlert     = 0x15
+	tlsHandshake = 0x16
+)
+
 // pastDeadline is a deadline long gone: setting it fails a blocked read or
 // write at once.
 var pastDeadline = time.Unix(1, 0)
@@ -461,6 +473,9 @@ func (t *Transport) exchange(ctx context.Context, h *host, addr string, c *conn,
 	trace := httptrace.ContextClientTrace(ctx)
 	if trace != nil && trace.GotFirstResponseByte != nil {
 		trace.GotFirstResponseByte()
+	}
+	if b, _ := c.br.Peek(1); b[0] == tlsAlert || b[0] == tlsHandshake {
+		return fail(ErrTLSAnswer) // no HTTP response begins so
 	}
 	resp, err := readResponse(c.br, req, trace)
 	if err != nil {

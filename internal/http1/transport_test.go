@@ -999,6 +999,26 @@ func TestSwitchingProtocolsNotReused(t *testing.T) {
 	}
 }
 
+// TestTLSAnswer checks that a server answering a plain request in TLS (an
+// http:// URL for a port that serves https) fails with ErrTLSAnswer, which
+// says so, not with the parser's view of the bytes.
+func TestTLSAnswer(t *testing.T) {
+	rs := newRawServer(t, func(c net.Conn) {
+		if readRequest(bufio.NewReader(c)) {
+			io.WriteString(c, "\x15\x03\x01\x00\x02\x02\x0a") // alert: protocol_version
+		}
+	})
+	tr, _ := newTransport(t)
+	req, _ := http.NewRequest(http.MethodGet, rs.URL(), nil)
+	resp, err := tr.RoundTrip(req)
+	if err == nil {
+		resp.Body.Close()
+	}
+	if !errors.Is(err, ErrTLSAnswer) {
+		t.Fatalf("err = %v, want ErrTLSAnswer", err)
+	}
+}
+
 // TestTraceOfAnswers checks that the Transport tells an httptrace.ClientTrace
 // of the first byte of the response and of each interim response, as
 // net/http does: the downloader's stall watch counts them as signs of life.

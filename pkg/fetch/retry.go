@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fetchpool/fetchpool/internal/http1"
 	"github.com/fetchpool/fetchpool/pkg/limit"
 )
 
@@ -73,7 +74,8 @@ func permanent(err error) bool {
 		errors.As(err, &wait), errors.As(err, &scheme), errors.As(err, &location), errors.As(err, &stopped),
 		badCertificate(err), plainHTTPAnswer(err):
 		return true
-	case errors.Is(err, ErrTooManyRedirects), errors.Is(err, ErrPartInUse), errors.Is(err, ErrPartBusy), errors.Is(err, ErrSkip):
+	case errors.Is(err, ErrTooManyRedirects), errors.Is(err, ErrPartInUse), errors.Is(err, ErrPartBusy), errors.Is(err, ErrSkip),
+		errors.Is(err, http1.ErrTLSAnswer):
 		return true
 	case errors.As(err, &dns):
 		return dns.IsNotFound
