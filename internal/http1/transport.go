@@ -21,6 +21,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
+	"net/textproto"
 	"net/url"
 	"runtime"
 	"strings"
@@ -30,7 +32,9 @@ import (
 
 // Transport is an http.RoundTripper for plain http:// GET and HEAD
 // requests that keeps connections alive per host. The zero value is not
-// usable: Fallback must be set. It is safe for concurrent use.
+// usable: Fallback must be set. It is safe for concurrent use. Of an
+// httptrace.ClientTrace in a request's context it calls
+// GotFirstResponseByte and Got1xxResponse, as net/http does.
 type Transport struct {
 	// Fallback serves every request this Transport does not: other
 	// schemes and methods, requests with a body, through a proxy, or with
@@ -421,6 +425,18 @@ type staleError struct{ err error }
 func (e *staleError) Error() string { return e.err.Error() }
 func (e *staleError) Unwrap() error { return e.err }
 
+// ErrTLSAnswer is the failure of a request whose answer is a TLS record
+// (an alert, or a handshake): the URL says http:// for a port that serves
+// https.
+var ErrTLSAnswer = errors.New("the server answered in TLS: its port serves https://, not http://")
+
+// The content types of TLS records that a TLS server sends to a client
+// that did not say hello: the first byte of its answer.
+const (
+	tlsAlert     = 0x15
+	tlsHandshake = 0x16
+)
+
 // pastDeadline is a deadline long gone: setting it fails a blocked read or
 // write at once.
 var pastDeadline = time.Unix(1, 0)
@@ -454,7 +470,14 @@ func (t *Transport) exchange(ctx context.Context, h *host, addr string, c *conn,
 	if _, err := c.br.Peek(1); err != nil {
 		return fail(&staleError{err: err})
 	}
-	resp, err := readResponse(c.br, req)
+	trace := httptrace.ContextClientTrace(ctx)
+	if trace != nil && trace.GotFirstResponseByte != nil {
+		trace.GotFirstResponseByte()
+	}
+	if b, _ := c.br.Peek(1); b[0] == tlsAlert || b[0] == tlsHandshake {
+		return fail(ErrTLSAnswer) // no HTTP response begins so
+	}
+	resp, err := readResponse(c.br, req, trace)
 	if err != nil {
 		if c.lr.n <= 0 {
 			// The cap cut the header short, maybe mid-line: say so,
@@ -464,8 +487,9 @@ func (t *Transport) exchange(ctx context.Context, h *host, addr string, c *conn,
 		return fail(err)
 	}
 	c.lr.n = noLimit
+	// After a 101 the connection speaks another protocol: never reused.
 	b := &body{t: t, h: h, addr: addr, c: c, stop: stop, ctx: ctx, rc: resp.Body,
-		reuse: !resp.Close && !req.Close}
+		reuse: !resp.Close && !req.Close && resp.StatusCode != http.StatusSwitchingProtocols}
 	if resp.Body == http.NoBody {
 		b.finish(true)
 		return resp, nil
@@ -475,8 +499,9 @@ func (t *Transport) exchange(ctx context.Context, h *host, addr string, c *conn,
 }
 
 // readResponse reads a response header, skipping informational (1xx)
-// responses but 101.
-func readResponse(br *bufio.Reader, req *http.Request) (*http.Response, error) {
+// responses but 101, which it tells trace (nil: nobody) of, as net/http
+// does.
+func readResponse(br *bufio.Reader, req *http.Request, trace *httptrace.ClientTrace) (*http.Response, error) {
 	if resp := readPlain(br, req); resp != nil {
 		return resp, nil
 	}
@@ -490,6 +515,11 @@ func readResponse(br *bufio.Reader, req *http.Request) (*http.Response, error) {
 		}
 		if resp.StatusCode < 100 || resp.StatusCode > 199 || resp.StatusCode == http.StatusSwitchingProtocols {
 			return resp, nil
+		}
+		if trace != nil && trace.Got1xxResponse != nil {
+			if err := trace.Got1xxResponse(resp.StatusCode, textproto.MIMEHeader(resp.Header)); err != nil {
+				return nil, err
+			}
 		}
 	}
 }

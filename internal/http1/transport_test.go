@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
+	"net/textproto"
 	"net/url"
 	"runtime"
 	"strings"
@@ -965,6 +967,89 @@ func TestInformationalSkipped(t *testing.T) {
 			t.Errorf("got %d %q; want 200 ok", status, body)
 		}
 	})
+}
+
+// TestSwitchingProtocolsNotReused checks that a connection whose server
+// answered 101 Switching Protocols is not reused: it speaks another
+// protocol from then on, and the next request sent on it would read that
+// as its answer.
+func TestSwitchingProtocolsNotReused(t *testing.T) {
+	var n atomic.Int32
+	rs := newRawServer(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		if !readRequest(br) {
+			return
+		}
+		if n.Add(1) > 1 {
+			io.WriteString(c, okResponse)
+			return
+		}
+		io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: other\r\nConnection: Upgrade\r\n\r\n")
+		// The other protocol: whatever comes, an answer that is no HTTP.
+		if _, err := br.ReadByte(); err == nil {
+			io.WriteString(c, "\x00\x01not http\r\n\r\n")
+		}
+	})
+	tr, _ := newTransport(t)
+	if status, _ := get(t, tr, rs.URL()); status != http.StatusSwitchingProtocols {
+		t.Fatalf("first answer %d, want 101", status)
+	}
+	if status, body := get(t, tr, rs.URL()); status != 200 || body != "ok" {
+		t.Errorf("got %d %q after the 101; want 200 ok on a new connection", status, body)
+	}
+}
+
+// TestTLSAnswer checks that a server answering a plain request in TLS (an
+// http:// URL for a port that serves https) fails with ErrTLSAnswer, which
+// says so, not with the parser's view of the bytes.
+func TestTLSAnswer(t *testing.T) {
+	rs := newRawServer(t, func(c net.Conn) {
+		if readRequest(bufio.NewReader(c)) {
+			io.WriteString(c, "\x15\x03\x01\x00\x02\x02\x0a") // alert: protocol_version
+		}
+	})
+	tr, _ := newTransport(t)
+	req, _ := http.NewRequest(http.MethodGet, rs.URL(), nil)
+	resp, err := tr.RoundTrip(req)
+	if err == nil {
+		resp.Body.Close()
+	}
+	if !errors.Is(err, ErrTLSAnswer) {
+		t.Fatalf("err = %v, want ErrTLSAnswer", err)
+	}
+}
+
+// TestTraceOfAnswers checks that the Transport tells an httptrace.ClientTrace
+// of the first byte of the response and of each interim response, as
+// net/http does: the downloader's stall watch counts them as signs of life.
+func TestTraceOfAnswers(t *testing.T) {
+	rs := newRawServer(t, func(c net.Conn) {
+		if readRequest(bufio.NewReader(c)) {
+			io.WriteString(c, "HTTP/1.1 100 Continue\r\n\r\n"+
+				"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"+
+				"HTTP/1.1 102 Processing\r\n\r\n"+okResponse)
+		}
+	})
+	tr, _ := newTransport(t)
+	var first int
+	var interim []int
+	ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
+		GotFirstResponseByte: func() { first++ },
+		Got1xxResponse: func(code int, _ textproto.MIMEHeader) error {
+			interim = append(interim, code)
+			return nil
+		},
+	})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, rs.URL(), nil)
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if first != 1 || fmt.Sprint(interim) != "[100 103 102]" {
+		t.Errorf("GotFirstResponseByte %d times, Got1xxResponse %v; want once, [100 103 102]", first, interim)
+	}
 }
 
 func TestEndlessHeader(t *testing.T) {

@@ -6,6 +6,8 @@ import (
 	"hash"
 	"io"
 	"math"
+	"net/http/httptrace"
+	"net/textproto"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -112,20 +114,25 @@ func classifyWrite(path string, err error) error {
 
 // guard bounds one request: its context is cancelled with a *stallError
 // when no byte arrives for the stall timeout, from the request on (the wait
-// for headers included). Reads through watch count bytes with one atomic
-// add; a watchdog timer looks at the count four times per stall timeout, so
-// a stall is caught between one and one and a quarter timeouts after the
-// last byte, and the per-read path takes no lock (a Timer.Reset per read
-// would).
+// for headers included). Every answer before the body counts as bytes too:
+// the first byte of each response of a chain of redirects, and each
+// interim (1xx) response, seen through an httptrace.ClientTrace in the
+// request's context, which both transports honour; a server that answers
+// every hop in time, or says 102 Processing while it works, is not silent.
+// Reads through watch count bytes with one atomic add; a watchdog timer
+// looks at the count four times per stall timeout, so a stall is caught
+// between one and one and a quarter timeouts after the last byte, and the
+// per-read path takes no lock (a Timer.Reset per read would).
 type guard struct {
 	ctx        context.Context
 	cancel     context.CancelCauseFunc
 	endTimeout context.CancelFunc // of --timeout; nil without one
 	stall      time.Duration
-	timer      *time.Timer // the watchdog; nil without a stall timeout
-	got        atomic.Int64
+	timer      *time.Timer   // the watchdog; nil without a stall timeout
+	got        atomic.Int64  // bytes of the body, and answers before it
 	paying     atomic.Bool   // bytes arrived and wait for the --limit-rate throttle: not a stall
 	watched    watchedReader // what watch returns: made with the guard
+	trace      httptrace.ClientTrace
 
 	// Owned by the watchdog.
 	seen  int64
@@ -141,10 +148,22 @@ func (c *Client) newGuard(ctx context.Context) *guard {
 	}
 	g.ctx, g.cancel = context.WithCancelCause(ctx)
 	if g.stall > 0 {
+		g.trace.GotFirstResponseByte = g.answered
+		g.trace.Got1xxResponse = g.interim
+		g.ctx = httptrace.WithClientTrace(g.ctx, &g.trace)
 		g.timer = time.AfterFunc(time.Duration(math.MaxInt64), g.look)
 		g.timer.Reset(g.tick())
 	}
 	return g
+}
+
+// answered tells the watchdog that a response began to arrive.
+func (g *guard) answered() { g.got.Add(1) }
+
+// interim tells the watchdog that an interim (1xx) response arrived.
+func (g *guard) interim(int, textproto.MIMEHeader) error {
+	g.got.Add(1)
+	return nil
 }
 
 // tick is how often the watchdog looks.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"strconv"
 	"strings"
 	"syscall"
@@ -186,7 +187,18 @@ type retryAfterError struct {
 }
 
 func (e *retryAfterError) Error() string {
-	return fmt.Sprintf("%v: server asked to wait %v (Retry-After), more than --max-retry-wait %v", e.cause, e.wait, e.max)
+	return fmt.Sprintf("%v: server asked to wait %v (Retry-After), more than --max-retry-wait %v", e.cause, wholeSeconds(e.wait), e.max)
+}
+
+// wholeSeconds is d rounded up to whole seconds, the resolution of
+// Retry-After: a date leaves nanoseconds that say nothing, and rounding
+// down could show a wait no longer than the cap it exceeds.
+func wholeSeconds(d time.Duration) time.Duration {
+	w := d.Truncate(time.Second)
+	if w < d && w <= math.MaxInt64-time.Second {
+		w += time.Second
+	}
+	return w
 }
 
 func (e *retryAfterError) Unwrap() error { return e.cause }

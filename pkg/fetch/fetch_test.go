@@ -1436,6 +1436,54 @@ func TestSlowButSteadyIsNotAStall(t *testing.T) {
 	assertDone(t, path, []byte("abcdefghijklmnopqrst"))
 }
 
+// TestAnswersBeforeTheBodyAreNotAStall checks that the stall timeout counts
+// every answer of the server as data, not only the bytes of the final body:
+// a chain of redirects whose every hop answers in time, or a server that
+// sends 102 Processing while it works, is not silent, even when the body
+// begins later than one stall timeout after the request. Both transports:
+// plain http (http1) and HTTP/2 over TLS (net/http).
+func TestAnswersBeforeTheBodyAreNotAStall(t *testing.T) {
+	const pause = 120 * time.Millisecond // each answer; 5 of them span 600ms
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(pause)
+		if hop, _ := strconv.Atoi(r.URL.Query().Get("hop")); hop < 4 && r.URL.Path == "/redirects" {
+			http.Redirect(w, r, fmt.Sprintf("/redirects?hop=%d", hop+1), http.StatusFound)
+			return
+		}
+		if r.URL.Path == "/processing" {
+			for range 4 {
+				w.WriteHeader(http.StatusProcessing)
+				time.Sleep(pause)
+			}
+		}
+		w.Write([]byte("the body"))
+	})
+	plain := httptest.NewServer(handler)
+	t.Cleanup(plain.Close)
+	h2 := httptest.NewUnstartedServer(handler)
+	h2.EnableHTTP2 = true
+	h2.StartTLS()
+	t.Cleanup(h2.Close)
+	for _, tt := range []struct{ name, url string }{
+		{"redirects over http", plain.URL + "/redirects"},
+		{"102 Processing over http", plain.URL + "/processing"},
+		{"redirects over HTTP/2", h2.URL + "/redirects"},
+		{"102 Processing over HTTP/2", h2.URL + "/processing"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.StallTimeout = 400 * time.Millisecond
+			cfg.Retries = 0
+			cfg.Insecure = true
+			path := filepath.Join(t.TempDir(), "f")
+			if _, err := newClient(t, cfg).Fetch(context.Background(), request(tt.url, path, nil)); err != nil {
+				t.Fatal(err)
+			}
+			assertDone(t, path, []byte("the body"))
+		})
+	}
+}
+
 // countingThrottle passes bytes through and counts them.
 type countingThrottle struct {
 	mu    sync.Mutex
@@ -1592,6 +1640,127 @@ func TestConnectTimeout(t *testing.T) {
 		_, err = newClient(t, cfg).Fetch(context.Background(), request("http://"+addr+"/", filepath.Join(t.TempDir(), "f"), nil))
 	})
 	if err == nil || err.Error() != "after 2 attempts: connect timed out (--connect-timeout) (×2)" {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestFailureBeforeTheBodyLeavesNoPart checks that an item that fails
+// before the first byte of its body leaves no empty part and sidecar
+// behind: they hold nothing to resume, and the failure does not mention
+// them. A part with bytes is kept (TestStall, TestShortBody...).
+func TestFailureBeforeTheBodyLeavesNoPart(t *testing.T) {
+	for _, tt := range []struct{ name, response string }{
+		{"malformed chunked body", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n"},
+		{"closed after a large length", "HTTP/1.1 200 OK\r\nContent-Length: 10000000\r\n\r\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
+				c, _, err := w.(http.Hijacker).Hijack()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				io.WriteString(c, tt.response)
+				c.Close()
+			})
+			cfg := testConfig()
+			cfg.Retries = 1
+			path := filepath.Join(t.TempDir(), "f")
+			_, err := newClient(t, cfg).Fetch(context.Background(), request(srv.URL, path, nil))
+			if err == nil || strings.Contains(err.Error(), ".part") {
+				t.Fatalf("err = %v, want a failure that mentions no part", err)
+			}
+			assertGone(t, path, path+".part", path+".part.meta")
+		})
+	}
+}
+
+// TestHTTPSToAPlainHTTPServer checks that an https:// URL whose server
+// speaks plain HTTP fails at once, saying so, as net/http's Client would
+// ("server gave HTTP response to HTTPS client"): not retried, and not in
+// the TLS library's words ("first record does not look like a TLS
+// handshake").
+func TestHTTPSToAPlainHTTPServer(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(srv.Close)
+	cfg := testConfig()
+	u := "https://" + strings.TrimPrefix(srv.URL, "http://") + "/f"
+	res, err := newClient(t, cfg).Fetch(context.Background(), request(u, filepath.Join(t.TempDir(), "f"), nil))
+	want := "the server answered in plain HTTP, not TLS: its port serves http://, not https://"
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v, want %q", err, want)
+	}
+	if res.Attempts != 1 {
+		t.Errorf("%d attempts, want 1", res.Attempts)
+	}
+}
+
+// TestHTTPToATLSServer checks that an http:// URL whose server answers in
+// TLS (an alert, as OpenSSL-based servers send) fails at once, saying so,
+// not retried as a "malformed HTTP response".
+func TestHTTPToATLSServer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				if _, err := http.ReadRequest(bufio.NewReader(c)); err == nil {
+					io.WriteString(c, "\x15\x03\x01\x00\x02\x02\x0a")
+				}
+			}()
+		}
+	}()
+	res, err := newClient(t, testConfig()).Fetch(context.Background(), request("http://"+ln.Addr().String()+"/f", filepath.Join(t.TempDir(), "f"), nil))
+	want := "the server answered in TLS: its port serves https://, not http://"
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v, want %q", err, want)
+	}
+	if res.Attempts != 1 {
+		t.Errorf("%d attempts, want 1", res.Attempts)
+	}
+}
+
+// TestTLSHandshakeTimeout checks that a server that accepts the connection
+// but never finishes the TLS handshake fails as a connect timeout does,
+// naming the flag that bounds it, not in net/http's bare words ("TLS
+// handshake timeout").
+func TestTLSHandshakeTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		var held []net.Conn // accepted, never answered
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	cfg := testConfig()
+	cfg.StallTimeout = 0
+	cfg.ConnectTimeout = 200 * time.Millisecond
+	cfg.Retries = 1
+	within(t, 5*time.Second, func() {
+		_, err = newClient(t, cfg).Fetch(context.Background(), request("https://"+ln.Addr().String()+"/", filepath.Join(t.TempDir(), "f"), nil))
+	})
+	if err == nil || err.Error() != "after 2 attempts: TLS handshake timed out (--connect-timeout) (×2)" {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fetchpool/fetchpool/internal/http1"
 	"github.com/fetchpool/fetchpool/pkg/limit"
 )
 
@@ -71,9 +72,10 @@ func permanent(err error) bool {
 	switch {
 	case errors.As(err, &disk), errors.As(err, &write), errors.As(err, &sum),
 		errors.As(err, &wait), errors.As(err, &scheme), errors.As(err, &location), errors.As(err, &stopped),
-		badCertificate(err):
+		badCertificate(err), plainHTTPAnswer(err):
 		return true
-	case errors.Is(err, ErrTooManyRedirects), errors.Is(err, ErrPartInUse), errors.Is(err, ErrPartBusy), errors.Is(err, ErrSkip):
+	case errors.Is(err, ErrTooManyRedirects), errors.Is(err, ErrPartInUse), errors.Is(err, ErrPartBusy), errors.Is(err, ErrSkip),
+		errors.Is(err, http1.ErrTLSAnswer):
 		return true
 	case errors.As(err, &dns):
 		return dns.IsNotFound
@@ -91,6 +93,14 @@ func badCertificate(err error) bool {
 	)
 	return errors.As(err, &unknownCA) || errors.As(err, &invalid) || errors.As(err, &hostname) ||
 		errors.As(err, &verify)
+}
+
+// plainHTTPAnswer reports a TLS handshake that got an HTTP response back:
+// an https:// URL for a port that serves plain http. net/http's Client
+// says so (ErrSchemeMismatch); its Transport, which do calls, does not.
+func plainHTTPAnswer(err error) bool {
+	var rh tls.RecordHeaderError
+	return errors.As(err, &rh) && string(rh.RecordHeader[:]) == "HTTP/"
 }
 
 // transient reports errors of the network or the server that may pass.
@@ -205,6 +215,12 @@ func describe(err error) string {
 		return "connection closed early"
 	}
 	msg := strings.TrimPrefix(err.Error(), "net/http: ")
+	// net/http's handshake timeout is of an unexported type: its words
+	// tell it, and --connect-timeout (TLSHandshakeTimeout) is what bounds it.
+	var timeout interface{ Timeout() bool }
+	if errors.As(err, &timeout) && timeout.Timeout() && msg == "TLS handshake timeout" {
+		return "TLS handshake timed out (--connect-timeout)"
+	}
 	// net/http's words for a body it could not decode name no culprit.
 	switch {
 	case strings.Contains(msg, "chunk length"), strings.Contains(msg, "chunked encoding"):
@@ -238,6 +254,8 @@ func describeRequest(e *url.Error) string {
 			reason = "it closed the connection without sending a response"
 		}
 		return fmt.Sprintf("%s (from %s; NO_PROXY lists hosts that bypass it): %s", where, variable, reason)
+	case plainHTTPAnswer(e.Err):
+		return "the server answered in plain HTTP, not TLS: its port serves http://, not https://"
 	case badCertificate(e.Err):
 		return strings.TrimPrefix(e.Err.Error(), "net/http: ") +
 			"; if you trust this server, --insecure fetches without verifying its certificate"

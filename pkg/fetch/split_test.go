@@ -139,6 +139,43 @@ func TestSplitFallsBack(t *testing.T) {
 	}
 }
 
+// TestSplitProbeOfAnEmptyFile checks that a split fetches an empty file as
+// a plain GET does: some servers (S3 among them) answer any range of an
+// empty file, the probe's "bytes=0-" too, with 416, since no byte of it can
+// be sent. The item goes on as one stream, without a Range.
+func TestSplitProbeOfAnEmptyFile(t *testing.T) {
+	for _, tt := range []struct{ name, contentRange string }{
+		{"with Content-Range", "bytes */0"},
+		{"without Content-Range", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rc := &recorder{}
+			srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) {
+				if r.Header.Get("Range") == "" {
+					w.Header().Set("Content-Length", "0")
+					return
+				}
+				if tt.contentRange != "" {
+					w.Header().Set("Content-Range", tt.contentRange)
+				}
+				w.WriteHeader(http.StatusRequestedRangeNotSatisfiable)
+				w.Write([]byte("<Error><Code>InvalidRange</Code></Error>"))
+			})
+			path := filepath.Join(t.TempDir(), "f")
+			if _, err := newClient(t, splitConfig()).Fetch(context.Background(), request(srv.URL, path, nil)); err != nil {
+				t.Fatal(err)
+			}
+			assertDone(t, path, []byte{})
+			if rc.count() != 2 {
+				t.Fatalf("%d requests, want 2", rc.count())
+			}
+			if r := rc.header(1).Get("Range"); r != "" {
+				t.Errorf("the second request has Range %q, want none", r)
+			}
+		})
+	}
+}
+
 func TestSplitResumes(t *testing.T) {
 	body := payload(1<<20, 12)
 	res := newResource(body, `"r"`)

@@ -192,15 +192,23 @@ func (t *transfer) stop() (Result, error) {
 }
 
 // fail ends the item with the reasons of its attempts. After a full disk,
-// removeIfFull decides what becomes of the part; any other part is kept
-// for a later resume.
+// removeIfFull decides what becomes of the part; any other part with
+// bytes is kept for a later resume, and an empty one removed.
 func (t *transfer) fail() (Result, error) {
 	if last := t.errs[len(t.errs)-1]; isDiskFull(last) {
 		t.removeIfFull(last)
 		return t.res, &attemptsError{errs: t.errs}
 	}
-	if part := t.keptPart(); part != "" && t.resumable() {
-		return t.res, &keptError{part: part, err: &attemptsError{errs: t.errs}}
+	if part := t.keptPart(); part != "" {
+		if t.resumable() {
+			return t.res, &keptError{part: part, err: &attemptsError{errs: t.errs}}
+		}
+		if fi, err := os.Stat(part); err == nil && fi.Size() == 0 {
+			// Failed before the first byte of a body: an empty part and
+			// its sidecar hold nothing to resume, and the failure, which
+			// names no part, would leave them unexplained.
+			t.removePart()
+		}
 	}
 	return t.res, &attemptsError{errs: t.errs}
 }
@@ -610,7 +618,8 @@ type plan struct {
 // check reads a response's status and range against what was asked:
 // only a 206 starting exactly at offset is appended; a 200 starts over at
 // zero; a 416 saying the resource is as long as the part, which the
-// sidecar does not contradict (completeAt), means the part is complete.
+// sidecar does not contradict (completeAt), means the part is complete;
+// a 416 to the split probe sends the item on as one stream (errNoRanges).
 // It returns errRestart when the part must go and the request be made
 // again from zero.
 func (t *transfer) check(resp *http.Response, offset int64, conditional bool) (plan, error) {
@@ -623,6 +632,12 @@ func (t *transfer) check(resp *http.Response, offset int64, conditional bool) (p
 			return plan{action: actComplete, total: offset}, nil
 		}
 		return plan{}, errRestart
+	case code == http.StatusRequestedRangeNotSatisfiable && t.c.cfg.Split > 1 && !t.noSplit:
+		// The split probe (bytes=0-) refused: some servers (S3 among them)
+		// answer any range of an empty file so, since none of its bytes
+		// can be sent. The item goes on as one stream, without a Range.
+		t.noSplit = true
+		return plan{}, fmt.Errorf("%w: it answered the range probe with %s", errNoRanges, resp.Status)
 	case code >= 200 && code < 300 && t.req.IfNewer && !newerThan(resp, t.req.Path):
 		// A server that ignores the conditions (or a resumed part, whose
 		// request could not carry them) still says what it has.
