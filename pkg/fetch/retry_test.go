@@ -8,11 +8,16 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fetchpool/fetchpool/pkg/event"
 )
 
 func TestShouldRetry(t *testing.T) {
@@ -183,5 +188,71 @@ func TestErrorMessages(t *testing.T) {
 	var he *HTTPError
 	if errors.As(&attemptsError{errs: []error{reset, h503}}, &he) == false || he.StatusCode != 503 {
 		t.Error("errors.As HTTPError through attemptsError failed")
+	}
+}
+
+// TestRetryEventWording checks that the line announcing a retry (-v) says
+// what went wrong in the words of the final failure ("connection refused",
+// "the server closed the connection ..."), not in Go's plumbing
+// (`Get "http://...": dial tcp 127.0.0.1:1: connect: connection refused`).
+func TestRetryEventWording(t *testing.T) {
+	refused := func(t *testing.T) string {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		return "http://" + addr + "/f"
+	}
+	body := payload(256<<10, 21)
+	res := newResource(body, `"w"`)
+	chunk := len(body) / 4
+	hangUp := fmt.Sprintf("bytes=%d-%d", 3*chunk, 4*chunk-1)
+	// A server that closes the connection without a response to one
+	// range request, the first time.
+	closer := func(t *testing.T) string {
+		var closed atomic.Int32
+		srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Range") == hangUp && closed.Add(1) == 1 {
+				conn, _, err := w.(http.Hijacker).Hijack()
+				if err == nil {
+					conn.Close()
+				}
+				return
+			}
+			res.ServeHTTP(w, r)
+		})
+		return srv.URL + "/f"
+	}
+	tests := []struct {
+		name  string
+		url   func(t *testing.T) string
+		split bool
+		want  string
+	}{
+		{name: "connection refused", url: refused, want: "connection refused"},
+		{name: "split range hung up", url: closer, split: true,
+			want: fmt.Sprintf("bytes %d-%d: the server closed the connection without sending a response", 3*chunk, 4*chunk-1)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.Retries = 1
+			if tt.split {
+				cfg.Split = 4
+				cfg.SplitMin = 64 << 10
+			}
+			ev := &events{}
+			path := filepath.Join(t.TempDir(), "f")
+			_, _ = newClient(t, cfg).Fetch(context.Background(), request(tt.url(t), path, ev))
+			r := ev.of(event.Retry)
+			if len(r) != 1 || r[0].Err == nil {
+				t.Fatalf("Retry events %v, want one with its reason", r)
+			}
+			if got := r[0].Err.Error(); got != tt.want {
+				t.Errorf("retry reason %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

@@ -285,7 +285,7 @@ func (s *splitRun) fetchSpan(ctx context.Context, i int, p *probe) error {
 			return &spentError{span: t.meta.Spans[i], err: &attemptsError{errs: errs}}
 		}
 		t.emit.send(event.Event{Kind: event.Retry, Attempt: failures, Wait: wait,
-			Err: fmt.Errorf("bytes %d-%d: %w", next, end-1, err)})
+			Err: fmt.Errorf("bytes %d-%d: %w", next, end-1, &describedError{err: err})})
 		if err := t.backoff(ctx, wait); errors.Is(err, ErrStopped) {
 			return stopped()
 		} else if err != nil {

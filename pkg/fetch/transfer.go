@@ -150,7 +150,7 @@ func (t *transfer) run(ctx context.Context) (Result, error) {
 			t.errs[len(t.errs)-1] = werr
 			return t.fail()
 		}
-		t.emit.send(event.Event{Kind: event.Retry, Attempt: attempt, Wait: wait, Err: err})
+		t.emit.send(event.Event{Kind: event.Retry, Attempt: attempt, Wait: wait, Err: &describedError{err: err}})
 		if err := t.backoff(ctx, wait); errors.Is(err, ErrStopped) {
 			return t.stop()
 		} else if err != nil {
