@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/fetchpool/fetchpool/pkg/event"
@@ -468,15 +467,14 @@ func (t *transfer) exchange(ctx context.Context, offset int64) (outcome, error) 
 	if err != nil {
 		return 0, err
 	}
-	if t.c.cfg.Split > 1 {
-		release = sync.OnceFunc(release) // a split lets go of the probe early
-	}
+	slot := t.c.newHostSlot(t.host, release)
+	release = slot.free // a split lets go of the probe early; free is idempotent
 	defer release()
 	g := t.c.newGuard(ctx)
 	defer g.stop()
 
 	hreq, conditional := t.request(g.ctx, offset)
-	resp, err := t.c.do(hreq, t.emit)
+	resp, err := t.c.do(hreq, t.emit, slot.hop(g))
 	if err != nil {
 		return 0, g.whyRequest(ctx, err)
 	}
