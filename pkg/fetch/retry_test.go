@@ -223,6 +223,9 @@ func TestRetryEventWording(t *testing.T) {
 			}
 			res.ServeHTTP(w, r)
 		})
+		// A fresh connection for every request: net/http retries on its
+		// own a request whose reused connection closes this way.
+		srv.Config.SetKeepAlivesEnabled(false)
 		return srv.URL + "/f"
 	}
 	tests := []struct {
