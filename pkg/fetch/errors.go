@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"strconv"
 	"strings"
 	"syscall"
@@ -176,7 +177,18 @@ type retryAfterError struct {
 }
 
 func (e *retryAfterError) Error() string {
-	return fmt.Sprintf("%v: server asked to wait %v (Retry-After), more than --max-retry-wait %v", e.cause, e.wait, e.max)
+	return fmt.Sprintf("%v: server asked to wait %v (Retry-After), more than --max-retry-wait %v", e.cause, wholeSeconds(e.wait), e.max)
+}
+
+// wholeSeconds is d rounded up to a whole second ("2h0m21s", not the
+// "2h0m20.131031803s" that a Retry-After date gives), or down where up
+// would overflow.
+func wholeSeconds(d time.Duration) time.Duration {
+	t := d.Truncate(time.Second)
+	if t != d && t <= math.MaxInt64-time.Second {
+		t += time.Second
+	}
+	return t
 }
 
 func (e *retryAfterError) Unwrap() error { return e.cause }

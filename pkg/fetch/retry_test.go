@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -155,6 +156,8 @@ func TestErrorMessages(t *testing.T) {
 		{&stallError{d: 60 * time.Second}, "no data received for 60s (--stall-timeout)"},
 		{&stallError{d: 1500 * time.Millisecond}, "no data received for 1.5s (--stall-timeout)"},
 		{&retryAfterError{wait: 2 * time.Minute, max: time.Minute, cause: h503}, "HTTP 503 Service Unavailable: server asked to wait 2m0s (Retry-After), more than --max-retry-wait 1m0s"},
+		{&retryAfterError{wait: 2*time.Hour + 20*time.Second + 131031803, max: time.Minute, cause: h503}, "HTTP 503 Service Unavailable: server asked to wait 2h0m21s (Retry-After), more than --max-retry-wait 1m0s"},
+		{&retryAfterError{wait: time.Duration(math.MaxInt64), max: time.Minute, cause: h503}, "HTTP 503 Service Unavailable: server asked to wait 2562047h47m16s (Retry-After), more than --max-retry-wait 1m0s"},
 		{&diskFullError{path: "x.part", err: syscall.ENOSPC}, "disk full writing x.part: no space left on device; free some space and run again"},
 		{&diskFullError{path: "x.part", err: syscall.EFBIG}, "file size limit reached writing x.part: file too large; raise the file size limit (ulimit -f) and run again"},
 		{&diskFullError{path: "x.part", err: syscall.ENOSPC, kept: "x.part"}, "disk full writing x.part: no space left on device; free some space and run again: the download resumes from x.part"},
