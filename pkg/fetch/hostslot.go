@@ -36,8 +36,9 @@ func (s *hostSlot) free() {
 
 // hop is do's hook for a redirect to u: nil when there is no gate, so that
 // a run without limits pays nothing for it. The wait at the gate is under
-// the exchange's context (its --timeout and cancellation), and is not a
-// stall: g, the exchange's guard, counts it as time spent paying.
+// the exchange's context, so cancellation ends it, but g, the exchange's
+// guard, holds its clocks meanwhile: the wait is neither a stall nor part
+// of the attempt's --timeout, as the wait before the first request is not.
 func (s *hostSlot) hop(g *guard) func(u *url.URL) error {
 	if s.c.cfg.Gate == nil {
 		return nil
@@ -56,8 +57,7 @@ func (s *hostSlot) moveTo(g *guard, u *url.URL) error {
 		return nil
 	}
 	s.free()
-	g.paying.Store(true)
-	defer g.paying.Store(false)
+	defer g.hold()()
 	release, err := s.c.acquire(g.ctx, host)
 	if err != nil {
 		return err

@@ -17,13 +17,18 @@ import (
 // URL: items on four hosts that all redirect to one CDN host must reach it
 // one at a time under a cap of 1 (they used to reach it all at once, each
 // holding the slot of its own host).
+//
+// The wait for the redirect's host is neither a stall nor part of the
+// attempt's --timeout, as the wait at the gate before the first request is
+// not: here each item takes 200ms at the CDN host, under a --timeout of
+// 500ms, and the last waits 600ms for its turn.
 func TestPerHostCapFollowsRedirects(t *testing.T) {
 	body := payload(1000, 31)
 	var busy concurrency
 	cdn := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
 		busy.enter()
 		defer busy.leave()
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(200 * time.Millisecond)
 		w.Write(body)
 	})
 	const items = 4
@@ -35,6 +40,10 @@ func TestPerHostCapFollowsRedirects(t *testing.T) {
 		origins = append(origins, srv.URL+"/f")
 	}
 	cfg := testConfig()
+	cfg.Concurrency = items
+	cfg.Retries = 0
+	cfg.Timeout = 500 * time.Millisecond
+	cfg.StallTimeout = 350 * time.Millisecond
 	cfg.Gate = limit.NewGate(rate.Inf, 1, 1)
 	c := newClient(t, cfg)
 	dir := t.TempDir()
