@@ -59,6 +59,27 @@ func TestEndToEndPerHost(t *testing.T) {
 	}
 }
 
+// TestEndToEndPerHostAfterRedirects: items on several hosts that all
+// redirect to one host (a CDN) reach it at most --per-host at once.
+func TestEndToEndPerHostAfterRedirects(t *testing.T) {
+	c := &counting{delay: 100 * time.Millisecond}
+	cdn := httptest.NewServer(c)
+	defer cdn.Close()
+	var in strings.Builder
+	for i := range 6 {
+		origin := httptest.NewServer(http.RedirectHandler(cdn.URL+"/f"+strconv.Itoa(i), http.StatusFound))
+		defer origin.Close()
+		fmt.Fprintf(&in, "%s/f%d\n", origin.URL, i)
+	}
+	r := fetchpool(t, t.TempDir(), in.String(), "-j", "6", "--per-host", "2")
+	if r.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	if got := c.max.Load(); got != 2 {
+		t.Errorf("at most %d requests in flight to the redirects' host, want exactly 2", got)
+	}
+}
+
 func TestEndToEndRequestRate(t *testing.T) {
 	c := &counting{}
 	srv := httptest.NewServer(c)

@@ -223,7 +223,11 @@ func redactURL(u *url.URL) string { return u.Redacted() }
 // the server's answer is wrong, not busy, and net/http would say so only
 // in words. A request that fails at a redirect's target, another URL than
 // req's, fails with a *redirectedError that names it.
-func (c *Client) do(req *http.Request, emit *emitter) (*http.Response, error) {
+//
+// hop, when not nil, is called before each redirect is followed, with its
+// target: it moves the gate slot to the target's host (see hostSlot), and
+// its error ends the chain.
+func (c *Client) do(req *http.Request, emit *emitter, hop func(*url.URL) error) (*http.Response, error) {
 	var via []*http.Request
 	headers := req.Header // of every request of the chain, before URL credentials
 	first := req.URL
@@ -262,6 +266,11 @@ func (c *Client) do(req *http.Request, emit *emitter) (*http.Response, error) {
 		next := redirected(req, headers, target)
 		if err := c.checkRedirect(next, via, emit); err != nil {
 			return nil, &url.Error{Op: "Get", URL: redactURL(target), Err: err}
+		}
+		if hop != nil {
+			if err := hop(target); err != nil {
+				return nil, &url.Error{Op: "Get", URL: redactURL(target), Err: err}
+			}
 		}
 		req = next
 	}

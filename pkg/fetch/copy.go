@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http/httptrace"
 	"net/textproto"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -127,6 +128,7 @@ type guard struct {
 	ctx        context.Context
 	cancel     context.CancelCauseFunc
 	endTimeout context.CancelFunc // of --timeout; nil without one
+	clock      *attemptClock      // of --timeout; nil without one
 	stall      time.Duration
 	timer      *time.Timer   // the watchdog; nil without a stall timeout
 	got        atomic.Int64  // bytes of the body, and answers before it
@@ -143,8 +145,15 @@ type guard struct {
 // is cancelled with a *timeoutError, and by the stall watchdog.
 func (c *Client) newGuard(ctx context.Context) *guard {
 	g := &guard{stall: c.cfg.StallTimeout, since: time.Now()}
-	if c.cfg.Timeout > 0 {
-		ctx, g.endTimeout = context.WithTimeoutCause(ctx, c.cfg.Timeout, &timeoutError{d: c.cfg.Timeout})
+	if d := c.cfg.Timeout; d > 0 {
+		tctx, cancel := context.WithCancelCause(ctx)
+		g.clock = &attemptClock{left: d, armed: time.Now()}
+		g.clock.timer = time.AfterFunc(d, func() { cancel(&timeoutError{d: d}) })
+		g.endTimeout = func() {
+			g.clock.timer.Stop()
+			cancel(nil)
+		}
+		ctx = tctx
 	}
 	g.ctx, g.cancel = context.WithCancelCause(ctx)
 	if g.stall > 0 {
@@ -164,6 +173,41 @@ func (g *guard) answered() { g.got.Add(1) }
 func (g *guard) interim(int, textproto.MIMEHeader) error {
 	g.got.Add(1)
 	return nil
+}
+
+// attemptClock is the --timeout of one request: it runs while the request
+// does, and stands still while the request waits at the gate (see hold).
+type attemptClock struct {
+	mu    sync.Mutex
+	timer *time.Timer   // cancels the request with a *timeoutError
+	left  time.Duration // of the timeout, when the timer was armed
+	armed time.Time
+}
+
+// hold stops g's clocks, the --timeout and the stall watchdog, while the
+// request waits for something that is not the server (a gate slot of a
+// redirect's host), as the wait at the gate before a first request is not
+// part of an attempt either. The returned function starts them again.
+func (g *guard) hold() (resume func()) {
+	g.paying.Store(true)
+	c := g.clock
+	if c == nil {
+		return func() { g.paying.Store(false) }
+	}
+	c.mu.Lock()
+	stopped := c.timer.Stop()
+	c.left -= time.Since(c.armed)
+	c.mu.Unlock()
+	return func() {
+		g.paying.Store(false)
+		if !stopped {
+			return // it fired already
+		}
+		c.mu.Lock()
+		c.armed = time.Now()
+		c.timer.Reset(max(c.left, 0))
+		c.mu.Unlock()
+	}
 }
 
 // tick is how often the watchdog looks.

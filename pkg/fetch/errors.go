@@ -347,6 +347,15 @@ func (e *attemptsError) Error() string {
 
 func (e *attemptsError) Unwrap() error { return e.errs[len(e.errs)-1] }
 
+// describedError is err in the words of describe, for the line that
+// announces a retry (-v): the same words as the item's final failure, not
+// Go's plumbing. errors.Is and errors.As still see err.
+type describedError struct{ err error }
+
+func (e *describedError) Error() string { return describe(e.err) }
+
+func (e *describedError) Unwrap() error { return e.err }
+
 // keptError is a failed item whose part holds bytes a later run resumes:
 // the message says so, as an interrupted item's does.
 type keptError struct {

@@ -223,6 +223,9 @@ func describe(err error) string {
 	}
 	// net/http's words for a body it could not decode name no culprit.
 	switch {
+	case msg == "TLS handshake timeout":
+		// The transport's TLSHandshakeTimeout is --connect-timeout.
+		return "TLS handshake timed out (--connect-timeout)"
 	case strings.Contains(msg, "chunk length"), strings.Contains(msg, "chunked encoding"):
 		return "the server sent a malformed chunked body (" + msg + ")"
 	case strings.Contains(msg, "malformed MIME header"):

@@ -9,11 +9,16 @@ import (
 	"math"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fetchpool/fetchpool/pkg/event"
 )
 
 func TestShouldRetry(t *testing.T) {
@@ -154,6 +159,7 @@ func TestErrorMessages(t *testing.T) {
 		{&retryAfterError{wait: 632013*time.Hour + 1474770639634, max: time.Minute, cause: h503}, "HTTP 503 Service Unavailable: server asked to wait 632013h24m35s (Retry-After), more than --max-retry-wait 1m0s"},
 		{&retryAfterError{wait: 1500 * time.Millisecond, max: time.Second, cause: h503}, "HTTP 503 Service Unavailable: server asked to wait 2s (Retry-After), more than --max-retry-wait 1s"},
 		{&retryAfterError{wait: math.MaxInt64, max: time.Minute, cause: h503}, "HTTP 503 Service Unavailable: server asked to wait 2562047h47m16s (Retry-After), more than --max-retry-wait 1m0s"},
+		{&retryAfterError{wait: 2*time.Hour + 20*time.Second + 131031803, max: time.Minute, cause: h503}, "HTTP 503 Service Unavailable: server asked to wait 2h0m21s (Retry-After), more than --max-retry-wait 1m0s"},
 		{&diskFullError{path: "x.part", err: syscall.ENOSPC}, "disk full writing x.part: no space left on device; free some space and run again"},
 		{&diskFullError{path: "x.part", err: syscall.EFBIG}, "file size limit reached writing x.part: file too large; raise the file size limit (ulimit -f) and run again"},
 		{&diskFullError{path: "x.part", err: syscall.ENOSPC, kept: "x.part"}, "disk full writing x.part: no space left on device; free some space and run again: the download resumes from x.part"},
@@ -187,5 +193,113 @@ func TestErrorMessages(t *testing.T) {
 	var he *HTTPError
 	if errors.As(&attemptsError{errs: []error{reset, h503}}, &he) == false || he.StatusCode != 503 {
 		t.Error("errors.As HTTPError through attemptsError failed")
+	}
+}
+
+// TestRetryEventWording checks that the line announcing a retry (-v) says
+// what went wrong in the words of the final failure ("connection refused",
+// "the server closed the connection ..."), not in Go's plumbing
+// (`Get "http://...": dial tcp 127.0.0.1:1: connect: connection refused`).
+func TestRetryEventWording(t *testing.T) {
+	refused := func(t *testing.T) string {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		return "http://" + addr + "/f"
+	}
+	body := payload(256<<10, 21)
+	res := newResource(body, `"w"`)
+	chunk := len(body) / 4
+	hangUp := fmt.Sprintf("bytes=%d-%d", 3*chunk, 4*chunk-1)
+	// A server that closes the connection without a response to one
+	// range request, the first time.
+	closer := func(t *testing.T) string {
+		var closed atomic.Int32
+		srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Range") == hangUp && closed.Add(1) == 1 {
+				conn, _, err := w.(http.Hijacker).Hijack()
+				if err == nil {
+					conn.Close()
+				}
+				return
+			}
+			res.ServeHTTP(w, r)
+		})
+		// A fresh connection for every request: net/http retries on its
+		// own a request whose reused connection closes this way.
+		srv.Config.SetKeepAlivesEnabled(false)
+		return srv.URL + "/f"
+	}
+	tests := []struct {
+		name  string
+		url   func(t *testing.T) string
+		split bool
+		want  string
+	}{
+		{name: "connection refused", url: refused, want: "connection refused"},
+		{name: "split range hung up", url: closer, split: true,
+			want: fmt.Sprintf("bytes %d-%d: the server closed the connection without sending a response", 3*chunk, 4*chunk-1)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.Retries = 1
+			if tt.split {
+				cfg.Split = 4
+				cfg.SplitMin = 64 << 10
+			}
+			ev := &events{}
+			path := filepath.Join(t.TempDir(), "f")
+			_, _ = newClient(t, cfg).Fetch(context.Background(), request(tt.url(t), path, ev))
+			r := ev.of(event.Retry)
+			if len(r) != 1 || r[0].Err == nil {
+				t.Fatalf("Retry events %v, want one with its reason", r)
+			}
+			if got := r[0].Err.Error(); got != tt.want {
+				t.Errorf("retry reason %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestTLSHandshakeTimeoutNamesFlag checks that a server that accepts the
+// connection but never answers the TLS handshake fails the item with the
+// flag that bounds the wait, as a dial that times out does, and not with
+// net/http's bare "TLS handshake timeout".
+func TestTLSHandshakeTimeoutNamesFlag(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c) // accepted, never answered
+		}
+	}()
+	cfg := testConfig()
+	cfg.Retries = 0
+	cfg.ConnectTimeout = 200 * time.Millisecond
+	path := filepath.Join(t.TempDir(), "f")
+	var err2 error
+	within(t, 10*time.Second, func() {
+		_, err2 = newClient(t, cfg).Fetch(context.Background(), request("https://"+ln.Addr().String()+"/f", path, &events{}))
+	})
+	const want = "TLS handshake timed out (--connect-timeout)"
+	if err2 == nil || err2.Error() != want {
+		t.Errorf("error %v, want %q", err2, want)
 	}
 }

@@ -285,7 +285,7 @@ func (s *splitRun) fetchSpan(ctx context.Context, i int, p *probe) error {
 			return &spentError{span: t.meta.Spans[i], err: &attemptsError{errs: errs}}
 		}
 		t.emit.send(event.Event{Kind: event.Retry, Attempt: failures, Wait: wait,
-			Err: fmt.Errorf("bytes %d-%d: %w", next, end-1, err)})
+			Err: fmt.Errorf("bytes %d-%d: %w", next, end-1, &describedError{err: err})})
 		if err := t.backoff(ctx, wait); errors.Is(err, ErrStopped) {
 			return stopped()
 		} else if err != nil {
@@ -382,7 +382,8 @@ func (s *splitRun) request(ctx context.Context, i int, attempt int) error {
 	if err != nil {
 		return err
 	}
-	defer release()
+	slot := t.c.newHostSlot(t.host, release)
+	defer slot.free()
 	g := t.c.newGuard(ctx)
 	defer g.stop()
 
@@ -395,7 +396,7 @@ func (s *splitRun) request(ctx context.Context, i int, attempt int) error {
 	if v := t.meta.ifRange(); v != "" {
 		req.Header.Set("If-Range", v)
 	}
-	resp, err := t.c.do(req, t.emit)
+	resp, err := t.c.do(req, t.emit, slot.hop(g))
 	if err != nil {
 		return g.whyRequest(ctx, err)
 	}

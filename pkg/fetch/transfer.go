@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/fetchpool/fetchpool/pkg/event"
@@ -150,7 +149,7 @@ func (t *transfer) run(ctx context.Context) (Result, error) {
 			t.errs[len(t.errs)-1] = werr
 			return t.fail()
 		}
-		t.emit.send(event.Event{Kind: event.Retry, Attempt: attempt, Wait: wait, Err: err})
+		t.emit.send(event.Event{Kind: event.Retry, Attempt: attempt, Wait: wait, Err: &describedError{err: err}})
 		if err := t.backoff(ctx, wait); errors.Is(err, ErrStopped) {
 			return t.stop()
 		} else if err != nil {
@@ -476,15 +475,14 @@ func (t *transfer) exchange(ctx context.Context, offset int64) (outcome, error) 
 	if err != nil {
 		return 0, err
 	}
-	if t.c.cfg.Split > 1 {
-		release = sync.OnceFunc(release) // a split lets go of the probe early
-	}
+	slot := t.c.newHostSlot(t.host, release)
+	release = slot.free // a split lets go of the probe early; free is idempotent
 	defer release()
 	g := t.c.newGuard(ctx)
 	defer g.stop()
 
 	hreq, conditional := t.request(g.ctx, offset)
-	resp, err := t.c.do(hreq, t.emit)
+	resp, err := t.c.do(hreq, t.emit, slot.hop(g))
 	if err != nil {
 		return 0, g.whyRequest(ctx, err)
 	}

@@ -243,7 +243,7 @@ func Run(ctx, stop context.Context, src Source, f Fetcher, opts Options) error {
 		names:    naming.NewReserver(),
 		seen:     input.NewSeen(),
 		dirs:     newDirs(opts.OutputDir),
-		queue:    make(chan job, opts.Concurrency),
+		queue:    make(chan job, min(opts.Concurrency, maxQueued)),
 		intake:   newIntake(stop),
 		single:   opts.SHA256 != "",
 		draining: make(chan struct{}),
@@ -260,8 +260,15 @@ func Run(ctx, stop context.Context, src Source, f Fetcher, opts Options) error {
 	}
 	go r.read(src)
 
+	// Workers start as items need them, up to Options.Concurrency: a large
+	// -j costs nothing for a short list. Only admit, on this goroutine,
+	// starts them, so all are counted in workers before the Wait below.
 	var workers sync.WaitGroup
-	for range opts.Concurrency {
+	r.spawn = func() {
+		if r.workers >= opts.Concurrency {
+			return
+		}
+		r.workers++
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
@@ -304,6 +311,11 @@ func checkChecksums(sums map[string]string) error {
 	return nil
 }
 
+// maxQueued bounds the jobs admitted ahead of the workers: beyond a few
+// thousand, a longer queue only holds memory (and -j 1000000 would make
+// one of a million jobs).
+const maxQueued = 4096
+
 // job is an admitted item with its reserved destination.
 type job struct {
 	item input.Item
@@ -345,6 +357,10 @@ type run struct {
 	seen    *input.Seen
 	dirs    *dirs
 	queue   chan job
+	// spawn starts one more worker unless there are Options.Concurrency
+	// already; workers counts them. Both belong to admit's goroutine.
+	spawn   func()
+	workers int
 	hosts   *hosts // with Options.PerHost
 	intake  *intake
 	single  bool
@@ -450,6 +466,7 @@ func (r *run) admitOne(it input.Item, seq uint64, stop context.Context) {
 		j.check, j.host = true, ""
 	}
 	if stop.Err() == nil {
+		r.spawn() // a worker per queued job, until there are Concurrency
 		select {
 		case r.queue <- j:
 			return

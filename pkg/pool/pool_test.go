@@ -794,3 +794,31 @@ func TestRunRefusesBadOptions(t *testing.T) {
 		})
 	}
 }
+
+// goroutineFetcher records the most goroutines alive while it fetched.
+type goroutineFetcher struct {
+	fakeFetcher
+	most atomic.Int64
+}
+
+func (f *goroutineFetcher) Fetch(ctx context.Context, req fetch.Request) (fetch.Result, error) {
+	if n := int64(runtime.NumGoroutine()); n > f.most.Load() {
+		f.most.Store(n)
+	}
+	return f.fakeFetcher.Fetch(ctx, req)
+}
+
+// TestRunStartsWorkersAsNeeded checks that a large -j costs nothing until
+// items need the workers: a few items under -j 50000 used to start 50000
+// goroutines (and -j 1000000 took 4.7 GB and 12 s to fetch one file).
+func TestRunStartsWorkersAsNeeded(t *testing.T) {
+	f := &goroutineFetcher{}
+	err := Run(context.Background(), context.Background(), input.NewReader(urls(3), nil), f,
+		Options{Concurrency: 50000, OutputDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if most := f.most.Load(); most > 1000 {
+		t.Errorf("%d goroutines alive to fetch 3 items, want a worker per item at most", most)
+	}
+}
