@@ -2,11 +2,14 @@ package input
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"net/url"
 	"strings"
 	"testing"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 var fuzzLines = []string{
@@ -103,6 +106,8 @@ func FuzzReader(f *testing.F) {
 	f.Add([]byte(strings.Join(fuzzLines, "\n")))
 	f.Add([]byte("a\r\n\r\nb"))
 	f.Add([]byte("\n\n\n"))
+	f.Add([]byte(utf16Text("http://h/1\r\n# c\r\nhttp://h/2\t\U0001D11E", false)))
+	f.Add([]byte(utf16Text("http://h/1\n", true) + "\xd8\x3d\x00x\x00"))
 	f.Add([]byte(strings.Repeat("x", MaxLineLength+1) + "\nok\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// Short lines reach the long-line paths without megabytes of input.
@@ -141,6 +146,10 @@ func FuzzReader(f *testing.F) {
 // referenceItems is the Reader written the slow way: the whole input split
 // into lines at once.
 func referenceItems(data []byte, max int) []Item {
+	if bytes.HasPrefix(data, []byte(utf16LEMark)) || bytes.HasPrefix(data, []byte(utf16BEMark)) {
+		data = decodeUTF16(data[len(utf16LEMark):], data[0] == utf16BEMark[0])
+	}
+	data = bytes.TrimPrefix(data, []byte(byteOrderMark))
 	lines := strings.Split(string(data), "\n")
 	if lines[len(lines)-1] == "" {
 		lines = lines[:len(lines)-1]
@@ -182,4 +191,22 @@ func FuzzParseChecksums(f *testing.F) {
 			}
 		}
 	})
+}
+
+// decodeUTF16 is UTF-16 decoding the slow way: all code units at once, an
+// odd last byte as U+FFFD.
+func decodeUTF16(b []byte, bigEndian bool) []byte {
+	var order binary.ByteOrder = binary.LittleEndian
+	if bigEndian {
+		order = binary.BigEndian
+	}
+	units := make([]uint16, len(b)/2)
+	for i := range units {
+		units[i] = order.Uint16(b[2*i:])
+	}
+	s := string(utf16.Decode(units))
+	if len(b)%2 == 1 {
+		s += string(utf8.RuneError)
+	}
+	return []byte(s)
 }

@@ -30,6 +30,7 @@ type Reader struct {
 	arg     int           // next argument
 	src     int           // current source
 	br      *bufio.Reader // reads sources[src] when open
+	lines   *bufio.Reader // the lines of sources[src]: br, or UTF-16 decoded from br
 	open    bool
 	line    int   // lines read from sources[src]
 	err     error // sticky: io.EOF or a read error
@@ -48,7 +49,8 @@ func newReader(args []string, sources []Source, max int) *Reader {
 }
 
 // Next returns the next item, skipping blank lines and comments of the sources
-// and a UTF-8 byte-order mark at the start of each source (an argument is
+// and a UTF-8 byte-order mark at the start of each source; a source that
+// starts with a UTF-16 byte-order mark is read as UTF-16 (an argument is
 // always an item: a blank one fails with ErrEmptyItem). Items that
 // fail to parse are returned with Err set (a line longer than MaxLineLength
 // gives one item with ErrLineTooLong, and reading goes on with the next
@@ -119,6 +121,7 @@ func (r *Reader) start(src io.Reader) {
 	} else {
 		r.br.Reset(src)
 	}
+	r.lines = r.br
 	r.line = 0
 	r.open = true
 }
@@ -131,7 +134,13 @@ const byteOrderMark = "\ufeff"
 // skipped; anywhere else it is part of the line.
 func (r *Reader) nextLine() (Item, error) {
 	for {
-		b, err := r.br.ReadSlice('\n')
+		b, err := r.lines.ReadSlice('\n')
+		if r.line == 0 && r.lines == r.br && (err == nil || errors.Is(err, io.EOF) || errors.Is(err, bufio.ErrBufferFull)) {
+			if bytes.HasPrefix(b, []byte(utf16LEMark)) || bytes.HasPrefix(b, []byte(utf16BEMark)) {
+				r.startUTF16(b, err)
+				continue
+			}
+		}
 		if r.line == 0 {
 			// Windows editors and PowerShell start UTF-8 text with a
 			// byte-order mark; it is not part of the first line.
@@ -162,12 +171,28 @@ func (r *Reader) nextLine() (Item, error) {
 	}
 }
 
+// startUTF16 switches the current source, whose first slice head (read
+// with error err) starts with a UTF-16 byte-order mark, to reading lines
+// decoded from UTF-16. Windows PowerShell 5 writes lists that way (> and
+// Out-File), and every line of them would fail as not text. The decoded
+// lines need their own buffer: br holds the bytes still to be decoded.
+func (r *Reader) startUTF16(head []byte, err error) {
+	bigEndian := head[0] == utf16BEMark[0]
+	rest := bytes.Clone(head[len(utf16LEMark):])
+	var src io.Reader = bytes.NewReader(rest)
+	if err == nil || errors.Is(err, bufio.ErrBufferFull) {
+		// At io.EOF br is not read again: a terminal would wait for more.
+		src = io.MultiReader(src, r.br)
+	}
+	r.lines = bufio.NewReaderSize(newUTF16Reader(src, bigEndian), r.max+2)
+}
+
 // skipLong discards the rest of a line that did not fit in the buffer and
 // returns the item that reports it. head is the start of the line.
 func (r *Reader) skipLong(head []byte) (Item, error) {
 	it := longItem(head, r.max)
 	for {
-		_, err := r.br.ReadSlice('\n')
+		_, err := r.lines.ReadSlice('\n')
 		switch {
 		case errors.Is(err, bufio.ErrBufferFull):
 			continue

@@ -1,12 +1,15 @@
 package input
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
+	"unicode/utf16"
 )
 
 // readAll drains r and returns the items and the error that ended it.
@@ -334,5 +337,65 @@ func TestReaderNotTextLine(t *testing.T) {
 	items, _ := readAll(t, NewReader(nil, []Source{{Name: "f", R: strings.NewReader("a\x01b\n")}}))
 	if len(items) != 1 || !errors.Is(items[0].Err, ErrNotText) || items[0].Err.Error() != "line is not valid text (binary data?)" {
 		t.Errorf("items %+v, want one failing with %q", items, ErrNotText)
+	}
+}
+
+// utf16Text encodes s as little-endian UTF-16 after a byte-order mark, as
+// Windows PowerShell 5 writes a list with > or Out-File, or big-endian.
+func utf16Text(s string, bigEndian bool) string {
+	units := utf16.Encode([]rune("\ufeff" + s))
+	b := make([]byte, 0, 2*len(units))
+	for _, u := range units {
+		if bigEndian {
+			b = binary.BigEndian.AppendUint16(b, u)
+		} else {
+			b = binary.LittleEndian.AppendUint16(b, u)
+		}
+	}
+	return string(b)
+}
+
+// TestReaderUTF16 checks that a source starting with a UTF-16 byte-order
+// mark is read as UTF-16 text: every line of such a list used to fail as
+// "not valid text (binary data?)".
+func TestReaderUTF16(t *testing.T) {
+	const list = "# list\r\nhttp://h/1\r\n\r\nhttp://h/2\tdir/\U0001D11E \u00fc.txt\r\n{\"url\": \"http://h/3\"}\r\nhttp://h/4"
+	want := []string{"f:2=http://h/1", "f:4=http://h/2\tdir/\U0001D11E \u00fc.txt", "f:5=http://h/3", "f:6=http://h/4"}
+	for _, tt := range []struct {
+		name  string
+		input string
+		want  []string // Where=URL<TAB>Name of each item; "!" marks an error
+	}{
+		{"little-endian", utf16Text(list, false), want},
+		{"big-endian", utf16Text(list, true), want},
+		{"only a mark", utf16Text("", false), nil},
+		// A high surrogate without its low half, then an odd last byte:
+		// each becomes U+FFFD, never a panic or a lost line.
+		{"broken", utf16Text("http://h/1\n", false) + "\x3d\xd8h\x00\n\x00x", []string{"f:1=http://h/1", "f:2=\ufffdh", "f:3=\ufffd"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			items, err := readAll(t, NewReader(nil, []Source{
+				{Name: "f", R: iotest.OneByteReader(strings.NewReader(tt.input))},
+				{Name: "g", R: strings.NewReader("http://h/utf8\n")},
+			}))
+			if !errors.Is(err, io.EOF) {
+				t.Fatalf("Next ended with %v, want io.EOF", err)
+			}
+			var got []string
+			for _, it := range items {
+				s := it.Where() + "=" + it.URL
+				if it.Name != "" {
+					s += "\t" + it.Name
+				}
+				if it.Err != nil {
+					s = "!" + s
+				}
+				got = append(got, s)
+			}
+			want := append(append([]string(nil), tt.want...), "g:1=http://h/utf8")
+			if fmt.Sprintf("%q", got) != fmt.Sprintf("%q", want) {
+				t.Errorf("items %q, want %q", got, want)
+			}
+		})
 	}
 }
