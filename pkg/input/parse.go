@@ -23,6 +23,11 @@ var (
 	// argument the message says "argument" instead, and errors.Is still
 	// finds ErrNotText.
 	ErrNotText = errors.New("line is not valid text (binary data?)")
+	// ErrByteOrderMark is returned for a line that starts with U+FEFF,
+	// which is invisible: a list that starts with one has it dropped, so
+	// one at the start of a line is most often a second list joined to the
+	// first with cat, and the line would be taken for a local path.
+	ErrByteOrderMark = errors.New("starts with an invisible byte-order mark (U+FEFF), as a file saved by a Windows editor does: remove it, or give each such list with -i, which drops it at the start of a list")
 	// ErrEmptyItem is returned for a command-line argument that is empty or
 	// all white space (a blank line of a list is skipped instead).
 	ErrEmptyItem = errors.New("empty item")
@@ -92,6 +97,9 @@ func ParseLine(line string) (it Item, ok bool) {
 	}
 	if !isText(line, true) {
 		return Item{URL: strconv.Quote(line), Err: ErrNotText}, true
+	}
+	if strings.HasPrefix(line, byteOrderMark) {
+		return Item{URL: line, Err: ErrByteOrderMark}, true
 	}
 	if line[0] == '{' {
 		return parseJSON(line), true

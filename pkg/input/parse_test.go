@@ -67,6 +67,9 @@ func TestParseLine(t *testing.T) {
 		{name: "invalid UTF-8", line: "http://example.com/\xff\xfe", want: Item{URL: `"http://example.com/\xff\xfe"`}, err: ErrNotText},
 		{name: "C1 control", line: "http://example.com/\u0085x", want: Item{URL: `"http://example.com/\u0085x"`}, err: ErrNotText},
 		{name: "DEL", line: "a\x7fb", want: Item{URL: `"a\x7fb"`}, err: ErrNotText},
+		{name: "byte-order mark", line: "\ufeffhttp://example.com/a", want: Item{URL: "\ufeffhttp://example.com/a"}, err: ErrByteOrderMark,
+			msg: "starts with an invisible byte-order mark (U+FEFF)"},
+		{name: "byte-order mark after spaces", line: " \ufeff{\"url\": \"./a\"}", want: Item{URL: "\ufeff{\"url\": \"./a\"}"}, err: ErrByteOrderMark},
 
 		{name: "json url", line: `{"url": "https://example.com/a"}`, want: Item{URL: "https://example.com/a"}},
 		{name: "json all", line: `{"url":"https://example.com/a","output":"dir/b.txt","sha256":"` + strings.ToUpper(hex) + `"}`,

@@ -72,7 +72,8 @@ func TestReader(t *testing.T) {
 }
 
 // TestReaderByteOrderMark checks that one U+FEFF at the very start of a
-// file or of standard input is dropped, and kept anywhere else.
+// file or of standard input is dropped, and kept anywhere else: there, at
+// the start of a line, it fails the item with ErrByteOrderMark.
 func TestReaderByteOrderMark(t *testing.T) {
 	const bom = "\ufeff"
 	tests := []struct {
@@ -87,8 +88,8 @@ func TestReaderByteOrderMark(t *testing.T) {
 		{"JSON line", bom + `{"url": "http://h/1", "output": "one.txt"}`, []string{"f:1=http://h/1\tone.txt"}},
 		{"TAB line", bom + "http://h/1\tone.txt", []string{"f:1=http://h/1\tone.txt"}},
 		{"only a mark", bom, nil},
-		{"only one mark", bom + bom + "http://h/1", []string{"f:1=" + bom + "http://h/1"}},
-		{"not on line 2", "http://h/1\n" + bom + "http://h/2", []string{"f:1=http://h/1", "f:2=" + bom + "http://h/2"}},
+		{"only one mark", bom + bom + "http://h/1", []string{"!f:1=" + bom + "http://h/1"}},
+		{"not on line 2", "http://h/1\n" + bom + "http://h/2", []string{"f:1=http://h/1", "!f:2=" + bom + "http://h/2"}},
 		{"not inside a line", "http://h/1" + bom + "\n", []string{"f:1=http://h/1" + bom}},
 	}
 	for _, tt := range tests {
