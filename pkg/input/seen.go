@@ -26,8 +26,9 @@ func NewSeen() *Seen {
 }
 
 // Add records the pair and reports whether it was new. Two http(s) URLs
-// that differ only in their #fragment (never sent) or in the case of their
-// scheme and host are the same request, and so the same pair.
+// that differ only in their #fragment (never sent), in the case of their
+// scheme and host, or in giving the scheme's default port or none are the
+// same request, and so the same pair.
 func (s *Seen) Add(url, output string) bool {
 	url = sameRequest(url)
 	var h maphash.Hash
@@ -45,9 +46,10 @@ func (s *Seen) Add(url, output string) bool {
 func (s *Seen) Len() int { return s.set.Len() }
 
 // sameRequest is an http(s) URL as the request it makes: without its
-// fragment, with its scheme and host in lower case. Anything else (a local
-// path may hold a '#') is returned as it is. It allocates only for a URL
-// whose scheme or host has an upper-case letter.
+// fragment, with its scheme and host in lower case and without a default
+// port. Anything else (a local path may hold a '#') is returned as it is.
+// It allocates only for a URL whose scheme or host has an upper-case letter
+// or a default port.
 func sameRequest(url string) string {
 	schemeEnd := 0 // after "://"
 	for _, scheme := range []string{"http://", "https://"} {
@@ -69,10 +71,30 @@ func sameRequest(url string) string {
 	if at := strings.LastIndexByte(url[schemeEnd:hostEnd], '@'); at >= 0 {
 		hostStart = schemeEnd + at + 1 // user info keeps its case
 	}
-	if !hasUpper(url[:schemeEnd]) && !hasUpper(url[hostStart:hostEnd]) {
+	host := url[hostStart:hostEnd]
+	port := defaultPort(host, url[:schemeEnd])
+	if port == 0 && !hasUpper(url[:schemeEnd]) && !hasUpper(host) {
 		return url
 	}
-	return strings.ToLower(url[:schemeEnd]) + url[schemeEnd:hostStart] + strings.ToLower(url[hostStart:hostEnd]) + url[hostEnd:]
+	host = host[:len(host)-port]
+	return strings.ToLower(url[:schemeEnd]) + url[schemeEnd:hostStart] + strings.ToLower(host) + url[hostEnd:]
+}
+
+// defaultPort returns the length of a port at the end of host that makes
+// no difference to the request: the scheme's default (":80" for http,
+// ":443" for https) or an empty one (":"); 0 when there is none.
+func defaultPort(host, scheme string) int {
+	i := strings.LastIndexByte(host, ':')
+	if i < 0 || strings.IndexByte(host[i:], ']') >= 0 {
+		return 0 // no port, or the colon is inside an IPv6 address
+	}
+	switch port := host[i+1:]; {
+	case port == "",
+		port == "80" && len(scheme) == len("http://"),
+		port == "443" && len(scheme) == len("https://"):
+		return len(host) - i
+	}
+	return 0
 }
 
 // hasUpper reports whether s has an ASCII upper-case letter.

@@ -69,13 +69,23 @@ func TestSameRequest(t *testing.T) {
 		{"/tmp/a#b.txt", "/tmp/a#b.txt"}, // a local path may hold a '#'
 		{"file:///tmp/a#b", "file:///tmp/a#b"},
 		{"ftp://H/a", "ftp://H/a"},
+		// The default port is the same request as none.
+		{"http://h:80/a", "http://h/a"},
+		{"https://h:443?q", "https://h?q"},
+		{"HTTP://H:80", "http://h"},
+		{"http://[::1]:80/a", "http://[::1]/a"},
+		{"http://h:/a", "http://h/a"},
+		{"http://u:80@h/a", "http://u:80@h/a"},
+		{"http://h:443/a", "http://h:443/a"},
+		{"https://h:80/a", "https://h:80/a"},
+		{"http://h:8080/a", "http://h:8080/a"},
 	} {
 		if got := sameRequest(tt.in); got != tt.want {
 			t.Errorf("sameRequest(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 	s := NewSeen()
-	if !s.Add("http://h/d/a.txt", "") || s.Add("http://h/d/a.txt#frag", "") || s.Add("HTTP://H/d/a.txt", "") {
+	if !s.Add("http://h/d/a.txt", "") || s.Add("http://h/d/a.txt#frag", "") || s.Add("HTTP://H/d/a.txt", "") || s.Add("http://h:80/d/a.txt", "") {
 		t.Error("URLs that make the same request were taken for different items")
 	}
 }
