@@ -571,3 +571,22 @@ func TestEndToEndReportAndFailedSameFile(t *testing.T) {
 		})
 	}
 }
+
+// TestEndToEndReportOrFailedDash: "--report -" and "--failed -" are usage
+// errors saying how to write to standard output, before any request. They
+// used to create a file named "-" in the working directory without a word,
+// where a user of "-i -" looks for standard output.
+func TestEndToEndReportOrFailedDash(t *testing.T) {
+	for _, flag := range []string{"--report", "--failed"} {
+		t.Run(flag, func(t *testing.T) {
+			dir := t.TempDir()
+			r := fetchpool(t, dir, "", flag, "-", "http://127.0.0.1:1/x")
+			if r.code != 2 || !strings.Contains(r.stderr, flag+" -") || !strings.Contains(r.stderr, "/dev/stdout") {
+				t.Errorf("exit %d, want 2 naming %s - and /dev/stdout; stderr:\n%s", r.code, flag, r.stderr)
+			}
+			if _, err := os.Lstat(filepath.Join(dir, "-")); err == nil {
+				t.Errorf("%s - created a file named -", flag)
+			}
+		})
+	}
+}

@@ -272,6 +272,13 @@ func (c *config) openInputs(opts *options, s *streams) error {
 			c.pool.Keep = append(c.pool.Keep, name)
 		}
 	}
+	for _, out := range []struct{ flag, path string }{{"--report", opts.Report}, {"--failed", opts.Failed}} {
+		if out.path == "-" {
+			// "-i -" is standard input; writing a file named "-" here
+			// would surprise whoever looks for the list on standard output.
+			return usagef("%s -: give a file name (%s /dev/stdout writes to standard output; %s ./- makes a file named -)", out.flag, out.flag, out.flag)
+		}
+	}
 	if err := notAnInput(inputs, "--failed", opts.Failed); err != nil {
 		return err
 	}
