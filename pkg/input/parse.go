@@ -70,8 +70,8 @@ type jsonItem struct {
 // ParseLine parses one input line (or positional argument) into an item. ok
 // is false for a blank line or a comment (a line starting with '#' after
 // trimming). Problems are reported in it.Err, never as a panic; such an item
-// still has URL set to the line's text (quoted when the line is not valid
-// text) so that it can be reported. Source and Line are left for the caller.
+// still has URL set to the line's text (when the line is not valid text, the
+// start of it, quoted) so that it can be reported. Source and Line are left for the caller.
 //
 // The forms of a line are:
 //
@@ -96,7 +96,7 @@ func ParseLine(line string) (it Item, ok bool) {
 		return Item{}, false
 	}
 	if !isText(line, true) {
-		return Item{URL: strconv.Quote(line), Err: ErrNotText}, true
+		return Item{URL: quotedStart(line), Err: ErrNotText}, true
 	}
 	if strings.HasPrefix(line, byteOrderMark) {
 		return Item{URL: line, Err: ErrByteOrderMark}, true
@@ -117,6 +117,21 @@ func ParseLine(line string) (it Item, ok bool) {
 	}
 	it.Err = checkURL(it.URL)
 	return it, true
+}
+
+// quotedStart is the stand-in URL of a line that is not text: the line
+// quoted, or only its first longPrefix bytes (cut at a character boundary
+// when there is one nearby) and "...", so that a binary file read as a list
+// prints a short line per "line" of it, not the whole of each escaped.
+func quotedStart(line string) string {
+	if len(line) <= longPrefix {
+		return strconv.Quote(line)
+	}
+	n := longPrefix
+	for i := 0; i < utf8.UTFMax && n > 1 && !utf8.RuneStart(line[n]); i++ {
+		n--
+	}
+	return strconv.Quote(line[:n]) + "..."
 }
 
 func parseJSON(line string) Item {

@@ -67,6 +67,10 @@ func TestParseLine(t *testing.T) {
 		{name: "invalid UTF-8", line: "http://example.com/\xff\xfe", want: Item{URL: `"http://example.com/\xff\xfe"`}, err: ErrNotText},
 		{name: "C1 control", line: "http://example.com/\u0085x", want: Item{URL: `"http://example.com/\u0085x"`}, err: ErrNotText},
 		{name: "DEL", line: "a\x7fb", want: Item{URL: `"a\x7fb"`}, err: ErrNotText},
+		// The stand-in of a binary line is short, like that of an overlong
+		// one: a binary file given with -i used to print each of its
+		// "lines" whole, four times its size once escaped, on stderr.
+		{name: "long binary", line: "\x00" + strings.Repeat("é", 60000), want: Item{URL: `"\x00` + strings.Repeat("é", 49) + `"...`}, err: ErrNotText},
 		{name: "byte-order mark", line: "\ufeffhttp://example.com/a", want: Item{URL: "\ufeffhttp://example.com/a"}, err: ErrByteOrderMark,
 			msg: "starts with an invisible byte-order mark (U+FEFF)"},
 		{name: "byte-order mark after spaces", line: " \ufeff{\"url\": \"./a\"}", want: Item{URL: "\ufeff{\"url\": \"./a\"}"}, err: ErrByteOrderMark},
