@@ -237,8 +237,9 @@ func notTokenRune(r rune) bool {
 }
 
 // openInputs opens the -i files and decides whether standard input is read.
-// An unreadable file is a usage error, found before any request.
-func (c *config) openInputs(opts *options, s *streams) error {
+// An unreadable file is a usage error, found before any request. Once stop
+// is done it gives up waiting for a named pipe to open, with errInterrupted.
+func (c *config) openInputs(stop context.Context, opts *options, s *streams) error {
 	stdin := false
 	var inputs []os.FileInfo
 	for _, name := range opts.Inputs {
@@ -250,7 +251,10 @@ func (c *config) openInputs(opts *options, s *streams) error {
 			c.sources = append(c.sources, input.Source{Name: "-", R: s.In})
 			continue
 		}
-		f, err := os.Open(name)
+		f, err := openList(stop, s, "-i", name)
+		if errors.Is(err, errInterrupted) {
+			return err
+		}
 		if err != nil {
 			return usagef("cannot read input file: %w", err)
 		}
@@ -295,7 +299,10 @@ func (c *config) openInputs(opts *options, s *streams) error {
 		c.sources = append(c.sources, input.Source{Name: "-", R: s.In})
 	}
 	if opts.Checksums != "" {
-		f, err := os.Open(opts.Checksums)
+		f, err := openList(stop, s, "--checksums", opts.Checksums)
+		if errors.Is(err, errInterrupted) {
+			return err
+		}
 		if err != nil {
 			return usagef("cannot read --checksums file: %w", err)
 		}
@@ -307,6 +314,33 @@ func (c *config) openInputs(opts *options, s *streams) error {
 		c.pool.Checksums = sums
 	}
 	return nil
+}
+
+// openList opens a list named with flag (-i, --checksums). Opening a named
+// pipe blocks until a program opens it for writing, which may be never (its
+// producer failed to start): that open runs aside, so that the first Ctrl-C
+// still ends the run, saying so on stderr, with errInterrupted.
+func openList(stop context.Context, s *streams, flag, name string) (*os.File, error) {
+	if fi, err := os.Stat(name); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		return os.Open(name)
+	}
+	type opened struct {
+		f   *os.File
+		err error
+	}
+	done := make(chan opened, 1)
+	go func() {
+		// Left behind after an interrupt: the process exits.
+		f, err := os.Open(name)
+		done <- opened{f, err}
+	}()
+	select {
+	case o := <-done:
+		return o.f, o.err
+	case <-stop.Done():
+		fmt.Fprintf(s.Err, "stopping: nothing was read or fetched: %s %s is a named pipe that no program opened for writing\n", flag, name)
+		return nil, errInterrupted
+	}
 }
 
 // notAnInput refuses an output file that is also an input list: creating it
@@ -382,7 +416,7 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 	if s.Hashing != nil {
 		s.Hashing(c.fetch.Hash || opts.SHA256 != "" || opts.Checksums != "")
 	}
-	if err := c.openInputs(opts, s); err != nil {
+	if err := c.openInputs(stop, opts, s); err != nil {
 		return err
 	}
 	defer func() {

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// waitOpeningPipe waits until a thread of process pid is blocked opening a
+// named pipe that has no writer (Linux shows wait_for_partner as its wchan).
+func waitOpeningPipe(t *testing.T, p *proc) {
+	t.Helper()
+	deadline := time.Now().Add(eventually)
+	for time.Now().Before(deadline) {
+		tasks, _ := filepath.Glob(filepath.Join("/proc", strconv.Itoa(p.cmd.Process.Pid), "task", "*", "wchan"))
+		for _, task := range tasks {
+			if b, err := os.ReadFile(task); err == nil && strings.TrimSpace(string(b)) == "wait_for_partner" {
+				return
+			}
+		}
+		select {
+		case <-p.exited:
+			t.Fatalf("fetchpool exited (code %d) before opening the pipe; stderr:\n%s", p.code, &p.log)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	t.Fatalf("fetchpool did not start opening the pipe within %v", eventually)
+}
+
+// TestSignalWhileOpeningNamedPipe: a named pipe given with -i or
+// --checksums that no writer opens (the producer failed to start) used to
+// hang the run in open(2) before any work, deaf to Ctrl-C and to a second
+// one: only kill -9 ended it. The first Ctrl-C now says so and exits 130.
+func TestSignalWhileOpeningNamedPipe(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		args []string
+	}{
+		{"input", []string{"-i", "pipe"}},
+		{"checksums", []string{"--checksums", "pipe", "http://127.0.0.1:1/x"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := syscall.Mkfifo(filepath.Join(dir, "pipe"), 0o644); err != nil {
+				t.Skip("no named pipes here:", err)
+			}
+			p := startFetchpool(t, dir, append(tt.args, "-o", "out", "--failed", "failed.txt")...)
+			waitOpeningPipe(t, p)
+			p.signal(syscall.SIGINT)
+			p.waitLine(`^stopping: .*pipe`)
+			if r := p.wait(); r.code != exitInterrupted {
+				t.Errorf("exit %d, want 130; stderr:\n%s", r.code, r.stderr)
+			}
+		})
+	}
+}
+
+// TestEndToEndNamedPipeInput: a list from a named pipe whose writer comes
+// after fetchpool started is read as any other.
+func TestEndToEndNamedPipeInput(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("body of " + r.URL.Path))
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	pipe := filepath.Join(dir, "pipe")
+	if err := syscall.Mkfifo(pipe, 0o644); err != nil {
+		t.Skip("no named pipes here:", err)
+	}
+	p := startFetchpool(t, dir, "-i", "pipe", "-o", "out")
+	waitOpeningPipe(t, p)
+	if err := os.WriteFile(pipe, []byte(srv.URL+"/a.txt\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := p.wait(); r.code != 0 {
+		t.Fatalf("exit %d, want 0; stderr:\n%s", r.code, r.stderr)
+	}
+	if got := string(readFile(t, filepath.Join(dir, "out", "a.txt"))); got != "body of /a.txt" {
+		t.Errorf("out/a.txt = %q", got)
+	}
+}
