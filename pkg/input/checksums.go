@@ -22,7 +22,8 @@ var ErrInvalidChecksumLine = errors.New("malformed checksum line")
 // "SHA256 (NAME) = HEX"; also "HEX NAME" with one space. Blank lines and
 // lines starting with '#' are skipped, a trailing CR is dropped, and so is a
 // UTF-8 byte-order mark at the start of the file (as Windows tools write
-// one), as in an input list. Names
+// one), as in an input list; a file that starts with a UTF-16 byte-order
+// mark is read as UTF-16 (Windows PowerShell 5 writes text so). Names
 // are cleaned to the slash-separated form of an output name ("./a.iso" is
 // "a.iso", "sub//b" is "sub/b"), the form pool.Options.Checksums is looked
 // up in. name is the file's name for messages: a malformed
@@ -31,6 +32,11 @@ var ErrInvalidChecksumLine = errors.New("malformed checksum line")
 func ParseChecksums(name string, r io.Reader) (map[string]string, error) {
 	sums := make(map[string]string)
 	br := bufio.NewReaderSize(r, MaxLineLength+2)
+	if mark, _ := br.Peek(len(utf16LEMark)); string(mark) == utf16LEMark || string(mark) == utf16BEMark {
+		bigEndian := mark[0] == utf16BEMark[0]
+		_, _ = br.Discard(len(mark))
+		br = bufio.NewReaderSize(newUTF16Reader(br, bigEndian), MaxLineLength+2)
+	}
 	for n := 1; ; n++ {
 		raw, err := br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {

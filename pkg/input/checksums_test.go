@@ -26,6 +26,9 @@ func TestParseChecksums(t *testing.T) {
 		{name: "uppercase", input: B + "  b\n", want: map[string]string{"b": b}},
 		{name: "byte-order mark", input: "\ufeff" + a + "  a.txt\r\n" + b + "  b.txt\r\n", want: map[string]string{"a.txt": a, "b.txt": b}},
 		{name: "byte-order mark before a BSD tag", input: "\ufeffSHA256 (a.txt) = " + a + "\n", want: map[string]string{"a.txt": a}},
+		// As Windows PowerShell 5 writes ("$hash  $name" > SHA256SUMS).
+		{name: "UTF-16", input: utf16Text(a+"  a.txt\r\n"+b+"  b.txt\r\n", false), want: map[string]string{"a.txt": a, "b.txt": b}},
+		{name: "UTF-16 big-endian", input: utf16Text(a+"  a.txt", true), want: map[string]string{"a.txt": a}},
 		{name: "CRLF", input: a + "  a.txt\r\n" + b + "  b.txt\r\n", want: map[string]string{"a.txt": a, "b.txt": b}},
 		{name: "comments and blanks", input: "# sums\n\n   \n  # x\n" + a + "  a\n\n", want: map[string]string{"a": a}},
 		{name: "name with spaces", input: a + "   two  spaces \n", want: map[string]string{" two  spaces ": a}},
