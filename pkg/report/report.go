@@ -10,6 +10,7 @@
 package report
 
 import (
+	"errors"
 	"io"
 	"sync"
 	"time"
@@ -111,18 +112,21 @@ func (d *Dispatcher) Emit(ev event.Event) {
 
 // Close delivers the events emitted before it, stops the goroutine, then
 // closes the sinks that implement io.Closer, in the order they were given,
-// and returns the first error. Later calls return the same error.
+// and returns their errors joined, so that each file left incomplete is
+// named. Later calls return the same error.
 func (d *Dispatcher) Close() error {
 	d.once.Do(func() {
 		close(d.quit)
 		<-d.done
+		var errs []error
 		for _, s := range d.sinks {
 			if c, ok := s.(io.Closer); ok {
-				if err := c.Close(); err != nil && d.err == nil {
-					d.err = err
+				if err := c.Close(); err != nil {
+					errs = append(errs, err)
 				}
 			}
 		}
+		d.err = errors.Join(errs...)
 	})
 	return d.err
 }
