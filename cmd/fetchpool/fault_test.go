@@ -822,3 +822,33 @@ func TestFaultInputReadError(t *testing.T) {
 		})
 	}
 }
+
+// TestFaultFailedListDiskFull: a --failed list that cannot be written
+// whole (a full disk) is removed, and the error says so. It was left cut
+// short, its last line cut too ("http://h/fail/2" of ".../fail/262"): the
+// documented retry, fetchpool ... --failed f.txt || fetchpool -i f.txt,
+// then fetched only some of the items, and a cut line as another URL.
+func TestFaultFailedListDiskFull(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.NotFound(w, r)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	full := filepath.Join(dir, "full")
+	mountTmpfs(t, full, "size=8k")
+	var list strings.Builder
+	for i := range 2000 {
+		fmt.Fprintf(&list, "%s/missing/%d\n", srv.URL, i)
+	}
+	r := fetchpool(t, dir, list.String(), "-o", "out", "-j", "4", "--failed", "full/failed.txt")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", r.code, lastLines(r.stderr, 5))
+	}
+	want := "writing failed list full/failed.txt: write full/failed.txt: no space left on device; removed full/failed.txt"
+	if !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr does not say %q:\n%s", want, lastLines(r.stderr, 5))
+	}
+	if _, err := os.Lstat(filepath.Join(full, "failed.txt")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the cut --failed list is still there (%v)", err)
+	}
+}

@@ -25,6 +25,7 @@ type file struct {
 	err       error
 	lastFlush time.Time
 	closed    bool
+	regular   bool // a regular file, not /dev/stdout or a pipe
 }
 
 func createFile(path, what string) (*file, error) {
@@ -32,7 +33,9 @@ func createFile(path, what string) (*file, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating %s: %w", what, err)
 	}
-	return &file{path: path, what: what, f: f, bw: bufio.NewWriterSize(f, 64<<10)}, nil
+	fi, err := f.Stat()
+	regular := err == nil && fi.Mode().IsRegular()
+	return &file{path: path, what: what, f: f, bw: bufio.NewWriterSize(f, 64<<10), regular: regular}, nil
 }
 
 func (f *file) write(p []byte) {
@@ -239,12 +242,21 @@ func (f *Failed) Handle(ev event.Event) {
 func (f *Failed) Tick(now time.Time) { f.file.tick(now) }
 
 // Close flushes and closes the file, and returns the first error met
-// writing it.
+// writing it. A list that could not be written whole is removed (when it
+// is a regular file), and the error says so: cut short, it would retry only
+// some of the items, and its last line, cut too, could read back as another
+// URL.
 func (f *Failed) Close() error {
 	if f.end != "" {
 		f.file.write([]byte("# " + strings.ReplaceAll(f.end, "\n", " ") + "\n"))
 	}
-	return f.file.close()
+	err := f.file.close()
+	if err != nil && f.file.regular {
+		if rmErr := os.Remove(f.file.path); rmErr == nil {
+			err = fmt.Errorf("%w; removed %s: cut short, it would retry only some of the items", err, f.file.path)
+		}
+	}
+	return err
 }
 
 // line is it in input syntax (see input.Format), ending in "\n". An item
