@@ -49,6 +49,10 @@ type Transport struct {
 	// wait for a connection to come free (0 = no cap). Idle connections
 	// are kept up to the same number (64 without a cap).
 	MaxConnsPerHost int
+	// MaxIdleConns caps the idle connections kept over all hosts (0 = no
+	// cap); past it the least recently used is closed. Without it, a list
+	// of many hosts keeps a connection to each of them to the end.
+	MaxIdleConns int
 	// IdleConnTimeout is how long an idle connection may wait for reuse;
 	// an older one is closed instead (0 = 90 seconds).
 	IdleConnTimeout time.Duration
@@ -60,6 +64,7 @@ type Transport struct {
 
 	mu    sync.Mutex
 	hosts map[string]*host
+	nIdle int // idle connections over all hosts
 }
 
 // host is the connections to one host:port.
@@ -368,6 +373,7 @@ func (t *Transport) takeIdle(h *host) *conn {
 		c := h.idle[len(h.idle)-1]
 		h.idle[len(h.idle)-1] = nil
 		h.idle = h.idle[:len(h.idle)-1]
+		t.nIdle--
 		if now.Sub(c.idleAt) < timeout {
 			return c
 		}
@@ -387,13 +393,43 @@ func (t *Transport) putIdle(h *host, addr string, c *conn) {
 	t.mu.Lock()
 	if len(h.idle) < maxIdle {
 		h.idle = append(h.idle, c)
+		t.nIdle++
 		c = nil
+		if t.MaxIdleConns > 0 && t.nIdle > t.MaxIdleConns {
+			c = t.evictOldest()
+		}
 	}
 	t.mu.Unlock()
 	if c != nil {
 		c.nc.Close()
 	}
 	t.release(h, addr)
+}
+
+// evictOldest takes the least recently used idle connection of all hosts
+// out of the pool, forgetting its host if that leaves it with nothing, and
+// returns it to be closed (nil when none is idle). t.mu must be held. The
+// search is over the hosts remembered, at most MaxIdleConns and the hosts
+// of the requests in flight.
+func (t *Transport) evictOldest() *conn {
+	var oldest *host
+	var oldestAddr string
+	for addr, h := range t.hosts {
+		if len(h.idle) > 0 && (oldest == nil || h.idle[0].idleAt.Before(oldest.idle[0].idleAt)) {
+			oldest, oldestAddr = h, addr
+		}
+	}
+	if oldest == nil {
+		return nil
+	}
+	c := oldest.idle[0]
+	oldest.idle[0] = nil
+	oldest.idle = oldest.idle[1:]
+	t.nIdle--
+	if oldest.refs == 0 && len(oldest.idle) == 0 {
+		delete(t.hosts, oldestAddr)
+	}
+	return c
 }
 
 // CloseIdleConnections closes the connections kept for reuse, and the
@@ -403,6 +439,7 @@ func (t *Transport) CloseIdleConnections() {
 	var idle []*conn
 	for addr, h := range t.hosts {
 		idle = append(idle, h.idle...)
+		t.nIdle -= len(h.idle)
 		h.idle = nil
 		if h.refs == 0 {
 			delete(t.hosts, addr)

@@ -23,7 +23,9 @@ const defaultIdlePerHost = 64
 //
 // Idle connections per host are sized to the pool (every worker, times
 // every range of a split) so that keep-alive connections are reused instead
-// of being closed and dialled again; the default of 2 would churn.
+// of being closed and dialled again; the default of 2 would churn. Over
+// all hosts they are capped (maxIdleConns), so that a list of thousands of
+// hosts does not keep a connection to each.
 //
 // Connections per host are capped at the same number, the most requests
 // the Client ever has in flight. Without the cap, a worker that sends its
@@ -57,7 +59,7 @@ func (c *Client) transport() http.RoundTripper {
 		// the wait for headers, and the transport's own timer would cost one
 		// more timer per request.
 		DisableCompression:    true,
-		MaxIdleConns:          0, // no overall cap; per host below
+		MaxIdleConns:          maxIdleConns(idle),
 		MaxIdleConnsPerHost:   idle,
 		MaxConnsPerHost:       conns,
 		IdleConnTimeout:       90 * time.Second,
@@ -95,9 +97,17 @@ func (c *Client) transport() http.RoundTripper {
 		Proxy:           tr.Proxy,
 		DialContext:     tr.DialContext,
 		MaxConnsPerHost: tr.MaxConnsPerHost,
+		MaxIdleConns:    tr.MaxIdleConns,
 		IdleConnTimeout: tr.IdleConnTimeout,
 	}
 }
+
+// maxIdleConns is how many idle connections a Client keeps over all hosts,
+// for inFlight requests at most at once: room for every connection of one
+// host and for a list that takes turns over a few hosts, but not one
+// connection to every host of a list of thousands, which would run out of
+// file descriptors.
+func maxIdleConns(inFlight int) int { return max(4*inFlight, 64) }
 
 // credentialHeaders carry credentials: after a redirect they go only to
 // the origin the chain began at. The list is the one net/http's Client

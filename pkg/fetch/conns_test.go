@@ -120,3 +120,56 @@ func TestZeroConcurrencyCapsNoConnections(t *testing.T) {
 		t.Errorf("%d requests reached the server, want %d", got, n)
 	}
 }
+
+// TestIdleConnectionsCappedOverHosts: the idle connections kept for reuse
+// are capped over all hosts (maxIdleConns), over http as over https. They
+// were capped per host only, so a list of many hosts kept a connection to
+// each host it had fetched from open to the end of the run: with -j 8 and
+// 3000 hosts, every item after the 1000th failed "too many open files".
+func TestIdleConnectionsCappedOverHosts(t *testing.T) {
+	for _, tls := range []bool{false, true} {
+		t.Run("tls="+strconv.FormatBool(tls), func(t *testing.T) {
+			cfg := testConfig()
+			cfg.Concurrency = 1
+			cfg.Insecure = true
+			limit := maxIdleConns(cfg.inFlight())
+			var open atomic.Int64
+			var urls []string
+			for range limit + 8 {
+				srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.Write([]byte("ok"))
+				}))
+				srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+					switch s {
+					case http.StateNew:
+						open.Add(1)
+					case http.StateClosed, http.StateHijacked:
+						open.Add(-1)
+					}
+				}
+				if tls {
+					srv.StartTLS()
+				} else {
+					srv.Start()
+				}
+				t.Cleanup(srv.Close)
+				urls = append(urls, srv.URL)
+			}
+			c := newClient(t, cfg)
+			defer c.CloseIdleConnections()
+			dir := t.TempDir()
+			for i, u := range urls {
+				if _, err := c.Fetch(context.Background(), request(u+"/x", filepath.Join(dir, strconv.Itoa(i)), nil)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for open.Load() > int64(limit) && time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond)
+			}
+			if n := open.Load(); n > int64(limit) {
+				t.Errorf("%d connections open after fetching from %d hosts one at a time, want at most %d", n, len(urls), limit)
+			}
+		})
+	}
+}
