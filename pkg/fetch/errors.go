@@ -243,7 +243,16 @@ type writeError struct {
 }
 
 func (e *writeError) Error() string {
-	return fmt.Sprintf("writing %s: %v", e.path, withoutPath(e.err))
+	return withFDHint(fmt.Sprintf("writing %s: %v", e.path, withoutPath(e.err)), e.err)
+}
+
+// withFDHint adds to msg what to do when err is running out of file
+// descriptors, which fails every item left alike.
+func withFDHint(msg string, err error) string {
+	if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+		return msg + ": lower -j, or raise the limit on open files (ulimit -n)"
+	}
+	return msg
 }
 
 // withoutPath is err without the operation and path of an *fs.PathError,

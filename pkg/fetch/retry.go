@@ -204,7 +204,7 @@ func describe(err error) string {
 		case errors.As(e, &dns):
 			return describeDNS(dns)
 		case errors.As(e, &errno):
-			return errno.Error()
+			return withFDHint(errno.Error(), errno)
 		case e.Timeout() && e.Op == "dial":
 			return "connect timed out (--connect-timeout)"
 		case e.Timeout():

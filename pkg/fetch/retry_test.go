@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"math/rand/v2"
 	"net"
@@ -301,5 +302,29 @@ func TestTLSHandshakeTimeoutNamesFlag(t *testing.T) {
 	const want = "TLS handshake timed out (--connect-timeout)"
 	if err2 == nil || err2.Error() != want {
 		t.Errorf("error %v, want %q", err2, want)
+	}
+}
+
+// TestTooManyOpenFilesSaysWhatToDo: running out of file descriptors, on a
+// connection or on a .part, says what to change; it used to be a bare
+// "writing out/a.part: too many open files" for every item left.
+func TestTooManyOpenFilesSaysWhatToDo(t *testing.T) {
+	const hint = ": lower -j, or raise the limit on open files (ulimit -n)"
+	for _, tt := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"dial", &url.Error{Op: "Get", URL: "http://h/a", Err: &net.OpError{Op: "dial", Net: "tcp",
+			Err: &os.SyscallError{Syscall: "socket", Err: syscall.EMFILE}}}, "too many open files" + hint},
+		{"system-wide", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ENFILE}, "too many open files in system" + hint},
+		{"part", &writeError{path: "out/a.part", err: &fs.PathError{Op: "open", Path: "out/a.part", Err: syscall.EMFILE}},
+			"writing out/a.part: too many open files" + hint},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := describe(tt.err); got != tt.want {
+				t.Errorf("describe = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
