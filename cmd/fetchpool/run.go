@@ -446,6 +446,13 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 	out := &outputWatch{w: s.Out, failed: outputFailed, closed: errOutputClosed}
 	errOut := &outputWatch{w: s.Err, failed: outputFailed, closed: errStderrClosed, pipeOnly: true}
 
+	// A reader of the output that stops reading without going away
+	// (fetchpool --json | a stuck program) blocks the sinks, and with them
+	// every worker that reports: even a second Ctrl-C could not end the run.
+	finished := make(chan struct{})
+	defer close(finished)
+	go exitIfStuck(ctx, finished, s, opts.Failed)
+
 	summary := report.NewSummary(start)
 	summary.DryRun = opts.DryRun
 	sinks, err := c.sinks(opts, s, out, errOut, summary, start)
@@ -638,6 +645,50 @@ func (o *outputWatch) Write(p []byte) (int, error) {
 		o.once.Do(func() { o.failed(fmt.Errorf("writing the results: %w", err)) })
 	}
 	return n, err
+}
+
+// abortGrace is how long an aborted run may take to end before
+// exitIfStuck ends the process.
+const abortGrace = 5 * time.Second
+
+// exitIfStuck ends the process with exitInterrupted when the run, aborted
+// (ctx done: a second Ctrl-C), has not finished abortGrace later: its
+// output is blocked, by a reader that stopped reading, and it cannot end by
+// itself. The transfers were aborted, so nothing is lost that a kill would
+// not lose: files under their final names are whole, and unfinished ones
+// stay as .part for a resume. A --failed list could not be completed, so it
+// is removed rather than left to make a retry skip items. Without s.Exit
+// (tests in one process) it does nothing.
+func exitIfStuck(ctx context.Context, finished <-chan struct{}, s *streams, failed string) {
+	if s.Exit == nil {
+		return
+	}
+	select {
+	case <-finished:
+		return
+	case <-ctx.Done():
+	}
+	t := time.NewTimer(abortGrace)
+	defer t.Stop()
+	select {
+	case <-finished:
+		return
+	case <-t.C:
+	}
+	msg := fmt.Sprintf("fetchpool: aborted, but the run could not end in %v: its output is blocked (a reader that stopped reading?); exiting now. Finished files are whole; unfinished ones are kept as .part for a resume", abortGrace)
+	if failed != "" && os.Remove(failed) == nil {
+		msg += "; " + failed + " was removed: it could not be completed"
+	}
+	said := make(chan struct{})
+	go func() {
+		fmt.Fprintln(s.Err, msg) // standard error may be blocked too
+		close(said)
+	}()
+	select {
+	case <-said:
+	case <-time.After(time.Second):
+	}
+	s.Exit(exitInterrupted)
 }
 
 // stopReason says why a stopped run stopped, for --report and --failed:

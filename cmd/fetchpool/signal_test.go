@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -1223,6 +1224,79 @@ func TestSignalErrorOutputClosed(t *testing.T) {
 	}
 	for _, e := range entries {
 		if fi, err := e.Info(); err != nil || fi.Size() != int64(len(body)) {
+			t.Errorf("out/%s is not whole: %v %v", e.Name(), fi, err)
+		}
+	}
+}
+
+// TestSignalAbortWithBlockedOutput: a reader of standard output that stops
+// reading without going away (fetchpool --json | a stuck program) blocks
+// the output, and with it the workers; a second Ctrl-C still ends the run,
+// within abortGrace, with exit 130 and a line that says why. Every file
+// saved is whole, and --failed, which could not be completed, is removed.
+func TestSignalAbortWithBlockedOutput(t *testing.T) {
+	body := []byte("0123456789abcdef")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(body) }))
+	defer srv.Close()
+	var list strings.Builder
+	for i := range 20000 { // far more JSON lines than a pipe holds
+		fmt.Fprintf(&list, "%s/f%d\n", srv.URL, i)
+	}
+	dir := t.TempDir()
+	cmd := newCommand(dir, "--json", "--no-progress", "-j", "4", "-o", "out", "--failed", "failed.txt", "-i", "-")
+	cmd.Stdin = strings.NewReader(list.String())
+	stdout, err := cmd.StdoutPipe() // never read
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdout.Close()
+	errOut := &safeBuffer{}
+	cmd.Stderr = errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the output is stuck: standard error, written by the same
+	// goroutine, stops growing.
+	last, still := -1, 0
+	for still < 4 {
+		time.Sleep(250 * time.Millisecond)
+		if n := len(errOut.String()); n == last {
+			still++
+		} else {
+			last, still = n, 0
+		}
+	}
+	cmd.Process.Signal(os.Interrupt)
+	time.Sleep(200 * time.Millisecond)
+	sent := time.Now()
+	cmd.Process.Signal(os.Interrupt)
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err = <-exited:
+	case <-time.After(abortGrace + 30*time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("still running %v after the second interrupt; stderr:\n%s", time.Since(sent), errOut.String())
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("exit: %v, want code %d; stderr:\n%s", err, exitInterrupted, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "its output is blocked") || !strings.Contains(errOut.String(), "failed.txt was removed") {
+		t.Errorf("stderr does not say why it exits:\n%s", errOut.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "failed.txt")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("failed.txt, which could not be completed, is still there (%v)", err)
+	}
+	entries, err := os.ReadDir(filepath.Join(dir, "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) == 0 || len(entries) == 20000 {
+		t.Errorf("%d files fetched, want some, not all", len(entries))
+	}
+	for _, e := range entries {
+		if fi, err := e.Info(); err != nil || (fi.Size() != int64(len(body)) && !strings.HasSuffix(e.Name(), ".part")) {
 			t.Errorf("out/%s is not whole: %v %v", e.Name(), fi, err)
 		}
 	}

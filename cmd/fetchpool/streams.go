@@ -28,6 +28,10 @@ type streams struct {
 	// the run hashes files: main sizes the Go runtime with it (see
 	// tuneRuntime).
 	Hashing func(bool)
+	// Exit, when not nil, ends the process at once: run calls it when an
+	// aborted run cannot end because its output is blocked (see
+	// exitIfStuck).
+	Exit func(code int)
 }
 
 // systemStreams returns the process's real streams.
@@ -55,5 +59,6 @@ func systemStreams() *streams {
 			return h
 		},
 		Getenv: os.Getenv,
+		Exit:   os.Exit,
 	}
 }
