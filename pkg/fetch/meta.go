@@ -34,6 +34,11 @@ type Span struct {
 // metaSuffix names the sidecar of a part.
 const metaSuffix = ".meta"
 
+// metaTempSuffix names the temporary file through which writeMeta replaces
+// a sidecar (PATH.part.meta.tmp). A run killed between its write and its
+// rename leaves it behind; removeSidecar removes it with the sidecar.
+const metaTempSuffix = metaSuffix + ".tmp"
+
 // ReadMeta reads the sidecar of the part at partPath (the sidecar is
 // partPath+".meta"). It fails with an error wrapping fs.ErrNotExist when
 // there is none.
@@ -59,7 +64,7 @@ func writeMeta(partPath string, m Meta) error {
 	if err != nil {
 		return err
 	}
-	tmp := partPath + metaSuffix + ".tmp"
+	tmp := partPath + metaTempSuffix
 	if err := writeFile(tmp, data); err != nil {
 		if !errors.Is(err, errSymlink) {
 			_ = os.Remove(tmp)
@@ -127,5 +132,14 @@ func (m Meta) ifRange() string {
 // removePart removes a part and its sidecar; a missing file is fine.
 func removePart(part string) {
 	_ = os.Remove(part)
+	removeSidecar(part)
+}
+
+// removeSidecar removes the sidecar of part, and the temporary file of a
+// sidecar replaced when a run was killed (metaTempSuffix), so that nothing
+// of the part is left beside the file once it is in place; a missing file
+// is fine.
+func removeSidecar(part string) {
 	_ = os.Remove(part + metaSuffix)
+	_ = os.Remove(part + metaTempSuffix)
 }

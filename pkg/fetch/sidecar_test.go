@@ -181,3 +181,51 @@ func TestNoSidecarIsNotReadAgain(t *testing.T) {
 		t.Errorf("file has %d bytes, not the body", len(got))
 	}
 }
+
+// TestTornSidecarTempRemoved: a run killed while it replaced a sidecar
+// (writeMeta) leaves NAME.part.meta.tmp beside the part. The run that
+// resumes or restarts the part and moves it into place leaves nothing of
+// it behind: not the part, not the sidecar, not the torn temporary one.
+func TestTornSidecarTempRemoved(t *testing.T) {
+	body := payload(1<<20, 52)
+	half := int64(len(body) / 2)
+	tests := []struct {
+		name  string
+		split bool
+		meta  *Meta
+	}{
+		{"one stream resumed", false, &Meta{ETag: `"t"`, Length: int64(len(body))}},
+		{"split resumed", true, &Meta{ETag: `"t"`, Length: int64(len(body)),
+			Spans: []Span{{Start: 0, End: half, Next: half / 2}, {Start: half, End: int64(len(body)), Next: half}}}},
+		{"no sidecar: restarted", false, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
+				newResource(body, `"t"`).ServeHTTP(w, r)
+			})
+			path := filepath.Join(t.TempDir(), "f")
+			part := body[:half/2]
+			if tt.split {
+				part = append(append([]byte(nil), body[:half/2]...), make([]byte, len(body)-int(half/2))...)
+			}
+			if tt.meta != nil {
+				tt.meta.URL = srv.URL + "/f"
+				tt.meta.LastModified = newResource(nil, "").mod.Format(http.TimeFormat)
+			}
+			writePart(t, path, part, tt.meta)
+			if err := os.WriteFile(path+".part.meta.tmp", []byte(`{"url":"`), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cfg := testConfig()
+			if tt.split {
+				cfg.Split, cfg.SplitMin = 2, 64<<10
+			}
+			if _, err := newClient(t, cfg).Fetch(context.Background(), request(srv.URL+"/f", path, nil)); err != nil {
+				t.Fatal(err)
+			}
+			assertDone(t, path, body)
+			assertGone(t, path+".part.meta.tmp")
+		})
+	}
+}

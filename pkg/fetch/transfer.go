@@ -293,7 +293,7 @@ func (t *transfer) discard() error {
 	if t.h != nil {
 		t.h.Reset()
 	}
-	for _, p := range []string{t.part, t.part + metaSuffix} {
+	for _, p := range []string{t.part, t.part + metaSuffix, t.part + metaTempSuffix} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("removing the old %s: %w", p, err)
 		}
@@ -1196,7 +1196,7 @@ func (t *transfer) finish(ctx context.Context) (Result, error) {
 		return t.res, fmt.Errorf("moving %s into place: %w", t.part, err)
 	}
 	if t.metaOnDisk {
-		_ = os.Remove(t.part + metaSuffix)
+		removeSidecar(t.part)
 	}
 	t.res.Path = t.dest
 	return t.res, nil
