@@ -6,6 +6,8 @@ import (
 	"hash"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -107,7 +109,24 @@ func classifyWrite(path string, err error) error {
 	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EFBIG) || errors.Is(err, syscall.EDQUOT) {
 		return &diskFullError{path: path, err: err}
 	}
+	if errors.Is(err, syscall.ENOTDIR) {
+		return &writeError{path: path, err: err, file: fileAbove(path)}
+	}
 	return &writeError{path: path, err: err}
+}
+
+// fileAbove is the nearest of the directories above path that exists and
+// is not a directory (an output directory replaced by a file during the
+// run), or "" when there is none.
+func fileAbove(path string) string {
+	for dir := filepath.Dir(path); ; dir = filepath.Dir(dir) {
+		if fi, err := os.Lstat(dir); err == nil && !fi.IsDir() {
+			return dir
+		}
+		if up := filepath.Dir(dir); up == dir {
+			return ""
+		}
+	}
 }
 
 // guard bounds one request: its context is cancelled with a *stallError

@@ -218,9 +218,13 @@ func (e *diskFullError) Unwrap() error { return e.err }
 type writeError struct {
 	path string
 	err  error
+	file string // the file where a directory above path should be, if known
 }
 
 func (e *writeError) Error() string {
+	if e.file != "" {
+		return fmt.Sprintf("writing %s: %s is a file, not a directory; move it out of the way and run again", e.path, e.file)
+	}
 	return fmt.Sprintf("writing %s: %v", e.path, withoutPath(e.err))
 }
 

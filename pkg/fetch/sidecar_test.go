@@ -229,3 +229,25 @@ func TestTornSidecarTempRemoved(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteWhereADirectoryIsAFile: an output directory replaced by a file
+// while the run goes on fails its items naming the file in the way and
+// what to do, not with the bare "not a directory" of the system call.
+func TestWriteWhereADirectoryIsAFile(t *testing.T) {
+	body := payload(16<<10, 53)
+	srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
+		newResource(body, `"d"`).ServeHTTP(w, r)
+	})
+	out := filepath.Join(t.TempDir(), "out")
+	if err := os.WriteFile(out, []byte("in the way"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{filepath.Join(out, "f"), filepath.Join(out, "sub", "f")} {
+		req := request(srv.URL+"/f", path, nil)
+		_, err := newClient(t, testConfig()).Fetch(context.Background(), req)
+		want := "writing " + path + ".part: " + out + " is a file, not a directory; move it out of the way and run again"
+		if err == nil || err.Error() != want {
+			t.Errorf("Fetch to %s: %v, want %s", path, err, want)
+		}
+	}
+}
