@@ -106,7 +106,10 @@ func (c *Client) putBuf(b *[]byte) {
 // classifyWrite turns a failed write of path into a disk-full error or a
 // plain write error.
 func classifyWrite(path string, err error) error {
-	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EFBIG) || errors.Is(err, syscall.EDQUOT) {
+	if errors.Is(err, syscall.ENOSPC) {
+		return &diskFullError{path: path, err: err, noInodes: outOfInodes(filepath.Dir(path))}
+	}
+	if errors.Is(err, syscall.EFBIG) || errors.Is(err, syscall.EDQUOT) {
 		return &diskFullError{path: path, err: err}
 	}
 	if errors.Is(err, syscall.ENOTDIR) {
