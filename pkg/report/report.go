@@ -11,6 +11,7 @@ package report
 
 import (
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -115,16 +116,36 @@ func (d *Dispatcher) Close() error {
 	d.once.Do(func() {
 		close(d.quit)
 		<-d.done
+		// Every sink's error, not the first one's: a report and a
+		// failed list that both could not be written must both be told.
+		var errs []error
 		for _, s := range d.sinks {
 			if c, ok := s.(io.Closer); ok {
-				if err := c.Close(); err != nil && d.err == nil {
-					d.err = err
+				if err := c.Close(); err != nil {
+					errs = append(errs, err)
 				}
 			}
+		}
+		if len(errs) > 0 {
+			d.err = closeErrors(errs)
 		}
 	})
 	return d.err
 }
+
+// closeErrors are the errors of the sinks that could not be closed, told
+// on one line: "writing report file r.json: ...; writing failed list ...".
+type closeErrors []error
+
+func (e closeErrors) Error() string {
+	msgs := make([]string, len(e))
+	for i, err := range e {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func (e closeErrors) Unwrap() []error { return e }
 
 func (d *Dispatcher) run() {
 	defer close(d.done)
