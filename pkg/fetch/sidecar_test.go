@@ -251,3 +251,27 @@ func TestWriteWhereADirectoryIsAFile(t *testing.T) {
 		}
 	}
 }
+
+// TestDirectoryMadeAtTheDestination: a directory made under the file's
+// name while it downloads (by another program, or a slip) fails the item
+// saying what is in the way and that the whole part is kept for the next
+// run, naming each path once, not with rename(2)'s "rename A B: is a
+// directory".
+func TestDirectoryMadeAtTheDestination(t *testing.T) {
+	body := payload(1<<20, 55)
+	path := filepath.Join(t.TempDir(), "f")
+	srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
+		if err := os.MkdirAll(filepath.Join(path, "sub"), 0o755); err != nil {
+			t.Error(err)
+		}
+		newResource(body, `"m"`).ServeHTTP(w, r)
+	})
+	_, err := newClient(t, testConfig()).Fetch(context.Background(), request(srv.URL+"/f", path, nil))
+	want := "moving " + path + ".part into place: " + path + " is a directory; " + path + ".part is kept whole: move the directory away and run again"
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v\nwant %s", err, want)
+	}
+	if got := mustFile(t, path+".part"); !bytes.Equal(got, body) {
+		t.Errorf("the part holds %d bytes, want the whole %d", len(got), len(body))
+	}
+}
