@@ -115,6 +115,9 @@ func classifyWrite(path string, err error) error {
 	if errors.Is(err, syscall.ENOTDIR) {
 		return &writeError{path: path, err: err, file: fileAbove(path)}
 	}
+	if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+		return &writeError{path: path, err: err, hint: "raise the limit on open files (ulimit -n) or lower -j, and run again"}
+	}
 	return &writeError{path: path, err: err}
 }
 

@@ -223,11 +223,15 @@ type writeError struct {
 	path string
 	err  error
 	file string // the file where a directory above path should be, if known
+	hint string // what to do, if known
 }
 
 func (e *writeError) Error() string {
 	if e.file != "" {
 		return fmt.Sprintf("writing %s: %s is a file, not a directory; move it out of the way and run again", e.path, e.file)
+	}
+	if e.hint != "" {
+		return fmt.Sprintf("writing %s: %v; %s", e.path, withoutPath(e.err), e.hint)
 	}
 	return fmt.Sprintf("writing %s: %v", e.path, withoutPath(e.err))
 }
