@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -39,13 +40,37 @@ const metaSuffix = ".meta"
 // rename leaves it behind; removeSidecar removes it with the sidecar.
 const metaTempSuffix = metaSuffix + ".tmp"
 
+// ErrSidecarNotFile is the error of ReadMeta for a sidecar name taken by
+// something other than a regular file: a directory, a named pipe, a device.
+// It is not fetchpool's, nor any part beside it.
+var ErrSidecarNotFile = errors.New("not a regular file")
+
+// maxMetaSize bounds what ReadMeta reads: a sidecar is a line of JSON, and
+// a huge file under its name is not one.
+const maxMetaSize = 1 << 20
+
 // ReadMeta reads the sidecar of the part at partPath (the sidecar is
 // partPath+".meta"). It fails with an error wrapping fs.ErrNotExist when
-// there is none.
+// there is none, and with one wrapping ErrSidecarNotFile when the name is
+// not a regular file: it opens the sidecar without waiting, so that a
+// named pipe there does not hang the run.
 func ReadMeta(partPath string) (Meta, error) {
-	data, err := os.ReadFile(partPath + metaSuffix)
+	path := partPath + metaSuffix
+	f, err := openFile(path, os.O_RDONLY|nonBlock, 0)
 	if err != nil {
 		return Meta{}, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return Meta{}, fmt.Errorf("reading %s: %w", path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return Meta{}, fmt.Errorf("%s: %w", path, ErrSidecarNotFile)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxMetaSize))
+	if err != nil {
+		return Meta{}, fmt.Errorf("reading %s: %w", path, err)
 	}
 	var m Meta
 	if err := json.Unmarshal(data, &m); err != nil {

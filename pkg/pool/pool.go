@@ -465,6 +465,9 @@ func (r *run) reserve(itemURL, rel string) (name string, noSidecar, found bool, 
 			size = fi.Size()
 		}
 		meta, err := fetch.ReadMeta(path + naming.PartSuffix)
+		if errors.Is(err, fetch.ErrSidecarNotFile) && !(found && r.opts.OnExists == Skip) {
+			return false // a directory or a pipe under the sidecar's name
+		}
 		noSidecar = errors.Is(err, fs.ErrNotExist)
 		if !(found && r.opts.OnExists == Skip) {
 			// A directory (or a symbolic link) where the part would go
