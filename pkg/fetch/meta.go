@@ -116,9 +116,10 @@ func createMeta(partPath string, m Meta) error {
 }
 
 // writeFile writes data to path, creating or truncating it; not through
-// a symbolic link.
+// a symbolic link, nor into a named pipe, whose open would wait for a
+// reader (nonBlock makes it fail at once).
 func writeFile(path string, data []byte) error {
-	f, err := openFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|noFollow, 0o644)
+	f, err := openFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|noFollow|nonBlock, 0o644)
 	if errors.Is(err, syscall.ELOOP) {
 		err = errSymlink
 	}
