@@ -8,6 +8,8 @@ import (
 	"math"
 	"net/http/httptrace"
 	"net/textproto"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -107,10 +109,33 @@ func (c *Client) putBuf(b *[]byte) {
 // classifyWrite turns a failed write of path into a disk-full error or a
 // plain write error.
 func classifyWrite(path string, err error) error {
-	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EFBIG) || errors.Is(err, syscall.EDQUOT) {
+	if errors.Is(err, syscall.ENOSPC) {
+		return &diskFullError{path: path, err: err, noInodes: outOfInodes(filepath.Dir(path))}
+	}
+	if errors.Is(err, syscall.EFBIG) || errors.Is(err, syscall.EDQUOT) {
 		return &diskFullError{path: path, err: err}
 	}
+	if errors.Is(err, syscall.ENOTDIR) {
+		return &writeError{path: path, err: err, file: fileAbove(path)}
+	}
+	if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+		return &writeError{path: path, err: err} // its message says what to do
+	}
 	return &writeError{path: path, err: err}
+}
+
+// fileAbove is the nearest of the directories above path that exists and
+// is not a directory (an output directory replaced by a file during the
+// run), or "" when there is none.
+func fileAbove(path string) string {
+	for dir := filepath.Dir(path); ; dir = filepath.Dir(dir) {
+		if fi, err := os.Lstat(dir); err == nil && !fi.IsDir() {
+			return dir
+		}
+		if up := filepath.Dir(dir); up == dir {
+			return ""
+		}
+	}
 }
 
 // guard bounds one request: its context is cancelled with a *stallError

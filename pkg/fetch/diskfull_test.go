@@ -83,3 +83,38 @@ func diskFullCheck(t *testing.T, dir string) {
 		assertGone(t, path, path+".part", path+".part.meta")
 	}
 }
+
+// TestNoFreeInodes: a file system with room for bytes but none for another
+// file (every inode taken: many small files) fails the item saying so,
+// not "free some space", which df -h shows there is. It needs root, to
+// mount a tmpfs with few inodes.
+func TestNoFreeInodes(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=8m,nr_inodes=4"); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v", err)
+	}
+	t.Cleanup(func() { syscall.Unmount(dir, 0) })
+	for i := 0; ; i++ {
+		f, err := os.Create(filepath.Join(dir, "filler"+string(rune('a'+i))))
+		if errors.Is(err, syscall.ENOSPC) {
+			break
+		}
+		if err != nil || i > 10 {
+			t.Fatalf("filling the inodes: %v (%d files)", err, i)
+		}
+		f.Close()
+	}
+	body := payload(16<<10, 54)
+	srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
+		newResource(body, `"i"`).ServeHTTP(w, r)
+	})
+	path := filepath.Join(dir, "f")
+	_, err := newClient(t, testConfig()).Fetch(context.Background(), request(srv.URL+"/f", path, nil))
+	want := "disk full writing " + path + ".part: no free inodes (the file system has room for no more files: see df -i); remove some files and run again"
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v\nwant %s", err, want)
+	}
+	if !errors.Is(err, syscall.ENOSPC) {
+		t.Errorf("err = %v, want ENOSPC inside", err)
+	}
+}

@@ -206,9 +206,10 @@ func (e *retryAfterError) Unwrap() error { return e.cause }
 // diskFullError is a write that found no room: no space (ENOSPC, EDQUOT)
 // or a file size limit (EFBIG).
 type diskFullError struct {
-	path string
-	err  error
-	kept string // the part kept for a resume, "" when none was (removeIfFull)
+	path     string
+	err      error
+	kept     string // the part kept for a resume, "" when none was (removeIfFull)
+	noInodes bool   // ENOSPC from a file system with no free inode: room for bytes, not files
 }
 
 // isDiskFull tells whether err is, or wraps, a *diskFullError.
@@ -226,6 +227,9 @@ func (e *diskFullError) Error() string {
 		// largest file, not a full disk.
 		msg = fmt.Sprintf("file size limit reached writing %s: %v; raise the file size limit (ulimit -f) and run again",
 			e.path, withoutPath(e.err))
+	} else if e.noInodes {
+		// Room for bytes but not for another file: df -h shows space.
+		msg = fmt.Sprintf("disk full writing %s: no free inodes (the file system has room for no more files: see df -i); remove some files and run again", e.path)
 	} else {
 		msg = fmt.Sprintf("disk full writing %s: %v; free some space and run again", e.path, withoutPath(e.err))
 	}
@@ -240,9 +244,13 @@ func (e *diskFullError) Unwrap() error { return e.err }
 type writeError struct {
 	path string
 	err  error
+	file string // the file where a directory above path should be, if known
 }
 
 func (e *writeError) Error() string {
+	if e.file != "" {
+		return fmt.Sprintf("writing %s: %s is a file, not a directory; move it out of the way and run again", e.path, e.file)
+	}
 	return withFDHint(fmt.Sprintf("writing %s: %v", e.path, withoutPath(e.err)), e.err)
 }
 

@@ -7,6 +7,9 @@ import "os"
 // noFollow is 0: this platform's open has no O_NOFOLLOW.
 const noFollow = 0
 
+// nonBlock is 0: this platform has no named pipes to wait on.
+const nonBlock = 0
+
 // openFile opens path like os.OpenFile.
 func openFile(path string, flag int, perm os.FileMode) (*os.File, error) {
 	return os.OpenFile(path, flag, perm)

@@ -36,6 +36,10 @@ func openFD(path string, flag int, perm os.FileMode) (int, error) {
 	}
 }
 
+// nonBlock makes the open of a sidecar to read return at once on a named
+// pipe, which open(2) would otherwise wait on for a writer (ReadMeta).
+const nonBlock = syscall.O_NONBLOCK
+
 // renameFile renames a file like os.Rename, without the Lstat of newpath
 // that os.Rename makes first to refuse a directory there: rename(2) refuses
 // to put a file over a directory by itself (EISDIR).

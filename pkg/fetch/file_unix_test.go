@@ -184,3 +184,24 @@ func TestLocalUnreadable(t *testing.T) {
 	}
 	assertGone(t, out, out+".part")
 }
+
+// TestSidecarWriteOnAPipe: a named pipe where a sidecar or its temporary
+// file is written fails the write at once, instead of waiting for ever in
+// open(2) for a reader (a split transfer saves its progress through
+// NAME.part.meta.tmp every second).
+func TestSidecarWriteOnAPipe(t *testing.T) {
+	part := filepath.Join(t.TempDir(), "f.part")
+	if err := syscall.Mkfifo(part+".meta.tmp", 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- writeMeta(part, Meta{URL: "http://a.test/f", Length: 1}) }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("writeMeta through a named pipe succeeded")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("writeMeta hung on a named pipe")
+	}
+}

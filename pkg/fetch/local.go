@@ -57,6 +57,17 @@ func (c *Client) copyLocal(ctx context.Context, req Request, path string) (Resul
 		return res, err
 	}
 	defer lock.release()
+	if fi.Size() > MaxPartWithoutSidecar {
+		// A copy killed halfway leaves a part that the next run must
+		// know for its own, to copy it again under the same name, not
+		// take for another program's file and save beside it
+		// (MaxPartWithoutSidecar). A copy starts over: the sidecar only
+		// names the item.
+		if err := createMeta(part, Meta{URL: req.URL, Length: fi.Size()}); err != nil {
+			removePart(part)
+			return res, err
+		}
+	}
 	f, err := openPart(part, 0)
 	if err != nil {
 		return res, err

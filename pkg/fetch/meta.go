@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -34,13 +35,42 @@ type Span struct {
 // metaSuffix names the sidecar of a part.
 const metaSuffix = ".meta"
 
+// metaTempSuffix names the temporary file through which writeMeta replaces
+// a sidecar (PATH.part.meta.tmp). A run killed between its write and its
+// rename leaves it behind; removeSidecar removes it with the sidecar.
+const metaTempSuffix = metaSuffix + ".tmp"
+
+// ErrSidecarNotFile is the error of ReadMeta for a sidecar name taken by
+// something other than a regular file: a directory, a named pipe, a device.
+// It is not fetchpool's, nor any part beside it.
+var ErrSidecarNotFile = errors.New("not a regular file")
+
+// maxMetaSize bounds what ReadMeta reads: a sidecar is a line of JSON, and
+// a huge file under its name is not one.
+const maxMetaSize = 1 << 20
+
 // ReadMeta reads the sidecar of the part at partPath (the sidecar is
 // partPath+".meta"). It fails with an error wrapping fs.ErrNotExist when
-// there is none.
+// there is none, and with one wrapping ErrSidecarNotFile when the name is
+// not a regular file: it opens the sidecar without waiting, so that a
+// named pipe there does not hang the run.
 func ReadMeta(partPath string) (Meta, error) {
-	data, err := os.ReadFile(partPath + metaSuffix)
+	path := partPath + metaSuffix
+	f, err := openFile(path, os.O_RDONLY|nonBlock, 0)
 	if err != nil {
 		return Meta{}, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return Meta{}, fmt.Errorf("reading %s: %w", path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return Meta{}, fmt.Errorf("%s: %w", path, ErrSidecarNotFile)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxMetaSize))
+	if err != nil {
+		return Meta{}, fmt.Errorf("reading %s: %w", path, err)
 	}
 	var m Meta
 	if err := json.Unmarshal(data, &m); err != nil {
@@ -59,7 +89,7 @@ func writeMeta(partPath string, m Meta) error {
 	if err != nil {
 		return err
 	}
-	tmp := partPath + metaSuffix + ".tmp"
+	tmp := partPath + metaTempSuffix
 	if err := writeFile(tmp, data); err != nil {
 		if !errors.Is(err, errSymlink) {
 			_ = os.Remove(tmp)
@@ -86,9 +116,10 @@ func createMeta(partPath string, m Meta) error {
 }
 
 // writeFile writes data to path, creating or truncating it; not through
-// a symbolic link.
+// a symbolic link, nor into a named pipe, whose open would wait for a
+// reader (nonBlock makes it fail at once).
 func writeFile(path string, data []byte) error {
-	f, err := openFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|noFollow, 0o644)
+	f, err := openFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|noFollow|nonBlock, 0o644)
 	if errors.Is(err, syscall.ELOOP) {
 		err = errSymlink
 	}
@@ -127,5 +158,14 @@ func (m Meta) ifRange() string {
 // removePart removes a part and its sidecar; a missing file is fine.
 func removePart(part string) {
 	_ = os.Remove(part)
+	removeSidecar(part)
+}
+
+// removeSidecar removes the sidecar of part, and the temporary file of a
+// sidecar replaced when a run was killed (metaTempSuffix), so that nothing
+// of the part is left beside the file once it is in place; a missing file
+// is fine.
+func removeSidecar(part string) {
 	_ = os.Remove(part + metaSuffix)
+	_ = os.Remove(part + metaTempSuffix)
 }

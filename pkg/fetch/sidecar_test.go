@@ -181,3 +181,97 @@ func TestNoSidecarIsNotReadAgain(t *testing.T) {
 		t.Errorf("file has %d bytes, not the body", len(got))
 	}
 }
+
+// TestTornSidecarTempRemoved: a run killed while it replaced a sidecar
+// (writeMeta) leaves NAME.part.meta.tmp beside the part. The run that
+// resumes or restarts the part and moves it into place leaves nothing of
+// it behind: not the part, not the sidecar, not the torn temporary one.
+func TestTornSidecarTempRemoved(t *testing.T) {
+	body := payload(1<<20, 52)
+	half := int64(len(body) / 2)
+	tests := []struct {
+		name  string
+		split bool
+		meta  *Meta
+	}{
+		{"one stream resumed", false, &Meta{ETag: `"t"`, Length: int64(len(body))}},
+		{"split resumed", true, &Meta{ETag: `"t"`, Length: int64(len(body)),
+			Spans: []Span{{Start: 0, End: half, Next: half / 2}, {Start: half, End: int64(len(body)), Next: half}}}},
+		{"no sidecar: restarted", false, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
+				newResource(body, `"t"`).ServeHTTP(w, r)
+			})
+			path := filepath.Join(t.TempDir(), "f")
+			part := body[:half/2]
+			if tt.split {
+				part = append(append([]byte(nil), body[:half/2]...), make([]byte, len(body)-int(half/2))...)
+			}
+			if tt.meta != nil {
+				tt.meta.URL = srv.URL + "/f"
+				tt.meta.LastModified = newResource(nil, "").mod.Format(http.TimeFormat)
+			}
+			writePart(t, path, part, tt.meta)
+			if err := os.WriteFile(path+".part.meta.tmp", []byte(`{"url":"`), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cfg := testConfig()
+			if tt.split {
+				cfg.Split, cfg.SplitMin = 2, 64<<10
+			}
+			if _, err := newClient(t, cfg).Fetch(context.Background(), request(srv.URL+"/f", path, nil)); err != nil {
+				t.Fatal(err)
+			}
+			assertDone(t, path, body)
+			assertGone(t, path+".part.meta.tmp")
+		})
+	}
+}
+
+// TestWriteWhereADirectoryIsAFile: an output directory replaced by a file
+// while the run goes on fails its items naming the file in the way and
+// what to do, not with the bare "not a directory" of the system call.
+func TestWriteWhereADirectoryIsAFile(t *testing.T) {
+	body := payload(16<<10, 53)
+	srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
+		newResource(body, `"d"`).ServeHTTP(w, r)
+	})
+	out := filepath.Join(t.TempDir(), "out")
+	if err := os.WriteFile(out, []byte("in the way"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{filepath.Join(out, "f"), filepath.Join(out, "sub", "f")} {
+		req := request(srv.URL+"/f", path, nil)
+		_, err := newClient(t, testConfig()).Fetch(context.Background(), req)
+		want := "writing " + path + ".part: " + out + " is a file, not a directory; move it out of the way and run again"
+		if err == nil || err.Error() != want {
+			t.Errorf("Fetch to %s: %v, want %s", path, err, want)
+		}
+	}
+}
+
+// TestDirectoryMadeAtTheDestination: a directory made under the file's
+// name while it downloads (by another program, or a slip) fails the item
+// saying what is in the way and that the whole part is kept for the next
+// run, naming each path once, not with rename(2)'s "rename A B: is a
+// directory".
+func TestDirectoryMadeAtTheDestination(t *testing.T) {
+	body := payload(1<<20, 55)
+	path := filepath.Join(t.TempDir(), "f")
+	srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
+		if err := os.MkdirAll(filepath.Join(path, "sub"), 0o755); err != nil {
+			t.Error(err)
+		}
+		newResource(body, `"m"`).ServeHTTP(w, r)
+	})
+	_, err := newClient(t, testConfig()).Fetch(context.Background(), request(srv.URL+"/f", path, nil))
+	want := "moving " + path + ".part into place: " + path + " is a directory; " + path + ".part is kept whole: move the directory away and run again"
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v\nwant %s", err, want)
+	}
+	if got := mustFile(t, path+".part"); !bytes.Equal(got, body) {
+		t.Errorf("the part holds %d bytes, want the whole %d", len(got), len(body))
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/fetchpool/fetchpool/pkg/event"
@@ -300,7 +301,7 @@ func (t *transfer) discard() error {
 	if t.h != nil {
 		t.h.Reset()
 	}
-	for _, p := range []string{t.part, t.part + metaSuffix} {
+	for _, p := range []string{t.part, t.part + metaSuffix, t.part + metaTempSuffix} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("removing the old %s: %w", p, err)
 		}
@@ -1206,14 +1207,37 @@ func (t *transfer) finish(ctx context.Context) (Result, error) {
 		t.stampPath(t.part)
 	}
 	if err := renameFile(t.part, t.dest); err != nil {
-		return t.res, fmt.Errorf("moving %s into place: %w", t.part, err)
+		return t.res, placeError(t.part, t.dest, err)
 	}
 	if t.metaOnDisk {
-		_ = os.Remove(t.part + metaSuffix)
+		removeSidecar(t.part)
 	}
 	t.res.Path = t.dest
 	return t.res, nil
 }
+
+// placeError is the failure to rename the whole part into place at dest.
+// A directory there (made while the part downloaded) is named with what to
+// do: the part stays, whole, and the next run finds it complete.
+func placeError(part, dest string, err error) error {
+	if errors.Is(err, syscall.EISDIR) || errors.Is(err, syscall.ENOTEMPTY) || errors.Is(err, syscall.EEXIST) {
+		return &placeDirError{part: part, dest: dest, err: err}
+	}
+	return fmt.Errorf("moving %s into place: %w", part, err)
+}
+
+// placeDirError is a directory in the way of a whole part's rename.
+type placeDirError struct {
+	part, dest string
+	err        error
+}
+
+func (e *placeDirError) Error() string {
+	return fmt.Sprintf("moving %s into place: %s is a directory; %s is kept whole: move the directory away and run again",
+		e.part, e.dest, e.part)
+}
+
+func (e *placeDirError) Unwrap() error { return e.err }
 
 // stampPath is stamp by path, for a part that was not open when it became
 // whole.
@@ -1249,7 +1273,7 @@ func (t *transfer) placeUnnamed() error {
 	}
 	t.stampPath(t.part)
 	if err := renameFile(t.part, t.dest); err != nil {
-		return fmt.Errorf("moving %s into place: %w", t.part, err)
+		return placeError(t.part, t.dest, err)
 	}
 	return nil
 }

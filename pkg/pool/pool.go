@@ -598,16 +598,21 @@ func (r *run) reserve(itemURL, rel string) (name string, noSidecar, found bool, 
 			size = fi.Size()
 		}
 		meta, err := fetch.ReadMeta(path + naming.PartSuffix)
+		if errors.Is(err, fetch.ErrSidecarNotFile) && !(found && r.opts.OnExists == Skip) {
+			return false // a directory or a pipe under the sidecar's name
+		}
 		noSidecar = errors.Is(err, fs.ErrNotExist)
-		if noSidecar && !(found && r.opts.OnExists == Skip) {
-			// A directory where the part would go is taken, like one
-			// under the name itself; so is a part too large to be one
-			// that fetchpool left without a sidecar: another program's,
-			// or a finished "x.part" of an earlier run, which the first
-			// byte of this item would destroy. (A file kept by
-			// --on-exists skip is not written: no need to look.)
+		if !(found && r.opts.OnExists == Skip) {
+			// A directory (or a symbolic link) where the part would go
+			// is taken, like one under the name itself, sidecar or not:
+			// there is no part to resume there, and no run could write
+			// one. So is a part too large to be one that fetchpool left
+			// without a sidecar: another program's, or a finished
+			// "x.part" of an earlier run, which the first byte of this
+			// item would destroy. (A file kept by --on-exists skip is
+			// not written: no need to look.)
 			if pfi, perr := os.Lstat(path + naming.PartSuffix); perr == nil &&
-				(!pfi.Mode().IsRegular() || pfi.Size() > fetch.MaxPartWithoutSidecar) {
+				(!pfi.Mode().IsRegular() || noSidecar && pfi.Size() > fetch.MaxPartWithoutSidecar) {
 				return false
 			}
 		}

@@ -374,7 +374,9 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 // TestRunFileAndDirectoryNames: a name that exists as a directory before
-// the run cannot take a file (nor a name whose .part is a directory), so
+// the run cannot take a file (nor a name whose .part is a directory, even
+// one with a sidecar of the item's own URL beside it: there is no part to
+// resume, and "run again to resume" would fail the same way for ever), so
 // the item takes the next free name, as it would for a name another item
 // took; a name that needs a directory where
 // a file is fails, saying which file is in the way.
@@ -389,6 +391,12 @@ func TestRunFileAndDirectoryNames(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, "logs.txt.part"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.MkdirAll(filepath.Join(dir, "log2.txt.part"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "log2.txt.part.meta"), []byte(`{"url":"http://a.test/log2.txt","length":9}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, mode := range []OnExists{Skip, Overwrite, Newer} {
 		t.Run(string(mode), func(t *testing.T) {
 			f := &fakeFetcher{}
@@ -397,13 +405,14 @@ func TestRunFileAndDirectoryNames(t *testing.T) {
 				"http://a.test/docs",               // a directory is there: docs.1
 				"http://a.test/x\tnotes/today.txt", // notes is a file: fails
 				"http://a.test/logs.txt",           // its part would be a directory: logs.1.txt
+				"http://a.test/log2.txt",           // the same, with a sidecar of this URL: log2.1.txt
 			}
 			err := Run(context.Background(), context.Background(), input.NewReader(items, nil), f,
 				Options{Concurrency: 1, OutputDir: dir, OnExists: mode, Emit: rec.emit})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := []string{filepath.Join(dir, "docs.1"), filepath.Join(dir, "logs.1.txt")}; !slices.Equal(f.paths, want) {
+			if want := []string{filepath.Join(dir, "docs.1"), filepath.Join(dir, "logs.1.txt"), filepath.Join(dir, "log2.1.txt")}; !slices.Equal(f.paths, want) {
 				t.Errorf("saved %v, want %v", f.paths, want)
 			}
 			failed := rec.results()[event.StatusFailed]

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"time"
@@ -38,12 +39,22 @@ func createFile(path, what string) (*file, error) {
 	return &file{path: path, what: what, f: f, bw: bufio.NewWriterSize(f, 64<<10), regular: regular}, nil
 }
 
+// withoutPath is err without the operation and path of an *fs.PathError,
+// which the messages of file already name.
+func withoutPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
 func (f *file) write(p []byte) {
 	if f.err != nil || f.closed {
 		return
 	}
 	if _, err := f.bw.Write(p); err != nil {
-		f.err = fmt.Errorf("writing %s %s: %w", f.what, f.path, err)
+		f.err = fmt.Errorf("writing %s %s: %w", f.what, f.path, withoutPath(err))
 	}
 }
 
@@ -53,7 +64,7 @@ func (f *file) tick(now time.Time) {
 	}
 	f.lastFlush = now
 	if err := f.bw.Flush(); err != nil && f.err == nil {
-		f.err = fmt.Errorf("writing %s %s: %w", f.what, f.path, err)
+		f.err = fmt.Errorf("writing %s %s: %w", f.what, f.path, withoutPath(err))
 	}
 }
 
@@ -63,10 +74,10 @@ func (f *file) close() error {
 	}
 	f.closed = true
 	if err := f.bw.Flush(); err != nil && f.err == nil {
-		f.err = fmt.Errorf("writing %s %s: %w", f.what, f.path, err)
+		f.err = fmt.Errorf("writing %s %s: %w", f.what, f.path, withoutPath(err))
 	}
 	if err := f.f.Close(); err != nil && f.err == nil {
-		f.err = fmt.Errorf("closing %s %s: %w", f.what, f.path, err)
+		f.err = fmt.Errorf("closing %s %s: %w", f.what, f.path, withoutPath(err))
 	}
 	return f.err
 }

@@ -465,3 +465,38 @@ func TestFailedStandIns(t *testing.T) {
 		})
 	}
 }
+
+// TestDispatcherReportsEveryFileThatFailed: when both the --report file
+// and the --failed list cannot be written (a full disk: /dev/full), the
+// run says so of both, each path named once. Before, only the first
+// sink's error was kept: a run told of its unwritten report only, and
+// left an empty failed list that "fetchpool -i failed.txt" took for
+// nothing to retry.
+func TestDispatcherReportsEveryFileThatFailed(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full")
+	}
+	doc, err := NewDocument("/dev/full", t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed, err := NewFailed("/dev/full")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := NewDispatcher(0, doc, failed)
+	it := input.Item{URL: "https://x/a", Source: "list.txt", Line: 1}
+	d.Emit(event.Event{Kind: event.Finished, Item: it, Result: &event.Result{Item: it, Status: event.StatusFailed}})
+	err = d.Close()
+	if err == nil {
+		t.Fatal("Close = nil, want the errors of both files")
+	}
+	for _, want := range []string{
+		"writing report file /dev/full: no space left on device",
+		"writing failed list /dev/full: no space left on device",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Close = %q\nwant it to contain %q", err, want)
+		}
+	}
+}

@@ -10,8 +10,8 @@
 package report
 
 import (
-	"errors"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -118,6 +118,8 @@ func (d *Dispatcher) Close() error {
 	d.once.Do(func() {
 		close(d.quit)
 		<-d.done
+		// Every sink's error, not the first one's: a report and a
+		// failed list that both could not be written must both be told.
 		var errs []error
 		for _, s := range d.sinks {
 			if c, ok := s.(io.Closer); ok {
@@ -126,10 +128,26 @@ func (d *Dispatcher) Close() error {
 				}
 			}
 		}
-		d.err = errors.Join(errs...)
+		if len(errs) > 0 {
+			d.err = closeErrors(errs)
+		}
 	})
 	return d.err
 }
+
+// closeErrors are the errors of the sinks that could not be closed, told
+// on one line: "writing report file r.json: ...; writing failed list ...".
+type closeErrors []error
+
+func (e closeErrors) Error() string {
+	msgs := make([]string, len(e))
+	for i, err := range e {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func (e closeErrors) Unwrap() []error { return e }
 
 func (d *Dispatcher) run() {
 	defer close(d.done)
