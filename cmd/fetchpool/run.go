@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -49,6 +50,7 @@ type config struct {
 	fetch     fetch.Config
 	pool      pool.Options
 	sources   []input.Source
+	again     []io.ReaderAt // for each source, a way to read it again (a regular file), or nil
 	closers   []io.Closer
 	checksums map[string]string
 	failed    *report.Failed   // the --failed sink, nil without one
@@ -236,6 +238,67 @@ func notTokenRune(r rune) bool {
 	return r <= ' ' || r >= 0x7f || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, r)
 }
 
+// addSource adds an input source, with a way to read it again from its
+// start (nil when it cannot be: standard input, a pipe).
+func (c *config) addSource(src input.Source, again io.ReaderAt) {
+	c.sources = append(c.sources, src)
+	c.again = append(c.again, again)
+}
+
+// unreadRest returns a reader of the input after last, the last item the
+// run took (zero when it took none), read anew, when the whole rest can
+// be: arguments, and input files that are regular files, whose lines up to
+// last's are skipped, as are the items of other shards (--shard). It
+// returns nil when the rest holds standard input or
+// a pipe, or when last's file was given twice (which one is unclear).
+func (c *config) unreadRest(args []string, last input.Item) func() (input.Item, error) {
+	first, skip := 0, 0 // the first source of the rest, and its lines taken
+	switch last.Source {
+	case "":
+	case "arg":
+		args = args[min(last.Line, len(args)):]
+	default:
+		args, first = nil, -1
+		for i, src := range c.sources {
+			if src.Name == last.Source {
+				if first >= 0 {
+					return nil
+				}
+				first = i
+			}
+		}
+		if first < 0 {
+			return nil
+		}
+		skip = last.Line
+	}
+	var sources []input.Source
+	for i, src := range c.sources[first:] {
+		again := c.again[first+i]
+		if again == nil {
+			return nil
+		}
+		sources = append(sources, input.Source{Name: src.Name, R: io.NewSectionReader(again, 0, math.MaxInt64)})
+	}
+	r := input.NewReader(args, sources)
+	shard := c.pool.Shard
+	return func() (input.Item, error) {
+		for {
+			it, err := r.Next()
+			if err == nil && skip > 0 && it.Source == sources[0].Name {
+				if it.Line <= skip {
+					continue // taken by the run
+				}
+				skip = 0
+			}
+			if err == nil && !shard.Contains(it.URL) {
+				continue // another machine's (a bad line too, as pool.Run does)
+			}
+			return it, err
+		}
+	}
+}
+
 // openInputs opens the -i files and decides whether standard input is read.
 // An unreadable file is a usage error, found before any request. Once stop
 // is done it gives up waiting for a named pipe to open, with errInterrupted.
@@ -248,7 +311,7 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 				return usagef("standard input (-i -) is given twice")
 			}
 			stdin = true
-			c.sources = append(c.sources, input.Source{Name: "-", R: s.In})
+			c.addSource(input.Source{Name: "-", R: s.In}, nil)
 			continue
 		}
 		f, err := openList(stop, s, "-i", name)
@@ -267,7 +330,11 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 			inputs = append(inputs, fi)
 		}
 		c.closers = append(c.closers, f)
-		c.sources = append(c.sources, input.Source{Name: name, R: f})
+		var again io.ReaderAt
+		if err == nil && fi.Mode().IsRegular() {
+			again = f
+		}
+		c.addSource(input.Source{Name: name, R: f}, again)
 		c.pool.Keep = append(c.pool.Keep, name)
 	}
 	// No item is saved over the run's own files (or skipped for them).
@@ -296,7 +363,7 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 		if s.InTerminal {
 			return usagef("nothing to fetch: give URLs or files as arguments, -i FILE, or pipe a list on standard input")
 		}
-		c.sources = append(c.sources, input.Source{Name: "-", R: s.In})
+		c.addSource(input.Source{Name: "-", R: s.In}, nil)
 	}
 	if opts.Checksums != "" {
 		f, err := openList(stop, s, "--checksums", opts.Checksums)
@@ -477,6 +544,20 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 			"the input ended early: "+runErr.Error()+"; "+unread+"; to finish the list, run the whole list again once the input can be read (finished files are skipped)")
 	case stop.Err() != nil && !taken.ended:
 		why := stopReason(stop)
+		var rest func() (input.Item, error)
+		if c.failed != nil {
+			rest = c.unreadRest(opts.Args, taken.last)
+		}
+		if rest != nil {
+			// The list can hold the rest too: then it is all that is left.
+			c.failed.Rest(rest)
+			if c.report != nil {
+				c.report.SetUnread(report.Unread{After: taken.where(), Reason: why})
+			}
+			stopped = fmt.Sprintf("%s; %s lists it after what did not finish: fetchpool -i %s finishes the list (or run the whole list again: finished files are skipped)",
+				unread, opts.Failed, opts.Failed)
+			break
+		}
 		stopped = unread + ": to finish the list, run it again (finished files are skipped)"
 		c.endWith(report.Unread{After: taken.where(), Reason: why},
 			why+": "+unread+"; to finish the list, run the whole list again (finished files are skipped)")

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/fetchpool/fetchpool/pkg/input"
 	"io"
 	"io/fs"
 	"net/http"
@@ -1048,16 +1049,93 @@ func TestSignalEveryLineReadIsAccounted(t *testing.T) {
 				t.Errorf("--report unread_input = %+v, want after urls.txt:%d, interrupted", *u, last)
 			}
 
-			failed := readLines(t, filepath.Join(dir, "failed.txt"))
-			note := fmt.Sprintf("# interrupted: the rest of the input (after urls.txt:%d) was not read; ", last)
-			if n := len(failed); !readAll && (n == 0 || !strings.HasPrefix(failed[n-1], note)) {
-				t.Errorf("--failed does not end with %q: %q", note, failed)
+			// The input is a file, which can be read again: --failed
+			// lists its unread rest too, after what did not finish, and
+			// so is all that is left to do, with what was done every
+			// line of the input, once; no note says something is missing.
+			for _, l := range readLines(t, filepath.Join(dir, "failed.txt")) {
+				if strings.HasPrefix(l, "#") {
+					t.Errorf("--failed has the note %q, though it lists the rest", l)
+				}
 			}
-			// What --failed lists and the unread rest are all that is
-			// left: with what was done, every line of the input, once.
-			left := append(failedItems(t, filepath.Join(dir, "failed.txt")), list[last:]...)
+			left := failedItems(t, filepath.Join(dir, "failed.txt"))
 			if !slices.Equal(sorted(left), sorted(append(canceled, list[last:]...))) {
-				t.Errorf("--failed lists %q; with the lines after %d that is not all that is left to do", failedItems(t, filepath.Join(dir, "failed.txt")), last)
+				t.Errorf("--failed lists %q; want the %d canceled and the lines after %d: all that is left to do", left, len(canceled), last)
+			}
+			if !readAll && !strings.Contains(r.stderr, "failed.txt lists it after what did not finish: fetchpool -i failed.txt finishes the list") {
+				t.Errorf("stderr does not say that failed.txt lists the rest:\n%s", r.stderr)
+			}
+		})
+	}
+}
+
+// TestSignalFailedListsTheUnreadRest: interrupted before the end of input
+// that can be read again (arguments and regular files, blank lines and
+// comments among them), --failed lists the unread rest after what did not
+// finish, in input syntax, so that fetchpool -i on it finishes
+// the whole list; with a --shard, only the shard's lines.
+func TestSignalFailedListsTheUnreadRest(t *testing.T) {
+	for _, n := range []int{0, 2} {
+		t.Run(fmt.Sprintf("%d shards", n), func(t *testing.T) {
+			srv := newHoldServer(t)
+			dir := t.TempDir()
+			held := srv.URL + "/hold/first.bin"
+			shard := "" // with n shards, the one of the held URL
+			for k := 1; k <= n; k++ {
+				if (input.Shard{K: k, N: n}).Contains(held) {
+					shard = fmt.Sprintf("%d/%d", k, n)
+				}
+			}
+			args := []string{held, srv.URL + "/q/arg2.bin"}
+			a := []string{"# mirrors", srv.URL + "/q/a1.bin", "", srv.URL + "/q/a2.bin\ta-two.bin", srv.URL + "/q/a3.bin"}
+			b := []string{`{"url": "` + srv.URL + `/q/b1.bin", "output": "b-one.bin"}`, srv.URL + "/q/b2.bin"}
+			for name, lines := range map[string][]string{"a.txt": a, "b.txt": b} {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			flags := []string{"-j", "1", "-o", "out", "--no-progress", "--failed", "failed.txt", "-i", "a.txt", "-i", "b.txt"}
+			if shard != "" {
+				flags = append(flags, "--shard", shard)
+			}
+			var want []string // every item of the shard but the held one, which finishes
+			for _, u := range []string{args[1], a[1], srv.URL + "/q/a2.bin", a[4], srv.URL + "/q/b1.bin", b[1]} {
+				if sh, _ := input.ParseShard(shard, nil); shard == "" || sh.Contains(u) {
+					want = append(want, u)
+				}
+			}
+			p := startFetchpool(t, dir, append(flags, args...)...)
+			srv.await(t, 1)
+			p.signal(syscall.SIGINT)
+			p.waitLine(`^stopping: waiting for 1 transfer in flight`)
+			srv.unblock()
+			if r := p.wait(); r.code != exitInterrupted {
+				t.Fatalf("exit %d, want 130; stderr:\n%s", r.code, r.stderr)
+			}
+			listed := failedItems(t, filepath.Join(dir, "failed.txt"))
+			var urls []string
+			for _, l := range listed {
+				it, ok := input.ParseLine(l)
+				if !ok || it.Err != nil {
+					t.Fatalf("--failed line %q does not read back: %v", l, it.Err)
+				}
+				urls = append(urls, it.URL)
+				if strings.HasSuffix(it.URL, "/a2.bin") && it.Name != "a-two.bin" || strings.HasSuffix(it.URL, "/b1.bin") && it.Name != "b-one.bin" {
+					t.Errorf("--failed line %q lost its name", l)
+				}
+			}
+			// The items taken and canceled come in the order they ended.
+			if !slices.Equal(sorted(urls), sorted(want)) {
+				t.Errorf("--failed lists\n%q\nwant every unfinished item, once:\n%q", urls, want)
+			}
+			r := runCommand(t, newCommand(dir, "-o", "out", "--no-progress", "-i", "failed.txt"))
+			if r.code != 0 {
+				t.Fatalf("fetchpool -i failed.txt: exit %d; stderr:\n%s", r.code, r.stderr)
+			}
+			for _, name := range []string{"first.bin", "arg2.bin", "a1.bin", "a-two.bin", "a3.bin", "b-one.bin", "b2.bin"} {
+				if _, err := os.Stat(filepath.Join(dir, "out", name)); err != nil && shard == "" {
+					t.Errorf("after the retry: %v", err)
+				}
 			}
 		})
 	}

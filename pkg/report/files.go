@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strings"
@@ -203,8 +204,18 @@ func (r *Document) Close() error {
 // quoted stand-in that could read back as another item.
 type Failed struct {
 	file *file
-	end  string // a comment for the last line; set by EndWith
+	rest func() (input.Item, error) // the input not read; set by Rest
+	end  string                     // a comment for the last line; set by EndWith
 }
+
+// Rest makes Close list, after the items that failed or never started,
+// every item next returns until io.EOF: the input that the run did not
+// read, read again (from a file: a pipe cannot be), so that the list is
+// all that is left to do and a retry with -i finishes the whole list. A
+// read error there ends the list with a comment that says where the rest
+// begins. Call it before the Dispatcher's Close, from the goroutine that
+// calls it; a note given to EndWith comes after the rest.
+func (f *Failed) Rest(next func() (input.Item, error)) { f.rest = next }
 
 // EndWith makes Close end the list with note as a comment line ("# note"),
 // which reading the list again ignores: to say, for one, that the list is
@@ -258,6 +269,9 @@ func (f *Failed) Tick(now time.Time) { f.file.tick(now) }
 // some of the items, and its last line, cut too, could read back as another
 // URL.
 func (f *Failed) Close() error {
+	if f.rest != nil {
+		f.writeRest()
+	}
 	if f.end != "" {
 		f.file.write([]byte("# " + strings.ReplaceAll(f.end, "\n", " ") + "\n"))
 	}
@@ -268,6 +282,29 @@ func (f *Failed) Close() error {
 		}
 	}
 	return err
+}
+
+// writeRest lists the items of f.rest, as Handle lists those that failed.
+func (f *Failed) writeRest() {
+	var last input.Item
+	for {
+		it, err := f.rest()
+		switch {
+		case errors.Is(err, io.EOF):
+			return
+		case err != nil:
+			note := "the input could not be read again: " + err.Error() + "; the rest of it is not listed here"
+			if last.Source != "" {
+				note = "the input could not be read again after " + last.Where() + ": " + err.Error() + "; the rest of it is not listed here"
+			}
+			f.file.write([]byte("# " + strings.Map(noBreak, note) + "\n"))
+			return
+		case errors.Is(it.Err, input.ErrEmptyItem):
+			continue // no line to retry, as in Handle
+		}
+		f.file.write([]byte(f.line(it)))
+		last = it
+	}
 }
 
 // line is it in input syntax (see input.Format), ending in "\n". An item

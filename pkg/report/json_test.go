@@ -6,6 +6,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -373,6 +374,51 @@ func TestFailedEndWith(t *testing.T) {
 	}
 	if _, ok := input.ParseLine("# interrupted: the rest was not read"); ok {
 		t.Error("the note reads back as an item")
+	}
+}
+
+// TestFailedRest: the input that the run did not read is listed after what
+// failed, in input syntax, leaving out empty arguments; a read error of it
+// ends the list with a comment that says after which line.
+func TestFailedRest(t *testing.T) {
+	a := input.Item{URL: "https://x/a", Source: "list.txt", Line: 1}
+	b := input.Item{URL: "https://x/b", Name: "bee.bin", Source: "list.txt", Line: 3}
+	c := input.Item{URL: "https://x/c", Source: "list.txt", Line: 4}
+	empty := input.Item{Err: input.ErrEmptyItem, Source: "arg", Line: 2}
+	for _, tt := range []struct {
+		name string
+		rest []input.Item
+		err  error // after rest
+		want string
+	}{
+		{"all of it", []input.Item{empty, b, c}, io.EOF, "https://x/a\nhttps://x/b\tbee.bin\nhttps://x/c\n"},
+		{"nothing", nil, io.EOF, "https://x/a\n"},
+		{"a read error", []input.Item{b}, errors.New("reading list.txt: input/output error"),
+			"https://x/a\nhttps://x/b\tbee.bin\n# the input could not be read again after list.txt:3: reading list.txt: input/output error; the rest of it is not listed here\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "failed.txt")
+			f, err := NewFailed(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Handle(event.Event{Kind: event.Finished, Item: a, Result: &event.Result{Item: a, Status: event.StatusCanceled}})
+			rest := tt.rest
+			f.Rest(func() (input.Item, error) {
+				if len(rest) == 0 {
+					return input.Item{}, tt.err
+				}
+				it := rest[0]
+				rest = rest[1:]
+				return it, nil
+			})
+			if err := f.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if data, _ := os.ReadFile(path); string(data) != tt.want {
+				t.Errorf("--failed holds %q, want %q", data, tt.want)
+			}
+		})
 	}
 }
 
