@@ -32,14 +32,18 @@ import (
 
 // Transport is an http.RoundTripper for plain http:// GET and HEAD
 // requests that keeps connections alive per host. The zero value is not
-// usable: Fallback must be set. It is safe for concurrent use. Of an
-// httptrace.ClientTrace in a request's context it calls
-// GotFirstResponseByte and Got1xxResponse, as net/http does.
+// usable: Fallback must be set. It is safe for concurrent use.
 type Transport struct {
 	// Fallback serves every request this Transport does not: other
 	// schemes and methods, requests with a body, through a proxy, or with
 	// a header that is not plain text.
 	Fallback http.RoundTripper
+	// Interim, when set, is told of each interim (1xx) response to req
+	// but 101, which RoundTrip skips; also of those that Fallback skips,
+	// through an httptrace.ClientTrace. A client that counts them as signs
+	// of life sets it once here, where a trace in every request's context
+	// would cost an allocation per request.
+	Interim func(req *http.Request)
 	// Proxy tells which requests go through a proxy (nil: none do); those
 	// go to Fallback. http.ProxyFromEnvironment is the usual choice.
 	Proxy func(*http.Request) (*url.URL, error)
@@ -166,6 +170,15 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 func (t *Transport) fallback(req *http.Request) (*http.Response, error) {
 	if t.Fallback == nil {
 		return nil, fmt.Errorf("http1: no fallback transport for a %s request to %s", req.Method, req.URL.Redacted())
+	}
+	if t.Interim != nil {
+		interim, asked := t.Interim, req // Interim is told of the request it was given
+		req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+			Got1xxResponse: func(int, textproto.MIMEHeader) error {
+				interim(asked)
+				return nil
+			},
+		}))
 	}
 	return t.Fallback.RoundTrip(req)
 }
@@ -507,14 +520,10 @@ func (t *Transport) exchange(ctx context.Context, h *host, addr string, c *conn,
 	if _, err := c.br.Peek(1); err != nil {
 		return fail(&staleError{err: err})
 	}
-	trace := httptrace.ContextClientTrace(ctx)
-	if trace != nil && trace.GotFirstResponseByte != nil {
-		trace.GotFirstResponseByte()
-	}
 	if b, _ := c.br.Peek(1); b[0] == tlsAlert || b[0] == tlsHandshake {
 		return fail(ErrTLSAnswer) // no HTTP response begins so
 	}
-	resp, err := readResponse(c.br, req, trace)
+	resp, err := readResponse(c.br, req, t.Interim)
 	if err != nil {
 		if c.lr.n <= 0 {
 			// The cap cut the header short, maybe mid-line: say so,
@@ -536,9 +545,8 @@ func (t *Transport) exchange(ctx context.Context, h *host, addr string, c *conn,
 }
 
 // readResponse reads a response header, skipping informational (1xx)
-// responses but 101, which it tells trace (nil: nobody) of, as net/http
-// does.
-func readResponse(br *bufio.Reader, req *http.Request, trace *httptrace.ClientTrace) (*http.Response, error) {
+// responses but 101, which it tells interim (nil: nobody) of.
+func readResponse(br *bufio.Reader, req *http.Request, interim func(*http.Request)) (*http.Response, error) {
 	if resp := readPlain(br, req); resp != nil {
 		return resp, nil
 	}
@@ -553,10 +561,8 @@ func readResponse(br *bufio.Reader, req *http.Request, trace *httptrace.ClientTr
 		if resp.StatusCode < 100 || resp.StatusCode > 199 || resp.StatusCode == http.StatusSwitchingProtocols {
 			return resp, nil
 		}
-		if trace != nil && trace.Got1xxResponse != nil {
-			if err := trace.Got1xxResponse(resp.StatusCode, textproto.MIMEHeader(resp.Header)); err != nil {
-				return nil, err
-			}
+		if interim != nil {
+			interim(req)
 		}
 	}
 }

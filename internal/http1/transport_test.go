@@ -10,8 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httptrace"
-	"net/textproto"
 	"net/url"
 	"runtime"
 	"strings"
@@ -1019,10 +1017,11 @@ func TestTLSAnswer(t *testing.T) {
 	}
 }
 
-// TestTraceOfAnswers checks that the Transport tells an httptrace.ClientTrace
-// of the first byte of the response and of each interim response, as
-// net/http does: the downloader's stall watch counts them as signs of life.
-func TestTraceOfAnswers(t *testing.T) {
+// TestInterimResponses checks that the Transport tells Interim of each
+// interim (1xx) response it skips, with the request, on its own
+// connections and on the requests it hands to Fallback: the downloader's
+// stall watch counts them as signs of life.
+func TestInterimResponses(t *testing.T) {
 	rs := newRawServer(t, func(c net.Conn) {
 		if readRequest(bufio.NewReader(c)) {
 			io.WriteString(c, "HTTP/1.1 100 Continue\r\n\r\n"+
@@ -1030,25 +1029,37 @@ func TestTraceOfAnswers(t *testing.T) {
 				"HTTP/1.1 102 Processing\r\n\r\n"+okResponse)
 		}
 	})
-	tr, _ := newTransport(t)
-	var first int
-	var interim []int
-	ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
-		GotFirstResponseByte: func() { first++ },
-		Got1xxResponse: func(code int, _ textproto.MIMEHeader) error {
-			interim = append(interim, code)
-			return nil
-		},
-	})
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, rs.URL(), nil)
-	resp, err := tr.RoundTrip(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if first != 1 || fmt.Sprint(interim) != "[100 103 102]" {
-		t.Errorf("GotFirstResponseByte %d times, Got1xxResponse %v; want once, [100 103 102]", first, interim)
+	for _, method := range []string{http.MethodGet, http.MethodOptions} { // OPTIONS goes to Fallback
+		t.Run(method, func(t *testing.T) {
+			tr, fb := newTransport(t)
+			var mu sync.Mutex
+			var told []*http.Request
+			tr.Interim = func(r *http.Request) {
+				mu.Lock()
+				told = append(told, r)
+				mu.Unlock()
+			}
+			req, _ := http.NewRequest(method, rs.URL(), nil)
+			resp, err := tr.RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if fell := fb.calls.Load() > 0; fell != (method != http.MethodGet) {
+				t.Fatalf("went to Fallback: %v", fell)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(told) != 3 {
+				t.Fatalf("Interim told %d times, want 3 (100, 103, 102)", len(told))
+			}
+			for _, r := range told {
+				if r != req {
+					t.Errorf("Interim told of %s %s, not of the request given", r.Method, r.URL)
+				}
+			}
+		})
 	}
 }
 

@@ -94,6 +94,7 @@ func (c *Client) transport() http.RoundTripper {
 	}
 	return &http1.Transport{
 		Fallback:        tr,
+		Interim:         interim,
 		Proxy:           tr.Proxy,
 		DialContext:     tr.DialContext,
 		MaxConnsPerHost: tr.MaxConnsPerHost,
@@ -237,7 +238,7 @@ func redactURL(u *url.URL) string { return u.Redacted() }
 // hop, when not nil, is called before each redirect is followed, with its
 // target: it moves the gate slot to the target's host (see hostSlot), and
 // its error ends the chain.
-func (c *Client) do(req *http.Request, emit *emitter, hop func(*url.URL) error) (*http.Response, error) {
+func (c *Client) do(req *http.Request, emit *emitter, g *guard, hop func(*url.URL) error) (*http.Response, error) {
 	var via []*http.Request
 	headers := req.Header // of every request of the chain, before URL credentials
 	first := req.URL
@@ -257,6 +258,7 @@ func (c *Client) do(req *http.Request, emit *emitter, hop func(*url.URL) error) 
 		if err != nil {
 			return nil, failedAt(req.URL, first, &url.Error{Op: "Get", URL: redactURL(req.URL), Err: err})
 		}
+		g.answered() // each hop's answer is a sign of life
 		loc := resp.Header.Get("Location")
 		if loc == "" || !redirects(resp.StatusCode) {
 			return resp, nil

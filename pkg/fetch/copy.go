@@ -6,8 +6,7 @@ import (
 	"hash"
 	"io"
 	"math"
-	"net/http/httptrace"
-	"net/textproto"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -141,9 +140,9 @@ func fileAbove(path string) string {
 // guard bounds one request: its context is cancelled with a *stallError
 // when no byte arrives for the stall timeout, from the request on (the wait
 // for headers included). Every answer before the body counts as bytes too:
-// the first byte of each response of a chain of redirects, and each
-// interim (1xx) response, seen through an httptrace.ClientTrace in the
-// request's context, which both transports honour; a server that answers
+// each response of a chain of redirects (Client.do tells answered), and
+// each interim (1xx) response (the transport's Interim hook finds the
+// guard as the request's context, a *guardCtx); a server that answers
 // every hop in time, or says 102 Processing while it works, is not silent.
 // Reads through watch count bytes with one atomic add; a watchdog timer
 // looks at the count four times per stall timeout, so a stall is caught
@@ -159,7 +158,7 @@ type guard struct {
 	got        atomic.Int64  // bytes of the body, and answers before it
 	paying     atomic.Bool   // bytes arrived and wait for the --limit-rate throttle: not a stall
 	watched    watchedReader // what watch returns: made with the guard
-	trace      httptrace.ClientTrace
+	gctx       guardCtx      // ctx, as a type the Interim hook can find
 
 	// Owned by the watchdog.
 	seen  int64
@@ -180,24 +179,37 @@ func (c *Client) newGuard(ctx context.Context) *guard {
 		}
 		ctx = tctx
 	}
-	g.ctx, g.cancel = context.WithCancelCause(ctx)
+	cctx, cancel := context.WithCancelCause(ctx)
+	g.gctx = guardCtx{Context: cctx, g: g}
+	g.ctx, g.cancel = &g.gctx, cancel
 	if g.stall > 0 {
-		g.trace.GotFirstResponseByte = g.answered
-		g.trace.Got1xxResponse = g.interim
-		g.ctx = httptrace.WithClientTrace(g.ctx, &g.trace)
 		g.timer = time.AfterFunc(time.Duration(math.MaxInt64), g.look)
 		g.timer.Reset(g.tick())
 	}
 	return g
 }
 
-// answered tells the watchdog that a response began to arrive.
-func (g *guard) answered() { g.got.Add(1) }
+// guardCtx is a guard's context: a type of its own, so that a hook given
+// only the request can find the guard (see interim), with no value added
+// to the context per request.
+type guardCtx struct {
+	context.Context
+	g *guard
+}
 
-// interim tells the watchdog that an interim (1xx) response arrived.
-func (g *guard) interim(int, textproto.MIMEHeader) error {
-	g.got.Add(1)
-	return nil
+// answered tells the watchdog that a response arrived (nil g: no guard).
+func (g *guard) answered() {
+	if g != nil {
+		g.got.Add(1)
+	}
+}
+
+// interim is the transport's Interim hook: it tells the guard of req, if
+// any, that an interim (1xx) response arrived.
+func interim(req *http.Request) {
+	if gc, ok := req.Context().(*guardCtx); ok {
+		gc.g.answered()
+	}
 }
 
 // attemptClock is the --timeout of one request: it runs while the request

@@ -396,7 +396,7 @@ func (s *splitRun) request(ctx context.Context, i int, attempt int) error {
 	if v := t.meta.ifRange(); v != "" {
 		req.Header.Set("If-Range", v)
 	}
-	resp, err := t.c.do(req, t.emit, slot.hop(g))
+	resp, err := t.c.do(req, t.emit, g, slot.hop(g))
 	if err != nil {
 		return g.whyRequest(ctx, err)
 	}

@@ -476,14 +476,20 @@ func (t *transfer) exchange(ctx context.Context, offset int64) (outcome, error) 
 	if err != nil {
 		return 0, err
 	}
-	slot := t.c.newHostSlot(t.host, release)
-	release = slot.free // a split lets go of the probe early; free is idempotent
-	defer release()
 	g := t.c.newGuard(ctx)
 	defer g.stop()
+	var hop func(*url.URL) error
+	if t.c.cfg.Gate != nil {
+		// Without a gate there is no slot to move (and nothing to pay
+		// for one per request).
+		slot := t.c.newHostSlot(t.host, release)
+		release = slot.free // a split lets go of the probe early; free is idempotent
+		hop = slot.hop(g)
+	}
+	defer release()
 
 	hreq, conditional := t.request(g.ctx, offset)
-	resp, err := t.c.do(hreq, t.emit, slot.hop(g))
+	resp, err := t.c.do(hreq, t.emit, g, hop)
 	if err != nil {
 		return 0, g.whyRequest(ctx, err)
 	}
