@@ -249,8 +249,8 @@ func (c *config) addSource(src input.Source, again io.ReaderAt) {
 // run took (zero when it took none), read anew, when the whole rest can
 // be: arguments, and input files that are regular files, whose lines up to
 // last's are skipped, as are the items of other shards (--shard). It
-// returns nil when the rest holds standard input or
-// a pipe, or when last's file was given twice (which one is unclear).
+// returns nil when the rest holds standard input or a pipe, or when last's
+// file was given twice (which one is unclear).
 func (c *config) unreadRest(args []string, last input.Item) func() (input.Item, error) {
 	first, skip := 0, 0 // the first source of the rest, and its lines taken
 	switch last.Source {
