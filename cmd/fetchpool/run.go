@@ -249,8 +249,8 @@ func (c *config) addSource(src input.Source, again io.ReaderAt) {
 // run took (zero when it took none), read anew, when the whole rest can
 // be: arguments, and input files that are regular files, whose lines up to
 // last's are skipped, as are the items of other shards (--shard). It
-// returns nil when the rest holds standard input or
-// a pipe, or when last's file was given twice (which one is unclear).
+// returns nil when the rest holds standard input or a pipe, or when last's
+// file was given twice (which one is unclear).
 func (c *config) unreadRest(args []string, last input.Item) func() (input.Item, error) {
 	first, skip := 0, 0 // the first source of the rest, and its lines taken
 	switch last.Source {
@@ -738,8 +738,8 @@ const abortGrace = 5 * time.Second
 // itself. The transfers were aborted, so nothing is lost that a kill would
 // not lose: files under their final names are whole, and unfinished ones
 // stay as .part for a resume. A --failed list could not be completed, so it
-// is removed rather than left to make a retry skip items. Without s.Exit
-// (tests in one process) it does nothing.
+// is removed rather than left to make a retry skip items, when it is a
+// regular file. Without s.Exit (tests in one process) it does nothing.
 func exitIfStuck(ctx context.Context, finished <-chan struct{}, s *streams, failed string) {
 	if s.Exit == nil {
 		return
@@ -757,7 +757,11 @@ func exitIfStuck(ctx context.Context, finished <-chan struct{}, s *streams, fail
 	case <-t.C:
 	}
 	msg := fmt.Sprintf("fetchpool: aborted, but the run could not end in %v: its output is blocked (a reader that stopped reading?); exiting now. Finished files are whole; unfinished ones are kept as .part for a resume", abortGrace)
-	if failed != "" && os.Remove(failed) == nil {
+	// Only a regular file, as report.Failed removes a list cut short: a
+	// --failed /dev/stdout (or another device, or a pipe) is not the
+	// run's to remove, and as root its removal would take it from every
+	// program.
+	if fi, err := os.Stat(failed); failed != "" && err == nil && fi.Mode().IsRegular() && os.Remove(failed) == nil {
 		msg += "; " + failed + " was removed: it could not be completed"
 	}
 	said := make(chan struct{})

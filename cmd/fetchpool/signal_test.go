@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -1395,4 +1396,37 @@ func slowList(t *testing.T, count int) (body []byte, list string) {
 		fmt.Fprintf(&b, "%s/f%d.bin\n", srv.URL, i)
 	}
 	return body, b.String()
+}
+
+// TestExitIfStuckKeepsFailedNotAFile: when an aborted run whose output is
+// blocked exits, a --failed that is not a regular file (--failed
+// /dev/stdout, which the usage error of --failed - suggests, piped to the
+// very reader that stopped reading) is not removed: as root, removing
+// /dev/stdout would take it from every program of the system.
+func TestExitIfStuckKeepsFailedNotAFile(t *testing.T) {
+	dir := t.TempDir()
+	failed := filepath.Join(dir, "stdout")
+	if err := os.Symlink(os.DevNull, failed); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // aborted
+	errOut := &safeBuffer{}
+	code := make(chan int, 1)
+	s := &streams{Err: errOut, Exit: func(c int) { code <- c }}
+	exitIfStuck(ctx, make(chan struct{}), s, failed)
+	select {
+	case c := <-code:
+		if c != exitInterrupted {
+			t.Errorf("exit code %d, want %d", c, exitInterrupted)
+		}
+	default:
+		t.Fatal("exitIfStuck returned without exiting")
+	}
+	if _, err := os.Lstat(failed); err != nil {
+		t.Errorf("--failed %s (a link to %s) was removed: %v", failed, os.DevNull, err)
+	}
+	if strings.Contains(errOut.String(), "was removed") {
+		t.Errorf("stderr says the list was removed:\n%s", errOut.String())
+	}
 }

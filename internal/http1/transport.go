@@ -517,10 +517,11 @@ func (t *Transport) exchange(ctx context.Context, h *host, addr string, c *conn,
 		maxHeader = defaultMaxHeader
 	}
 	c.lr.n = maxHeader + int64(c.br.Size())
-	if _, err := c.br.Peek(1); err != nil {
+	b, err := c.br.Peek(1)
+	if err != nil {
 		return fail(&staleError{err: err})
 	}
-	if b, _ := c.br.Peek(1); b[0] == tlsAlert || b[0] == tlsHandshake {
+	if b[0] == tlsAlert || b[0] == tlsHandshake {
 		return fail(ErrTLSAnswer) // no HTTP response begins so
 	}
 	resp, err := readResponse(c.br, req, t.Interim)
@@ -534,13 +535,13 @@ func (t *Transport) exchange(ctx context.Context, h *host, addr string, c *conn,
 	}
 	c.lr.n = noLimit
 	// After a 101 the connection speaks another protocol: never reused.
-	b := &body{t: t, h: h, addr: addr, c: c, stop: stop, ctx: ctx, rc: resp.Body,
+	rb := &body{t: t, h: h, addr: addr, c: c, stop: stop, ctx: ctx, rc: resp.Body,
 		reuse: !resp.Close && !req.Close && resp.StatusCode != http.StatusSwitchingProtocols}
 	if resp.Body == http.NoBody {
-		b.finish(true)
+		rb.finish(true)
 		return resp, nil
 	}
-	resp.Body = b
+	resp.Body = rb
 	return resp, nil
 }
 

@@ -117,9 +117,8 @@ func classifyWrite(path string, err error) error {
 	if errors.Is(err, syscall.ENOTDIR) {
 		return &writeError{path: path, err: err, file: fileAbove(path)}
 	}
-	if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
-		return &writeError{path: path, err: err} // its message says what to do
-	}
+	// Out of file descriptors (EMFILE, ENFILE): writeError's message says
+	// what to do (withFDHint).
 	return &writeError{path: path, err: err}
 }
 

@@ -97,6 +97,11 @@ func (c *Client) copyLocal(ctx context.Context, req Request, path string) (Resul
 	_ = os.Chtimes(part, time.Time{}, fi.ModTime())
 	if err := os.Rename(part, req.Path); err != nil {
 		removePart(part)
+		var dir *placeDirError
+		if perr := placeError(part, req.Path, err); errors.As(perr, &dir) {
+			dir.removed = true // a copy is made again, not resumed
+			return res, dir
+		}
 		return res, fmt.Errorf("moving %s into place: %w", part, err)
 	}
 	_ = os.Remove(part + metaSuffix)

@@ -143,3 +143,28 @@ func TestCheckSource(t *testing.T) {
 		}
 	}
 }
+
+// TestLocalCopyDirectoryAtTheDestination: a directory under the name a
+// local copy goes to (made while it copied) fails the item saying what is
+// in the way and what to do, as for a download, not with os.Rename's
+// "rename x.part x: file exists", which names a file that is not there.
+// The copy is removed: the next run makes it again.
+func TestLocalCopyDirectoryAtTheDestination(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src.bin")
+	if err := os.WriteFile(src, payload(10<<10, 21), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "copy.bin")
+	if err := os.MkdirAll(filepath.Join(out, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err := newClient(t, testConfig()).Fetch(context.Background(), request(src, out, nil))
+	want := "moving " + out + ".part into place: " + out + " is a directory; move the directory away and run again"
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v\nwant %s", err, want)
+	}
+	if _, err := os.Lstat(out + ".part"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("%s.part is left behind (%v)", out, err)
+	}
+}

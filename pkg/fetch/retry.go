@@ -215,17 +215,13 @@ func describe(err error) string {
 		return "connection closed early"
 	}
 	msg := strings.TrimPrefix(err.Error(), "net/http: ")
-	// net/http's handshake timeout is of an unexported type: its words
-	// tell it, and --connect-timeout (TLSHandshakeTimeout) is what bounds it.
-	var timeout interface{ Timeout() bool }
-	if errors.As(err, &timeout) && timeout.Timeout() && msg == "TLS handshake timeout" {
-		return "TLS handshake timed out (--connect-timeout)"
-	}
-	// net/http's words for a body it could not decode name no culprit.
 	switch {
 	case msg == "TLS handshake timeout":
-		// The transport's TLSHandshakeTimeout is --connect-timeout.
+		// net/http's handshake timeout is of an unexported type: its
+		// words tell it, and the transport's TLSHandshakeTimeout is
+		// --connect-timeout.
 		return "TLS handshake timed out (--connect-timeout)"
+	// net/http's words for a body it could not decode name no culprit.
 	case strings.Contains(msg, "chunk length"), strings.Contains(msg, "chunked encoding"):
 		return "the server sent a malformed chunked body (" + msg + ")"
 	case strings.Contains(msg, "malformed MIME header"):

@@ -1236,9 +1236,13 @@ func placeError(part, dest string, err error) error {
 type placeDirError struct {
 	part, dest string
 	err        error
+	removed    bool // the part was removed (a local copy), not kept
 }
 
 func (e *placeDirError) Error() string {
+	if e.removed {
+		return fmt.Sprintf("moving %s into place: %s is a directory; move the directory away and run again", e.part, e.dest)
+	}
 	return fmt.Sprintf("moving %s into place: %s is a directory; %s is kept whole: move the directory away and run again",
 		e.part, e.dest, e.part)
 }

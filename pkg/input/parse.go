@@ -71,7 +71,8 @@ type jsonItem struct {
 // is false for a blank line or a comment (a line starting with '#' after
 // trimming). Problems are reported in it.Err, never as a panic; such an item
 // still has URL set to the line's text (when the line is not valid text, the
-// start of it, quoted) so that it can be reported. Source and Line are left for the caller.
+// start of it, quoted) so that it can be reported. Source and Line are left
+// for the caller.
 //
 // The forms of a line are:
 //

@@ -33,10 +33,11 @@ const SidecarSuffix = PartSuffix + ".meta"
 // x.part.meta.tmp (through which a split transfer rewrites its sidecar). A
 // candidate is taken when any of its four files is one of another name's
 // four, so an item literally named "x.part", "x.part.meta" or
-// "x.part.meta.tmp" cannot clash with the files of "x", nor "x" with theirs. The directories above a
-// reserved name are remembered too: after "a/b" is reserved, "a" is taken
-// (it must stay a directory). The converse is not detected by Reserve: after
-// "a" is reserved, "a/b" is handed out, so a caller asks FileAbove first.
+// "x.part.meta.tmp" cannot clash with the files of "x", nor "x" with
+// theirs. The directories above a reserved name are remembered too: after
+// "a/b" is reserved, "a" is taken (it must stay a directory). The converse
+// is not detected by Reserve: after "a" is reserved, "a/b" is handed out,
+// so a caller asks FileAbove first.
 //
 // A name is held until the run ends, unless Release gives it back. Make a
 // Reserver with NewReserver; the zero Reserver is not usable.
@@ -124,9 +125,9 @@ func (r *Reserver) FileAbove(name string) (dir string, ok bool) {
 
 // Release gives back a name that Reserve handed out, so that a later
 // Reserve may hand it out again; its files (name, name.part,
-// name.part.meta and name.part.meta.tmp) must no longer be in use, and should not be on disk.
-// The directories above it stay reserved. Releasing a name that is not
-// reserved does nothing.
+// name.part.meta and name.part.meta.tmp) must no longer be in use, and
+// should not be on disk. The directories above it stay reserved. Releasing
+// a name that is not reserved does nothing.
 func (r *Reserver) Release(name string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

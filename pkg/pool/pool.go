@@ -579,9 +579,8 @@ func (r *run) name(it input.Item) (rel string, fixed bool, err error) {
 // whose existing .part belongs to another URL (it is left untouched for its
 // own resume), names that are themselves such a part (x.part beside its
 // sidecar x.part.meta) and, for --on-exists rename, names that already
-// exist. It
-// also reports whether the reserved name's part had no sidecar, whether
-// the name exists (as a file) before the run, and then its size.
+// exist. It also reports whether the reserved name's part had no sidecar,
+// whether the name exists (as a file) before the run, and then its size.
 func (r *run) reserve(itemURL, rel string) (name string, noSidecar, found bool, size int64) {
 	if r.dirs.empty {
 		// Nothing on disk predates the run: every name not reserved is free.
