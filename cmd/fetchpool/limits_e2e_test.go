@@ -425,6 +425,42 @@ func TestEndToEndChecksumsUnderASuffixedName(t *testing.T) {
 	}
 }
 
+// TestEndToEndChecksumsWithPaths: a sha256sum list made in the server's
+// tree ("sha256sum x.bin sub/x.bin") names files by their path; each item
+// is verified against the entry for its own URL path, with -x and without
+// (where the second is saved as x.1.bin), not against the entry of another
+// file that only shares its base name.
+func TestEndToEndChecksumsWithPaths(t *testing.T) {
+	srv := fileServer(t)
+	sums := sum(content("/pub/x.bin")) + "  x.bin\n" + sum(content("/pub/sub/x.bin")) + "  sub/x.bin\n"
+	host := strings.ReplaceAll(strings.TrimPrefix(srv.URL, "http://"), ":", "_")
+	for _, tt := range []struct {
+		name  string
+		args  []string
+		saved []string
+	}{
+		{"flat names", []string{"-j", "1"}, []string{"x.bin", "x.1.bin"}},
+		{"keep paths", []string{"-x"}, []string{host + "/pub/x.bin", host + "/pub/sub/x.bin"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "SUMS"), []byte(sums), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r := fetchpool(t, dir, srv.URL+"/pub/x.bin\n"+srv.URL+"/pub/sub/x.bin\n",
+				append([]string{"--checksums", "SUMS", "-o", "out"}, tt.args...)...)
+			if r.code != 0 || strings.Contains(r.stderr, "not checked") {
+				t.Fatalf("exit %d, want 0 with every file checked; stderr:\n%s", r.code, r.stderr)
+			}
+			for _, name := range tt.saved {
+				if _, err := os.Stat(filepath.Join(dir, "out", filepath.FromSlash(name))); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+}
+
 // TestEndToEndPerHostGoesAroundASlowHost: with --per-host, a slow host at
 // its cap does not hold up the items of another host that come after its
 // own in the list.

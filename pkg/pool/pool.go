@@ -17,6 +17,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -637,8 +638,13 @@ func partOfAnother(path string) bool {
 
 // checksum finds the expected digest of an item: from the item itself, from
 // --sha256 for a single item, or from --checksums by name: the name it is
-// saved under (rel), else the one it would have had without a .N suffix
-// (natural), each as a path, then as a base name.
+// saved under (rel) as a path, then by its trailing segments ("sub/x.bin"
+// of -x's "HOST/pub/sub/x.bin"), then, for a name taken from the URL, by
+// the trailing segments of the URL's path (as a list made in the server's
+// tree names the file: "sub/x.bin" for x.1.bin), and only then by base
+// name, and by the name it would have had without a .N suffix (natural).
+// A file is thus never checked against the entry of another one that
+// merely shares its base name when the list tells them apart.
 func (r *run) checksum(it input.Item, rel, natural string) string {
 	switch {
 	case it.SHA256 != "":
@@ -648,12 +654,47 @@ func (r *run) checksum(it input.Item, rel, natural string) string {
 	case len(r.opts.Checksums) == 0:
 		return ""
 	}
-	for _, name := range []string{filepath.ToSlash(rel), filepath.Base(rel), filepath.ToSlash(natural), filepath.Base(natural)} {
+	if sum, ok := r.checksumOfPath(filepath.ToSlash(rel)); ok {
+		return sum
+	}
+	if it.Name == "" {
+		if u, err := url.Parse(it.URL); err == nil && isHTTP(u.Scheme) {
+			// KeepPath is "HOST/PATH": the host is not part of a name.
+			p := filepath.ToSlash(naming.KeepPath(u))
+			if i := strings.IndexByte(p, '/'); i >= 0 && path.Base(p) == filepath.Base(natural) {
+				if sum, ok := r.checksumOfPath(p[i+1:]); ok {
+					return sum
+				}
+			}
+		}
+	}
+	for _, name := range []string{filepath.Base(rel), filepath.ToSlash(natural), filepath.Base(natural)} {
 		if sum, ok := r.opts.Checksums[name]; ok {
 			return sum
 		}
 	}
 	return ""
+}
+
+// checksumOfPath looks up the --checksums entry of a slash-separated path,
+// then of each of its trailing parts of two segments or more, longest
+// first.
+func (r *run) checksumOfPath(p string) (string, bool) {
+	for {
+		if sum, ok := r.opts.Checksums[p]; ok {
+			return sum, true
+		}
+		i := strings.IndexByte(p, '/')
+		if i < 0 || strings.IndexByte(p[i+1:], '/') < 0 {
+			return "", false
+		}
+		p = p[i+1:]
+	}
+}
+
+// isHTTP reports whether scheme is http or https, in any case.
+func isHTTP(scheme string) bool {
+	return strings.EqualFold(scheme, "http") || strings.EqualFold(scheme, "https")
 }
 
 // work is one worker: it takes jobs until the queue closes. Once a shutdown
