@@ -30,6 +30,10 @@ import (
 	"github.com/fetchpool/fetchpool/pkg/naming"
 )
 
+// ErrDigestConflict fails an item that repeats an earlier one (the same
+// request and output) with a "sha256" the earlier one did not give.
+var ErrDigestConflict = errors.New("listed before with another sha256")
+
 // Errors that end an item as canceled (event.StatusCanceled), with
 // fetch.ErrStopped: a transfer whose attempt failed after a graceful
 // shutdown began, and that is not retried.
@@ -433,11 +437,18 @@ func (r *run) admitOne(it input.Item, seq uint64, stop context.Context) {
 		// A bad line too: one shard reports it, not all of them.
 		return
 	}
-	if it.Err == nil && !r.seen.Add(it.URL, sameOutput(it.Name)) {
-		r.opts.Emit(event.Event{Kind: event.Duplicate, Time: time.Now(), Item: it})
-		return
+	var conflict error
+	if it.Err == nil {
+		var dup bool
+		if dup, conflict = r.duplicate(it); dup {
+			r.opts.Emit(event.Event{Kind: event.Duplicate, Time: time.Now(), Item: it})
+			return
+		}
 	}
-	j, err := r.plan(it)
+	j, err := job{item: it}, conflict
+	if err == nil {
+		j, err = r.plan(it)
+	}
 	j.seq = seq
 	r.opts.Emit(event.Event{Kind: event.Queued, Time: time.Now(), Item: it, Output: j.path})
 	if err != nil {
@@ -507,6 +518,29 @@ func resolved(path string) string {
 		rest = filepath.Join(filepath.Base(p), rest)
 		p = parent
 	}
+}
+
+// duplicate reports whether it asks for the same request and output as an
+// earlier item, and is dropped. An item with a "sha256" that the earlier
+// one did not give (another digest, or none) is not: it fails with
+// ErrDigestConflict instead, since dropping it would leave its file
+// unverified, or checked against another digest, without a word.
+func (r *run) duplicate(it input.Item) (bool, error) {
+	out := sameOutput(it.Name)
+	first := r.seen.Add(it.URL, out)
+	if it.SHA256 == "" {
+		return !first, nil
+	}
+	// A NUL is in no output name: the pair with the digest is apart from
+	// every pair without one.
+	firstDigest := r.seen.Add(it.URL, out+"\x00"+it.SHA256)
+	switch {
+	case first:
+		return false, nil
+	case !firstDigest:
+		return true, nil
+	}
+	return false, fmt.Errorf(`%w (or without one) for the same output file: it is fetched once, so give each line of it the same "sha256", or this one another "output"`, ErrDigestConflict)
 }
 
 // sameOutput is an explicit output name as the file that it names, so that
