@@ -1405,6 +1405,10 @@ func TestUnsupportedItems(t *testing.T) {
 		// input package; its error must say so, not quote url.Parse.
 		{"- http://example.test/f", "no such file: - http://example.test/f (nor a URL: a URL must start with http://", fs.ErrNotExist},
 		{"1. http://example.test/f", "no such file: 1. http://example.test/f (nor a URL", fs.ErrNotExist},
+		// A ~ in a list or a quoted argument reaches fetchpool as it is:
+		// the error must say so, not send the user to look in ~.
+		{"~/no-such-file", "no such file: ~/no-such-file (a leading ~ is not expanded outside a shell", fs.ErrNotExist},
+		{"~user/f", "(a leading ~ is not expanded", fs.ErrNotExist},
 	} {
 		_, err := c.Fetch(context.Background(), request(tt.url, filepath.Join(dir, "out"), nil))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
