@@ -80,8 +80,10 @@ type jsonItem struct {
 //	{"url": ..., "output": ..., "sha256": ...}  a JSON object
 //
 // A JSON object must have a non-empty string "url"; "output" and "sha256"
-// are optional strings (null counts as absent), unknown keys are ignored and
-// any other type is an error. "sha256" must be 64 hex digits and is returned
+// are optional strings (null counts as absent), unknown keys are ignored
+// but for one that names another digest ("md5", "sha265", "checksum"),
+// which is an error (its digest would go unchecked), and any other type is
+// an error. "sha256" must be 64 hex digits and is returned
 // in lower case. Names are kept as written; the naming package sanitizes them.
 //
 // A value has a scheme when it starts with a letter followed by letters,
@@ -141,6 +143,10 @@ func parseJSON(line string) Item {
 		it.Err = jsonError(err)
 		return it
 	}
+	if key := strayDigestKey(line); key != "" {
+		it.Err = fmt.Errorf(`%w: key %q is not checked: fetchpool verifies only "sha256" (64 hex digits); give the SHA-256 so, or remove the key`, ErrInvalidJSON, key)
+		return it
+	}
 	if j.URL == nil || strings.TrimSpace(*j.URL) == "" {
 		it.Err = fmt.Errorf(`%w: no "url"`, ErrInvalidJSON)
 		return it
@@ -173,6 +179,53 @@ func parseJSON(line string) Item {
 	}
 	it.SHA256 = sum
 	return it
+}
+
+// digestWords mark a key of a JSON item as meant for a digest.
+var digestWords = []string{"sha", "md5", "hash", "checksum", "digest", "crc", "blake"}
+
+// strayDigestKey returns the first top-level key of the JSON object line,
+// which decodes, that names a digest but is not "sha256" (in any case, as
+// encoding/json matches it): "sha265", "md5", "checksum". Other unknown
+// keys are ignored, but a digest under one of these would go unchecked
+// without a word. Only a line holding one of the words is scanned.
+func strayDigestKey(line string) string {
+	lower := strings.ToLower(line)
+	found := false
+	for _, w := range digestWords {
+		if strings.Contains(lower, w) {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return ""
+	}
+	dec := json.NewDecoder(strings.NewReader(line))
+	if _, err := dec.Token(); err != nil {
+		return ""
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		key, _ := tok.(string)
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return ""
+		}
+		if strings.EqualFold(key, "sha256") {
+			continue
+		}
+		k := strings.ToLower(key)
+		for _, w := range digestWords {
+			if strings.Contains(k, w) {
+				return key
+			}
+		}
+	}
+	return ""
 }
 
 // jsonError rewords a decoding error for a person who wrote the line.
