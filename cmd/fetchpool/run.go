@@ -149,6 +149,11 @@ func configure(opts *options, s *streams) (*config, error) {
 		if len(opts.Args) != 1 || len(opts.Inputs) != 0 {
 			return nil, usagef("--sha256 checks a single item given as the only argument; for lists use --checksums or \"sha256\" in JSON lines")
 		}
+		if opts.Checksums != "" {
+			// --sha256 would win, and the list's entry for the file go
+			// unchecked.
+			return nil, usagef("--sha256 and --checksums both give the digest of the item: give one of them")
+		}
 		sum, err := input.ParseSHA256(opts.SHA256)
 		if err != nil {
 			return nil, usagef("invalid --sha256 %q: want 64 hexadecimal digits", opts.SHA256)
