@@ -320,6 +320,10 @@ func parseURL(s string) (*url.URL, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
+		var ee url.EscapeError
+		if errors.As(err, &ee) {
+			return nil, fmt.Errorf("%w: %v (write a %% that is part of the URL as %%25)", ErrInvalidURL, err)
+		}
 		return nil, fmt.Errorf("%w: %v", ErrInvalidURL, err)
 	}
 	return u, nil

@@ -59,7 +59,7 @@ func TestParseLine(t *testing.T) {
 		{name: "http port only", line: "http://:80/x", want: Item{URL: "http://:80/x"}, err: ErrInvalidURL, msg: "no host"},
 		{name: "http opaque", line: "http:example.com", want: Item{URL: "http:example.com"}, err: ErrInvalidURL, msg: "no host"},
 		{name: "http bad ipv6", line: "http://[::1", want: Item{URL: "http://[::1"}, err: ErrInvalidURL, msg: "missing ']' in host"},
-		{name: "http bad escape", line: "http://example.com/%zz", want: Item{URL: "http://example.com/%zz"}, err: ErrInvalidURL, msg: "%zz"},
+		{name: "http bad escape", line: "http://example.com/%zz", want: Item{URL: "http://example.com/%zz"}, err: ErrInvalidURL, msg: `invalid URL escape "%zz" (write a % that is part of the URL as %25)`},
 		{name: "http bad port", line: "http://example.com:99999/", want: Item{URL: "http://example.com:99999/"}, err: ErrInvalidURL, msg: "port 99999"},
 		{name: "http letters in port", line: "http://example.com:8x/", want: Item{URL: "http://example.com:8x/"}, err: ErrInvalidURL, msg: "port"},
 		{name: "binary", line: "\x00\x01\x02http", want: Item{URL: `"\x00\x01\x02http"`}, err: ErrNotText, msg: "line is not valid text (binary data?)"},
