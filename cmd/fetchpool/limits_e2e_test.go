@@ -461,6 +461,32 @@ func TestEndToEndChecksumsWithPaths(t *testing.T) {
 	}
 }
 
+// TestEndToEndChecksumsFromStandardInput: --checksums - reads the list from
+// standard input, as sha256sum -c - does ("curl .../SHA256SUMS | fetchpool
+// --checksums - URL..."), unless standard input already gives the items.
+func TestEndToEndChecksumsFromStandardInput(t *testing.T) {
+	srv := fileServer(t)
+	dir := t.TempDir()
+	sums := sum(content("/good.bin")) + "  good.bin\n" + strings.Repeat("ab", 32) + "  bad.bin\n"
+	r := fetchpool(t, dir, sums, "--checksums", "-", "-o", "out", srv.URL+"/good.bin", srv.URL+"/bad.bin")
+	if r.code != 1 || !strings.Contains(r.stderr, "done 1") || strings.Count(r.stderr, "sha256 mismatch") != 2 {
+		t.Fatalf("exit %d, want 1 with good.bin done and bad.bin failing its check; stderr:\n%s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out", "good.bin")); err != nil {
+		t.Error(err)
+	}
+	r = fetchpool(t, dir, sums, "--checksums", "-", "-o", "out", srv.URL+"/extra.bin")
+	if want := "no entry in the checksums read from standard input (the first: out/extra.bin)"; r.code != 0 || !strings.Contains(r.stderr, want) {
+		t.Errorf("exit %d, want 0 and %q; stderr:\n%s", r.code, want, r.stderr)
+	}
+	for _, args := range [][]string{{"-i", "-"}, {}} {
+		r := fetchpool(t, dir, srv.URL+"/good.bin\n", append([]string{"--checksums", "-", "-o", "again"}, args...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, "--checksums -: standard input gives the items") {
+			t.Errorf("%q: exit %d, want 2 saying that standard input is taken; stderr:\n%s", args, r.code, r.stderr)
+		}
+	}
+}
+
 // TestEndToEndPerHostGoesAroundASlowHost: with --per-host, a slow host at
 // its cap does not hold up the items of another host that come after its
 // own in the list.

@@ -134,7 +134,7 @@ func newRootCommand(run func(ctx context.Context, opts *options) error) *cobra.C
 	f.StringVar(&opts.SplitMin, "split-min", "16M", "split only files of at least `SIZE`")
 
 	f.StringVar(&opts.SHA256, "sha256", "", "expected SHA-256 of the single item, in `HEX`")
-	f.StringVar(&opts.Checksums, "checksums", "", "verify against `FILE` in sha256sum format (HEX  NAME)")
+	f.StringVar(&opts.Checksums, "checksums", "", "verify against `FILE` in sha256sum format (HEX  NAME; - for standard input)")
 
 	f.StringArrayVarP(&opts.Headers, "header", "H", nil, "add a request header `\"K: V\"`; repeatable")
 	f.StringVarP(&opts.UserAgent, "user-agent", "A", "", "User-Agent `STRING` (default \"fetchpool/VERSION\"; \"\" sends none)")
