@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 )
 
 // ErrInvalidChecksumLine is returned by ParseChecksums for a line it cannot
@@ -19,7 +20,8 @@ var ErrInvalidChecksumLine = errors.New("malformed checksum line")
 // lower-case hex SHA-256 digest. It accepts what sha256sum writes: "HEX  NAME"
 // (text mode), "HEX *NAME" (binary mode), the escaped form "\HEX  NAME" for
 // names holding a backslash or line break, and the BSD tag form
-// "SHA256 (NAME) = HEX"; also "HEX NAME" with one space. Blank lines and
+// "SHA256 (NAME) = HEX"; also "HEX NAME" with one space, or with a TAB
+// (as scripts that join the two with one write it). Blank lines and
 // lines starting with '#' are skipped, a trailing CR is dropped, and so is a
 // UTF-8 byte-order mark at the start of the file (as Windows tools write
 // one), as in an input list; a file that starts with a UTF-16 byte-order
@@ -94,12 +96,20 @@ func checksumLine(line string) (file, sum string, err error) {
 		for n < len(line) && isHex(line[n]) {
 			n++
 		}
-		if n != 64 || len(line) < 66 || line[64] != ' ' {
+		switch {
+		case n != 64:
 			return "", "", fmt.Errorf(`%w: want "HEX  NAME" with a 64-digit SHA-256 digest, found %d hex digits`,
 				ErrInvalidChecksumLine, n)
+		case len(line) == 64:
+			return "", "", fmt.Errorf("%w: no file name after the digest", ErrInvalidChecksumLine)
+		case line[64] != ' ' && line[64] != '\t':
+			// A TAB is taken too: scripts write "HEX<TAB>NAME".
+			r, _ := utf8.DecodeRuneInString(line[64:])
+			return "", "", fmt.Errorf(`%w: want "HEX  NAME", found 64 hex digits followed by %q`,
+				ErrInvalidChecksumLine, string(r))
 		}
 		sum, file = line[:64], line[65:]
-		if file[0] == ' ' || file[0] == '*' {
+		if file != "" && (file[0] == ' ' || file[0] == '*') {
 			file = file[1:]
 		}
 		if escaped {

@@ -24,6 +24,10 @@ func TestParseChecksums(t *testing.T) {
 		{name: "binary mode", input: a + " *a.txt\n", want: map[string]string{"a.txt": a}},
 		{name: "one space", input: a + " a.txt", want: map[string]string{"a.txt": a}},
 		{name: "uppercase", input: B + "  b\n", want: map[string]string{"b": b}},
+		// As scripts that join the digest and the name with a TAB write it.
+		{name: "TAB", input: a + "\ta.txt\n" + b + "\t*b.bin\n", want: map[string]string{"a.txt": a, "b.bin": b}},
+		{name: "digest alone", input: a + "\n", msg: "sums.txt:1: malformed checksum line: no file name after the digest"},
+		{name: "digest and a comma", input: a + ",a.txt\n", msg: `found 64 hex digits followed by ","`},
 		{name: "byte-order mark", input: "\ufeff" + a + "  a.txt\r\n" + b + "  b.txt\r\n", want: map[string]string{"a.txt": a, "b.txt": b}},
 		{name: "byte-order mark before a BSD tag", input: "\ufeffSHA256 (a.txt) = " + a + "\n", want: map[string]string{"a.txt": a}},
 		// As Windows PowerShell 5 writes ("$hash  $name" > SHA256SUMS).
