@@ -38,6 +38,10 @@ func TestParseChecksums(t *testing.T) {
 		{name: "name with spaces", input: a + "   two  spaces \n", want: map[string]string{" two  spaces ": a}},
 		{name: "escaped name", input: `\` + a + `  new\nline\\back` + "\n", want: map[string]string{"new\nline\\back": a}},
 		{name: "BSD tag", input: "SHA256 (x (1).tar) = " + b + "\n", want: map[string]string{"x (1).tar": b}},
+		// As openssl dgst -sha256 writes it (1.1, then 3), and sha256sum -c
+		// takes it; with the spaces around "=" free, as there too.
+		{name: "OpenSSL tag", input: "SHA256(a.txt)= " + a + "\nSHA2-256(b (1).bin)= " + b + "\n", want: map[string]string{"a.txt": a, "b (1).bin": b}},
+		{name: "BSD tag spacing", input: "SHA256 (a.txt)=" + a + "\nSHA256(b) =  " + b + "\n", want: map[string]string{"a.txt": a, "b": b}},
 		{name: "names cleaned", input: a + "  ./a.txt\n" + b + "  sub//x/../b.bin\n", want: map[string]string{"a.txt": a, "sub/b.bin": b}},
 		{name: "duplicate same", input: a + "  a\n" + a + "  a\n", want: map[string]string{"a": a}},
 		{name: "duplicate once cleaned", input: a + "  a\n" + b + "  ./a\n", msg: `sums.txt:2: malformed checksum line: "a" is listed twice`},
