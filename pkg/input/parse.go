@@ -49,6 +49,11 @@ var (
 // errArgNotText is ErrNotText worded for a command-line argument.
 var errArgNotText error = reworded{"argument is not valid text (invalid UTF-8 or a control character)", ErrNotText}
 
+// errCarriageReturn is ErrNotText for a line that is text but for a CR
+// inside it: most likely a whole list with CR line endings (classic Mac OS,
+// some exports), which reads as one line.
+var errCarriageReturn error = reworded{`line holds a carriage return (CR) inside it: a list with CR line endings? Convert it with tr '\r' '\n' < LIST > NEW`, ErrNotText}
+
 // reworded is an error with its own message that errors.Is still matches to
 // err.
 type reworded struct {
@@ -98,7 +103,11 @@ func ParseLine(line string) (it Item, ok bool) {
 		return Item{}, false
 	}
 	if !isText(line, true) {
-		return Item{URL: quotedStart(line), Err: ErrNotText}, true
+		err := ErrNotText
+		if strings.IndexByte(line, '\r') >= 0 && isText(strings.ReplaceAll(line, "\r", ""), true) {
+			err = errCarriageReturn
+		}
+		return Item{URL: quotedStart(line), Err: err}, true
 	}
 	if strings.HasPrefix(line, byteOrderMark) {
 		return Item{URL: line, Err: ErrByteOrderMark}, true

@@ -71,6 +71,10 @@ func TestParseLine(t *testing.T) {
 		// one: a binary file given with -i used to print each of its
 		// "lines" whole, four times its size once escaped, on stderr.
 		{name: "long binary", line: "\x00" + strings.Repeat("é", 60000), want: Item{URL: `"\x00` + strings.Repeat("é", 49) + `"...`}, err: ErrNotText},
+		// A list with CR line endings (classic Mac OS) is one "line" of
+		// text: the error says so, not "binary data".
+		{name: "CR line endings", line: "http://example.com/a\rhttp://example.com/b\r", want: Item{URL: `"http://example.com/a\rhttp://example.com/b"`}, err: ErrNotText,
+			msg: `holds a carriage return (CR) inside it: a list with CR line endings? Convert it with tr '\r' '\n' < LIST > NEW`},
 		{name: "byte-order mark", line: "\ufeffhttp://example.com/a", want: Item{URL: "\ufeffhttp://example.com/a"}, err: ErrByteOrderMark,
 			msg: "starts with an invisible byte-order mark (U+FEFF)"},
 		{name: "byte-order mark after spaces", line: " \ufeff{\"url\": \"./a\"}", want: Item{URL: "\ufeff{\"url\": \"./a\"}"}, err: ErrByteOrderMark},
