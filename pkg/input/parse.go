@@ -194,10 +194,11 @@ func parseJSON(line string) Item {
 var digestWords = []string{"sha", "md5", "hash", "checksum", "digest", "crc", "blake"}
 
 // strayDigestKey returns the first top-level key of the JSON object line,
-// which decodes, that names a digest but is not "sha256" (in any case, as
-// encoding/json matches it): "sha265", "md5", "checksum". Other unknown
-// keys are ignored, but a digest under one of these would go unchecked
-// without a word. Only a line holding one of the words is scanned.
+// which decodes, that names a digest (digestKey) but is not "sha256" (in
+// any case, as encoding/json matches it): "sha265", "md5", "checksum".
+// Other unknown keys are ignored, but a digest under one of these would go
+// unchecked without a word. Only a line holding one of digestWords is
+// scanned.
 func strayDigestKey(line string) string {
 	lower := strings.ToLower(line)
 	found := false
@@ -224,17 +225,35 @@ func strayDigestKey(line string) string {
 		if err := dec.Decode(&value); err != nil {
 			return ""
 		}
-		if strings.EqualFold(key, "sha256") {
-			continue
-		}
-		k := strings.ToLower(key)
-		for _, w := range digestWords {
-			if strings.Contains(k, w) {
-				return key
-			}
+		if !strings.EqualFold(key, "sha256") && digestKey(key) {
+			return key
 		}
 	}
 	return ""
+}
+
+// digestKey reports whether a JSON key names a digest: "sha" and a number
+// ("sha1", "sha-512", "SHA_256"), "crc…", "blake…", or a key holding "md5",
+// "hash", "checksum" or "digest". Not "sha" alone, "shared" or "shape".
+func digestKey(key string) bool {
+	k := strings.Map(func(r rune) rune {
+		switch {
+		case 'a' <= r && r <= 'z', '0' <= r && r <= '9':
+			return r
+		case 'A' <= r && r <= 'Z':
+			return r + 'a' - 'A'
+		}
+		return -1
+	}, key)
+	if strings.HasPrefix(k, "sha") {
+		return len(k) > 3 && '0' <= k[3] && k[3] <= '9'
+	}
+	for _, w := range []string{"md5", "hash", "checksum", "digest"} {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return strings.HasPrefix(k, "crc") || strings.HasPrefix(k, "blake")
 }
 
 // jsonError rewords a decoding error for a person who wrote the line.

@@ -92,6 +92,8 @@ func TestParseLine(t *testing.T) {
 		{name: "json hash", line: `{"hash":null,"url":"./a"}`, want: Item{URL: `{"hash":null,"url":"./a"}`}, err: ErrInvalidJSON, msg: `"hash"`},
 		{name: "json digest", line: `{"url":"./a","digest":{"sha256":"x"}}`, want: Item{URL: `{"url":"./a","digest":{"sha256":"x"}}`}, err: ErrInvalidJSON, msg: `"digest"`},
 		{name: "json sha256 any case", line: `{"url":"./a","SHA256":"` + hex + `"}`, want: Item{URL: "./a", SHA256: hex}},
+		{name: "json sha-256", line: `{"url":"./a","sha-256":"` + hex + `"}`, want: Item{URL: `{"url":"./a","sha-256":"` + hex + `"}`}, err: ErrInvalidJSON, msg: `"sha-256"`},
+		{name: "json keys that are no digest", line: `{"url":"./a","shared":true,"shape":1,"sha":"x","source":"crcx"}`, want: Item{URL: "./a"}},
 		{name: "json nested digest key", line: `{"url":"./a","meta":{"md5":"x"}}`, want: Item{URL: "./a"}},
 		{name: "json null optional", line: `{"url":"./a","output":null,"sha256":null}`, want: Item{URL: "./a"}},
 		{name: "json tab whitespace", line: "{\"url\":\t\"./a\"}", want: Item{URL: "./a"}},
