@@ -461,6 +461,31 @@ func TestEndToEndChecksumsWithPaths(t *testing.T) {
 	}
 }
 
+// TestEndToEndChecksumsWithLocalPaths: local files listed by their paths
+// ("sha256sum */x.csv > SUMS; find . -name x.csv | fetchpool") are
+// verified against the entries of their own paths, not left unchecked.
+func TestEndToEndChecksumsWithLocalPaths(t *testing.T) {
+	dir := t.TempDir()
+	var sums string
+	for _, d := range []string{"a", "b"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		body := []byte("the " + d + " copy\n")
+		if err := os.WriteFile(filepath.Join(dir, d, "x.csv"), body, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		sums += sum(body) + "  " + d + "/x.csv\n"
+	}
+	if err := os.WriteFile(filepath.Join(dir, "SUMS"), []byte(sums), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := fetchpool(t, dir, "./a/x.csv\nb/x.csv\nfile://"+filepath.ToSlash(dir)+"/b/x.csv\tc.csv\n", "--checksums", "SUMS", "-o", "out", "-j", "1")
+	if r.code != 0 || strings.Contains(r.stderr, "not checked: 2") || !strings.Contains(r.stderr, "not checked: 1") {
+		t.Fatalf("exit %d, want 0 with both x.csv checked (c.csv, named in the list, is not); stderr:\n%s", r.code, r.stderr)
+	}
+}
+
 // TestEndToEndChecksumsFromStandardInput: --checksums - reads the list from
 // standard input, as sha256sum -c - does ("curl .../SHA256SUMS | fetchpool
 // --checksums - URL..."), unless standard input already gives the items.

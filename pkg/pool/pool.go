@@ -673,10 +673,11 @@ func partOfAnother(path string) bool {
 // checksum finds the expected digest of an item: from the item itself, from
 // --sha256 for a single item, or from --checksums by name: the name it is
 // saved under (rel) as a path, then by its trailing segments ("sub/x.bin"
-// of -x's "HOST/pub/sub/x.bin"), then, for a name taken from the URL, by
-// the trailing segments of the URL's path (as a list made in the server's
-// tree names the file: "sub/x.bin" for x.1.bin), and only then by base
-// name, and by the name it would have had without a .N suffix (natural).
+// of -x's "HOST/pub/sub/x.bin"), then, for a name taken from the source, by
+// the trailing segments of the source's path (as a list made in the
+// server's tree, or beside local files, names the file: "sub/x.bin" for
+// x.1.bin), and only then by base name, and by the name it would have had
+// without a .N suffix (natural).
 // A file is thus never checked against the entry of another one that
 // merely shares its base name when the list tells them apart.
 func (r *run) checksum(it input.Item, rel, natural string) string {
@@ -692,13 +693,9 @@ func (r *run) checksum(it input.Item, rel, natural string) string {
 		return sum
 	}
 	if it.Name == "" {
-		if u, err := url.Parse(it.URL); err == nil && isHTTP(u.Scheme) {
-			// KeepPath is "HOST/PATH": the host is not part of a name.
-			p := filepath.ToSlash(naming.KeepPath(u))
-			if i := strings.IndexByte(p, '/'); i >= 0 && path.Base(p) == filepath.Base(natural) {
-				if sum, ok := r.checksumOfPath(p[i+1:]); ok {
-					return sum
-				}
+		if p := sourcePath(it.URL); p != "" && path.Base(p) == filepath.Base(natural) {
+			if sum, ok := r.checksumOfPath(p); ok {
+				return sum
 			}
 		}
 	}
@@ -724,6 +721,26 @@ func (r *run) checksumOfPath(p string) (string, bool) {
 		}
 		p = p[i+1:]
 	}
+}
+
+// sourcePath is the slash-separated path of an item's source, as a
+// checksums list made where it lies names it: the path of an http(s) or
+// file URL (percent-decoded, without its host), or a local path as given
+// (without "./"); "" when there is none.
+func sourcePath(item string) string {
+	u, err := url.Parse(item)
+	if err != nil || u.Scheme == "" || len(u.Scheme) == 1 {
+		return strings.TrimPrefix(path.Clean(filepath.ToSlash(item)), "/")
+	}
+	if !isHTTP(u.Scheme) && !strings.EqualFold(u.Scheme, "file") {
+		return ""
+	}
+	// KeepPath is "HOST/PATH": the host is not part of a name.
+	p := filepath.ToSlash(naming.KeepPath(u))
+	if i := strings.IndexByte(p, '/'); i >= 0 {
+		return p[i+1:]
+	}
+	return ""
 }
 
 // isHTTP reports whether scheme is http or https, in any case.
