@@ -832,6 +832,19 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 		// Moved to the name its server gave (or skipped for it).
 		r.releaseMoved(j)
 	}
+	if j.sha256 != "" && (errors.Is(err, fetch.ErrNotNewer) || errors.Is(err, fetch.ErrSkip) || err == nil && res.Skipped && req.IfNewer) {
+		// A file kept by --on-exists newer, or under the name its server
+		// gave, is checked as one that --on-exists skip keeps.
+		kept := j.path
+		if res.Path != "" {
+			kept = res.Path
+		}
+		if got, cerr := checkKept(ctx, kept, j.sha256, nil); cerr != nil {
+			res.SHA256, err = got, cerr
+		} else {
+			res.SHA256 = got
+		}
+	}
 	switch {
 	case errors.Is(err, fetch.ErrNotStarted):
 		// Withdrawn at the gate by the shutdown, which is told first.
