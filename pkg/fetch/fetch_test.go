@@ -1409,6 +1409,7 @@ func TestUnsupportedItems(t *testing.T) {
 		// the error must say so, not send the user to look in ~.
 		{"~/no-such-file", "no such file: ~/no-such-file (a leading ~ is not expanded outside a shell", fs.ErrNotExist},
 		{"~user/f", "(a leading ~ is not expanded", fs.ErrNotExist},
+		{"-", "no such file: - (a list on standard input is read with -i -, or when no item is given)", fs.ErrNotExist},
 	} {
 		_, err := c.Fetch(context.Background(), request(tt.url, filepath.Join(dir, "out"), nil))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
