@@ -96,3 +96,62 @@ func TestEndToEndSkipChecksExistingFile(t *testing.T) {
 		t.Error("--on-exists overwrite did not replace the file that did not match")
 	}
 }
+
+// TestEndToEndNewerChecksExistingFile: with --on-exists newer, a file kept
+// because the server has nothing newer (304), or because a local source is
+// not newer, is checked against its expected digest as --on-exists skip
+// checks it: a mismatch fails the item, naming the file, and leaves it as
+// it is; a match is skipped.
+func TestEndToEndNewerChecksExistingFile(t *testing.T) {
+	modified := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.ServeContent(w, r, "", modified, bytes.NewReader(content(r.URL.Path)))
+	}))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	os.MkdirAll(out, 0o755)
+	src := filepath.Join(dir, "local.bin")
+	os.WriteFile(src, content("/local.bin"), 0o644)
+	os.Chtimes(src, modified, modified)
+	for name, body := range map[string][]byte{"good.bin": content("/good.bin"), "bad.bin": []byte("stale"), "local.bin": []byte("stale too")} {
+		p := filepath.Join(out, name)
+		os.WriteFile(p, body, 0o644)
+		os.Chtimes(p, modified.Add(time.Hour), modified.Add(time.Hour)) // newer than the server's
+	}
+	sums := sum(content("/good.bin")) + "  good.bin\n" + sum(content("/bad.bin")) + "  bad.bin\n" + sum(content("/local.bin")) + "  local.bin\n"
+	os.WriteFile(filepath.Join(dir, "SUMS"), []byte(sums), 0o644)
+	list := srv.URL + "/good.bin\n" + srv.URL + "/bad.bin\n" + src + "\n"
+
+	r := fetchpool(t, dir, list, "--checksums", "SUMS", "-o", "out", "--on-exists", "newer")
+	if r.code != 1 || !strings.Contains(r.stderr, "skipped 1, failed 2") {
+		t.Fatalf("exit %d, want 1 with good.bin skipped and the two stale files failed; stderr:\n%s", r.code, r.stderr)
+	}
+	for _, name := range []string{"bad.bin", "local.bin"} {
+		if line := "out/" + name + " exists but does not match the expected SHA-256"; !strings.Contains(r.stderr, line) {
+			t.Errorf("stderr does not say %q:\n%s", line, r.stderr)
+		}
+	}
+	if b := readFile(t, filepath.Join(out, "bad.bin")); string(b) != "stale" {
+		t.Errorf("bad.bin was changed; it must be left as it is")
+	}
+}
+
+// TestEndToEndSkipChecksFileNamedByServer: with --on-exists skip, a file
+// kept under the name its server gives (Content-Disposition) is checked
+// against its expected digest too, as one under the URL's name is.
+func TestEndToEndSkipChecksFileNamedByServer(t *testing.T) {
+	srv := fileServer(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	os.MkdirAll(out, 0o755)
+	os.WriteFile(filepath.Join(out, "served.bin"), []byte("stale"), 0o644)
+	os.WriteFile(filepath.Join(dir, "SUMS"), []byte(sum(content("/cd/x"))+"  served.bin\n"), 0o644)
+	r := fetchpool(t, dir, srv.URL+"/cd/x?name=served.bin\n", "--checksums", "SUMS", "-o", "out")
+	if line := "out/served.bin exists but does not match the expected SHA-256"; r.code != 1 || !strings.Contains(r.stderr, line) {
+		t.Fatalf("exit %d, want 1 saying %q; stderr:\n%s", r.code, line, r.stderr)
+	}
+	if b := readFile(t, filepath.Join(out, "served.bin")); string(b) != "stale" {
+		t.Errorf("served.bin was changed; it must be left as it is")
+	}
+}

@@ -425,6 +425,93 @@ func TestEndToEndChecksumsUnderASuffixedName(t *testing.T) {
 	}
 }
 
+// TestEndToEndChecksumsWithPaths: a sha256sum list made in the server's
+// tree ("sha256sum x.bin sub/x.bin") names files by their path; each item
+// is verified against the entry for its own URL path, with -x and without
+// (where the second is saved as x.1.bin), not against the entry of another
+// file that only shares its base name.
+func TestEndToEndChecksumsWithPaths(t *testing.T) {
+	srv := fileServer(t)
+	sums := sum(content("/pub/x.bin")) + "  x.bin\n" + sum(content("/pub/sub/x.bin")) + "  sub/x.bin\n"
+	host := strings.ReplaceAll(strings.TrimPrefix(srv.URL, "http://"), ":", "_")
+	for _, tt := range []struct {
+		name  string
+		args  []string
+		saved []string
+	}{
+		{"flat names", []string{"-j", "1"}, []string{"x.bin", "x.1.bin"}},
+		{"keep paths", []string{"-x"}, []string{host + "/pub/x.bin", host + "/pub/sub/x.bin"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "SUMS"), []byte(sums), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r := fetchpool(t, dir, srv.URL+"/pub/x.bin\n"+srv.URL+"/pub/sub/x.bin\n",
+				append([]string{"--checksums", "SUMS", "-o", "out"}, tt.args...)...)
+			if r.code != 0 || strings.Contains(r.stderr, "not checked") {
+				t.Fatalf("exit %d, want 0 with every file checked; stderr:\n%s", r.code, r.stderr)
+			}
+			for _, name := range tt.saved {
+				if _, err := os.Stat(filepath.Join(dir, "out", filepath.FromSlash(name))); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+}
+
+// TestEndToEndChecksumsWithLocalPaths: local files listed by their paths
+// ("sha256sum */x.csv > SUMS; find . -name x.csv | fetchpool") are
+// verified against the entries of their own paths, not left unchecked.
+func TestEndToEndChecksumsWithLocalPaths(t *testing.T) {
+	dir := t.TempDir()
+	var sums string
+	for _, d := range []string{"a", "b"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		body := []byte("the " + d + " copy\n")
+		if err := os.WriteFile(filepath.Join(dir, d, "x.csv"), body, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		sums += sum(body) + "  " + d + "/x.csv\n"
+	}
+	if err := os.WriteFile(filepath.Join(dir, "SUMS"), []byte(sums), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := fetchpool(t, dir, "./a/x.csv\nb/x.csv\nfile://"+filepath.ToSlash(dir)+"/b/x.csv\tc.csv\n", "--checksums", "SUMS", "-o", "out", "-j", "1")
+	if r.code != 0 || strings.Contains(r.stderr, "not checked: 2") || !strings.Contains(r.stderr, "not checked: 1") {
+		t.Fatalf("exit %d, want 0 with both x.csv checked (c.csv, named in the list, is not); stderr:\n%s", r.code, r.stderr)
+	}
+}
+
+// TestEndToEndChecksumsFromStandardInput: --checksums - reads the list from
+// standard input, as sha256sum -c - does ("curl .../SHA256SUMS | fetchpool
+// --checksums - URL..."), unless standard input already gives the items.
+func TestEndToEndChecksumsFromStandardInput(t *testing.T) {
+	srv := fileServer(t)
+	dir := t.TempDir()
+	sums := sum(content("/good.bin")) + "  good.bin\n" + strings.Repeat("ab", 32) + "  bad.bin\n"
+	r := fetchpool(t, dir, sums, "--checksums", "-", "-o", "out", srv.URL+"/good.bin", srv.URL+"/bad.bin")
+	if r.code != 1 || !strings.Contains(r.stderr, "done 1") || strings.Count(r.stderr, "sha256 mismatch") != 2 {
+		t.Fatalf("exit %d, want 1 with good.bin done and bad.bin failing its check; stderr:\n%s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out", "good.bin")); err != nil {
+		t.Error(err)
+	}
+	r = fetchpool(t, dir, sums, "--checksums", "-", "-o", "out", srv.URL+"/extra.bin")
+	if want := "no entry in the checksums read from standard input (the first: out/extra.bin)"; r.code != 0 || !strings.Contains(r.stderr, want) {
+		t.Errorf("exit %d, want 0 and %q; stderr:\n%s", r.code, want, r.stderr)
+	}
+	for _, args := range [][]string{{"-i", "-"}, {}} {
+		r := fetchpool(t, dir, srv.URL+"/good.bin\n", append([]string{"--checksums", "-", "-o", "again"}, args...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, "--checksums -: standard input gives the items") {
+			t.Errorf("%q: exit %d, want 2 saying that standard input is taken; stderr:\n%s", args, r.code, r.stderr)
+		}
+	}
+}
+
 // TestEndToEndPerHostGoesAroundASlowHost: with --per-host, a slow host at
 // its cap does not hold up the items of another host that come after its
 // own in the list.

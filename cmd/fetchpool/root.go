@@ -123,7 +123,7 @@ func newRootCommand(run func(ctx context.Context, opts *options) error) *cobra.C
 	f.BoolVarP(&opts.KeepPaths, "keep-paths", "x", false, "save under DIR/HOST/URL-PATH")
 	f.StringVar(&opts.OnExists, "on-exists", "skip", "when a file exists before the run, `MODE`: skip, overwrite, rename (keep it, save as name.N.ext) or newer (conditional GET)")
 	f.BoolVar(&opts.NoResume, "no-resume", false, "start over instead of resuming existing .part files")
-	f.BoolVar(&opts.DryRun, "dry-run", false, "print URL -> PATH for every item and send no request")
+	f.BoolVar(&opts.DryRun, "dry-run", false, "print URL -> PATH for every item and send no request (a server may still name a file otherwise, by Content-Disposition)")
 
 	f.IntVarP(&opts.Concurrency, "concurrency", "j", 8, "at most `N` transfers at once")
 	f.IntVar(&opts.PerHost, "per-host", 0, "at most `N` requests at once to one host:port (0 = no cap)")
@@ -134,7 +134,7 @@ func newRootCommand(run func(ctx context.Context, opts *options) error) *cobra.C
 	f.StringVar(&opts.SplitMin, "split-min", "16M", "split only files of at least `SIZE`")
 
 	f.StringVar(&opts.SHA256, "sha256", "", "expected SHA-256 of the single item, in `HEX`")
-	f.StringVar(&opts.Checksums, "checksums", "", "verify against `FILE` in sha256sum format (HEX  NAME)")
+	f.StringVar(&opts.Checksums, "checksums", "", "verify against `FILE` in sha256sum format (HEX  NAME; - for standard input)")
 
 	f.StringArrayVarP(&opts.Headers, "header", "H", nil, "add a request header `\"K: V\"`; repeatable")
 	f.StringVarP(&opts.UserAgent, "user-agent", "A", "", "User-Agent `STRING` (default \"fetchpool/VERSION\"; \"\" sends none)")

@@ -107,6 +107,8 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"-H", "X-A: a\x01b", "u"}, "control character"},
 		{[]string{"--sha256", "abc", "u"}, "--sha256"},
 		{[]string{"--sha256", strings.Repeat("a", 64), "u", "v"}, "--sha256"},
+		// One of the two would go unchecked without a word.
+		{[]string{"--sha256", strings.Repeat("a", 64), "--checksums", "SUMS", "u"}, "--sha256 and --checksums"},
 		{[]string{"--shard", "5/4", "u"}, "shard"},
 		{[]string{"-q", "-v", "u"}, "--quiet"},
 		{[]string{"-o", "", "u"}, "--output-dir is empty"},

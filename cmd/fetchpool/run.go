@@ -149,6 +149,11 @@ func configure(opts *options, s *streams) (*config, error) {
 		if len(opts.Args) != 1 || len(opts.Inputs) != 0 {
 			return nil, usagef("--sha256 checks a single item given as the only argument; for lists use --checksums or \"sha256\" in JSON lines")
 		}
+		if opts.Checksums != "" {
+			// --sha256 would win, and the list's entry for the file go
+			// unchecked.
+			return nil, usagef("--sha256 and --checksums both give the digest of the item: give one of them")
+		}
 		sum, err := input.ParseSHA256(opts.SHA256)
 		if err != nil {
 			return nil, usagef("invalid --sha256 %q: want 64 hexadecimal digits", opts.SHA256)
@@ -339,7 +344,7 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 	}
 	// No item is saved over the run's own files (or skipped for them).
 	for _, name := range []string{opts.Checksums, c.fetch.NetrcFile, opts.Report, opts.Failed} {
-		if name != "" {
+		if name != "" && !(name == "-" && name == opts.Checksums) {
 			c.pool.Keep = append(c.pool.Keep, name)
 		}
 	}
@@ -363,18 +368,26 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 		if s.InTerminal {
 			return usagef("nothing to fetch: give URLs or files as arguments, -i FILE, or pipe a list on standard input")
 		}
+		stdin = true
 		c.addSource(input.Source{Name: "-", R: s.In}, nil)
 	}
 	if opts.Checksums != "" {
-		f, err := openList(stop, s, "--checksums", opts.Checksums)
-		if errors.Is(err, errInterrupted) {
-			return err
+		var list io.Reader = s.In // --checksums -, as sha256sum -c - reads it
+		if opts.Checksums == "-" && stdin {
+			return usagef("--checksums -: standard input gives the items already; give the checksums as a file (or the items as arguments or with -i FILE)")
 		}
-		if err != nil {
-			return usagef("cannot read --checksums file: %w", err)
+		if opts.Checksums != "-" {
+			f, err := openList(stop, s, "--checksums", opts.Checksums)
+			if errors.Is(err, errInterrupted) {
+				return err
+			}
+			if err != nil {
+				return usagef("cannot read --checksums file: %w", err)
+			}
+			defer f.Close()
+			list = f
 		}
-		defer f.Close()
-		sums, err := input.ParseChecksums(opts.Checksums, f)
+		sums, err := input.ParseChecksums(opts.Checksums, list)
 		if err != nil {
 			return usageError{err}
 		}
@@ -565,8 +578,12 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 	closeErr := d.Close()
 	summary.Print(s.Err)
 	if c.unchecked != nil && c.unchecked.n > 0 {
+		list := opts.Checksums
+		if list == "-" {
+			list = "the checksums read from standard input"
+		}
 		fmt.Fprintf(s.Err, "not checked: %d of the files saved have no entry in %s (the first: %s)\n",
-			c.unchecked.n, opts.Checksums, c.unchecked.first)
+			c.unchecked.n, list, c.unchecked.first)
 	}
 	if stopped != "" {
 		fmt.Fprintln(s.Err, stopped)

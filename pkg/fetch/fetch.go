@@ -321,7 +321,23 @@ func (c *Client) Fetch(ctx context.Context, req Request) (Result, error) {
 		return c.copyLocal(ctx, req, src.local)
 	}
 	t := c.newTransfer(req, src.u)
-	return t.run(ctx)
+	res, err := t.run(ctx)
+	return res, spaceHint(req.URL, err)
+}
+
+// spaceHint adds to the error of a URL with a space in it, which the
+// server did not know, the most likely reason: a list line "URL NAME" or
+// "URL # comment" is one URL, its spaces sent as %20.
+func spaceHint(rawURL string, err error) error {
+	var he *HTTPError
+	if !strings.Contains(rawURL, " ") || !errors.As(err, &he) {
+		return err
+	}
+	switch he.StatusCode {
+	case http.StatusBadRequest, http.StatusForbidden, http.StatusNotFound, http.StatusGone:
+		return fmt.Errorf("%w (the URL has a space, sent as %%20: in a list, give an output name after a TAB, URL<TAB>NAME, and a comment on a line of its own)", err)
+	}
+	return err
 }
 
 // source is where an item comes from: an http(s) URL or a local file.

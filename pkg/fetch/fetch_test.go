@@ -1405,6 +1405,11 @@ func TestUnsupportedItems(t *testing.T) {
 		// input package; its error must say so, not quote url.Parse.
 		{"- http://example.test/f", "no such file: - http://example.test/f (nor a URL: a URL must start with http://", fs.ErrNotExist},
 		{"1. http://example.test/f", "no such file: 1. http://example.test/f (nor a URL", fs.ErrNotExist},
+		// A ~ in a list or a quoted argument reaches fetchpool as it is:
+		// the error must say so, not send the user to look in ~.
+		{"~/no-such-file", "no such file: ~/no-such-file (a leading ~ is not expanded outside a shell", fs.ErrNotExist},
+		{"~user/f", "(a leading ~ is not expanded", fs.ErrNotExist},
+		{"-", "no such file: - (a list on standard input is read with -i -, or when no item is given)", fs.ErrNotExist},
 	} {
 		_, err := c.Fetch(context.Background(), request(tt.url, filepath.Join(dir, "out"), nil))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -1951,4 +1956,40 @@ func answeringServer(t *testing.T, scheme, answer string) string {
 		}
 	}()
 	return scheme + "://" + ln.Addr().String() + "/f"
+}
+
+// TestSpaceInURLHint: a list line "URL NAME" (a space where a TAB belongs)
+// or "URL # comment" is one URL with spaces, sent as %20; when the server
+// then has no such file, the error says why, not only "HTTP 404".
+func TestSpaceInURLHint(t *testing.T) {
+	srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, " ") || r.URL.Path == "/none" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write([]byte("x"))
+	})
+	cfg := testConfig()
+	cfg.Retries = 0
+	c := newClient(t, cfg)
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		url, want string
+	}{
+		{srv.URL + "/f.bin other.bin", "HTTP 404 Not Found (the URL has a space, sent as %20: in a list, give an output name after a TAB, URL<TAB>NAME, and a comment on a line of its own)"},
+		{srv.URL + "/f.bin # a comment", "(the URL has a space"},
+		{srv.URL + "/none", "HTTP 404 Not Found"},
+	} {
+		_, err := c.Fetch(context.Background(), request(tt.url, filepath.Join(dir, "out"), nil))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v, want %q", tt.url, err, tt.want)
+		}
+		var he *HTTPError
+		if !errors.As(err, &he) {
+			t.Errorf("%s: err = %v, want an *HTTPError", tt.url, err)
+		}
+		if !strings.Contains(tt.url, " ") && strings.Contains(err.Error(), "space") {
+			t.Errorf("%s: err = %v, a hint about a space for a URL without one", tt.url, err)
+		}
+	}
 }

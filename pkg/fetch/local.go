@@ -231,6 +231,13 @@ func (e *notFoundError) Error() string {
 	if target, err := os.Readlink(e.path); err == nil {
 		return e.path + " is a broken symbolic link: " + target + " does not exist"
 	}
+	if e.path == "-" {
+		return "no such file: - (a list on standard input is read with -i -, or when no item is given)"
+	}
+	if e.path == "~" || strings.HasPrefix(e.path, "~") && strings.ContainsAny(e.path, "/"+string(os.PathSeparator)) {
+		// From a list, or quoted: no shell made it a home directory.
+		return "no such file: " + e.path + " (a leading ~ is not expanded outside a shell: write the full path)"
+	}
 	return "no such file: " + e.path
 }
 

@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 )
 
 // ErrInvalidChecksumLine is returned by ParseChecksums for a line it cannot
@@ -19,7 +20,9 @@ var ErrInvalidChecksumLine = errors.New("malformed checksum line")
 // lower-case hex SHA-256 digest. It accepts what sha256sum writes: "HEX  NAME"
 // (text mode), "HEX *NAME" (binary mode), the escaped form "\HEX  NAME" for
 // names holding a backslash or line break, and the BSD tag form
-// "SHA256 (NAME) = HEX"; also "HEX NAME" with one space. Blank lines and
+// "SHA256 (NAME) = HEX" (also as openssl dgst writes it, "SHA256(NAME)= HEX"
+// or "SHA2-256(NAME)= HEX"); also "HEX NAME" with one space, or with a TAB
+// (as scripts that join the two with one write it). Blank lines and
 // lines starting with '#' are skipped, a trailing CR is dropped, and so is a
 // UTF-8 byte-order mark at the start of the file (as Windows tools write
 // one), as in an input list; a file that starts with a UTF-16 byte-order
@@ -79,12 +82,13 @@ func addChecksum(sums map[string]string, raw []byte) error {
 
 // checksumLine splits one non-blank line into its name and digest.
 func checksumLine(line string) (file, sum string, err error) {
-	if rest, ok := strings.CutPrefix(line, "SHA256 ("); ok {
-		i := strings.LastIndex(rest, ") = ")
-		if i < 0 {
+	if rest, ok := cutTag(line); ok {
+		i := strings.LastIndexByte(rest, ')')
+		eq, found := strings.CutPrefix(strings.TrimLeft(rest[max(i, 0):], ") \t"), "=")
+		if i < 0 || !found {
 			return "", "", fmt.Errorf(`%w: want "SHA256 (NAME) = HEX"`, ErrInvalidChecksumLine)
 		}
-		file, sum = rest[:i], rest[i+4:]
+		file, sum = rest[:i], strings.TrimLeft(eq, " \t")
 	} else {
 		escaped := strings.HasPrefix(line, `\`)
 		if escaped {
@@ -94,12 +98,20 @@ func checksumLine(line string) (file, sum string, err error) {
 		for n < len(line) && isHex(line[n]) {
 			n++
 		}
-		if n != 64 || len(line) < 66 || line[64] != ' ' {
+		switch {
+		case n != 64:
 			return "", "", fmt.Errorf(`%w: want "HEX  NAME" with a 64-digit SHA-256 digest, found %d hex digits`,
 				ErrInvalidChecksumLine, n)
+		case len(line) == 64:
+			return "", "", fmt.Errorf("%w: no file name after the digest", ErrInvalidChecksumLine)
+		case line[64] != ' ' && line[64] != '\t':
+			// A TAB is taken too: scripts write "HEX<TAB>NAME".
+			r, _ := utf8.DecodeRuneInString(line[64:])
+			return "", "", fmt.Errorf(`%w: want "HEX  NAME", found 64 hex digits followed by %q`,
+				ErrInvalidChecksumLine, string(r))
 		}
 		sum, file = line[:64], line[65:]
-		if file[0] == ' ' || file[0] == '*' {
+		if file != "" && (file[0] == ' ' || file[0] == '*') {
 			file = file[1:]
 		}
 		if escaped {
@@ -115,6 +127,18 @@ func checksumLine(line string) (file, sum string, err error) {
 		return "", "", fmt.Errorf("%w: %w", ErrInvalidChecksumLine, err)
 	}
 	return file, sum, nil
+}
+
+// cutTag returns what follows the "(" of a tagged line: "SHA256 (" as
+// sha256sum --tag writes it, "SHA256(" and "SHA2-256(" as openssl dgst
+// does.
+func cutTag(line string) (string, bool) {
+	for _, tag := range []string{"SHA256 (", "SHA256(", "SHA2-256(", "SHA2-256 ("} {
+		if rest, ok := strings.CutPrefix(line, tag); ok {
+			return rest, true
+		}
+	}
+	return "", false
 }
 
 // unescapeName undoes sha256sum's escaping of "\\", "\n" and "\r" in names.

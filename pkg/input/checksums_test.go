@@ -24,6 +24,10 @@ func TestParseChecksums(t *testing.T) {
 		{name: "binary mode", input: a + " *a.txt\n", want: map[string]string{"a.txt": a}},
 		{name: "one space", input: a + " a.txt", want: map[string]string{"a.txt": a}},
 		{name: "uppercase", input: B + "  b\n", want: map[string]string{"b": b}},
+		// As scripts that join the digest and the name with a TAB write it.
+		{name: "TAB", input: a + "\ta.txt\n" + b + "\t*b.bin\n", want: map[string]string{"a.txt": a, "b.bin": b}},
+		{name: "digest alone", input: a + "\n", msg: "sums.txt:1: malformed checksum line: no file name after the digest"},
+		{name: "digest and a comma", input: a + ",a.txt\n", msg: `found 64 hex digits followed by ","`},
 		{name: "byte-order mark", input: "\ufeff" + a + "  a.txt\r\n" + b + "  b.txt\r\n", want: map[string]string{"a.txt": a, "b.txt": b}},
 		{name: "byte-order mark before a BSD tag", input: "\ufeffSHA256 (a.txt) = " + a + "\n", want: map[string]string{"a.txt": a}},
 		// As Windows PowerShell 5 writes ("$hash  $name" > SHA256SUMS).
@@ -34,6 +38,10 @@ func TestParseChecksums(t *testing.T) {
 		{name: "name with spaces", input: a + "   two  spaces \n", want: map[string]string{" two  spaces ": a}},
 		{name: "escaped name", input: `\` + a + `  new\nline\\back` + "\n", want: map[string]string{"new\nline\\back": a}},
 		{name: "BSD tag", input: "SHA256 (x (1).tar) = " + b + "\n", want: map[string]string{"x (1).tar": b}},
+		// As openssl dgst -sha256 writes it (1.1, then 3), and sha256sum -c
+		// takes it; with the spaces around "=" free, as there too.
+		{name: "OpenSSL tag", input: "SHA256(a.txt)= " + a + "\nSHA2-256(b (1).bin)= " + b + "\n", want: map[string]string{"a.txt": a, "b (1).bin": b}},
+		{name: "BSD tag spacing", input: "SHA256 (a.txt)=" + a + "\nSHA256(b) =  " + b + "\n", want: map[string]string{"a.txt": a, "b": b}},
 		{name: "names cleaned", input: a + "  ./a.txt\n" + b + "  sub//x/../b.bin\n", want: map[string]string{"a.txt": a, "sub/b.bin": b}},
 		{name: "duplicate same", input: a + "  a\n" + a + "  a\n", want: map[string]string{"a": a}},
 		{name: "duplicate once cleaned", input: a + "  a\n" + b + "  ./a\n", msg: `sums.txt:2: malformed checksum line: "a" is listed twice`},

@@ -49,6 +49,11 @@ var (
 // errArgNotText is ErrNotText worded for a command-line argument.
 var errArgNotText error = reworded{"argument is not valid text (invalid UTF-8 or a control character)", ErrNotText}
 
+// errCarriageReturn is ErrNotText for a line that is text but for a CR
+// inside it: most likely a whole list with CR line endings (classic Mac OS,
+// some exports), which reads as one line.
+var errCarriageReturn error = reworded{`line holds a carriage return (CR) inside it: a list with CR line endings? Convert it with tr '\r' '\n' < LIST > NEW`, ErrNotText}
+
 // reworded is an error with its own message that errors.Is still matches to
 // err.
 type reworded struct {
@@ -81,8 +86,10 @@ type jsonItem struct {
 //	{"url": ..., "output": ..., "sha256": ...}  a JSON object
 //
 // A JSON object must have a non-empty string "url"; "output" and "sha256"
-// are optional strings (null counts as absent), unknown keys are ignored and
-// any other type is an error. "sha256" must be 64 hex digits and is returned
+// are optional strings (null counts as absent), unknown keys are ignored
+// but for one that names another digest ("md5", "sha265", "checksum"),
+// which is an error (its digest would go unchecked), and any other type is
+// an error. "sha256" must be 64 hex digits and is returned
 // in lower case. Names are kept as written; the naming package sanitizes them.
 //
 // A value has a scheme when it starts with a letter followed by letters,
@@ -97,7 +104,11 @@ func ParseLine(line string) (it Item, ok bool) {
 		return Item{}, false
 	}
 	if !isText(line, true) {
-		return Item{URL: quotedStart(line), Err: ErrNotText}, true
+		err := ErrNotText
+		if strings.IndexByte(line, '\r') >= 0 && isText(strings.ReplaceAll(line, "\r", ""), true) {
+			err = errCarriageReturn
+		}
+		return Item{URL: quotedStart(line), Err: err}, true
 	}
 	if strings.HasPrefix(line, byteOrderMark) {
 		return Item{URL: line, Err: ErrByteOrderMark}, true
@@ -142,6 +153,10 @@ func parseJSON(line string) Item {
 		it.Err = jsonError(err)
 		return it
 	}
+	if key := strayDigestKey(line); key != "" {
+		it.Err = fmt.Errorf(`%w: key %q is not checked: fetchpool verifies only "sha256" (64 hex digits); give the SHA-256 so, or remove the key`, ErrInvalidJSON, key)
+		return it
+	}
 	if j.URL == nil || strings.TrimSpace(*j.URL) == "" {
 		it.Err = fmt.Errorf(`%w: no "url"`, ErrInvalidJSON)
 		return it
@@ -174,6 +189,72 @@ func parseJSON(line string) Item {
 	}
 	it.SHA256 = sum
 	return it
+}
+
+// digestWords mark a key of a JSON item as meant for a digest.
+var digestWords = []string{"sha", "md5", "hash", "checksum", "digest", "crc", "blake"}
+
+// strayDigestKey returns the first top-level key of the JSON object line,
+// which decodes, that names a digest (digestKey) but is not "sha256" (in
+// any case, as encoding/json matches it): "sha265", "md5", "checksum".
+// Other unknown keys are ignored, but a digest under one of these would go
+// unchecked without a word. Only a line holding one of digestWords is
+// scanned.
+func strayDigestKey(line string) string {
+	lower := strings.ToLower(line)
+	found := false
+	for _, w := range digestWords {
+		if strings.Contains(lower, w) {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return ""
+	}
+	dec := json.NewDecoder(strings.NewReader(line))
+	if _, err := dec.Token(); err != nil {
+		return ""
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		key, _ := tok.(string)
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return ""
+		}
+		if !strings.EqualFold(key, "sha256") && digestKey(key) {
+			return key
+		}
+	}
+	return ""
+}
+
+// digestKey reports whether a JSON key names a digest: "sha" and a number
+// ("sha1", "sha-512", "SHA_256"), "crc…", "blake…", or a key holding "md5",
+// "hash", "checksum" or "digest". Not "sha" alone, "shared" or "shape".
+func digestKey(key string) bool {
+	k := strings.Map(func(r rune) rune {
+		switch {
+		case 'a' <= r && r <= 'z', '0' <= r && r <= '9':
+			return r
+		case 'A' <= r && r <= 'Z':
+			return r + 'a' - 'A'
+		}
+		return -1
+	}, key)
+	if strings.HasPrefix(k, "sha") {
+		return len(k) > 3 && '0' <= k[3] && k[3] <= '9'
+	}
+	for _, w := range []string{"md5", "hash", "checksum", "digest"} {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return strings.HasPrefix(k, "crc") || strings.HasPrefix(k, "blake")
 }
 
 // jsonError rewords a decoding error for a person who wrote the line.
@@ -267,6 +348,10 @@ func parseURL(s string) (*url.URL, error) {
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
+		}
+		var ee url.EscapeError
+		if errors.As(err, &ee) {
+			return nil, fmt.Errorf("%w: %v (write a %% that is part of the URL as %%25)", ErrInvalidURL, err)
 		}
 		return nil, fmt.Errorf("%w: %v", ErrInvalidURL, err)
 	}

@@ -59,7 +59,7 @@ func TestParseLine(t *testing.T) {
 		{name: "http port only", line: "http://:80/x", want: Item{URL: "http://:80/x"}, err: ErrInvalidURL, msg: "no host"},
 		{name: "http opaque", line: "http:example.com", want: Item{URL: "http:example.com"}, err: ErrInvalidURL, msg: "no host"},
 		{name: "http bad ipv6", line: "http://[::1", want: Item{URL: "http://[::1"}, err: ErrInvalidURL, msg: "missing ']' in host"},
-		{name: "http bad escape", line: "http://example.com/%zz", want: Item{URL: "http://example.com/%zz"}, err: ErrInvalidURL, msg: "%zz"},
+		{name: "http bad escape", line: "http://example.com/%zz", want: Item{URL: "http://example.com/%zz"}, err: ErrInvalidURL, msg: `invalid URL escape "%zz" (write a % that is part of the URL as %25)`},
 		{name: "http bad port", line: "http://example.com:99999/", want: Item{URL: "http://example.com:99999/"}, err: ErrInvalidURL, msg: "port 99999"},
 		{name: "http letters in port", line: "http://example.com:8x/", want: Item{URL: "http://example.com:8x/"}, err: ErrInvalidURL, msg: "port"},
 		{name: "binary", line: "\x00\x01\x02http", want: Item{URL: `"\x00\x01\x02http"`}, err: ErrNotText, msg: "line is not valid text (binary data?)"},
@@ -71,6 +71,10 @@ func TestParseLine(t *testing.T) {
 		// one: a binary file given with -i used to print each of its
 		// "lines" whole, four times its size once escaped, on stderr.
 		{name: "long binary", line: "\x00" + strings.Repeat("é", 60000), want: Item{URL: `"\x00` + strings.Repeat("é", 49) + `"...`}, err: ErrNotText},
+		// A list with CR line endings (classic Mac OS) is one "line" of
+		// text: the error says so, not "binary data".
+		{name: "CR line endings", line: "http://example.com/a\rhttp://example.com/b\r", want: Item{URL: `"http://example.com/a\rhttp://example.com/b"`}, err: ErrNotText,
+			msg: `holds a carriage return (CR) inside it: a list with CR line endings? Convert it with tr '\r' '\n' < LIST > NEW`},
 		{name: "byte-order mark", line: "\ufeffhttp://example.com/a", want: Item{URL: "\ufeffhttp://example.com/a"}, err: ErrByteOrderMark,
 			msg: "starts with an invisible byte-order mark (U+FEFF)"},
 		{name: "byte-order mark after spaces", line: " \ufeff{\"url\": \"./a\"}", want: Item{URL: "\ufeff{\"url\": \"./a\"}"}, err: ErrByteOrderMark},
@@ -79,6 +83,18 @@ func TestParseLine(t *testing.T) {
 		{name: "json all", line: `{"url":"https://example.com/a","output":"dir/b.txt","sha256":"` + strings.ToUpper(hex) + `"}`,
 			want: Item{URL: "https://example.com/a", Name: "dir/b.txt", SHA256: hex}},
 		{name: "json unknown keys", line: `{"url":"./a","size":3,"extra":{"x":[1,2]}}`, want: Item{URL: "./a"}},
+		// A digest under another key would go unchecked without a word.
+		{name: "json sha typo", line: `{"url":"./a","sha265":"` + hex + `"}`, want: Item{URL: `{"url":"./a","sha265":"` + hex + `"}`}, err: ErrInvalidJSON,
+			msg: `"sha265" is not checked: fetchpool verifies only "sha256"`},
+		{name: "json md5", line: `{"url":"./a","md5":"0123"}`, want: Item{URL: `{"url":"./a","md5":"0123"}`}, err: ErrInvalidJSON, msg: `"md5"`},
+		{name: "json checksum", line: `{"url":"./a","Checksum":"x"}`, want: Item{URL: `{"url":"./a","Checksum":"x"}`}, err: ErrInvalidJSON, msg: `"Checksum"`},
+		{name: "json sha512", line: `{"url":"./a","sha512":"x"}`, want: Item{URL: `{"url":"./a","sha512":"x"}`}, err: ErrInvalidJSON, msg: `"sha512"`},
+		{name: "json hash", line: `{"hash":null,"url":"./a"}`, want: Item{URL: `{"hash":null,"url":"./a"}`}, err: ErrInvalidJSON, msg: `"hash"`},
+		{name: "json digest", line: `{"url":"./a","digest":{"sha256":"x"}}`, want: Item{URL: `{"url":"./a","digest":{"sha256":"x"}}`}, err: ErrInvalidJSON, msg: `"digest"`},
+		{name: "json sha256 any case", line: `{"url":"./a","SHA256":"` + hex + `"}`, want: Item{URL: "./a", SHA256: hex}},
+		{name: "json sha-256", line: `{"url":"./a","sha-256":"` + hex + `"}`, want: Item{URL: `{"url":"./a","sha-256":"` + hex + `"}`}, err: ErrInvalidJSON, msg: `"sha-256"`},
+		{name: "json keys that are no digest", line: `{"url":"./a","shared":true,"shape":1,"sha":"x","source":"crcx"}`, want: Item{URL: "./a"}},
+		{name: "json nested digest key", line: `{"url":"./a","meta":{"md5":"x"}}`, want: Item{URL: "./a"}},
 		{name: "json null optional", line: `{"url":"./a","output":null,"sha256":null}`, want: Item{URL: "./a"}},
 		{name: "json tab whitespace", line: "{\"url\":\t\"./a\"}", want: Item{URL: "./a"}},
 		{name: "json url trimmed", line: `{"url":"  ./a "}`, want: Item{URL: "./a"}},

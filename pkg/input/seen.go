@@ -3,6 +3,7 @@ package input
 import (
 	"encoding/binary"
 	"hash/maphash"
+	"path/filepath"
 	"strings"
 
 	"github.com/fetchpool/fetchpool/internal/hashset"
@@ -28,9 +29,10 @@ func NewSeen() *Seen {
 // Add records the pair and reports whether it was new. Two http(s) URLs
 // that differ only in their #fragment (never sent), in the case of their
 // scheme and host, or in giving the scheme's default port or none are the
-// same request, and so the same pair.
+// same request, and so the same pair; two local paths that differ only in
+// "./" or doubled slashes are the same file (see sameFile).
 func (s *Seen) Add(url, output string) bool {
-	url = sameRequest(url)
+	url = sameFile(sameRequest(url))
 	var h maphash.Hash
 	h.SetSeed(s.seed)
 	// The length prefix keeps ("ab", "c") and ("a", "bc") apart.
@@ -95,6 +97,26 @@ func defaultPort(host, scheme string) int {
 		return len(host) - i
 	}
 	return 0
+}
+
+// sameFile is a local path as the file it names: "./a" and "a//b" are "a"
+// and "a/b". A path with a ".." is kept as it is: after a symbolic link,
+// ".." is not the lexical parent. Anything else is returned as it is.
+func sameFile(item string) string {
+	if item == "" || scheme(item) != "" || hasDotDot(item) {
+		return item
+	}
+	return filepath.Clean(item)
+}
+
+// hasDotDot reports whether the path p has a ".." segment.
+func hasDotDot(p string) bool {
+	for seg := range strings.FieldsFuncSeq(p, func(r rune) bool { return r == '/' || r == filepath.Separator }) {
+		if seg == ".." {
+			return true
+		}
+	}
+	return false
 }
 
 // hasUpper reports whether s has an ASCII upper-case letter.

@@ -84,6 +84,21 @@ func TestSameRequest(t *testing.T) {
 			t.Errorf("sameRequest(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
+	// A local path is the file it names: "./a" and "a" are one copy.
+	for _, tt := range []struct{ in, want string }{
+		{"./rel.txt", "rel.txt"},
+		{"d//./a.txt", "d/a.txt"},
+		{"d/e/../a.txt", "d/e/../a.txt"}, // e may be a symbolic link
+		{"/tmp/./a", "/tmp/a"},
+		{"a.txt", "a.txt"},
+		{"", ""},
+		{"http://h/./a", "http://h/./a"},
+		{"file:///tmp/./a", "file:///tmp/./a"},
+	} {
+		if got := sameFile(tt.in); got != tt.want {
+			t.Errorf("sameFile(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
 	s := NewSeen()
 	if !s.Add("http://h/d/a.txt", "") || s.Add("http://h/d/a.txt#frag", "") || s.Add("HTTP://H/d/a.txt", "") || s.Add("http://h:80/d/a.txt", "") {
 		t.Error("URLs that make the same request were taken for different items")

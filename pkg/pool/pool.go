@@ -17,6 +17,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -28,6 +29,10 @@ import (
 	"github.com/fetchpool/fetchpool/pkg/input"
 	"github.com/fetchpool/fetchpool/pkg/naming"
 )
+
+// ErrDigestConflict fails an item that repeats an earlier one (the same
+// request and output) with a "sha256" the earlier one did not give.
+var ErrDigestConflict = errors.New("listed before with another sha256")
 
 // Errors that end an item as canceled (event.StatusCanceled), with
 // fetch.ErrStopped: a transfer whose attempt failed after a graceful
@@ -432,11 +437,18 @@ func (r *run) admitOne(it input.Item, seq uint64, stop context.Context) {
 		// A bad line too: one shard reports it, not all of them.
 		return
 	}
-	if it.Err == nil && !r.seen.Add(it.URL, sameOutput(it.Name)) {
-		r.opts.Emit(event.Event{Kind: event.Duplicate, Time: time.Now(), Item: it})
-		return
+	var conflict error
+	if it.Err == nil {
+		var dup bool
+		if dup, conflict = r.duplicate(it); dup {
+			r.opts.Emit(event.Event{Kind: event.Duplicate, Time: time.Now(), Item: it})
+			return
+		}
 	}
-	j, err := r.plan(it)
+	j, err := job{item: it}, conflict
+	if err == nil {
+		j, err = r.plan(it)
+	}
 	j.seq = seq
 	r.opts.Emit(event.Event{Kind: event.Queued, Time: time.Now(), Item: it, Output: j.path})
 	if err != nil {
@@ -506,6 +518,29 @@ func resolved(path string) string {
 		rest = filepath.Join(filepath.Base(p), rest)
 		p = parent
 	}
+}
+
+// duplicate reports whether it asks for the same request and output as an
+// earlier item, and is dropped. An item with a "sha256" that the earlier
+// one did not give (another digest, or none) is not: it fails with
+// ErrDigestConflict instead, since dropping it would leave its file
+// unverified, or checked against another digest, without a word.
+func (r *run) duplicate(it input.Item) (bool, error) {
+	out := sameOutput(it.Name)
+	first := r.seen.Add(it.URL, out)
+	if it.SHA256 == "" {
+		return !first, nil
+	}
+	// A NUL is in no output name: the pair with the digest is apart from
+	// every pair without one.
+	firstDigest := r.seen.Add(it.URL, out+"\x00"+it.SHA256)
+	switch {
+	case first:
+		return false, nil
+	case !firstDigest:
+		return true, nil
+	}
+	return false, fmt.Errorf(`%w (or without one) for the same output file: it is fetched once, so give each line of it the same "sha256", or this one another "output"`, ErrDigestConflict)
 }
 
 // sameOutput is an explicit output name as the file that it names, so that
@@ -636,8 +671,14 @@ func partOfAnother(path string) bool {
 
 // checksum finds the expected digest of an item: from the item itself, from
 // --sha256 for a single item, or from --checksums by name: the name it is
-// saved under (rel), else the one it would have had without a .N suffix
-// (natural), each as a path, then as a base name.
+// saved under (rel) as a path, then by its trailing segments ("sub/x.bin"
+// of -x's "HOST/pub/sub/x.bin"), then, for a name taken from the source, by
+// the trailing segments of the source's path (as a list made in the
+// server's tree, or beside local files, names the file: "sub/x.bin" for
+// x.1.bin), and only then by base name, and by the name it would have had
+// without a .N suffix (natural).
+// A file is thus never checked against the entry of another one that
+// merely shares its base name when the list tells them apart.
 func (r *run) checksum(it input.Item, rel, natural string) string {
 	switch {
 	case it.SHA256 != "":
@@ -647,12 +688,63 @@ func (r *run) checksum(it input.Item, rel, natural string) string {
 	case len(r.opts.Checksums) == 0:
 		return ""
 	}
-	for _, name := range []string{filepath.ToSlash(rel), filepath.Base(rel), filepath.ToSlash(natural), filepath.Base(natural)} {
+	if sum, ok := r.checksumOfPath(filepath.ToSlash(rel)); ok {
+		return sum
+	}
+	if it.Name == "" {
+		if p := sourcePath(it.URL); p != "" && path.Base(p) == filepath.Base(natural) {
+			if sum, ok := r.checksumOfPath(p); ok {
+				return sum
+			}
+		}
+	}
+	for _, name := range []string{filepath.Base(rel), filepath.ToSlash(natural), filepath.Base(natural)} {
 		if sum, ok := r.opts.Checksums[name]; ok {
 			return sum
 		}
 	}
 	return ""
+}
+
+// checksumOfPath looks up the --checksums entry of a slash-separated path,
+// then of each of its trailing parts of two segments or more, longest
+// first.
+func (r *run) checksumOfPath(p string) (string, bool) {
+	for {
+		if sum, ok := r.opts.Checksums[p]; ok {
+			return sum, true
+		}
+		i := strings.IndexByte(p, '/')
+		if i < 0 || strings.IndexByte(p[i+1:], '/') < 0 {
+			return "", false
+		}
+		p = p[i+1:]
+	}
+}
+
+// sourcePath is the slash-separated path of an item's source, as a
+// checksums list made where it lies names it: the path of an http(s) or
+// file URL (percent-decoded, without its host), or a local path as given
+// (without "./"); "" when there is none.
+func sourcePath(item string) string {
+	u, err := url.Parse(item)
+	if err != nil || u.Scheme == "" || len(u.Scheme) == 1 {
+		return strings.TrimPrefix(path.Clean(filepath.ToSlash(item)), "/")
+	}
+	if !isHTTP(u.Scheme) && !strings.EqualFold(u.Scheme, "file") {
+		return ""
+	}
+	// KeepPath is "HOST/PATH": the host is not part of a name.
+	p := filepath.ToSlash(naming.KeepPath(u))
+	if i := strings.IndexByte(p, '/'); i >= 0 {
+		return p[i+1:]
+	}
+	return ""
+}
+
+// isHTTP reports whether scheme is http or https, in any case.
+func isHTTP(scheme string) bool {
+	return strings.EqualFold(scheme, "http") || strings.EqualFold(scheme, "https")
 }
 
 // work is one worker: it takes jobs until the queue closes. Once a shutdown
@@ -738,6 +830,19 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 	if res.Path != "" && res.Path != j.path {
 		// Moved to the name its server gave (or skipped for it).
 		r.releaseMoved(j)
+	}
+	if j.sha256 != "" && (errors.Is(err, fetch.ErrNotNewer) || errors.Is(err, fetch.ErrSkip) || err == nil && res.Skipped && req.IfNewer) {
+		// A file kept by --on-exists newer, or under the name its server
+		// gave, is checked as one that --on-exists skip keeps.
+		kept := j.path
+		if res.Path != "" {
+			kept = res.Path
+		}
+		if got, cerr := checkKept(ctx, kept, j.sha256, nil); cerr != nil {
+			res.SHA256, err = got, cerr
+		} else {
+			res.SHA256 = got
+		}
 	}
 	switch {
 	case errors.Is(err, fetch.ErrNotStarted):

@@ -217,6 +217,45 @@ func TestRunNamesAndDuplicates(t *testing.T) {
 	}
 }
 
+// TestRunDuplicateWithAnotherDigest: a URL listed again for the same output
+// with a "sha256" that the earlier listing did not give (another one, or
+// none) is not dropped as a duplicate without a word, leaving the file
+// unverified: it fails, saying why. The same digest again is a duplicate.
+func TestRunDuplicateWithAnotherDigest(t *testing.T) {
+	a, b := strings.Repeat("a", 64), strings.Repeat("b", 64)
+	items := []string{
+		`{"url": "http://a.test/f.bin", "sha256": "` + a + `"}`,
+		`{"url": "http://a.test/f.bin", "sha256": "` + strings.ToUpper(a) + `"}`, // the same digest: a duplicate
+		`{"url": "http://a.test/f.bin", "sha256": "` + b + `"}`,                  // another digest: fails
+		"http://a.test/f.bin", // no digest: a duplicate
+		"http://a.test/g.bin", // no digest first
+		`{"url": "http://a.test/g.bin", "sha256": "` + a + `"}`, // then one: fails
+	}
+	f := &fakeFetcher{}
+	rec := &recorder{}
+	dir := t.TempDir()
+	err := Run(context.Background(), context.Background(), input.NewReader(items, nil), f,
+		Options{Concurrency: 1, OutputDir: dir, Emit: rec.emit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.paths) != 2 {
+		t.Errorf("fetched %v, want f.bin and g.bin once each", f.paths)
+	}
+	if n := rec.count(event.Duplicate); n != 2 {
+		t.Errorf("%d duplicates, want 2", n)
+	}
+	failed := rec.results()[event.StatusFailed]
+	if len(failed) != 2 {
+		t.Fatalf("%d failed, want 2", len(failed))
+	}
+	for i, want := range []string{"arg 3", "arg 6"} {
+		if w := failed[i].Item.Where(); w != want || !errors.Is(failed[i].Err, ErrDigestConflict) {
+			t.Errorf("failure %d: %s: %v; want %s failing with ErrDigestConflict", i, w, failed[i].Err, want)
+		}
+	}
+}
+
 func TestRunOnExistsRename(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "a.txt"), []byte("old"), 0o644)

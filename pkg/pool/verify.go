@@ -13,7 +13,8 @@ import (
 )
 
 // existsMismatchError fails an item whose destination existed before the
-// run, with --on-exists skip, and does not have the expected digest. The
+// run, is kept (--on-exists skip, or newer with nothing newer to fetch),
+// and does not have the expected digest. The
 // file is left as it is. It unwraps to the *fetch.ChecksumError.
 type existsMismatchError struct {
 	path string
@@ -38,20 +39,8 @@ func (r *run) checkExisting(ctx context.Context, j job) {
 	r.sending.Add(1)
 	r.opts.Emit(event.Event{Kind: event.Started, Time: start, Item: j.item, Output: j.path, Progress: progress})
 
-	got, err := fetch.SumFile(ctx, j.path, progress)
-	res := fetch.Result{Path: j.path, SHA256: got}
-	switch {
-	case err != nil:
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err // the path is in the message already
-		}
-		err = fmt.Errorf("cannot check %s against the expected SHA-256: %w", j.path, err)
-	case !strings.EqualFold(got, j.sha256):
-		err = &existsMismatchError{path: j.path, sum: &fetch.ChecksumError{Want: strings.ToLower(j.sha256), Got: got}}
-	default:
-		res.Skipped = true
-	}
+	got, err := checkKept(ctx, j.path, j.sha256, progress)
+	res := fetch.Result{Path: j.path, SHA256: got, Skipped: err == nil}
 	if ctx.Err() != nil {
 		// The Aborting event counts this check and comes before its end.
 		<-r.aborted
@@ -61,4 +50,22 @@ func (r *run) checkExisting(ctx context.Context, j job) {
 	}
 	r.sending.Add(-1) // before its end is told, as for a transfer
 	r.finish(j, progress, res, err, start)
+}
+
+// checkKept hashes a file that existed before the run and is kept, and
+// returns its digest; the error says when it does not match want (an
+// *existsMismatchError) or cannot be read. The file is never modified.
+func checkKept(ctx context.Context, path, want string, progress *event.Progress) (string, error) {
+	got, err := fetch.SumFile(ctx, path, progress)
+	switch {
+	case err != nil:
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is in the message already
+		}
+		return got, fmt.Errorf("cannot check %s against the expected SHA-256: %w", path, err)
+	case !strings.EqualFold(got, want):
+		return got, &existsMismatchError{path: path, sum: &fetch.ChecksumError{Want: strings.ToLower(want), Got: got}}
+	}
+	return got, nil
 }
