@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/fetchpool/fetchpool/pkg/event"
 )
@@ -94,7 +93,7 @@ func (c *Client) copyLocal(ctx context.Context, req Request, path string) (Resul
 	if err := lock.check(part); err != nil {
 		return res, err
 	}
-	_ = os.Chtimes(part, time.Time{}, fi.ModTime())
+	setModTimePath(part, fi.ModTime())
 	if err := os.Rename(part, req.Path); err != nil {
 		removePart(part)
 		var dir *placeDirError

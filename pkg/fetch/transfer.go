@@ -1253,7 +1253,7 @@ func (e *placeDirError) Unwrap() error { return e.err }
 // whole.
 func (t *transfer) stampPath(path string) {
 	if lm, err := parseHTTPDate(t.meta.LastModified); err == nil {
-		_ = os.Chtimes(path, time.Time{}, lm)
+		setModTimePath(path, lm)
 	}
 	writeETag(path, t.meta.ETag)
 }

@@ -36,12 +36,26 @@ func setETag(f *partFile, etag string) {
 // utimeOmit is UTIME_OMIT of utimensat(2): leave this time as it is.
 const utimeOmit = 1<<30 - 2
 
-// setModTime sets the mtime of an open file, best effort, leaving its atime
-// alone like os.Chtimes with a zero atime: utimensat(2) on the descriptor
-// itself (a NULL path), with no path to look up.
+// modTimes is the pair of times utimensat(2) sets for mtime, leaving the
+// atime alone. The mtime is made from its seconds, not from UnixNano, which
+// cannot hold a date before 1678 or after 2262 (os.Chtimes wraps 9999 to
+// 1816).
+func modTimes(mtime time.Time) [2]syscall.Timespec {
+	return [2]syscall.Timespec{{Nsec: utimeOmit}, {Sec: mtime.Unix(), Nsec: int64(mtime.Nanosecond())}}
+}
+
+// setModTime sets the mtime of an open file, best effort (see modTimes):
+// utimensat(2) on the descriptor itself (a NULL path), with no path to
+// look up.
 func setModTime(f *partFile, mtime time.Time) {
-	ts := [2]syscall.Timespec{{Nsec: utimeOmit}, syscall.NsecToTimespec(mtime.UnixNano())}
+	ts := modTimes(mtime)
 	_, _, _ = syscall.Syscall6(syscall.SYS_UTIMENSAT, f.Fd(), 0, uintptr(unsafe.Pointer(&ts[0])), 0, 0, 0)
+}
+
+// setModTimePath sets the mtime of path, best effort, as setModTime does.
+func setModTimePath(path string, mtime time.Time) {
+	ts := modTimes(mtime)
+	_ = syscall.UtimesNano(path, ts[:])
 }
 
 // readETag returns the ETag stored on path, or "".
