@@ -95,3 +95,51 @@ func setModTimePathForTest(t *testing.T, path string, mtime time.Time) {
 		t.Skipf("the file system of %s cannot keep %v", path, mtime)
 	}
 }
+
+// TestStampSetsAccessTimeToo: a file system in user space built on the
+// high-level libfuse 2 API (exfat-fuse, fusefat, as a USB stick is often
+// mounted) ignores a change of the mtime alone, which is what utimensat(2)
+// with the atime UTIME_OMIT asks for: every file fetched there had the time
+// of its download, not its Last-Modified (`touch -m` fails there too).
+// Stamped with the atime set to now, as wget does, and curl -R sets both
+// too, the mtime holds there. Both ways of stamping set both times.
+func TestStampSetsAccessTimeToo(t *testing.T) {
+	old := time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)
+	mtime := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, tt := range []struct {
+		name  string
+		stamp func(t *testing.T, path string)
+	}{
+		{"through the descriptor", func(t *testing.T, path string) {
+			f, err := openPartFile(path, os.O_RDWR, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			setModTime(f, mtime)
+		}},
+		{"by path", func(t *testing.T, path string) { setModTimePath(path, mtime) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "f")
+			if err := os.WriteFile(path, []byte("x"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chtimes(path, old, old); err != nil {
+				t.Fatal(err)
+			}
+			before := time.Now().Add(-time.Minute)
+			tt.stamp(t, path)
+			var st syscall.Stat_t
+			if err := syscall.Stat(path, &st); err != nil {
+				t.Fatal(err)
+			}
+			if got := time.Unix(st.Mtim.Unix()); !got.Equal(mtime) {
+				t.Errorf("mtime %v, want %v", got.UTC(), mtime)
+			}
+			if got := time.Unix(st.Atim.Unix()); got.Before(before) {
+				t.Errorf("atime %v, want the time of the stamp, so that a change of the mtime alone is not asked for", got.UTC())
+			}
+		})
+	}
+}

@@ -33,15 +33,17 @@ func setETag(f *partFile, etag string) {
 		uintptr(unsafe.Pointer(unsafe.StringData(etag))), uintptr(len(etag)), 0, 0)
 }
 
-// utimeOmit is UTIME_OMIT of utimensat(2): leave this time as it is.
-const utimeOmit = 1<<30 - 2
+// utimeNow is UTIME_NOW of utimensat(2): set this time to the current time.
+const utimeNow = 1<<30 - 1
 
-// modTimes is the pair of times utimensat(2) sets for mtime, leaving the
-// atime alone. The mtime is made from its seconds, not from UnixNano, which
-// cannot hold a date before 1678 or after 2262 (os.Chtimes wraps 9999 to
-// 1816).
+// modTimes is the pair of times utimensat(2) sets for mtime: the atime
+// now, as wget sets it, and the mtime. Both, because a file system in user
+// space on the high-level libfuse 2 API (exfat-fuse, fusefat) ignores a
+// change of the mtime alone (an atime of UTIME_OMIT), as it does `touch -m`.
+// The mtime is made from its seconds, not from UnixNano, which cannot hold
+// a date before 1678 or after 2262 (os.Chtimes wraps 9999 to 1816).
 func modTimes(mtime time.Time) [2]syscall.Timespec {
-	return [2]syscall.Timespec{{Nsec: utimeOmit}, {Sec: mtime.Unix(), Nsec: int64(mtime.Nanosecond())}}
+	return [2]syscall.Timespec{{Nsec: utimeNow}, {Sec: mtime.Unix(), Nsec: int64(mtime.Nanosecond())}}
 }
 
 // setModTime sets the mtime of an open file, best effort (see modTimes):
