@@ -210,6 +210,7 @@ type diskFullError struct {
 	err      error
 	kept     string // the part kept for a resume, "" when none was (removeIfFull)
 	noInodes bool   // ENOSPC from a file system with no free inode: room for bytes, not files
+	need     int64  // the size reserved for a split's whole part that did not fit, 0 for a write
 }
 
 // isDiskFull tells whether err is, or wraps, a *diskFullError.
@@ -230,6 +231,9 @@ func (e *diskFullError) Error() string {
 	} else if e.noInodes {
 		// Room for bytes but not for another file: df -h shows space.
 		msg = fmt.Sprintf("disk full writing %s: no free inodes (the file system has room for no more files: see df -i); remove some files and run again", e.path)
+	} else if e.need > 0 && errors.Is(e.err, syscall.ENOSPC) {
+		// Found before the first byte (allocate): say how much is missing.
+		msg = fmt.Sprintf("disk full: %s needs %d bytes (the whole file, reserved before the ranges start), more than the disk has free; free some space and run again", e.path, e.need)
 	} else {
 		msg = fmt.Sprintf("disk full writing %s: %v; free some space and run again", e.path, withoutPath(e.err))
 	}

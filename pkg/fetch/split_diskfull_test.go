@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -40,5 +41,40 @@ func TestSplitDiskFullLeavesNothing(t *testing.T) {
 				t.Errorf("%s left on the full disk", e.Name())
 			}
 		})
+	}
+}
+
+// TestSplitTooLargeFailsFirst: a split file larger than the room left on
+// the disk fails before a byte of it is fetched, saying how large it is:
+// its part is pre-allocated (fallocate), as the spec says, not made a
+// sparse file of the full size, which found the disk full only once it
+// had been filled (on a disk with 1 GiB free, after 1 GiB of a 4 GiB
+// download). Nothing is left behind.
+func TestSplitTooLargeFailsFirst(t *testing.T) {
+	body := payload(8<<20, 47)
+	srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
+		newResource(body, `"big"`).ServeHTTP(w, r)
+	})
+	dir := t.TempDir()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=2m"); err != nil {
+		t.Skipf("cannot mount a tmpfs (%v); needs root", err)
+	}
+	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
+	cfg := testConfig()
+	cfg.Split, cfg.SplitMin = 4, 1<<10
+	path := filepath.Join(dir, "big")
+	res, err := newClient(t, cfg).Fetch(context.Background(), request(srv.URL, path, nil))
+	if !isDiskFull(err) {
+		t.Fatalf("err = %v, want a full disk", err)
+	}
+	if res.Bytes != 0 {
+		t.Errorf("%d bytes fetched before the disk was found too small", res.Bytes)
+	}
+	if want := "8388608 bytes"; !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %q, want the size it needs (%s)", err, want)
+	}
+	left, _ := os.ReadDir(dir)
+	for _, e := range left {
+		t.Errorf("%s left on the full disk", e.Name())
 	}
 }
