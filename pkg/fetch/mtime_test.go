@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestModTimeOutOfNanosecondRange: a Last-Modified (or a local file's
@@ -83,8 +85,11 @@ func TestModTimeOutOfNanosecondRange(t *testing.T) {
 // file system cannot keep it at all.
 func setModTimePathForTest(t *testing.T, path string, mtime time.Time) {
 	t.Helper()
-	ts := syscall.Timespec{Sec: mtime.Unix()} // not from UnixNano, which wraps
-	if err := syscall.UtimesNano(path, []syscall.Timespec{ts, ts}); err != nil {
+	ts, err := unix.TimeToTimespec(mtime) // not from UnixNano, which wraps
+	if err != nil {
+		t.Skipf("this system's time_t cannot hold %v", mtime)
+	}
+	if err := unix.UtimesNanoAt(unix.AT_FDCWD, path, []unix.Timespec{ts, ts}, 0); err != nil {
 		t.Fatal(err)
 	}
 	fi, err := os.Stat(path)

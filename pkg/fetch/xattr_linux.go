@@ -1,9 +1,12 @@
 package fetch
 
 import (
+	"math"
 	"syscall"
 	"time"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // etagAttr is the extended attribute that keeps a file's ETag for
@@ -33,17 +36,23 @@ func setETag(f *partFile, etag string) {
 		uintptr(unsafe.Pointer(unsafe.StringData(etag))), uintptr(len(etag)), 0, 0)
 }
 
-// utimeNow is UTIME_NOW of utimensat(2): set this time to the current time.
-const utimeNow = 1<<30 - 1
-
 // modTimes is the pair of times utimensat(2) sets for mtime: the atime
 // now, as wget sets it, and the mtime. Both, because a file system in user
 // space on the high-level libfuse 2 API (exfat-fuse, fusefat) ignores a
 // change of the mtime alone (an atime of UTIME_OMIT), as it does `touch -m`.
 // The mtime is made from its seconds, not from UnixNano, which cannot hold
-// a date before 1678 or after 2262 (os.Chtimes wraps 9999 to 1816).
-func modTimes(mtime time.Time) [2]syscall.Timespec {
-	return [2]syscall.Timespec{{Nsec: utimeNow}, {Sec: mtime.Unix(), Nsec: int64(mtime.Nanosecond())}}
+// a date before 1678 or after 2262 (os.Chtimes wraps 9999 to 1816); a date
+// that a 32-bit time_t cannot hold becomes the nearest one it can, as a file
+// system does with a date beyond its own range.
+func modTimes(mtime time.Time) [2]unix.Timespec {
+	m, err := unix.TimeToTimespec(mtime)
+	if err != nil {
+		m = unix.Timespec{Sec: math.MaxInt32}
+		if mtime.Unix() < 0 {
+			m = unix.Timespec{Sec: math.MinInt32}
+		}
+	}
+	return [2]unix.Timespec{{Nsec: unix.UTIME_NOW}, m}
 }
 
 // setModTime sets the mtime of an open file, best effort (see modTimes):
@@ -57,7 +66,7 @@ func setModTime(f *partFile, mtime time.Time) {
 // setModTimePath sets the mtime of path, best effort, as setModTime does.
 func setModTimePath(path string, mtime time.Time) {
 	ts := modTimes(mtime)
-	_ = syscall.UtimesNano(path, ts[:])
+	_ = unix.UtimesNanoAt(unix.AT_FDCWD, path, ts[:], 0)
 }
 
 // readETag returns the ETag stored on path, or "".
