@@ -111,7 +111,10 @@ func classifyWrite(path string, err error) error {
 	if errors.Is(err, syscall.ENOSPC) {
 		return &diskFullError{path: path, err: err, noInodes: outOfInodes(filepath.Dir(path))}
 	}
-	if errors.Is(err, syscall.EFBIG) || errors.Is(err, syscall.EDQUOT) {
+	if errors.Is(err, syscall.EFBIG) {
+		return &diskFullError{path: path, err: err, fsMax: !fileSizeLimited()}
+	}
+	if errors.Is(err, syscall.EDQUOT) {
 		return &diskFullError{path: path, err: err}
 	}
 	if errors.Is(err, syscall.ENOTDIR) {

@@ -211,6 +211,7 @@ type diskFullError struct {
 	kept     string // the part kept for a resume, "" when none was (removeIfFull)
 	noInodes bool   // ENOSPC from a file system with no free inode: room for bytes, not files
 	need     int64  // the size reserved for a split's whole part that did not fit, 0 for a write
+	fsMax    bool   // EFBIG with no file size limit set: the file system's largest file
 }
 
 // isDiskFull tells whether err is, or wraps, a *diskFullError.
@@ -223,9 +224,16 @@ func isDiskFull(err error) bool {
 // the part was kept, that the next run resumes it.
 func (e *diskFullError) Error() string {
 	var msg string
-	if errors.Is(e.err, syscall.EFBIG) {
-		// The process's file size limit (ulimit -f) or the file system's
-		// largest file, not a full disk.
+	if errors.Is(e.err, syscall.EFBIG) && e.fsMax && e.need > 0 {
+		msg = fmt.Sprintf("file too large for the file system: %s needs %d bytes, more than a file there can hold (FAT32: 4 GiB at most); save it on another file system (-o DIR) and run again",
+			e.path, e.need)
+	} else if errors.Is(e.err, syscall.EFBIG) && e.fsMax {
+		// The file system's largest file, not a full disk: ulimit -f is
+		// no cure.
+		msg = fmt.Sprintf("file too large for the file system writing %s: it holds no file that large (FAT32: 4 GiB at most); save it on another file system (-o DIR) and run again",
+			e.path)
+	} else if errors.Is(e.err, syscall.EFBIG) {
+		// The process's file size limit (ulimit -f), not a full disk.
 		msg = fmt.Sprintf("file size limit reached writing %s: %v; raise the file size limit (ulimit -f) and run again",
 			e.path, withoutPath(e.err))
 	} else if e.noInodes {
