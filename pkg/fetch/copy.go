@@ -5,6 +5,7 @@ import (
 	"errors"
 	"hash"
 	"io"
+	"io/fs"
 	"math"
 	"net/http"
 	"os"
@@ -119,6 +120,11 @@ func classifyWrite(path string, err error) error {
 	}
 	if errors.Is(err, syscall.ENOTDIR) {
 		return &writeError{path: path, err: err, file: fileAbove(path)}
+	}
+	if pe := (*fs.PathError)(nil); errors.Is(err, syscall.EINVAL) && errors.As(err, &pe) && pe.Op == "open" {
+		// An open that creates a file fails so for a name that the file
+		// system refuses: vfat and exfat take no : * ? " < > | \ in one.
+		return &writeError{path: path, err: err, badName: true}
 	}
 	// Out of file descriptors (EMFILE, ENFILE): writeError's message says
 	// what to do (withFDHint).

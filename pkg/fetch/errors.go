@@ -254,14 +254,19 @@ func (e *diskFullError) Unwrap() error { return e.err }
 
 // writeError is any other failure to write the part.
 type writeError struct {
-	path string
-	err  error
-	file string // the file where a directory above path should be, if known
+	path    string
+	err     error
+	file    string // the file where a directory above path should be, if known
+	badName bool   // the file system refuses the name (EINVAL from open)
 }
 
 func (e *writeError) Error() string {
 	if e.file != "" {
 		return fmt.Sprintf("writing %s: %s is a file, not a directory; move it out of the way and run again", e.path, e.file)
+	}
+	if e.badName {
+		return fmt.Sprintf(`writing %s: %v: the file system does not take this name (FAT and exFAT refuse \ : * ? " < > | in names); give the item a name of its own (URL<TAB>NAME) or save it on another file system`,
+			e.path, withoutPath(e.err))
 	}
 	return withFDHint(fmt.Sprintf("writing %s: %v", e.path, withoutPath(e.err)), e.err)
 }

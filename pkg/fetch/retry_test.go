@@ -172,6 +172,8 @@ func TestErrorMessages(t *testing.T) {
 		{classifyWrite("x.part", &os.PathError{Op: "open", Path: "x.part", Err: syscall.EMFILE}), "writing x.part: too many open files: lower -j, or raise the limit on open files (ulimit -n)"},
 		{classifyWrite("x.part", &os.PathError{Op: "open", Path: "x.part", Err: syscall.ENFILE}), "writing x.part: too many open files in system: lower -j, or raise the limit on open files (ulimit -n)"},
 		{classifyWrite("x.part", &os.PathError{Op: "open", Path: "x.part", Err: syscall.EACCES}), "writing x.part: permission denied"},
+		// A name that the file system refuses (vfat, exfat: no : * ? " < > | \\ in a name) said only "invalid argument".
+		{classifyWrite("d/a:b.part", &os.PathError{Op: "open", Path: "d/a:b.part", Err: syscall.EINVAL}), `writing d/a:b.part: invalid argument: the file system does not take this name (FAT and exFAT refuse \ : * ? " < > | in names); give the item a name of its own (URL<TAB>NAME) or save it on another file system`},
 		{&attemptsError{errs: []error{h503}}, "HTTP 503 Service Unavailable"},
 		{&attemptsError{errs: []error{refused}}, "connection refused"},
 		{&attemptsError{errs: []error{&url.Error{Op: "Get", URL: "http://h.test/", Err: &net.OpError{Op: "dial", Net: "tcp",
