@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/fetchpool/fetchpool/pkg/event"
 )
@@ -36,7 +37,10 @@ func (c *Client) copyLocal(ctx context.Context, req Request, path string) (Resul
 		if os.SameFile(fi, dfi) {
 			return c.verifyInPlace(ctx, req, src, dfi.Size(), h, res)
 		}
-		if req.IfNewer && !fi.ModTime().After(dfi.ModTime()) {
+		// In whole seconds, as Last-Modified is (newerThan) and as rsync
+		// compares: a copy on a file system that keeps whole seconds
+		// only (exfat, HFS+) lost the fraction of its source's mtime.
+		if req.IfNewer && !fi.ModTime().Truncate(time.Second).After(dfi.ModTime().Truncate(time.Second)) {
 			res.Skipped = true
 			return res, nil
 		}
