@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/fetchpool/fetchpool/pkg/event"
 )
@@ -39,8 +38,9 @@ func (c *Client) copyLocal(ctx context.Context, req Request, path string) (Resul
 		}
 		// In whole seconds, as Last-Modified is (newerThan) and as rsync
 		// compares: a copy on a file system that keeps whole seconds
-		// only (exfat, HFS+) lost the fraction of its source's mtime.
-		if req.IfNewer && !fi.ModTime().Truncate(time.Second).After(dfi.ModTime().Truncate(time.Second)) {
+		// only (exfat, HFS+) lost the fraction of its source's mtime,
+		// and one on FAT, its odd second.
+		if req.IfNewer && !laterThanStored(fi.ModTime(), dfi.ModTime(), onFAT(req.Path)) {
 			res.Skipped = true
 			return res, nil
 		}

@@ -210,3 +210,32 @@ func TestLocalNewerWholeSeconds(t *testing.T) {
 		})
 	}
 }
+
+// TestLaterThanStored: times are compared in whole seconds, and on FAT,
+// which keeps even seconds only and stores an odd one as the second
+// before, a time one second after the even one stored is that same time:
+// --on-exists newer fetched or copied again, on every run, each file of an
+// odd second saved on a FAT32 USB stick.
+func TestLaterThanStored(t *testing.T) {
+	even := time.Date(2026, 1, 2, 3, 4, 4, 0, time.UTC)
+	tests := []struct {
+		name      string
+		t, stored time.Time
+		fat       bool
+		want      bool
+	}{
+		{"same second", even.Add(300 * time.Millisecond), even, false, false},
+		{"one second later", even.Add(time.Second), even, false, true},
+		{"on FAT, an odd second kept as the even one before", even.Add(time.Second), even, true, false},
+		{"on FAT, with a fraction", even.Add(1500 * time.Millisecond), even, true, false},
+		{"on FAT, two seconds later", even.Add(2 * time.Second), even, true, true},
+		{"on FAT, earlier", even.Add(-time.Second), even, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := laterThanStored(tt.t, tt.stored, tt.fat); got != tt.want {
+				t.Errorf("laterThanStored(%v, %v, fat %v) = %v, want %v", tt.t, tt.stored, tt.fat, got, tt.want)
+			}
+		})
+	}
+}

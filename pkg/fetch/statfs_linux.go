@@ -28,3 +28,13 @@ func fileSizeLimited() bool {
 	}
 	return lim.Cur != unix.RLIM_INFINITY
 }
+
+// msdosMagic is the f_type that statfs(2) reports for vfat and msdos.
+const msdosMagic = 0x4d44
+
+// onFAT tells whether path is on a FAT file system (vfat), which keeps
+// mtimes in even seconds; false when that cannot be told.
+func onFAT(path string) bool {
+	var st syscall.Statfs_t
+	return syscall.Statfs(path, &st) == nil && st.Type == msdosMagic
+}

@@ -1105,7 +1105,20 @@ func newerThan(resp *http.Response, path string) bool {
 		return true
 	}
 	lm, err := parseHTTPDate(resp.Header.Get("Last-Modified"))
-	return err != nil || lm.After(fi.ModTime().Truncate(time.Second))
+	return err != nil || laterThanStored(lm, fi.ModTime(), onFAT(path))
+}
+
+// laterThanStored tells whether t is later than stored, the mtime that a
+// file was given from an earlier t, in whole seconds: the resolution of
+// Last-Modified, and all that some file systems keep (exfat, HFS+). FAT
+// (fat set) keeps even seconds only, and stores an odd one as the second
+// before: there, a time within two seconds of the one stored is not later.
+func laterThanStored(t, stored time.Time, fat bool) bool {
+	t, stored = t.Truncate(time.Second), stored.Truncate(time.Second)
+	if fat {
+		return t.Sub(stored) >= 2*time.Second
+	}
+	return t.After(stored)
 }
 
 // hashPrefix feeds h the first off bytes of the part when h has not seen
