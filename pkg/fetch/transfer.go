@@ -1225,6 +1225,9 @@ func (t *transfer) finish(ctx context.Context) (Result, error) {
 	if !t.stamped {
 		t.stampPath(t.part)
 	}
+	if !t.req.NoPart { // else nothing under the output directory predates the run
+		keepMode(t.part, t.dest)
+	}
 	if err := renameFile(t.part, t.dest); err != nil {
 		return t.res, placeError(t.part, t.dest, err)
 	}
@@ -1233,6 +1236,19 @@ func (t *transfer) finish(ctx context.Context) (Result, error) {
 	}
 	t.res.Path = t.dest
 	return t.res, nil
+}
+
+// keepMode gives part the permission bits of the regular file at dest that
+// it is about to replace, best effort, as wget -N and curl keep them by
+// writing into the file, and rsync by default: a tool made executable
+// stays executable when a newer copy replaces it, and a file made private
+// stays private. Only the permission bits: never setuid, setgid or sticky.
+func keepMode(part, dest string) {
+	fi, err := os.Lstat(dest)
+	if err != nil || !fi.Mode().IsRegular() {
+		return
+	}
+	_ = os.Chmod(part, fi.Mode().Perm())
 }
 
 // placeError is the failure to rename the whole part into place at dest.
