@@ -3,6 +3,7 @@
 package fetch
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -64,5 +65,59 @@ func TestReplacedFileKeepsItsMode(t *testing.T) {
 				})
 			}
 		}
+	}
+}
+
+// TestHardLinkedPartNotWrittenThrough: a .part that is a hard link of
+// another file (a snapshot of the output directory made with cp -al or
+// rsync --link-dest while a download was unfinished; the destination
+// itself) was written through: started over, it truncated the other
+// file's bytes; resumed, it appended to them; linked to the destination,
+// the rename did nothing and left the part behind. The part's name is
+// let go and a part of its own made; the other file is left as it was.
+func TestHardLinkedPartNotWrittenThrough(t *testing.T) {
+	body := payload(300<<10, 11)
+	res := newResource(body, `"v1"`)
+	url := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) { res.ServeHTTP(w, r) }).URL
+	_, etag, mod := res.get()
+	for _, tt := range []struct {
+		name    string
+		sidecar bool
+		toDest  bool
+	}{
+		{"started over", false, false},
+		{"resumed", true, false},
+		{"linked to the destination", false, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "f.bin")
+			other := filepath.Join(dir, "snapshot.bin")
+			if tt.toDest {
+				other = path
+			}
+			kept := body[:100<<10]
+			if err := os.WriteFile(other, kept, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Link(other, path+".part"); err != nil {
+				t.Fatal(err)
+			}
+			if tt.sidecar {
+				m := Meta{URL: url, ETag: etag, LastModified: mod.UTC().Format(http.TimeFormat), Length: int64(len(body))}
+				if err := writeMeta(path+".part", m); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := newClient(t, testConfig()).Fetch(context.Background(), request(url, path, nil)); err != nil {
+				t.Fatal(err)
+			}
+			assertDone(t, path, body)
+			if !tt.toDest {
+				if got := mustFile(t, other); !bytes.Equal(got, kept) {
+					t.Errorf("the other link changed: %d bytes, want its %d", len(got), len(kept))
+				}
+			}
+		})
 	}
 }
