@@ -433,6 +433,8 @@ func TestFaultOutputNotWritable(t *testing.T) {
 	srv := newFaultServer(t)
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "file"), []byte("x"), 0o644)
+	os.Symlink("gone", filepath.Join(dir, "dangling"))
+	os.Symlink("loop", filepath.Join(dir, "loop"))
 	ro := filepath.Join(dir, "ro")
 	mountTmpfs(t, ro, "size=64k")
 	if err := syscall.Mount("", ro, "", syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
@@ -447,6 +449,10 @@ func TestFaultOutputNotWritable(t *testing.T) {
 		{"under a regular file", "file/sub", "file/sub: file is not a directory", false},
 		{"a read-only file system", "ro", "read-only file system", false},
 		{"under a read-only file system", "ro/sub", "read-only file system", false},
+		// Both said only "mkdir dangling: file exists", of a directory ls does not show.
+		{"a symbolic link to nothing", "dangling", "dangling is a symbolic link to gone, which does not exist: create gone or give -o another directory", false},
+		{"a symbolic link to nothing, dry run", "dangling", "dangling is a symbolic link to gone, which does not exist", true},
+		{"a symbolic link loop", "loop", "loop is a symbolic link to loop, which is a loop of symbolic links: give -o another directory", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"net/http"
 	"os"
@@ -457,8 +458,23 @@ func sameFile(a, b string) bool {
 // notADirectory refuses an output directory that exists as something else,
 // a regular file say; the dry run, which creates nothing, checks this only.
 func notADirectory(dir string) error {
-	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+	fi, err := os.Stat(dir)
+	if err == nil && !fi.IsDir() {
 		return usagef("output directory %s exists and is not a directory: give -o a directory", dir)
+	}
+	if err == nil {
+		return nil
+	}
+	// A symbolic link that leads nowhere: mkdir says only "file exists",
+	// of a directory that ls does not show.
+	target, lerr := os.Readlink(filepath.Clean(dir))
+	switch {
+	case lerr != nil:
+		return nil
+	case errors.Is(err, syscall.ELOOP):
+		return usagef("output directory %s is a symbolic link to %s, which is a loop of symbolic links: give -o another directory", dir, target)
+	case errors.Is(err, fs.ErrNotExist):
+		return usagef("output directory %s is a symbolic link to %s, which does not exist: create %s or give -o another directory", dir, target, target)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"hash"
 	"io"
+	"io/fs"
 	"math"
 	"net/http"
 	"os"
@@ -111,11 +112,19 @@ func classifyWrite(path string, err error) error {
 	if errors.Is(err, syscall.ENOSPC) {
 		return &diskFullError{path: path, err: err, noInodes: outOfInodes(filepath.Dir(path))}
 	}
-	if errors.Is(err, syscall.EFBIG) || errors.Is(err, syscall.EDQUOT) {
+	if errors.Is(err, syscall.EFBIG) {
+		return &diskFullError{path: path, err: err, fsMax: !fileSizeLimited()}
+	}
+	if errors.Is(err, syscall.EDQUOT) {
 		return &diskFullError{path: path, err: err}
 	}
 	if errors.Is(err, syscall.ENOTDIR) {
 		return &writeError{path: path, err: err, file: fileAbove(path)}
+	}
+	if pe := (*fs.PathError)(nil); errors.Is(err, syscall.EINVAL) && errors.As(err, &pe) && pe.Op == "open" {
+		// An open that creates a file fails so for a name that the file
+		// system refuses: vfat and exfat take no : * ? " < > | \ in one.
+		return &writeError{path: path, err: err, badName: true}
 	}
 	// Out of file descriptors (EMFILE, ENFILE): writeError's message says
 	// what to do (withFDHint).

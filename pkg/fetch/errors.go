@@ -210,6 +210,8 @@ type diskFullError struct {
 	err      error
 	kept     string // the part kept for a resume, "" when none was (removeIfFull)
 	noInodes bool   // ENOSPC from a file system with no free inode: room for bytes, not files
+	need     int64  // the size reserved for a split's whole part that did not fit, 0 for a write
+	fsMax    bool   // EFBIG with no file size limit set: the file system's largest file
 }
 
 // isDiskFull tells whether err is, or wraps, a *diskFullError.
@@ -222,14 +224,24 @@ func isDiskFull(err error) bool {
 // the part was kept, that the next run resumes it.
 func (e *diskFullError) Error() string {
 	var msg string
-	if errors.Is(e.err, syscall.EFBIG) {
-		// The process's file size limit (ulimit -f) or the file system's
-		// largest file, not a full disk.
+	if errors.Is(e.err, syscall.EFBIG) && e.fsMax && e.need > 0 {
+		msg = fmt.Sprintf("file too large for the file system: %s needs %d bytes, more than a file there can hold (FAT32: 4 GiB at most); save it on another file system (-o DIR) and run again",
+			e.path, e.need)
+	} else if errors.Is(e.err, syscall.EFBIG) && e.fsMax {
+		// The file system's largest file, not a full disk: ulimit -f is
+		// no cure.
+		msg = fmt.Sprintf("file too large for the file system writing %s: it holds no file that large (FAT32: 4 GiB at most); save it on another file system (-o DIR) and run again",
+			e.path)
+	} else if errors.Is(e.err, syscall.EFBIG) {
+		// The process's file size limit (ulimit -f), not a full disk.
 		msg = fmt.Sprintf("file size limit reached writing %s: %v; raise the file size limit (ulimit -f) and run again",
 			e.path, withoutPath(e.err))
 	} else if e.noInodes {
 		// Room for bytes but not for another file: df -h shows space.
 		msg = fmt.Sprintf("disk full writing %s: no free inodes (the file system has room for no more files: see df -i); remove some files and run again", e.path)
+	} else if e.need > 0 && errors.Is(e.err, syscall.ENOSPC) {
+		// Found before the first byte (allocate): say how much is missing.
+		msg = fmt.Sprintf("disk full: %s needs %d bytes (the whole file, reserved before the ranges start), more than the disk has free; free some space and run again", e.path, e.need)
 	} else {
 		msg = fmt.Sprintf("disk full writing %s: %v; free some space and run again", e.path, withoutPath(e.err))
 	}
@@ -242,14 +254,19 @@ func (e *diskFullError) Unwrap() error { return e.err }
 
 // writeError is any other failure to write the part.
 type writeError struct {
-	path string
-	err  error
-	file string // the file where a directory above path should be, if known
+	path    string
+	err     error
+	file    string // the file where a directory above path should be, if known
+	badName bool   // the file system refuses the name (EINVAL from open)
 }
 
 func (e *writeError) Error() string {
 	if e.file != "" {
 		return fmt.Sprintf("writing %s: %s is a file, not a directory; move it out of the way and run again", e.path, e.file)
+	}
+	if e.badName {
+		return fmt.Sprintf(`writing %s: %v: the file system does not take this name (FAT and exFAT refuse \ : * ? " < > | in names); give the item a name of its own (URL<TAB>NAME) or save it on another file system`,
+			e.path, withoutPath(e.err))
 	}
 	return withFDHint(fmt.Sprintf("writing %s: %v", e.path, withoutPath(e.err)), e.err)
 }

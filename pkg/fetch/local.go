@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/fetchpool/fetchpool/pkg/event"
 )
@@ -37,7 +36,11 @@ func (c *Client) copyLocal(ctx context.Context, req Request, path string) (Resul
 		if os.SameFile(fi, dfi) {
 			return c.verifyInPlace(ctx, req, src, dfi.Size(), h, res)
 		}
-		if req.IfNewer && !fi.ModTime().After(dfi.ModTime()) {
+		// In whole seconds, as Last-Modified is (newerThan) and as rsync
+		// compares: a copy on a file system that keeps whole seconds
+		// only (exfat, HFS+) lost the fraction of its source's mtime,
+		// and one on FAT, its odd second.
+		if req.IfNewer && !laterThanStored(fi.ModTime(), dfi.ModTime(), onFAT(req.Path)) {
 			res.Skipped = true
 			return res, nil
 		}
@@ -94,7 +97,8 @@ func (c *Client) copyLocal(ctx context.Context, req Request, path string) (Resul
 	if err := lock.check(part); err != nil {
 		return res, err
 	}
-	_ = os.Chtimes(part, time.Time{}, fi.ModTime())
+	setModTimePath(part, fi.ModTime())
+	keepMode(part, req.Path)
 	if err := os.Rename(part, req.Path); err != nil {
 		removePart(part)
 		var dir *placeDirError

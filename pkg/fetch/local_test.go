@@ -168,3 +168,74 @@ func TestLocalCopyDirectoryAtTheDestination(t *testing.T) {
 		t.Errorf("%s.part is left behind (%v)", out, err)
 	}
 }
+
+// TestLocalNewerWholeSeconds: --on-exists newer compares a local source
+// with its copy in whole seconds, as the HTTP path compares Last-Modified,
+// and rsync its mtimes. A file system that keeps whole seconds only
+// (exfat, ext4 with small inodes, HFS+: a USB stick, an older disk) holds
+// the copy's mtime without the source's fraction, and a source at
+// 12:00:00.88 was newer than its own copy at 12:00:00: every run copied
+// every file again.
+func TestLocalNewerWholeSeconds(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "src.csv")
+	if err := os.WriteFile(src, []byte("new"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	second := time.Date(2025, 6, 7, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name     string
+		src, dst time.Time
+		skipped  bool
+	}{
+		{"the copy without the source's fraction", second.Add(880 * time.Millisecond), second, true},
+		{"the same time", second.Add(880 * time.Millisecond), second.Add(880 * time.Millisecond), true},
+		{"the source a second later", second.Add(time.Second), second, false},
+		{"the source later by a fraction, past a whole second", second.Add(1200 * time.Millisecond), second.Add(900 * time.Millisecond), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			os.Chtimes(src, tt.src, tt.src)
+			out := filepath.Join(t.TempDir(), "copy.csv")
+			os.WriteFile(out, []byte("old"), 0o644)
+			os.Chtimes(out, tt.dst, tt.dst)
+			req := request(src, out, nil)
+			req.IfNewer = true
+			res, err := newClient(t, testConfig()).Fetch(context.Background(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Skipped != tt.skipped {
+				t.Errorf("skipped = %v, want %v", res.Skipped, tt.skipped)
+			}
+		})
+	}
+}
+
+// TestLaterThanStored: times are compared in whole seconds, and on FAT,
+// which keeps even seconds only and stores an odd one as the second
+// before, a time one second after the even one stored is that same time:
+// --on-exists newer fetched or copied again, on every run, each file of an
+// odd second saved on a FAT32 USB stick.
+func TestLaterThanStored(t *testing.T) {
+	even := time.Date(2026, 1, 2, 3, 4, 4, 0, time.UTC)
+	tests := []struct {
+		name      string
+		t, stored time.Time
+		fat       bool
+		want      bool
+	}{
+		{"same second", even.Add(300 * time.Millisecond), even, false, false},
+		{"one second later", even.Add(time.Second), even, false, true},
+		{"on FAT, an odd second kept as the even one before", even.Add(time.Second), even, true, false},
+		{"on FAT, with a fraction", even.Add(1500 * time.Millisecond), even, true, false},
+		{"on FAT, two seconds later", even.Add(2 * time.Second), even, true, true},
+		{"on FAT, earlier", even.Add(-time.Second), even, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := laterThanStored(tt.t, tt.stored, tt.fat); got != tt.want {
+				t.Errorf("laterThanStored(%v, %v, fat %v) = %v, want %v", tt.t, tt.stored, tt.fat, got, tt.want)
+			}
+		})
+	}
+}

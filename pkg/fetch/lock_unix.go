@@ -66,10 +66,24 @@ func lockPart(path string, create bool) (partLock, error) {
 			return partLock{}, &os.PathError{Op: "fstat", Path: path, Err: err}
 		}
 		l.dev, l.ino = uint64(st.Dev), uint64(st.Ino)
-		if l.check(path) == nil {
-			return l, nil
+		if l.check(path) != nil {
+			l.release() // the part went away under its holder: look again
+			continue
 		}
-		l.release() // the part went away under its holder: look again
+		if st.Nlink > 1 && st.Mode&unix.S_IFMT == unix.S_IFREG {
+			// The part is a hard link of another file (a snapshot made
+			// with cp -al, the destination itself): writing it would
+			// write that file too. Its name is let go, the other file's
+			// bytes left as they are, and a part of its own made (or,
+			// without create, none found: the item starts over).
+			err := unix.Unlink(path)
+			l.release()
+			if err != nil {
+				return partLock{}, &os.PathError{Op: "remove", Path: path, Err: err}
+			}
+			continue
+		}
+		return l, nil
 	}
 	return partLock{}, &partBusyError{part: path}
 }

@@ -163,12 +163,17 @@ func TestErrorMessages(t *testing.T) {
 		{&retryAfterError{wait: 2*time.Hour + 20*time.Second + 131031803, max: time.Minute, cause: h503}, "HTTP 503 Service Unavailable: server asked to wait 2h0m21s (Retry-After), more than --max-retry-wait 1m0s"},
 		{&diskFullError{path: "x.part", err: syscall.ENOSPC}, "disk full writing x.part: no space left on device; free some space and run again"},
 		{&diskFullError{path: "x.part", err: syscall.EFBIG}, "file size limit reached writing x.part: file too large; raise the file size limit (ulimit -f) and run again"},
+		// EFBIG without a file size limit: the file system's largest file (FAT32: 4 GiB), where ulimit -f is no cure.
+		{&diskFullError{path: "x.part", err: syscall.EFBIG, fsMax: true}, "file too large for the file system writing x.part: it holds no file that large (FAT32: 4 GiB at most); save it on another file system (-o DIR) and run again"},
+		{&diskFullError{path: "x.part", err: syscall.EFBIG, fsMax: true, need: 17 << 40}, "file too large for the file system: x.part needs 18691697672192 bytes, more than a file there can hold (FAT32: 4 GiB at most); save it on another file system (-o DIR) and run again"},
 		{&diskFullError{path: "x.part", err: syscall.ENOSPC, kept: "x.part"}, "disk full writing x.part: no space left on device; free some space and run again: the download resumes from x.part"},
 		{&diskFullError{path: "x.part", err: syscall.EDQUOT, kept: "x.part"}, "disk full writing x.part: disk quota exceeded; free some space and run again: the download resumes from x.part"},
 		{&diskFullError{path: "x.part", err: syscall.EFBIG, kept: "x.part"}, "file size limit reached writing x.part: file too large; raise the file size limit (ulimit -f) and run again: the download resumes from x.part"},
 		{classifyWrite("x.part", &os.PathError{Op: "open", Path: "x.part", Err: syscall.EMFILE}), "writing x.part: too many open files: lower -j, or raise the limit on open files (ulimit -n)"},
 		{classifyWrite("x.part", &os.PathError{Op: "open", Path: "x.part", Err: syscall.ENFILE}), "writing x.part: too many open files in system: lower -j, or raise the limit on open files (ulimit -n)"},
 		{classifyWrite("x.part", &os.PathError{Op: "open", Path: "x.part", Err: syscall.EACCES}), "writing x.part: permission denied"},
+		// A name that the file system refuses (vfat, exfat: no : * ? " < > | \\ in a name) said only "invalid argument".
+		{classifyWrite("d/a:b.part", &os.PathError{Op: "open", Path: "d/a:b.part", Err: syscall.EINVAL}), `writing d/a:b.part: invalid argument: the file system does not take this name (FAT and exFAT refuse \ : * ? " < > | in names); give the item a name of its own (URL<TAB>NAME) or save it on another file system`},
 		{&attemptsError{errs: []error{h503}}, "HTTP 503 Service Unavailable"},
 		{&attemptsError{errs: []error{refused}}, "connection refused"},
 		{&attemptsError{errs: []error{&url.Error{Op: "Get", URL: "http://h.test/", Err: &net.OpError{Op: "dial", Net: "tcp",

@@ -92,8 +92,13 @@ func (t *transfer) splitFrom(ctx context.Context, g *guard, f *partFile, resp *h
 		return 0, t.removeIfFull(err)
 	}
 	t.metaOnDisk = true
-	if err := f.Truncate(total); err != nil {
-		return 0, t.removeIfFull(classifyWrite(t.part, err))
+	if err := allocate(f, total); err != nil {
+		err = classifyWrite(t.part, err)
+		var full *diskFullError
+		if errors.As(err, &full) {
+			full.need = total
+		}
+		return 0, t.removeIfFull(err)
 	}
 	return t.runSplit(ctx, f, &probe{g: g, resp: resp, release: release})
 }

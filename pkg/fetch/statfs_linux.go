@@ -1,6 +1,10 @@
 package fetch
 
-import "syscall"
+import (
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
 
 // outOfInodes tells whether the file system of dir has no free inode left:
 // a "no space left on device" that no freed byte cures, only a removed
@@ -12,4 +16,25 @@ func outOfInodes(dir string) bool {
 		return false
 	}
 	return st.Files > 0 && st.Ffree == 0
+}
+
+// fileSizeLimited tells whether the process has a file size limit
+// (RLIMIT_FSIZE, ulimit -f), which an EFBIG may come from; without one, it
+// comes from the file system, whose largest file is smaller (FAT32: 4 GiB).
+func fileSizeLimited() bool {
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_FSIZE, &lim); err != nil {
+		return true // cannot tell: the message that names ulimit -f, as before
+	}
+	return lim.Cur != unix.RLIM_INFINITY
+}
+
+// msdosMagic is the f_type that statfs(2) reports for vfat and msdos.
+const msdosMagic = 0x4d44
+
+// onFAT tells whether path is on a FAT file system (vfat), which keeps
+// mtimes in even seconds; false when that cannot be told.
+func onFAT(path string) bool {
+	var st syscall.Statfs_t
+	return syscall.Statfs(path, &st) == nil && st.Type == msdosMagic
 }

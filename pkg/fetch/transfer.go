@@ -1105,7 +1105,20 @@ func newerThan(resp *http.Response, path string) bool {
 		return true
 	}
 	lm, err := parseHTTPDate(resp.Header.Get("Last-Modified"))
-	return err != nil || lm.After(fi.ModTime().Truncate(time.Second))
+	return err != nil || laterThanStored(lm, fi.ModTime(), onFAT(path))
+}
+
+// laterThanStored tells whether t is later than stored, the mtime that a
+// file was given from an earlier t, in whole seconds: the resolution of
+// Last-Modified, and all that some file systems keep (exfat, HFS+). FAT
+// (fat set) keeps even seconds only, and stores an odd one as the second
+// before: there, a time within two seconds of the one stored is not later.
+func laterThanStored(t, stored time.Time, fat bool) bool {
+	t, stored = t.Truncate(time.Second), stored.Truncate(time.Second)
+	if fat {
+		return t.Sub(stored) >= 2*time.Second
+	}
+	return t.After(stored)
 }
 
 // hashPrefix feeds h the first off bytes of the part when h has not seen
@@ -1212,6 +1225,9 @@ func (t *transfer) finish(ctx context.Context) (Result, error) {
 	if !t.stamped {
 		t.stampPath(t.part)
 	}
+	if !t.req.NoPart { // else nothing under the output directory predates the run
+		keepMode(t.part, t.dest)
+	}
 	if err := renameFile(t.part, t.dest); err != nil {
 		return t.res, placeError(t.part, t.dest, err)
 	}
@@ -1220,6 +1236,19 @@ func (t *transfer) finish(ctx context.Context) (Result, error) {
 	}
 	t.res.Path = t.dest
 	return t.res, nil
+}
+
+// keepMode gives part the permission bits of the regular file at dest that
+// it is about to replace, best effort, as wget -N and curl keep them by
+// writing into the file, and rsync by default: a tool made executable
+// stays executable when a newer copy replaces it, and a file made private
+// stays private. Only the permission bits: never setuid, setgid or sticky.
+func keepMode(part, dest string) {
+	fi, err := os.Lstat(dest)
+	if err != nil || !fi.Mode().IsRegular() {
+		return
+	}
+	_ = os.Chmod(part, fi.Mode().Perm())
 }
 
 // placeError is the failure to rename the whole part into place at dest.
@@ -1253,7 +1282,7 @@ func (e *placeDirError) Unwrap() error { return e.err }
 // whole.
 func (t *transfer) stampPath(path string) {
 	if lm, err := parseHTTPDate(t.meta.LastModified); err == nil {
-		_ = os.Chtimes(path, time.Time{}, lm)
+		setModTimePath(path, lm)
 	}
 	writeETag(path, t.meta.ETag)
 }
