@@ -501,6 +501,18 @@ func TestEndToEndDryRunAndJSON(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "out")); err == nil {
 		t.Error("dry run created the output directory")
 	}
+	// The same command as a real run, previewed: the --failed list that
+	// the real run left is kept, not replaced with an empty one.
+	left := srv.URL + "/b.txt\n"
+	if err := os.WriteFile(filepath.Join(dir, "failed.txt"), []byte(left), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := fetchpool(t, dir, srv.URL+"/a.txt\n", "--dry-run", "-o", "out", "--failed", "failed.txt"); r.code != 0 {
+		t.Fatalf("dry run with --failed: exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	if data, _ := os.ReadFile(filepath.Join(dir, "failed.txt")); string(data) != left {
+		t.Errorf("the dry run changed --failed to %q", data)
+	}
 
 	r = fetchpool(t, dir, srv.URL+"/a.txt\n"+srv.URL+"/missing\n", "--json", "-o", "out", "--retries", "0")
 	if r.code != 1 {

@@ -669,7 +669,9 @@ func (c *config) sinks(opts *options, s *streams, stdout, stderr io.Writer, summ
 		c.unchecked = &unchecked{}
 		sinks = append(sinks, c.unchecked)
 	}
-	if opts.Failed != "" {
+	if opts.Failed != "" && !opts.DryRun {
+		// A dry run fails nothing to retry: the list that a real run
+		// left, which its --failed names, is kept as it is.
 		f, err := report.NewFailed(opts.Failed)
 		if err != nil {
 			return nil, usagef("cannot write --failed file: %w", err)
