@@ -63,6 +63,11 @@ const (
 //	"+N more in flight" beyond MaxLines, and
 //	a status line:    queued 3 · in flight 8 · done 12 · failed 1 · skipped 0
 //
+// A transfer that a worker began but that still waits at the gate (--rate,
+// --per-host) before its first request has no line, and is counted on the
+// status line as "waiting N" (between queued and in flight), not as in
+// flight: only what is being sent is in flight.
+//
 // Lines of finished items ("ok ...", "skip ...", "FAIL ...", the same words
 // as Plain) are printed above the block: the block is cleared, the lines
 // printed and the block drawn again, in one write. Lines of the block never
@@ -80,8 +85,10 @@ type Terminal struct {
 	tally tally
 	start time.Time
 
-	transfers []*transfer // in flight, oldest first
+	transfers []*transfer // begun by a worker, oldest first
 	byPointer map[*event.Progress]*transfer
+	active    []*transfer // those in flight: not waiting at the gate
+	waiting   int         // those that wait at the gate (Progress.Waiting)
 
 	overall      gauge
 	overallRate  meter
@@ -119,6 +126,9 @@ type transfer struct {
 	retryAt time.Time
 	// renamed is the Progress's Renamed name that name was taken from.
 	renamed string
+	// waited tells that it was last seen waiting at the gate: its rate
+	// is measured from when it got through, not from when it was begun.
+	waited bool
 }
 
 // shortName is the name shortened to w columns. When it does not fit,
@@ -433,21 +443,42 @@ func (t *Terminal) width() int {
 	return max(t.cols()-1, 10)
 }
 
+// sortOut splits the transfers into those in flight (active) and those
+// that still wait at the gate before their first request, which get no
+// line: they have sent nothing, and are only counted on the status line.
+func (t *Terminal) sortOut(now time.Time) {
+	t.active, t.waiting = t.active[:0], 0
+	for _, tr := range t.transfers {
+		if tr.p.Waiting() {
+			t.waiting++
+			tr.waited = true
+			continue
+		}
+		if tr.waited {
+			tr.waited = false
+			tr.rate = meter{}
+			tr.rate.add(now, tr.p.Done())
+		}
+		t.active = append(t.active, tr)
+	}
+}
+
 // block renders the lines of the live block.
 func (t *Terminal) block(now time.Time) []string {
 	w := t.width()
+	t.sortOut(now)
 	lines := append(t.lines[:0], t.overallLine(now, w))
 
 	status := t.statusLines(w)
-	shown := min(len(t.transfers), t.opts.MaxLines)
+	shown := min(len(t.active), t.opts.MaxLines)
 	if t.opts.Height != nil {
 		if h := t.opts.Height(); h > 0 {
 			// Keep the whole block on the screen, with one line to spare.
 			shown = max(min(shown, h-1-len(lines)-len(status)-1), 0)
 		}
 	}
-	lines = t.transferLines(lines, now, t.transfers[:shown], w)
-	if more := len(t.transfers) - shown; more > 0 {
+	lines = t.transferLines(lines, now, t.active[:shown], w)
+	if more := len(t.active) - shown; more > 0 {
 		lines = append(lines, truncEnd("+"+strconv.Itoa(more)+" more in flight", w))
 	}
 	return append(lines, status...)
@@ -690,7 +721,7 @@ func sizeOf(done, total int64) string {
 
 // statusLines are the labelled counts, on as many lines as the width needs.
 func (t *Terminal) statusLines(w int) []string {
-	fields := t.tally.statusFields()
+	fields := t.tally.statusFields(t.waiting)
 	if t.stopping != "" {
 		fields = append([]string{t.stopping}, fields...)
 	}

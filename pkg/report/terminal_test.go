@@ -526,3 +526,89 @@ func TestRowsAt(t *testing.T) {
 		}
 	}
 }
+
+// TestTerminalWaitingAtGate: transfers that a worker began but that wait at
+// the gate (--rate, --per-host) before their first request have sent
+// nothing: they get no line (it used to be "0 B  0 B/s" each), and the
+// status line counts them as waiting, not in flight. Once through, a
+// transfer gets its line, with a rate measured from then, not from when
+// it began to wait.
+func TestTerminalWaitingAtGate(t *testing.T) {
+	for _, cols := range []int{100, 40} {
+		t.Run(fmt.Sprintf("%d columns", cols), func(t *testing.T) {
+			var r run
+			var items []input.Item
+			for i := range 4 {
+				it := item(i+1, fmt.Sprintf("https://example.com/f%d.bin", i))
+				items = append(items, it)
+				r.queue(it)
+			}
+			var ps []*event.Progress
+			for i := range 3 {
+				p := event.NewProgress(fmt.Sprintf("f%d.bin", i))
+				p.SetWaiting(i > 0) // f0 is through the gate
+				p.SetTotal(10 << 20)
+				r.emit(event.Event{Kind: event.Started, Item: items[i], Output: "out/f.bin", Progress: p})
+				ps = append(ps, p)
+			}
+			h := &harness{t: t, cols: func() int { return cols }}
+			term := NewTerminal(&h.out, TerminalOptions{Width: h.cols, NoColor: true})
+			feed(term, r.events)
+			screen := func(now time.Duration) string {
+				t.Helper()
+				term.Tick(at(now))
+				h.sync()
+				return strings.Join(h.sc.lines(), "\n")
+			}
+			for s := 1; s <= 10; s++ {
+				ps[0].Add(100 << 10)
+				screen(time.Duration(s) * time.Second)
+			}
+			got := screen(11 * time.Second)
+			for _, want := range []string{"queued 1", "waiting 2", "in flight 1", "f0.bin"} {
+				if !strings.Contains(got, want) {
+					t.Errorf("screen lacks %q:\n%s", want, got)
+				}
+			}
+			for _, unwanted := range []string{"f1.bin", "f2.bin", "0 B/s"} {
+				if strings.Contains(got, unwanted) {
+					t.Errorf("screen shows %q for a transfer that waits at the gate:\n%s", unwanted, got)
+				}
+			}
+
+			// f1 gets through after waiting 11 s, and moves 100 KiB a second.
+			ps[1].SetWaiting(false)
+			for s := 12; s <= 14; s++ {
+				ps[1].Add(100 << 10)
+				got = screen(time.Duration(s) * time.Second)
+			}
+			if !strings.Contains(got, "waiting 1") || !strings.Contains(got, "in flight 2") {
+				t.Errorf("status once f1 is through:\n%s", got)
+			}
+			if cols == 100 && !hasLine(got, "f1.bin", "100.0 KiB/s") {
+				t.Errorf("f1's line does not show its rate since it got through (100.0 KiB/s):\n%s", got)
+			}
+
+			// All through: the waiting count goes, as before.
+			ps[2].SetWaiting(false)
+			got = screen(15 * time.Second)
+			if strings.Contains(got, "waiting") || !strings.Contains(got, "in flight 3") || !strings.Contains(got, "f2.bin") {
+				t.Errorf("status once all are through:\n%s", got)
+			}
+		})
+	}
+}
+
+// hasLine reports whether a line of text contains all of parts.
+func hasLine(text string, parts ...string) bool {
+	for _, l := range strings.Split(text, "\n") {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(l, p)
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
