@@ -500,11 +500,15 @@ func (t *Terminal) overallLine(now time.Time, w int) string {
 	fields := append(t.fieldScratch[:0],
 		strconv.FormatInt(completed, 10)+"/"+strconv.FormatInt(total, 10),
 		humanSize(bytes))
-	if r, ok := t.overallRate.rate(now, bytes); ok {
+	r, rateOK := t.overallRate.rate(now, bytes)
+	if rateOK {
 		fields = append(fields, humanRate(r))
 	}
 	t.overallRate.add(now, bytes)
-	if eta, ok := t.eta(now, completed, left); ok {
+	if !rateOK {
+		r = 0
+	}
+	if eta, ok := t.eta(now, completed, left, r); ok {
 		fields = append(fields, "ETA "+humanDuration(eta))
 	}
 	// Drop from the end (ETA, rate, bytes) until the line fits.
@@ -520,20 +524,49 @@ func (t *Terminal) overallLine(now time.Time, w int) string {
 	return truncEnd(g+rest, w)
 }
 
-// eta guesses the time the items left (queued or in flight) will take from
-// the pace of the items completed so far, and is never sooner than the next
-// attempt of a transfer that waits to retry.
-func (t *Terminal) eta(now time.Time, completed, left int64) (time.Duration, bool) {
+// eta guesses the time the items left (queued or in flight) will take.
+// When they are all in flight, each with a known size, it is the bytes
+// they still lack at the overall rate (bytes per second): the pace of the
+// items completed says nothing of a last, big file, and there is none for
+// a first one. Otherwise it is the pace of the items completed so far. It
+// is never sooner than the next attempt of a transfer that waits to retry.
+func (t *Terminal) eta(now time.Time, completed, left int64, rate float64) (time.Duration, bool) {
 	elapsed := now.Sub(t.start)
-	if completed == 0 || left <= 0 || elapsed <= 0 || t.start.IsZero() {
+	if left <= 0 || elapsed <= 0 || t.start.IsZero() {
 		return 0, false
 	}
-	eta := time.Duration(float64(elapsed) / float64(completed) * float64(left))
+	eta, ok := time.Duration(0), false
+	if lacking, known := t.bytesLacking(left); known && rate > 0 {
+		eta, ok = time.Duration(float64(lacking)/rate*float64(time.Second)), true
+	} else if completed > 0 {
+		eta, ok = time.Duration(float64(elapsed)/float64(completed)*float64(left)), true
+	}
+	if !ok {
+		return 0, false
+	}
 	// Nothing ends before the transfers that wait to retry have tried again.
 	for _, tr := range t.transfers {
 		eta = max(eta, tr.retryAt.Sub(now))
 	}
 	return eta, true
+}
+
+// bytesLacking is how many bytes the transfers still lack, and whether
+// that is known: the left items are all transfers in flight, and each
+// knows its size.
+func (t *Terminal) bytesLacking(left int64) (int64, bool) {
+	if int64(len(t.active)) != left {
+		return 0, false // some are queued, or wait at the gate
+	}
+	var lacking int64
+	for _, tr := range t.active {
+		total := tr.p.Total()
+		if total < 0 {
+			return 0, false
+		}
+		lacking += max(total-tr.p.Done(), 0)
+	}
+	return lacking, true
 }
 
 // joinedWidth is the width of "  f1  f2 ...".

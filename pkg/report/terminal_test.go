@@ -612,3 +612,70 @@ func hasLine(text string, parts ...string) bool {
 	}
 	return false
 }
+
+// TestTerminalETAFromBytes: when every item left is in flight with a known
+// size, the ETA is the bytes they lack at the overall rate. It used to come
+// only from the pace of items completed: none for a single big file, and
+// for the last big file of a list a guess that grew with every second,
+// whatever the bytes said.
+func TestTerminalETAFromBytes(t *testing.T) {
+	tests := []struct {
+		name       string
+		small      bool // a small item before the big one, done after 1 s
+		unknown    bool // the big file's size is unknown
+		waitAtGate bool // an item after it waits at the gate
+		want       string
+	}{
+		{name: "single file", want: "15s"},
+		{name: "last file of a list", small: true, want: "15s"},
+		{name: "unknown size", unknown: true, want: ""},
+		{name: "unknown size, list", small: true, unknown: true, want: "5.0s"}, // the pace of items
+		{name: "another waits at the gate", small: true, waitAtGate: true, want: "10s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var r run
+			it := func(n int) input.Item { return item(n, fmt.Sprintf("https://example.com/f%d.bin", n)) }
+			var small, waiting *event.Progress
+			if tt.small {
+				r.queue(it(1))
+				small = r.start(it(1), "small.bin")
+			}
+			r.queue(it(2))
+			big := r.start(it(2), "big.bin")
+			if !tt.unknown {
+				big.SetTotal(20 << 20)
+			}
+			if tt.waitAtGate {
+				r.queue(it(3))
+				waiting = r.start(it(3), "next.bin")
+				waiting.SetWaiting(true)
+			}
+			h := &harness{t: t, cols: func() int { return 100 }}
+			term := NewTerminal(&h.out, TerminalOptions{Width: h.cols, NoColor: true})
+			feed(term, r.events)
+			// big.bin: 1 MiB a second for 5 s.
+			for s := 0; s <= 50; s++ {
+				if s == 10 && small != nil {
+					term.Handle(event.Event{Kind: event.Finished, Time: at(time.Second), Item: it(1), Progress: small,
+						Result: &event.Result{Item: it(1), Status: event.StatusOK, Output: "out/small.bin"}})
+				}
+				big.SetDone(int64(s) << 20 / 10)
+				term.Tick(at(time.Duration(s) * 100 * time.Millisecond))
+			}
+			h.sync()
+			overall := ""
+			for _, l := range h.sc.lines() {
+				if strings.Contains(l, "%") && strings.Contains(l, "/s") && !strings.Contains(l, "big.bin") {
+					overall = l
+				}
+			}
+			if overall == "" {
+				t.Fatalf("no overall line:\n%s", strings.Join(h.sc.lines(), "\n"))
+			}
+			if tt.want == "" && strings.Contains(overall, "ETA") || tt.want != "" && !strings.HasSuffix(overall, "ETA "+tt.want) {
+				t.Errorf("overall line %q, want the ETA %q", overall, tt.want)
+			}
+		})
+	}
+}
