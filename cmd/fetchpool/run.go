@@ -305,6 +305,20 @@ func (c *config) unreadRest(args []string, last input.Item) func() (input.Item, 
 	}
 }
 
+// nothingLeft tells that the input, read again where it can be (arguments,
+// regular -i files), has no item after last: a run stopped before it saw
+// the end of its input had in fact taken it all, and must not send people
+// to finish a list that has no rest. Where the input cannot be read again,
+// it cannot tell, and says false.
+func (c *config) nothingLeft(args []string, last input.Item) bool {
+	rest := c.unreadRest(args, last)
+	if rest == nil {
+		return false
+	}
+	_, err := rest()
+	return errors.Is(err, io.EOF)
+}
+
 // openInputs opens the -i files and decides whether standard input is read.
 // An unreadable file is a usage error, found before any request. Once stop
 // is done it gives up waiting for a named pipe to open, with errInterrupted.
@@ -571,7 +585,7 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 		inputErr = fmt.Errorf("the input ended early: %w; %s: to finish the list, run it again once the input can be read (finished files are skipped)", runErr, unread)
 		c.endWith(report.Unread{After: taken.where(), Reason: runErr.Error()},
 			"the input ended early: "+runErr.Error()+"; "+unread+"; to finish the list, run the whole list again once the input can be read (finished files are skipped)")
-	case stop.Err() != nil && !taken.ended:
+	case stop.Err() != nil && !taken.ended && !c.nothingLeft(opts.Args, taken.last):
 		why := stopReason(stop)
 		var rest func() (input.Item, error)
 		if c.failed != nil {

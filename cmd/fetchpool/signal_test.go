@@ -929,6 +929,48 @@ func TestSignalInputReadToTheEnd(t *testing.T) {
 	}
 }
 
+// TestSignalLastLineTakenIsTheEnd: the input was read up to its last line
+// but the run had not yet seen that nothing follows (the queue was full)
+// when the signal came: nothing is left to read, so nothing is said about
+// unread input ("the rest of the input (after urls.txt:8) was not read: to
+// finish the list, run it again" sent people to run a list that had no
+// rest), and --failed lists only what did not finish.
+func TestSignalLastLineTakenIsTheEnd(t *testing.T) {
+	srv := newHoldServer(t)
+	dir := t.TempDir()
+	var list strings.Builder
+	for i := 1; i <= 8; i++ {
+		dirName := "/hold/" // the three workers are held by the first three
+		if i > 3 {
+			dirName = "/"
+		}
+		fmt.Fprintf(&list, "%s%sf%d.bin\n", srv.URL, dirName, i)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "urls.txt"), []byte(list.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := startFetchpool(t, dir, "-o", "out", "--no-progress", "-j", "3", "--failed", "left.txt", "-i", "urls.txt")
+	srv.await(t, 3)
+	// The workers are held, the queue is full, and the reader has taken
+	// the last line, f8.bin: the end of the input is behind it. Nothing
+	// marks that moment; give the reader a moment to get there.
+	time.Sleep(300 * time.Millisecond)
+	p.signal(syscall.SIGINT)
+	p.waitLine(`^stopping: waiting for 3 transfers`)
+	srv.unblock()
+	r := p.wait()
+	if r.code != exitInterrupted || !strings.Contains(r.stderr, "done 3,") {
+		t.Fatalf("exit %d, want 130 with done 3; stderr:\n%s", r.code, r.stderr)
+	}
+	if strings.Contains(r.stderr, "after urls.txt:8") {
+		t.Errorf("stderr speaks of input unread after the last line:\n%s", r.stderr)
+	}
+	left := readFile(t, filepath.Join(dir, "left.txt"))
+	if strings.Contains(string(left), "not read") || strings.Count(string(left), "http") != 5 {
+		t.Errorf("left.txt should list f4.bin to f8.bin and nothing about unread input:\n%s", left)
+	}
+}
+
 // TestSignalEveryLineReadIsAccounted: after the first interrupt, every
 // line of the input up to the one the run names as the last it read ("the
 // rest of the input (after urls.txt:L) was not read") is in the report,

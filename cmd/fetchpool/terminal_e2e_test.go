@@ -1079,3 +1079,56 @@ func TestTerminalServerName(t *testing.T) {
 		t.Errorf("no line %q at the end:\n%s", want, strings.Join(p.model(out).text(), "\n"))
 	}
 }
+
+// TestTerminalWaitingAtGate: with --rate, the workers take items that then
+// wait for the request rate before their first request. They have sent
+// nothing: the status line counts them as waiting, not in flight, and they
+// get no line (each used to show "0 B  0 B/s" as if it were downloading).
+// Ctrl-C then waits only for the one transfer really in flight.
+func TestTerminalWaitingAtGate(t *testing.T) {
+	for _, cols := range []int{100, 40} {
+		t.Run(strconv.Itoa(cols)+" columns", func(t *testing.T) {
+			srv := newGateServer(t)
+			dir := t.TempDir()
+			names := []string{"a.bin", "b.bin", "c.bin"}
+			args := []string{"-o", "out", "--rate", "1/m"}
+			for _, n := range names {
+				args = append(args, srv.URL+"/slow/"+n)
+			}
+			p := startOnPTY(t, dir, onPTY{cols: cols, rows: 20, env: []string{"NO_COLOR=1"}}, args...)
+			srv.await(t, 1)
+			rows := p.waitScreen("two transfers waiting for the rate", func(rows []string) bool {
+				return hasRow(rows, "waiting 2") && hasRow(rows, "in flight 1")
+			})
+			time.Sleep(300 * time.Millisecond) // a few more frames
+			out, _, _ := p.snapshot()
+			rows = p.model(out).screen()
+			shown := 0
+			for _, n := range names {
+				if hasRow(rows, n) {
+					shown++
+				}
+			}
+			if shown != 1 || hasRow(rows, "0 B/s") || !hasRow(rows, "waiting 2") || !hasRow(rows, "in flight 1") {
+				t.Errorf("want one transfer line and the status line saying 2 waiting, 1 in flight; screen:\n%s",
+					strings.Join(rows, "\n"))
+			}
+			if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+			p.waitScreen("the stop line", func(rows []string) bool { return hasRow(rows, "stopping: waiting for 1 transfer") })
+			srv.release()
+			code, out := p.wait()
+			if code != exitInterrupted {
+				t.Fatalf("exit %d; terminal:\n%q", code, out)
+			}
+			if n := srv.requests.Load(); n != 1 {
+				t.Errorf("%d requests, want 1", n)
+			}
+			text := strings.Join(p.model(out).text(), "\n")
+			if !strings.Contains(text, "done 1, skipped 0, failed 0, not started 2") {
+				t.Errorf("summary does not say 1 done and 2 not started:\n%s", text)
+			}
+		})
+	}
+}

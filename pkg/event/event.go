@@ -20,6 +20,8 @@ const (
 	// Queued: the item was admitted to the queue.
 	Queued Kind = iota + 1
 	// Started: a worker took the item; Progress is live until Finished.
+	// Until Progress.Waiting is false the transfer still waits at the gate
+	// (--rate, --per-host) and has sent nothing.
 	Started
 	// Attempt: one request attempt begins (Attempt is 1-based). Message,
 	// when set, says what it asks for when that is not the whole file the
@@ -141,6 +143,7 @@ type Progress struct {
 	done    atomic.Int64
 	total   atomic.Int64
 	renamed atomic.Pointer[string]
+	waiting atomic.Bool
 }
 
 // NewProgress returns the progress of a transfer that starts now, with an
@@ -162,6 +165,18 @@ func (p *Progress) Renamed() string {
 	}
 	return ""
 }
+
+// SetWaiting tells whether the transfer waits at the gate (for the
+// request rate or a slot of its host) before its first request: a worker
+// took it, but nothing is sent yet, so it is not in flight. The engine sets
+// it before the Started event of a transfer that may wait, and clears it
+// when the first request gets through. A Progress that never had it set is
+// in flight from Started on.
+func (p *Progress) SetWaiting(w bool) { p.waiting.Store(w) }
+
+// Waiting reports whether the transfer still waits at the gate before its
+// first request (see SetWaiting).
+func (p *Progress) Waiting() bool { return p.waiting.Load() }
 
 // Add records n more bytes received.
 func (p *Progress) Add(n int64) { p.done.Add(n) }

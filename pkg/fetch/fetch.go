@@ -196,6 +196,10 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
+// Gated reports whether a request may wait at the Client's gate
+// (Config.Gate: a request rate or a cap per host) before it is sent.
+func (c *Client) Gated() bool { return c.cfg.Gate != nil }
+
 // CloseIdleConnections closes the keep-alive connections the Client keeps
 // for reuse, ending their goroutines. Call it once the run is over; the
 // Client stays usable.

@@ -251,6 +251,7 @@ func Run(ctx, stop context.Context, src Source, f Fetcher, opts Options) error {
 		queue:    make(chan job, min(opts.Concurrency, maxQueued)),
 		intake:   newIntake(stop),
 		single:   opts.SHA256 != "",
+		gated:    isGated(f),
 		draining: make(chan struct{}),
 		aborted:  make(chan struct{}),
 	}
@@ -371,9 +372,20 @@ type run struct {
 	single  bool
 	// sending counts the transfers whose first request is through the
 	// gate: the ones a shutdown waits for (the rest are withdrawn).
-	sending  atomic.Int64
+	sending atomic.Int64
+	// gated tells that the fetcher's requests may wait at a gate (--rate,
+	// --per-host) before they are sent: a transfer waits until it is
+	// through, not in flight (event.Progress.Waiting).
+	gated    bool
 	draining chan struct{} // closed once the Draining event is out
 	aborted  chan struct{} // closed once the Aborting event is out
+}
+
+// isGated tells whether the requests of f may wait at a gate before they
+// are sent: a Fetcher that says so with a Gated method, like *fetch.Client.
+func isGated(f Fetcher) bool {
+	g, ok := f.(interface{ Gated() bool })
+	return ok && g.Gated()
 }
 
 // read runs the blocking source reads on their own goroutine, so that admit
@@ -790,6 +802,8 @@ func (r *run) do(ctx, stop context.Context, j job) {
 func (r *run) transfer(ctx, stop context.Context, j job) {
 	start := time.Now()
 	progress := event.NewProgress(j.rel)
+	// Until its first request is through the gate, it is not in flight.
+	progress.SetWaiting(r.gated)
 	began := false
 	r.opts.Emit(event.Event{Kind: event.Started, Time: start, Item: j.item, Output: j.path, Progress: progress})
 
@@ -809,6 +823,7 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 		Began: func() {
 			began = true
 			r.sending.Add(1)
+			progress.SetWaiting(false)
 		},
 		Emit: func(ev event.Event) {
 			ev.Item = j.item

@@ -93,11 +93,14 @@ func (p *Plain) Tick(now time.Time) {
 		return
 	}
 	p.lastBeat = now
-	bytes := p.tally.Bytes
+	bytes, waiting := p.tally.Bytes, 0
 	for pr := range p.inFlight {
 		bytes += pr.Done()
+		if pr.Waiting() {
+			waiting++
+		}
 	}
-	p.println(strings.Join(p.tally.statusFields(), " · ") + " · " + humanSize(bytes))
+	p.println(strings.Join(p.tally.statusFields(waiting), " · ") + " · " + humanSize(bytes))
 }
 
 func (p *Plain) println(line string) {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -126,5 +127,29 @@ func TestPlainHeartbeatInterval(t *testing.T) {
 		if got := strings.Count(buf.String(), "\n"); got != want {
 			t.Errorf("quiet=%v: %d heartbeats in 10s with a 2s interval, want %d", quiet, got, want)
 		}
+	}
+}
+
+// TestPlainHeartbeatWaiting: off a terminal, the heartbeat counts the
+// transfers that wait at the gate (--rate, --per-host) as waiting, not in
+// flight.
+func TestPlainHeartbeatWaiting(t *testing.T) {
+	var r run
+	var ps []*event.Progress
+	for i := range 3 {
+		it := item(i+1, fmt.Sprintf("https://example.com/f%d", i))
+		r.queue(it)
+		p := r.start(it, fmt.Sprintf("f%d", i))
+		p.SetWaiting(i > 0)
+		ps = append(ps, p)
+	}
+	ps[0].SetDone(1 << 20)
+	var buf bytes.Buffer
+	pl := NewPlain(&buf, PlainOptions{Heartbeat: time.Second})
+	feed(pl, r.events)
+	pl.Tick(at(2 * time.Second))
+	want := "queued 0 · waiting 2 · in flight 1 · done 0 · failed 0 · skipped 0 · 1.0 MiB\n"
+	if got := buf.String(); got != want {
+		t.Errorf("heartbeat = %q, want %q", got, want)
 	}
 }

@@ -91,13 +91,19 @@ func (t *tally) completed() int {
 }
 
 // statusFields are the labelled counts of a status line, in the order a
-// person reads them.
-func (t *tally) statusFields() []string {
-	return []string{
-		"queued " + strconv.Itoa(t.queued),
-		"in flight " + strconv.Itoa(t.inFlight),
-		"done " + strconv.Itoa(t.Done),
-		"failed " + strconv.Itoa(t.Failed),
-		"skipped " + strconv.Itoa(t.Skipped),
+// person reads them. waiting is how many of the transfers a worker began
+// still wait at the gate (--rate, --per-host) before their first request:
+// they are not in flight, and are counted apart, when there are any.
+func (t *tally) statusFields(waiting int) []string {
+	fields := make([]string, 0, 6)
+	fields = append(fields, "queued "+strconv.Itoa(t.queued))
+	if waiting > 0 {
+		fields = append(fields, "waiting "+strconv.Itoa(waiting))
 	}
+	return append(fields,
+		"in flight "+strconv.Itoa(t.inFlight-waiting),
+		"done "+strconv.Itoa(t.Done),
+		"failed "+strconv.Itoa(t.Failed),
+		"skipped "+strconv.Itoa(t.Skipped),
+	)
 }

@@ -63,6 +63,11 @@ const (
 //	"+N more in flight" beyond MaxLines, and
 //	a status line:    queued 3 · in flight 8 · done 12 · failed 1 · skipped 0
 //
+// A transfer that a worker began but that still waits at the gate (--rate,
+// --per-host) before its first request has no line, and is counted on the
+// status line as "waiting N" (between queued and in flight), not as in
+// flight: only what is being sent is in flight.
+//
 // Lines of finished items ("ok ...", "skip ...", "FAIL ...", the same words
 // as Plain) are printed above the block: the block is cleared, the lines
 // printed and the block drawn again, in one write. Lines of the block never
@@ -80,8 +85,10 @@ type Terminal struct {
 	tally tally
 	start time.Time
 
-	transfers []*transfer // in flight, oldest first
+	transfers []*transfer // begun by a worker, oldest first
 	byPointer map[*event.Progress]*transfer
+	active    []*transfer // those in flight: not waiting at the gate
+	waiting   int         // those that wait at the gate (Progress.Waiting)
 
 	overall      gauge
 	overallRate  meter
@@ -119,6 +126,9 @@ type transfer struct {
 	retryAt time.Time
 	// renamed is the Progress's Renamed name that name was taken from.
 	renamed string
+	// waited tells that it was last seen waiting at the gate: its rate
+	// is measured from when it got through, not from when it was begun.
+	waited bool
 }
 
 // shortName is the name shortened to w columns. When it does not fit,
@@ -433,21 +443,42 @@ func (t *Terminal) width() int {
 	return max(t.cols()-1, 10)
 }
 
+// sortOut splits the transfers into those in flight (active) and those
+// that still wait at the gate before their first request, which get no
+// line: they have sent nothing, and are only counted on the status line.
+func (t *Terminal) sortOut(now time.Time) {
+	t.active, t.waiting = t.active[:0], 0
+	for _, tr := range t.transfers {
+		if tr.p.Waiting() {
+			t.waiting++
+			tr.waited = true
+			continue
+		}
+		if tr.waited {
+			tr.waited = false
+			tr.rate = meter{}
+			tr.rate.add(now, tr.p.Done())
+		}
+		t.active = append(t.active, tr)
+	}
+}
+
 // block renders the lines of the live block.
 func (t *Terminal) block(now time.Time) []string {
 	w := t.width()
+	t.sortOut(now)
 	lines := append(t.lines[:0], t.overallLine(now, w))
 
 	status := t.statusLines(w)
-	shown := min(len(t.transfers), t.opts.MaxLines)
+	shown := min(len(t.active), t.opts.MaxLines)
 	if t.opts.Height != nil {
 		if h := t.opts.Height(); h > 0 {
 			// Keep the whole block on the screen, with one line to spare.
 			shown = max(min(shown, h-1-len(lines)-len(status)-1), 0)
 		}
 	}
-	lines = t.transferLines(lines, now, t.transfers[:shown], w)
-	if more := len(t.transfers) - shown; more > 0 {
+	lines = t.transferLines(lines, now, t.active[:shown], w)
+	if more := len(t.active) - shown; more > 0 {
 		lines = append(lines, truncEnd("+"+strconv.Itoa(more)+" more in flight", w))
 	}
 	return append(lines, status...)
@@ -469,11 +500,15 @@ func (t *Terminal) overallLine(now time.Time, w int) string {
 	fields := append(t.fieldScratch[:0],
 		strconv.FormatInt(completed, 10)+"/"+strconv.FormatInt(total, 10),
 		humanSize(bytes))
-	if r, ok := t.overallRate.rate(now, bytes); ok {
+	r, rateOK := t.overallRate.rate(now, bytes)
+	if rateOK {
 		fields = append(fields, humanRate(r))
 	}
 	t.overallRate.add(now, bytes)
-	if eta, ok := t.eta(now, completed, left); ok {
+	if !rateOK {
+		r = 0
+	}
+	if eta, ok := t.eta(now, completed, left, r); ok {
 		fields = append(fields, "ETA "+humanDuration(eta))
 	}
 	// Drop from the end (ETA, rate, bytes) until the line fits.
@@ -489,20 +524,49 @@ func (t *Terminal) overallLine(now time.Time, w int) string {
 	return truncEnd(g+rest, w)
 }
 
-// eta guesses the time the items left (queued or in flight) will take from
-// the pace of the items completed so far, and is never sooner than the next
-// attempt of a transfer that waits to retry.
-func (t *Terminal) eta(now time.Time, completed, left int64) (time.Duration, bool) {
+// eta guesses the time the items left (queued or in flight) will take.
+// When they are all in flight, each with a known size, it is the bytes
+// they still lack at the overall rate (bytes per second): the pace of the
+// items completed says nothing of a last, big file, and there is none for
+// a first one. Otherwise it is the pace of the items completed so far. It
+// is never sooner than the next attempt of a transfer that waits to retry.
+func (t *Terminal) eta(now time.Time, completed, left int64, rate float64) (time.Duration, bool) {
 	elapsed := now.Sub(t.start)
-	if completed == 0 || left <= 0 || elapsed <= 0 || t.start.IsZero() {
+	if left <= 0 || elapsed <= 0 || t.start.IsZero() {
 		return 0, false
 	}
-	eta := time.Duration(float64(elapsed) / float64(completed) * float64(left))
+	eta, ok := time.Duration(0), false
+	if lacking, known := t.bytesLacking(left); known && rate > 0 {
+		eta, ok = time.Duration(float64(lacking)/rate*float64(time.Second)), true
+	} else if completed > 0 {
+		eta, ok = time.Duration(float64(elapsed)/float64(completed)*float64(left)), true
+	}
+	if !ok {
+		return 0, false
+	}
 	// Nothing ends before the transfers that wait to retry have tried again.
 	for _, tr := range t.transfers {
 		eta = max(eta, tr.retryAt.Sub(now))
 	}
 	return eta, true
+}
+
+// bytesLacking is how many bytes the transfers still lack, and whether
+// that is known: the left items are all transfers in flight, and each
+// knows its size.
+func (t *Terminal) bytesLacking(left int64) (int64, bool) {
+	if int64(len(t.active)) != left {
+		return 0, false // some are queued, or wait at the gate
+	}
+	var lacking int64
+	for _, tr := range t.active {
+		total := tr.p.Total()
+		if total < 0 {
+			return 0, false
+		}
+		lacking += max(total-tr.p.Done(), 0)
+	}
+	return lacking, true
 }
 
 // joinedWidth is the width of "  f1  f2 ...".
@@ -690,7 +754,7 @@ func sizeOf(done, total int64) string {
 
 // statusLines are the labelled counts, on as many lines as the width needs.
 func (t *Terminal) statusLines(w int) []string {
-	fields := t.tally.statusFields()
+	fields := t.tally.statusFields(t.waiting)
 	if t.stopping != "" {
 		fields = append([]string{t.stopping}, fields...)
 	}

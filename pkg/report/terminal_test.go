@@ -526,3 +526,156 @@ func TestRowsAt(t *testing.T) {
 		}
 	}
 }
+
+// TestTerminalWaitingAtGate: transfers that a worker began but that wait at
+// the gate (--rate, --per-host) before their first request have sent
+// nothing: they get no line (it used to be "0 B  0 B/s" each), and the
+// status line counts them as waiting, not in flight. Once through, a
+// transfer gets its line, with a rate measured from then, not from when
+// it began to wait.
+func TestTerminalWaitingAtGate(t *testing.T) {
+	for _, cols := range []int{100, 40} {
+		t.Run(fmt.Sprintf("%d columns", cols), func(t *testing.T) {
+			var r run
+			var items []input.Item
+			for i := range 4 {
+				it := item(i+1, fmt.Sprintf("https://example.com/f%d.bin", i))
+				items = append(items, it)
+				r.queue(it)
+			}
+			var ps []*event.Progress
+			for i := range 3 {
+				p := event.NewProgress(fmt.Sprintf("f%d.bin", i))
+				p.SetWaiting(i > 0) // f0 is through the gate
+				p.SetTotal(10 << 20)
+				r.emit(event.Event{Kind: event.Started, Item: items[i], Output: "out/f.bin", Progress: p})
+				ps = append(ps, p)
+			}
+			h := &harness{t: t, cols: func() int { return cols }}
+			term := NewTerminal(&h.out, TerminalOptions{Width: h.cols, NoColor: true})
+			feed(term, r.events)
+			screen := func(now time.Duration) string {
+				t.Helper()
+				term.Tick(at(now))
+				h.sync()
+				return strings.Join(h.sc.lines(), "\n")
+			}
+			for s := 1; s <= 10; s++ {
+				ps[0].Add(100 << 10)
+				screen(time.Duration(s) * time.Second)
+			}
+			got := screen(11 * time.Second)
+			for _, want := range []string{"queued 1", "waiting 2", "in flight 1", "f0.bin"} {
+				if !strings.Contains(got, want) {
+					t.Errorf("screen lacks %q:\n%s", want, got)
+				}
+			}
+			for _, unwanted := range []string{"f1.bin", "f2.bin", "0 B/s"} {
+				if strings.Contains(got, unwanted) {
+					t.Errorf("screen shows %q for a transfer that waits at the gate:\n%s", unwanted, got)
+				}
+			}
+
+			// f1 gets through after waiting 11 s, and moves 100 KiB a second.
+			ps[1].SetWaiting(false)
+			for s := 12; s <= 14; s++ {
+				ps[1].Add(100 << 10)
+				got = screen(time.Duration(s) * time.Second)
+			}
+			if !strings.Contains(got, "waiting 1") || !strings.Contains(got, "in flight 2") {
+				t.Errorf("status once f1 is through:\n%s", got)
+			}
+			if cols == 100 && !hasLine(got, "f1.bin", "100.0 KiB/s") {
+				t.Errorf("f1's line does not show its rate since it got through (100.0 KiB/s):\n%s", got)
+			}
+
+			// All through: the waiting count goes, as before.
+			ps[2].SetWaiting(false)
+			got = screen(15 * time.Second)
+			if strings.Contains(got, "waiting") || !strings.Contains(got, "in flight 3") || !strings.Contains(got, "f2.bin") {
+				t.Errorf("status once all are through:\n%s", got)
+			}
+		})
+	}
+}
+
+// hasLine reports whether a line of text contains all of parts.
+func hasLine(text string, parts ...string) bool {
+	for _, l := range strings.Split(text, "\n") {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(l, p)
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
+// TestTerminalETAFromBytes: when every item left is in flight with a known
+// size, the ETA is the bytes they lack at the overall rate. It used to come
+// only from the pace of items completed: none for a single big file, and
+// for the last big file of a list a guess that grew with every second,
+// whatever the bytes said.
+func TestTerminalETAFromBytes(t *testing.T) {
+	tests := []struct {
+		name       string
+		small      bool // a small item before the big one, done after 1 s
+		unknown    bool // the big file's size is unknown
+		waitAtGate bool // an item after it waits at the gate
+		want       string
+	}{
+		{name: "single file", want: "15s"},
+		{name: "last file of a list", small: true, want: "15s"},
+		{name: "unknown size", unknown: true, want: ""},
+		{name: "unknown size, list", small: true, unknown: true, want: "5.0s"}, // the pace of items
+		{name: "another waits at the gate", small: true, waitAtGate: true, want: "10s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var r run
+			it := func(n int) input.Item { return item(n, fmt.Sprintf("https://example.com/f%d.bin", n)) }
+			var small, waiting *event.Progress
+			if tt.small {
+				r.queue(it(1))
+				small = r.start(it(1), "small.bin")
+			}
+			r.queue(it(2))
+			big := r.start(it(2), "big.bin")
+			if !tt.unknown {
+				big.SetTotal(20 << 20)
+			}
+			if tt.waitAtGate {
+				r.queue(it(3))
+				waiting = r.start(it(3), "next.bin")
+				waiting.SetWaiting(true)
+			}
+			h := &harness{t: t, cols: func() int { return 100 }}
+			term := NewTerminal(&h.out, TerminalOptions{Width: h.cols, NoColor: true})
+			feed(term, r.events)
+			// big.bin: 1 MiB a second for 5 s.
+			for s := 0; s <= 50; s++ {
+				if s == 10 && small != nil {
+					term.Handle(event.Event{Kind: event.Finished, Time: at(time.Second), Item: it(1), Progress: small,
+						Result: &event.Result{Item: it(1), Status: event.StatusOK, Output: "out/small.bin"}})
+				}
+				big.SetDone(int64(s) << 20 / 10)
+				term.Tick(at(time.Duration(s) * 100 * time.Millisecond))
+			}
+			h.sync()
+			overall := ""
+			for _, l := range h.sc.lines() {
+				if strings.Contains(l, "%") && strings.Contains(l, "/s") && !strings.Contains(l, "big.bin") {
+					overall = l
+				}
+			}
+			if overall == "" {
+				t.Fatalf("no overall line:\n%s", strings.Join(h.sc.lines(), "\n"))
+			}
+			if tt.want == "" && strings.Contains(overall, "ETA") || tt.want != "" && !strings.HasSuffix(overall, "ETA "+tt.want) {
+				t.Errorf("overall line %q, want the ETA %q", overall, tt.want)
+			}
+		})
+	}
+}
