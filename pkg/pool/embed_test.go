@@ -84,9 +84,10 @@ func TestRunLeavesNothingBehind(t *testing.T) {
 	// The server's goroutines of its connections end once the client closed
 	// them: the server is left open, so that they count too.
 	waitFor(t, "the run's goroutines to end", func() bool { return runtime.NumGoroutine() <= beforeGoroutines })
-	if n := openFiles(); n > beforeFiles {
-		t.Errorf("%d files open after the run, %d before", n, beforeFiles)
-	}
+	// A connection may be closed a moment after the goroutine that used
+	// it is gone: on a busy machine the count is looked at until it is
+	// back, or a file is left open for good.
+	waitFor(t, "the run's files to be closed", func() bool { return openFiles() <= beforeFiles })
 }
 
 // slowReader yields its bytes 16 KiB at a time, 20ms apart, until ctx is
