@@ -25,3 +25,6 @@ type partFile = os.File
 func openPartFile(path string, flag int, perm os.FileMode) (*partFile, error) {
 	return os.OpenFile(path, flag, perm)
 }
+
+// hardLinked is false: this platform's FileInfo does not count links.
+func hardLinked(os.FileInfo) bool { return false }

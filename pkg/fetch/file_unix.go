@@ -151,3 +151,10 @@ func (f *partFile) Close() error {
 	}
 	return nil
 }
+
+// hardLinked tells whether fi, of a file fetchpool is about to write,
+// has other names: writing it would write those files too.
+func hardLinked(fi os.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && st.Nlink > 1
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"strings"
@@ -117,9 +118,11 @@ func createMeta(partPath string, m Meta) error {
 
 // writeFile writes data to path, creating or truncating it; not through
 // a symbolic link, nor into a named pipe, whose open would wait for a
-// reader (nonBlock makes it fail at once).
+// reader (nonBlock makes it fail at once), nor through a hard link: a
+// sidecar linked to another file (a snapshot made with cp -al) has its
+// name let go and a file of its own made, as lockPart does for a part.
 func writeFile(path string, data []byte) error {
-	f, err := openFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|noFollow|nonBlock, 0o644)
+	f, err := openOwnFile(path)
 	if errors.Is(err, syscall.ELOOP) {
 		err = errSymlink
 	}
@@ -134,6 +137,41 @@ func writeFile(path string, data []byte) error {
 		return classifyWrite(path, err)
 	}
 	return nil
+}
+
+// openOwnFile opens path for writing, created or emptied, like
+// O_CREATE|O_TRUNC, except that a regular file there that is a hard link
+// of another one is removed first rather than emptied, which would empty
+// the other file too.
+func openOwnFile(path string) (*os.File, error) {
+	flag := os.O_WRONLY | os.O_CREATE | noFollow | nonBlock
+	for range 3 { // the links removed, another that appears meanwhile is not waited out
+		f, err := openFile(path, flag, 0o644)
+		if err != nil {
+			return nil, err
+		}
+		fi, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		if !fi.Mode().IsRegular() {
+			return f, nil
+		}
+		if hardLinked(fi) {
+			f.Close()
+			if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return nil, err
+			}
+			continue
+		}
+		if err := f.Truncate(0); err != nil {
+			f.Close()
+			return nil, err
+		}
+		return f, nil
+	}
+	return openFile(path, flag|os.O_EXCL, 0o644)
 }
 
 // metaOf is the validator of a response to u.

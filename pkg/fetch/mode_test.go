@@ -121,3 +121,39 @@ func TestHardLinkedPartNotWrittenThrough(t *testing.T) {
 		})
 	}
 }
+
+// TestHardLinkedSidecarNotWrittenThrough: a sidecar (or its temporary
+// file) that is a hard link of another file, as a snapshot made with
+// cp -al leaves it, was opened with O_TRUNC and written through, the
+// other file's bytes replaced by a line of JSON. Its name is let go and a
+// sidecar of its own written; the other file is left as it was.
+func TestHardLinkedSidecarNotWrittenThrough(t *testing.T) {
+	for _, suffix := range []string{metaSuffix, metaTempSuffix} {
+		t.Run(suffix, func(t *testing.T) {
+			dir := t.TempDir()
+			part := filepath.Join(dir, "f.bin.part")
+			other := filepath.Join(dir, "snapshot.bin")
+			kept := []byte("the other file's bytes\n")
+			if err := os.WriteFile(other, kept, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Link(other, part+suffix); err != nil {
+				t.Fatal(err)
+			}
+			m := Meta{URL: "http://127.0.0.1/f.bin", Length: 42}
+			write := createMeta
+			if suffix == metaTempSuffix {
+				write = writeMeta
+			}
+			if err := write(part, m); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := ReadMeta(part); err != nil || got.URL != m.URL {
+				t.Errorf("sidecar read back as %+v, %v; want %+v", got, err, m)
+			}
+			if got := mustFile(t, other); !bytes.Equal(got, kept) {
+				t.Errorf("the other link changed: %q, want %q", got, kept)
+			}
+		})
+	}
+}
