@@ -151,6 +151,10 @@ type Client struct {
 	netrc netrc
 	bufs  chan *[]byte // free copy buffers of bufSize, one per request in flight
 
+	// alloc makes a split's part its full size (allocate); a test puts a
+	// file system's refusal in its place.
+	alloc func(f *partFile, size int64) error
+
 	// noUnnamed: files without a name (openUnnamed) proved impossible
 	// here; parts are named from the start.
 	noUnnamed atomic.Bool
@@ -170,7 +174,7 @@ const (
 // the environment, the redirect policy, and connection pooling sized to
 // cfg.Concurrency. It fails when cfg.NetrcFile cannot be read.
 func New(cfg Config) (*Client, error) {
-	c := &Client{cfg: cfg, rnd: cfg.Rand}
+	c := &Client{cfg: cfg, rnd: cfg.Rand, alloc: allocate}
 	if c.rnd == nil {
 		now := uint64(time.Now().UnixNano())
 		c.rnd = rand.New(rand.NewPCG(now, now>>17|1))

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/fetchpool/fetchpool/pkg/event"
@@ -34,6 +35,13 @@ import (
 // discarded and, with transfer.noSplit set, the same attempt fetches the
 // file as one stream, with a GET without Range.
 var errNoRanges = errors.New("the server does not serve ranges")
+
+// errNoPrealloc ends a split whose part the file system refused to make
+// its full size at once: fusefat (a USB stick mounted in user space) has
+// no fallocate, and refuses (EPERM) to extend a file with ftruncate. The
+// split's part is discarded and, with transfer.noSplit set, the same
+// attempt fetches the file as one stream, which only appends.
+var errNoPrealloc = errors.New("the file system cannot make the part its full size at once")
 
 // splittable tells whether a response to the probe can start a split.
 func (t *transfer) splittable(resp *http.Response, p plan) bool {
@@ -92,7 +100,14 @@ func (t *transfer) splitFrom(ctx context.Context, g *guard, f *partFile, resp *h
 		return 0, t.removeIfFull(err)
 	}
 	t.metaOnDisk = true
-	if err := allocate(f, total); err != nil {
+	if err := t.c.alloc(f, total); err != nil {
+		if errors.Is(err, syscall.EPERM) {
+			if derr := t.discard(); derr != nil {
+				return 0, derr
+			}
+			t.noSplit = true
+			return 0, fmt.Errorf("%w (%w)", errNoPrealloc, err)
+		}
 		err = classifyWrite(t.part, err)
 		var full *diskFullError
 		if errors.As(err, &full) {

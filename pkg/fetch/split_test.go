@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -954,5 +955,36 @@ func TestWriteMetaLeavesALinkedTemp(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(victim); string(got) != "VICTIM" {
 		t.Errorf("the link's target was written: %q", got)
+	}
+}
+
+// TestSplitPartCannotBeSized: a file system that refuses to make a part
+// its full size at once (fusefat: no fallocate, and EPERM from an
+// ftruncate that extends a file) failed a --split item with "operation
+// not permitted"; the item goes on as one stream, as when the server
+// serves no ranges, and says why.
+func TestSplitPartCannotBeSized(t *testing.T) {
+	body := payload(1<<20, 48)
+	srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
+		newResource(body, `"p"`).ServeHTTP(w, r)
+	})
+	path := filepath.Join(t.TempDir(), "f")
+	ev := &events{}
+	req := request(srv.URL, path, ev)
+	req.SHA256 = sum(body)
+	c := newClient(t, splitConfig())
+	c.alloc = func(f *partFile, size int64) error {
+		return &os.PathError{Op: "truncate", Path: path + ".part", Err: syscall.EPERM}
+	}
+	if _, err := c.Fetch(context.Background(), req); err != nil {
+		t.Fatalf("Fetch: %v", err)
+	}
+	assertDone(t, path, body)
+	var why bool
+	for _, a := range ev.of(event.Attempt) {
+		why = why || strings.HasPrefix(a.Message, "one stream: ") && strings.Contains(a.Message, "operation not permitted")
+	}
+	if !why {
+		t.Errorf("no attempt says it reads one stream because the part could not be sized: %v", ev.of(event.Attempt))
 	}
 }

@@ -429,7 +429,7 @@ func (t *transfer) attempt(ctx context.Context) (outcome, error) {
 				return 0, err
 			}
 			offset, restarted = 0, true
-		case errors.Is(err, errNoRanges):
+		case errors.Is(err, errNoRanges), errors.Is(err, errNoPrealloc):
 			offset = 0 // once: noSplit is set, and the part is gone
 			t.sayOneStream(err)
 		case errors.Is(err, errMore):
@@ -443,7 +443,7 @@ func (t *transfer) attempt(ctx context.Context) (outcome, error) {
 }
 
 // sayOneStream tells -v that a split goes on as one stream, and why: err
-// wraps errNoRanges.
+// wraps errNoRanges or errNoPrealloc.
 func (t *transfer) sayOneStream(err error) {
 	why := "the server answered a range with the whole file"
 	if err != errNoRanges {
