@@ -73,6 +73,7 @@ func (c *Client) copyLocal(ctx context.Context, req Request, path string) (Resul
 	}
 	f, err := openPart(part, 0)
 	if err != nil {
+		removePart(part) // and the sidecar just written
 		return res, err
 	}
 	var r io.Reader = src
@@ -108,7 +109,7 @@ func (c *Client) copyLocal(ctx context.Context, req Request, path string) (Resul
 		}
 		return res, fmt.Errorf("moving %s into place: %w", part, err)
 	}
-	_ = os.Remove(part + metaSuffix)
+	removeSidecar(part)
 	return res, nil
 }
 

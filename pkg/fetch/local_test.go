@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -238,4 +239,51 @@ func TestLaterThanStored(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLocalCopyLeavesNoSidecar: a local copy cleans up beside its file as
+// a download does. Its sidecar was removed with os.Remove alone, which
+// left the temporary file of a sidecar (NAME.part.meta.tmp) that a killed
+// run had left; and a part that could not be opened for writing once its
+// sidecar was written left that sidecar behind.
+func TestLocalCopyLeavesNoSidecar(t *testing.T) {
+	body := payload(MaxPartWithoutSidecar+1, 21)
+	src := filepath.Join(t.TempDir(), "src.bin")
+	if err := os.WriteFile(src, body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("temporary sidecar of a killed run", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "copy.bin")
+		if err := os.WriteFile(out+".part"+metaTempSuffix, []byte(`{"url":`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := newClient(t, testConfig()).Fetch(context.Background(), request(src, out, nil)); err != nil {
+			t.Fatal(err)
+		}
+		assertDone(t, out, body)
+		assertGone(t, out+".part"+metaTempSuffix)
+	})
+	t.Run("part that cannot be written", func(t *testing.T) {
+		chattr, err := exec.LookPath("chattr")
+		if err != nil {
+			t.Skip("no chattr to make the part immutable")
+		}
+		out := filepath.Join(t.TempDir(), "copy.bin")
+		part := out + ".part"
+		if err := os.WriteFile(part, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if msg, err := exec.Command(chattr, "+i", part).CombinedOutput(); err != nil {
+			t.Skipf("cannot make the part immutable here: %v: %s", err, msg)
+		}
+		t.Cleanup(func() { _ = exec.Command(chattr, "-i", part).Run() })
+		if _, err := newClient(t, testConfig()).Fetch(context.Background(), request(src, out, nil)); err == nil {
+			t.Fatal("copied into an immutable part")
+		}
+		for _, p := range []string{part + metaSuffix, part + metaTempSuffix} {
+			if _, err := os.Lstat(p); err == nil {
+				t.Errorf("%s left behind", filepath.Base(p))
+			}
+		}
+	})
 }
