@@ -10,6 +10,8 @@ import (
 	"os"
 	"strings"
 	"syscall"
+
+	"github.com/fetchpool/fetchpool/pkg/naming"
 )
 
 // Meta is the sidecar of a .part file (PATH.part.meta, JSON): what the part
@@ -34,12 +36,12 @@ type Span struct {
 }
 
 // metaSuffix names the sidecar of a part.
-const metaSuffix = ".meta"
+const metaSuffix = naming.MetaSuffix
 
 // metaTempSuffix names the temporary file through which writeMeta replaces
 // a sidecar (PATH.part.meta.tmp). A run killed between its write and its
 // rename leaves it behind; removeSidecar removes it with the sidecar.
-const metaTempSuffix = metaSuffix + ".tmp"
+const metaTempSuffix = naming.MetaTempSuffix
 
 // ErrSidecarNotFile is the error of ReadMeta for a sidecar name taken by
 // something other than a regular file: a directory, a named pipe, a device.

@@ -35,8 +35,8 @@ var ErrInvalidChecksumLine = errors.New("malformed checksum line")
 func ParseChecksums(name string, r io.Reader) (map[string]string, error) {
 	sums := make(map[string]string)
 	br := bufio.NewReaderSize(r, MaxLineLength+2)
-	if mark, _ := br.Peek(len(utf16LEMark)); string(mark) == utf16LEMark || string(mark) == utf16BEMark {
-		bigEndian := mark[0] == utf16BEMark[0]
+	mark, _ := br.Peek(len(utf16LEMark))
+	if ok, bigEndian := utf16Mark(mark); ok {
 		_, _ = br.Discard(len(mark))
 		br = bufio.NewReaderSize(newUTF16Reader(br, bigEndian), MaxLineLength+2)
 	}

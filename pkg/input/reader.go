@@ -136,8 +136,8 @@ func (r *Reader) nextLine() (Item, error) {
 	for {
 		b, err := r.lines.ReadSlice('\n')
 		if r.line == 0 && r.lines == r.br && (err == nil || errors.Is(err, io.EOF) || errors.Is(err, bufio.ErrBufferFull)) {
-			if bytes.HasPrefix(b, []byte(utf16LEMark)) || bytes.HasPrefix(b, []byte(utf16BEMark)) {
-				r.startUTF16(b, err)
+			if ok, bigEndian := utf16Mark(b); ok {
+				r.startUTF16(b, err, bigEndian)
 				continue
 			}
 		}
@@ -172,12 +172,12 @@ func (r *Reader) nextLine() (Item, error) {
 }
 
 // startUTF16 switches the current source, whose first slice head (read
-// with error err) starts with a UTF-16 byte-order mark, to reading lines
-// decoded from UTF-16. Windows PowerShell 5 writes lists that way (> and
-// Out-File), and every line of them would fail as not text. The decoded
-// lines need their own buffer: br holds the bytes still to be decoded.
-func (r *Reader) startUTF16(head []byte, err error) {
-	bigEndian := head[0] == utf16BEMark[0]
+// with error err) starts with a UTF-16 byte-order mark (big-endian when
+// bigEndian is set), to reading lines decoded from UTF-16. Windows
+// PowerShell 5 writes lists that way (> and Out-File), and every line of
+// them would fail as not text. The decoded lines need their own buffer:
+// br holds the bytes still to be decoded.
+func (r *Reader) startUTF16(head []byte, err error, bigEndian bool) {
 	rest := bytes.Clone(head[len(utf16LEMark):])
 	var src io.Reader = bytes.NewReader(rest)
 	if err == nil || errors.Is(err, bufio.ErrBufferFull) {

@@ -1,6 +1,7 @@
 package input
 
 import (
+	"bytes"
 	"encoding/binary"
 	"io"
 	"unicode/utf16"
@@ -13,6 +14,18 @@ const (
 	utf16LEMark = "\xff\xfe"
 	utf16BEMark = "\xfe\xff"
 )
+
+// utf16Mark tells whether b starts with a UTF-16 byte-order mark, and
+// whether that mark is big-endian.
+func utf16Mark(b []byte) (ok, bigEndian bool) {
+	switch {
+	case bytes.HasPrefix(b, []byte(utf16LEMark)):
+		return true, false
+	case bytes.HasPrefix(b, []byte(utf16BEMark)):
+		return true, true
+	}
+	return false, false
+}
 
 // utf16Reader decodes UTF-16 text read from r into UTF-8. A surrogate
 // without its other half, and an odd byte at the end, become U+FFFD.

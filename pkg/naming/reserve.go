@@ -13,9 +13,22 @@ import (
 // before it is complete.
 const PartSuffix = ".part"
 
+// MetaSuffix is appended to the name of a part for its sidecar, and
+// MetaTempSuffix for the temporary file through which a transfer replaces
+// the sidecar (see writeMeta in package fetch).
+const (
+	MetaSuffix     = ".meta"
+	MetaTempSuffix = MetaSuffix + ".tmp"
+)
+
 // SidecarSuffix is appended to a name for the JSON file that keeps a
 // partial transfer's validator (NAME.part.meta).
-const SidecarSuffix = PartSuffix + ".meta"
+const SidecarSuffix = PartSuffix + MetaSuffix
+
+// SidecarTempSuffix is appended to a name for the temporary file of its
+// sidecar (NAME.part.meta.tmp): the longest ending that a transfer adds
+// to a name for its files beside the destination.
+const SidecarTempSuffix = PartSuffix + MetaTempSuffix
 
 // Reserver hands out names for one run so that no two transfers share a
 // file. It is safe for concurrent use.
@@ -187,7 +200,7 @@ func keysOf(c string) keys {
 	var k keys
 	h := fnvOffset
 	for i := 0; i < len(c); {
-		if n := len(c) - i; !k.hasBase && (n == len(sidecarTemp) || n == len(SidecarSuffix) || n == len(PartSuffix)) && hasSuffixAt(c, i) {
+		if n := len(c) - i; !k.hasBase && (n == len(SidecarTempSuffix) || n == len(SidecarSuffix) || n == len(PartSuffix)) && hasSuffixAt(c, i) {
 			k.base, k.hasBase = h, true
 		}
 		h, i, _ = foldStep(h, c, i)
@@ -195,7 +208,7 @@ func keysOf(c string) keys {
 	k.name = h
 	k.part = fnvString(h, PartSuffix)
 	k.sidecar = fnvString(h, SidecarSuffix)
-	k.temp = fnvString(h, sidecarTemp)
+	k.temp = fnvString(h, SidecarTempSuffix)
 	k.dir = fnvString(h, "/")
 	return k
 }
@@ -206,7 +219,7 @@ func keysOf(c string) keys {
 func hasSuffixAt(c string, i int) bool {
 	rest := c[i:]
 	return strings.EqualFold(rest, PartSuffix) || strings.EqualFold(rest, SidecarSuffix) ||
-		strings.EqualFold(rest, sidecarTemp)
+		strings.EqualFold(rest, SidecarTempSuffix)
 }
 
 const (

@@ -295,7 +295,7 @@ func TestReserveModel(t *testing.T) {
 
 // filesOf lists the files that a transfer saving name writes.
 func filesOf(name string) []string {
-	return []string{name, name + PartSuffix, name + SidecarSuffix, name + sidecarTemp}
+	return []string{name, name + PartSuffix, name + SidecarSuffix, name + SidecarTempSuffix}
 }
 
 func isSuffixed(got, name string) bool {

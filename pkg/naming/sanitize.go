@@ -20,16 +20,11 @@ import (
 // that a transfer adds to a name for its files beside the destination, so
 // that NAME.part, NAME.part.meta and NAME.part.meta.tmp can be created as
 // well.
-const MaxLen = maxElement - len(sidecarTemp)
+const MaxLen = maxElement - len(SidecarTempSuffix)
 
 // maxElement is the limit, in bytes, of one path element on Linux, macOS and
 // Windows alike.
 const maxElement = 255
-
-// sidecarTemp ends the temporary file through which a transfer replaces the
-// sidecar of its part (NAME.part.meta.tmp; see writeMeta in package fetch):
-// the longest name that it writes for a destination NAME.
-const sidecarTemp = SidecarSuffix + ".tmp"
 
 // maxKeptExt is the longest extension, in bytes, that shortening keeps; a
 // longer "extension" is just part of a long name.

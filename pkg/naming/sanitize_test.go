@@ -260,7 +260,7 @@ func TestLongNamesLeaveRoomForPartFiles(t *testing.T) {
 			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 				t.Fatalf("%s, suffix %d: %v", tt.source, n, err)
 			}
-			for _, end := range []string{"", PartSuffix, SidecarSuffix, SidecarSuffix + ".tmp"} {
+			for _, end := range []string{"", PartSuffix, SidecarSuffix, SidecarTempSuffix} {
 				if err := os.WriteFile(p+end, nil, 0o644); err != nil {
 					t.Errorf("%s, suffix %d: %v", tt.source, n, err)
 				}
