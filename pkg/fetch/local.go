@@ -167,9 +167,11 @@ func checkRegular(path string, fi fs.FileInfo) error {
 }
 
 // verifyInPlace handles a copy of a file onto itself: nothing moves; the
-// file is only hashed and checked when a digest is wanted.
+// file is only hashed and checked when a digest is wanted. Its bytes are
+// counted as any local copy's, whole: the line of the item shows its size,
+// and the summary's bytes must not say less.
 func (c *Client) verifyInPlace(ctx context.Context, req Request, src *os.File, size int64, h hash.Hash, res Result) (Result, error) {
-	res.Size = size
+	res.Size, res.Bytes = size, size
 	req.Progress.SetDone(size)
 	if h == nil {
 		return res, nil
