@@ -73,14 +73,29 @@ func plural(n int, word string) string {
 
 // clean replaces control characters (C0, DEL, C1) and invalid UTF-8 so that
 // text taken from input lists, servers or errors can never move the cursor
-// or change colors on the terminal that shows it.
+// or change colors on the terminal that shows it. A TAB, which separates
+// an item's URL from its name in a list, is shown as the two characters
+// \t: as a "?", "a.txt<TAB>x" read as the query "a.txt?x". Anything else
+// becomes "?".
 func clean(s string) string {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c == 0x7f || c >= 0x80 {
-			return strings.Map(cleanRune, s)
+			if strings.IndexByte(s[i:], '\t') < 0 {
+				return strings.Map(cleanRune, s)
+			}
+			return cleanTabs(s)
 		}
 	}
 	return s
+}
+
+// cleanTabs is clean of s, which holds a TAB.
+func cleanTabs(s string) string {
+	parts := strings.Split(s, "\t")
+	for i, p := range parts {
+		parts[i] = strings.Map(cleanRune, p)
+	}
+	return strings.Join(parts, `\t`)
 }
 
 // shownURL is an item's URL as a person reads it: cleaned, and with the

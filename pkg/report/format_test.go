@@ -86,7 +86,10 @@ func TestClean(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"https://x/ok", "https://x/ok"},
 		{"evil\x1b[2Jname", "evil?[2Jname"},
-		{"tab\there", "tab?here"},
+		// A TAB shown as "?" made "a.txt<TAB>x" look like a query "a.txt?x".
+		{"tab\there", `tab\there`},
+		{"a.txt\tx\ty", `a.txt\tx\ty`},
+		{"\t\x1b[2J\t", `\t?[2J\t`},
 		{"c1\u009bx", "c1?x"},
 		{"bad\xffutf8", "bad?utf8"},
 		{"café", "café"},
