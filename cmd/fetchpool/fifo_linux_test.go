@@ -85,3 +85,27 @@ func TestEndToEndNamedPipeInput(t *testing.T) {
 		t.Errorf("out/a.txt = %q", got)
 	}
 }
+
+// TestStdoutListRefusedBeforeInputsOpen: --report - and --failed - are
+// usage errors, but were found only once the -i files were open: with a
+// named pipe that no writer opens, the run waited in open(2) instead of
+// saying at once what was wrong with its flags.
+func TestStdoutListRefusedBeforeInputsOpen(t *testing.T) {
+	for _, flag := range []string{"--report", "--failed"} {
+		t.Run(flag, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := syscall.Mkfifo(filepath.Join(dir, "pipe"), 0o644); err != nil {
+				t.Skip("no named pipes here:", err)
+			}
+			p := startFetchpool(t, dir, "-i", "pipe", "-o", "out", flag, "-")
+			select {
+			case <-p.exited:
+			case <-time.After(5 * time.Second):
+				t.Fatalf("fetchpool %s - still running after 5s (waiting for the pipe's writer?); stderr so far:\n%s", flag, &p.log)
+			}
+			if r := p.wait(); r.code != exitUsage || !strings.Contains(r.stderr, flag+" -: give a file name") {
+				t.Errorf("exit %d, want %d with the usage error; stderr:\n%s", r.code, exitUsage, r.stderr)
+			}
+		})
+	}
+}

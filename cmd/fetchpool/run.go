@@ -108,6 +108,15 @@ func configure(opts *options, s *streams) (*config, error) {
 	if slices.Contains(opts.Inputs, "") {
 		return nil, usagef("--input is empty: give a file name, or - for standard input")
 	}
+	// Before the -i files are opened: a named pipe there may keep the
+	// run waiting for its writer.
+	for _, out := range []struct{ flag, path string }{{"--report", opts.Report}, {"--failed", opts.Failed}} {
+		if out.path == "-" {
+			// "-i -" is standard input; writing a file named "-" here
+			// would surprise whoever looks for the list on standard output.
+			return nil, usagef("%s -: give a file name (%s /dev/stdout writes to standard output; %s ./- makes a file named -)", out.flag, out.flag, out.flag)
+		}
+	}
 	requests := rate.Inf
 	if opts.Rate != "" {
 		r, err := limit.ParseRate(opts.Rate)
@@ -361,13 +370,6 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 	for _, name := range []string{opts.Checksums, c.fetch.NetrcFile, opts.Report, opts.Failed} {
 		if name != "" && !(name == "-" && name == opts.Checksums) {
 			c.pool.Keep = append(c.pool.Keep, name)
-		}
-	}
-	for _, out := range []struct{ flag, path string }{{"--report", opts.Report}, {"--failed", opts.Failed}} {
-		if out.path == "-" {
-			// "-i -" is standard input; writing a file named "-" here
-			// would surprise whoever looks for the list on standard output.
-			return usagef("%s -: give a file name (%s /dev/stdout writes to standard output; %s ./- makes a file named -)", out.flag, out.flag, out.flag)
 		}
 	}
 	if err := notAnInput(inputs, "--failed", opts.Failed); err != nil {
