@@ -402,13 +402,42 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 			defer f.Close()
 			list = f
 		}
-		sums, err := input.ParseChecksums(opts.Checksums, list)
+		sums, err := readChecksums(stop, s, opts.Checksums, list)
+		if errors.Is(err, errInterrupted) {
+			return err
+		}
 		if err != nil {
 			return usageError{err}
 		}
 		c.pool.Checksums = sums
 	}
 	return nil
+}
+
+// readChecksums parses the --checksums list name from r. A pipe whose
+// writer never ends it (curl .../SHA256SUMS | fetchpool --checksums -, with
+// curl stuck; a named pipe opened and left so) would hold the run in its
+// read before any work, deaf to Ctrl-C: the read runs aside, as openList's
+// open does, and once stop is done it is given up, with errInterrupted.
+func readChecksums(stop context.Context, s *streams, name string, r io.Reader) (map[string]string, error) {
+	type parsed struct {
+		sums map[string]string
+		err  error
+	}
+	done := make(chan parsed, 1)
+	go func() {
+		// Left behind after an interrupt: the process exits (a named
+		// pipe's read ends when openInputs closes it).
+		sums, err := input.ParseChecksums(name, r)
+		done <- parsed{sums, err}
+	}()
+	select {
+	case p := <-done:
+		return p.sums, p.err
+	case <-stop.Done():
+		fmt.Fprintf(s.Err, "stopping: nothing was fetched: --checksums %s was still being read, and its writer had not ended it\n", name)
+		return nil, errInterrupted
+	}
 }
 
 // openList opens a list named with flag (-i, --checksums). Opening a named
