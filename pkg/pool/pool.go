@@ -818,6 +818,7 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 		IfNewer:   j.exists && r.opts.OnExists == Newer,
 		NoSidecar: j.noSidecar,
 		NoPart:    r.dirs.empty, // nothing under the output directory predates the run
+		NoFile:    !j.exists,    // found so when its name was reserved
 		Progress:  progress,
 		Stop:      stop, // withdraws it before its first request, and stops its retries
 		Began: func() {
