@@ -590,7 +590,11 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 	// every worker that reports: even a second Ctrl-C could not end the run.
 	finished := make(chan struct{})
 	defer close(finished)
-	go exitIfStuck(ctx, finished, s, opts.Failed)
+	failed := opts.Failed
+	if opts.DryRun {
+		failed = "" // not written (sinks): the list there is a real run's
+	}
+	go exitIfStuck(ctx, finished, s, failed)
 
 	summary := report.NewSummary(start)
 	summary.DryRun = opts.DryRun
