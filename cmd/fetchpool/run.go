@@ -517,7 +517,12 @@ func notADirectory(dir string) error {
 	case errors.Is(err, syscall.ELOOP):
 		return usagef("output directory %s is a symbolic link to %s, which is a loop of symbolic links: give -o another directory", dir, target)
 	case errors.Is(err, fs.ErrNotExist):
-		return usagef("output directory %s is a symbolic link to %s, which does not exist: create %s or give -o another directory", dir, target, target)
+		// A relative target is where the link is, not where the run is.
+		where := target
+		if !filepath.IsAbs(target) {
+			where = filepath.Join(filepath.Dir(filepath.Clean(dir)), target)
+		}
+		return usagef("output directory %s is a symbolic link to %s, which does not exist: create %s or give -o another directory", dir, target, where)
 	}
 	return nil
 }
