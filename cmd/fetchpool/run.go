@@ -391,6 +391,11 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 		if opts.Checksums == "-" && stdin {
 			return usagef("--checksums -: standard input gives the items already; give the checksums as a file (or the items as arguments or with -i FILE)")
 		}
+		if opts.Checksums == "-" && s.InTerminal {
+			// As items are not read from a terminal: it would wait, without
+			// a word, for checksums typed in.
+			return usagef("--checksums -: standard input is a terminal; pipe the checksums in (curl .../SHA256SUMS | fetchpool --checksums - URL...) or give them as a file")
+		}
 		if opts.Checksums != "-" {
 			f, err := openList(stop, s, "--checksums", opts.Checksums)
 			if errors.Is(err, errInterrupted) {
