@@ -155,3 +155,40 @@ func TestEndToEndSkipChecksFileNamedByServer(t *testing.T) {
 		t.Errorf("served.bin was changed; it must be left as it is")
 	}
 }
+
+// TestEndToEndReplacedFileKeepsItsMode: a file that --on-exists overwrite
+// or newer replaces keeps its permission bits through the whole run, as
+// the pool tells the engine that the file was there (fetch.Request.NoFile
+// unset), and a new file beside it gets the default ones.
+func TestEndToEndReplacedFileKeepsItsMode(t *testing.T) {
+	srv := fileServer(t)
+	for _, mode := range []string{"overwrite", "newer"} {
+		t.Run(mode, func(t *testing.T) {
+			dir := t.TempDir()
+			out := filepath.Join(dir, "out")
+			os.MkdirAll(out, 0o755)
+			for name, perm := range map[string]os.FileMode{"tool": 0o755, "private": 0o600} {
+				p := filepath.Join(out, name)
+				os.WriteFile(p, []byte("old"), 0o644)
+				os.Chmod(p, perm)
+				old := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
+				os.Chtimes(p, old, old) // older than the server's copy
+			}
+			list := srv.URL + "/tool\n" + srv.URL + "/private\n" + srv.URL + "/new\n"
+			if r := fetchpool(t, dir, list, "-o", "out", "--on-exists", mode); r.code != 0 || !strings.Contains(r.stderr, "done 3") {
+				t.Fatalf("exit %d, want 0 with 3 done; stderr:\n%s", r.code, r.stderr)
+			}
+			for name, want := range map[string]os.FileMode{"tool": 0o755, "private": 0o600, "new": 0o644} {
+				p := filepath.Join(out, name)
+				if b := readFile(t, p); !bytes.Equal(b, content("/"+name)) {
+					t.Errorf("%s was not replaced", name)
+				}
+				if fi, err := os.Stat(p); err != nil {
+					t.Error(err)
+				} else if fi.Mode().Perm() != want {
+					t.Errorf("%s: mode %v, want %v", name, fi.Mode().Perm(), want)
+				}
+			}
+		})
+	}
+}

@@ -435,6 +435,8 @@ func TestFaultOutputNotWritable(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "file"), []byte("x"), 0o644)
 	os.Symlink("gone", filepath.Join(dir, "dangling"))
 	os.Symlink("loop", filepath.Join(dir, "loop"))
+	os.Mkdir(filepath.Join(dir, "sub"), 0o755)
+	os.Symlink("gone", filepath.Join(dir, "sub", "dangling")) // gone beside it: sub/gone
 	ro := filepath.Join(dir, "ro")
 	mountTmpfs(t, ro, "size=64k")
 	if err := syscall.Mount("", ro, "", syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
@@ -452,6 +454,8 @@ func TestFaultOutputNotWritable(t *testing.T) {
 		// Both said only "mkdir dangling: file exists", of a directory ls does not show.
 		{"a symbolic link to nothing", "dangling", "dangling is a symbolic link to gone, which does not exist: create gone or give -o another directory", false},
 		{"a symbolic link to nothing, dry run", "dangling", "dangling is a symbolic link to gone, which does not exist", true},
+		// Its target is looked up where the link is: "create gone" sent people to make ./gone.
+		{"a symbolic link to nothing, in a subdirectory", "sub/dangling", "sub/dangling is a symbolic link to gone, which does not exist: create sub/gone or give -o another directory", false},
 		{"a symbolic link loop", "loop", "loop is a symbolic link to loop, which is a loop of symbolic links: give -o another directory", false},
 	}
 	for _, tt := range tests {

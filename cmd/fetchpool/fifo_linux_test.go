@@ -109,3 +109,66 @@ func TestStdoutListRefusedBeforeInputsOpen(t *testing.T) {
 		})
 	}
 }
+
+// waitReadingPipe waits until a thread of the process is blocked reading
+// a pipe (its wchan names pipe_read, or pipe_wait on older kernels).
+func waitReadingPipe(t *testing.T, p *proc) {
+	t.Helper()
+	deadline := time.Now().Add(eventually)
+	for time.Now().Before(deadline) {
+		tasks, _ := filepath.Glob(filepath.Join("/proc", strconv.Itoa(p.cmd.Process.Pid), "task", "*", "wchan"))
+		for _, task := range tasks {
+			if b, err := os.ReadFile(task); err == nil && (strings.Contains(string(b), "pipe_read") || strings.Contains(string(b), "pipe_wait")) {
+				return
+			}
+		}
+		select {
+		case <-p.exited:
+			t.Fatalf("fetchpool exited (code %d) before reading the pipe; stderr:\n%s", p.code, &p.log)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	t.Fatalf("fetchpool did not start reading the pipe within %v", eventually)
+}
+
+// TestSignalWhileReadingChecksums: a --checksums list whose writer does
+// not end it (curl .../SHA256SUMS | fetchpool --checksums - URL, with curl
+// stuck; or a named pipe its producer opened and never closed) is read
+// before any work, and the read held the run, deaf to Ctrl-C and to a
+// second one: only kill -9 ended it. The first Ctrl-C now says so and
+// exits 130, as for a named pipe that no program opens.
+func TestSignalWhileReadingChecksums(t *testing.T) {
+	t.Run("standard input", func(t *testing.T) {
+		dir := t.TempDir()
+		p := startFetchpool(t, dir, "--checksums", "-", "-o", "out", "http://127.0.0.1:1/x")
+		defer p.stdin.Close()
+		waitReadingPipe(t, p)
+		p.signal(syscall.SIGINT)
+		p.waitLine(`^stopping: .*--checksums -`)
+		if r := p.wait(); r.code != exitInterrupted {
+			t.Errorf("exit %d, want 130; stderr:\n%s", r.code, r.stderr)
+		}
+	})
+	t.Run("named pipe", func(t *testing.T) {
+		dir := t.TempDir()
+		pipe := filepath.Join(dir, "pipe")
+		if err := syscall.Mkfifo(pipe, 0o644); err != nil {
+			t.Skip("no named pipes here:", err)
+		}
+		p := startFetchpool(t, dir, "--checksums", "pipe", "-o", "out", "http://127.0.0.1:1/x")
+		waitOpeningPipe(t, p)
+		w, err := os.OpenFile(pipe, os.O_WRONLY, 0) // the producer: it opens and writes nothing
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		// Nothing tells when the run is in its read: a pipe opened so is
+		// read through the poller, not in the kernel.
+		time.Sleep(300 * time.Millisecond)
+		p.signal(syscall.SIGINT)
+		p.waitLine(`^stopping: .*--checksums pipe`)
+		if r := p.wait(); r.code != exitInterrupted {
+			t.Errorf("exit %d, want 130; stderr:\n%s", r.code, r.stderr)
+		}
+	})
+}

@@ -393,6 +393,11 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 		if opts.Checksums == "-" && stdin {
 			return usagef("--checksums -: standard input gives the items already; give the checksums as a file (or the items as arguments or with -i FILE)")
 		}
+		if opts.Checksums == "-" && s.InTerminal {
+			// As items are not read from a terminal: it would wait, without
+			// a word, for checksums typed in.
+			return usagef("--checksums -: standard input is a terminal; pipe the checksums in (curl .../SHA256SUMS | fetchpool --checksums - URL...) or give them as a file")
+		}
 		if opts.Checksums != "-" {
 			f, err := openList(stop, s, "--checksums", opts.Checksums)
 			if errors.Is(err, errInterrupted) {
@@ -404,13 +409,42 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 			defer f.Close()
 			list = f
 		}
-		sums, err := input.ParseChecksums(opts.Checksums, list)
+		sums, err := readChecksums(stop, s, opts.Checksums, list)
+		if errors.Is(err, errInterrupted) {
+			return err
+		}
 		if err != nil {
 			return usageError{err}
 		}
 		c.pool.Checksums = sums
 	}
 	return nil
+}
+
+// readChecksums parses the --checksums list name from r. A pipe whose
+// writer never ends it (curl .../SHA256SUMS | fetchpool --checksums -, with
+// curl stuck; a named pipe opened and left so) would hold the run in its
+// read before any work, deaf to Ctrl-C: the read runs aside, as openList's
+// open does, and once stop is done it is given up, with errInterrupted.
+func readChecksums(stop context.Context, s *streams, name string, r io.Reader) (map[string]string, error) {
+	type parsed struct {
+		sums map[string]string
+		err  error
+	}
+	done := make(chan parsed, 1)
+	go func() {
+		// Left behind after an interrupt: the process exits (a named
+		// pipe's read ends when openInputs closes it).
+		sums, err := input.ParseChecksums(name, r)
+		done <- parsed{sums, err}
+	}()
+	select {
+	case p := <-done:
+		return p.sums, p.err
+	case <-stop.Done():
+		fmt.Fprintf(s.Err, "stopping: nothing was fetched: --checksums %s was still being read, and its writer had not ended it\n", name)
+		return nil, errInterrupted
+	}
 }
 
 // openList opens a list named with flag (-i, --checksums). Opening a named
@@ -490,7 +524,12 @@ func notADirectory(dir string) error {
 	case errors.Is(err, syscall.ELOOP):
 		return usagef("output directory %s is a symbolic link to %s, which is a loop of symbolic links: give -o another directory", dir, target)
 	case errors.Is(err, fs.ErrNotExist):
-		return usagef("output directory %s is a symbolic link to %s, which does not exist: create %s or give -o another directory", dir, target, target)
+		// A relative target is where the link is, not where the run is.
+		where := target
+		if !filepath.IsAbs(target) {
+			where = filepath.Join(filepath.Dir(filepath.Clean(dir)), target)
+		}
+		return usagef("output directory %s is a symbolic link to %s, which does not exist: create %s or give -o another directory", dir, target, where)
 	}
 	return nil
 }
@@ -563,7 +602,11 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 	// every worker that reports: even a second Ctrl-C could not end the run.
 	finished := make(chan struct{})
 	defer close(finished)
-	go exitIfStuck(ctx, finished, s, opts.Failed)
+	failed := opts.Failed
+	if opts.DryRun {
+		failed = "" // not written (sinks): the list there is a real run's
+	}
+	go exitIfStuck(ctx, finished, s, failed)
 
 	summary := report.NewSummary(start)
 	summary.DryRun = opts.DryRun

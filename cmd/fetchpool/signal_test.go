@@ -1472,3 +1472,55 @@ func TestExitIfStuckKeepsFailedNotAFile(t *testing.T) {
 		t.Errorf("stderr says the list was removed:\n%s", errOut.String())
 	}
 }
+
+// TestSignalAbortDryRunWithBlockedOutput: a dry run whose output is blocked
+// (fetchpool --dry-run --failed left.txt ... | a stuck program), aborted
+// with a second Ctrl-C, exits as a real run does, but leaves --failed as
+// it is: the dry run never wrote it, and the list there is the one that a
+// real run left to retry (it used to be removed, "left.txt was removed: it
+// could not be completed").
+func TestSignalAbortDryRunWithBlockedOutput(t *testing.T) {
+	var list strings.Builder
+	for i := range 20000 { // far more lines than a pipe holds
+		fmt.Fprintf(&list, "http://127.0.0.1:1/f%d\n", i)
+	}
+	dir := t.TempDir()
+	left := "http://127.0.0.1:1/failed-before\n"
+	if err := os.WriteFile(filepath.Join(dir, "left.txt"), []byte(left), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := newCommand(dir, "--dry-run", "--no-progress", "-o", "out", "--failed", "left.txt", "-i", "-")
+	cmd.Stdin = strings.NewReader(list.String())
+	stdout, err := cmd.StdoutPipe() // never read
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdout.Close()
+	errOut := &safeBuffer{}
+	cmd.Stderr = errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second) // the pipe fills at once: nothing is fetched
+	cmd.Process.Signal(os.Interrupt)
+	time.Sleep(200 * time.Millisecond)
+	cmd.Process.Signal(os.Interrupt)
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err = <-exited:
+	case <-time.After(abortGrace + 30*time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("still running after the second interrupt; stderr:\n%s", errOut.String())
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("exit: %v, want code %d; stderr:\n%s", err, exitInterrupted, errOut.String())
+	}
+	if strings.Contains(errOut.String(), "was removed") {
+		t.Errorf("stderr says a list was removed:\n%s", errOut.String())
+	}
+	if data, err := os.ReadFile(filepath.Join(dir, "left.txt")); err != nil || string(data) != left {
+		t.Errorf("the dry run changed left.txt: %q, %v; want it as a real run left it", data, err)
+	}
+}

@@ -1132,3 +1132,17 @@ func TestTerminalWaitingAtGate(t *testing.T) {
 		})
 	}
 }
+
+// TestTerminalChecksumsFromTerminal: --checksums - with standard input on
+// a terminal waited, without a word, for checksums typed in, as no item is
+// read from a terminal (the spec makes that a usage error): it is a usage
+// error too, saying to pipe the list in or give it as a file.
+func TestTerminalChecksumsFromTerminal(t *testing.T) {
+	dir := t.TempDir()
+	p := startOnPTY(t, dir, onPTY{cols: 100, rows: 20, env: []string{"NO_COLOR=1"}}, "--checksums", "-", "-o", "out", "http://127.0.0.1:1/x")
+	code, out := p.wait()
+	text := strings.Join(p.model(out).text(), "\n")
+	if code != 2 || !strings.Contains(text, "--checksums -: standard input is a terminal") {
+		t.Errorf("exit %d, want 2 saying that standard input is a terminal; terminal:\n%s", code, text)
+	}
+}

@@ -285,6 +285,12 @@ type Request struct {
 	// of creating Path+".part" and renaming it. A body cut short still
 	// becomes Path+".part", to resume.
 	NoPart bool
+	// NoFile tells that the caller has just found nothing at Path: the
+	// file saved there replaces none, so Fetch does not look for one to
+	// give its permission bits to the new file (see keepMode). The pool
+	// knows it from reserving Path; it saves an lstat per file. A
+	// destination that Rename gives is looked at all the same.
+	NoFile bool
 }
 
 // Result is what a Fetch did.

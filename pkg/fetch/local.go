@@ -99,7 +99,9 @@ func (c *Client) copyLocal(ctx context.Context, req Request, path string) (Resul
 		return res, err
 	}
 	setModTimePath(part, fi.ModTime())
-	keepMode(part, req.Path)
+	if !req.NoFile {
+		keepMode(part, req.Path)
+	}
 	if err := os.Rename(part, req.Path); err != nil {
 		removePart(part)
 		var dir *placeDirError

@@ -1225,7 +1225,9 @@ func (t *transfer) finish(ctx context.Context) (Result, error) {
 	if !t.stamped {
 		t.stampPath(t.part)
 	}
-	if !t.req.NoPart { // else nothing under the output directory predates the run
+	// Not when nothing under the output directory predates the run
+	// (NoPart), nor when the caller found nothing at Path (NoFile).
+	if !t.req.NoPart && !(t.req.NoFile && t.dest == t.req.Path) {
 		keepMode(t.part, t.dest)
 	}
 	if err := renameFile(t.part, t.dest); err != nil {

@@ -191,25 +191,15 @@ func parseJSON(line string) Item {
 	return it
 }
 
-// digestWords mark a key of a JSON item as meant for a digest.
-var digestWords = []string{"sha", "md5", "hash", "checksum", "digest", "crc", "blake"}
-
 // strayDigestKey returns the first top-level key of the JSON object line,
 // which decodes, that names a digest (digestKey) but is not "sha256" (in
 // any case, as encoding/json matches it): "sha265", "md5", "checksum".
 // Other unknown keys are ignored, but a digest under one of these would go
-// unchecked without a word. Only a line holding one of digestWords is
-// scanned.
+// unchecked without a word. Only a line that may hold such a key is
+// scanned (mayNameDigest): the scan would triple the cost of every line
+// that gives its "sha256".
 func strayDigestKey(line string) string {
-	lower := strings.ToLower(line)
-	found := false
-	for _, w := range digestWords {
-		if strings.Contains(lower, w) {
-			found = true
-			break
-		}
-	}
-	if !found {
+	if !mayNameDigest(line) {
 		return ""
 	}
 	dec := json.NewDecoder(strings.NewReader(line))
@@ -231,6 +221,54 @@ func strayDigestKey(line string) string {
 		}
 	}
 	return ""
+}
+
+// mayNameDigest tells whether line holds one of the words that a key
+// naming a digest holds (digestKey: "sha", "md5", "hash", "checksum",
+// "digest", "crc", "blake"), in any case, other than as the "sha" of a
+// "sha256" key: a line that does not cannot have a key naming another
+// digest. No hex digest holds one of the words (each has a letter past f).
+// It allocates nothing.
+func mayNameDigest(line string) bool {
+	shas, keys := 0, 0 // "sha" anywhere, and "sha256" keys
+	for i := 0; i < len(line); i++ {
+		rest := line[i:]
+		switch line[i] | 0x20 { // ASCII lower case, for a first look
+		case 's':
+			if hasPrefixFold(rest, "sha") {
+				shas++
+				if i > 0 && line[i-1] == '"' && hasPrefixFold(rest, `sha256"`) {
+					keys++
+				}
+			}
+		case 'm':
+			if hasPrefixFold(rest, "md5") {
+				return true
+			}
+		case 'h':
+			if hasPrefixFold(rest, "hash") {
+				return true
+			}
+		case 'c':
+			if hasPrefixFold(rest, "checksum") || hasPrefixFold(rest, "crc") {
+				return true
+			}
+		case 'd':
+			if hasPrefixFold(rest, "digest") {
+				return true
+			}
+		case 'b':
+			if hasPrefixFold(rest, "blake") {
+				return true
+			}
+		}
+	}
+	return shas > keys
+}
+
+// hasPrefixFold is strings.HasPrefix under Unicode case folding.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 // digestKey reports whether a JSON key names a digest: "sha" and a number

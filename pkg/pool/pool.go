@@ -818,6 +818,7 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 		IfNewer:   j.exists && r.opts.OnExists == Newer,
 		NoSidecar: j.noSidecar,
 		NoPart:    r.dirs.empty, // nothing under the output directory predates the run
+		NoFile:    !j.exists,    // found so when its name was reserved
 		Progress:  progress,
 		Stop:      stop, // withdraws it before its first request, and stops its retries
 		Began: func() {
@@ -846,9 +847,10 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 		// Moved to the name its server gave (or skipped for it).
 		r.releaseMoved(j)
 	}
-	if j.sha256 != "" && (errors.Is(err, fetch.ErrNotNewer) || errors.Is(err, fetch.ErrSkip) || err == nil && res.Skipped && req.IfNewer) {
+	if j.sha256 != "" && (errors.Is(err, fetch.ErrSkip) || err == nil && res.Skipped && req.IfNewer) {
 		// A file kept by --on-exists newer, or under the name its server
-		// gave, is checked as one that --on-exists skip keeps.
+		// gave, is checked as one that --on-exists skip keeps
+		// (fetch.ErrNotNewer wraps ErrSkip).
 		kept := j.path
 		if res.Path != "" {
 			kept = res.Path
