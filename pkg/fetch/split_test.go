@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -440,6 +441,18 @@ func TestMakeSpans(t *testing.T) {
 		{10, 2, []Span{{0, 5, 0}, {5, 10, 5}}},
 		{10, 3, []Span{{0, 4, 0}, {4, 8, 4}, {8, 10, 8}}},
 		{3, 4, []Span{{0, 1, 0}, {1, 2, 1}, {2, 3, 2}}},
+		// A server may claim any size up to 2^63-1: the ranges of one
+		// near it overflowed int64 and were cut without end, which ate
+		// all memory (a hostile Content-Range bytes 0-x/9223372036854775807).
+		{math.MaxInt64, 4, []Span{
+			{0, 2305843009213693952, 0},
+			{2305843009213693952, 4611686018427387904, 2305843009213693952},
+			{4611686018427387904, 6917529027641081856, 4611686018427387904},
+			{6917529027641081856, math.MaxInt64, 6917529027641081856}}},
+		{math.MaxInt64 - 1, 3, []Span{
+			{0, 3074457345618258602, 0},
+			{3074457345618258602, 6148914691236517204, 3074457345618258602},
+			{6148914691236517204, math.MaxInt64 - 1, 6148914691236517204}}},
 	}
 	for _, tt := range tests {
 		got := makeSpans(tt.total, tt.n)
