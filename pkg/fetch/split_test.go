@@ -432,6 +432,36 @@ func TestSplitResourceChanged(t *testing.T) {
 	}
 }
 
+// TestRangeLengthOverflow: a 206 whose range ends at byte 2^63-1 (bytes
+// 0-9223372036854775807/*) has a length one past int64; its end overflowed
+// to a negative number, the length check was lost, and 5000 bytes were
+// saved under the final name as the whole file. It is a bad answer now, and
+// nothing is saved.
+func TestRangeLengthOverflow(t *testing.T) {
+	srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Range") == "" {
+			w.Header().Set("Accept-Ranges", "bytes")
+			w.Header().Set("Content-Length", "5000")
+			w.Write(bytes.Repeat([]byte("x"), 5000))
+			return
+		}
+		w.Header().Set("Content-Range", "bytes 0-9223372036854775807/*")
+		w.WriteHeader(http.StatusPartialContent)
+		w.Write(bytes.Repeat([]byte("x"), 5000))
+	})
+	cfg := testConfig()
+	cfg.Retries = 0
+	cfg.Split, cfg.SplitMin = 4, 1
+	path := filepath.Join(t.TempDir(), "f")
+	res, err := newClient(t, cfg).Fetch(context.Background(), request(srv.URL+"/f", path, nil))
+	if err == nil {
+		t.Fatalf("Fetch = %+v, nil; want an error", res)
+	}
+	if _, serr := os.Stat(path); !errors.Is(serr, os.ErrNotExist) {
+		t.Errorf("%s exists after %v: a short file under its final name", path, err)
+	}
+}
+
 func TestMakeSpans(t *testing.T) {
 	tests := []struct {
 		total int64
