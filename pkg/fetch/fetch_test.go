@@ -1998,3 +1998,53 @@ func TestSpaceInURLHint(t *testing.T) {
 		}
 	}
 }
+
+// TestSidecarKeepsNoPassword: the sidecar of a part (.part.meta, 0644,
+// in the output directory that CI jobs often publish) held the URL whole,
+// with its password. It holds the URL as the terminal shows it
+// (user:xxxxx@), and the next run still knows the part for its own and
+// resumes it.
+func TestSidecarKeepsNoPassword(t *testing.T) {
+	body := payload(2*MaxPartWithoutSidecar, 5)
+	res := newResource(body, `"v1"`)
+	rc := &recorder{}
+	var up atomic.Bool // false: the first run's server cuts, then is down
+	srv := serve(t, rc, func(n int, w http.ResponseWriter, r *http.Request) {
+		switch {
+		case up.Load():
+			res.ServeHTTP(w, r)
+		case n == 1: // the first request: cut after 1000 bytes
+			w.Header().Set("ETag", `"v1"`)
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			w.Write(body[:1000])
+		default:
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	})
+	u := strings.Replace(srv.URL, "http://", "http://alice:s3cret@", 1) + "/f"
+	cfg := testConfig()
+	cfg.Retries = 0
+	c := newClient(t, cfg)
+	path := filepath.Join(t.TempDir(), "f")
+	if _, err := c.Fetch(context.Background(), request(u, path, nil)); err == nil {
+		t.Fatal("the cut transfer did not fail")
+	}
+	side, err := os.ReadFile(path + ".part.meta")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(side, []byte("s3cret")) || !bytes.Contains(side, []byte("alice:xxxxx@")) {
+		t.Errorf("sidecar %s, want the URL with its password as xxxxx", side)
+	}
+	up.Store(true)
+	first := rc.count()
+	if _, err := c.Fetch(context.Background(), request(u, path, nil)); err != nil {
+		t.Fatal(err)
+	}
+	if got := rc.header(first).Get("Range"); got != "bytes=1000-" {
+		t.Errorf("second run: Range %q, want bytes=1000- (a resume)", got)
+	}
+	if got, _ := os.ReadFile(path); !bytes.Equal(got, body) {
+		t.Errorf("file of %d bytes, want the body's %d", len(got), len(body))
+	}
+}
