@@ -30,7 +30,7 @@ func checkProxyEnv(getenv func(string) string) error {
 			raw = "http://" + value
 		}
 		u, err := url.Parse(raw)
-		if err == nil && u.Host != "" && u.Hostname() != "" {
+		if err == nil && u.Host != "" { // "http://:3128" is this machine, as net/http dials it
 			continue
 		}
 		shown := strings.TrimPrefix(input.RedactPassword(raw), strings.TrimSuffix(raw, value))
