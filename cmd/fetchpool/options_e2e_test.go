@@ -93,6 +93,42 @@ func TestEndToEndProxyFromEnvironment(t *testing.T) {
 	}
 }
 
+// TestEndToEndBadProxyFromEnvironment: a proxy variable that is not a URL
+// was dropped without a word (net/http ignores it) and every request went
+// around the proxy, straight to the servers, in a CI that relies on it to
+// filter or log. It is a usage error now, exit 2 before any request, that
+// names the variable and keeps its password out.
+func TestEndToEndBadProxyFromEnvironment(t *testing.T) {
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.Write([]byte("direct"))
+	}))
+	defer srv.Close()
+	for _, env := range []string{
+		"HTTP_PROXY=http://user:p%zzSECRET@127.0.0.1:1",
+		"http_proxy=http://user:SECRET@[::1",
+		"HTTPS_PROXY=user:SECRET@[::1",
+	} {
+		t.Run(env, func(t *testing.T) {
+			dir := t.TempDir()
+			cmd := newCommand(dir, srv.URL+"/a.txt")
+			cmd.Env = append(cmd.Env, env)
+			r := runCommand(t, cmd)
+			name, _, _ := strings.Cut(env, "=")
+			if r.code != 2 || !strings.Contains(r.stderr, name) {
+				t.Errorf("exit %d, want 2 with a message naming %s; stderr:\n%s", r.code, name, r.stderr)
+			}
+			if strings.Contains(r.stderr, "SECRET") {
+				t.Errorf("the proxy's password is shown:\n%s", r.stderr)
+			}
+			if n := requests.Swap(0); n != 0 {
+				t.Errorf("%d requests went around the proxy", n)
+			}
+		})
+	}
+}
+
 func TestEndToEndInsecure(t *testing.T) {
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("secret"))

@@ -166,6 +166,14 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
+// MaxInterim is the most interim (1xx) responses a request takes before
+// its answer: a server that sends 102 Processing for ever would otherwise
+// hold it for ever, each one a sign of life to Interim's watcher.
+const MaxInterim = 100
+
+// errTooManyInterim fails a request after MaxInterim interim responses.
+var errTooManyInterim = fmt.Errorf("the server sent %d interim (1xx) responses and no answer", MaxInterim)
+
 // fallback hands req to Fallback.
 func (t *Transport) fallback(req *http.Request) (*http.Response, error) {
 	if t.Fallback == nil {
@@ -173,8 +181,12 @@ func (t *Transport) fallback(req *http.Request) (*http.Response, error) {
 	}
 	if t.Interim != nil {
 		interim, asked := t.Interim, req // Interim is told of the request it was given
+		n := 0                           // one request at a time: no lock
 		req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
 			Got1xxResponse: func(int, textproto.MIMEHeader) error {
+				if n++; n > MaxInterim {
+					return errTooManyInterim
+				}
 				interim(asked)
 				return nil
 			},
@@ -551,7 +563,7 @@ func readResponse(br *bufio.Reader, req *http.Request, interim func(*http.Reques
 	if resp := readPlain(br, req); resp != nil {
 		return resp, nil
 	}
-	for {
+	for n := 0; ; n++ {
 		resp, err := http.ReadResponse(br, req)
 		if err != nil {
 			if errors.Is(err, io.EOF) {
@@ -561,6 +573,9 @@ func readResponse(br *bufio.Reader, req *http.Request, interim func(*http.Reques
 		}
 		if resp.StatusCode < 100 || resp.StatusCode > 199 || resp.StatusCode == http.StatusSwitchingProtocols {
 			return resp, nil
+		}
+		if n == MaxInterim {
+			return nil, errTooManyInterim
 		}
 		if interim != nil {
 			interim(req)

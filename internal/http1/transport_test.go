@@ -1063,6 +1063,44 @@ func TestInterimResponses(t *testing.T) {
 	}
 }
 
+// TestEndlessInterimResponses: a server that sends 102 Processing
+// forever, and never an answer, kept a request alive for ever: each 1xx
+// told Interim, and the downloader's stall watch, of a sign of life (a run
+// was still waiting after 10 minutes). After MaxInterim of them the
+// request fails, on the Transport's connections and on Fallback's.
+func TestEndlessInterimResponses(t *testing.T) {
+	rs := newRawServer(t, func(c net.Conn) {
+		if readRequest(bufio.NewReader(c)) {
+			for {
+				if _, err := io.WriteString(c, "HTTP/1.1 102 Processing\r\n\r\n"); err != nil {
+					return
+				}
+			}
+		}
+	})
+	for _, method := range []string{http.MethodGet, http.MethodOptions} { // OPTIONS goes to Fallback
+		t.Run(method, func(t *testing.T) {
+			tr, _ := newTransport(t)
+			var told atomic.Int64
+			tr.Interim = func(*http.Request) { told.Add(1) }
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, method, rs.URL(), nil)
+			resp, err := tr.RoundTrip(req)
+			if err == nil {
+				resp.Body.Close()
+				t.Fatal("RoundTrip succeeded")
+			}
+			if ctx.Err() != nil || !strings.Contains(err.Error(), "interim (1xx) responses") {
+				t.Errorf("err = %v, want one about too many interim responses, at once", err)
+			}
+			if n := told.Load(); n > MaxInterim {
+				t.Errorf("Interim told %d times, want at most %d", n, MaxInterim)
+			}
+		})
+	}
+}
+
 func TestEndlessHeader(t *testing.T) {
 	for _, tt := range []struct {
 		name, start, repeat string

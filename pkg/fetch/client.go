@@ -344,7 +344,9 @@ func redirects(status int) bool {
 // redirected is the GET of target that follows prev, with the chain's
 // headers (checkRedirect then decides which credentials go on) and prev's
 // URL as Referer, unless that would tell an https URL to a plain http
-// server or the headers name a Referer of their own.
+// server or the headers name a Referer of their own. To another origin
+// the Referer is prev's origin only, as browsers send it: the path and
+// query of a signed URL (?token=...) are credentials, not for that host.
 func redirected(prev *http.Request, headers http.Header, target *url.URL) *http.Request {
 	next := (&http.Request{
 		Method:     http.MethodGet,
@@ -359,6 +361,9 @@ func redirected(prev *http.Request, headers http.Header, target *url.URL) *http.
 		!(strings.EqualFold(prev.URL.Scheme, "https") && strings.EqualFold(target.Scheme, "http")) {
 		ref := *prev.URL
 		ref.User, ref.Fragment, ref.RawFragment = nil, "", ""
+		if !sameOrigin(prev.URL, target) {
+			ref = url.URL{Scheme: ref.Scheme, Host: ref.Host, Path: "/"}
+		}
 		next.Header.Set("Referer", ref.String())
 	}
 	return next

@@ -1,6 +1,7 @@
 package fetch
 
 import (
+	"math"
 	"strconv"
 	"strings"
 )
@@ -44,7 +45,10 @@ func parseContentRange(v string) (cr contentRange, ok bool) {
 	}
 	first, ok1 := parseUint(a)
 	last, ok2 := parseUint(b)
-	if !ok1 || !ok2 || last < first || (cr.total >= 0 && last >= cr.total) {
+	// last+1, the end of the range, must fit an int64 too: a hostile
+	// "bytes 0-9223372036854775807/*" would overflow it and lose the
+	// length check.
+	if !ok1 || !ok2 || last < first || last == math.MaxInt64 || (cr.total >= 0 && last >= cr.total) {
 		return cr, false
 	}
 	cr.first, cr.last = first, last

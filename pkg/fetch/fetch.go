@@ -52,6 +52,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -172,8 +173,13 @@ const (
 
 // New returns a Client with one HTTP client for all transfers: proxies from
 // the environment, the redirect policy, and connection pooling sized to
-// cfg.Concurrency. It fails when cfg.NetrcFile cannot be read.
+// cfg.Concurrency. It fails when cfg.NetrcFile cannot be read, or when
+// HTTP_PROXY or HTTPS_PROXY is set to something that is not a proxy URL
+// (net/http would ignore it, and go around the proxy).
 func New(cfg Config) (*Client, error) {
+	if err := checkProxyEnv(os.Getenv); err != nil {
+		return nil, err
+	}
 	c := &Client{cfg: cfg, rnd: cfg.Rand, alloc: allocate}
 	if c.rnd == nil {
 		now := uint64(time.Now().UnixNano())

@@ -936,7 +936,10 @@ func TestCredentialsStayOnTheirHost(t *testing.T) {
 }
 
 // TestRedirectHeaders: a redirected GET carries the item's headers and a
-// Referer naming the URL that redirected (without its credentials); the
+// Referer naming the URL that redirected (without its credentials), whole
+// on the same origin but only its origin on another, as browsers send it:
+// the path and query of a signed URL (?token=...) are credentials too, and
+// the whole URL went as Referer to the host a redirect led to. The
 // credentials of a URL (http://user:pass@host/) go to that URL's host as
 // basic authentication, to the same host after a redirect, and never to
 // another host.
@@ -962,6 +965,8 @@ func TestRedirectHeaders(t *testing.T) {
 		// -H Authorization does.
 		{"URL credentials, away and back", withUser + "/away-and-back", []string{aliceAuth, aliceAuth}, 1, 0},
 		{"no credentials", homeURL + "/stay", []string{"", ""}, 0, 0},
+		{"query token, same host", homeURL + "/stay?token=s3cret", []string{"", ""}, 0, 0},
+		{"query token, other host", homeURL + "/away?token=s3cret", []string{""}, 1, 0},
 		{"302 without Location", homeURL + "/no-location", []string{""}, 0, http.StatusFound},
 	}
 	for _, tt := range tests {
@@ -992,7 +997,7 @@ func TestRedirectHeaders(t *testing.T) {
 				wantRef := ""
 				switch {
 				case i > 0 && tt.wantOther > 0:
-					wantRef = otherURL + "/back" // back from the other host
+					wantRef = otherURL + "/" // back from the other host: its origin only
 				case i > 0:
 					wantRef = strings.Replace(tt.url, "alice:s%20cret@", "", 1)
 				}
@@ -1011,8 +1016,8 @@ func TestRedirectHeaders(t *testing.T) {
 				if got := h.Get("X-Token"); got != "t1" {
 					t.Errorf("other host: X-Token %q, want t1", got)
 				}
-				if got, want := h.Get("Referer"), strings.Replace(tt.url, "alice:s%20cret@", "", 1); got != want {
-					t.Errorf("other host: Referer %q, want %q (no credentials)", got, want)
+				if got, want := h.Get("Referer"), homeURL+"/"; got != want {
+					t.Errorf("other host: Referer %q, want %q (the origin only)", got, want)
 				}
 			}
 		})
@@ -1991,5 +1996,55 @@ func TestSpaceInURLHint(t *testing.T) {
 		if !strings.Contains(tt.url, " ") && strings.Contains(err.Error(), "space") {
 			t.Errorf("%s: err = %v, a hint about a space for a URL without one", tt.url, err)
 		}
+	}
+}
+
+// TestSidecarKeepsNoPassword: the sidecar of a part (.part.meta, 0644,
+// in the output directory that CI jobs often publish) held the URL whole,
+// with its password. It holds the URL as the terminal shows it
+// (user:xxxxx@), and the next run still knows the part for its own and
+// resumes it.
+func TestSidecarKeepsNoPassword(t *testing.T) {
+	body := payload(2*MaxPartWithoutSidecar, 5)
+	res := newResource(body, `"v1"`)
+	rc := &recorder{}
+	var up atomic.Bool // false: the first run's server cuts, then is down
+	srv := serve(t, rc, func(n int, w http.ResponseWriter, r *http.Request) {
+		switch {
+		case up.Load():
+			res.ServeHTTP(w, r)
+		case n == 1: // the first request: cut after 1000 bytes
+			w.Header().Set("ETag", `"v1"`)
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			w.Write(body[:1000])
+		default:
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	})
+	u := strings.Replace(srv.URL, "http://", "http://alice:s3cret@", 1) + "/f"
+	cfg := testConfig()
+	cfg.Retries = 0
+	c := newClient(t, cfg)
+	path := filepath.Join(t.TempDir(), "f")
+	if _, err := c.Fetch(context.Background(), request(u, path, nil)); err == nil {
+		t.Fatal("the cut transfer did not fail")
+	}
+	side, err := os.ReadFile(path + ".part.meta")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(side, []byte("s3cret")) || !bytes.Contains(side, []byte("alice:xxxxx@")) {
+		t.Errorf("sidecar %s, want the URL with its password as xxxxx", side)
+	}
+	up.Store(true)
+	first := rc.count()
+	if _, err := c.Fetch(context.Background(), request(u, path, nil)); err != nil {
+		t.Fatal(err)
+	}
+	if got := rc.header(first).Get("Range"); got != "bytes=1000-" {
+		t.Errorf("second run: Range %q, want bytes=1000- (a resume)", got)
+	}
+	if got, _ := os.ReadFile(path); !bytes.Equal(got, body) {
+		t.Errorf("file of %d bytes, want the body's %d", len(got), len(body))
 	}
 }

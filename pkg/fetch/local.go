@@ -46,8 +46,8 @@ func (c *Client) copyLocal(ctx context.Context, req Request, path string) (Resul
 		}
 	}
 	part := req.Path + ".part"
-	if m, err := ReadMeta(part); err == nil && m.URL != "" && m.URL != req.URL {
-		return res, fmt.Errorf("%s: %w (%s); it is left untouched", part, ErrPartInUse, m.URL)
+	if m, err := ReadMeta(part); err == nil && m.URL != "" && !m.For(req.URL) {
+		return res, fmt.Errorf("%s: %w (%s); it is left untouched", part, ErrPartInUse, m.shownURL())
 	}
 	if pfi, err := os.Stat(part); err == nil && os.SameFile(fi, pfi) {
 		return res, fmt.Errorf("cannot copy %s onto its own .part", path)

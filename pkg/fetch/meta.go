@@ -11,12 +11,16 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/fetchpool/fetchpool/pkg/input"
 	"github.com/fetchpool/fetchpool/pkg/naming"
 )
 
 // Meta is the sidecar of a .part file (PATH.part.meta, JSON): what the part
 // holds, so that a resume asks for the rest of the same resource.
 type Meta struct {
+	// URL is the item's URL; on disk its password is written as xxxxx
+	// (input.RedactPassword), as on the terminal: the sidecar lies in the
+	// output directory, which CI jobs often publish. Compare it with For.
 	URL          string `json:"url"`
 	ETag         string `json:"etag,omitempty"`
 	LastModified string `json:"last_modified,omitempty"`
@@ -34,6 +38,16 @@ type Span struct {
 	End   int64 `json:"end"`
 	Next  int64 `json:"next"`
 }
+
+// For reports whether m is the sidecar of a part of url: its URL is url,
+// the passwords aside (a sidecar keeps none).
+func (m Meta) For(url string) bool {
+	return m.URL == url || input.RedactPassword(m.URL) == input.RedactPassword(url)
+}
+
+// shownURL is m's URL for a message: without its password (a sidecar
+// written before the passwords were left out may hold one).
+func (m Meta) shownURL() string { return input.RedactPassword(m.URL) }
 
 // metaSuffix names the sidecar of a part.
 const metaSuffix = naming.MetaSuffix
@@ -88,6 +102,7 @@ func ReadMeta(partPath string) (Meta, error) {
 // be written whole (a full disk) is removed; a symbolic link in its place is
 // left alone.
 func writeMeta(partPath string, m Meta) error {
+	m.URL = input.RedactPassword(m.URL)
 	data, err := json.Marshal(m)
 	if err != nil {
 		return err
@@ -111,6 +126,7 @@ func writeMeta(partPath string, m Meta) error {
 // nothing: a torn sidecar is not valid JSON, and a part whose sidecar does
 // not parse is restarted from zero, as the part was going to be anyway.
 func createMeta(partPath string, m Meta) error {
+	m.URL = input.RedactPassword(m.URL)
 	data, err := json.Marshal(m)
 	if err != nil {
 		return err

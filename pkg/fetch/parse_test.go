@@ -25,6 +25,10 @@ func TestParseContentRange(t *testing.T) {
 		{"bytes +1-9/10", contentRange{}, false},
 		{"items 0-9/10", contentRange{}, false},
 		{"bytes 0-99999999999999999999/1", contentRange{}, false},
+		// The largest range whose length fits an int64, and one past it.
+		{"bytes 0-9223372036854775806/9223372036854775807", contentRange{0, 9223372036854775806, 9223372036854775807}, true},
+		{"bytes 0-9223372036854775807/*", contentRange{}, false},
+		{"bytes 1-9223372036854775807/*", contentRange{}, false},
 		{"", contentRange{}, false},
 		{"bytes a-b/c", contentRange{}, false},
 	}

@@ -204,6 +204,9 @@ func describe(err error) string {
 		case errors.As(e, &dns):
 			return describeDNS(dns)
 		case errors.As(e, &errno):
+			if hint := linkLocalHint(e, errno); hint != "" {
+				return hint
+			}
 			return withFDHint(errno.Error(), errno)
 		case e.Timeout() && e.Op == "dial":
 			return "connect timed out (--connect-timeout)"
@@ -228,6 +231,22 @@ func describe(err error) string {
 		return "the server sent a malformed trailer (" + msg + ")"
 	}
 	return msg
+}
+
+// linkLocalHint says what a link-local IPv6 address needs when the kernel
+// refused to connect to it (EINVAL, "invalid argument"): the network
+// interface to reach it through, as its zone, or one that exists; "" for
+// any other failure.
+func linkLocalHint(e *net.OpError, errno syscall.Errno) string {
+	addr, ok := e.Addr.(*net.TCPAddr)
+	if errno != syscall.EINVAL || e.Op != "dial" || !ok || addr.IP.To4() != nil || !addr.IP.IsLinkLocalUnicast() {
+		return ""
+	}
+	if addr.Zone == "" {
+		return fmt.Sprintf("cannot connect to the link-local address %s: it needs the network interface to reach it through, as its zone: http://[%s%%25eth0]:%d/",
+			addr.IP, addr.IP, addr.Port)
+	}
+	return fmt.Sprintf("cannot connect to %s%%%s: no network interface is named %q (ip link lists them)", addr.IP, addr.Zone, addr.Zone)
 }
 
 // describeRequest is describe for a request that got no response, or no

@@ -313,6 +313,33 @@ func TestTLSHandshakeTimeoutNamesFlag(t *testing.T) {
 	}
 }
 
+// TestLinkLocalSaysWhatToDo: a link-local IPv6 address without a zone, or
+// with a zone that names no interface, failed with a bare "invalid
+// argument" (the kernel's EINVAL); it says what the address needs.
+func TestLinkLocalSaysWhatToDo(t *testing.T) {
+	einval := func(zone string) error {
+		return &url.Error{Op: "Get", URL: "http://[fe80::1]:8080/a", Err: &net.OpError{Op: "dial", Net: "tcp",
+			Addr: &net.TCPAddr{IP: net.ParseIP("fe80::1"), Port: 8080, Zone: zone},
+			Err:  &os.SyscallError{Syscall: "connect", Err: syscall.EINVAL}}}
+	}
+	for _, tt := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"no zone", einval(""), "cannot connect to the link-local address fe80::1: it needs the network interface to reach it through, as its zone: http://[fe80::1%25eth0]:8080/"},
+		{"unknown zone", einval("nosuch"), `cannot connect to fe80::1%nosuch: no network interface is named "nosuch" (ip link lists them)`},
+		{"other address", &net.OpError{Op: "dial", Net: "tcp", Addr: &net.TCPAddr{IP: net.ParseIP("2001:db8::1"), Port: 80},
+			Err: &os.SyscallError{Syscall: "connect", Err: syscall.EINVAL}}, "invalid argument"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := describe(tt.err); got != tt.want {
+				t.Errorf("describe = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 // TestTooManyOpenFilesSaysWhatToDo: running out of file descriptors, on a
 // connection or on a .part, says what to change; it used to be a bare
 // "writing out/a.part: too many open files" for every item left.

@@ -56,13 +56,18 @@ func (t *transfer) splittable(resp *http.Response, p plan) bool {
 	return p.end == p.total
 }
 
-// makeSpans cuts [0, total) into n ranges of nearly equal size.
+// makeSpans cuts [0, total) into n ranges of nearly equal size. No sum
+// may overflow: a server can claim any size up to 2^63-1.
 func makeSpans(total int64, n int) []Span {
-	chunk := (total + int64(n) - 1) / int64(n)
+	chunk := total / int64(n)
+	if total%int64(n) != 0 {
+		chunk++
+	}
 	spans := make([]Span, 0, n)
-	for start := int64(0); start < total; start += chunk {
-		end := min(start+chunk, total)
+	for start := int64(0); start < total; {
+		end := start + min(chunk, total-start)
 		spans = append(spans, Span{Start: start, End: end, Next: start})
+		start = end
 	}
 	return spans
 }

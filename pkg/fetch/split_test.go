@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -432,6 +433,36 @@ func TestSplitResourceChanged(t *testing.T) {
 	}
 }
 
+// TestRangeLengthOverflow: a 206 whose range ends at byte 2^63-1 (bytes
+// 0-9223372036854775807/*) has a length one past int64; its end overflowed
+// to a negative number, the length check was lost, and 5000 bytes were
+// saved under the final name as the whole file. It is a bad answer now, and
+// nothing is saved.
+func TestRangeLengthOverflow(t *testing.T) {
+	srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Range") == "" {
+			w.Header().Set("Accept-Ranges", "bytes")
+			w.Header().Set("Content-Length", "5000")
+			w.Write(bytes.Repeat([]byte("x"), 5000))
+			return
+		}
+		w.Header().Set("Content-Range", "bytes 0-9223372036854775807/*")
+		w.WriteHeader(http.StatusPartialContent)
+		w.Write(bytes.Repeat([]byte("x"), 5000))
+	})
+	cfg := testConfig()
+	cfg.Retries = 0
+	cfg.Split, cfg.SplitMin = 4, 1
+	path := filepath.Join(t.TempDir(), "f")
+	res, err := newClient(t, cfg).Fetch(context.Background(), request(srv.URL+"/f", path, nil))
+	if err == nil {
+		t.Fatalf("Fetch = %+v, nil; want an error", res)
+	}
+	if _, serr := os.Stat(path); !errors.Is(serr, os.ErrNotExist) {
+		t.Errorf("%s exists after %v: a short file under its final name", path, err)
+	}
+}
+
 func TestMakeSpans(t *testing.T) {
 	tests := []struct {
 		total int64
@@ -441,6 +472,18 @@ func TestMakeSpans(t *testing.T) {
 		{10, 2, []Span{{0, 5, 0}, {5, 10, 5}}},
 		{10, 3, []Span{{0, 4, 0}, {4, 8, 4}, {8, 10, 8}}},
 		{3, 4, []Span{{0, 1, 0}, {1, 2, 1}, {2, 3, 2}}},
+		// A server may claim any size up to 2^63-1: the ranges of one
+		// near it overflowed int64 and were cut without end, which ate
+		// all memory (a hostile Content-Range bytes 0-x/9223372036854775807).
+		{math.MaxInt64, 4, []Span{
+			{0, 2305843009213693952, 0},
+			{2305843009213693952, 4611686018427387904, 2305843009213693952},
+			{4611686018427387904, 6917529027641081856, 4611686018427387904},
+			{6917529027641081856, math.MaxInt64, 6917529027641081856}}},
+		{math.MaxInt64 - 1, 3, []Span{
+			{0, 3074457345618258602, 0},
+			{3074457345618258602, 6148914691236517204, 3074457345618258602},
+			{6148914691236517204, math.MaxInt64 - 1, 6148914691236517204}}},
 	}
 	for _, tt := range tests {
 		got := makeSpans(tt.total, tt.n)

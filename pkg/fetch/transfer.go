@@ -263,8 +263,8 @@ func (t *transfer) loadPart() error {
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil // the common case: no sidecar, nothing to remove
 	}
-	if err == nil && m.URL != "" && m.URL != t.req.URL {
-		return fmt.Errorf("%s: %w (%s); it is left untouched", t.part, ErrPartInUse, m.URL)
+	if err == nil && m.URL != "" && !m.For(t.req.URL) {
+		return fmt.Errorf("%s: %w (%s); it is left untouched", t.part, ErrPartInUse, m.shownURL())
 	}
 	// This item's part: to resume or to discard, once no other process
 	// writes it. Its sidecar is read again under the lock: the process
@@ -279,8 +279,8 @@ func (t *transfer) loadPart() error {
 	}
 	t.metaOnDisk = true
 	switch {
-	case err == nil && m.URL != "" && m.URL != t.req.URL:
-		return fmt.Errorf("%s: %w (%s); it is left untouched", t.part, ErrPartInUse, m.URL)
+	case err == nil && m.URL != "" && !m.For(t.req.URL):
+		return fmt.Errorf("%s: %w (%s); it is left untouched", t.part, ErrPartInUse, m.shownURL())
 	case err == nil && m.URL != "" && !t.c.cfg.NoResume:
 		t.meta, t.haveMeta, t.resumed = m, true, true
 		return nil

@@ -662,7 +662,7 @@ func (r *run) reserve(itemURL, rel string) (name string, noSidecar, found bool, 
 				return false
 			}
 		}
-		return err != nil || meta.URL == "" || meta.URL == itemURL
+		return err != nil || meta.URL == "" || meta.For(itemURL)
 	})
 	// The name reserved was the last one looked at.
 	return name, noSidecar, found, size

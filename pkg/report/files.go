@@ -30,8 +30,12 @@ type file struct {
 	regular   bool // a regular file, not /dev/stdout or a pipe
 }
 
+// createFile creates (or truncates) the file at path. A file it creates is
+// readable by its owner only: --report and --failed keep each URL whole,
+// with its password or query token, as curl keeps its cookie jar 0600. A
+// file that exists keeps its mode.
 func createFile(path, what string) (*file, error) {
-	f, err := os.Create(path)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("creating %s: %w", what, err)
 	}

@@ -71,12 +71,14 @@ func plural(n int, word string) string {
 	return strconv.Itoa(n) + " " + word + "s"
 }
 
-// clean replaces control characters (C0, DEL, C1) and invalid UTF-8 so that
-// text taken from input lists, servers or errors can never move the cursor
-// or change colors on the terminal that shows it. A TAB, which separates
-// an item's URL from its name in a list, is shown as the two characters
-// \t: as a "?", "a.txt<TAB>x" read as the query "a.txt?x". Anything else
-// becomes "?".
+// clean replaces control characters (C0, DEL, C1), bidirectional-text
+// controls, line and paragraph separators and invalid UTF-8 so that text
+// taken from input lists, servers or errors can never move the cursor,
+// change colors, reorder the line that shows it (a reason phrase with
+// U+202E) or start a false one in a log viewer (U+2028). A TAB, which
+// separates an item's URL from its name in a list, is shown as the two
+// characters \t: as a "?", "a.txt<TAB>x" read as the query "a.txt?x".
+// Anything else becomes "?".
 func clean(s string) string {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c == 0x7f || c >= 0x80 {
@@ -110,10 +112,20 @@ func cleanRune(r rune) rune {
 	switch {
 	case r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0:
 		return '?'
-	case r == utf8.RuneError:
+	case r == utf8.RuneError, isLayoutControl(r):
 		return '?'
 	}
 	return r
+}
+
+// isLayoutControl reports the characters that change how a line is laid
+// out without showing: bidirectional-text marks, embeddings, overrides and
+// isolates, and the line and paragraph separators (those naming.Sanitize
+// keeps out of names).
+func isLayoutControl(r rune) bool {
+	return r == '\u061c' || r == '\u200e' || r == '\u200f' ||
+		('\u202a' <= r && r <= '\u202e') || ('\u2066' <= r && r <= '\u2069') ||
+		r == '\u2028' || r == '\u2029'
 }
 
 // width is the number of terminal columns s takes; s must hold no escapes.

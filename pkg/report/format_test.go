@@ -93,6 +93,14 @@ func TestClean(t *testing.T) {
 		{"c1\u009bx", "c1?x"},
 		{"bad\xffutf8", "bad?utf8"},
 		{"café", "café"},
+		// A server's reason phrase or a list's URL must not reorder the
+		// line it is shown in (a FAIL line reading "...exe.txt") nor start
+		// a new one in a log viewer: bidi controls and line separators go
+		// as in names (naming.Sanitize).
+		{"HTTP 503 Busy \u202egpj.exe", "HTTP 503 Busy ?gpj.exe"},
+		{"a\u2066b\u2069c\u200fd\u061ce", "a?b?c?d?e"},
+		{"one\u2028ok   fake line\u2029", "one?ok   fake line?"},
+		{"日本\u200d👩", "日本\u200d👩"}, // a joiner is text, not a control
 	}
 	for _, tt := range tests {
 		if got := clean(tt.in); got != tt.want {

@@ -15,7 +15,7 @@ import (
 // to at most the width asked, whatever it holds.
 func FuzzFitText(f *testing.F) {
 	for _, s := range []string{"", "a.bin", "日本語のファイル名.txt", "e\u0301te\u0301.txt", "👩‍👩‍👧‍👦 family.png",
-		"evil\x1b[2J\x1b]0;t\a", "bad\xff\xfe", "tab\tand\nnewline", strings.Repeat("x", 300)} {
+		"evil\x1b[2J\x1b]0;t\a", "rlo\u202etxt.exe\u2028", "bad\xff\xfe", "tab\tand\nnewline", strings.Repeat("x", 300)} {
 		f.Add(s, 12)
 	}
 	f.Fuzz(func(t *testing.T, s string, w int) {
@@ -25,7 +25,7 @@ func FuzzFitText(f *testing.F) {
 		}
 		c := clean(s)
 		for _, r := range c {
-			if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || isLayoutControl(r) {
 				t.Fatalf("clean(%q) = %q keeps control %U", s, c, r)
 			}
 		}

@@ -287,6 +287,47 @@ func TestFileSinksReportCreateErrors(t *testing.T) {
 	}
 }
 
+// TestFileSinksPrivateMode: --report and --failed keep each URL whole,
+// password and query tokens included, so a file they create is readable by
+// its owner only (as curl's cookie jar): under the usual umask 022 it was
+// 0644, and the run's credentials were open to every user of a shared CI
+// machine. A file that exists keeps its own mode: whoever made it decided.
+func TestFileSinksPrivateMode(t *testing.T) {
+	open := map[string]func(string) (interface{ Close() error }, error){
+		"report": func(p string) (interface{ Close() error }, error) { return NewDocument(p, t0) },
+		"failed": func(p string) (interface{ Close() error }, error) { return NewFailed(p) },
+	}
+	for name, create := range open {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			fresh := filepath.Join(dir, "new")
+			kept := filepath.Join(dir, "kept")
+			if err := os.WriteFile(kept, []byte("old"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(kept, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for path, want := range map[string]os.FileMode{fresh: 0o600, kept: 0o644} {
+				s, err := create(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := s.Close(); err != nil {
+					t.Fatal(err)
+				}
+				fi, err := os.Stat(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := fi.Mode().Perm(); got != want {
+					t.Errorf("%s: mode %o, want %o", filepath.Base(path), got, want)
+				}
+			}
+		})
+	}
+}
+
 func TestFailedReadsBack(t *testing.T) {
 	var r run
 	items := []input.Item{
