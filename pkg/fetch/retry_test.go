@@ -274,45 +274,6 @@ func TestRetryEventWording(t *testing.T) {
 	}
 }
 
-// TestTLSHandshakeTimeoutNamesFlag checks that a server that accepts the
-// connection but never answers the TLS handshake fails the item with the
-// flag that bounds the wait, as a dial that times out does, and not with
-// net/http's bare "TLS handshake timeout".
-func TestTLSHandshakeTimeoutNamesFlag(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		var conns []net.Conn
-		defer func() {
-			for _, c := range conns {
-				c.Close()
-			}
-		}()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns = append(conns, c) // accepted, never answered
-		}
-	}()
-	cfg := testConfig()
-	cfg.Retries = 0
-	cfg.ConnectTimeout = 200 * time.Millisecond
-	path := filepath.Join(t.TempDir(), "f")
-	var err2 error
-	within(t, 10*time.Second, func() {
-		_, err2 = newClient(t, cfg).Fetch(context.Background(), request("https://"+ln.Addr().String()+"/f", path, &events{}))
-	})
-	const want = "TLS handshake timed out (--connect-timeout)"
-	if err2 == nil || err2.Error() != want {
-		t.Errorf("error %v, want %q", err2, want)
-	}
-}
-
 // TestLinkLocalSaysWhatToDo: a link-local IPv6 address without a zone, or
 // with a zone that names no interface, failed with a bare "invalid
 // argument" (the kernel's EINVAL); it says what the address needs.
