@@ -33,8 +33,8 @@ func waitOpeningPipe(t *testing.T, p *proc) {
 	t.Fatalf("fetchpool did not start opening the pipe within %v", eventually)
 }
 
-// TestSignalWhileOpeningNamedPipe: a named pipe given with -i or
-// --checksums that no writer opens (the producer failed to start) used to
+// TestSignalWhileOpeningNamedPipe: a named pipe given with -i,
+// --checksums or --netrc-file that no writer opens (the producer failed to start) used to
 // hang the run in open(2) before any work, deaf to Ctrl-C and to a second
 // one: only kill -9 ended it. The first Ctrl-C now says so and exits 130.
 func TestSignalWhileOpeningNamedPipe(t *testing.T) {
@@ -44,6 +44,7 @@ func TestSignalWhileOpeningNamedPipe(t *testing.T) {
 	}{
 		{"input", []string{"-i", "pipe"}},
 		{"checksums", []string{"--checksums", "pipe", "http://127.0.0.1:1/x"}},
+		{"netrc", []string{"--netrc-file", "pipe", "http://127.0.0.1:1/x"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()

@@ -474,6 +474,33 @@ func openList(stop context.Context, s *streams, flag, name string) (*os.File, er
 	}
 }
 
+// newClient makes the run's fetch.Client. fetch.New reads the netrc file,
+// which may be a pipe (--netrc-file <(gpg -d ~/.netrc.gpg), or a named
+// one) that its writer never opens or never ends: that wait gives way to
+// Ctrl-C, as the one for an input list does (see openList).
+func newClient(stop context.Context, s *streams, cfg fetch.Config) (*fetch.Client, error) {
+	if fi, err := os.Stat(cfg.NetrcFile); cfg.NetrcFile == "" || err != nil || fi.Mode().IsRegular() {
+		return fetch.New(cfg)
+	}
+	type made struct {
+		c   *fetch.Client
+		err error
+	}
+	done := make(chan made, 1)
+	go func() {
+		// Left behind after an interrupt: the process exits.
+		c, err := fetch.New(cfg)
+		done <- made{c, err}
+	}()
+	select {
+	case m := <-done:
+		return m.c, m.err
+	case <-stop.Done():
+		fmt.Fprintf(s.Err, "stopping: nothing was fetched: --netrc-file %s is a pipe that its writer never opened or never ended\n", cfg.NetrcFile)
+		return nil, errInterrupted
+	}
+}
+
 // notAnInput refuses an output file that is also an input list: creating it
 // would empty the list before it is read.
 func notAnInput(inputs []os.FileInfo, flag, path string) error {
@@ -582,7 +609,10 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 	if err := prepare(opts.OutputDir); err != nil {
 		return err
 	}
-	client, err := fetch.New(c.fetch)
+	client, err := newClient(stop, s, c.fetch)
+	if errors.Is(err, errInterrupted) {
+		return err
+	}
 	if err != nil {
 		return usageError{err}
 	}
