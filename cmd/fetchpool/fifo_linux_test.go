@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -16,21 +17,37 @@ import (
 // named pipe that has no writer (Linux shows wait_for_partner as its wchan).
 func waitOpeningPipe(t *testing.T, p *proc) {
 	t.Helper()
+	waitBlocked(t, p, "opening the pipe", "wait_for_partner")
+}
+
+// waitReadingPipe waits until a thread of the process is blocked reading
+// a pipe (its wchan names pipe_read, or pipe_wait on older kernels).
+func waitReadingPipe(t *testing.T, p *proc) {
+	t.Helper()
+	waitBlocked(t, p, "reading the pipe", "pipe_read", "pipe_wait")
+}
+
+// waitBlocked waits until a thread of the process is blocked in the
+// kernel in one of wchans (what /proc/PID/task/TID/wchan names), doing
+// what.
+func waitBlocked(t *testing.T, p *proc, what string, wchans ...string) {
+	t.Helper()
 	deadline := time.Now().Add(eventually)
 	for time.Now().Before(deadline) {
 		tasks, _ := filepath.Glob(filepath.Join("/proc", strconv.Itoa(p.cmd.Process.Pid), "task", "*", "wchan"))
 		for _, task := range tasks {
-			if b, err := os.ReadFile(task); err == nil && strings.TrimSpace(string(b)) == "wait_for_partner" {
+			b, err := os.ReadFile(task)
+			if err == nil && slices.ContainsFunc(wchans, func(w string) bool { return strings.Contains(string(b), w) }) {
 				return
 			}
 		}
 		select {
 		case <-p.exited:
-			t.Fatalf("fetchpool exited (code %d) before opening the pipe; stderr:\n%s", p.code, &p.log)
+			t.Fatalf("fetchpool exited (code %d) before %s; stderr:\n%s", p.code, what, &p.log)
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
-	t.Fatalf("fetchpool did not start opening the pipe within %v", eventually)
+	t.Fatalf("fetchpool was not %s within %v", what, eventually)
 }
 
 // TestSignalWhileOpeningNamedPipe: a named pipe given with -i,
@@ -109,27 +126,6 @@ func TestStdoutListRefusedBeforeInputsOpen(t *testing.T) {
 			}
 		})
 	}
-}
-
-// waitReadingPipe waits until a thread of the process is blocked reading
-// a pipe (its wchan names pipe_read, or pipe_wait on older kernels).
-func waitReadingPipe(t *testing.T, p *proc) {
-	t.Helper()
-	deadline := time.Now().Add(eventually)
-	for time.Now().Before(deadline) {
-		tasks, _ := filepath.Glob(filepath.Join("/proc", strconv.Itoa(p.cmd.Process.Pid), "task", "*", "wchan"))
-		for _, task := range tasks {
-			if b, err := os.ReadFile(task); err == nil && (strings.Contains(string(b), "pipe_read") || strings.Contains(string(b), "pipe_wait")) {
-				return
-			}
-		}
-		select {
-		case <-p.exited:
-			t.Fatalf("fetchpool exited (code %d) before reading the pipe; stderr:\n%s", p.code, &p.log)
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
-	t.Fatalf("fetchpool did not start reading the pipe within %v", eventually)
 }
 
 // TestSignalWhileReadingChecksums: a --checksums list whose writer does
