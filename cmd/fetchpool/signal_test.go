@@ -1364,47 +1364,21 @@ func TestSignalAbortWithBlockedOutput(t *testing.T) {
 		fmt.Fprintf(&list, "%s/f%d\n", srv.URL, i)
 	}
 	dir := t.TempDir()
-	cmd := newCommand(dir, "--json", "--no-progress", "-j", "4", "-o", "out", "--failed", "failed.txt", "-i", "-")
-	cmd.Stdin = strings.NewReader(list.String())
-	stdout, err := cmd.StdoutPipe() // never read
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stdout.Close()
-	errOut := &safeBuffer{}
-	cmd.Stderr = errOut
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// Wait until the output is stuck: standard error, written by the same
-	// goroutine, stops growing.
-	last, still := -1, 0
-	for still < 4 {
-		time.Sleep(250 * time.Millisecond)
-		if n := len(errOut.String()); n == last {
-			still++
-		} else {
-			last, still = n, 0
+	stderr := abortWithOutputBlocked(t, dir, list.String(), func(errOut *safeBuffer) {
+		// Stuck once standard error, written by the same goroutine as the
+		// blocked output, stops growing.
+		last, still := -1, 0
+		for still < 4 {
+			time.Sleep(250 * time.Millisecond)
+			if n := len(errOut.String()); n == last {
+				still++
+			} else {
+				last, still = n, 0
+			}
 		}
-	}
-	cmd.Process.Signal(os.Interrupt)
-	time.Sleep(200 * time.Millisecond)
-	sent := time.Now()
-	cmd.Process.Signal(os.Interrupt)
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	select {
-	case err = <-exited:
-	case <-time.After(abortGrace + 30*time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("still running %v after the second interrupt; stderr:\n%s", time.Since(sent), errOut.String())
-	}
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
-		t.Fatalf("exit: %v, want code %d; stderr:\n%s", err, exitInterrupted, errOut.String())
-	}
-	if !strings.Contains(errOut.String(), "its output is blocked") || !strings.Contains(errOut.String(), "failed.txt was removed") {
-		t.Errorf("stderr does not say why it exits:\n%s", errOut.String())
+	}, "--json", "--no-progress", "-j", "4", "-o", "out", "--failed", "failed.txt", "-i", "-")
+	if !strings.Contains(stderr, "its output is blocked") || !strings.Contains(stderr, "failed.txt was removed") {
+		t.Errorf("stderr does not say why it exits:\n%s", stderr)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "failed.txt")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("failed.txt, which could not be completed, is still there (%v)", err)
@@ -1421,6 +1395,44 @@ func TestSignalAbortWithBlockedOutput(t *testing.T) {
 			t.Errorf("out/%s is not whole: %v %v", e.Name(), fi, err)
 		}
 	}
+}
+
+// abortWithOutputBlocked runs fetchpool in dir with args and stdin, its
+// standard output a pipe that nobody reads; once stuck has waited for the
+// output to block, it sends two interrupts, and checks that the run ends
+// within abortGrace and a margin, with exit 130. It returns standard error.
+func abortWithOutputBlocked(t *testing.T, dir, stdin string, stuck func(*safeBuffer), args ...string) string {
+	t.Helper()
+	cmd := newCommand(dir, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	stdout, err := cmd.StdoutPipe() // never read
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdout.Close()
+	errOut := &safeBuffer{}
+	cmd.Stderr = errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stuck(errOut)
+	cmd.Process.Signal(os.Interrupt)
+	time.Sleep(200 * time.Millisecond)
+	sent := time.Now()
+	cmd.Process.Signal(os.Interrupt)
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err = <-exited:
+	case <-time.After(abortGrace + 30*time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("still running %v after the second interrupt; stderr:\n%s", time.Since(sent), errOut.String())
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("exit: %v, want code %d; stderr:\n%s", err, exitInterrupted, errOut.String())
+	}
+	return errOut.String()
 }
 
 // slowList serves count files of 16 KiB, each after 50 ms, and returns
@@ -1489,36 +1501,11 @@ func TestSignalAbortDryRunWithBlockedOutput(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "left.txt"), []byte(left), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := newCommand(dir, "--dry-run", "--no-progress", "-o", "out", "--failed", "left.txt", "-i", "-")
-	cmd.Stdin = strings.NewReader(list.String())
-	stdout, err := cmd.StdoutPipe() // never read
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stdout.Close()
-	errOut := &safeBuffer{}
-	cmd.Stderr = errOut
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(time.Second) // the pipe fills at once: nothing is fetched
-	cmd.Process.Signal(os.Interrupt)
-	time.Sleep(200 * time.Millisecond)
-	cmd.Process.Signal(os.Interrupt)
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	select {
-	case err = <-exited:
-	case <-time.After(abortGrace + 30*time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("still running after the second interrupt; stderr:\n%s", errOut.String())
-	}
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
-		t.Fatalf("exit: %v, want code %d; stderr:\n%s", err, exitInterrupted, errOut.String())
-	}
-	if strings.Contains(errOut.String(), "was removed") {
-		t.Errorf("stderr says a list was removed:\n%s", errOut.String())
+	stderr := abortWithOutputBlocked(t, dir, list.String(), func(*safeBuffer) {
+		time.Sleep(time.Second) // the pipe fills at once: nothing is fetched
+	}, "--dry-run", "--no-progress", "-o", "out", "--failed", "left.txt", "-i", "-")
+	if strings.Contains(stderr, "was removed") {
+		t.Errorf("stderr says a list was removed:\n%s", stderr)
 	}
 	if data, err := os.ReadFile(filepath.Join(dir, "left.txt")); err != nil || string(data) != left {
 		t.Errorf("the dry run changed left.txt: %q, %v; want it as a real run left it", data, err)
