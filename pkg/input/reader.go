@@ -17,6 +17,10 @@ type Source struct {
 	Name string
 	// R is read by the Reader; its owner closes it.
 	R io.Reader
+	// Again, when not nil, reads the source anew from its start, for
+	// Rest: an *os.File of a regular file is one. Leave it nil for
+	// standard input and pipes, which cannot be read twice.
+	Again io.ReaderAt
 }
 
 // Reader streams items from positional arguments first (Source "arg", Line
@@ -35,6 +39,8 @@ type Reader struct {
 	line    int   // lines read from sources[src]
 	err     error // sticky: io.EOF or a read error
 	max     int   // MaxLineLength, except in tests
+	skip    int   // lines of sources[0] that Next passes over (Rest)
+	shard   Shard // when not zero, Next passes over other shards' items (Rest)
 }
 
 // NewReader returns a Reader of the arguments, then the sources.
@@ -58,6 +64,17 @@ func newReader(args []string, sources []Source, max int) *Reader {
 // read ends the input: Next returns the read error wrapped with the source's
 // name ("reading urls.txt: ..."), and so does every later call.
 func (r *Reader) Next() (Item, error) {
+	for {
+		it, err := r.next()
+		if err == nil && r.shard != (Shard{}) && !r.shard.Contains(it.URL) {
+			continue
+		}
+		return it, err
+	}
+}
+
+// next is Next but for the shard.
+func (r *Reader) next() (Item, error) {
 	if r.err != nil {
 		return Item{}, r.err
 	}
@@ -74,6 +91,8 @@ func (r *Reader) Next() (Item, error) {
 		}
 		it, err := r.nextLine()
 		switch {
+		case err == nil && r.src == 0 && r.line <= r.skip:
+			// Taken by the run before (Rest).
 		case err == nil:
 			it.Source, it.Line = s.Name, r.line
 			return it, nil
