@@ -33,10 +33,17 @@ type Summary struct {
 	more     int      // failures not kept in failures
 	// maxListed is MaxListedFailures; tests lower it.
 	maxListed int
+	unchecked int    // files saved with no digest to check them against (Checksums)
+	first     string // the first of them, as a path
 
 	// DryRun says that the run plans items instead of fetching them, so
 	// that the summary says what was planned even when nothing was.
 	DryRun bool
+	// Checksums names the list of digests the run was given (--checksums
+	// FILE), "" for none. With it, the summary counts the files saved
+	// that the list has no entry for, and says so after the failures:
+	// they were saved unverified, which must not go unsaid.
+	Checksums string
 }
 
 // NewSummary returns a Summary of a run that started at start.
@@ -52,6 +59,12 @@ func (s *Summary) Handle(ev event.Event) {
 		return
 	}
 	r := ev.Result
+	if s.Checksums != "" && r.Status == event.StatusOK && r.WantSHA256 == "" {
+		if s.unchecked == 0 {
+			s.first = r.Output
+		}
+		s.unchecked++
+	}
 	if r.Status != event.StatusFailed && r.Status != event.StatusCanceled {
 		return
 	}
@@ -127,10 +140,12 @@ func (s *Summary) Counts() Counts {
 
 // Print writes the summary to w: one line with the counts, bytes, elapsed
 // time and average rate, then one line per failed or canceled item, in
-// input order, e.g.
+// input order, and, with Checksums, how many files it had no entry for,
+// e.g.
 //
 //	done 12, skipped 1, failed 2, not started 3 · 14.2 MiB in 3.1s (4.6 MiB/s)
 //	FAIL urls.txt:3 https://x/y: HTTP 404 Not Found (1 attempt)
+//	not checked: 1 of the files saved have no entry in SHA256SUMS (the first: b.iso)
 //
 // A write error is ignored: there is nowhere left to report it.
 func (s *Summary) Print(w io.Writer) {
@@ -144,6 +159,10 @@ func (s *Summary) Print(w io.Writer) {
 	if s.more > 0 {
 		b.WriteString("... and " + plural(s.more, "more failure") +
 			" (see --report/--failed)\n")
+	}
+	if s.unchecked > 0 {
+		b.WriteString("not checked: " + strconv.Itoa(s.unchecked) + " of the files saved have no entry in " +
+			s.Checksums + " (the first: " + s.first + ")\n")
 	}
 	_, _ = io.WriteString(w, b.String())
 }

@@ -184,3 +184,40 @@ func TestSummaryCountsWithdrawnAsNotStarted(t *testing.T) {
 		t.Errorf("withdrawn at the gate: not started %d, canceled %d; want 1 and 0", c.NotStarted, c.Canceled)
 	}
 }
+
+// TestSummaryUnchecked checks that, with a list of digests, the summary
+// counts and names the files saved that the list had no entry for, and
+// only those: not the verified ones, nor those that failed.
+func TestSummaryUnchecked(t *testing.T) {
+	ok := func(seq int, output, want string) event.Event {
+		it := item(seq, "https://example.com/"+output)
+		return event.Event{Kind: event.Finished, Item: it, Result: &event.Result{Status: event.StatusOK, Output: output, WantSHA256: want}}
+	}
+	sum := strings.Repeat("ab", 32)
+	events := []event.Event{
+		ok(1, "a.iso", sum),
+		ok(2, "sub/b.iso", ""),
+		{Kind: event.Finished, Item: item(3, "https://example.com/c"), Result: &event.Result{Status: event.StatusFailed, Err: errors.New("HTTP 404")}},
+		ok(4, "d.iso", ""),
+	}
+	for _, tt := range []struct {
+		checksums string
+		want      string // "" for no line
+	}{
+		{"SHA256SUMS", "not checked: 2 of the files saved have no entry in SHA256SUMS (the first: sub/b.iso)\n"},
+		{"", ""},
+	} {
+		s := NewSummary(t0)
+		s.Checksums = tt.checksums
+		feed(s, events)
+		var buf bytes.Buffer
+		s.Print(&buf)
+		line := ""
+		if i := strings.Index(buf.String(), "not checked"); i >= 0 {
+			line = buf.String()[i:]
+		}
+		if line != tt.want {
+			t.Errorf("Checksums %q: the summary ends with %q, want %q", tt.checksums, line, tt.want)
+		}
+	}
+}
