@@ -92,3 +92,30 @@ func ExampleParseShard() {
 	fmt.Println(shard)
 	// Output: 2/3
 }
+
+// A run that stopped after taking two items lists the rest of its input,
+// read anew, for a retry: a regular file can be read again (Again), where
+// standard input could not.
+func ExampleRest() {
+	const list = "https://example.com/a.iso\n# isos\nhttps://example.com/b.iso\nhttps://example.com/c.iso\n"
+	sources := []input.Source{{Name: "urls.txt", R: strings.NewReader(list), Again: strings.NewReader(list)}}
+
+	var taken input.Position // its Take is pool.Options.Taken
+	r := input.NewReader(nil, sources)
+	for range 2 {
+		taken.Take(r.Next())
+	}
+	fmt.Println("stopped after", taken.Where())
+
+	rest := input.Rest(nil, sources, taken.Last(), input.Shard{})
+	for {
+		it, err := rest.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		fmt.Println("not fetched:", it.URL, "from", it.Where())
+	}
+	// Output:
+	// stopped after urls.txt:3
+	// not fetched: https://example.com/c.iso from urls.txt:4
+}

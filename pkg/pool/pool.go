@@ -7,6 +7,11 @@
 // its connections to a host, and closed with CloseIdleConnections once the
 // run is over), and an Emit func, such as the Emit of a report.Dispatcher
 // that feeds sinks from one goroutine. See Example.
+//
+// PrepareOutputDir, called before Run, makes a bad output directory fail
+// before any request. To tell where a stopped run left its input, give
+// Options.Taken the Take of an input.Position: input.Rest then reads what
+// the run did not take, for a retry list (report.Failed.Rest).
 package pool
 
 import (
