@@ -28,7 +28,7 @@ func pendingCheck(nc net.Conn) func() bool {
 		rerr error
 	)
 	peek := func(fd uintptr) bool {
-		_, _, rerr = syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		_, _, rerr = syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|msgDontWait)
 		return true // never wait
 	}
 	return func() bool {
