@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/fetchpool/fetchpool/internal/hashset"
+	"golang.org/x/text/unicode/norm"
 )
 
 // PartSuffix is appended to a name for the file that a transfer writes
@@ -36,8 +37,9 @@ const SidecarTempSuffix = PartSuffix + MetaTempSuffix
 // Names are relative paths (as from SanitizePath or KeepPath) and are
 // compared the way strings.EqualFold compares them (Unicode simple case
 // folding, '\' and '/' alike), because the output directory may be on a
-// case-insensitive file system. They are not normalized (NFC and NFD forms
-// of one name count as different). Each name is stored only as a 64-bit
+// case-insensitive file system, and in their canonical decomposition
+// (NFD), because macOS file systems take the composed (NFC) and decomposed
+// spellings of a name for one file. Each name is stored only as a 64-bit
 // FNV-1a hash of its folded form, so a run of millions of names stays
 // small. Two different names whose hashes collide count as the same name;
 // the only effect is an unneeded suffix, never a shared file.
@@ -91,7 +93,7 @@ func (r *Reserver) Reserve(name string, free func(candidate string) bool) string
 	if r.try(name, free) {
 		return name
 	}
-	start := hashFolded(name)
+	start := hashFolded(canonical(name))
 	n := max(r.next[start], 1)
 	for ; ; n++ {
 		c := WithSuffix(name, n)
@@ -104,7 +106,8 @@ func (r *Reserver) Reserve(name string, free func(candidate string) bool) string
 
 // try reserves c if it is free.
 func (r *Reserver) try(c string, free func(string) bool) bool {
-	k := keysOf(c)
+	cc := canonical(c)
+	k := keysOf(cc)
 	if r.clashes(k) {
 		return false
 	}
@@ -113,7 +116,7 @@ func (r *Reserver) try(c string, free func(string) bool) bool {
 	}
 	r.taken.Add(k.name)
 	delete(r.released, k.name)
-	r.addDirs(c)
+	r.addDirs(cc)
 	r.n++
 	return true
 }
@@ -124,6 +127,16 @@ func (r *Reserver) try(c string, free func(string) bool) bool {
 func (r *Reserver) FileAbove(name string) (dir string, ok bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if canonical(name) != name {
+		// The directories as the caller spells them: a separator is
+		// never moved by the decomposition.
+		for i := 1; i < len(name); i++ {
+			if (name[i] == '/' || name[i] == '\\') && r.has(hashFolded(canonical(name[:i]))) {
+				return name[:i], true
+			}
+		}
+		return "", false
+	}
 	h := fnvOffset
 	for i := 0; i < len(name); {
 		above, start := h, i // the hash of name[:start]
@@ -144,7 +157,7 @@ func (r *Reserver) FileAbove(name string) (dir string, ok bool) {
 func (r *Reserver) Release(name string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	h := hashFolded(name)
+	h := hashFolded(canonical(name))
 	if !r.has(h) {
 		return
 	}
@@ -265,6 +278,18 @@ func foldStep(h uint64, s string, i int) (uint64, int, bool) {
 		h = (h ^ uint64(b)) * fnvPrime
 	}
 	return h, i + size, false
+}
+
+// canonical is s in its canonical decomposition (NFD), the form names are
+// compared in: s itself when it is already in that form, as every ASCII
+// name is.
+func canonical(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return norm.NFD.String(s)
+		}
+	}
+	return s
 }
 
 // foldRune maps r to the smallest rune of its case-folding orbit, so that

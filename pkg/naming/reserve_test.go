@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 func TestReserve(t *testing.T) {
@@ -36,6 +38,13 @@ func TestReserve(t *testing.T) {
 		{"directory case", []string{"D/a.txt", "d/A.txt"}, []string{"D/a.txt", "d/A.1.txt"}},
 		{"file where a directory is", []string{"h/a/index.html", "h/a"}, []string{"h/a/index.html", "h/a.1"}},
 		{"backslash and slash alike", []string{"d/a", `d\a`}, []string{"d/a", `d\a.1`}},
+		// macOS takes both spellings for one file: the second would
+		// replace the first.
+		{"composed and decomposed", []string{"caf\u00e9.txt", "cafe\u0301.txt"}, []string{"caf\u00e9.txt", "cafe\u0301.1.txt"}},
+		{"decomposed and composed, other case", []string{"E\u0301t\u00e9/a", "\u00e9te\u0301/A"}, []string{"E\u0301t\u00e9/a", "\u00e9te\u0301/A.1"}},
+		{"Hangul syllable and its jamo", []string{"\ud55c.txt", "\u1112\u1161\u11ab.txt"}, []string{"\ud55c.txt", "\u1112\u1161\u11ab.1.txt"}},
+		{"two-level decomposition", []string{"\u01d6", "u\u0308\u0304"}, []string{"\u01d6", "u\u0308\u0304.1"}},
+		{"accents that differ", []string{"e\u0301.txt", "e\u0300.txt"}, []string{"e\u0301.txt", "e\u0300.txt"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,6 +59,20 @@ func TestReserve(t *testing.T) {
 				t.Errorf("Len() = %d, want %d", r.Len(), len(tt.in))
 			}
 		})
+	}
+}
+
+// TestFoldedHashNormalForms checks that a name hashes as its NFC and NFD
+// spellings do, over scripts with precomposed letters.
+func TestFoldedHashNormalForms(t *testing.T) {
+	for _, name := range []string{
+		"café.txt", "Ångström/Ärger.pdf", "ñandú", "Ελληνικά ΐ.txt", "Привет й.txt", "한국어 파일.hwp",
+		"ベース.txt", "গ্রন্থ", "ǖǘǚǜ", "Å", "ḱṓṕ", "\u1e9b\u0323",
+	} {
+		nfc, nfd := norm.NFC.String(name), norm.NFD.String(name)
+		if h := hashFolded(canonical(name)); h != hashFolded(canonical(nfc)) || h != hashFolded(canonical(nfd)) {
+			t.Errorf("%q: hash %x, of its NFC %x, of its NFD %x; want one hash", name, h, hashFolded(canonical(nfc)), hashFolded(canonical(nfd)))
+		}
 	}
 }
 
@@ -69,6 +92,9 @@ func TestReserverFileAbove(t *testing.T) {
 		{"a directory above", []string{"a/x"}, "a/b", ""},
 		{"a longer name", []string{"ab"}, "a/b", ""},
 		{"no directory", []string{"a"}, "b", ""},
+		{"composed file, decomposed directory", []string{"h/caf\u00e9"}, "h/cafe\u0301/x/y", "h/cafe\u0301"},
+		{"decomposed file, composed directory", []string{"Cafe\u0301"}, "caf\u00e9/x", "caf\u00e9"},
+		{"another accent", []string{"caf\u00e8"}, "caf\u00e9/x", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
