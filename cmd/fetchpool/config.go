@@ -21,13 +21,12 @@ import (
 
 // config is the validated, parsed form of the options.
 type config struct {
-	fetch     fetch.Config
-	pool      pool.Options
-	sources   []input.Source
-	closers   []io.Closer
-	checksums map[string]string
-	failed    *report.Failed   // the --failed sink, nil without one
-	report    *report.Document // the --report sink, nil without one
+	fetch   fetch.Config
+	pool    pool.Options
+	sources []input.Source
+	closers []io.Closer
+	failed  *report.Failed   // the --failed sink, nil without one
+	report  *report.Document // the --report sink, nil without one
 }
 
 // endWith records in --report and --failed, when they are written, that
