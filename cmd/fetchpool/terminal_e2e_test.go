@@ -1097,12 +1097,12 @@ func TestTerminalWaitingAtGate(t *testing.T) {
 			}
 			p := startOnPTY(t, dir, onPTY{cols: cols, rows: 20, env: []string{"NO_COLOR=1"}}, args...)
 			srv.await(t, 1)
-			rows := p.waitScreen("two transfers waiting for the rate", func(rows []string) bool {
+			p.waitScreen("two transfers waiting for the rate", func(rows []string) bool {
 				return hasRow(rows, "waiting 2") && hasRow(rows, "in flight 1")
 			})
 			time.Sleep(300 * time.Millisecond) // a few more frames
 			out, _, _ := p.snapshot()
-			rows = p.model(out).screen()
+			rows := p.model(out).screen()
 			shown := 0
 			for _, n := range names {
 				if hasRow(rows, n) {
