@@ -50,7 +50,15 @@ func BenchmarkFetch64MiB(b *testing.B) {
 
 // BenchmarkFetchSmall is many 16 KiB files through one Client: the fixed
 // cost per item (request, part, sidecar, rename) with keep-alive reuse.
-func BenchmarkFetchSmall(b *testing.B) {
+func BenchmarkFetchSmall(b *testing.B) { benchmarkFetchSmall(b, false) }
+
+// BenchmarkFetchSmallFresh is BenchmarkFetchSmall on the path the pool
+// takes into an output directory that held nothing before the run: no
+// part, sidecar or file to look for (NoPart, NoFile), a file without a
+// name until it is whole, on Linux.
+func BenchmarkFetchSmallFresh(b *testing.B) { benchmarkFetchSmall(b, true) }
+
+func benchmarkFetchSmall(b *testing.B, fresh bool) {
 	body := payload(16<<10, 41)
 	srv := benchServer(b, body)
 	c := newClient(b, testConfig())
@@ -60,7 +68,9 @@ func BenchmarkFetchSmall(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		path := filepath.Join(dir, "f"+strconv.Itoa(i))
-		if _, err := c.Fetch(context.Background(), request(srv.URL+"/f"+strconv.Itoa(i), path, nil)); err != nil {
+		req := request(srv.URL+"/f"+strconv.Itoa(i), path, nil)
+		req.NoPart, req.NoFile = fresh, fresh
+		if _, err := c.Fetch(context.Background(), req); err != nil {
 			b.Fatal(err)
 		}
 	}
