@@ -23,9 +23,12 @@ const (
 	// Until Progress.Waiting is false the transfer still waits at the gate
 	// (--rate, --per-host) and has sent nothing.
 	Started
-	// Attempt: one request attempt begins (Attempt is 1-based). Message,
-	// when set, says what it asks for when that is not the whole file the
-	// usual way, e.g. "bytes 0-1023" for one range of a split.
+	// Attempt: one request attempt begins (Attempt is 1-based): its
+	// request is through the gate (--rate, --per-host) and about to be
+	// sent. An attempt that waits at the gate is not announced until it
+	// gets through. Message, when set, says what it asks for when that is
+	// not the whole file the usual way, e.g. "bytes 0-1023" for one range
+	// of a split.
 	Attempt
 	// Redirect: a redirect was followed; Message holds the new URL, and
 	// Attempt counts the redirects of the request so far (1 for the
