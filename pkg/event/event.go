@@ -21,7 +21,8 @@ const (
 	Queued Kind = iota + 1
 	// Started: a worker took the item; Progress is live until Finished.
 	// Until Progress.Waiting is false the transfer still waits at the gate
-	// (--rate, --per-host) and has sent nothing.
+	// (--rate, --per-host) and has sent nothing; it waits again, with
+	// Waiting set, when a later request (a retry's) waits at the gate.
 	Started
 	// Attempt: one request attempt begins (Attempt is 1-based): its
 	// request is through the gate (--rate, --per-host) and about to be
@@ -170,15 +171,16 @@ func (p *Progress) Renamed() string {
 }
 
 // SetWaiting tells whether the transfer waits at the gate (for the
-// request rate or a slot of its host) before its first request: a worker
-// took it, but nothing is sent yet, so it is not in flight. The engine sets
-// it before the Started event of a transfer that may wait, and clears it
-// when the first request gets through. A Progress that never had it set is
-// in flight from Started on.
+// request rate or a slot of its host) before its next request: a worker
+// took it, but nothing is being sent, so it is not in flight. The engine
+// sets it before the Started event of a transfer that may wait, and clears
+// it when the first request gets through; it sets it again while a later
+// request, such as a retry's, waits at the gate. A Progress that never had
+// it set is in flight from Started on.
 func (p *Progress) SetWaiting(w bool) { p.waiting.Store(w) }
 
-// Waiting reports whether the transfer still waits at the gate before its
-// first request (see SetWaiting).
+// Waiting reports whether the transfer waits at the gate before its next
+// request (see SetWaiting).
 func (p *Progress) Waiting() bool { return p.waiting.Load() }
 
 // Add records n more bytes received.

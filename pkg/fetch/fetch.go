@@ -260,6 +260,8 @@ type Request struct {
 	// ErrNotNewer).
 	Rename func(name string) (Destination, error)
 	// Progress receives the bytes as they arrive; nil makes a private one.
+	// With a Config.Gate, Fetch marks it waiting (SetWaiting) while a
+	// request of the item waits at the gate, and clears it once through.
 	Progress *event.Progress
 	// Emit, if set, receives Attempt, Redirect and Retry events with Kind,
 	// Time, Attempt, Wait, Err and Message set. It is called from one

@@ -16,7 +16,9 @@ import (
 // TestAttemptAfterGate: a request that waits at the gate (here for the one
 // slot of its host, which the test holds) is announced by its Attempt
 // event ("try N" with -v) only once it is through the gate and about to
-// be sent, for a retry as for the first try.
+// be sent, and while it waits its Progress says so (Waiting), for a retry
+// as for the first try: the terminal counts it as waiting, and does not
+// show a "0 B  0 B/s" line for it as if it were downloading.
 func TestAttemptAfterGate(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -41,10 +43,10 @@ func TestAttemptAfterGate(t *testing.T) {
 			host := Host(srv.URL)
 			path := filepath.Join(t.TempDir(), "f")
 			req := request(srv.URL, path, nil)
-			var held atomic.Bool
+			var held, sawWaiting atomic.Bool
 			var tries []int
-			// hold takes the host's one slot, and gives it back a moment
-			// later: meanwhile the transfer's request waits for it.
+			// hold takes the host's one slot, and gives it back once the
+			// transfer is seen waiting for it (or after a while).
 			hold := func() {
 				release, err := gate.Acquire(context.Background(), host)
 				if err != nil {
@@ -52,10 +54,16 @@ func TestAttemptAfterGate(t *testing.T) {
 					return
 				}
 				held.Store(true)
-				time.AfterFunc(200*time.Millisecond, func() {
+				go func() {
+					for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+						if req.Progress.Waiting() {
+							sawWaiting.Store(true)
+							break
+						}
+					}
 					held.Store(false)
 					release()
-				})
+				}()
 			}
 			req.Emit = func(ev event.Event) {
 				switch ev.Kind {
@@ -84,6 +92,12 @@ func TestAttemptAfterGate(t *testing.T) {
 				t.Fatalf("Fetch: %v", err)
 			}
 			assertDone(t, path, body)
+			if !sawWaiting.Load() {
+				t.Errorf("try %d never showed as waiting (Progress.Waiting) while it waited at the gate", tc.holdAt)
+			}
+			if req.Progress.Waiting() {
+				t.Error("still waiting after the transfer is over")
+			}
 			if len(tries) != tc.holdAt || tries[len(tries)-1] != tc.holdAt {
 				t.Errorf("Attempt events %v, want 1 to %d", tries, tc.holdAt)
 			}

@@ -536,7 +536,15 @@ func (t *transfer) exchange(ctx context.Context, offset int64) (outcome, error) 
 // Request.Stop too, with ErrStopped: a shutdown starts no new attempt, and
 // a retry that waits for the request rate or a slot of its host has not
 // started yet (at --rate 1/m it could wait a minute).
+//
+// While a request waits at the gate, the item's Progress says so
+// (SetWaiting): a retry that waits for its turn has nothing in flight
+// either, and is shown as waiting, not as a transfer at 0 B/s.
 func (t *transfer) pass(ctx context.Context) (func(), error) {
+	if t.c.cfg.Gate != nil {
+		t.req.Progress.SetWaiting(true)
+		defer t.req.Progress.SetWaiting(false)
+	}
 	if t.begun {
 		if !t.retrying {
 			return t.c.acquire(ctx, t.host)
