@@ -116,9 +116,14 @@ type Result struct {
 	SHA256     string
 	HTTPStatus int
 	Attempts   int
-	Duration   time.Duration
-	Err        error  // why it failed or was canceled; nil when it is ok or skipped
-	Reason     string // why it was skipped, e.g. "exists"; "" unless Status is StatusSkipped
+	// Duration is the time the item spent being fetched: from its first
+	// request through the gate to its end, retries, their backoff and
+	// their waits at the gate included, but not the wait for its first
+	// turn at the gate (--rate, --per-host) nor its time in the queue.
+	// About 0 for an item that never got through the gate.
+	Duration time.Duration
+	Err      error  // why it failed or was canceled; nil when it is ok or skipped
+	Reason   string // why it was skipped, e.g. "exists"; "" unless Status is StatusSkipped
 	// Name is the name the item was given, relative to the output
 	// directory with '/' separators, when it is not the one the item's
 	// input alone gives it: the name was taken (by an earlier item, a

@@ -804,7 +804,11 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 	progress := event.NewProgress(j.rel)
 	// Until its first request is through the gate, it is not in flight.
 	progress.SetWaiting(r.gated)
-	began := false
+	// began is when its first request got through the gate, zero until
+	// then: its Duration counts from there, not from start, so that the
+	// wait for its turn (--rate, --per-host) is not taken for time spent
+	// fetching it.
+	var began time.Time
 	r.opts.Emit(event.Event{Kind: event.Started, Time: start, Item: j.item, Output: j.path, Progress: progress})
 
 	if err := r.dirs.make(filepath.Dir(j.path)); err != nil {
@@ -822,7 +826,10 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 		Progress:  progress,
 		Stop:      stop, // withdraws it before its first request, and stops its retries
 		Began: func() {
-			began = true
+			began = start // without a gate, nothing waited: no need to ask the clock again
+			if r.gated {
+				began = time.Now()
+			}
 			r.sending.Add(1)
 			progress.SetWaiting(false)
 		},
@@ -878,12 +885,19 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 			err = aborted(ctx, err)
 		}
 	}
-	if began {
+	switch {
+	case !began.IsZero():
 		// No longer in flight by the time its end is told: a shutdown
 		// that begins after it must not wait for it.
 		r.sending.Add(-1)
+	case r.gated:
+		// It never got through the gate, and spent no time being
+		// fetched: its wait there is not its Duration either.
+		began = time.Now()
+	default:
+		began = start
 	}
-	r.finish(j, progress, res, err, start)
+	r.finish(j, progress, res, err, began)
 }
 
 // rename places an item under the name its server gave in
