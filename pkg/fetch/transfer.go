@@ -45,11 +45,11 @@ type transfer struct {
 	split      bool      // the part was filled by a split transfer
 	noSplit    bool      // the server does not serve ranges: no split for this item (errNoRanges)
 	begun      bool      // a request got through the gate: Request.Stop no longer applies, Began was called
-	try        int       // the attempt under way, which its first request through the gate announces (announce)
-	told       bool      // that attempt was announced
-	note       string    // what its Attempt event says about the request ("one stream: ...")
 	retrying   bool      // the next request through the gate is a retry's first: it gives way to Request.Stop
 	stamped    bool      // the whole part has its mtime and ETag (stamp)
+	told       bool      // the attempt under way (try) was announced
+	try        int       // the attempt under way, which its first request through the gate announces (announce)
+	note       string    // what its Attempt event says about the request ("one stream: ...")
 	unnamed    *partFile // the whole body, open, in a file without a name yet (openBody)
 	partMade   bool      // this transfer has put a part on disk under its name
 	lock       partLock  // this process's hold on the part (own), until run returns
