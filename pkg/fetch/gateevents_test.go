@@ -104,3 +104,47 @@ func TestAttemptAfterGate(t *testing.T) {
 		})
 	}
 }
+
+// TestResumedSplitBegins: a split resumed from an earlier run sends no
+// request of its own, only its ranges': the first range through the gate
+// begins the item (Request.Began, once) and ends its wait at the gate.
+// It did neither, so the pool took the item, all the while it was being
+// fetched, for one that waited at the gate: no line on the terminal, not
+// in flight for a shutdown, and a duration_ms of 0.
+func TestResumedSplitBegins(t *testing.T) {
+	body := payload(1<<20, 21)
+	res := newResource(body, `"r"`)
+	srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) { res.ServeHTTP(w, r) })
+	path := filepath.Join(t.TempDir(), "f")
+	spans := makeSpans(int64(len(body)), 4)
+	part := make([]byte, len(body))
+	for i := range spans {
+		half := (spans[i].End - spans[i].Start) / 2
+		spans[i].Next = spans[i].Start + half
+		copy(part[spans[i].Start:spans[i].Next], body[spans[i].Start:])
+	}
+	_, etag, mod := res.get()
+	writePart(t, path, part, &Meta{URL: srv.URL, ETag: etag, LastModified: mod.UTC().Format(http.TimeFormat),
+		Length: int64(len(body)), Spans: spans})
+	cfg := splitConfig()
+	cfg.Gate = limit.NewGate(rate.Inf, 1, 4)
+	req := request(srv.URL, path, nil)
+	req.SHA256 = sum(body)
+	req.Progress.SetWaiting(true) // as the pool does for an item that may wait at the gate
+	var began atomic.Int32
+	req.Began = func() { began.Add(1) }
+	var err error
+	within(t, 10*time.Second, func() {
+		_, err = newClient(t, cfg).Fetch(context.Background(), req)
+	})
+	if err != nil {
+		t.Fatalf("Fetch: %v", err)
+	}
+	assertDone(t, path, body)
+	if n := began.Load(); n != 1 {
+		t.Errorf("Began called %d times, want once", n)
+	}
+	if req.Progress.Waiting() {
+		t.Error("the item still waits at the gate after its ranges were fetched")
+	}
+}

@@ -334,6 +334,27 @@ func (s *splitRun) advance(i int, n int64) {
 	s.t.res.Bytes += n
 }
 
+// begin tells, once, that the item is under way when a range's request is
+// the first through the gate: a split resumed from an earlier run sends no
+// request of its own (transfer.pass), only its ranges'. Request.Began is
+// called on the range's goroutine; the one that called Fetch waits for the
+// ranges meanwhile.
+func (s *splitRun) begin() {
+	s.mu.Lock()
+	first := !s.t.begun
+	s.t.begun = true
+	s.mu.Unlock()
+	if !first {
+		return
+	}
+	if s.t.c.cfg.Gate != nil {
+		s.t.req.Progress.SetWaiting(false)
+	}
+	if s.t.req.Began != nil {
+		s.t.req.Began()
+	}
+}
+
 // tried counts the attempt-th attempt of a range in the item's Attempts,
 // which for a split item is the most attempts any one range took (or the
 // item as a whole, after a restart): a range that gives up after N
@@ -407,6 +428,7 @@ func (s *splitRun) request(ctx context.Context, i int, attempt int) error {
 	if err != nil {
 		return err
 	}
+	s.begin()
 	slot := t.c.newHostSlot(t.host, release)
 	defer slot.free()
 	g := t.c.newGuard(ctx)
