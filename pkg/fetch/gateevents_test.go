@@ -1,7 +1,9 @@
 package fetch
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"path/filepath"
 	"sync/atomic"
@@ -105,6 +107,22 @@ func TestAttemptAfterGate(t *testing.T) {
 	}
 }
 
+// halfSplitPart leaves at path the part of a split of body that an
+// earlier run interrupted half-way through each range, with its sidecar.
+func halfSplitPart(t *testing.T, path, url string, body []byte, res *resource) {
+	t.Helper()
+	spans := makeSpans(int64(len(body)), 4)
+	part := make([]byte, len(body))
+	for i := range spans {
+		half := (spans[i].End - spans[i].Start) / 2
+		spans[i].Next = spans[i].Start + half
+		copy(part[spans[i].Start:spans[i].Next], body[spans[i].Start:])
+	}
+	_, etag, mod := res.get()
+	writePart(t, path, part, &Meta{URL: url, ETag: etag, LastModified: mod.UTC().Format(http.TimeFormat),
+		Length: int64(len(body)), Spans: spans})
+}
+
 // TestResumedSplitBegins: a split resumed from an earlier run sends no
 // request of its own, only its ranges': the first range through the gate
 // begins the item (Request.Began, once) and ends its wait at the gate.
@@ -116,16 +134,7 @@ func TestResumedSplitBegins(t *testing.T) {
 	res := newResource(body, `"r"`)
 	srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) { res.ServeHTTP(w, r) })
 	path := filepath.Join(t.TempDir(), "f")
-	spans := makeSpans(int64(len(body)), 4)
-	part := make([]byte, len(body))
-	for i := range spans {
-		half := (spans[i].End - spans[i].Start) / 2
-		spans[i].Next = spans[i].Start + half
-		copy(part[spans[i].Start:spans[i].Next], body[spans[i].Start:])
-	}
-	_, etag, mod := res.get()
-	writePart(t, path, part, &Meta{URL: srv.URL, ETag: etag, LastModified: mod.UTC().Format(http.TimeFormat),
-		Length: int64(len(body)), Spans: spans})
+	halfSplitPart(t, path, srv.URL, body, res)
 	cfg := splitConfig()
 	cfg.Gate = limit.NewGate(rate.Inf, 1, 4)
 	req := request(srv.URL, path, nil)
@@ -146,5 +155,53 @@ func TestResumedSplitBegins(t *testing.T) {
 	}
 	if req.Progress.Waiting() {
 		t.Error("the item still waits at the gate after its ranges were fetched")
+	}
+}
+
+// TestResumedSplitAtGateGivesWayToStop: a split resumed from an earlier
+// run whose ranges all wait at the gate has not begun: when Request.Stop is
+// done meanwhile (the first Ctrl-C), it ends at once with ErrNotStarted,
+// sends nothing and keeps its part, as an item waiting for its first
+// request does. Its ranges waited for their turns instead (a minute each
+// at --rate 1/m), and then were sent, after the shutdown had begun.
+func TestResumedSplitAtGateGivesWayToStop(t *testing.T) {
+	body := payload(1<<20, 22)
+	res := newResource(body, `"r"`)
+	rc := &recorder{}
+	srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) { res.ServeHTTP(w, r) })
+	path := filepath.Join(t.TempDir(), "f")
+	halfSplitPart(t, path, srv.URL, body, res)
+	before := mustFile(t, path+".part")
+	gate := limit.NewGate(rate.Every(time.Hour), 1, 0)
+	if _, err := gate.Acquire(context.Background(), Host(srv.URL)); err != nil { // the one token
+		t.Fatal(err)
+	}
+	stop, stopNow := context.WithCancel(context.Background())
+	defer stopNow()
+	time.AfterFunc(100*time.Millisecond, stopNow)
+	cfg := splitConfig()
+	cfg.Gate = gate
+	req := request(srv.URL, path, nil)
+	req.Stop = stop
+	var began atomic.Bool
+	req.Began = func() { began.Store(true) }
+	var (
+		got Result
+		err error
+	)
+	within(t, 10*time.Second, func() {
+		got, err = newClient(t, cfg).Fetch(context.Background(), req)
+	})
+	if !errors.Is(err, ErrNotStarted) {
+		t.Fatalf("err = %v, want ErrNotStarted", err)
+	}
+	if n := rc.count(); n != 0 || got.Attempts != 0 || began.Load() {
+		t.Errorf("%d requests, Attempts = %d, began %v; want none of them", n, got.Attempts, began.Load())
+	}
+	if after := mustFile(t, path+".part"); !bytes.Equal(after, before) {
+		t.Error("the part changed")
+	}
+	if m, err := ReadMeta(path + ".part"); err != nil || len(m.Spans) != 4 {
+		t.Errorf("sidecar not kept for a resume: %+v, %v", m, err)
 	}
 }
