@@ -96,6 +96,56 @@ func TestEndToEndRequestRate(t *testing.T) {
 	}
 }
 
+// TestEndToEndDurationLeavesOutTheRate: duration_ms (--json, --report) is
+// the time an item spent being fetched, not its wait for its turn under
+// --rate: four quick items at 2/s with four workers each take a few
+// milliseconds, though the last one waits 1.5s for its turn.
+func TestEndToEndDurationLeavesOutTheRate(t *testing.T) {
+	srv := httptest.NewServer(&counting{})
+	defer srv.Close()
+	dir := t.TempDir()
+	start := time.Now()
+	r := fetchpool(t, dir, list(srv.URL, 4), "-j", "4", "--rate", "2/s", "--json", "--report", "report.json")
+	elapsed := time.Since(start)
+	if r.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	if elapsed < 1400*time.Millisecond {
+		t.Fatalf("4 requests at --rate 2/s took %v, want at least 1.5s", elapsed)
+	}
+	var report struct {
+		Items []json.RawMessage
+	}
+	if err := json.Unmarshal(readFile(t, filepath.Join(dir, "report.json")), &report); err != nil {
+		t.Fatalf("--report is not JSON: %v", err)
+	}
+	for what, lines := range map[string][]string{
+		"--json": strings.Split(strings.TrimSpace(r.stdout), "\n"),
+		"--report": func() (l []string) {
+			for _, it := range report.Items {
+				l = append(l, string(it))
+			}
+			return l
+		}(),
+	} {
+		if len(lines) != 4 {
+			t.Fatalf("%s: %d items, want 4:\n%s", what, len(lines), strings.Join(lines, "\n"))
+		}
+		for _, l := range lines {
+			var rec struct {
+				URL        string
+				DurationMS int64 `json:"duration_ms"`
+			}
+			if err := json.Unmarshal([]byte(l), &rec); err != nil {
+				t.Fatalf("%s: %q: %v", what, l, err)
+			}
+			if rec.DurationMS >= 400 {
+				t.Errorf("%s: %s took %d ms: duration_ms counts the wait for the rate", what, rec.URL, rec.DurationMS)
+			}
+		}
+	}
+}
+
 func TestEndToEndLimitRate(t *testing.T) {
 	body := bytes.Repeat([]byte("x"), 600<<10)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -748,30 +748,36 @@ func sorted(s []string) []string {
 // first request (taken by a worker but waiting for the request rate, or set
 // aside until its host has a free slot) sends nothing once a shutdown
 // begins: it ends as canceled at once, and the run ends when the transfer
-// in flight does.
+// in flight does. -v never says "try 1" for it: nothing was sent. So it is
+// for a split that an earlier run left half-done, whose ranges all wait
+// for the request rate: they waited a minute each, and were sent after
+// the shutdown had begun.
 func TestSignalNothingStartsAfterShutdown(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
 		args  []string
-		taken bool // a worker took it: its "try 1" line shows
+		split bool // the waiting item resumes a split part
 	}{
-		{"waiting for the request rate", []string{"--rate", "1/m"}, true},
+		{"waiting for the request rate", []string{"--rate", "1/m"}, false},
 		{"waiting for a slot of its host", []string{"--per-host", "1"}, false},
+		{"a split resumed, waiting for the request rate", []string{"--rate", "1/m", "--split", "4", "--split-min", "1M"}, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newHoldServer(t)
 			dir := t.TempDir()
 			args := append([]string{"-j", "2", "-o", "out", "--no-progress", "-v", "--failed", "failed.txt"}, tt.args...)
-			p := startFetchpool(t, dir, args...)
 			waiting := srv.URL + "/q/b.bin"
+			part := filepath.Join(dir, "out", "b.bin.part")
+			if tt.split {
+				halfSplitPart(t, part, waiting, 4<<20)
+			}
+			p := startFetchpool(t, dir, args...)
 			p.write(srv.URL + "/hold/a.bin")
 			srv.await(t, 1)
 			p.write(waiting)
-			if tt.taken {
-				p.waitLine(`^try 1 ` + regexp.QuoteMeta(waiting) + `$`) // waiting at the gate
-			} else {
-				time.Sleep(time.Second) // read and set aside: nothing to see
-			}
+			// Read, and taken by a worker that waits at the gate (--rate) or
+			// set aside (--per-host): nothing to see either way.
+			time.Sleep(time.Second)
 			p.signal(syscall.SIGINT)
 			// The one at the gate is withdrawn, not waited for.
 			p.waitLine(`^stopping: waiting for 1 transfer in flight`)
@@ -784,14 +790,56 @@ func TestSignalNothingStartsAfterShutdown(t *testing.T) {
 			if !strings.Contains(r.stderr, "done 1, skipped 0, failed 0, not started 1 ·") {
 				t.Errorf("summary wrong:\n%s", r.stderr)
 			}
-			if got := srv.seen(); !slices.Equal(got, []string{"/hold/a.bin"}) {
+			inFlight := "/hold/a.bin"
+			if tt.split {
+				inFlight += " bytes=0-" // the split's probe
+			}
+			if got := srv.seen(); !slices.Equal(got, []string{inFlight}) {
 				t.Errorf("requests %q, want only the one in flight before the signal", got)
+			}
+			if strings.Contains(r.stderr, "try 1 "+waiting+"\n") {
+				t.Errorf("-v says %q for the item that sent nothing:\n%s", "try 1 "+waiting, r.stderr)
 			}
 			checkFile(t, dir, "a.bin", "/hold/a.bin")
 			if failed := failedItems(t, filepath.Join(dir, "failed.txt")); !slices.Equal(failed, []string{waiting}) {
 				t.Errorf("--failed = %q, want %q", failed, waiting)
 			}
+			if tt.split {
+				if fi, err := os.Stat(part); err != nil || fi.Size() != 4<<20 {
+					t.Errorf("the split part is not kept for a resume: %v", err)
+				}
+			}
 		})
+	}
+}
+
+// halfSplitPart leaves at part what an earlier run of --split 4 left of a
+// file of size bytes at url: the part, its full size, and a sidecar that
+// says each range got half-way. (Its bytes are zeros: nothing reads them.)
+func halfSplitPart(t *testing.T, part, url string, size int64) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(part), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(part, make([]byte, size), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	type span struct {
+		Start int64 `json:"start"`
+		End   int64 `json:"end"`
+		Next  int64 `json:"next"`
+	}
+	var spans []span
+	for i := range int64(4) {
+		start := i * size / 4
+		spans = append(spans, span{start, start + size/4, start + size/8})
+	}
+	meta, err := json.Marshal(map[string]any{"url": url, "etag": `"v1"`, "length": size, "spans": spans})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(part+".meta", meta, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 

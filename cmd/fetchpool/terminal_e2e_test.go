@@ -1133,6 +1133,42 @@ func TestTerminalWaitingAtGate(t *testing.T) {
 	}
 }
 
+// TestTerminalRetryWaitingAtGate: a retry that waits at the gate for the
+// request rate, its backoff over, has nothing in flight either: the status
+// line counts it as waiting, and it has no line (it showed "0 B  0 B/s",
+// in flight, for as long as the rate made it wait). Ctrl-C then ends it
+// at once, without the retry.
+func TestTerminalRetryWaitingAtGate(t *testing.T) {
+	for _, cols := range []int{100, 40} {
+		t.Run(strconv.Itoa(cols)+" columns", func(t *testing.T) {
+			srv := newFaultServer(t)
+			dir := t.TempDir()
+			p := startOnPTY(t, dir, onPTY{cols: cols, rows: 20, env: []string{"NO_COLOR=1"}},
+				"-o", "out", "--rate", "1/m", "--retry-wait", "10ms", srv.URL+"/status/1/a.bin")
+			p.waitScreen("the retry waiting for the rate", func(rows []string) bool {
+				return hasRow(rows, "waiting 1") && hasRow(rows, "in flight 0")
+			})
+			time.Sleep(300 * time.Millisecond) // a few more frames
+			out, _, _ := p.snapshot()
+			rows := p.model(out).screen()
+			if hasRow(rows, "a.bin") || !hasRow(rows, "waiting 1") || !hasRow(rows, "in flight 0") {
+				t.Errorf("want no transfer line and the status line saying 1 waiting, 0 in flight; screen:\n%s",
+					strings.Join(rows, "\n"))
+			}
+			if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+			code, out := p.wait()
+			if code != exitInterrupted {
+				t.Fatalf("exit %d; terminal:\n%q", code, out)
+			}
+			if n := len(srv.ranges("/status/1/a.bin")); n != 1 {
+				t.Errorf("%d requests, want 1: the retry was sent after Ctrl-C", n)
+			}
+		})
+	}
+}
+
 // TestTerminalChecksumsFromTerminal: --checksums - with standard input on
 // a terminal waited, without a word, for checksums typed in, as no item is
 // read from a terminal (the spec makes that a usage error): it is a usage

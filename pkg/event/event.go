@@ -21,11 +21,15 @@ const (
 	Queued Kind = iota + 1
 	// Started: a worker took the item; Progress is live until Finished.
 	// Until Progress.Waiting is false the transfer still waits at the gate
-	// (--rate, --per-host) and has sent nothing.
+	// (--rate, --per-host) and has sent nothing; it waits again, with
+	// Waiting set, when a later request (a retry's) waits at the gate.
 	Started
-	// Attempt: one request attempt begins (Attempt is 1-based). Message,
-	// when set, says what it asks for when that is not the whole file the
-	// usual way, e.g. "bytes 0-1023" for one range of a split.
+	// Attempt: one request attempt begins (Attempt is 1-based): its
+	// request is through the gate (--rate, --per-host) and about to be
+	// sent. An attempt that waits at the gate is not announced until it
+	// gets through. Message, when set, says what it asks for when that is
+	// not the whole file the usual way, e.g. "bytes 0-1023" for one range
+	// of a split.
 	Attempt
 	// Redirect: a redirect was followed; Message holds the new URL, and
 	// Attempt counts the redirects of the request so far (1 for the
@@ -112,9 +116,14 @@ type Result struct {
 	SHA256     string
 	HTTPStatus int
 	Attempts   int
-	Duration   time.Duration
-	Err        error  // why it failed or was canceled; nil when it is ok or skipped
-	Reason     string // why it was skipped, e.g. "exists"; "" unless Status is StatusSkipped
+	// Duration is the time the item spent being fetched: from its first
+	// request through the gate to its end, retries, their backoff and
+	// their waits at the gate included, but not the wait for its first
+	// turn at the gate (--rate, --per-host) nor its time in the queue.
+	// About 0 for an item that never got through the gate.
+	Duration time.Duration
+	Err      error  // why it failed or was canceled; nil when it is ok or skipped
+	Reason   string // why it was skipped, e.g. "exists"; "" unless Status is StatusSkipped
 	// Name is the name the item was given, relative to the output
 	// directory with '/' separators, when it is not the one the item's
 	// input alone gives it: the name was taken (by an earlier item, a
@@ -167,15 +176,16 @@ func (p *Progress) Renamed() string {
 }
 
 // SetWaiting tells whether the transfer waits at the gate (for the
-// request rate or a slot of its host) before its first request: a worker
-// took it, but nothing is sent yet, so it is not in flight. The engine sets
-// it before the Started event of a transfer that may wait, and clears it
-// when the first request gets through. A Progress that never had it set is
-// in flight from Started on.
+// request rate or a slot of its host) before its next request: a worker
+// took it, but nothing is being sent, so it is not in flight. The engine
+// sets it before the Started event of a transfer that may wait, and clears
+// it when the first request gets through; it sets it again while a later
+// request, such as a retry's, waits at the gate. A Progress that never had
+// it set is in flight from Started on.
 func (p *Progress) SetWaiting(w bool) { p.waiting.Store(w) }
 
-// Waiting reports whether the transfer still waits at the gate before its
-// first request (see SetWaiting).
+// Waiting reports whether the transfer waits at the gate before its next
+// request (see SetWaiting).
 func (p *Progress) Waiting() bool { return p.waiting.Load() }
 
 // Add records n more bytes received.

@@ -260,6 +260,8 @@ type Request struct {
 	// ErrNotNewer).
 	Rename func(name string) (Destination, error)
 	// Progress receives the bytes as they arrive; nil makes a private one.
+	// With a Config.Gate, Fetch marks it waiting (SetWaiting) while a
+	// request of the item waits at the gate, and clears it once through.
 	Progress *event.Progress
 	// Emit, if set, receives Attempt, Redirect and Retry events with Kind,
 	// Time, Attempt, Wait, Err and Message set. It is called from one
@@ -275,8 +277,10 @@ type Request struct {
 	Stop context.Context
 	// Began, if set, is called once, when the item's first request is
 	// through the gate and about to be sent (for a local file, when the
-	// copy begins): from then on the item is in flight. It is called on
-	// the goroutine that called Fetch.
+	// copy begins): from then on the item is in flight. It is called
+	// before Fetch returns, on the goroutine that called Fetch, or, when
+	// that first request is one range of a split resumed from an earlier
+	// run, on that range's goroutine while Fetch waits for the ranges.
 	Began func()
 	// NoSidecar tells that the caller has just found no sidecar
 	// (Path+".part.meta"), and that nobody else writes Path's part, so

@@ -159,7 +159,8 @@ type splitRun struct {
 	t *transfer
 	f *partFile
 
-	mu sync.Mutex // guards t.meta.Spans, the sidecar, t.res
+	mu        sync.Mutex // guards t.meta.Spans, the sidecar, t.res, t.begun, withdrawn
+	withdrawn bool       // Request.Stop withdrew the item before any range began it (pass)
 }
 
 // runSplit fetches every unfinished range at once. The first range to
@@ -290,6 +291,9 @@ func (s *splitRun) fetchSpan(ctx context.Context, i int, p *probe) error {
 		if errors.Is(err, ErrStopped) { // the retry gave way at the gate: nothing was sent
 			return stopped()
 		}
+		if errors.Is(err, ErrNotStarted) { // the item had not begun: withdrawn at the gate
+			return err
+		}
 		errs = append(errs, err)
 		failures++
 		if errors.As(err, new(changedError)) || errors.Is(err, errNoRanges) {
@@ -332,6 +336,59 @@ func (s *splitRun) advance(i int, n int64) {
 	defer s.mu.Unlock()
 	s.t.meta.Spans[i].Next += n
 	s.t.res.Bytes += n
+}
+
+// pass gets a request of a range through the gate. A retry (attempt > 1)
+// that waits there gives way to Request.Stop, with ErrStopped, as the
+// item's do. A split resumed from an earlier run sends no request of its
+// own (transfer.pass), only its ranges': the first range through the gate
+// begins the item (Request.Began, on the range's goroutine, while the one
+// that called Fetch waits for the ranges), and until one does, the item
+// has not begun, and a Request.Stop withdraws it, with ErrNotStarted.
+func (s *splitRun) pass(ctx context.Context, attempt int) (func(), error) {
+	t := s.t
+	if attempt > 1 {
+		return t.passUnlessStopped(ctx, ErrStopped)
+	}
+	s.mu.Lock()
+	begun := t.begun
+	s.mu.Unlock()
+	if begun {
+		return t.c.acquire(ctx, t.host)
+	}
+	release, err := t.passUnlessStopped(ctx, ErrNotStarted)
+	s.mu.Lock()
+	first := !t.begun && !s.withdrawn
+	switch {
+	case err == nil && s.withdrawn:
+		// Another range gave way to Stop first: the item is withdrawn,
+		// and this request is not sent.
+		s.mu.Unlock()
+		release()
+		return nil, ErrNotStarted
+	case err == nil:
+		t.begun = true
+	case errors.Is(err, ErrNotStarted) && t.begun:
+		// Another range began the item meanwhile: this one goes on, as
+		// the ranges of a split do once it began.
+		s.mu.Unlock()
+		return t.c.acquire(ctx, t.host)
+	case errors.Is(err, ErrNotStarted):
+		s.withdrawn = true
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if first {
+		if t.c.cfg.Gate != nil {
+			t.req.Progress.SetWaiting(false)
+		}
+		if t.req.Began != nil {
+			t.req.Began()
+		}
+	}
+	return release, nil
 }
 
 // tried counts the attempt-th attempt of a range in the item's Attempts,
@@ -394,16 +451,10 @@ func (s *splitRun) readProbe(ctx context.Context, i int, p *probe) error {
 }
 
 // request asks for the rest of range i: one GET with Range and If-Range,
-// through the gate, under the attempt's timeout and the stall guard. A
-// retry (attempt > 1) that waits at the gate gives way to Request.Stop,
-// with ErrStopped.
+// through the gate (pass), under the attempt's timeout and the stall guard.
 func (s *splitRun) request(ctx context.Context, i int, attempt int) error {
 	t := s.t
-	pass := t.c.acquire
-	if attempt > 1 {
-		pass = func(ctx context.Context, _ string) (func(), error) { return t.passUnlessStopped(ctx, ErrStopped) }
-	}
-	release, err := pass(ctx, t.host)
+	release, err := s.pass(ctx, attempt)
 	if err != nil {
 		return err
 	}

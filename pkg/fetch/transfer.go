@@ -47,6 +47,9 @@ type transfer struct {
 	begun      bool      // a request got through the gate: Request.Stop no longer applies, Began was called
 	retrying   bool      // the next request through the gate is a retry's first: it gives way to Request.Stop
 	stamped    bool      // the whole part has its mtime and ETag (stamp)
+	told       bool      // the attempt under way (try) was announced
+	try        int       // the attempt under way, which its first request through the gate announces (announce)
+	note       string    // what its Attempt event says about the request ("one stream: ...")
 	unnamed    *partFile // the whole body, open, in a file without a name yet (openBody)
 	partMade   bool      // this transfer has put a part on disk under its name
 	lock       partLock  // this process's hold on the part (own), until run returns
@@ -87,7 +90,7 @@ func (t *transfer) run(ctx context.Context) (Result, error) {
 	for attempt := 1; ; attempt++ {
 		tried := t.res.Attempts
 		t.res.Attempts = max(tried, attempt) // a split's ranges may have counted more (splitRun.tried)
-		t.emit.send(event.Event{Kind: event.Attempt, Attempt: attempt})
+		t.try, t.told, t.note = attempt, false, ""
 		out, err := t.attempt(ctx)
 		switch {
 		case err == nil && out == notModified:
@@ -443,13 +446,27 @@ func (t *transfer) attempt(ctx context.Context) (outcome, error) {
 }
 
 // sayOneStream tells -v that a split goes on as one stream, and why: err
-// wraps errNoRanges or errNoPrealloc.
+// wraps errNoRanges or errNoPrealloc. The stream's request says it when it
+// is through the gate (announce).
 func (t *transfer) sayOneStream(err error) {
 	why := "the server answered a range with the whole file"
 	if err != errNoRanges {
 		why = err.Error() // a 206 for other bytes, say
 	}
-	t.emit.send(event.Event{Kind: event.Attempt, Attempt: t.res.Attempts, Message: "one stream: " + why})
+	t.try, t.told, t.note = t.res.Attempts, false, "one stream: "+why
+}
+
+// announce sends the Attempt event of the attempt under way, once, when its
+// first request is through the gate and about to be sent: "try N" with -v
+// means a request goes out, not that one waits for its turn (--rate,
+// --per-host). The other requests of the same attempt (the rest of a capped
+// range, a restart from zero) are not announced again.
+func (t *transfer) announce() {
+	if t.told {
+		return
+	}
+	t.told = true
+	t.emit.send(event.Event{Kind: event.Attempt, Attempt: t.try, Message: t.note})
 }
 
 // offset is where the part ends: where the next response should start.
@@ -476,6 +493,7 @@ func (t *transfer) exchange(ctx context.Context, offset int64) (outcome, error) 
 	if err != nil {
 		return 0, err
 	}
+	t.announce()
 	g := t.c.newGuard(ctx)
 	defer g.stop()
 	var hop func(*url.URL) error
@@ -518,7 +536,15 @@ func (t *transfer) exchange(ctx context.Context, offset int64) (outcome, error) 
 // Request.Stop too, with ErrStopped: a shutdown starts no new attempt, and
 // a retry that waits for the request rate or a slot of its host has not
 // started yet (at --rate 1/m it could wait a minute).
+//
+// While a request waits at the gate, the item's Progress says so
+// (SetWaiting): a retry that waits for its turn has nothing in flight
+// either, and is shown as waiting, not as a transfer at 0 B/s.
 func (t *transfer) pass(ctx context.Context) (func(), error) {
+	if t.c.cfg.Gate != nil {
+		t.req.Progress.SetWaiting(true)
+		defer t.req.Progress.SetWaiting(false)
+	}
 	if t.begun {
 		if !t.retrying {
 			return t.c.acquire(ctx, t.host)

@@ -805,11 +805,17 @@ func (r *run) do(ctx, stop context.Context, j job) {
 
 // transfer fetches one job and reports it.
 func (r *run) transfer(ctx, stop context.Context, j job) {
-	start := time.Now()
 	progress := event.NewProgress(j.rel)
+	start := progress.Start // now
 	// Until its first request is through the gate, it is not in flight.
 	progress.SetWaiting(r.gated)
-	began := false
+	// waited is how long after start its first request got through the
+	// gate, -1 until then: its Duration leaves it out, for the wait for
+	// its turn (--rate, --per-host) is no time spent fetching it. (A
+	// Duration, which the closure below shares for the cost of the bool
+	// it replaced, and measured from progress.Start, which the closure
+	// has already: a time.Time to share would cost each item more.)
+	waited := time.Duration(-1)
 	r.opts.Emit(event.Event{Kind: event.Started, Time: start, Item: j.item, Output: j.path, Progress: progress})
 
 	if err := r.dirs.make(filepath.Dir(j.path)); err != nil {
@@ -827,7 +833,10 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 		Progress:  progress,
 		Stop:      stop, // withdraws it before its first request, and stops its retries
 		Began: func() {
-			began = true
+			waited = 0 // without a gate, nothing waited: no need to ask the clock
+			if r.gated {
+				waited = time.Since(progress.Start)
+			}
 			r.sending.Add(1)
 			progress.SetWaiting(false)
 		},
@@ -883,12 +892,19 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 			err = aborted(ctx, err)
 		}
 	}
-	if began {
+	fetching := start // when its fetch began, for its Duration
+	switch {
+	case waited >= 0:
 		// No longer in flight by the time its end is told: a shutdown
 		// that begins after it must not wait for it.
 		r.sending.Add(-1)
+		fetching = start.Add(waited)
+	case r.gated:
+		// It never got through the gate, and spent no time being
+		// fetched: its wait there is not its Duration either.
+		fetching = time.Now()
 	}
-	r.finish(j, progress, res, err, start)
+	r.finish(j, progress, res, err, fetching)
 }
 
 // rename places an item under the name its server gave in

@@ -15,7 +15,10 @@ import (
 // item that is ok or skipped. Reason says why a skipped item was skipped,
 // and is left out for the others. URL is the item's URL as given;
 // FinalURL, left out when there was no redirect, the URL the last response
-// came from.
+// came from. DurationMS is the time the item spent being fetched, from its
+// first request to its end, retries and their backoff included, but not
+// its wait in the queue or for its first turn at the request rate or its
+// host's slot (--rate, --per-host): about 0 for an item that sent nothing.
 type Record struct {
 	URL        string `json:"url"`
 	FinalURL   string `json:"final_url,omitempty"`

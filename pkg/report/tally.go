@@ -92,8 +92,9 @@ func (t *tally) completed() int {
 
 // statusFields are the labelled counts of a status line, in the order a
 // person reads them. waiting is how many of the transfers a worker began
-// still wait at the gate (--rate, --per-host) before their first request:
-// they are not in flight, and are counted apart, when there are any.
+// wait at the gate (--rate, --per-host) before their next request (the
+// first, or a retry's): they are not in flight, and are counted apart,
+// when there are any.
 func (t *tally) statusFields(waiting int) []string {
 	fields := make([]string, 0, 6)
 	fields = append(fields, "queued "+strconv.Itoa(t.queued))

@@ -63,10 +63,10 @@ const (
 //	"+N more in flight" beyond MaxLines, and
 //	a status line:    queued 3 · in flight 8 · done 12 · failed 1 · skipped 0
 //
-// A transfer that a worker began but that still waits at the gate (--rate,
-// --per-host) before its first request has no line, and is counted on the
-// status line as "waiting N" (between queued and in flight), not as in
-// flight: only what is being sent is in flight.
+// A transfer that a worker began but that waits at the gate (--rate,
+// --per-host) before its first request, or before a retry's, has no line,
+// and is counted on the status line as "waiting N" (between queued and in
+// flight), not as in flight: only what is being sent is in flight.
 //
 // Lines of finished items ("ok ...", "skip ...", "FAIL ...", the same words
 // as Plain) are printed above the block: the block is cleared, the lines
@@ -444,8 +444,8 @@ func (t *Terminal) width() int {
 }
 
 // sortOut splits the transfers into those in flight (active) and those
-// that still wait at the gate before their first request, which get no
-// line: they have sent nothing, and are only counted on the status line.
+// that wait at the gate before their next request, which get no line:
+// they are sending nothing, and are only counted on the status line.
 func (t *Terminal) sortOut(now time.Time) {
 	t.active, t.waiting = t.active[:0], 0
 	for _, tr := range t.transfers {
