@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"strings"
 	"syscall"
@@ -72,7 +73,7 @@ func permanent(err error) bool {
 	switch {
 	case errors.As(err, &disk), errors.As(err, &write), errors.As(err, &sum),
 		errors.As(err, &wait), errors.As(err, &scheme), errors.As(err, &location), errors.As(err, &stopped),
-		badCertificate(err), plainHTTPAnswer(err):
+		badCertificate(err), plainHTTPAnswer(err), malformed(err):
 		return true
 	case errors.Is(err, ErrTooManyRedirects), errors.Is(err, ErrPartInUse), errors.Is(err, ErrPartBusy), errors.Is(err, ErrSkip),
 		errors.Is(err, http1.ErrTLSAnswer):
@@ -81,6 +82,58 @@ func permanent(err error) bool {
 		return dns.IsNotFound
 	}
 	return false
+}
+
+// malformedWords begin net/http's messages for an HTTP/1 response that
+// breaks the protocol (a status line, header or chunked body that does not
+// parse, Content-Lengths that disagree, a transfer coding it has not heard
+// of): what the server sends every time, not a failure that passes. The
+// errors are of unexported types, or plain: their words are all there is
+// to tell them by (TestProtocolViolationsAreNotRetried checks them
+// against the net/http of the build, through both transports). A body or
+// header cut short is not among them: net/http says io.ErrUnexpectedEOF,
+// or, in a trailer, words left out here ("unexpected EOF reading trailer",
+// "suspiciously long trailer"), as the cut may be the network's.
+var malformedWords = []string{
+	// The status line and header (net/http/response.go, transfer.go).
+	"malformed HTTP response", "malformed HTTP status code", "malformed HTTP version",
+	"bad Content-Length", "invalid empty Content-Length",
+	"http: message cannot contain multiple Content-Length headers",
+	"unsupported transfer encoding", "too many transfer encodings", "bad trailer key",
+	// A chunked body (net/http/internal/chunked.go).
+	"invalid byte in chunk length", "http chunk length too large", "empty hex number for chunk length",
+	"malformed chunked encoding", "chunked encoding contains too much non-data",
+	"chunked line ends with bare LF", "invalid CR in chunked line", "header line too long",
+}
+
+// malformed reports a response that breaks HTTP itself, which another
+// attempt would get again: one of malformedWords, or a header line that
+// does not parse (a textproto.ProtocolError). But for a line without a
+// colon: textproto says so of a header cut short mid-line too
+// ("Content-Le" and the connection closed), which the next attempt may
+// get whole.
+func malformed(err error) bool {
+	var proto textproto.ProtocolError
+	if errors.As(err, &proto) {
+		return !strings.HasPrefix(string(proto), "malformed MIME header: missing colon")
+	}
+	return malformedMessage(err) != ""
+}
+
+// malformedMessage is the words of net/http that say how err's response
+// breaks the protocol, without its "http: ", or "" when it does not (as far
+// as malformedWords tell).
+func malformedMessage(err error) string {
+	for inner := errors.Unwrap(err); inner != nil; inner = errors.Unwrap(err) {
+		err = inner
+	}
+	msg := err.Error()
+	for _, w := range malformedWords {
+		if strings.HasPrefix(msg, w) {
+			return strings.TrimPrefix(msg, "http: ")
+		}
+	}
+	return ""
 }
 
 // badCertificate reports a server certificate that failed verification.
@@ -229,6 +282,12 @@ func describe(err error) string {
 		return "the server sent a malformed chunked body (" + msg + ")"
 	case strings.Contains(msg, "malformed MIME header"):
 		return "the server sent a malformed trailer (" + msg + ")"
+	}
+	if m := malformedMessage(err); m != "" {
+		// Without the transports' plumbing ("reading the response: ",
+		// "HTTP/1.x transport connection broken: "), and naming the
+		// culprit.
+		return "the server sent a malformed response (" + m + ")"
 	}
 	return msg
 }

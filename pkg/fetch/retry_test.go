@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -77,6 +78,11 @@ func TestShouldRetry(t *testing.T) {
 		{"part of another URL", live, 0, fmt.Errorf("x: %w", ErrPartInUse), false},
 		{"split range out of retries", live, 0, &spentError{err: &attemptsError{errs: []error{&HTTPError{StatusCode: 503}}}}, false},
 		{"some local error", live, 0, errors.New("whatever"), false},
+		{"malformed status line", live, 0, &url.Error{Op: "Get", URL: "u", Err: fmt.Errorf("reading the response: %w", errors.New(`malformed HTTP status code "2x0"`))}, false},
+		{"bad chunk size", live, 0, &readError{err: errors.New("invalid byte in chunk length")}, false},
+		{"NUL in a header", live, 0, &url.Error{Op: "Get", URL: "u", Err: textproto.ProtocolError(`malformed MIME header line: "X: \x00"`)}, false},
+		{"header line cut short", live, 0, &url.Error{Op: "Get", URL: "u", Err: textproto.ProtocolError(`malformed MIME header: missing colon: "Content-Le"`)}, true},
+		{"trailer cut short", live, 0, &readError{err: errors.New("http: unexpected EOF reading trailer")}, true},
 	}
 	for _, tt := range tests {
 		if got := shouldRetry(tt.ctx, tt.status, tt.err); got != tt.want {

@@ -1,0 +1,72 @@
+package fetch
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestProtocolViolationsAreNotRetried: a response that breaks HTTP itself
+// (two Content-Lengths that disagree, a status line or header that does
+// not parse, a chunked body with a bad chunk size) is what the server
+// sends every time: the item fails after one request, with a message
+// that says what the server did wrong, instead of burning --retries and
+// their backoff. A connection that ends early, before the header or in
+// the body, may pass, and is still retried. Both transports: plain http
+// (the lean one) and https over HTTP/1.1 (net/http's).
+func TestProtocolViolationsAreNotRetried(t *testing.T) {
+	const retries = 2
+	tests := []struct {
+		name, answer string
+		wantReqs     int32
+		want         string // in the error
+	}{
+		{"two Content-Lengths", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+			1, `the server sent a malformed response (message cannot contain multiple Content-Length headers; got ["5" "6"])`},
+		{"bad status code", "HTTP/1.1 2x0 OK\r\nContent-Length: 5\r\n\r\nhello",
+			1, `the server sent a malformed response (malformed HTTP status code "2x0")`},
+		{"not HTTP", "SSH-2.0-OpenSSH_9.6\r\n\r\n",
+			1, `the server sent a malformed response (malformed HTTP response "SSH-2.0-OpenSSH_9.6")`},
+		{"bad version", "HTTP/x 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+			1, `the server sent a malformed response (malformed HTTP version "HTTP/x")`},
+		{"bad Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\nhello",
+			1, `the server sent a malformed response (bad Content-Length "abc")`},
+		{"unknown transfer coding", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nhello",
+			1, `the server sent a malformed response (unsupported transfer encoding: "gzip")`},
+		{"NUL in a header", "HTTP/1.1 200 OK\r\nX-A: a\x00b\r\nContent-Length: 1\r\n\r\nx",
+			1, `the server sent a malformed response header (malformed MIME header line: "X-A: a\x00b")`},
+		{"bad chunk size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+			1, "the server sent a malformed chunked body (invalid byte in chunk length)"},
+		{"chunk without its CRLF", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n",
+			1, "the server sent a malformed chunked body (malformed chunked encoding)"},
+		// Transient: the same answer cut short may be whole next time.
+		{"no answer", "", retries + 1, "the server closed the connection without sending a response"},
+		// textproto says "missing colon" of this one, as of a whole line
+		// without a colon, which is thus retried too.
+		{"header cut short", "HTTP/1.1 200 OK\r\nContent-Len", retries + 1, ""},
+		{"short body", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello", retries + 1, "body ended after 5 of 10 bytes"},
+		{"chunked body cut short", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", retries + 1, "connection closed early"},
+		{"chunk size cut short", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n1", retries + 1, "connection closed early"},
+	}
+	for _, tt := range tests {
+		for _, scheme := range []string{"http", "https"} {
+			t.Run(tt.name+" "+scheme, func(t *testing.T) {
+				u, requests := countingAnswerer(t, scheme, tt.answer)
+				cfg := testConfig()
+				cfg.Retries = retries
+				cfg.Insecure = true
+				_, err := newClient(t, cfg).Fetch(context.Background(), request(u, filepath.Join(t.TempDir(), "f"), nil))
+				if err == nil {
+					t.Fatal("no error")
+				}
+				if n := requests.Load(); n != tt.wantReqs {
+					t.Errorf("%d requests, want %d (err: %v)", n, tt.wantReqs, err)
+				}
+				if !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("err = %v\nwant it to say %s", err, tt.want)
+				}
+			})
+		}
+	}
+}
