@@ -349,6 +349,9 @@ type job struct {
 	// retryName is event.Result.Name: the name the item is to be saved
 	// under, when it is not the one its input alone gives it.
 	retryName string
+	// partNote ends the reason of an item skipped because it exists: what
+	// became of a part of its own beside it (dropStalePart).
+	partNote string
 }
 
 type itemOrErr struct {
@@ -482,6 +485,7 @@ func (r *run) admitOne(it input.Item, seq uint64, stop context.Context) {
 	}
 	if j.exists && r.opts.OnExists == Skip {
 		if j.sha256 == "" {
+			j.partNote = dropStalePart(j)
 			r.finish(j, nil, fetch.Result{Path: j.path, Skipped: true}, nil, time.Now())
 			return
 		}
@@ -944,6 +948,31 @@ const (
 	skipServerName     = "a file with the server's name exists" // --on-exists skip, for the Content-Disposition name
 )
 
+// dropStalePart removes the part of j, an item skipped because its
+// destination exists, when that part is the item's own (its sidecar names
+// the item's URL) and no process writes it: a run killed while it replaced
+// the destination (--on-exists overwrite) left it, and no later run that
+// keeps the destination would ever remove it. It returns what to add to
+// the reason of the skip: that the part was removed, or why it is kept;
+// "" when there is none, or it is not known to be the item's.
+func dropStalePart(j job) string {
+	if j.noSidecar {
+		return "" // no sidecar, no owner known (or nothing there at all)
+	}
+	part := j.path + naming.PartSuffix
+	name := filepath.Base(part)
+	removed, err := fetch.RemoveStalePart(part, j.item.URL)
+	switch {
+	case removed:
+		return "; removed " + name + ", left by an interrupted run"
+	case errors.Is(err, fetch.ErrPartBusy):
+		return "; " + name + " is kept: another process is writing it"
+	case err != nil:
+		return "; " + name + ", left by an interrupted run, is kept: " + err.Error()
+	}
+	return ""
+}
+
 // finish emits the Finished event of a job. A skipped item has a Reason
 // and no Err: it did not fail.
 func (r *run) finish(j job, progress *event.Progress, res fetch.Result, err error, start time.Time) {
@@ -986,9 +1015,9 @@ func (r *run) finish(j job, progress *event.Progress, res fetch.Result, err erro
 	case res.Skipped && j.exists && r.opts.OnExists == Newer:
 		result.Status, result.Reason = event.StatusSkipped, skipNotModified
 	case res.Skipped && j.check:
-		result.Status, result.Reason = event.StatusSkipped, skipChecked
+		result.Status, result.Reason = event.StatusSkipped, skipChecked+j.partNote
 	case res.Skipped:
-		result.Status, result.Reason = event.StatusSkipped, skipExists
+		result.Status, result.Reason = event.StatusSkipped, skipExists+j.partNote
 	}
 	if result.Status == event.StatusSkipped && result.Size == 0 {
 		// The file kept is the item's file: its size, as for one fetched.
