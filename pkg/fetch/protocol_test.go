@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fetchpool/fetchpool/internal/http1"
 )
 
 // TestProtocolViolationsAreNotRetried: a response that breaks HTTP itself
@@ -40,6 +42,11 @@ func TestProtocolViolationsAreNotRetried(t *testing.T) {
 			1, "the server sent a malformed chunked body (invalid byte in chunk length)"},
 		{"chunk without its CRLF", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n",
 			1, "the server sent a malformed chunked body (malformed chunked encoding)"},
+		{"interim responses for ever", strings.Repeat("HTTP/1.1 102 Processing\r\n\r\n", http1.MaxInterim+1) + "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx",
+			1, "the server sent 100 interim (1xx) responses and no answer"},
+		// 1 MiB is the lean transport's cap; net/http's is 10 MiB.
+		{"header too long", "HTTP/1.1 200 OK\r\n" + strings.Repeat("X-Pad: "+strings.Repeat("a", 1000)+"\r\n", 11<<10) + "Content-Length: 1\r\n\r\nx",
+			1, "the server's response header is too long"},
 		// Transient: the same answer cut short may be whole next time.
 		{"no answer", "", retries + 1, "the server closed the connection without sending a response"},
 		// textproto says "missing colon" of this one, as of a whole line

@@ -76,7 +76,7 @@ func permanent(err error) bool {
 		badCertificate(err), plainHTTPAnswer(err), malformed(err):
 		return true
 	case errors.Is(err, ErrTooManyRedirects), errors.Is(err, ErrPartInUse), errors.Is(err, ErrPartBusy), errors.Is(err, ErrSkip),
-		errors.Is(err, http1.ErrTLSAnswer):
+		errors.Is(err, http1.ErrTLSAnswer), errors.Is(err, http1.ErrTooManyInterim), headerTooLong(err):
 		return true
 	case errors.As(err, &dns):
 		return dns.IsNotFound
@@ -106,6 +106,14 @@ var malformedWords = []string{
 	"chunked line ends with bare LF", "invalid CR in chunked line", "header line too long",
 }
 
+// headerTooLong reports a response header longer than the transport
+// takes (1 MiB for http1's, 10 MiB for net/http's, which says so only in
+// words).
+func headerTooLong(err error) bool {
+	return errors.Is(err, http1.ErrHeaderTooLong) ||
+		strings.HasPrefix(innermost(err).Error(), "net/http: server response headers exceeded")
+}
+
 // malformed reports a response that breaks HTTP itself, which another
 // attempt would get again: one of malformedWords, or a header line that
 // does not parse (a textproto.ProtocolError). But for a line without a
@@ -124,16 +132,22 @@ func malformed(err error) bool {
 // breaks the protocol, without its "http: ", or "" when it does not (as far
 // as malformedWords tell).
 func malformedMessage(err error) string {
-	for inner := errors.Unwrap(err); inner != nil; inner = errors.Unwrap(err) {
-		err = inner
-	}
-	msg := err.Error()
+	msg := innermost(err).Error()
 	for _, w := range malformedWords {
 		if strings.HasPrefix(msg, w) {
 			return strings.TrimPrefix(msg, "http: ")
 		}
 	}
 	return ""
+}
+
+// innermost is the error at the end of err's chain of Unwrap: the
+// words of the transport, without the wrappers'.
+func innermost(err error) error {
+	for inner := errors.Unwrap(err); inner != nil; inner = errors.Unwrap(err) {
+		err = inner
+	}
+	return err
 }
 
 // badCertificate reports a server certificate that failed verification.
@@ -282,6 +296,12 @@ func describe(err error) string {
 		return "the server sent a malformed chunked body (" + msg + ")"
 	case strings.Contains(msg, "malformed MIME header"):
 		return "the server sent a malformed trailer (" + msg + ")"
+	}
+	switch {
+	case errors.Is(err, http1.ErrTooManyInterim):
+		return http1.ErrTooManyInterim.Error() // without the transports' plumbing
+	case headerTooLong(err):
+		return http1.ErrHeaderTooLong.Error()
 	}
 	if m := malformedMessage(err); m != "" {
 		// Without the transports' plumbing ("reading the response: ",
