@@ -2,8 +2,15 @@ package fetch
 
 import (
 	"context"
+	"crypto/tls"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/fetchpool/fetchpool/internal/http1"
@@ -75,5 +82,51 @@ func TestProtocolViolationsAreNotRetried(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestTLSRefusalsAreNotRetried: a server that refuses the TLS handshake
+// with an alert (it wants a client certificate, speaks only TLS 1.0,
+// shares no cipher suite with the client) answers the same every time: the
+// item fails after one connection, saying what the server refused, where
+// each refusal was retried with backoff.
+func TestTLSRefusalsAreNotRetried(t *testing.T) {
+	tests := []struct {
+		name string
+		tls  *tls.Config
+		want string
+	}{
+		{"client certificate required", &tls.Config{ClientAuth: tls.RequireAnyClientCert},
+			"the server refused the connection: it requires a client certificate, which fetchpool does not send (TLS alert: certificate required)"},
+		{"TLS 1.0 only", &tls.Config{MaxVersion: tls.VersionTLS10},
+			"the server refused the connection: it speaks no TLS version fetchpool does (1.2 or later) (TLS alert: protocol version not supported)"},
+		{"no common cipher suite", &tls.Config{MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{tls.TLS_RSA_WITH_RC4_128_SHA}},
+			"the server refused the connection: it agrees with fetchpool on no TLS cipher suite or parameters (TLS alert: handshake failure)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var conns atomic.Int32
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Write([]byte("ok"))
+			}))
+			srv.TLS = tt.tls
+			srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+			srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+				if s == http.StateNew {
+					conns.Add(1)
+				}
+			}
+			srv.StartTLS()
+			t.Cleanup(srv.Close)
+			cfg := testConfig()
+			cfg.Insecure = true
+			_, err := newClient(t, cfg).Fetch(context.Background(), request(srv.URL+"/f", filepath.Join(t.TempDir(), "f"), nil))
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("err = %v\nwant      %s", err, tt.want)
+			}
+			if n := conns.Load(); n != 1 {
+				t.Errorf("%d connections, want 1", n)
+			}
+		})
 	}
 }

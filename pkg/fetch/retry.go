@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"reflect"
 	"strings"
 	"syscall"
 	"time"
@@ -73,7 +74,7 @@ func permanent(err error) bool {
 	switch {
 	case errors.As(err, &disk), errors.As(err, &write), errors.As(err, &sum),
 		errors.As(err, &wait), errors.As(err, &scheme), errors.As(err, &location), errors.As(err, &stopped),
-		badCertificate(err), plainHTTPAnswer(err), malformed(err):
+		badCertificate(err), plainHTTPAnswer(err), malformed(err), isTLSRefusal(err):
 		return true
 	case errors.Is(err, ErrTooManyRedirects), errors.Is(err, ErrPartInUse), errors.Is(err, ErrPartBusy), errors.Is(err, ErrSkip),
 		errors.Is(err, http1.ErrTLSAnswer), errors.Is(err, http1.ErrTooManyInterim), headerTooLong(err):
@@ -148,6 +149,56 @@ func innermost(err error) error {
 		err = inner
 	}
 	return err
+}
+
+// tlsRefusals are the TLS alerts by which a server refuses who the client
+// is or what it offers, by alert number, with what they mean for the
+// person at the terminal: it answers the same to the next attempt. Alerts
+// not listed (an internal error, a bad record MAC, a decode error) may
+// pass, and are retried.
+var tlsRefusals = map[uint8]string{
+	40:  "it agrees with fetchpool on no TLS cipher suite or parameters", // handshake_failure
+	71:  "it agrees with fetchpool on no TLS cipher suite or parameters", // insufficient_security
+	70:  "it speaks no TLS version fetchpool does (1.2 or later)",        // protocol_version
+	116: "it requires a client certificate, which fetchpool does not send",
+	42:  "it requires a client certificate, which fetchpool does not send", // bad_certificate
+	43:  "it requires a client certificate, which fetchpool does not send", // unsupported_certificate
+	46:  "it requires a client certificate, which fetchpool does not send", // certificate_unknown
+	49:  "it denies this client access",                                    // access_denied
+	109: "it requires a TLS extension that fetchpool does not send",        // missing_extension
+	110: "it refuses a TLS extension that fetchpool sends",                 // unsupported_extension
+	112: "it serves no site of this host name",                             // unrecognized_name
+	120: "it speaks neither HTTP/2 nor HTTP/1.1",                           // no_application_protocol
+}
+
+// tlsRefusal is what a TLS alert from the server that err carries means,
+// when it is one of tlsRefusals, and the alert's own words; else "", "".
+// crypto/tls reports such an alert as a *net.OpError with Op "remote
+// error" around a value of its unexported alert type, a uint8: the number
+// is read by reflection.
+func tlsRefusal(err error) (meaning, alert string) {
+	for ; err != nil; err = errors.Unwrap(err) {
+		op, ok := err.(*net.OpError)
+		if !ok || op.Op != "remote error" || op.Err == nil {
+			continue
+		}
+		v := reflect.ValueOf(op.Err)
+		if v.Kind() != reflect.Uint8 || v.Type().PkgPath() != "crypto/tls" {
+			return "", ""
+		}
+		meaning = tlsRefusals[uint8(v.Uint())]
+		if meaning == "" {
+			return "", ""
+		}
+		return meaning, strings.TrimPrefix(op.Err.Error(), "tls: ")
+	}
+	return "", ""
+}
+
+// isTLSRefusal reports a TLS alert of tlsRefusals from the server.
+func isTLSRefusal(err error) bool {
+	meaning, _ := tlsRefusal(err)
+	return meaning != ""
 }
 
 // badCertificate reports a server certificate that failed verification.
@@ -280,6 +331,9 @@ func describe(err error) string {
 		case e.Timeout():
 			return "timed out"
 		}
+	}
+	if meaning, alert := tlsRefusal(err); meaning != "" {
+		return "the server refused the connection: " + meaning + " (TLS alert: " + alert + ")"
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return "connection closed early"

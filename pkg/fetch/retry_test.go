@@ -2,6 +2,7 @@ package fetch
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -82,6 +83,8 @@ func TestShouldRetry(t *testing.T) {
 		{"bad chunk size", live, 0, &readError{err: errors.New("invalid byte in chunk length")}, false},
 		{"NUL in a header", live, 0, &url.Error{Op: "Get", URL: "u", Err: textproto.ProtocolError(`malformed MIME header line: "X: \x00"`)}, false},
 		{"header line cut short", live, 0, &url.Error{Op: "Get", URL: "u", Err: textproto.ProtocolError(`malformed MIME header: missing colon: "Content-Le"`)}, true},
+		{"TLS alert: certificate required", live, 0, &url.Error{Op: "Get", URL: "u", Err: &net.OpError{Op: "remote error", Err: tls.AlertError(116)}}, false},
+		{"TLS alert: internal error", live, 0, &url.Error{Op: "Get", URL: "u", Err: &net.OpError{Op: "remote error", Err: tls.AlertError(80)}}, true},
 		{"trailer cut short", live, 0, &readError{err: errors.New("http: unexpected EOF reading trailer")}, true},
 	}
 	for _, tt := range tests {
