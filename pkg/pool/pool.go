@@ -628,7 +628,8 @@ func (r *run) name(it input.Item) (rel string, fixed bool, err error) {
 // reserve reserves rel, or the first free name.N.ext after it, skipping
 // names that exist as a directory (a file cannot be saved there), names
 // whose existing .part belongs to another URL (it is left untouched for its
-// own resume), names that are themselves such a part (x.part beside its
+// own resume; but a name that exists and is kept, --on-exists skip, is the
+// item's all the same), names that are themselves such a part (x.part beside its
 // sidecar x.part.meta) and, for --on-exists rename, names that already
 // exist. It also reports whether the reserved name's part had no sidecar,
 // whether the name exists (as a file) before the run, and then its size.
@@ -666,7 +667,11 @@ func (r *run) reserve(itemURL, rel string) (name string, noSidecar, found bool, 
 				return false
 			}
 		}
-		return err != nil || meta.URL == "" || meta.For(itemURL)
+		// A part of another URL is left for its own resume, and the item
+		// takes the next free name; but not when the name is kept as it
+		// is (--on-exists skip): nothing is written, and the item would
+		// otherwise be fetched again, as a second copy under name.1.ext.
+		return found && r.opts.OnExists == Skip || err != nil || meta.URL == "" || meta.For(itemURL)
 	})
 	// The name reserved was the last one looked at.
 	return name, noSidecar, found, size
