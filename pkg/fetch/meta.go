@@ -234,7 +234,9 @@ func RemoveStalePart(part, url string) (bool, error) {
 	if m, err := ReadMeta(part); err != nil || !m.For(url) {
 		return false, nil
 	}
-	if err := os.Remove(part); err != nil {
+	if err := os.Remove(part); errors.Is(err, fs.ErrNotExist) {
+		return false, nil // where lockPart cannot tell (no flock), a sidecar alone
+	} else if err != nil {
 		return false, fmt.Errorf("removing %s: %w", part, err)
 	}
 	removeSidecar(part)
