@@ -308,11 +308,16 @@ func TestRemoveStalePart(t *testing.T) {
 		{"another URL", `{"url":"http://example.com/g"}`, false, false, false},
 		{"no sidecar", "", false, false, false},
 		{"sidecar not JSON", "{", false, false, false},
+		{"a directory", `{"url":"` + url + `"}`, false, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			part := filepath.Join(t.TempDir(), "f.part")
-			os.WriteFile(part, []byte("half"), 0o644)
+			if tt.name == "a directory" {
+				os.Mkdir(part, 0o755)
+			} else {
+				os.WriteFile(part, []byte("half"), 0o644)
+			}
 			if tt.sidecar != "" {
 				os.WriteFile(part+".meta", []byte(tt.sidecar), 0o644)
 				os.WriteFile(part+".meta.tmp", []byte(tt.sidecar), 0o644)

@@ -218,7 +218,7 @@ func (m Meta) ifRange() string {
 // killed while it replaced the destination (--on-exists overwrite), and
 // nothing else would ever remove it. A part without a sidecar, or whose
 // sidecar names another URL, is not known to be the item's, and is left
-// alone (false, nil); so is one that another process is writing, with an
+// alone (false, nil), as is anything but a regular file under its name; so is one that another process is writing, with an
 // error wrapping ErrPartBusy.
 func RemoveStalePart(part, url string) (bool, error) {
 	l, err := lockPart(part, false)
@@ -230,8 +230,12 @@ func RemoveStalePart(part, url string) (bool, error) {
 	}
 	defer l.release()
 	// Read again under the lock: a run that held the part a moment ago
-	// may have made it another URL's since.
+	// may have made it another URL's since. A directory under the part's
+	// name is not a part.
 	if m, err := ReadMeta(part); err != nil || !m.For(url) {
+		return false, nil
+	}
+	if fi, err := os.Lstat(part); err != nil || !fi.Mode().IsRegular() {
 		return false, nil
 	}
 	if err := os.Remove(part); errors.Is(err, fs.ErrNotExist) {
