@@ -130,3 +130,38 @@ func TestTLSRefusalsAreNotRetried(t *testing.T) {
 		})
 	}
 }
+
+// TestNotTLSIsNotRetried: an https:// URL for a port whose server speaks
+// neither TLS nor HTTP (an SSH server, say) fails after one connection,
+// saying so and what the server sent, where it was retried with backoff as
+// "tls: first record does not look like a TLS handshake".
+func TestNotTLSIsNotRetried(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var conns atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			go func() {
+				defer c.Close()
+				io.WriteString(c, "SSH-2.0-OpenSSH_9.6\r\n")
+				io.Copy(io.Discard, c)
+			}()
+		}
+	}()
+	_, err = newClient(t, testConfig()).Fetch(context.Background(), request("https://"+ln.Addr().String()+"/f", filepath.Join(t.TempDir(), "f"), nil))
+	want := `the server's answer is not TLS (it begins "SSH-2"): its port serves another protocol than https://`
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v\nwant      %s", err, want)
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("%d connections, want 1", n)
+	}
+}

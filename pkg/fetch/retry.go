@@ -74,7 +74,7 @@ func permanent(err error) bool {
 	switch {
 	case errors.As(err, &disk), errors.As(err, &write), errors.As(err, &sum),
 		errors.As(err, &wait), errors.As(err, &scheme), errors.As(err, &location), errors.As(err, &stopped),
-		badCertificate(err), plainHTTPAnswer(err), malformed(err), isTLSRefusal(err):
+		badCertificate(err), notTLS(err), malformed(err), isTLSRefusal(err):
 		return true
 	case errors.Is(err, ErrTooManyRedirects), errors.Is(err, ErrPartInUse), errors.Is(err, ErrPartBusy), errors.Is(err, ErrSkip),
 		errors.Is(err, http1.ErrTLSAnswer), errors.Is(err, http1.ErrTooManyInterim), headerTooLong(err):
@@ -219,6 +219,14 @@ func badCertificate(err error) bool {
 func plainHTTPAnswer(err error) bool {
 	var rh tls.RecordHeaderError
 	return errors.As(err, &rh) && string(rh.RecordHeader[:]) == "HTTP/"
+}
+
+// notTLS reports a TLS handshake that got something else than TLS back:
+// plain HTTP (plainHTTPAnswer), or another protocol (an SSH banner, say).
+// The server on that port answers the same way every time.
+func notTLS(err error) bool {
+	var rh tls.RecordHeaderError
+	return errors.As(err, &rh)
 }
 
 // transient reports errors of the network or the server that may pass.
@@ -407,6 +415,10 @@ func describeRequest(e *url.Error) string {
 		return fmt.Sprintf("%s (from %s; NO_PROXY lists hosts that bypass it): %s", where, variable, reason)
 	case plainHTTPAnswer(e.Err):
 		return "the server answered in plain HTTP, not TLS: its port serves http://, not https://"
+	case notTLS(e.Err):
+		var rh tls.RecordHeaderError
+		errors.As(e.Err, &rh)
+		return fmt.Sprintf("the server's answer is not TLS (it begins %q): its port serves another protocol than https://", rh.RecordHeader[:])
 	case badCertificate(e.Err):
 		return strings.TrimPrefix(e.Err.Error(), "net/http: ") +
 			"; if you trust this server, --insecure fetches without verifying its certificate"
