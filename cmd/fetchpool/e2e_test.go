@@ -291,6 +291,23 @@ func TestEndToEndProtocolErrorFailsAtOnce(t *testing.T) {
 	}
 }
 
+// TestEndToEndBadUserAgent: a -A with a control character, which no
+// request can carry, is a usage error (exit 2) found before any request,
+// as for -H; every item failed after four attempts and their backoff.
+func TestEndToEndBadUserAgent(t *testing.T) {
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { requests.Add(1) }))
+	t.Cleanup(srv.Close)
+	r := fetchpool(t, t.TempDir(), "", "-o", "out", "-A", "bad\x7fagent", srv.URL+"/f")
+	want := `invalid --user-agent "bad\x7fagent": it contains a control character`
+	if r.code != 2 || !strings.Contains(r.stderr, want) {
+		t.Errorf("exit %d, want 2 saying %q; stderr:\n%s", r.code, want, r.stderr)
+	}
+	if n := requests.Load(); n != 0 {
+		t.Errorf("%d requests, want none", n)
+	}
+}
+
 // TestEndToEndEmptyArgument: an empty argument, as from an unset variable in
 // `fetchpool "$URL"`, fails the run instead of being skipped; it is left out
 // of --failed, which could only list it as a line that reads as nothing.

@@ -165,3 +165,18 @@ func TestNotTLSIsNotRetried(t *testing.T) {
 		t.Errorf("%d connections, want 1", n)
 	}
 }
+
+// TestNewRefusesBadUserAgent: a User-Agent with a control character,
+// which net/http refuses to send, fails New, so that the run stops before
+// any request instead of failing every item after its retries; a tab and
+// bytes beyond ASCII can be sent.
+func TestNewRefusesBadUserAgent(t *testing.T) {
+	for ua, ok := range map[string]bool{"bad\x7fagent": false, "bad\nagent": false, "bad\x00": false, "tab\tok": true, "naïve/1.0": true} {
+		cfg := testConfig()
+		cfg.UserAgent = ua
+		_, err := New(cfg)
+		if (err == nil) != ok {
+			t.Errorf("User-Agent %q: New = %v, want ok %v", ua, err, ok)
+		}
+	}
+}
