@@ -74,7 +74,7 @@ func permanent(err error) bool {
 	switch {
 	case errors.As(err, &disk), errors.As(err, &write), errors.As(err, &sum),
 		errors.As(err, &wait), errors.As(err, &scheme), errors.As(err, &location), errors.As(err, &stopped),
-		badCertificate(err), notTLS(err), malformed(err), isTLSRefusal(err):
+		badCertificate(err), notTLS(err), malformed(err), isTLSRefusal(err), linkLocalRefused(err):
 		return true
 	case errors.Is(err, ErrTooManyRedirects), errors.Is(err, ErrPartInUse), errors.Is(err, ErrPartBusy), errors.Is(err, ErrSkip),
 		errors.Is(err, http1.ErrTLSAnswer), errors.Is(err, http1.ErrTooManyInterim), headerTooLong(err):
@@ -372,6 +372,17 @@ func describe(err error) string {
 		return "the server sent a malformed response (" + m + ")"
 	}
 	return msg
+}
+
+// linkLocalRefused reports a connection to a link-local IPv6 address that
+// the kernel refused for want of a network interface (see linkLocalHint):
+// the next attempt would be refused the same.
+func linkLocalRefused(err error) bool {
+	var (
+		op    *net.OpError
+		errno syscall.Errno
+	)
+	return errors.As(err, &op) && errors.As(op.Err, &errno) && linkLocalHint(op, errno) != ""
 }
 
 // linkLocalHint says what a link-local IPv6 address needs when the kernel

@@ -285,7 +285,8 @@ func TestRetryEventWording(t *testing.T) {
 
 // TestLinkLocalSaysWhatToDo: a link-local IPv6 address without a zone, or
 // with a zone that names no interface, failed with a bare "invalid
-// argument" (the kernel's EINVAL); it says what the address needs.
+// argument" (the kernel's EINVAL); it says what the address needs, and is
+// not retried: the next attempt would fail the same.
 func TestLinkLocalSaysWhatToDo(t *testing.T) {
 	einval := func(zone string) error {
 		return &url.Error{Op: "Get", URL: "http://[fe80::1]:8080/a", Err: &net.OpError{Op: "dial", Net: "tcp",
@@ -293,18 +294,22 @@ func TestLinkLocalSaysWhatToDo(t *testing.T) {
 			Err:  &os.SyscallError{Syscall: "connect", Err: syscall.EINVAL}}}
 	}
 	for _, tt := range []struct {
-		name string
-		err  error
-		want string
+		name  string
+		err   error
+		want  string
+		retry bool
 	}{
-		{"no zone", einval(""), "cannot connect to the link-local address fe80::1: it needs the network interface to reach it through, as its zone: http://[fe80::1%25eth0]:8080/"},
-		{"unknown zone", einval("nosuch"), `cannot connect to fe80::1%nosuch: no network interface is named "nosuch" (ip link lists them)`},
+		{"no zone", einval(""), "cannot connect to the link-local address fe80::1: it needs the network interface to reach it through, as its zone: http://[fe80::1%25eth0]:8080/", false},
+		{"unknown zone", einval("nosuch"), `cannot connect to fe80::1%nosuch: no network interface is named "nosuch" (ip link lists them)`, false},
 		{"other address", &net.OpError{Op: "dial", Net: "tcp", Addr: &net.TCPAddr{IP: net.ParseIP("2001:db8::1"), Port: 80},
-			Err: &os.SyscallError{Syscall: "connect", Err: syscall.EINVAL}}, "invalid argument"},
+			Err: &os.SyscallError{Syscall: "connect", Err: syscall.EINVAL}}, "invalid argument", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := describe(tt.err); got != tt.want {
 				t.Errorf("describe = %q, want %q", got, tt.want)
+			}
+			if got := shouldRetry(context.Background(), 0, tt.err); got != tt.retry {
+				t.Errorf("shouldRetry = %v, want %v", got, tt.retry)
 			}
 		})
 	}
