@@ -255,6 +255,59 @@ func TestEndToEndFailuresAreReported(t *testing.T) {
 	}
 }
 
+// TestEndToEndProtocolErrorFailsAtOnce: a server whose answer breaks HTTP
+// (here two Content-Lengths that disagree) gets one request, not four with
+// seconds of backoff between them: the run fails at once (exit 1), saying
+// what the server did wrong, as one attempt; and the item goes to --failed
+// for a later run, once the server is fixed.
+func TestEndToEndProtocolErrorFailsAtOnce(t *testing.T) {
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		conn, rw, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer conn.Close()
+		rw.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!")
+		rw.Flush()
+	}))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	r := fetchpool(t, dir, "", "-o", "out", "--retry-wait", "10s", "--failed", "failed.txt", srv.URL+"/f")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", r.code, r.stderr)
+	}
+	want := `the server sent a malformed response (message cannot contain multiple Content-Length headers; got ["5" "6"]) (1 attempt)`
+	if !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr does not say %q:\n%s", want, r.stderr)
+	}
+	if n := requests.Load(); n != 1 {
+		t.Errorf("%d requests, want 1", n)
+	}
+	if got := string(readFile(t, filepath.Join(dir, "failed.txt"))); got != srv.URL+"/f\n" {
+		t.Errorf("--failed holds %q", got)
+	}
+}
+
+// TestEndToEndBadUserAgent: a -A with a control character, which no
+// request can carry, is a usage error (exit 2) found before any request,
+// as for -H; every item failed after four attempts and their backoff.
+func TestEndToEndBadUserAgent(t *testing.T) {
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { requests.Add(1) }))
+	t.Cleanup(srv.Close)
+	r := fetchpool(t, t.TempDir(), "", "-o", "out", "-A", "bad\x7fagent", srv.URL+"/f")
+	want := `invalid --user-agent "bad\x7fagent": it contains a control character`
+	if r.code != 2 || !strings.Contains(r.stderr, want) {
+		t.Errorf("exit %d, want 2 saying %q; stderr:\n%s", r.code, want, r.stderr)
+	}
+	if n := requests.Load(); n != 0 {
+		t.Errorf("%d requests, want none", n)
+	}
+}
+
 // TestEndToEndEmptyArgument: an empty argument, as from an unset variable in
 // `fetchpool "$URL"`, fails the run instead of being skipped; it is left out
 // of --failed, which could only list it as a line that reads as nothing.

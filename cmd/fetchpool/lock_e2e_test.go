@@ -205,3 +205,64 @@ func checkOnlyWhole(t *testing.T, r result, out string, body []byte) {
 		t.Errorf("the output directory holds %v, want only two.bin", names)
 	}
 }
+
+// TestEndToEndSkipRemovesStalePart: a run killed while --on-exists
+// overwrite replaced a file leaves the new file's part and sidecar beside
+// the old file. The next run with the default --on-exists skip keeps the
+// file and, as no other process holds that part and its sidecar names the
+// item's own URL, removes them, saying so; before, they stayed for ever.
+// A part without a sidecar is not known to be the item's, and is left
+// alone; so is a part another run is writing.
+func TestEndToEndSkipRemovesStalePart(t *testing.T) {
+	srv := newSlowServer(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	url := srv.URL + "/two.bin"
+	overwrite := startFetchpool(t, dir, "-o", "out", "--no-progress", "--on-exists", "overwrite", url)
+	srv.await(t)
+	part := filepath.Join(out, "two.bin.part")
+	waitForPart(t, part, overwrite)
+	os.WriteFile(filepath.Join(out, "two.bin"), []byte("old"), 0o644)
+
+	// While the overwrite runs, its part is not stale: left alone.
+	r := fetchpool(t, dir, "", "-o", "out", "--json", url)
+	if r.code != 0 || !strings.Contains(r.stdout, `"reason":"exists; two.bin.part is kept: another process is writing it"`) {
+		t.Errorf("skip beside a part being written: exit %d, want 0 saying the part is kept; stdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if fi, err := os.Stat(part); err != nil || fi.Size() == 0 {
+		t.Fatalf("the part of the run in flight is gone or empty (%v)", err)
+	}
+
+	overwrite.cmd.Process.Kill()
+	overwrite.wait()
+	for _, f := range []string{part, part + ".meta"} {
+		if _, err := os.Stat(f); err != nil {
+			t.Fatalf("the killed run left no %s: %v", f, err)
+		}
+	}
+	// A part whose owner is not known.
+	os.WriteFile(filepath.Join(out, "bare.bin"), []byte("old"), 0o644)
+	os.WriteFile(filepath.Join(out, "bare.bin.part"), []byte("par"), 0o644)
+
+	list := url + "\n" + srv.URL + "/bare.bin\n"
+	r = fetchpool(t, dir, list, "-o", "out", "--no-progress", "--json")
+	if r.code != 0 {
+		t.Fatalf("exit %d, want 0; stderr:\n%s", r.code, r.stderr)
+	}
+	if want := "skip out/two.bin  (exists; removed two.bin.part, left by an interrupted run)"; !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr does not say %q:\n%s", want, r.stderr)
+	}
+	if !strings.Contains(r.stdout, `"reason":"exists; removed two.bin.part, left by an interrupted run"`) {
+		t.Errorf("--json does not give the removal as the reason:\n%s", r.stdout)
+	}
+	for _, f := range []string{part, part + ".meta", part + ".meta.tmp"} {
+		if _, err := os.Lstat(f); err == nil {
+			t.Errorf("%s is still there", f)
+		}
+	}
+	for f, want := range map[string]string{"two.bin": "old", "bare.bin.part": "par"} {
+		if got := readFile(t, filepath.Join(out, f)); string(got) != want {
+			t.Errorf("%s holds %q, want %q", f, got, want)
+		}
+	}
+}

@@ -97,11 +97,13 @@ type limitedReader struct {
 	n int64
 }
 
-var errHeaderTooLong = errors.New("the server's response header is too long")
+// ErrHeaderTooLong fails a request whose response header is longer than
+// MaxResponseHeaderBytes.
+var ErrHeaderTooLong = errors.New("the server's response header is too long")
 
 func (l *limitedReader) Read(p []byte) (int, error) {
 	if l.n <= 0 {
-		return 0, errHeaderTooLong
+		return 0, ErrHeaderTooLong
 	}
 	if int64(len(p)) > l.n {
 		p = p[:l.n]
@@ -171,8 +173,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // hold it for ever, each one a sign of life to Interim's watcher.
 const MaxInterim = 100
 
-// errTooManyInterim fails a request after MaxInterim interim responses.
-var errTooManyInterim = fmt.Errorf("the server sent %d interim (1xx) responses and no answer", MaxInterim)
+// ErrTooManyInterim fails a request after MaxInterim interim responses; also
+// one sent to Fallback, when Interim is set.
+var ErrTooManyInterim = fmt.Errorf("the server sent %d interim (1xx) responses and no answer", MaxInterim)
 
 // fallback hands req to Fallback.
 func (t *Transport) fallback(req *http.Request) (*http.Response, error) {
@@ -185,7 +188,7 @@ func (t *Transport) fallback(req *http.Request) (*http.Response, error) {
 		req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
 			Got1xxResponse: func(int, textproto.MIMEHeader) error {
 				if n++; n > MaxInterim {
-					return errTooManyInterim
+					return ErrTooManyInterim
 				}
 				interim(asked)
 				return nil
@@ -541,7 +544,7 @@ func (t *Transport) exchange(ctx context.Context, h *host, addr string, c *conn,
 		if c.lr.n <= 0 {
 			// The cap cut the header short, maybe mid-line: say so,
 			// not what the parser made of the cut.
-			err = fmt.Errorf("reading the response: %w", errHeaderTooLong)
+			err = fmt.Errorf("reading the response: %w", ErrHeaderTooLong)
 		}
 		return fail(err)
 	}
@@ -575,7 +578,7 @@ func readResponse(br *bufio.Reader, req *http.Request, interim func(*http.Reques
 			return resp, nil
 		}
 		if n == MaxInterim {
-			return nil, errTooManyInterim
+			return nil, ErrTooManyInterim
 		}
 		if interim != nil {
 			interim(req)

@@ -1139,8 +1139,8 @@ func TestEndlessHeader(t *testing.T) {
 				resp.Body.Close()
 				t.Fatal("no error from an endless header")
 			}
-			if !errors.Is(err, errHeaderTooLong) {
-				t.Errorf("error %v, want %v", err, errHeaderTooLong)
+			if !errors.Is(err, ErrHeaderTooLong) {
+				t.Errorf("error %v, want %v", err, ErrHeaderTooLong)
 			}
 			if d := after.TotalAlloc - before.TotalAlloc; d > 4<<20 {
 				t.Errorf("%d bytes allocated reading a header capped at 4 KiB", d)

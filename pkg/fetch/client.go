@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/fetchpool/fetchpool/internal/http1"
@@ -38,7 +39,11 @@ const defaultIdlePerHost = 64
 // Plain http:// requests not sent through a proxy go through the lean
 // http1.Transport, whose exchange costs about a third less CPU than
 // net/http's (it matters on a run of small files); the rest (https with
-// HTTP/2, proxies) go through net/http's.
+// HTTP/2, proxies) go through net/http's. net/http caps idle HTTP/1.1
+// connections over all hosts, but keeps an idle HTTP/2 connection to each
+// host until IdleConnTimeout, whatever their number: its connections are
+// counted (capConns), and when more are open than can be in use plus
+// maxIdleConns, the idle ones are closed.
 func (c *Client) transport() http.RoundTripper {
 	dialer := &net.Dialer{Timeout: c.cfg.ConnectTimeout}
 	// A Config without Concurrency says nothing of how many requests come
@@ -52,7 +57,6 @@ func (c *Client) transport() http.RoundTripper {
 	}
 	tr := &http.Transport{
 		Proxy:               http.ProxyFromEnvironment,
-		DialContext:         dialer.DialContext,
 		ForceAttemptHTTP2:   true,
 		TLSHandshakeTimeout: c.cfg.ConnectTimeout,
 		// No ResponseHeaderTimeout: the stall guard of each request covers
@@ -92,11 +96,14 @@ func (c *Client) transport() http.RoundTripper {
 	if c.cfg.Insecure {
 		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // --insecure asks for it
 	}
+	// In use: at most one connection per request in flight (or, without
+	// Concurrency, as many as are kept idle per host).
+	tr.DialContext = capConns(dialer.DialContext, maxIdleConns(idle)+max(conns, idle), tr.CloseIdleConnections)
 	return &http1.Transport{
 		Fallback:        tr,
 		Interim:         interim,
 		Proxy:           tr.Proxy,
-		DialContext:     tr.DialContext,
+		DialContext:     dialer.DialContext,
 		MaxConnsPerHost: tr.MaxConnsPerHost,
 		MaxIdleConns:    tr.MaxIdleConns,
 		IdleConnTimeout: tr.IdleConnTimeout,
@@ -109,6 +116,46 @@ func (c *Client) transport() http.RoundTripper {
 // connection to every host of a list of thousands, which would run out of
 // file descriptors.
 func maxIdleConns(inFlight int) int { return max(4*inFlight, 64) }
+
+// capConns wraps dial so that it counts the connections open, and calls
+// closeIdle each time a dial finds more than limit of them: the idle ones
+// then go (net/http's CloseIdleConnections leaves those that carry a
+// request, or are about to). It is how idle HTTP/2 connections, which
+// net/http keeps one per host without a cap over all hosts, are held to
+// maxIdleConns: over thousands of hosts they would run out of file
+// descriptors. Closing them all, not the least recently used ones, is the
+// most net/http allows; past the limit, most are to hosts of no further
+// use anyway.
+func capConns(dial func(ctx context.Context, network, addr string) (net.Conn, error), limit int,
+	closeIdle func()) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	open := new(atomic.Int64)
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nc, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		if open.Add(1) > int64(limit) {
+			// This connection is not in the pool yet: it stays.
+			closeIdle()
+		}
+		return &countedConn{Conn: nc, open: open}, nil
+	}
+}
+
+// countedConn is a connection counted by capConns until it is closed.
+type countedConn struct {
+	net.Conn
+	open   *atomic.Int64
+	closed atomic.Bool
+}
+
+// Close closes the connection and, the first time, uncounts it.
+func (c *countedConn) Close() error {
+	if c.closed.CompareAndSwap(false, true) {
+		c.open.Add(-1)
+	}
+	return c.Conn.Close()
+}
 
 // credentialHeaders carry credentials: after a redirect they go only to
 // the origin the chain began at. The list is the one net/http's Client

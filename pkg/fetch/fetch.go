@@ -173,12 +173,18 @@ const (
 
 // New returns a Client with one HTTP client for all transfers: proxies from
 // the environment, the redirect policy, and connection pooling sized to
-// cfg.Concurrency. It fails when cfg.NetrcFile cannot be read, or when
+// cfg.Concurrency. It fails when cfg.NetrcFile cannot be read, when
 // HTTP_PROXY or HTTPS_PROXY is set to something that is not a proxy URL
-// (net/http would ignore it, and go around the proxy).
+// (net/http would ignore it, and go around the proxy), or when
+// cfg.UserAgent has a control character, which no request can carry.
 func New(cfg Config) (*Client, error) {
 	if err := checkProxyEnv(os.Getenv); err != nil {
 		return nil, err
+	}
+	if strings.ContainsFunc(cfg.UserAgent, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }) {
+		// No request could carry it (net/http refuses it): every item
+		// would fail, after its retries.
+		return nil, fmt.Errorf("invalid --user-agent %q: it contains a control character", cfg.UserAgent)
 	}
 	c := &Client{cfg: cfg, rnd: cfg.Rand, alloc: allocate}
 	if c.rnd == nil {

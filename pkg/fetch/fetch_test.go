@@ -1933,6 +1933,15 @@ func TestBadResponsesSayWhatHappened(t *testing.T) {
 // closes the connection. It returns a URL on it.
 func answeringServer(t *testing.T, scheme, answer string) string {
 	t.Helper()
+	u, _ := countingAnswerer(t, scheme, answer)
+	return u
+}
+
+// countingAnswerer is answeringServer that also counts the requests it
+// read.
+func countingAnswerer(t *testing.T, scheme, answer string) (string, *atomic.Int32) {
+	t.Helper()
+	var requests atomic.Int32
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -1955,12 +1964,13 @@ func answeringServer(t *testing.T, scheme, answer string) string {
 			go func() {
 				defer c.Close()
 				if _, err := http.ReadRequest(bufio.NewReader(c)); err == nil {
+					requests.Add(1)
 					io.WriteString(c, answer)
 				}
 			}()
 		}
 	}()
-	return scheme + "://" + ln.Addr().String() + "/f"
+	return scheme + "://" + ln.Addr().String() + "/f", &requests
 }
 
 // TestSpaceInURLHint: a list line "URL NAME" (a space where a TAB belongs)

@@ -289,3 +289,62 @@ func BenchmarkLockPart(b *testing.B) {
 		l.release()
 	}
 }
+
+// TestRemoveStalePart: the part of an item whose destination is kept is
+// removed, with its sidecar, only when the sidecar names the item's URL
+// and no one holds the part; a part of another URL, one without a
+// sidecar, and one being written are left as they are.
+func TestRemoveStalePart(t *testing.T) {
+	const url = "http://example.com/f"
+	tests := []struct {
+		name        string
+		sidecar     string // "" = none
+		held        bool
+		wantRemoved bool
+		wantBusy    bool
+	}{
+		{"own URL", `{"url":"` + url + `"}`, false, true, false},
+		{"own URL, being written", `{"url":"` + url + `"}`, true, false, true},
+		{"another URL", `{"url":"http://example.com/g"}`, false, false, false},
+		{"no sidecar", "", false, false, false},
+		{"sidecar not JSON", "{", false, false, false},
+		{"a directory", `{"url":"` + url + `"}`, false, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			part := filepath.Join(t.TempDir(), "f.part")
+			if tt.name == "a directory" {
+				os.Mkdir(part, 0o755)
+			} else {
+				os.WriteFile(part, []byte("half"), 0o644)
+			}
+			if tt.sidecar != "" {
+				os.WriteFile(part+".meta", []byte(tt.sidecar), 0o644)
+				os.WriteFile(part+".meta.tmp", []byte(tt.sidecar), 0o644)
+			}
+			if tt.held {
+				l, err := lockPart(part, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer l.release()
+			}
+			removed, err := RemoveStalePart(part, url)
+			if removed != tt.wantRemoved || errors.Is(err, ErrPartBusy) != tt.wantBusy || (err != nil) != tt.wantBusy {
+				t.Fatalf("RemoveStalePart = %v, %v; want %v, busy %v", removed, err, tt.wantRemoved, tt.wantBusy)
+			}
+			for _, f := range []string{part, part + ".meta", part + ".meta.tmp"} {
+				_, err := os.Lstat(f)
+				switch {
+				case tt.wantRemoved && err == nil:
+					t.Errorf("%s is left", filepath.Base(f))
+				case !tt.wantRemoved && (f == part || tt.sidecar != "") && err != nil:
+					t.Errorf("%s is gone: %v", filepath.Base(f), err)
+				}
+			}
+		})
+	}
+	if removed, err := RemoveStalePart(filepath.Join(t.TempDir(), "none.part"), url); removed || err != nil {
+		t.Errorf("no part: RemoveStalePart = %v, %v; want false, nil", removed, err)
+	}
+}

@@ -211,6 +211,42 @@ func (m Meta) ifRange() string {
 	return m.LastModified
 }
 
+// RemoveStalePart removes the part at part and its sidecar when the
+// sidecar names url and no transfer holds the part (its lock is free), and
+// reports whether it did. It is for an item whose destination is kept
+// (--on-exists skip): a part of its own URL beside it was left by a run
+// killed while it replaced the destination (--on-exists overwrite), and
+// nothing else would ever remove it. A part without a sidecar, or whose
+// sidecar names another URL, is not known to be the item's, and is left
+// alone (false, nil), as is anything but a regular file under its name; so is one that another process is writing, with an
+// error wrapping ErrPartBusy.
+func RemoveStalePart(part, url string) (bool, error) {
+	l, err := lockPart(part, false)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer l.release()
+	// Read again under the lock: a run that held the part a moment ago
+	// may have made it another URL's since. A directory under the part's
+	// name is not a part.
+	if m, err := ReadMeta(part); err != nil || !m.For(url) {
+		return false, nil
+	}
+	if fi, err := os.Lstat(part); err != nil || !fi.Mode().IsRegular() {
+		return false, nil
+	}
+	if err := os.Remove(part); errors.Is(err, fs.ErrNotExist) {
+		return false, nil // where lockPart cannot tell (no flock), a sidecar alone
+	} else if err != nil {
+		return false, fmt.Errorf("removing %s: %w", part, err)
+	}
+	removeSidecar(part)
+	return true, nil
+}
+
 // removePart removes a part and its sidecar; a missing file is fine.
 func removePart(part string) {
 	_ = os.Remove(part)

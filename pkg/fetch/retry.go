@@ -9,7 +9,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/textproto"
 	"net/url"
+	"reflect"
 	"strings"
 	"syscall"
 	"time"
@@ -72,15 +74,131 @@ func permanent(err error) bool {
 	switch {
 	case errors.As(err, &disk), errors.As(err, &write), errors.As(err, &sum),
 		errors.As(err, &wait), errors.As(err, &scheme), errors.As(err, &location), errors.As(err, &stopped),
-		badCertificate(err), plainHTTPAnswer(err):
+		badCertificate(err), notTLS(err), malformed(err), isTLSRefusal(err), linkLocalRefused(err):
 		return true
 	case errors.Is(err, ErrTooManyRedirects), errors.Is(err, ErrPartInUse), errors.Is(err, ErrPartBusy), errors.Is(err, ErrSkip),
-		errors.Is(err, http1.ErrTLSAnswer):
+		errors.Is(err, http1.ErrTLSAnswer), errors.Is(err, http1.ErrTooManyInterim), headerTooLong(err):
 		return true
 	case errors.As(err, &dns):
 		return dns.IsNotFound
 	}
 	return false
+}
+
+// malformedWords begin net/http's messages for an HTTP/1 response that
+// breaks the protocol (a status line, header or chunked body that does not
+// parse, Content-Lengths that disagree, a transfer coding it has not heard
+// of): what the server sends every time, not a failure that passes. The
+// errors are of unexported types, or plain: their words are all there is
+// to tell them by (TestProtocolViolationsAreNotRetried checks them
+// against the net/http of the build, through both transports). A body or
+// header cut short is not among them: net/http says io.ErrUnexpectedEOF,
+// or, in a trailer, words left out here ("unexpected EOF reading trailer",
+// "suspiciously long trailer"), as the cut may be the network's.
+var malformedWords = []string{
+	// The status line and header (net/http/response.go, transfer.go).
+	"malformed HTTP response", "malformed HTTP status code", "malformed HTTP version",
+	"bad Content-Length", "invalid empty Content-Length",
+	"http: message cannot contain multiple Content-Length headers",
+	"unsupported transfer encoding", "too many transfer encodings", "bad trailer key",
+	// A chunked body (net/http/internal/chunked.go).
+	"invalid byte in chunk length", "http chunk length too large", "empty hex number for chunk length",
+	"malformed chunked encoding", "chunked encoding contains too much non-data",
+	"chunked line ends with bare LF", "invalid CR in chunked line", "header line too long",
+}
+
+// headerTooLong reports a response header longer than the transport
+// takes (1 MiB for http1's, 10 MiB for net/http's, which says so only in
+// words).
+func headerTooLong(err error) bool {
+	return errors.Is(err, http1.ErrHeaderTooLong) ||
+		strings.HasPrefix(innermost(err).Error(), "net/http: server response headers exceeded")
+}
+
+// malformed reports a response that breaks HTTP itself, which another
+// attempt would get again: one of malformedWords, or a header line that
+// does not parse (a textproto.ProtocolError). But for a line without a
+// colon: textproto says so of a header cut short mid-line too
+// ("Content-Le" and the connection closed), which the next attempt may
+// get whole.
+func malformed(err error) bool {
+	var proto textproto.ProtocolError
+	if errors.As(err, &proto) {
+		return !strings.HasPrefix(string(proto), "malformed MIME header: missing colon")
+	}
+	return malformedMessage(err) != ""
+}
+
+// malformedMessage is the words of net/http that say how err's response
+// breaks the protocol, without its "http: ", or "" when it does not (as far
+// as malformedWords tell).
+func malformedMessage(err error) string {
+	msg := innermost(err).Error()
+	for _, w := range malformedWords {
+		if strings.HasPrefix(msg, w) {
+			return strings.TrimPrefix(msg, "http: ")
+		}
+	}
+	return ""
+}
+
+// innermost is the error at the end of err's chain of Unwrap: the
+// words of the transport, without the wrappers'.
+func innermost(err error) error {
+	for inner := errors.Unwrap(err); inner != nil; inner = errors.Unwrap(err) {
+		err = inner
+	}
+	return err
+}
+
+// tlsRefusals are the TLS alerts by which a server refuses who the client
+// is or what it offers, by alert number, with what they mean for the
+// person at the terminal: it answers the same to the next attempt. Alerts
+// not listed (an internal error, a bad record MAC, a decode error) may
+// pass, and are retried.
+var tlsRefusals = map[uint8]string{
+	40:  "it agrees with fetchpool on no TLS cipher suite or parameters", // handshake_failure
+	71:  "it agrees with fetchpool on no TLS cipher suite or parameters", // insufficient_security
+	70:  "it speaks no TLS version fetchpool does (1.2 or later)",        // protocol_version
+	116: "it requires a client certificate, which fetchpool does not send",
+	42:  "it requires a client certificate, which fetchpool does not send", // bad_certificate
+	43:  "it requires a client certificate, which fetchpool does not send", // unsupported_certificate
+	46:  "it requires a client certificate, which fetchpool does not send", // certificate_unknown
+	49:  "it denies this client access",                                    // access_denied
+	109: "it requires a TLS extension that fetchpool does not send",        // missing_extension
+	110: "it refuses a TLS extension that fetchpool sends",                 // unsupported_extension
+	112: "it serves no site of this host name",                             // unrecognized_name
+	120: "it speaks neither HTTP/2 nor HTTP/1.1",                           // no_application_protocol
+}
+
+// tlsRefusal is what a TLS alert from the server that err carries means,
+// when it is one of tlsRefusals, and the alert's own words; else "", "".
+// crypto/tls reports such an alert as a *net.OpError with Op "remote
+// error" around a value of its unexported alert type, a uint8: the number
+// is read by reflection.
+func tlsRefusal(err error) (meaning, alert string) {
+	for ; err != nil; err = errors.Unwrap(err) {
+		op, ok := err.(*net.OpError)
+		if !ok || op.Op != "remote error" || op.Err == nil {
+			continue
+		}
+		v := reflect.ValueOf(op.Err)
+		if v.Kind() != reflect.Uint8 || v.Type().PkgPath() != "crypto/tls" {
+			return "", ""
+		}
+		meaning = tlsRefusals[uint8(v.Uint())]
+		if meaning == "" {
+			return "", ""
+		}
+		return meaning, strings.TrimPrefix(op.Err.Error(), "tls: ")
+	}
+	return "", ""
+}
+
+// isTLSRefusal reports a TLS alert of tlsRefusals from the server.
+func isTLSRefusal(err error) bool {
+	meaning, _ := tlsRefusal(err)
+	return meaning != ""
 }
 
 // badCertificate reports a server certificate that failed verification.
@@ -101,6 +219,14 @@ func badCertificate(err error) bool {
 func plainHTTPAnswer(err error) bool {
 	var rh tls.RecordHeaderError
 	return errors.As(err, &rh) && string(rh.RecordHeader[:]) == "HTTP/"
+}
+
+// notTLS reports a TLS handshake that got something else than TLS back:
+// plain HTTP (plainHTTPAnswer), or another protocol (an SSH banner, say).
+// The server on that port answers the same way every time.
+func notTLS(err error) bool {
+	var rh tls.RecordHeaderError
+	return errors.As(err, &rh)
 }
 
 // transient reports errors of the network or the server that may pass.
@@ -214,6 +340,9 @@ func describe(err error) string {
 			return "timed out"
 		}
 	}
+	if meaning, alert := tlsRefusal(err); meaning != "" {
+		return "the server refused the connection: " + meaning + " (TLS alert: " + alert + ")"
+	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return "connection closed early"
 	}
@@ -230,7 +359,30 @@ func describe(err error) string {
 	case strings.Contains(msg, "malformed MIME header"):
 		return "the server sent a malformed trailer (" + msg + ")"
 	}
+	switch {
+	case errors.Is(err, http1.ErrTooManyInterim):
+		return http1.ErrTooManyInterim.Error() // without the transports' plumbing
+	case headerTooLong(err):
+		return http1.ErrHeaderTooLong.Error()
+	}
+	if m := malformedMessage(err); m != "" {
+		// Without the transports' plumbing ("reading the response: ",
+		// "HTTP/1.x transport connection broken: "), and naming the
+		// culprit.
+		return "the server sent a malformed response (" + m + ")"
+	}
 	return msg
+}
+
+// linkLocalRefused reports a connection to a link-local IPv6 address that
+// the kernel refused for want of a network interface (see linkLocalHint):
+// the next attempt would be refused the same.
+func linkLocalRefused(err error) bool {
+	var (
+		op    *net.OpError
+		errno syscall.Errno
+	)
+	return errors.As(err, &op) && errors.As(op.Err, &errno) && linkLocalHint(op, errno) != ""
 }
 
 // linkLocalHint says what a link-local IPv6 address needs when the kernel
@@ -274,6 +426,10 @@ func describeRequest(e *url.Error) string {
 		return fmt.Sprintf("%s (from %s; NO_PROXY lists hosts that bypass it): %s", where, variable, reason)
 	case plainHTTPAnswer(e.Err):
 		return "the server answered in plain HTTP, not TLS: its port serves http://, not https://"
+	case notTLS(e.Err):
+		var rh tls.RecordHeaderError
+		errors.As(e.Err, &rh)
+		return fmt.Sprintf("the server's answer is not TLS (it begins %q): its port serves another protocol than https://", rh.RecordHeader[:])
 	case badCertificate(e.Err):
 		return strings.TrimPrefix(e.Err.Error(), "net/http: ") +
 			"; if you trust this server, --insecure fetches without verifying its certificate"

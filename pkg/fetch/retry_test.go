@@ -2,6 +2,7 @@ package fetch
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -77,6 +79,13 @@ func TestShouldRetry(t *testing.T) {
 		{"part of another URL", live, 0, fmt.Errorf("x: %w", ErrPartInUse), false},
 		{"split range out of retries", live, 0, &spentError{err: &attemptsError{errs: []error{&HTTPError{StatusCode: 503}}}}, false},
 		{"some local error", live, 0, errors.New("whatever"), false},
+		{"malformed status line", live, 0, &url.Error{Op: "Get", URL: "u", Err: fmt.Errorf("reading the response: %w", errors.New(`malformed HTTP status code "2x0"`))}, false},
+		{"bad chunk size", live, 0, &readError{err: errors.New("invalid byte in chunk length")}, false},
+		{"NUL in a header", live, 0, &url.Error{Op: "Get", URL: "u", Err: textproto.ProtocolError(`malformed MIME header line: "X: \x00"`)}, false},
+		{"header line cut short", live, 0, &url.Error{Op: "Get", URL: "u", Err: textproto.ProtocolError(`malformed MIME header: missing colon: "Content-Le"`)}, true},
+		{"TLS alert: certificate required", live, 0, &url.Error{Op: "Get", URL: "u", Err: &net.OpError{Op: "remote error", Err: tls.AlertError(116)}}, false},
+		{"TLS alert: internal error", live, 0, &url.Error{Op: "Get", URL: "u", Err: &net.OpError{Op: "remote error", Err: tls.AlertError(80)}}, true},
+		{"trailer cut short", live, 0, &readError{err: errors.New("http: unexpected EOF reading trailer")}, true},
 	}
 	for _, tt := range tests {
 		if got := shouldRetry(tt.ctx, tt.status, tt.err); got != tt.want {
@@ -276,7 +285,8 @@ func TestRetryEventWording(t *testing.T) {
 
 // TestLinkLocalSaysWhatToDo: a link-local IPv6 address without a zone, or
 // with a zone that names no interface, failed with a bare "invalid
-// argument" (the kernel's EINVAL); it says what the address needs.
+// argument" (the kernel's EINVAL); it says what the address needs, and is
+// not retried: the next attempt would fail the same.
 func TestLinkLocalSaysWhatToDo(t *testing.T) {
 	einval := func(zone string) error {
 		return &url.Error{Op: "Get", URL: "http://[fe80::1]:8080/a", Err: &net.OpError{Op: "dial", Net: "tcp",
@@ -284,18 +294,22 @@ func TestLinkLocalSaysWhatToDo(t *testing.T) {
 			Err:  &os.SyscallError{Syscall: "connect", Err: syscall.EINVAL}}}
 	}
 	for _, tt := range []struct {
-		name string
-		err  error
-		want string
+		name  string
+		err   error
+		want  string
+		retry bool
 	}{
-		{"no zone", einval(""), "cannot connect to the link-local address fe80::1: it needs the network interface to reach it through, as its zone: http://[fe80::1%25eth0]:8080/"},
-		{"unknown zone", einval("nosuch"), `cannot connect to fe80::1%nosuch: no network interface is named "nosuch" (ip link lists them)`},
+		{"no zone", einval(""), "cannot connect to the link-local address fe80::1: it needs the network interface to reach it through, as its zone: http://[fe80::1%25eth0]:8080/", false},
+		{"unknown zone", einval("nosuch"), `cannot connect to fe80::1%nosuch: no network interface is named "nosuch" (ip link lists them)`, false},
 		{"other address", &net.OpError{Op: "dial", Net: "tcp", Addr: &net.TCPAddr{IP: net.ParseIP("2001:db8::1"), Port: 80},
-			Err: &os.SyscallError{Syscall: "connect", Err: syscall.EINVAL}}, "invalid argument"},
+			Err: &os.SyscallError{Syscall: "connect", Err: syscall.EINVAL}}, "invalid argument", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := describe(tt.err); got != tt.want {
 				t.Errorf("describe = %q, want %q", got, tt.want)
+			}
+			if got := shouldRetry(context.Background(), 0, tt.err); got != tt.retry {
+				t.Errorf("shouldRetry = %v, want %v", got, tt.retry)
 			}
 		})
 	}

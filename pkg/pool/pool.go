@@ -354,6 +354,9 @@ type job struct {
 	// retryName is event.Result.Name: the name the item is to be saved
 	// under, when it is not the one its input alone gives it.
 	retryName string
+	// partNote ends the reason of an item skipped because it exists: what
+	// became of a part of its own beside it (dropStalePart).
+	partNote string
 }
 
 type itemOrErr struct {
@@ -487,6 +490,7 @@ func (r *run) admitOne(it input.Item, seq uint64, stop context.Context) {
 	}
 	if j.exists && r.opts.OnExists == Skip {
 		if j.sha256 == "" {
+			j.partNote = dropStalePart(j)
 			r.finish(j, nil, fetch.Result{Path: j.path, Skipped: true}, nil, time.Now())
 			return
 		}
@@ -629,7 +633,8 @@ func (r *run) name(it input.Item) (rel string, fixed bool, err error) {
 // reserve reserves rel, or the first free name.N.ext after it, skipping
 // names that exist as a directory (a file cannot be saved there), names
 // whose existing .part belongs to another URL (it is left untouched for its
-// own resume), names that are themselves such a part (x.part beside its
+// own resume; but a name that exists and is kept, --on-exists skip, is the
+// item's all the same), names that are themselves such a part (x.part beside its
 // sidecar x.part.meta) and, for --on-exists rename, names that already
 // exist. It also reports whether the reserved name's part had no sidecar,
 // whether the name exists (as a file) before the run, and then its size.
@@ -667,7 +672,11 @@ func (r *run) reserve(itemURL, rel string) (name string, noSidecar, found bool, 
 				return false
 			}
 		}
-		return err != nil || meta.URL == "" || meta.For(itemURL)
+		// A part of another URL is left for its own resume, and the item
+		// takes the next free name; but not when the name is kept as it
+		// is (--on-exists skip): nothing is written, and the item would
+		// otherwise be fetched again, as a second copy under name.1.ext.
+		return found && r.opts.OnExists == Skip || err != nil || meta.URL == "" || meta.For(itemURL)
 	})
 	// The name reserved was the last one looked at.
 	return name, noSidecar, found, size
@@ -965,6 +974,31 @@ const (
 	skipServerName     = "a file with the server's name exists" // --on-exists skip, for the Content-Disposition name
 )
 
+// dropStalePart removes the part of j, an item skipped because its
+// destination exists, when that part is the item's own (its sidecar names
+// the item's URL) and no process writes it: a run killed while it replaced
+// the destination (--on-exists overwrite) left it, and no later run that
+// keeps the destination would ever remove it. It returns what to add to
+// the reason of the skip: that the part was removed, or why it is kept;
+// "" when there is none, or it is not known to be the item's.
+func dropStalePart(j job) string {
+	if j.noSidecar {
+		return "" // no sidecar, no owner known (or nothing there at all)
+	}
+	part := j.path + naming.PartSuffix
+	name := filepath.Base(part)
+	removed, err := fetch.RemoveStalePart(part, j.item.URL)
+	switch {
+	case removed:
+		return "; removed " + name + ", left by an interrupted run"
+	case errors.Is(err, fetch.ErrPartBusy):
+		return "; " + name + " is kept: another process is writing it"
+	case err != nil:
+		return "; " + name + ", left by an interrupted run, is kept: " + err.Error()
+	}
+	return ""
+}
+
 // finish emits the Finished event of a job. A skipped item has a Reason
 // and no Err: it did not fail.
 func (r *run) finish(j job, progress *event.Progress, res fetch.Result, err error, start time.Time) {
@@ -1007,9 +1041,9 @@ func (r *run) finish(j job, progress *event.Progress, res fetch.Result, err erro
 	case res.Skipped && j.exists && r.opts.OnExists == Newer:
 		result.Status, result.Reason = event.StatusSkipped, skipNotModified
 	case res.Skipped && j.check:
-		result.Status, result.Reason = event.StatusSkipped, skipChecked
+		result.Status, result.Reason = event.StatusSkipped, skipChecked+j.partNote
 	case res.Skipped:
-		result.Status, result.Reason = event.StatusSkipped, skipExists
+		result.Status, result.Reason = event.StatusSkipped, skipExists+j.partNote
 	}
 	if result.Status == event.StatusSkipped && result.Size == 0 {
 		// The file kept is the item's file: its size, as for one fetched.

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/fetchpool/fetchpool/pkg/event"
 	"github.com/fetchpool/fetchpool/pkg/fetch"
 	"github.com/fetchpool/fetchpool/pkg/input"
 )
@@ -75,5 +76,51 @@ func TestRunTellsFetchOfNoSidecar(t *testing.T) {
 		if req.NoPart {
 			t.Errorf("%s: NoPart in an output directory that had files at the start", tt.url)
 		}
+	}
+}
+
+// TestSkipBesideAnotherURLsPart: a file that exists is skipped under the
+// default --on-exists skip even when a part beside it belongs to another
+// URL: that part is left as it is, for its own resume, and nothing is
+// written. The item was fetched again under the next free name
+// (other.1.bin), a second copy of a file the run was told to keep.
+func TestSkipBesideAnotherURLsPart(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"other.bin":           "kept",
+		"other.bin.part":      "par",
+		"other.bin.part.meta": `{"url":"http://elsewhere.test/other.bin","length":-1}`,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	var results []*event.Result
+	f := &requestFetcher{reqs: map[string]fetch.Request{}}
+	err := Run(context.Background(), context.Background(), input.NewReader([]string{"http://a.test/other.bin"}, nil), f,
+		Options{Concurrency: 1, OutputDir: dir, Emit: func(ev event.Event) {
+			if ev.Kind == event.Finished {
+				mu.Lock()
+				results = append(results, ev.Result)
+				mu.Unlock()
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req, ok := f.reqs["http://a.test/other.bin"]; ok {
+		t.Errorf("fetched into %s, want it skipped", req.Path)
+	}
+	if len(results) != 1 || results[0].Status != event.StatusSkipped || results[0].Output != filepath.Join(dir, "other.bin") {
+		t.Errorf("results %+v, want one skipped as other.bin", results)
+	}
+	for name, want := range map[string]string{"other.bin": "kept", "other.bin.part": "par"} {
+		if got, err := os.ReadFile(filepath.Join(dir, name)); string(got) != want {
+			t.Errorf("%s: %q, %v; want %q", name, got, err, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "other.bin.part.meta")); err != nil {
+		t.Errorf("the other URL's sidecar: %v", err)
 	}
 }

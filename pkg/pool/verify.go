@@ -41,6 +41,9 @@ func (r *run) checkExisting(ctx context.Context, j job) {
 
 	got, err := checkKept(ctx, j.path, j.sha256, progress)
 	res := fetch.Result{Path: j.path, SHA256: got, Skipped: err == nil}
+	if err == nil && ctx.Err() == nil {
+		j.partNote = dropStalePart(j)
+	}
 	if ctx.Err() != nil {
 		// The Aborting event counts this check and comes before its end.
 		<-r.aborted

@@ -1,0 +1,182 @@
+package fetch
+
+import (
+	"context"
+	"crypto/tls"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/fetchpool/fetchpool/internal/http1"
+)
+
+// TestProtocolViolationsAreNotRetried: a response that breaks HTTP itself
+// (two Content-Lengths that disagree, a status line or header that does
+// not parse, a chunked body with a bad chunk size) is what the server
+// sends every time: the item fails after one request, with a message
+// that says what the server did wrong, instead of burning --retries and
+// their backoff. A connection that ends early, before the header or in
+// the body, may pass, and is still retried. Both transports: plain http
+// (the lean one) and https over HTTP/1.1 (net/http's).
+func TestProtocolViolationsAreNotRetried(t *testing.T) {
+	const retries = 2
+	tests := []struct {
+		name, answer string
+		wantReqs     int32
+		want         string // in the error
+	}{
+		{"two Content-Lengths", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+			1, `the server sent a malformed response (message cannot contain multiple Content-Length headers; got ["5" "6"])`},
+		{"bad status code", "HTTP/1.1 2x0 OK\r\nContent-Length: 5\r\n\r\nhello",
+			1, `the server sent a malformed response (malformed HTTP status code "2x0")`},
+		{"not HTTP", "SSH-2.0-OpenSSH_9.6\r\n\r\n",
+			1, `the server sent a malformed response (malformed HTTP response "SSH-2.0-OpenSSH_9.6")`},
+		{"bad version", "HTTP/x 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+			1, `the server sent a malformed response (malformed HTTP version "HTTP/x")`},
+		{"bad Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\nhello",
+			1, `the server sent a malformed response (bad Content-Length "abc")`},
+		{"unknown transfer coding", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nhello",
+			1, `the server sent a malformed response (unsupported transfer encoding: "gzip")`},
+		{"NUL in a header", "HTTP/1.1 200 OK\r\nX-A: a\x00b\r\nContent-Length: 1\r\n\r\nx",
+			1, `the server sent a malformed response header (malformed MIME header line: "X-A: a\x00b")`},
+		{"bad chunk size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+			1, "the server sent a malformed chunked body (invalid byte in chunk length)"},
+		{"chunk without its CRLF", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n",
+			1, "the server sent a malformed chunked body (malformed chunked encoding)"},
+		{"interim responses for ever", strings.Repeat("HTTP/1.1 102 Processing\r\n\r\n", http1.MaxInterim+1) + "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx",
+			1, "the server sent 100 interim (1xx) responses and no answer"},
+		// 1 MiB is the lean transport's cap; net/http's is 10 MiB.
+		{"header too long", "HTTP/1.1 200 OK\r\n" + strings.Repeat("X-Pad: "+strings.Repeat("a", 1000)+"\r\n", 11<<10) + "Content-Length: 1\r\n\r\nx",
+			1, "the server's response header is too long"},
+		// Transient: the same answer cut short may be whole next time.
+		{"no answer", "", retries + 1, "the server closed the connection without sending a response"},
+		// textproto says "missing colon" of this one, as of a whole line
+		// without a colon, which is thus retried too.
+		{"header cut short", "HTTP/1.1 200 OK\r\nContent-Len", retries + 1, ""},
+		{"short body", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello", retries + 1, "body ended after 5 of 10 bytes"},
+		{"chunked body cut short", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", retries + 1, "connection closed early"},
+		{"chunk size cut short", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n1", retries + 1, "connection closed early"},
+	}
+	for _, tt := range tests {
+		for _, scheme := range []string{"http", "https"} {
+			t.Run(tt.name+" "+scheme, func(t *testing.T) {
+				u, requests := countingAnswerer(t, scheme, tt.answer)
+				cfg := testConfig()
+				cfg.Retries = retries
+				cfg.Insecure = true
+				_, err := newClient(t, cfg).Fetch(context.Background(), request(u, filepath.Join(t.TempDir(), "f"), nil))
+				if err == nil {
+					t.Fatal("no error")
+				}
+				if n := requests.Load(); n != tt.wantReqs {
+					t.Errorf("%d requests, want %d (err: %v)", n, tt.wantReqs, err)
+				}
+				if !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("err = %v\nwant it to say %s", err, tt.want)
+				}
+			})
+		}
+	}
+}
+
+// TestTLSRefusalsAreNotRetried: a server that refuses the TLS handshake
+// with an alert (it wants a client certificate, speaks only TLS 1.0,
+// shares no cipher suite with the client) answers the same every time: the
+// item fails after one connection, saying what the server refused, where
+// each refusal was retried with backoff.
+func TestTLSRefusalsAreNotRetried(t *testing.T) {
+	tests := []struct {
+		name string
+		tls  *tls.Config
+		want string
+	}{
+		{"client certificate required", &tls.Config{ClientAuth: tls.RequireAnyClientCert},
+			"the server refused the connection: it requires a client certificate, which fetchpool does not send (TLS alert: certificate required)"},
+		{"TLS 1.0 only", &tls.Config{MaxVersion: tls.VersionTLS10},
+			"the server refused the connection: it speaks no TLS version fetchpool does (1.2 or later) (TLS alert: protocol version not supported)"},
+		{"no common cipher suite", &tls.Config{MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{tls.TLS_RSA_WITH_RC4_128_SHA}},
+			"the server refused the connection: it agrees with fetchpool on no TLS cipher suite or parameters (TLS alert: handshake failure)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var conns atomic.Int32
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Write([]byte("ok"))
+			}))
+			srv.TLS = tt.tls
+			srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+			srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+				if s == http.StateNew {
+					conns.Add(1)
+				}
+			}
+			srv.StartTLS()
+			t.Cleanup(srv.Close)
+			cfg := testConfig()
+			cfg.Insecure = true
+			_, err := newClient(t, cfg).Fetch(context.Background(), request(srv.URL+"/f", filepath.Join(t.TempDir(), "f"), nil))
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("err = %v\nwant      %s", err, tt.want)
+			}
+			if n := conns.Load(); n != 1 {
+				t.Errorf("%d connections, want 1", n)
+			}
+		})
+	}
+}
+
+// TestNotTLSIsNotRetried: an https:// URL for a port whose server speaks
+// neither TLS nor HTTP (an SSH server, say) fails after one connection,
+// saying so and what the server sent, where it was retried with backoff as
+// "tls: first record does not look like a TLS handshake".
+func TestNotTLSIsNotRetried(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var conns atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			go func() {
+				defer c.Close()
+				io.WriteString(c, "SSH-2.0-OpenSSH_9.6\r\n")
+				io.Copy(io.Discard, c)
+			}()
+		}
+	}()
+	_, err = newClient(t, testConfig()).Fetch(context.Background(), request("https://"+ln.Addr().String()+"/f", filepath.Join(t.TempDir(), "f"), nil))
+	want := `the server's answer is not TLS (it begins "SSH-2"): its port serves another protocol than https://`
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v\nwant      %s", err, want)
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("%d connections, want 1", n)
+	}
+}
+
+// TestNewRefusesBadUserAgent: a User-Agent with a control character,
+// which net/http refuses to send, fails New, so that the run stops before
+// any request instead of failing every item after its retries; a tab and
+// bytes beyond ASCII can be sent.
+func TestNewRefusesBadUserAgent(t *testing.T) {
+	for ua, ok := range map[string]bool{"bad\x7fagent": false, "bad\nagent": false, "bad\x00": false, "tab\tok": true, "naïve/1.0": true} {
+		cfg := testConfig()
+		cfg.UserAgent = ua
+		_, err := New(cfg)
+		if (err == nil) != ok {
+			t.Errorf("User-Agent %q: New = %v, want ok %v", ua, err, ok)
+		}
+	}
+}
