@@ -111,8 +111,8 @@ func newRootCommand(run func(ctx context.Context, opts *options) error) *cobra.C
 			return run(cmd.Context(), opts)
 		},
 	}
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return usageError{err}
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError{flagHint(c.Flags(), err)}
 	})
 	cmd.SetVersionTemplate("fetchpool {{.Version}}\n")
 

@@ -128,3 +128,48 @@ func TestFlagErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestUnknownFlagHints: a flag of curl, wget2 or aria2c, or a typo of a
+// fetchpool flag, is answered with what to use instead.
+func TestUnknownFlagHints(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string // the hint, after the unknown flag
+	}{
+		{[]string{"-c", "u"}, "-c: fetchpool always resumes an existing .part file, unless --no-resume"},
+		{[]string{"--continue", "u"}, "--continue: fetchpool always resumes"},
+		{[]string{"-C", "-", "u"}, "-C: fetchpool always resumes"},
+		{[]string{"-O", "u"}, "-O: each file is already named after its URL"},
+		{[]string{"--output", "f", "u"}, "--output: -o/--output-dir names the directory"},
+		{[]string{"--output=f", "u"}, "--output: -o/--output-dir names the directory"},
+		{[]string{"-P", "d", "u"}, "use -o/--output-dir DIR"},
+		{[]string{"-N", "u"}, "-N: use --on-exists newer"},
+		{[]string{"-nc", "u"}, "-nc: fetchpool keeps an existing file by default"},
+		{[]string{"-k", "u"}, "-k: use --insecure"},
+		{[]string{"-L", "u"}, "-L: fetchpool always follows redirects"},
+		{[]string{"-s", "u"}, "-s: use -q/--quiet"},
+		{[]string{"--outptu-dir", "d", "u"}, "--outptu-dir: did you mean --output-dir?"},
+		{[]string{"--quite", "u"}, "--quite: did you mean --quiet?"},
+		{[]string{"--insec", "u"}, "--insec: did you mean --insecure?"},
+		{[]string{"--ver", "u"}, "--ver: did you mean --verbose or --version?"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			_, _, err := parse(t, tt.args...)
+			var usage usageError
+			if !errors.As(err, &usage) {
+				t.Fatalf("err = %v, want a usage error", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not say %q", err, tt.want)
+			}
+		})
+	}
+	// Nothing is made up for a flag that is close to none.
+	for _, flag := range []string{"--no-such-flag", "--foo", "-y"} {
+		_, _, err := parse(t, flag, "u")
+		if err == nil || strings.Contains(err.Error(), "did you mean") || strings.Count(err.Error(), ":") > 1 {
+			t.Errorf("%s: error %v, want the bare unknown-flag error", flag, err)
+		}
+	}
+}
