@@ -173,3 +173,38 @@ func TestUnknownFlagHints(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpDurations: a duration flag's help names its value DURATION, as
+// the help's text explains it, and shows its default as one would type
+// it (1m, not time.Duration's 1m0s).
+func TestHelpDurations(t *testing.T) {
+	cmd := newRootCommand(func(context.Context, *options) error { return nil })
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetArgs([]string{"--help"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	help := out.String()
+	for _, want := range []string{
+		"A DURATION is 30s, 1m30s, 500ms or a plain number of seconds",
+		"--retry-wait DURATION ",
+		"--stall-timeout DURATION ",
+		"(default 1m)\n",
+	} {
+		if !strings.Contains(help, want) {
+			t.Errorf("--help does not say %q", want)
+		}
+	}
+	if strings.Contains(help, "1m0s") || strings.Contains(help, " duration ") {
+		t.Errorf("--help shows a duration as Go prints it:\n%s", help)
+	}
+	for _, tt := range []struct {
+		d    time.Duration
+		want string
+	}{{0, "0"}, {time.Second, "1s"}, {90 * time.Second, "1m30s"}, {time.Minute, "1m"}, {2 * time.Hour, "2h"}, {time.Hour + time.Minute, "1h1m"}, {500 * time.Millisecond, "500ms"}} {
+		if got := (*durationValue)(&tt.d).String(); got != tt.want {
+			t.Errorf("%v shows as %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}
