@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -328,6 +329,15 @@ func (c *config) nothingLeft(args []string, last input.Item) bool {
 	return errors.Is(err, io.EOF)
 }
 
+// typeItemsPrompt is said when -i - reads items typed at a terminal.
+var typeItemsPrompt = func() string {
+	end := "Ctrl-D"
+	if runtime.GOOS == "windows" {
+		end = "Ctrl-Z, then Enter"
+	}
+	return "reading items from the terminal, one per line; end the list with " + end + " at the start of a line"
+}()
+
 // openInputs opens the -i files and decides whether standard input is read.
 // An unreadable file is a usage error, found before any request. Once stop
 // is done it gives up waiting for a named pipe to open, with errInterrupted.
@@ -340,6 +350,10 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 				return usagef("standard input (-i -) is given twice")
 			}
 			stdin = true
+			if s.InTerminal && !opts.Quiet {
+				// Else it waits on a blank screen, as if hung.
+				fmt.Fprintln(s.Err, typeItemsPrompt)
+			}
 			c.addSource(input.Source{Name: "-", R: s.In}, nil)
 			continue
 		}
