@@ -46,6 +46,7 @@ var foreignFlags = map[string]string{
 	"n":                    "use --netrc",
 	"netrc-path":           "use --netrc-file FILE",
 	// Output.
+	"V":          "use --version",
 	"s":          "use -q/--quiet",
 	"silent":     "use -q/--quiet",
 	"no-verbose": "use -q/--quiet",

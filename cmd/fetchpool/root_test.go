@@ -148,6 +148,7 @@ func TestUnknownFlagHints(t *testing.T) {
 		{[]string{"-k", "u"}, "-k: use --insecure"},
 		{[]string{"-L", "u"}, "-L: fetchpool always follows redirects"},
 		{[]string{"-s", "u"}, "-s: use -q/--quiet"},
+		{[]string{"-V"}, "-V: use --version"},
 		{[]string{"--outptu-dir", "d", "u"}, "--outptu-dir: did you mean --output-dir?"},
 		{[]string{"--quite", "u"}, "--quite: did you mean --quiet?"},
 		{[]string{"--insec", "u"}, "--insec: did you mean --insecure?"},
