@@ -39,7 +39,7 @@ var foreignFlags = map[string]string{
 	// Redirects, TLS, identity.
 	"L":                    "fetchpool always follows redirects, up to 10",
 	"location":             "fetchpool always follows redirects, up to 10",
-	"k":                    "use --insecure",
+	"k":                    "use --insecure (as curl -k), or --split-min SIZE (as aria2c -k)",
 	"no-check-certificate": "use --insecure",
 	"check-certificate":    "use --insecure",
 	"U":                    "use -A/--user-agent",
@@ -47,7 +47,7 @@ var foreignFlags = map[string]string{
 	"netrc-path":           "use --netrc-file FILE",
 	// Output.
 	"V":          "use --version",
-	"s":          "use -q/--quiet",
+	"s":          "use -q/--quiet (as curl -s), or --split N (as aria2c -s)",
 	"silent":     "use -q/--quiet",
 	"no-verbose": "use -q/--quiet",
 	// Retries and timeouts.
