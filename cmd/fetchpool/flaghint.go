@@ -70,7 +70,6 @@ var foreignFlags = map[string]string{
 	"jobs":                       "use -j/--concurrency N",
 	"max-threads":                "use -j/--concurrency N",
 	"max-concurrent-downloads":   "use -j/--concurrency N",
-	"x-connections":              "use --split N",
 	"max-connection-per-server":  "use --split N",
 	"max-overall-download-limit": "use --limit-rate",
 	"checksum":                   "use --sha256 HEX, or --checksums FILE",
