@@ -1421,6 +1421,9 @@ func TestUnsupportedItems(t *testing.T) {
 		{"www.example.test", "(nor a URL: a URL needs its scheme, as in https://www.example.test)", fs.ErrNotExist},
 		{"127.0.0.1:8080/f.bin", "(nor a URL: a URL needs its scheme, as in https://127.0.0.1:8080/f.bin)", fs.ErrNotExist},
 		{"localhost:8080", "(nor a URL: a URL needs its scheme, as in https://localhost:8080)", fs.ErrNotExist},
+		// Quotes that no shell took off, from a list.
+		{`"http://example.test/f"`, `no such file: "http://example.test/f" (a list takes items without quotes: write http://example.test/f)`, fs.ErrNotExist},
+		{"'a b.txt'", "(a list takes items without quotes: write a b.txt)", fs.ErrNotExist},
 	} {
 		_, err := c.Fetch(context.Background(), request(tt.url, filepath.Join(dir, "out"), nil))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {

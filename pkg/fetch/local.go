@@ -234,6 +234,11 @@ func CheckSource(raw string) error {
 type notFoundError struct{ path string }
 
 func (e *notFoundError) Error() string {
+	if quoted(e.path) {
+		// A list copied from a shell script or JSON: no shell took the
+		// quotes off.
+		return "no such file: " + e.path + " (a list takes items without quotes: write " + e.path[1:len(e.path)-1] + ")"
+	}
 	if strings.Contains(e.path, "://") {
 		// Most likely a URL with something before it, as "- https://...".
 		return "no such file: " + e.path + " (nor a URL: a URL must start with http://, https:// or file://)"
@@ -252,6 +257,11 @@ func (e *notFoundError) Error() string {
 		return "no such file: " + e.path + " (nor a URL: a URL needs its scheme, as in https://" + e.path + ")"
 	}
 	return "no such file: " + e.path
+}
+
+// quoted reports whether s is wrapped in a pair of double or single quotes.
+func quoted(s string) bool {
+	return len(s) >= 3 && (s[0] == '"' || s[0] == '\'') && s[len(s)-1] == s[0]
 }
 
 // schemeless reports whether path reads as a URL without its scheme,
