@@ -286,7 +286,12 @@ func TestEndToEndUsageErrors(t *testing.T) {
 		want string
 	}{
 		{"zero workers", []string{"-j", "0", "http://127.0.0.1:1/x"}, "--concurrency"},
-		{"missing input file", []string{"-i", "nope.txt"}, "nope.txt"},
+		// Each names the file once, with the reason, not Go's "open nope.txt: ...".
+		{"missing input file", []string{"-i", "nope.txt"}, "fetchpool: cannot read input file nope.txt: no such file or directory\n"},
+		{"missing checksums file", []string{"--checksums", "nope.sums", "u"}, "fetchpool: cannot read --checksums file nope.sums: no such file or directory\n"},
+		{"missing netrc file", []string{"--netrc-file", "nope.netrc", "u"}, "fetchpool: cannot read netrc file nope.netrc: no such file or directory\n"},
+		{"report in a missing directory", []string{"--report", "gone/r.json", "u"}, "fetchpool: cannot write --report file gone/r.json: no such file or directory (create gone first, or give another path)\n"},
+		{"failed list in a missing directory", []string{"--failed", "gone/f.txt", "u"}, "fetchpool: cannot write --failed file gone/f.txt: no such file or directory (create gone first, or give another path)\n"},
 		{"output dir is a file", []string{"-o", "file/sub", "http://127.0.0.1:1/x"}, "output directory"},
 		{"bad rate", []string{"--rate", "often", "http://127.0.0.1:1/x"}, "--rate"},
 	}

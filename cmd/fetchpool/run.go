@@ -362,7 +362,7 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 			return err
 		}
 		if err != nil {
-			return usagef("cannot read input file: %w", err)
+			return usagef("cannot read input file %s: %w", name, fileReason(err))
 		}
 		fi, err := f.Stat()
 		if err == nil && fi.IsDir() {
@@ -418,7 +418,7 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 				return err
 			}
 			if err != nil {
-				return usagef("cannot read --checksums file: %w", err)
+				return usagef("cannot read --checksums file %s: %w", opts.Checksums, fileReason(err))
 			}
 			defer f.Close()
 			list = f
@@ -573,6 +573,27 @@ func notADirectory(dir string) error {
 		return usagef("output directory %s is a symbolic link to %s, which does not exist: create %s or give -o another directory", dir, target, where)
 	}
 	return nil
+}
+
+// fileReason is err from opening or creating a file that the message
+// around it names already, without the operation and path of its
+// *fs.PathError: "open urls.txt: no such file or directory" would name it
+// twice.
+func fileReason(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// missingDir says what to do when a file could not be created at path
+// because its directory does not exist; "" for any other err.
+func missingDir(path string, err error) string {
+	if !errors.Is(err, fs.ErrNotExist) {
+		return ""
+	}
+	return " (create " + filepath.Dir(path) + " first, or give another path)"
 }
 
 // prepareOutputDir creates the output directory and proves it writable, so
@@ -763,7 +784,7 @@ func (c *config) sinks(opts *options, s *streams, stdout, stderr io.Writer, summ
 	if opts.Report != "" {
 		r, err := report.NewDocument(opts.Report, start)
 		if err != nil {
-			return nil, usagef("cannot write --report file: %w", err)
+			return nil, usagef("cannot write --report file %s: %w%s", opts.Report, fileReason(err), missingDir(opts.Report, err))
 		}
 		sinks = append(sinks, r)
 		c.report = r
@@ -777,7 +798,7 @@ func (c *config) sinks(opts *options, s *streams, stdout, stderr io.Writer, summ
 		// left, which its --failed names, is kept as it is.
 		f, err := report.NewFailed(opts.Failed)
 		if err != nil {
-			return nil, usagef("cannot write --failed file: %w", err)
+			return nil, usagef("cannot write --failed file %s: %w%s", opts.Failed, fileReason(err), missingDir(opts.Failed, err))
 		}
 		sinks = append(sinks, f)
 		c.failed = f
