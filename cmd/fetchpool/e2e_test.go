@@ -292,6 +292,13 @@ func TestEndToEndUsageErrors(t *testing.T) {
 		{"missing netrc file", []string{"--netrc-file", "nope.netrc", "u"}, "fetchpool: cannot read netrc file nope.netrc: no such file or directory\n"},
 		{"report in a missing directory", []string{"--report", "gone/r.json", "u"}, "fetchpool: cannot write --report file gone/r.json: no such file or directory (create gone first, or give another path)\n"},
 		{"failed list in a missing directory", []string{"--failed", "gone/f.txt", "u"}, "fetchpool: cannot write --failed file gone/f.txt: no such file or directory (create gone first, or give another path)\n"},
+		// A ~ that no shell expanded ("~/dl" quoted, --output-dir=~/dl in
+		// zsh): -o would make a directory named ~, and the lines would say
+		// "ok ~/dl/x" of a file that is not in the home directory.
+		{"output dir under an unexpanded ~", []string{"--output-dir=~/dl", "http://127.0.0.1:1/x"}, "fetchpool: --output-dir ~/dl: a leading ~ is not expanded outside a shell, and fetchpool would make a directory named ~ here: write the full path (as $HOME/dl)\n"},
+		{"output dir an unexpanded ~, dry run", []string{"-o", "~", "--dry-run", "http://127.0.0.1:1/x"}, "a leading ~ is not expanded outside a shell"},
+		{"input file under an unexpanded ~", []string{"-i", "~/urls.txt"}, "fetchpool: cannot read input file ~/urls.txt: no such file or directory (a leading ~ is not expanded outside a shell: write the full path)\n"},
+		{"report under an unexpanded ~", []string{"--report", "~/r.json", "u"}, "fetchpool: cannot write --report file ~/r.json: no such file or directory (a leading ~ is not expanded outside a shell: write the full path)\n"},
 		{"output dir is a file", []string{"-o", "file/sub", "http://127.0.0.1:1/x"}, "output directory"},
 		{"bad rate", []string{"--rate", "often", "http://127.0.0.1:1/x"}, "--rate"},
 	}
@@ -305,6 +312,9 @@ func TestEndToEndUsageErrors(t *testing.T) {
 				t.Errorf("stderr does not mention %q:\n%s", tt.want, r.stderr)
 			}
 		})
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "~")); err == nil {
+		t.Error("a directory named ~ was made")
 	}
 }
 

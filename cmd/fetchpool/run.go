@@ -362,7 +362,7 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 			return err
 		}
 		if err != nil {
-			return usagef("cannot read input file %s: %w", name, fileReason(err))
+			return usagef("cannot read input file %s: %w%s", name, fileReason(err), tildeHint(name, err))
 		}
 		fi, err := f.Stat()
 		if err == nil && fi.IsDir() {
@@ -418,7 +418,7 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 				return err
 			}
 			if err != nil {
-				return usagef("cannot read --checksums file %s: %w", opts.Checksums, fileReason(err))
+				return usagef("cannot read --checksums file %s: %w%s", opts.Checksums, fileReason(err), tildeHint(opts.Checksums, err))
 			}
 			defer f.Close()
 			list = f
@@ -587,11 +587,35 @@ func fileReason(err error) error {
 	return err
 }
 
+// unexpandedTilde reports whether path starts with a ~ that no shell
+// expanded ("~/dl" quoted, or after = in --output-dir=~/dl) and names
+// nothing that exists: it would be taken as a directory named ~.
+func unexpandedTilde(path string) bool {
+	if path != "~" && !strings.HasPrefix(path, "~/") && !strings.HasPrefix(path, "~"+string(os.PathSeparator)) {
+		return false
+	}
+	first, _, _ := strings.Cut(filepath.ToSlash(path), "/")
+	_, err := os.Lstat(first)
+	return errors.Is(err, fs.ErrNotExist)
+}
+
+// tildeHint says, for a file that could not be opened at path, that its
+// leading ~ was not expanded; "" when that is not why.
+func tildeHint(path string, err error) string {
+	if !errors.Is(err, fs.ErrNotExist) || !unexpandedTilde(path) {
+		return ""
+	}
+	return " (a leading ~ is not expanded outside a shell: write the full path)"
+}
+
 // missingDir says what to do when a file could not be created at path
 // because its directory does not exist; "" for any other err.
 func missingDir(path string, err error) string {
 	if !errors.Is(err, fs.ErrNotExist) {
 		return ""
+	}
+	if hint := tildeHint(path, err); hint != "" {
+		return hint
 	}
 	return " (create " + filepath.Dir(path) + " first, or give another path)"
 }
@@ -637,6 +661,9 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 			cl.Close()
 		}
 	}()
+	if unexpandedTilde(opts.OutputDir) {
+		return usagef("--output-dir %s: a leading ~ is not expanded outside a shell, and fetchpool would make a directory named ~ here: write the full path (as $HOME%s)", opts.OutputDir, strings.TrimPrefix(opts.OutputDir, "~"))
+	}
 	prepare := prepareOutputDir
 	if opts.DryRun {
 		prepare = notADirectory
