@@ -295,7 +295,7 @@ func TestEndToEndUsageErrors(t *testing.T) {
 		// A ~ that no shell expanded ("~/dl" quoted, --output-dir=~/dl in
 		// zsh): -o would make a directory named ~, and the lines would say
 		// "ok ~/dl/x" of a file that is not in the home directory.
-		{"output dir under an unexpanded ~", []string{"--output-dir=~/dl", "http://127.0.0.1:1/x"}, "fetchpool: --output-dir ~/dl: a leading ~ is not expanded outside a shell, and fetchpool would make a directory named ~ here: write the full path (as $HOME/dl)\n"},
+		{"output dir under an unexpanded ~", []string{"--output-dir=~/dl", "http://127.0.0.1:1/x"}, "fetchpool: --output-dir ~/dl: a leading ~ is not expanded outside a shell, and fetchpool would make a directory named ~ here: write the full path (as $HOME/dl), or ./~/dl for a directory named ~\n"},
 		{"output dir an unexpanded ~, dry run", []string{"-o", "~", "--dry-run", "http://127.0.0.1:1/x"}, "a leading ~ is not expanded outside a shell"},
 		{"input file under an unexpanded ~", []string{"-i", "~/urls.txt"}, "fetchpool: cannot read input file ~/urls.txt: no such file or directory (a leading ~ is not expanded outside a shell: write the full path)\n"},
 		{"report under an unexpanded ~", []string{"--report", "~/r.json", "u"}, "fetchpool: cannot write --report file ~/r.json: no such file or directory (a leading ~ is not expanded outside a shell: write the full path)\n"},

@@ -662,7 +662,7 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 		}
 	}()
 	if unexpandedTilde(opts.OutputDir) {
-		return usagef("--output-dir %s: a leading ~ is not expanded outside a shell, and fetchpool would make a directory named ~ here: write the full path (as $HOME%s)", opts.OutputDir, strings.TrimPrefix(opts.OutputDir, "~"))
+		return usagef("--output-dir %s: a leading ~ is not expanded outside a shell, and fetchpool would make a directory named ~ here: write the full path (as $HOME%s), or ./%s for a directory named ~", opts.OutputDir, strings.TrimPrefix(opts.OutputDir, "~"), opts.OutputDir)
 	}
 	prepare := prepareOutputDir
 	if opts.DryRun {
