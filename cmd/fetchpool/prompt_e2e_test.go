@@ -37,6 +37,15 @@ func TestTerminalInputPrompt(t *testing.T) {
 	if code, out := q.wait(); code != exitOK || strings.Contains(string(out), "reading items") {
 		t.Errorf("-q: exit %d, terminal:\n%s", code, out)
 	}
+	// Nor does a log: with standard error in a file, nobody reads it there.
+	var log lockedBytes
+	l := startOnPTY(t, dir, onPTY{cols: 100, rows: 24, stderr: &log}, "-i", "-", "-o", "logged")
+	if _, err := l.ptmx.Write([]byte("typed.txt\n\x04")); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := l.wait(); code != exitOK || strings.Contains(log.String(), "reading items") {
+		t.Errorf("stderr in a file: exit %d, stderr:\n%s", code, log.String())
+	}
 	// Items from a pipe need no prompt.
 	r := fetchpool(t, dir, "typed.txt\n", "-i", "-", "-o", "piped")
 	if r.code != exitOK || strings.Contains(r.stderr, "reading items") {

@@ -350,8 +350,9 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 				return usagef("standard input (-i -) is given twice")
 			}
 			stdin = true
-			if s.InTerminal && !opts.Quiet {
-				// Else it waits on a blank screen, as if hung.
+			if s.InTerminal && s.ErrTerminal && !opts.Quiet {
+				// Else it waits on a blank screen, as if hung. A log
+				// (2>file) needs no prompt.
 				fmt.Fprintln(s.Err, typeItemsPrompt)
 			}
 			c.addSource(input.Source{Name: "-", R: s.In}, nil)
