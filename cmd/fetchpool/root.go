@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -90,7 +92,7 @@ Exit codes: 0 all done or skipped, 1 some failed, 2 usage error,
 130 interrupted.`
 
 const examples = `  fetchpool https://example.com/a.iso https://example.com/b.iso
-  printf 'https://example.com/a\nhttps://example.com/b\n' | fetchpool -j 8 -o out/
+  printf '%s\n' https://example.com/a https://example.com/b | fetchpool -o out/
   fetchpool -i urls.txt -i more.txt --rate 10/s --per-host 2 -o mirror/
   fetchpool -i urls.txt --json --failed failed.txt || fetchpool -i failed.txt`
 
@@ -162,4 +164,15 @@ func newRootCommand(run func(ctx context.Context, opts *options) error) *cobra.C
 	f.StringVar(&opts.Shard, "shard", "", "fetch only shard `K/N` of the items (1-based; auto/N reads JOB_COMPLETION_INDEX)")
 	addCompletion(cmd)
 	return cmd
+}
+
+// wrapHelp makes --help wrap each flag's text at width columns, indented
+// under the column where the texts start, instead of leaving the terminal
+// to break it at its edge, mid-word and back at column 0.
+func wrapHelp(cmd *cobra.Command, width int) {
+	tmpl := cmd.UsageTemplate()
+	for _, flags := range []string{".LocalFlags", ".InheritedFlags"} {
+		tmpl = strings.ReplaceAll(tmpl, flags+".FlagUsages ", flags+".FlagUsagesWrapped "+strconv.Itoa(width)+" ")
+	}
+	cmd.SetUsageTemplate(tmpl)
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rivo/uniseg"
 )
 
 // parse runs the command line through cobra and configure, without running
@@ -207,5 +209,47 @@ func TestHelpDurations(t *testing.T) {
 		if got := (*durationValue)(&tt.d).String(); got != tt.want {
 			t.Errorf("%v shows as %q, want %q", tt.d, got, tt.want)
 		}
+	}
+}
+
+// TestHelpFitsTheTerminal: --help wraps each flag's text under its column
+// at the terminal's width (80 columns off a terminal), instead of leaving
+// the terminal to break it mid-word at column 0.
+func TestHelpFitsTheTerminal(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		terminal bool
+		width    int
+		args     []string
+		want     int // the widest line allowed
+	}{
+		{"piped", false, 200, []string{"--help"}, 80},
+		{"terminal of 100", true, 100, []string{"--help"}, 99},
+		{"terminal of 80", true, 80, []string{"--help"}, 79},
+		{"terminal of 72", true, 72, []string{"--help"}, 71},
+		{"completion, terminal of 80", true, 80, []string{"completion", "--help"}, 79},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			s := &streams{In: strings.NewReader(""), Out: &out, Err: &errOut, OutTerminal: tt.terminal,
+				Width: func() int { return tt.width }, Getenv: func(string) string { return "" }}
+			if err := execute(context.Background(), context.Background(), s, tt.args); err != nil {
+				t.Fatal(err)
+			}
+			flags := false
+			for _, l := range strings.Split(out.String(), "\n") {
+				if strings.HasSuffix(l, "Flags:") {
+					flags = true
+				}
+				// Only the flags are wrapped: the text above is written
+				// to fit 80 columns, examples are not broken.
+				if (flags || !tt.terminal) && uniseg.StringWidth(l) > tt.want {
+					t.Errorf("line of %d columns, want at most %d: %q", uniseg.StringWidth(l), tt.want, l)
+				}
+			}
+			if !flags {
+				t.Fatalf("no flags in the help:\n%s", out.String())
+			}
+		})
 	}
 }

@@ -32,6 +32,7 @@ func execute(ctx, stop context.Context, s *streams, args []string) error {
 	cmd := newRootCommand(func(_ context.Context, opts *options) error {
 		return run(ctx, stop, s, opts)
 	})
+	wrapHelp(cmd, helpWidth(s))
 	cmd.SetArgs(args)
 	cmd.SetIn(s.In)
 	cmd.SetOut(s.Out)
@@ -45,6 +46,15 @@ func execute(ctx, stop context.Context, s *streams, args []string) error {
 		fmt.Fprintf(s.Err, "fetchpool: %v\n", err)
 	}
 	return err
+}
+
+// helpWidth is the width --help wraps at: the terminal's (less one column,
+// so that no line ends at its very edge), else 80.
+func helpWidth(s *streams) int {
+	if s.OutTerminal && s.Width != nil {
+		return max(s.Width()-1, 40)
+	}
+	return 80
 }
 
 // config is the validated, parsed form of the options.
