@@ -28,6 +28,11 @@ func TestTerminalInputPrompt(t *testing.T) {
 	if got := readFile(t, filepath.Join(dir, "out", "typed.txt")); string(got) != "typed in\n" {
 		t.Errorf("out/typed.txt = %q", got)
 	}
+	// No bars while items are typed: each redraw of the block would wipe
+	// the line being typed. One line per finished item instead.
+	if out := string(p.snapshotBytes()); strings.Contains(out, "\x1b[") || strings.Contains(out, "in flight") || !strings.Contains(out, "ok   out/typed.txt") {
+		t.Errorf("the terminal shows bars, or not the item's line, while items are typed:\n%q", out)
+	}
 
 	// -q keeps to errors and the summary.
 	q := startOnPTY(t, dir, onPTY{cols: 100, rows: 24}, "-q", "-i", "-", "-o", "quiet")
@@ -51,4 +56,10 @@ func TestTerminalInputPrompt(t *testing.T) {
 	if r.code != exitOK || strings.Contains(r.stderr, "reading items") {
 		t.Errorf("piped: exit %d, stderr:\n%s", r.code, r.stderr)
 	}
+}
+
+// snapshotBytes is what the terminal received so far.
+func (p *ptyProc) snapshotBytes() []byte {
+	out, _, _ := p.snapshot()
+	return out
 }

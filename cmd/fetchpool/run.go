@@ -798,8 +798,11 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 func (c *config) sinks(opts *options, s *streams, stdout, stderr io.Writer, summary *report.Summary, start time.Time) ([]report.Sink, error) {
 	sinks := []report.Sink{summary}
 	var bars *report.Terminal
-	// TERM=dumb cannot move the cursor, which the bars need.
-	if !opts.DryRun && s.ErrTerminal && s.Getenv("TERM") != "dumb" && !opts.NoProgress && !opts.Quiet {
+	// TERM=dumb cannot move the cursor, which the bars need. Nor do they
+	// go with items typed at the terminal (-i -): each redraw would wipe
+	// the line being typed.
+	typing := s.InTerminal && slices.Contains(opts.Inputs, "-")
+	if !opts.DryRun && s.ErrTerminal && s.Getenv("TERM") != "dumb" && !opts.NoProgress && !opts.Quiet && !typing {
 		bars = report.NewTerminal(stderr, report.TerminalOptions{
 			Width:   s.Width,
 			Height:  s.Height,
