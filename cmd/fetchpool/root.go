@@ -123,7 +123,7 @@ func newRootCommand(run func(ctx context.Context, opts *options) error) *cobra.C
 
 	f := cmd.Flags()
 	f.SortFlags = false
-	f.StringArrayVarP(&opts.Inputs, "input", "i", nil, "read items from `FILE`, one per line (- for standard input); repeatable")
+	f.StringArrayVarP(&opts.Inputs, "input", "i", nil, "read items from `FILE` (- for standard input), one per line; repeatable")
 	f.StringVarP(&opts.OutputDir, "output-dir", "o", ".", "save files in `DIR` (created if missing); a directory, not a file name as for curl -o")
 	f.BoolVarP(&opts.KeepPaths, "keep-paths", "x", false, "save under DIR/HOST/URL-PATH")
 	f.StringVar(&opts.OnExists, "on-exists", "skip", "when a file exists before the run, `MODE`: skip, overwrite, rename (keep it, save as name.N.ext) or newer (conditional GET)")
