@@ -46,6 +46,8 @@ var foreignFlags = map[string]string{
 	"n":                    "use --netrc",
 	"netrc-path":           "use --netrc-file FILE",
 	// Output.
+	"no-color":   "set NO_COLOR=1 in the environment for bars without color, or give --no-progress for none",
+	"nocolor":    "set NO_COLOR=1 in the environment for bars without color, or give --no-progress for none",
 	"V":          "use --version",
 	"s":          "use -q/--quiet (as curl -s), or --split N (as aria2c -s)",
 	"silent":     "use -q/--quiet",

@@ -151,6 +151,7 @@ func TestUnknownFlagHints(t *testing.T) {
 		{[]string{"-L", "u"}, "-L: fetchpool always follows redirects"},
 		{[]string{"-s", "u"}, "-s: use -q/--quiet (as curl -s), or --split N (as aria2c -s)"},
 		{[]string{"-V"}, "-V: use --version"},
+		{[]string{"--no-color", "u"}, "--no-color: set NO_COLOR=1 in the environment"},
 		{[]string{"--outptu-dir", "d", "u"}, "--outptu-dir: did you mean --output-dir?"},
 		{[]string{"--quite", "u"}, "--quite: did you mean --quiet?"},
 		{[]string{"--insec", "u"}, "--insec: did you mean --insecure?"},
