@@ -631,6 +631,17 @@ func missingDir(path string, err error) string {
 	return " (create " + filepath.Dir(path) + " first, or give another path)"
 }
 
+// namedLikeItsFile reports whether dir holds a single file, with dir's own
+// extension: what fetchpool -o file.txt URL, meant as curl -o, leaves.
+func namedLikeItsFile(dir string) bool {
+	ext := filepath.Ext(filepath.Clean(dir))
+	if len(ext) < 2 {
+		return false
+	}
+	entries, err := os.ReadDir(dir)
+	return err == nil && len(entries) == 1 && strings.EqualFold(filepath.Ext(entries[0].Name()), ext)
+}
+
 // prepareOutputDir creates the output directory and proves it writable, so
 // a bad -o fails before any request.
 func prepareOutputDir(dir string) error {
@@ -675,6 +686,9 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 	if unexpandedTilde(opts.OutputDir) {
 		return usagef("--output-dir %s: a leading ~ is not expanded outside a shell, and fetchpool would make a directory named ~ here: write the full path (as $HOME%s), or ./%s for a directory named ~", opts.OutputDir, strings.TrimPrefix(opts.OutputDir, "~"), opts.OutputDir)
 	}
+	// Made by this run, which the note on curl's -o below needs to know.
+	_, statErr := os.Lstat(opts.OutputDir)
+	newDir := errors.Is(statErr, fs.ErrNotExist)
 	prepare := prepareOutputDir
 	if opts.DryRun {
 		prepare = notADirectory
@@ -765,6 +779,9 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 	}
 	if stopped != "" {
 		fmt.Fprintln(s.Err, stopped)
+	}
+	if newDir && !opts.DryRun && !opts.Quiet && len(opts.Args) == 1 && len(opts.Inputs) == 0 && namedLikeItsFile(opts.OutputDir) {
+		fmt.Fprintf(s.Err, "note: -o %s is the directory the file was saved in, not its name as with curl -o; to name the file, give URL<TAB>NAME on standard input\n", opts.OutputDir)
 	}
 	if opts.Bell && s.ErrTerminal {
 		fmt.Fprint(s.Err, "\a")
