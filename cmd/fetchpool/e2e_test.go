@@ -297,6 +297,9 @@ func TestEndToEndUsageErrors(t *testing.T) {
 		// "ok ~/dl/x" of a file that is not in the home directory.
 		{"output dir under an unexpanded ~", []string{"--output-dir=~/dl", "http://127.0.0.1:1/x"}, "fetchpool: --output-dir ~/dl: a leading ~ is not expanded outside a shell, and fetchpool would make a directory named ~ here: write the full path (as $HOME/dl), or ./~/dl for a directory named ~\n"},
 		{"output dir an unexpanded ~, dry run", []string{"-o", "~", "--dry-run", "http://127.0.0.1:1/x"}, "a leading ~ is not expanded outside a shell"},
+		// With nothing piped in, it used to exit 0 having fetched nothing
+		// into a new directory http:/127.0.0.1:1/x.
+		{"a URL as -o", []string{"-o", "http://127.0.0.1:1/x"}, "fetchpool: --output-dir http://127.0.0.1:1/x is a URL: -o names the directory to save in"},
 		{"input file under an unexpanded ~", []string{"-i", "~/urls.txt"}, "fetchpool: cannot read input file ~/urls.txt: no such file or directory (a leading ~ is not expanded outside a shell: write the full path)\n"},
 		{"report under an unexpanded ~", []string{"--report", "~/r.json", "u"}, "fetchpool: cannot write --report file ~/r.json: no such file or directory (a leading ~ is not expanded outside a shell: write the full path)\n"},
 		{"output dir is a file", []string{"-o", "file/sub", "http://127.0.0.1:1/x"}, "output directory"},
@@ -313,8 +316,10 @@ func TestEndToEndUsageErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := os.Lstat(filepath.Join(dir, "~")); err == nil {
-		t.Error("a directory named ~ was made")
+	for _, made := range []string{"~", "http:"} {
+		if _, err := os.Lstat(filepath.Join(dir, made)); err == nil {
+			t.Errorf("a directory named %s was made", made)
+		}
 	}
 }
 

@@ -114,6 +114,10 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"--shard", "5/4", "u"}, "shard"},
 		{[]string{"-q", "-v", "u"}, "--quiet"},
 		{[]string{"-o", "", "u"}, "--output-dir is empty"},
+		// curl -O URL typed as -o URL: it made http:/host/... and, with no
+		// item left, fetched nothing and said all was well.
+		{[]string{"-o", "https://example.com/a.iso"}, "--output-dir https://example.com/a.iso is a URL: -o names the directory to save in; give the URL as an item: fetchpool -o DIR https://example.com/a.iso"},
+		{[]string{"-o", "file:///tmp/x", "u"}, "is a URL"},
 		{[]string{"-i", "list.txt", "-i", ""}, "--input is empty"},
 		{[]string{"--no-such-flag"}, "no-such-flag"},
 	}

@@ -116,6 +116,11 @@ func configure(opts *options, s *streams) (*config, error) {
 	if opts.OutputDir == "" {
 		return nil, usagef("--output-dir is empty: give a directory (. for the current one)")
 	}
+	if scheme, _, ok := strings.Cut(opts.OutputDir, "://"); ok && validScheme(scheme) {
+		// fetchpool -o URL, from curl -o FILE URL or curl -O URL: it
+		// would make the directories http:/host/... and fetch nothing.
+		return nil, usagef("--output-dir %s is a URL: -o names the directory to save in; give the URL as an item: fetchpool -o DIR %s (or leave -o out for the current directory)", opts.OutputDir, opts.OutputDir)
+	}
 	if slices.Contains(opts.Inputs, "") {
 		return nil, usagef("--input is empty: give a file name, or - for standard input")
 	}
@@ -584,6 +589,18 @@ func notADirectory(dir string) error {
 		return usagef("output directory %s is a symbolic link to %s, which does not exist: create %s or give -o another directory", dir, target, where)
 	}
 	return nil
+}
+
+// validScheme reports whether s can be a URL's scheme: a letter, then
+// letters, digits, "+", "-" or ".".
+func validScheme(s string) bool {
+	for i, r := range s {
+		letter := 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z'
+		if !letter && (i == 0 || !('0' <= r && r <= '9' || r == '+' || r == '-' || r == '.')) {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // fileReason is err from opening or creating a file that the message
