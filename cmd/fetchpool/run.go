@@ -378,6 +378,10 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 			return err
 		}
 		if err != nil {
+			if scheme, _, ok := strings.Cut(name, "://"); ok && validScheme(scheme) && errors.Is(err, fs.ErrNotExist) {
+				// As wget -i URL reads a list on the web.
+				return usagef("cannot read input file %s: -i reads a local file; pipe a list on the web in: curl -fsSL %s | fetchpool -i - ...", name, name)
+			}
 			return usagef("cannot read input file %s: %w%s", name, fileReason(err), tildeHint(name, err))
 		}
 		fi, err := f.Stat()
