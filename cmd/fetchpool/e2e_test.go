@@ -301,6 +301,7 @@ func TestEndToEndUsageErrors(t *testing.T) {
 		// into a new directory http:/127.0.0.1:1/x.
 		{"a URL as -o", []string{"-o", "http://127.0.0.1:1/x"}, "fetchpool: --output-dir http://127.0.0.1:1/x is a URL: -o names the directory to save in"},
 		{"a URL as -i", []string{"-i", "http://127.0.0.1:1/urls.txt"}, "fetchpool: cannot read input file http://127.0.0.1:1/urls.txt: -i reads a local file; pipe a list on the web in: curl -fsSL http://127.0.0.1:1/urls.txt | fetchpool -i - ...\n"},
+		{"a URL as --checksums", []string{"--checksums", "http://127.0.0.1:1/SHA256SUMS", "u"}, "fetchpool: cannot read --checksums file http://127.0.0.1:1/SHA256SUMS: it reads a local file; pipe one on the web in: curl -fsSL http://127.0.0.1:1/SHA256SUMS | fetchpool --checksums - ...\n"},
 		{"input file under an unexpanded ~", []string{"-i", "~/urls.txt"}, "fetchpool: cannot read input file ~/urls.txt: no such file or directory (a leading ~ is not expanded outside a shell: write the full path)\n"},
 		{"report under an unexpanded ~", []string{"--report", "~/r.json", "u"}, "fetchpool: cannot write --report file ~/r.json: no such file or directory (a leading ~ is not expanded outside a shell: write the full path)\n"},
 		{"output dir is a file", []string{"-o", "file/sub", "http://127.0.0.1:1/x"}, "output directory"},

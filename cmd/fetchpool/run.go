@@ -438,6 +438,9 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 				return err
 			}
 			if err != nil {
+				if scheme, _, ok := strings.Cut(opts.Checksums, "://"); ok && validScheme(scheme) && errors.Is(err, fs.ErrNotExist) {
+					return usagef("cannot read --checksums file %s: it reads a local file; pipe one on the web in: curl -fsSL %s | fetchpool --checksums - ...", opts.Checksums, opts.Checksums)
+				}
 				return usagef("cannot read --checksums file %s: %w%s", opts.Checksums, fileReason(err), tildeHint(opts.Checksums, err))
 			}
 			defer f.Close()
