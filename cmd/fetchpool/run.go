@@ -116,7 +116,7 @@ func configure(opts *options, s *streams) (*config, error) {
 	if opts.OutputDir == "" {
 		return nil, usagef("--output-dir is empty: give a directory (. for the current one)")
 	}
-	if scheme, _, ok := strings.Cut(opts.OutputDir, "://"); ok && validScheme(scheme) {
+	if isURL(opts.OutputDir) {
 		// fetchpool -o URL, from curl -o FILE URL or curl -O URL: it
 		// would make the directories http:/host/... and fetch nothing.
 		return nil, usagef("--output-dir %s is a URL: -o names the directory to save in; give the URL as an item: fetchpool -o DIR %s (or leave -o out for the current directory)", opts.OutputDir, opts.OutputDir)
@@ -378,7 +378,7 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 			return err
 		}
 		if err != nil {
-			if scheme, _, ok := strings.Cut(name, "://"); ok && validScheme(scheme) && errors.Is(err, fs.ErrNotExist) {
+			if isURL(name) && errors.Is(err, fs.ErrNotExist) {
 				// As wget -i URL reads a list on the web.
 				return usagef("cannot read input file %s: -i reads a local file; pipe a list on the web in: curl -fsSL %s | fetchpool -i - ...", name, name)
 			}
@@ -438,7 +438,7 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 				return err
 			}
 			if err != nil {
-				if scheme, _, ok := strings.Cut(opts.Checksums, "://"); ok && validScheme(scheme) && errors.Is(err, fs.ErrNotExist) {
+				if isURL(opts.Checksums) && errors.Is(err, fs.ErrNotExist) {
 					return usagef("cannot read --checksums file %s: it reads a local file; pipe one on the web in: curl -fsSL %s | fetchpool --checksums - ...", opts.Checksums, opts.Checksums)
 				}
 				return usagef("cannot read --checksums file %s: %w%s", opts.Checksums, fileReason(err), tildeHint(opts.Checksums, err))
@@ -596,6 +596,13 @@ func notADirectory(dir string) error {
 		return usagef("output directory %s is a symbolic link to %s, which does not exist: create %s or give -o another directory", dir, target, where)
 	}
 	return nil
+}
+
+// isURL reports whether s starts as a URL does, "SCHEME://", where a file
+// name is wanted.
+func isURL(s string) bool {
+	scheme, _, ok := strings.Cut(s, "://")
+	return ok && validScheme(scheme)
 }
 
 // validScheme reports whether s can be a URL's scheme: a letter, then
