@@ -108,6 +108,8 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"-H", "X-Ümlaut: bar", "u"}, "--header"},
 		{[]string{"-H", "X-A: a\x01b", "u"}, "control character"},
 		{[]string{"--sha256", "abc", "u"}, "--sha256"},
+		{[]string{"--sha256", "sha256:" + strings.Repeat("ab", 32), "u"}, `--sha256: invalid sha256 "sha256:abab`},
+		{[]string{"--sha256", "sha256:" + strings.Repeat("ab", 32), "u"}, `(give it without the "sha256:" prefix)`},
 		{[]string{"--sha256", strings.Repeat("a", 64), "u", "v"}, "--sha256"},
 		// One of the two would go unchecked without a word.
 		{[]string{"--sha256", strings.Repeat("a", 64), "--checksums", "SUMS", "u"}, "--sha256 and --checksums"},

@@ -182,7 +182,7 @@ func configure(opts *options, s *streams) (*config, error) {
 		}
 		sum, err := input.ParseSHA256(opts.SHA256)
 		if err != nil {
-			return nil, usagef("invalid --sha256 %q: want 64 hexadecimal digits", opts.SHA256)
+			return nil, usagef("--sha256: %w", err)
 		}
 		opts.SHA256 = sum
 	}
