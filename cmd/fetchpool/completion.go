@@ -40,7 +40,7 @@ func addCompletion(root *cobra.Command) {
 	var noDescriptions bool
 	cmd := &cobra.Command{
 		Use:                   "completion " + strings.Join(shells, "|"),
-		Short:                 "Print the shell completion script for " + shellList(),
+		Short:                 "Print a shell completion script (" + shellList() + ")",
 		Long:                  completionHelp,
 		Args:                  completionArgs,
 		ValidArgs:             shells,

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -75,6 +77,11 @@ func configure(opts *options, s *streams) (*config, error) {
 	if opts.OutputDir == "" {
 		return nil, usagef("--output-dir is empty: give a directory (. for the current one)")
 	}
+	if isURL(opts.OutputDir) {
+		// fetchpool -o URL, from curl -o FILE URL or curl -O URL: it
+		// would make the directories http:/host/... and fetch nothing.
+		return nil, usagef("--output-dir %s is a URL: -o names the directory to save in; give the URL as an item: fetchpool -o DIR %s (or leave -o out for the current directory)", opts.OutputDir, opts.OutputDir)
+	}
 	if slices.Contains(opts.Inputs, "") {
 		return nil, usagef("--input is empty: give a file name, or - for standard input")
 	}
@@ -136,7 +143,7 @@ func configure(opts *options, s *streams) (*config, error) {
 		}
 		sum, err := input.ParseSHA256(opts.SHA256)
 		if err != nil {
-			return nil, usagef("invalid --sha256 %q: want 64 hexadecimal digits", opts.SHA256)
+			return nil, usagef("--sha256: %w", err)
 		}
 		opts.SHA256 = sum
 	}
@@ -195,6 +202,15 @@ func configure(opts *options, s *streams) (*config, error) {
 	return c, nil
 }
 
+// typeItemsPrompt is said when -i - reads items typed at a terminal.
+var typeItemsPrompt = func() string {
+	end := "Ctrl-D"
+	if runtime.GOOS == "windows" {
+		end = "Ctrl-Z, then Enter"
+	}
+	return "reading items from the terminal, one per line; end the list with " + end + " at the start of a line"
+}()
+
 // openInputs opens the -i files and decides whether standard input is read.
 // An unreadable file is a usage error, found before any request. Once stop
 // is done it gives up waiting for a named pipe to open, with errInterrupted.
@@ -207,6 +223,11 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 				return usagef("standard input (-i -) is given twice")
 			}
 			stdin = true
+			if s.InTerminal && s.ErrTerminal && !opts.Quiet {
+				// Else it waits on a blank screen, as if hung. A log
+				// (2>file) needs no prompt.
+				fmt.Fprintln(s.Err, typeItemsPrompt)
+			}
 			c.sources = append(c.sources, input.Source{Name: "-", R: s.In})
 			continue
 		}
@@ -215,7 +236,11 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 			return err
 		}
 		if err != nil {
-			return usagef("cannot read input file: %w", err)
+			if isURL(name) && errors.Is(err, fs.ErrNotExist) {
+				// As wget -i URL reads a list on the web.
+				return usagef("cannot read input file %s: -i reads a local file; pipe a list on the web in: curl -fsSL %s | fetchpool -i - ...", name, name)
+			}
+			return usagef("cannot read input file %s: %w%s", name, fileReason(err), tildeHint(name, err))
 		}
 		fi, err := f.Stat()
 		if err == nil && fi.IsDir() {
@@ -271,7 +296,10 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 				return err
 			}
 			if err != nil {
-				return usagef("cannot read --checksums file: %w", err)
+				if isURL(opts.Checksums) && errors.Is(err, fs.ErrNotExist) {
+					return usagef("cannot read --checksums file %s: it reads a local file; pipe one on the web in: curl -fsSL %s | fetchpool --checksums - ...", opts.Checksums, opts.Checksums)
+				}
+				return usagef("cannot read --checksums file %s: %w%s", opts.Checksums, fileReason(err), tildeHint(opts.Checksums, err))
 			}
 			defer f.Close()
 			list = f

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/fetchpool/fetchpool/internal/decimal"
@@ -38,12 +39,21 @@ func (d *durationValue) Set(s string) error {
 }
 
 // String is the value as --help shows its default: "0" for none, which
-// pflag leaves out of the help, as it does for its own duration flags.
+// pflag leaves out of the help, as it does for its own duration flags;
+// else as it would be typed, "1m" rather than time.Duration's "1m0s".
 func (d *durationValue) String() string {
 	if *d == 0 {
 		return "0"
 	}
-	return time.Duration(*d).String()
+	s := time.Duration(*d).String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
-func (d *durationValue) Type() string { return "duration" }
+// Type is the placeholder --help shows for a flag whose usage names none.
+func (d *durationValue) Type() string { return "DURATION" }

@@ -339,7 +339,24 @@ func TestEndToEndUsageErrors(t *testing.T) {
 		want string
 	}{
 		{"zero workers", []string{"-j", "0", "http://127.0.0.1:1/x"}, "--concurrency"},
-		{"missing input file", []string{"-i", "nope.txt"}, "nope.txt"},
+		// Each names the file once, with the reason, not Go's "open nope.txt: ...".
+		{"missing input file", []string{"-i", "nope.txt"}, "fetchpool: cannot read input file nope.txt: no such file or directory\n"},
+		{"missing checksums file", []string{"--checksums", "nope.sums", "u"}, "fetchpool: cannot read --checksums file nope.sums: no such file or directory\n"},
+		{"missing netrc file", []string{"--netrc-file", "nope.netrc", "u"}, "fetchpool: cannot read netrc file nope.netrc: no such file or directory\n"},
+		{"report in a missing directory", []string{"--report", "gone/r.json", "u"}, "fetchpool: cannot write --report file gone/r.json: no such file or directory (create gone first, or give another path)\n"},
+		{"failed list in a missing directory", []string{"--failed", "gone/f.txt", "u"}, "fetchpool: cannot write --failed file gone/f.txt: no such file or directory (create gone first, or give another path)\n"},
+		// A ~ that no shell expanded ("~/dl" quoted, --output-dir=~/dl in
+		// zsh): -o would make a directory named ~, and the lines would say
+		// "ok ~/dl/x" of a file that is not in the home directory.
+		{"output dir under an unexpanded ~", []string{"--output-dir=~/dl", "http://127.0.0.1:1/x"}, "fetchpool: --output-dir ~/dl: a leading ~ is not expanded outside a shell, and fetchpool would make a directory named ~ here: write the full path (as $HOME/dl), or ./~/dl for a directory named ~\n"},
+		{"output dir an unexpanded ~, dry run", []string{"-o", "~", "--dry-run", "http://127.0.0.1:1/x"}, "a leading ~ is not expanded outside a shell"},
+		// With nothing piped in, it used to exit 0 having fetched nothing
+		// into a new directory http:/127.0.0.1:1/x.
+		{"a URL as -o", []string{"-o", "http://127.0.0.1:1/x"}, "fetchpool: --output-dir http://127.0.0.1:1/x is a URL: -o names the directory to save in"},
+		{"a URL as -i", []string{"-i", "http://127.0.0.1:1/urls.txt"}, "fetchpool: cannot read input file http://127.0.0.1:1/urls.txt: -i reads a local file; pipe a list on the web in: curl -fsSL http://127.0.0.1:1/urls.txt | fetchpool -i - ...\n"},
+		{"a URL as --checksums", []string{"--checksums", "http://127.0.0.1:1/SHA256SUMS", "u"}, "fetchpool: cannot read --checksums file http://127.0.0.1:1/SHA256SUMS: it reads a local file; pipe one on the web in: curl -fsSL http://127.0.0.1:1/SHA256SUMS | fetchpool --checksums - ...\n"},
+		{"input file under an unexpanded ~", []string{"-i", "~/urls.txt"}, "fetchpool: cannot read input file ~/urls.txt: no such file or directory (a leading ~ is not expanded outside a shell: write the full path)\n"},
+		{"report under an unexpanded ~", []string{"--report", "~/r.json", "u"}, "fetchpool: cannot write --report file ~/r.json: no such file or directory (a leading ~ is not expanded outside a shell: write the full path)\n"},
 		{"output dir is a file", []string{"-o", "file/sub", "http://127.0.0.1:1/x"}, "output directory"},
 		{"bad rate", []string{"--rate", "often", "http://127.0.0.1:1/x"}, "--rate"},
 	}
@@ -353,6 +370,11 @@ func TestEndToEndUsageErrors(t *testing.T) {
 				t.Errorf("stderr does not mention %q:\n%s", tt.want, r.stderr)
 			}
 		})
+	}
+	for _, made := range []string{"~", "http:"} {
+		if _, err := os.Lstat(filepath.Join(dir, made)); err == nil {
+			t.Errorf("a directory named %s was made", made)
+		}
 	}
 }
 

@@ -213,3 +213,32 @@ func TestEndToEndItemNamedLikeAPartLeftForAResume(t *testing.T) {
 		})
 	}
 }
+
+// TestEndToEndCurlStyleOutput: fetchpool -o file.txt URL, typed as for
+// curl -o, saves file.txt/NAME; a note after the summary says that -o is
+// the directory and how to name the file. Only then: not for a directory
+// that was there, one whose extension is not its file's, -q, or a list.
+func TestEndToEndCurlStyleOutput(t *testing.T) {
+	srv := fileServer(t)
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "there.txt"), 0o755)
+	const note = "note: -o file.txt is the directory the file was saved in, not its name as with curl -o; to name the file, give URL<TAB>NAME on standard input\n"
+	r := fetchpool(t, dir, "", "-o", "file.txt", srv.URL+"/hello.txt")
+	if r.code != 0 || !strings.HasSuffix(r.stderr, note) {
+		t.Errorf("exit %d; stderr does not end with the note:\n%s", r.code, r.stderr)
+	}
+	if got := readFile(t, filepath.Join(dir, "file.txt", "hello.txt")); !bytes.Equal(got, content("/hello.txt")) {
+		t.Error("file.txt/hello.txt does not hold the file")
+	}
+	for _, args := range [][]string{
+		{"-o", "there.txt", srv.URL + "/hello.txt"},               // a directory already
+		{"-o", "mirror.example.org", srv.URL + "/hello.txt"},      // another extension
+		{"-q", "-o", "quiet.txt", srv.URL + "/hello.txt"},         // -q
+		{"-o", "two.txt", srv.URL + "/a.txt", srv.URL + "/b.txt"}, // not one item
+		{"-o", "dry.txt", "--dry-run", srv.URL + "/hello.txt"},    // nothing saved
+	} {
+		if r := fetchpool(t, dir, "", args...); r.code != 0 || strings.Contains(r.stderr, "note:") {
+			t.Errorf("%q: exit %d, stderr:\n%s", args, r.code, r.stderr)
+		}
+	}
+}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -83,11 +85,14 @@ finish, without retries; a second one aborts them, keeping their .part
 files for a resume. A closed standard output or error (--json | head)
 stops the run as the first Ctrl-C does.
 
+A DURATION is 30s, 1m30s, 500ms or a plain number of seconds. A SIZE or
+BYTES is a number of bytes, with K, M or G for 1024-based multiples.
+
 Exit codes: 0 all done or skipped, 1 some failed, 2 usage error,
 130 interrupted.`
 
 const examples = `  fetchpool https://example.com/a.iso https://example.com/b.iso
-  printf 'https://example.com/a\nhttps://example.com/b\n' | fetchpool -j 8 -o out/
+  printf '%s\n' https://example.com/a https://example.com/b | fetchpool -o out/
   fetchpool -i urls.txt -i more.txt --rate 10/s --per-host 2 -o mirror/
   fetchpool -i urls.txt --json --failed failed.txt || fetchpool -i failed.txt`
 
@@ -111,15 +116,15 @@ func newRootCommand(run func(ctx context.Context, opts *options) error) *cobra.C
 			return run(cmd.Context(), opts)
 		},
 	}
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return usageError{err}
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError{flagHint(c.Flags(), err)}
 	})
 	cmd.SetVersionTemplate("fetchpool {{.Version}}\n")
 
 	f := cmd.Flags()
 	f.SortFlags = false
-	f.StringArrayVarP(&opts.Inputs, "input", "i", nil, "read items from `FILE`, one per line (- for standard input); repeatable")
-	f.StringVarP(&opts.OutputDir, "output-dir", "o", ".", "save files in `DIR` (created if missing)")
+	f.StringArrayVarP(&opts.Inputs, "input", "i", nil, "read items from `FILE` (- for standard input), one per line; repeatable")
+	f.StringVarP(&opts.OutputDir, "output-dir", "o", ".", "save files in `DIR` (created if missing); a directory, not a file name as for curl -o")
 	f.BoolVarP(&opts.KeepPaths, "keep-paths", "x", false, "save under DIR/HOST/URL-PATH")
 	f.StringVar(&opts.OnExists, "on-exists", "skip", "when a file exists before the run, `MODE`: skip, overwrite, rename (keep it, save as name.N.ext) or newer (conditional GET)")
 	f.BoolVar(&opts.NoResume, "no-resume", false, "start over instead of resuming existing .part files")
@@ -143,11 +148,11 @@ func newRootCommand(run func(ctx context.Context, opts *options) error) *cobra.C
 	f.BoolVar(&opts.Insecure, "insecure", false, "do not verify TLS certificates")
 
 	f.IntVar(&opts.Retries, "retries", 3, "retry a failed transfer up to `N` times (connection errors, timeouts, stalls, short bodies, HTTP 408, 425, 429, 500, 502, 503, 504)")
-	f.Var(newDuration(&opts.RetryWait, time.Second), "retry-wait", "base of the exponential backoff between retries (capped at 30s)")
-	f.Var(newDuration(&opts.MaxRetryWait, time.Minute), "max-retry-wait", "longest Retry-After wait to honour; a longer one fails the item (0 = honour none: fail at once)")
-	f.Var(newDuration(&opts.ConnectTimeout, 30*time.Second), "connect-timeout", "give up connecting (and the TLS handshake) after this long (0 = no limit)")
-	f.Var(newDuration(&opts.Timeout, 0), "timeout", "give up one attempt after this long (0 = no limit)")
-	f.Var(newDuration(&opts.StallTimeout, time.Minute), "stall-timeout", "abort and retry an attempt that receives no byte for this long (0 = never)")
+	f.Var(newDuration(&opts.RetryWait, time.Second), "retry-wait", "wait up to DURATION before the first retry, twice as long before each next one (at most 30s)")
+	f.Var(newDuration(&opts.MaxRetryWait, time.Minute), "max-retry-wait", "honour a server's Retry-After of up to DURATION; a longer one fails the item (0 = honour none: fail at once)")
+	f.Var(newDuration(&opts.ConnectTimeout, 30*time.Second), "connect-timeout", "give up connecting (and the TLS handshake) after DURATION (0 = no limit)")
+	f.Var(newDuration(&opts.Timeout, 0), "timeout", "give up one attempt after DURATION (0 = no limit)")
+	f.Var(newDuration(&opts.StallTimeout, time.Minute), "stall-timeout", "abort and retry an attempt that receives no byte for DURATION (0 = never)")
 
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print only errors and the summary")
 	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "print every attempt, retry and redirect")
@@ -159,4 +164,15 @@ func newRootCommand(run func(ctx context.Context, opts *options) error) *cobra.C
 	f.StringVar(&opts.Shard, "shard", "", "fetch only shard `K/N` of the items (1-based; auto/N reads JOB_COMPLETION_INDEX)")
 	addCompletion(cmd)
 	return cmd
+}
+
+// wrapHelp makes --help wrap each flag's text at width columns, indented
+// under the column where the texts start, instead of leaving the terminal
+// to break it at its edge, mid-word and back at column 0.
+func wrapHelp(cmd *cobra.Command, width int) {
+	tmpl := cmd.UsageTemplate()
+	for _, flags := range []string{".LocalFlags", ".InheritedFlags"} {
+		tmpl = strings.ReplaceAll(tmpl, flags+".FlagUsages ", flags+".FlagUsagesWrapped "+strconv.Itoa(width)+" ")
+	}
+	cmd.SetUsageTemplate(tmpl)
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rivo/uniseg"
 )
 
 // parse runs the command line through cobra and configure, without running
@@ -106,12 +108,18 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"-H", "X-Ümlaut: bar", "u"}, "--header"},
 		{[]string{"-H", "X-A: a\x01b", "u"}, "control character"},
 		{[]string{"--sha256", "abc", "u"}, "--sha256"},
+		{[]string{"--sha256", "sha256:" + strings.Repeat("ab", 32), "u"}, `--sha256: invalid sha256 "sha256:abab`},
+		{[]string{"--sha256", "sha256:" + strings.Repeat("ab", 32), "u"}, `(give it without the "sha256:" prefix)`},
 		{[]string{"--sha256", strings.Repeat("a", 64), "u", "v"}, "--sha256"},
 		// One of the two would go unchecked without a word.
 		{[]string{"--sha256", strings.Repeat("a", 64), "--checksums", "SUMS", "u"}, "--sha256 and --checksums"},
 		{[]string{"--shard", "5/4", "u"}, "shard"},
 		{[]string{"-q", "-v", "u"}, "--quiet"},
 		{[]string{"-o", "", "u"}, "--output-dir is empty"},
+		// curl -O URL typed as -o URL: it made http:/host/... and, with no
+		// item left, fetched nothing and said all was well.
+		{[]string{"-o", "https://example.com/a.iso"}, "--output-dir https://example.com/a.iso is a URL: -o names the directory to save in; give the URL as an item: fetchpool -o DIR https://example.com/a.iso"},
+		{[]string{"-o", "file:///tmp/x", "u"}, "is a URL"},
 		{[]string{"-i", "list.txt", "-i", ""}, "--input is empty"},
 		{[]string{"--no-such-flag"}, "no-such-flag"},
 	}
@@ -124,6 +132,130 @@ func TestFlagErrors(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %q does not mention %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestUnknownFlagHints: a flag of curl, wget2 or aria2c, or a typo of a
+// fetchpool flag, is answered with what to use instead.
+func TestUnknownFlagHints(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string // the hint, after the unknown flag
+	}{
+		{[]string{"-c", "u"}, "-c: fetchpool always resumes an existing .part file, unless --no-resume"},
+		{[]string{"--continue", "u"}, "--continue: fetchpool always resumes"},
+		{[]string{"-C", "-", "u"}, "-C: fetchpool always resumes"},
+		{[]string{"-O", "u"}, "-O: each file is already named after its URL"},
+		{[]string{"--output", "f", "u"}, "--output: -o/--output-dir names the directory"},
+		{[]string{"--output=f", "u"}, "--output: -o/--output-dir names the directory"},
+		{[]string{"-P", "d", "u"}, "use -o/--output-dir DIR"},
+		{[]string{"-N", "u"}, "-N: use --on-exists newer"},
+		{[]string{"-nc", "u"}, "-nc: fetchpool keeps an existing file by default"},
+		{[]string{"-k", "u"}, "-k: use --insecure (as curl -k), or --split-min SIZE (as aria2c -k)"},
+		{[]string{"-L", "u"}, "-L: fetchpool always follows redirects"},
+		{[]string{"-s", "u"}, "-s: use -q/--quiet (as curl -s), or --split N (as aria2c -s)"},
+		{[]string{"-V"}, "-V: use --version"},
+		{[]string{"--no-color", "u"}, "--no-color: set NO_COLOR=1 in the environment"},
+		{[]string{"--outptu-dir", "d", "u"}, "--outptu-dir: did you mean --output-dir?"},
+		{[]string{"--quite", "u"}, "--quite: did you mean --quiet?"},
+		{[]string{"--insec", "u"}, "--insec: did you mean --insecure?"},
+		{[]string{"--ver", "u"}, "--ver: did you mean --verbose or --version?"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			_, _, err := parse(t, tt.args...)
+			var usage usageError
+			if !errors.As(err, &usage) {
+				t.Fatalf("err = %v, want a usage error", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not say %q", err, tt.want)
+			}
+		})
+	}
+	// Nothing is made up for a flag that is close to none.
+	for _, flag := range []string{"--no-such-flag", "--foo", "-y"} {
+		_, _, err := parse(t, flag, "u")
+		if err == nil || strings.Contains(err.Error(), "did you mean") || strings.Count(err.Error(), ":") > 1 {
+			t.Errorf("%s: error %v, want the bare unknown-flag error", flag, err)
+		}
+	}
+}
+
+// TestHelpDurations: a duration flag's help names its value DURATION, as
+// the help's text explains it, and shows its default as one would type
+// it (1m, not time.Duration's 1m0s).
+func TestHelpDurations(t *testing.T) {
+	cmd := newRootCommand(func(context.Context, *options) error { return nil })
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetArgs([]string{"--help"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	help := out.String()
+	for _, want := range []string{
+		"A DURATION is 30s, 1m30s, 500ms or a plain number of seconds",
+		"--retry-wait DURATION ",
+		"--stall-timeout DURATION ",
+		"(default 1m)\n",
+	} {
+		if !strings.Contains(help, want) {
+			t.Errorf("--help does not say %q", want)
+		}
+	}
+	if strings.Contains(help, "1m0s") || strings.Contains(help, " duration ") {
+		t.Errorf("--help shows a duration as Go prints it:\n%s", help)
+	}
+	for _, tt := range []struct {
+		d    time.Duration
+		want string
+	}{{0, "0"}, {time.Second, "1s"}, {90 * time.Second, "1m30s"}, {time.Minute, "1m"}, {2 * time.Hour, "2h"}, {time.Hour + time.Minute, "1h1m"}, {500 * time.Millisecond, "500ms"}} {
+		if got := (*durationValue)(&tt.d).String(); got != tt.want {
+			t.Errorf("%v shows as %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}
+
+// TestHelpFitsTheTerminal: --help wraps each flag's text under its column
+// at the terminal's width (80 columns off a terminal), instead of leaving
+// the terminal to break it mid-word at column 0.
+func TestHelpFitsTheTerminal(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		terminal bool
+		width    int
+		args     []string
+		want     int // the widest line allowed
+	}{
+		{"piped", false, 200, []string{"--help"}, 80},
+		{"terminal of 100", true, 100, []string{"--help"}, 99},
+		{"terminal of 80", true, 80, []string{"--help"}, 79},
+		{"terminal of 72", true, 72, []string{"--help"}, 71},
+		{"completion, terminal of 80", true, 80, []string{"completion", "--help"}, 79},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			s := &streams{In: strings.NewReader(""), Out: &out, Err: &errOut, OutTerminal: tt.terminal,
+				Width: func() int { return tt.width }, Getenv: func(string) string { return "" }}
+			if err := execute(context.Background(), context.Background(), s, tt.args); err != nil {
+				t.Fatal(err)
+			}
+			flags := false
+			for _, l := range strings.Split(out.String(), "\n") {
+				if strings.HasSuffix(l, "Flags:") {
+					flags = true
+				}
+				// Only the flags are wrapped: the text above is written
+				// to fit 80 columns, examples are not broken.
+				if (flags || !tt.terminal) && uniseg.StringWidth(l) > tt.want {
+					t.Errorf("line of %d columns, want at most %d: %q", uniseg.StringWidth(l), tt.want, l)
+				}
+			}
+			if !flags {
+				t.Fatalf("no flags in the help:\n%s", out.String())
 			}
 		})
 	}

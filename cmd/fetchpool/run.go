@@ -5,6 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/fetchpool/fetchpool/pkg/input"
@@ -18,6 +22,7 @@ func execute(ctx, stop context.Context, s *streams, args []string) error {
 	cmd := newRootCommand(func(_ context.Context, opts *options) error {
 		return run(ctx, stop, s, opts)
 	})
+	wrapHelp(cmd, helpWidth(s))
 	cmd.SetArgs(args)
 	cmd.SetIn(s.In)
 	cmd.SetOut(s.Out)
@@ -31,6 +36,15 @@ func execute(ctx, stop context.Context, s *streams, args []string) error {
 		fmt.Fprintf(s.Err, "fetchpool: %v\n", err)
 	}
 	return err
+}
+
+// helpWidth is the width --help wraps at: the terminal's (less one column,
+// so that no line ends at its very edge), else 80.
+func helpWidth(s *streams) int {
+	if s.OutTerminal && s.Width != nil {
+		return max(s.Width()-1, 40)
+	}
+	return 80
 }
 
 // run is the whole program once the flags parse: it wires the input, the
@@ -52,6 +66,12 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 			cl.Close()
 		}
 	}()
+	if unexpandedTilde(opts.OutputDir) {
+		return usagef("--output-dir %s: a leading ~ is not expanded outside a shell, and fetchpool would make a directory named ~ here: write the full path (as $HOME%s), or ./%s for a directory named ~", opts.OutputDir, strings.TrimPrefix(opts.OutputDir, "~"), opts.OutputDir)
+	}
+	// Made by this run, which the note on curl's -o below needs to know.
+	_, statErr := os.Lstat(opts.OutputDir)
+	newDir := errors.Is(statErr, fs.ErrNotExist)
 	prepare := pool.PrepareOutputDir
 	if opts.DryRun {
 		prepare = pool.CheckOutputDir // which creates nothing
@@ -142,6 +162,9 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 	if stopped != "" {
 		fmt.Fprintln(s.Err, stopped)
 	}
+	if newDir && !opts.DryRun && !opts.Quiet && len(opts.Args) == 1 && len(opts.Inputs) == 0 && namedLikeItsFile(opts.OutputDir) {
+		fmt.Fprintf(s.Err, "note: -o %s is the directory the file was saved in, not its name as with curl -o; to name the file, give URL<TAB>NAME on standard input\n", opts.OutputDir)
+	}
 	if opts.Bell && s.ErrTerminal {
 		fmt.Fprint(s.Err, "\a")
 	}
@@ -174,8 +197,11 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 func (c *config) sinks(opts *options, s *streams, stdout, stderr io.Writer, summary *report.Summary, start time.Time) ([]report.Sink, error) {
 	sinks := []report.Sink{summary}
 	var bars *report.Terminal
-	// TERM=dumb cannot move the cursor, which the bars need.
-	if !opts.DryRun && s.ErrTerminal && s.Getenv("TERM") != "dumb" && !opts.NoProgress && !opts.Quiet {
+	// TERM=dumb cannot move the cursor, which the bars need. Nor do they
+	// go with items typed at the terminal (-i -): each redraw would wipe
+	// the line being typed.
+	typing := s.InTerminal && slices.Contains(opts.Inputs, "-")
+	if !opts.DryRun && s.ErrTerminal && s.Getenv("TERM") != "dumb" && !opts.NoProgress && !opts.Quiet && !typing {
 		bars = report.NewTerminal(stderr, report.TerminalOptions{
 			Width:   s.Width,
 			Height:  s.Height,
@@ -198,7 +224,7 @@ func (c *config) sinks(opts *options, s *streams, stdout, stderr io.Writer, summ
 	if opts.Report != "" {
 		r, err := report.NewDocument(opts.Report, start)
 		if err != nil {
-			return nil, usagef("cannot write --report file: %w", err)
+			return nil, usagef("cannot write --report file %s: %w%s", opts.Report, fileReason(err), missingDir(opts.Report, err))
 		}
 		sinks = append(sinks, r)
 		c.report = r
@@ -208,7 +234,7 @@ func (c *config) sinks(opts *options, s *streams, stdout, stderr io.Writer, summ
 		// left, which its --failed names, is kept as it is.
 		f, err := report.NewFailed(opts.Failed)
 		if err != nil {
-			return nil, usagef("cannot write --failed file: %w", err)
+			return nil, usagef("cannot write --failed file %s: %w%s", opts.Failed, fileReason(err), missingDir(opts.Failed, err))
 		}
 		sinks = append(sinks, f)
 		c.failed = f

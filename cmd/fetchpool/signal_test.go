@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/fetchpool/fetchpool/pkg/input"
 	"io"
 	"io/fs"
 	"net/http"
@@ -26,6 +25,8 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"github.com/fetchpool/fetchpool/pkg/input"
 )
 
 // Generous bounds for things that take milliseconds on an idle machine; a
@@ -1076,8 +1077,11 @@ func TestSignalEveryLineReadIsAccounted(t *testing.T) {
 				t.Fatalf("stderr does not say where the input was left unread:\n%s", r.stderr)
 			case m != nil:
 				last, _ = strconv.Atoi(m[1])
-				if last <= tt.inFlight || last >= lines {
-					t.Fatalf("the input was left after line %d, want after the %d in flight and before the end", last, tt.inFlight)
+				// The reader may not have read past the lines in flight
+				// when the interrupt comes (the race detector, a loaded
+				// machine): left right after them is as right as later.
+				if last < tt.inFlight || last >= lines {
+					t.Fatalf("the input was left after line %d, want at or after the %d in flight and before the end", last, tt.inFlight)
 				}
 			}
 			readAll := m == nil

@@ -323,6 +323,7 @@ type onPTY struct {
 	cols, rows int
 	env        []string  // added to a clean environment
 	stdout     io.Writer // nil: the terminal
+	stderr     io.Writer // nil: the terminal
 }
 
 // startOnPTY starts the binary in dir with stdin, stderr and (unless
@@ -345,6 +346,9 @@ func startOnPTY(t *testing.T, dir string, set onPTY, args ...string) *ptyProc {
 	p.cmd.Stdin, p.cmd.Stdout, p.cmd.Stderr = tty, tty, tty
 	if set.stdout != nil {
 		p.cmd.Stdout = set.stdout
+	}
+	if set.stderr != nil {
+		p.cmd.Stderr = set.stderr
 	}
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -1,6 +1,13 @@
 // Package fetch transfers one item into place: request, .part file, resume,
 // retries, verification and the atomic rename.
 //
+// One Client, made with New, serves a whole run and is safe for concurrent
+// use: pool.Run calls its Fetch from each worker (it is the pool's
+// Fetcher), and a program can call Fetch itself for a single item (see the
+// example). Fetch reports live progress through the Request's
+// event.Progress, and takes the run's limits as the Config's Gate and
+// Throttle (package limit).
+//
 // A transfer writes NAME.part beside its destination, keeps the validator of
 // the part (URL, ETag, Last-Modified, length) in the sidecar NAME.part.meta,
 // and renames the part into place only once it is complete and verified, so

@@ -1415,6 +1415,15 @@ func TestUnsupportedItems(t *testing.T) {
 		{"~/no-such-file", "no such file: ~/no-such-file (a leading ~ is not expanded outside a shell", fs.ErrNotExist},
 		{"~user/f", "(a leading ~ is not expanded", fs.ErrNotExist},
 		{"-", "no such file: - (a list on standard input is read with -i -, or when no item is given)", fs.ErrNotExist},
+		// A URL without its scheme, which curl and wget would take as
+		// http://: the error must say what is missing.
+		{"example.test/f", "no such file: example.test/f (nor a URL: a URL needs its scheme, as in https://example.test/f)", fs.ErrNotExist},
+		{"www.example.test", "(nor a URL: a URL needs its scheme, as in https://www.example.test)", fs.ErrNotExist},
+		{"127.0.0.1:8080/f.bin", "(nor a URL: a URL needs its scheme, as in https://127.0.0.1:8080/f.bin)", fs.ErrNotExist},
+		{"localhost:8080", "(nor a URL: a URL needs its scheme, as in https://localhost:8080)", fs.ErrNotExist},
+		// Quotes that no shell took off, from a list.
+		{`"http://example.test/f"`, `no such file: "http://example.test/f" (a list takes items without quotes: write http://example.test/f)`, fs.ErrNotExist},
+		{"'a b.txt'", "(a list takes items without quotes: write a b.txt)", fs.ErrNotExist},
 	} {
 		_, err := c.Fetch(context.Background(), request(tt.url, filepath.Join(dir, "out"), nil))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {

@@ -8,6 +8,7 @@ import (
 	"hash"
 	"io"
 	"io/fs"
+	"net"
 	"os"
 	"strings"
 
@@ -233,6 +234,11 @@ func CheckSource(raw string) error {
 type notFoundError struct{ path string }
 
 func (e *notFoundError) Error() string {
+	if quoted(e.path) {
+		// A list copied from a shell script or JSON: no shell took the
+		// quotes off.
+		return "no such file: " + e.path + " (a list takes items without quotes: write " + e.path[1:len(e.path)-1] + ")"
+	}
 	if strings.Contains(e.path, "://") {
 		// Most likely a URL with something before it, as "- https://...".
 		return "no such file: " + e.path + " (nor a URL: a URL must start with http://, https:// or file://)"
@@ -247,7 +253,67 @@ func (e *notFoundError) Error() string {
 		// From a list, or quoted: no shell made it a home directory.
 		return "no such file: " + e.path + " (a leading ~ is not expanded outside a shell: write the full path)"
 	}
+	if schemeless(e.path) {
+		return "no such file: " + e.path + " (nor a URL: a URL needs its scheme, as in https://" + e.path + ")"
+	}
 	return "no such file: " + e.path
+}
+
+// quoted reports whether s is wrapped in a pair of double or single quotes.
+func quoted(s string) bool {
+	return len(s) >= 3 && (s[0] == '"' || s[0] == '\'') && s[len(s)-1] == s[0]
+}
+
+// schemeless reports whether path reads as a URL without its scheme,
+// as curl and wget take "example.com/x": a first segment that is a host
+// name with a dot (or localhost), or an IPv4 address, optionally with a
+// port, followed by a path, or a host name starting with "www.". A first
+// segment that is a local directory is a path, whatever its name.
+func schemeless(path string) bool {
+	first, rest, slash := strings.Cut(path, "/")
+	host, port, hasPort := strings.Cut(first, ":")
+	if hasPort && (port == "" || strings.Trim(port, "0123456789") != "") {
+		return false
+	}
+	// "notes.txt" alone is a file name far more often than a host.
+	www := strings.HasPrefix(strings.ToLower(host), "www.")
+	if !hasPort && !www && (!slash || rest == "") {
+		return false
+	}
+	if !hostName(host) {
+		return false
+	}
+	if fi, err := os.Stat(first); err == nil && fi.IsDir() {
+		return false
+	}
+	return true
+}
+
+// hostName reports whether s is localhost, an IPv4 address, or a DNS name
+// of at least two labels whose last one is letters.
+func hostName(s string) bool {
+	if strings.EqualFold(s, "localhost") {
+		return true
+	}
+	labels := strings.Split(s, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, r := range l {
+			if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	if net.ParseIP(s) != nil {
+		return true
+	}
+	tld := labels[len(labels)-1]
+	return len(tld) >= 2 && strings.Trim(strings.ToLower(tld), "abcdefghijklmnopqrstuvwxyz") == ""
 }
 
 func (e *notFoundError) Unwrap() error { return fs.ErrNotExist }

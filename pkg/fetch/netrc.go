@@ -30,7 +30,7 @@ func (n netrc) lookup(host string) (user, password string, ok bool) {
 func readNetrc(path string) (netrc, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return netrc{}, fmt.Errorf("reading the netrc file: %w", err)
+		return netrc{}, fmt.Errorf("cannot read netrc file %s: %w", path, withoutPath(err))
 	}
 	return parseNetrc(string(data)), nil
 }

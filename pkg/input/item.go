@@ -1,5 +1,9 @@
 // Package input turns command-line arguments, list files and standard input
 // into a stream of items to fetch.
+//
+// A Reader is the Source that pool.Run reads its items from, one at a
+// time, so that a list of any length is streamed; Format writes an Item
+// back in the syntax it was read in (as the --failed list does).
 package input
 
 import "strconv"

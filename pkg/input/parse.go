@@ -313,8 +313,8 @@ func jsonError(err error) error {
 // case) and returns it in lower case; its error wraps ErrInvalidSHA256.
 func ParseSHA256(s string) (string, error) {
 	if len(s) != 64 {
-		return "", fmt.Errorf("%w %q: want 64 hexadecimal digits, got %d characters",
-			ErrInvalidSHA256, s, utf8.RuneCountInString(s))
+		return "", fmt.Errorf("%w %q: want 64 hexadecimal digits, got %d characters%s",
+			ErrInvalidSHA256, s, utf8.RuneCountInString(s), sha256Hint(s))
 	}
 	lower := true
 	for i := 0; i < len(s); i++ {
@@ -324,13 +324,47 @@ func ParseSHA256(s string) (string, error) {
 		case 'A' <= c && c <= 'F':
 			lower = false
 		default:
-			return "", fmt.Errorf("%w %q: want 64 hexadecimal digits", ErrInvalidSHA256, s)
+			return "", fmt.Errorf("%w %q: want 64 hexadecimal digits%s", ErrInvalidSHA256, s, sha256Hint(s))
 		}
 	}
 	if lower {
 		return s, nil
 	}
 	return strings.ToLower(s), nil
+}
+
+// sha256Hint says what is wrong with a digest that is not 64 hexadecimal
+// digits, where it can tell: a "sha256:" prefix (as GitHub and OCI write
+// digests), a sha256sum line pasted whole, or another hash's length.
+func sha256Hint(s string) string {
+	if len(s) > 7 && strings.EqualFold(s[:7], "sha256:") || len(s) > 7 && strings.EqualFold(s[:7], "sha256=") {
+		return " (give it without the " + strconv.Quote(s[:7]) + " prefix)"
+	}
+	if len(s) > 64 && allHex(s[:64]) && (s[64] == ' ' || s[64] == '\t') {
+		return " (give the digest alone, without what follows it)"
+	}
+	if allHex(s) {
+		switch len(s) {
+		case 32:
+			return " (that is the length of an MD5 digest, not a SHA-256)"
+		case 40:
+			return " (that is the length of a SHA-1 digest, not a SHA-256)"
+		case 128:
+			return " (that is the length of a SHA-512 digest, not a SHA-256)"
+		}
+	}
+	return ""
+}
+
+// allHex reports whether s is made of hexadecimal digits only.
+func allHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 // scheme returns the scheme of s by the rule in ParseLine's comment, or ""

@@ -1,4 +1,9 @@
 // Package limit keeps a run polite: request-rate and per-host gates, and a shared bandwidth cap.
+//
+// A Gate (NewGate) goes in fetch.Config.Gate, where every request attempt
+// passes it; a Bandwidth (NewBandwidth) goes in fetch.Config.Throttle, where
+// every transfer's reads draw from it. ParseRate and ParseSize read the
+// command line's --rate and byte sizes; Backoff and RetryAfter time retries.
 package limit
 
 import (

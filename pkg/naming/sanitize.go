@@ -1,6 +1,10 @@
 // Package naming decides where an item's bytes land: names from input,
 // Content-Disposition or the URL, sanitized and reserved so that two
 // transfers never share a file.
+//
+// pool.Run names each item (FromURL, KeepPath, SanitizePath for a name from
+// the input) and reserves it in its run's Reserver; fetch takes a name from
+// Content-Disposition with FromContentDisposition.
 package naming
 
 import (

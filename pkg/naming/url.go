@@ -44,7 +44,7 @@ func unescape(s string) string {
 // separator, for saving under the output directory with --keep-paths.
 //
 // HOST is the URL's host name in lower case, with "_PORT" appended when the
-// URL gives a port ("example.com_8080"), on every platform so that one list
+// URL gives a port other than its scheme's default ("example.com_8080"), on every platform so that one list
 // makes the same tree everywhere; the colons of an IPv6 address become '_'
 // as well ("[::1]:80" is "__1_80"). A URL without a host (file:///x) uses
 // "localhost". The path is split on "/" and each segment percent-decoded and
@@ -86,10 +86,24 @@ func hostDir(u *url.URL) string {
 	if host == "" {
 		host = "localhost"
 	}
-	if port := u.Port(); port != "" {
+	if port := u.Port(); port != "" && !defaultPort(u.Scheme, port) {
 		host = net.JoinHostPort(host, port)
 	}
 	return Sanitize(strings.Map(hostRune, host))
+}
+
+// defaultPort reports whether port is the scheme's own (80 for http, 443
+// for https): https://example.com:443/x is the same request as
+// https://example.com/x, which the run fetches once, and lands in the same
+// directory, as wget -x puts it.
+func defaultPort(scheme, port string) bool {
+	switch strings.ToLower(scheme) {
+	case "http":
+		return port == "80"
+	case "https":
+		return port == "443"
+	}
+	return false
 }
 
 // hostRune drops the brackets of an IPv6 literal and turns the colons of

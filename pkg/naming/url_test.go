@@ -65,6 +65,14 @@ func TestKeepPath(t *testing.T) {
 		{"http://example.com:8080/x", "example.com_8080/x"},
 		{"http://[::1]:8080/x", "__1_8080/x"},
 		{"http://[::1]/x", "__1/x"},
+		// A scheme's default port is the same request as none: one
+		// directory for both spellings, as wget -x makes.
+		{"https://Example.com:443/x/", "example.com/x/index.html"},
+		{"http://example.com:80/x", "example.com/x"},
+		{"HTTP://example.com:80/x", "example.com/x"},
+		{"http://example.com:443/x", "example.com_443/x"},
+		{"https://example.com:80/x", "example.com_80/x"},
+		{"http://[::1]:80/x", "__1/x"},
 		{"https://example.com", "example.com/index.html"},
 		{"https://example.com/", "example.com/index.html"},
 		{"https://example.com/dir/", "example.com/dir/index.html"},

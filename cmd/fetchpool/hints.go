@@ -1,0 +1,84 @@
+package main
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// isURL reports whether s starts as a URL does, "SCHEME://", where a file
+// name is wanted.
+func isURL(s string) bool {
+	scheme, _, ok := strings.Cut(s, "://")
+	return ok && validScheme(scheme)
+}
+
+// validScheme reports whether s can be a URL's scheme: a letter, then
+// letters, digits, "+", "-" or ".".
+func validScheme(s string) bool {
+	for i, r := range s {
+		letter := 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z'
+		if !letter && (i == 0 || !('0' <= r && r <= '9' || r == '+' || r == '-' || r == '.')) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// fileReason is err from opening or creating a file that the message
+// around it names already, without the operation and path of its
+// *fs.PathError: "open urls.txt: no such file or directory" would name it
+// twice.
+func fileReason(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// unexpandedTilde reports whether path starts with a ~ that no shell
+// expanded ("~/dl" quoted, or after = in --output-dir=~/dl) and names
+// nothing that exists: it would be taken as a directory named ~.
+func unexpandedTilde(path string) bool {
+	if path != "~" && !strings.HasPrefix(path, "~/") && !strings.HasPrefix(path, "~"+string(os.PathSeparator)) {
+		return false
+	}
+	first, _, _ := strings.Cut(filepath.ToSlash(path), "/")
+	_, err := os.Lstat(first)
+	return errors.Is(err, fs.ErrNotExist)
+}
+
+// tildeHint says, for a file that could not be opened at path, that its
+// leading ~ was not expanded; "" when that is not why.
+func tildeHint(path string, err error) string {
+	if !errors.Is(err, fs.ErrNotExist) || !unexpandedTilde(path) {
+		return ""
+	}
+	return " (a leading ~ is not expanded outside a shell: write the full path)"
+}
+
+// missingDir says what to do when a file could not be created at path
+// because its directory does not exist; "" for any other err.
+func missingDir(path string, err error) string {
+	if !errors.Is(err, fs.ErrNotExist) {
+		return ""
+	}
+	if hint := tildeHint(path, err); hint != "" {
+		return hint
+	}
+	return " (create " + filepath.Dir(path) + " first, or give another path)"
+}
+
+// namedLikeItsFile reports whether dir holds a single file, with dir's own
+// extension: what fetchpool -o file.txt URL, meant as curl -o, leaves.
+func namedLikeItsFile(dir string) bool {
+	ext := filepath.Ext(filepath.Clean(dir))
+	if len(ext) < 2 {
+		return false
+	}
+	entries, err := os.ReadDir(dir)
+	return err == nil && len(entries) == 1 && strings.EqualFold(filepath.Ext(entries[0].Name()), ext)
+}
