@@ -48,11 +48,16 @@ const (
 	// Duplicate: Item asks for the same request and output as an earlier
 	// item, and is dropped; it gets no other event.
 	Duplicate
+	// InputEnd: the input was read to its end, before any shutdown: every
+	// item of the run has had its Queued (or Duplicate) event, and no more
+	// will come. A run whose input failed, or that stopped reading it for
+	// a shutdown, has none.
+	InputEnd
 )
 
 var kindNames = [...]string{Queued: "queued", Started: "started", Attempt: "attempt", Redirect: "redirect",
 	Retry: "retry", Finished: "finished", Draining: "draining", Aborting: "aborting", Planned: "planned",
-	Duplicate: "duplicate"}
+	Duplicate: "duplicate", InputEnd: "input end"}
 
 // String is the kind's name in lower case, like "finished".
 func (k Kind) String() string {

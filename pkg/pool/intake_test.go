@@ -72,7 +72,8 @@ func (l *takenLog) take(it input.Item, err error) {
 // of the input and exactly the items the run reports: each has one Queued
 // and one Finished event, and no item it is not told of has any. A
 // shutdown stops the reading at once, yet an item read before it is not
-// lost: it ends as not started. Taken is told how the input ended.
+// lost: it ends as not started. Taken is told how the input ended, and
+// an InputEnd event follows the items of an input read to its end.
 func TestRunTakenIsAccounted(t *testing.T) {
 	errDisk := errors.New("input/output error")
 	for _, tt := range []struct {
@@ -163,11 +164,17 @@ func TestRunTakenIsAccounted(t *testing.T) {
 			}
 			// Every item taken is reported once, and nothing else.
 			var queued, finished []string
+			ends, queuedAfterEnd := 0, 0
 			rec.mu.Lock()
 			for _, ev := range rec.events {
 				switch ev.Kind {
+				case event.InputEnd:
+					ends++
 				case event.Queued:
 					queued = append(queued, ev.Item.URL)
+					if ends > 0 {
+						queuedAfterEnd++
+					}
 				case event.Finished:
 					finished = append(finished, fmt.Sprintf("%s %d", ev.Result.Item.URL, ev.Result.Seq))
 				}
@@ -181,6 +188,12 @@ func TestRunTakenIsAccounted(t *testing.T) {
 			slices.Sort(want)
 			if !slices.Equal(queued, taken.items) || !slices.Equal(finished, want) {
 				t.Errorf("queued %q and finished %q, want each item taken once: %q", queued, finished, want)
+			}
+			// The end of the input is told once, after the last item
+			// queued, only when the input was read to its end: until
+			// then a terminal's overall bar may see more items come.
+			if wantEnds := map[bool]int{true: 1}[tt.wantEnd == io.EOF]; ends != wantEnds || queuedAfterEnd > 0 {
+				t.Errorf("%d InputEnd events (%d items queued after one), want %d, after every item queued", ends, queuedAfterEnd, wantEnds)
 			}
 			if tt.stop != nil {
 				res := rec.results()

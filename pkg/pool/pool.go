@@ -412,7 +412,8 @@ func (r *run) read(src Source) {
 // admit is the producer: it filters, de-duplicates, names and queues items
 // in input order, so suffixes for colliding names follow the input. Once a
 // shutdown begins it reads no more, but the item already read, if any, is
-// admitted like the others, and ends as not started.
+// admitted like the others, and ends as not started. An input read to its
+// end before that is told with an InputEnd event.
 func (r *run) admit(stop context.Context) error {
 	var seq uint64
 	for {
@@ -426,6 +427,9 @@ func (r *run) admit(stop context.Context) error {
 		if next.err != nil {
 			r.taken(input.Item{}, next.err)
 			if errors.Is(next.err, io.EOF) {
+				if !stopping {
+					r.opts.Emit(event.Event{Kind: event.InputEnd, Time: time.Now()})
+				}
 				return nil
 			}
 			return next.err
