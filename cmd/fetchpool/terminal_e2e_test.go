@@ -324,10 +324,11 @@ type onPTY struct {
 	env        []string  // added to a clean environment
 	stdout     io.Writer // nil: the terminal
 	stderr     io.Writer // nil: the terminal
+	stdin      *os.File  // nil: the terminal
 }
 
-// startOnPTY starts the binary in dir with stdin, stderr and (unless
-// set.stdout says otherwise) stdout on a new pseudo-terminal. What the
+// startOnPTY starts the binary in dir with stdin, stderr and stdout (unless
+// set says otherwise) on a new pseudo-terminal. What the
 // terminal shows is read concurrently. The process is killed when the test
 // ends if it still runs.
 func startOnPTY(t *testing.T, dir string, set onPTY, args ...string) *ptyProc {
@@ -349,6 +350,9 @@ func startOnPTY(t *testing.T, dir string, set onPTY, args ...string) *ptyProc {
 	}
 	if set.stderr != nil {
 		p.cmd.Stderr = set.stderr
+	}
+	if set.stdin != nil {
+		p.cmd.Stdin = set.stdin
 	}
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -1184,5 +1188,140 @@ func TestTerminalChecksumsFromTerminal(t *testing.T) {
 	text := strings.Join(p.model(out).text(), "\n")
 	if code != 2 || !strings.Contains(text, "--checksums -: standard input is a terminal") {
 		t.Errorf("exit %d, want 2 saying that standard input is a terminal; terminal:\n%s", code, text)
+	}
+}
+
+// heldBig is the size of /big/ paths of newHeldServer: a thousand times
+// that of the others.
+const heldBig = 1000 * 1000
+
+// newHeldServer serves heldBig bytes, with a Content-Length, for a path
+// under /big/, a quarter of them at once and the rest once release is
+// called (or the client goes away); any other path gets 1000 bytes at once.
+func newHeldServer(t *testing.T) (srv *httptest.Server, release func()) {
+	t.Helper()
+	open := make(chan struct{})
+	var once sync.Once
+	release = func() { once.Do(func() { close(open) }) }
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/big/") {
+			w.Header().Set("Content-Length", "1000")
+			w.Write(bytes.Repeat([]byte("s"), 1000))
+			return
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(heldBig))
+		w.Write(bytes.Repeat([]byte("b"), heldBig/4))
+		w.(http.Flusher).Flush()
+		select {
+		case <-open:
+			w.Write(bytes.Repeat([]byte("b"), heldBig-heldBig/4))
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(release) // runs first: Close waits for the handler
+	return srv, release
+}
+
+// overallPercent is the percentage and the count of items of the overall
+// bar on the screen, or ok false when there is none.
+func overallPercent(rows []string) (pct int, count string, ok bool) {
+	rx := regexp.MustCompile(`^\s*(\d+)%.*?\s(\d+/\d+)(\s|$)`)
+	for _, r := range rows {
+		if m := rx.FindStringSubmatch(r); m != nil {
+			pct, _ = strconv.Atoi(m[1])
+			return pct, m[2], true
+		}
+	}
+	return 0, "", false
+}
+
+// TestTerminalOverallFollowsBytes: once the whole input is read and every
+// item left is in flight with a known size, the percentage of the overall
+// bar follows the bytes, as aria2c's and wget2's do; the count of items
+// stays beside it. It counted items only: a single big file held at a
+// quarter showed 0% (0/1) under its own line at 25%, and a big file after
+// two small ones 66% with three quarters of the bytes still to come. While
+// the input may still bring items, the bar stays on items.
+func TestTerminalOverallFollowsBytes(t *testing.T) {
+	tests := []struct {
+		name  string
+		cols  int
+		small int  // small files before the big one
+		pipe  bool // the list comes on a pipe that stays open until the big file is held
+		count string
+	}{
+		{name: "single file", cols: 100, count: "0/1"},
+		{name: "single file, 40 columns", cols: 40, count: "0/1"},
+		{name: "after two small files", cols: 100, small: 2, count: "2/3"},
+		{name: "after two small files, 40 columns", cols: 40, small: 2, count: "2/3"},
+		{name: "input still open", cols: 100, small: 2, pipe: true, count: "2/3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, release := newHeldServer(t)
+			dir := t.TempDir()
+			var urls []string
+			for i := range tt.small {
+				urls = append(urls, srv.URL+"/small/s"+strconv.Itoa(i)+".txt")
+			}
+			urls = append(urls, srv.URL+"/big/big.iso")
+			set := onPTY{cols: tt.cols, rows: 20, env: []string{"NO_COLOR=1"}}
+			args := append([]string{"-o", "out", "-j", "1"}, urls...)
+			var w *os.File
+			if tt.pipe {
+				r, pw, err := os.Pipe()
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer pw.Close()
+				defer r.Close()
+				if _, err := io.WriteString(pw, strings.Join(urls, "\n")+"\n"); err != nil {
+					t.Fatal(err)
+				}
+				set.stdin, w = r, pw
+				args = []string{"-o", "out", "-j", "1", "-i", "-"}
+			}
+			p := startOnPTY(t, dir, set, args...)
+			held := func(rows []string) bool {
+				_, count, ok := overallPercent(rows)
+				return ok && count == tt.count && hasRow(rows, "big.iso", "25%")
+			}
+			rows := p.waitScreen("big.iso held at a quarter", held)
+			if tt.pipe {
+				// More items may come: the bar counts the items.
+				time.Sleep(300 * time.Millisecond) // a few more frames
+				out, _, _ := p.snapshot()
+				rows = p.model(out).screen()
+				if pct, _, _ := overallPercent(rows); pct != 66 {
+					t.Errorf("with the input still open, the overall bar is at %d%%, want 66%% (2 of 3 items); screen:\n%s",
+						pct, strings.Join(rows, "\n"))
+				}
+				w.Close()
+				rows = p.waitScreen("the overall bar on bytes once the input is read", func(rows []string) bool {
+					pct, _, _ := overallPercent(rows)
+					return held(rows) && pct != 66
+				})
+			}
+			time.Sleep(300 * time.Millisecond) // a few more frames
+			out, _, _ := p.snapshot()
+			rows = p.model(out).screen()
+			// (small files + a quarter of the big one) of all the bytes.
+			want := (tt.small*1000 + heldBig/4) * 100 / (tt.small*1000 + heldBig)
+			if pct, count, ok := overallPercent(rows); !ok || pct != want || count != tt.count {
+				t.Errorf("overall bar at %d%% (%s), want %d%% (%s): the share of the bytes; screen:\n%s",
+					pct, count, want, tt.count, strings.Join(rows, "\n"))
+			}
+			release()
+			code, out := p.wait()
+			if code != 0 {
+				t.Errorf("exit %d, want 0", code)
+			}
+			v := p.model(out)
+			checkFinalScreen(t, v.text(), ended{ok: tt.small + 1})
+			if w := v.tooWide(); len(w) > 0 {
+				t.Errorf("lines wider than the %d columns of the terminal: %q", tt.cols, w)
+			}
+		})
 	}
 }

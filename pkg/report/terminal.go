@@ -90,8 +90,22 @@ type Terminal struct {
 	active    []*transfer // those in flight: not waiting at the gate
 	waiting   int         // those that wait at the gate (Progress.Waiting)
 
-	overall      gauge
-	overallRate  meter
+	overall     gauge
+	overallRate meter
+	// inputEnd tells that the whole input is read (an InputEnd event):
+	// no item will be queued after those counted.
+	inputEnd bool
+	// byBytes tells that the overall bar follows the bytes rather than
+	// the items, as it does from the first redraw that finds the whole
+	// input read (see followBytes); it stays so.
+	byBytes bool
+	// endedHave and endedWant are the bytes that the finished transfers
+	// have and were to have, for the overall bar once it follows bytes;
+	// endedKnown counts those transfers. lost counts the items canceled
+	// before their size was known, and lostHave is what they had.
+	endedHave, endedWant, endedKnown int64
+	lost, lostHave                   int64
+
 	pending      []pendingLine // lines for the next redraw
 	drawn        int           // lines of the block now on the screen
 	shown        []string      // those lines, to count the rows they take after a resize
@@ -129,6 +143,30 @@ type transfer struct {
 	// waited tells that it was last seen waiting at the gate: its rate
 	// is measured from when it got through, not from when it was begun.
 	waited bool
+	// size is its last known total, or -1 before one is known: a retry
+	// whose answer has no Content-Length does not take from the overall
+	// bar, once it follows bytes, the size it had.
+	size int64
+}
+
+// knownSize is the transfer's total, or the last one known when it no
+// longer knows it, or -1 when it never did.
+func (tr *transfer) knownSize() int64 {
+	if n := tr.p.Total(); n >= 0 {
+		tr.size = n
+	}
+	return tr.size
+}
+
+// bytes is what the transfer has of what it is to have, as the overall
+// bar counts them once it follows bytes: a size not known is what has
+// come.
+func (tr *transfer) bytes() (have, want int64) {
+	have, want = tr.p.Done(), tr.knownSize()
+	if want < 0 {
+		want = have
+	}
+	return min(max(have, 0), want), want
 }
 
 // shortName is the name shortened to w columns. When it does not fit,
@@ -198,6 +236,8 @@ func (t *Terminal) Handle(ev event.Event) {
 		t.started(ev)
 	case event.Finished:
 		t.finished(ev)
+	case event.InputEnd:
+		t.inputEnd = true
 	case event.Attempt, event.Retry, event.Redirect, event.Duplicate:
 		if tr := t.byPointer[ev.Progress]; tr != nil {
 			tr.retryAt = time.Time{}
@@ -222,7 +262,7 @@ func (t *Terminal) started(ev event.Event) {
 	if ev.Progress == nil || t.byPointer[ev.Progress] != nil {
 		return
 	}
-	tr := &transfer{p: ev.Progress, name: clean(ev.Progress.Name)}
+	tr := &transfer{p: ev.Progress, name: clean(ev.Progress.Name), size: -1}
 	if tr.name == "" {
 		tr.name = clean(ev.Output)
 	}
@@ -237,18 +277,47 @@ func (t *Terminal) started(ev event.Event) {
 }
 
 func (t *Terminal) finished(ev event.Event) {
-	if tr := t.byPointer[ev.Progress]; tr != nil {
+	r := ev.Result
+	tr := t.byPointer[ev.Progress]
+	if tr != nil {
 		delete(t.byPointer, ev.Progress)
 		if i := slices.Index(t.transfers, tr); i >= 0 {
 			t.transfers = slices.Delete(t.transfers, i, i+1)
 		}
 	}
-	r := ev.Result
+	t.ended(tr, r)
 	if r == nil || (t.opts.Quiet && r.Status != event.StatusFailed) {
 		return
 	}
 	label, rest := finishedLine(r, ev.Progress != nil)
 	t.log(t.color(label) + strings.Repeat(" ", len(padLabel(label))-len(label)) + rest)
+}
+
+// ended counts the bytes of an item that is over, for the overall bar; tr
+// is its transfer, or nil when none was begun.
+func (t *Terminal) ended(tr *transfer, r *event.Result) {
+	canceled := r != nil && r.Status == event.StatusCanceled
+	if tr == nil || canceled && tr.knownSize() < 0 {
+		if canceled {
+			// Cut short before its size was known: it counts as one of
+			// the mean size, that never comes.
+			t.lost++
+			if tr != nil {
+				t.lostHave += tr.p.Done()
+			}
+		}
+		return // skipped at once, or failed before it was begun: no bytes
+	}
+	have, want := tr.bytes()
+	switch {
+	case r == nil || r.Status == event.StatusFailed:
+		want = have // what did not come will not: it is not to be had
+	case !canceled:
+		have = want
+	}
+	t.endedHave += have
+	t.endedWant += want
+	t.endedKnown++
 }
 
 // color paints a label unless NoColor.
@@ -484,11 +553,27 @@ func (t *Terminal) block(now time.Time) []string {
 	return append(lines, status...)
 }
 
-// overallLine is the bar of items completed (done, skipped or failed) of
-// admitted so far, with bytes, rate and ETA; fields that do not fit are
-// dropped, the ETA first. Items canceled by a shutdown stay in the total but
-// are not counted as completed: after a Ctrl-C the bar shows what was
-// actually dealt with, never 100% for a list cut short.
+// overallLine is the bar of the run, with the count of items completed
+// (done, skipped or failed) of admitted so far, bytes, rate and ETA; fields
+// that do not fit are dropped, the ETA first.
+//
+// The bar follows the items completed until it can follow the bytes, as
+// aria2c's and wget2's do: once the whole input is read and every transfer
+// that has an answer knows its size. Then it is the bytes the items have
+// of the bytes they are to have, and it stays so until the end (but while
+// a body of unknown size comes): it does not go back and forth while the
+// input is read.
+// A single big file is not at 0% while its own line is at half, nor a big
+// file after many small ones at 95% with most of the bytes to come. Items
+// still queued, and transfers that have no answer yet, are taken to be of
+// the mean size of those known until theirs is: a big file that many small
+// ones follow does not make the bar jump back from where the items had
+// taken it. The bytes field says "have/want" when want is no guess.
+//
+// Items canceled by a shutdown stay in the total but are not counted as
+// completed, and the bytes a canceled transfer lacks stay lacking: after a
+// Ctrl-C the bar shows what was actually dealt with, never 100% for a list
+// cut short.
 func (t *Terminal) overallLine(now time.Time, w int) string {
 	completed := int64(t.tally.completed())
 	left := int64(t.tally.queued + t.tally.inFlight)
@@ -497,48 +582,152 @@ func (t *Terminal) overallLine(now time.Time, w int) string {
 	for _, tr := range t.transfers {
 		bytes += tr.p.Done()
 	}
-	fields := append(t.fieldScratch[:0],
-		strconv.FormatInt(completed, 10)+"/"+strconv.FormatInt(total, 10),
-		humanSize(bytes))
+	cur, of := completed, total
+	count := strconv.FormatInt(completed, 10) + "/" + strconv.FormatInt(total, 10)
+	size, sizeShort := humanSize(bytes), ""
+	lacking, lackingKnown := t.bytesLacking(left)
+	byBytes := false
+	if sh, ok := t.byteShare(); ok && t.followBytes() {
+		byBytes = true
+		cur, of = sh.have, sh.want
+		size = humanSize(sh.have)
+		if !sh.guess {
+			size, sizeShort = sizeOf(sh.have, sh.want), size
+		}
+		lacking, lackingKnown = sh.lacking, true
+	}
+	rate, eta := "", ""
 	r, rateOK := t.overallRate.rate(now, bytes)
 	if rateOK {
-		fields = append(fields, humanRate(r))
+		rate = humanRate(r)
 	}
 	t.overallRate.add(now, bytes)
 	if !rateOK {
 		r = 0
 	}
-	if eta, ok := t.eta(now, completed, left, r); ok {
-		fields = append(fields, "ETA "+humanDuration(eta))
+	if d, ok := t.eta(now, completed, left, r, lacking, lackingKnown, !byBytes); ok {
+		eta = "ETA " + humanDuration(d)
 	}
-	// Drop from the end (ETA, rate, bytes) until the line fits.
-	for len(fields) > 1 && percentWidth+joinedWidth(fields) > w {
-		fields = fields[:len(fields)-1]
+	// The richest fields that fit: without the ETA, then with the bytes
+	// had but not the bytes to have, then without the rate, then the count
+	// alone.
+	choices := [...][4]string{
+		{count, size, rate, eta},
+		{count, size, rate},
+		{count, sizeShort, rate},
+		{count, size},
+		{count, sizeShort},
+		{count},
+	}
+	var fields []string
+	for _, choice := range choices {
+		fields = t.fieldScratch[:0]
+		for _, f := range choice {
+			if f != "" {
+				fields = append(fields, f)
+			}
+		}
+		if percentWidth+joinedWidth(fields) <= w {
+			break
+		}
 	}
 	t.fieldScratch = fields
 	rest := "  " + strings.Join(fields, "  ")
-	g := percent(completed, total)
-	if room := w - percentWidth - width(rest); room >= 9 && total > 0 {
-		g = t.overall.bar(completed, total, min(room-3, 50))
+	g := percent(cur, of)
+	if room := w - percentWidth - width(rest); room >= 9 && of > 0 {
+		g = t.overall.bar(cur, of, min(room-3, 50))
 	}
 	return truncEnd(g+rest, w)
 }
 
+// followBytes tells whether the overall bar follows the bytes (see
+// overallLine): it began to at an earlier redraw, or it can from now on,
+// for the input is read to its end; it does not begin to once a shutdown
+// began, for the items that it ends before their turn have no size. Only
+// a transfer that receives a body of unknown size (chunked, or until the
+// server closes) stops it, for as long as that runs: there is no share of
+// bytes to tell then.
+func (t *Terminal) followBytes() bool {
+	for _, tr := range t.transfers {
+		if tr.knownSize() < 0 && tr.p.Done() > 0 {
+			return false
+		}
+	}
+	if !t.byBytes && (!t.inputEnd || t.stopping != "") {
+		return false
+	}
+	t.byBytes = true
+	return true
+}
+
+// share is what the overall bar shows once it follows bytes.
+type share struct {
+	have, want int64
+	// lacking is what the items left (queued or in flight) lack: want
+	// less have, but for the bytes of the items over, which will not come.
+	lacking int64
+	// guess tells that want counts items of a size not known yet.
+	guess bool
+}
+
+// byteShare is the bytes the items have of the bytes they are to have,
+// and false when no size is known yet. An item queued, or a transfer
+// without a size, counts as the mean of the sizes known, or as what it
+// has when that is more; so do the items canceled before their size was
+// known, which never have it.
+func (t *Terminal) byteShare() (share, bool) {
+	var left share // the items left
+	known, unsized := t.endedKnown, int64(t.tally.queued)
+	for _, tr := range t.transfers {
+		if tr.knownSize() < 0 {
+			unsized++
+			continue
+		}
+		h, w := tr.bytes()
+		left.have += h
+		left.want += w
+		known++
+	}
+	sh := share{have: t.endedHave + left.have, want: t.endedWant + left.want}
+	if known == 0 || sh.want <= 0 {
+		return share{}, false
+	}
+	if unsized > 0 || t.lost > 0 {
+		sh.guess = true
+		mean := sh.want / known
+		left.want += mean * int64(t.tally.queued)
+		for _, tr := range t.transfers {
+			if tr.knownSize() < 0 {
+				h := tr.p.Done()
+				left.have += h
+				left.want += max(mean, h)
+			}
+		}
+		sh.have = t.endedHave + t.lostHave + left.have
+		sh.want = t.endedWant + max(mean*t.lost, t.lostHave) + left.want
+	}
+	sh.lacking = left.want - left.have
+	return sh, true
+}
+
 // eta guesses the time the items left (queued or in flight) will take.
-// When they are all in flight, each with a known size, it is the bytes
-// they still lack at the overall rate (bytes per second): the pace of the
-// items completed says nothing of a last, big file, and there is none for
-// a first one. Otherwise it is the pace of the items completed so far. It
-// is never sooner than the next attempt of a transfer that waits to retry.
-func (t *Terminal) eta(now time.Time, completed, left int64, rate float64) (time.Duration, bool) {
+// When the bytes they lack are known (lackingKnown), it is those at the
+// overall rate (bytes per second): the pace of the items completed says
+// nothing of a last, big file, and there is none for a first one.
+// Otherwise it is the pace of the items completed so far, when the
+// overall bar follows the items (byItems): a transfer stalled at 0 B/s
+// has no ETA when the bar follows bytes, for the pace of items would not
+// agree with the bar. It is never sooner than the next attempt of a
+// transfer that waits to retry.
+func (t *Terminal) eta(now time.Time, completed, left int64, rate float64, lacking int64, lackingKnown, byItems bool) (time.Duration, bool) {
 	elapsed := now.Sub(t.start)
 	if left <= 0 || elapsed <= 0 || t.start.IsZero() {
 		return 0, false
 	}
 	eta, ok := time.Duration(0), false
-	if lacking, known := t.bytesLacking(left); known && rate > 0 {
+	if lackingKnown && rate > 0 {
 		eta, ok = time.Duration(float64(lacking)/rate*float64(time.Second)), true
-	} else if completed > 0 {
+	} else if completed > 0 && byItems {
 		eta, ok = time.Duration(float64(elapsed)/float64(completed)*float64(left)), true
 	}
 	if !ok {

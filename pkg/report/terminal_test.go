@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -677,5 +678,207 @@ func TestTerminalETAFromBytes(t *testing.T) {
 				t.Errorf("overall line %q, want the ETA %q", overall, tt.want)
 			}
 		})
+	}
+}
+
+// overallOf is the overall line on the screen (the first line that starts
+// with a percentage), or "".
+func overallOf(lines []string) string {
+	for _, l := range lines {
+		if overallStart.MatchString(l) {
+			return l
+		}
+	}
+	return ""
+}
+
+var overallStart = regexp.MustCompile(`^\s*(\d+)% `)
+
+// percentOf is the percentage an overall line starts with.
+func percentOf(t *testing.T, line string) int {
+	t.Helper()
+	m := overallStart.FindStringSubmatch(line)
+	if m == nil {
+		t.Fatalf("no percentage at the start of %q", line)
+	}
+	var n int
+	fmt.Sscan(m[1], &n)
+	return n
+}
+
+// TestTerminalOverallFollowsBytes: once the whole input is read and every
+// transfer that has its answer knows its size, the overall bar follows the
+// bytes, as aria2c's and wget2's do, and its bytes field says of how many;
+// the count of items stays. It counted only items: a single big file at a
+// quarter showed 0% under its own line at 25%, and a big file after two
+// small ones 66%. An item queued counts as the mean size of those known.
+// While the input may bring more items, a transfer has no size, or once a
+// shutdown began, the bar stays on items.
+func TestTerminalOverallFollowsBytes(t *testing.T) {
+	const MiB = 1 << 20
+	tests := []struct {
+		name    string
+		small   int  // small files (1 MiB) done before the big one begins
+		queued  int  // items queued after the big one
+		unknown bool // the big file's size is not known
+		open    bool // the input is not read to its end
+		stop    bool // a shutdown began before the big file's size was known
+		want    []string
+	}{
+		{name: "single file", want: []string{"25%", " 0/1 ", " 5.0/20.0 MiB ", "ETA 15s"}},
+		// (2 + 5) MiB of 22.
+		{name: "after two small files", small: 2, want: []string{"31%", " 2/3 ", " 7.0/22.0 MiB ", "ETA 15s"}},
+		// 1 + 5 MiB of 1 + 20 + 2 items of the mean size, 10.5 MiB: no
+		// total is given, it is a guess; the ETA is for the guess.
+		{name: "items queued after it", small: 1, queued: 2, want: []string{"14%", " 1/4 ", " 6.0 MiB ", "ETA 36s"}},
+		// The ETA is from the bytes all the same (TestTerminalETAFromBytes).
+		{name: "input not read to its end", open: true, want: []string{"0%", " 0/1 ", " 5.0 MiB ", "ETA 15s"}},
+		{name: "size unknown", unknown: true, want: []string{"0%", " 0/1 ", " 5.0 MiB "}},
+		// The ETA is from the pace of items, as the bar.
+		{name: "size unknown after small files", small: 2, unknown: true, want: []string{"66%", " 2/3 ", " 7.0 MiB ", "ETA 2.5s"}},
+		{name: "shutdown began first", stop: true, want: []string{"0%", " 0/1 ", " 5.0 MiB ", "ETA 15s"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var r run
+			it := func(n int) input.Item { return item(n, fmt.Sprintf("https://example.com/f%d.bin", n)) }
+			for i := range tt.small + 1 + tt.queued {
+				r.queue(it(i + 1))
+			}
+			if !tt.open {
+				r.emit(event.Event{Kind: event.InputEnd})
+			}
+			for i := range tt.small {
+				p := r.start(it(i+1), fmt.Sprintf("small%d.bin", i))
+				p.SetTotal(MiB)
+				p.SetDone(MiB)
+				r.finish(it(i+1), p, event.Result{Status: event.StatusOK, Output: "out/small.bin", Bytes: MiB, Size: MiB})
+			}
+			big := r.start(it(tt.small+1), "big.bin")
+			h := &harness{t: t, cols: func() int { return 100 }}
+			term := NewTerminal(&h.out, TerminalOptions{Width: h.cols, NoColor: true})
+			feed(term, r.events)
+			if tt.stop {
+				term.Handle(event.Event{Kind: event.Draining, Time: at(0), InFlight: 1})
+			}
+			if !tt.unknown {
+				big.SetTotal(20 * MiB)
+			}
+			// big.bin: 1 MiB a second for 5 s.
+			for s := 0; s <= 50; s++ {
+				big.SetDone(int64(s) * MiB / 10)
+				term.Tick(at(time.Duration(s) * 100 * time.Millisecond))
+			}
+			h.sync()
+			overall := overallOf(h.sc.lines())
+			for _, want := range tt.want {
+				if !strings.Contains(overall+" ", want) {
+					t.Errorf("overall line %q, want %q in it", overall, want)
+				}
+			}
+			if !strings.HasPrefix(strings.TrimSpace(overall), tt.want[0]) {
+				t.Errorf("overall line %q, want it to start with %s", overall, tt.want[0])
+			}
+			if wantETA := slices.ContainsFunc(tt.want, func(s string) bool { return strings.HasPrefix(s, "ETA") }); !wantETA && strings.Contains(overall, "ETA") {
+				t.Errorf("overall line %q, want no ETA", overall)
+			}
+		})
+	}
+}
+
+// TestTerminalOverallNeverBack: a big file first, then small files that go
+// a few at a time, with a transfer now and then that has no answer yet: the
+// overall bar goes only forward, and ends on the share of the bytes. It
+// counted the items, up to 92% with most of big.bin to come; waiting to
+// follow the bytes until every size is known would take it that high
+// first, then back. The small ones queued count as the mean size.
+func TestTerminalOverallNeverBack(t *testing.T) {
+	const MiB = 1 << 20
+	var r run
+	it := func(n int) input.Item { return item(n, fmt.Sprintf("https://example.com/f%d.bin", n)) }
+	const smalls = 12
+	for i := range smalls + 1 {
+		r.queue(it(i + 1))
+	}
+	r.emit(event.Event{Kind: event.InputEnd})
+	big := r.start(it(1), "big.bin")
+	big.SetTotal(100 * MiB)
+	h := &harness{t: t, cols: func() int { return 100 }}
+	term := NewTerminal(&h.out, TerminalOptions{Width: h.cols, NoColor: true})
+	feed(term, r.events)
+	last, now := 0, time.Duration(0)
+	tick := func() {
+		t.Helper()
+		now += 100 * time.Millisecond
+		big.SetDone(min(big.Done()+MiB, 100*MiB))
+		term.Tick(at(now))
+		h.sync()
+		p := percentOf(t, overallOf(h.sc.lines()))
+		if p < last {
+			t.Fatalf("at %v the overall bar went back from %d%% to %d%%:\n%s", now, last, p, strings.Join(h.sc.lines(), "\n"))
+		}
+		last = p
+	}
+	// Two small files at a time, each a tick without an answer, then a
+	// tick with its size, then done.
+	for i := 2; i <= smalls+1; i += 2 {
+		var ps []*event.Progress
+		for n := i; n <= min(i+1, smalls+1); n++ {
+			term.Handle(event.Event{Kind: event.Started, Time: at(now), Item: it(n), Progress: event.NewProgress(fmt.Sprintf("s%d.bin", n))})
+			ps = append(ps, term.transfers[len(term.transfers)-1].p)
+		}
+		tick()
+		for _, p := range ps {
+			p.SetTotal(MiB / 4)
+			p.SetDone(MiB / 8)
+		}
+		tick()
+		for k, p := range ps {
+			p.SetDone(MiB / 4)
+			term.Handle(event.Event{Kind: event.Finished, Time: at(now), Item: it(i + k), Progress: p,
+				Result: &event.Result{Item: it(i + k), Status: event.StatusOK, Output: "out/s.bin", Bytes: MiB / 4, Size: MiB / 4}})
+		}
+		tick()
+	}
+	// All small ones done: the bar is the share of the bytes.
+	want := int((big.Done() + smalls*MiB/4) * 100 / (100*MiB + smalls*MiB/4))
+	if last != want {
+		t.Errorf("with only big.bin left, at %d of %d MiB, the overall bar is at %d%%, want %d%%", big.Done()/MiB, 100, last, want)
+	}
+}
+
+// TestTerminalOverallCutShort: the overall bar follows bytes, with items
+// still queued, when a shutdown begins: the queued items end not started,
+// and the bar never reaches 100% even once the transfer in flight is done.
+func TestTerminalOverallCutShort(t *testing.T) {
+	const MiB = 1 << 20
+	var r run
+	it := func(n int) input.Item { return item(n, fmt.Sprintf("https://example.com/f%d.bin", n)) }
+	for i := range 3 {
+		r.queue(it(i + 1))
+	}
+	r.emit(event.Event{Kind: event.InputEnd})
+	big := r.start(it(1), "big.bin")
+	big.SetTotal(10 * MiB)
+	big.SetDone(5 * MiB)
+	h := &harness{t: t, cols: func() int { return 100 }}
+	term := NewTerminal(&h.out, TerminalOptions{Width: h.cols, NoColor: true})
+	feed(term, r.events)
+	term.Tick(at(100 * time.Millisecond))
+	h.sync()
+	// 5 MiB of 10, and two more of the mean size, 10 MiB.
+	if p := percentOf(t, overallOf(h.sc.lines())); p != 16 {
+		t.Fatalf("overall bar at %d%%, want 16%%", p)
+	}
+	term.Handle(event.Event{Kind: event.Draining, Time: at(200 * time.Millisecond), InFlight: 1})
+	for i := 2; i <= 3; i++ {
+		term.Handle(event.Event{Kind: event.Finished, Time: at(200 * time.Millisecond), Item: it(i),
+			Result: &event.Result{Item: it(i), Status: event.StatusCanceled, Err: event.ErrNotStarted}})
+	}
+	big.SetDone(10 * MiB)
+	term.Tick(at(400 * time.Millisecond))
+	h.sync()
+	if p := percentOf(t, overallOf(h.sc.lines())); p != 33 {
+		t.Errorf("after Ctrl-C, with big.bin whole, overall bar at %d%%, want 33%%: the items not started are not done", p)
 	}
 }
