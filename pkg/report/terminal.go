@@ -92,6 +92,9 @@ type Terminal struct {
 
 	overall     gauge
 	overallRate meter
+	// answered tells that a transfer had its answer: the overall rate is
+	// measured from the first answer on.
+	answered bool
 	// inputEnd tells that the whole input is read (an InputEnd event):
 	// no item will be queued after those counted.
 	inputEnd bool
@@ -143,6 +146,11 @@ type transfer struct {
 	// waited tells that it was last seen waiting at the gate: its rate
 	// is measured from when it got through, not from when it was begun.
 	waited bool
+	// answered tells that it had its answer (a size, or bytes); base is
+	// what it held then, such as a part it resumes, which did not come at
+	// the rate it has: rates are measured from that answer on, without it.
+	answered bool
+	base     int64
 	// size is its last known total, or -1 before one is known: a retry
 	// whose answer has no Content-Length does not take from the overall
 	// bar, once it follows bytes, the size it had.
@@ -518,6 +526,20 @@ func (t *Terminal) width() int {
 func (t *Terminal) sortOut(now time.Time) {
 	t.active, t.waiting = t.active[:0], 0
 	for _, tr := range t.transfers {
+		done := tr.p.Done()
+		if !tr.answered && (tr.p.Total() >= 0 || done > 0) {
+			// Its answer came: a part it resumes is held, not received
+			// now; nor is the wait for the answer part of its rate.
+			tr.answered, tr.base = true, done
+			tr.rate = meter{}
+			tr.rate.add(now, done)
+			if !t.answered {
+				// Nor of the overall rate, for the first answer.
+				t.answered = true
+				t.overallRate = meter{}
+			}
+		}
+		tr.base = min(tr.base, done) // restarted from zero
 		if tr.p.Waiting() {
 			t.waiting++
 			tr.waited = true
@@ -578,9 +600,12 @@ func (t *Terminal) overallLine(now time.Time, w int) string {
 	completed := int64(t.tally.completed())
 	left := int64(t.tally.queued + t.tally.inFlight)
 	total := int64(t.tally.finished()) + left
-	bytes := t.tally.Bytes
+	// bytes is what the items have; received leaves out the parts that
+	// transfers resumed, for the rate.
+	bytes, received := t.tally.Bytes, t.tally.Bytes
 	for _, tr := range t.transfers {
 		bytes += tr.p.Done()
+		received += tr.p.Done() - tr.base
 	}
 	cur, of := completed, total
 	count := strconv.FormatInt(completed, 10) + "/" + strconv.FormatInt(total, 10)
@@ -597,11 +622,11 @@ func (t *Terminal) overallLine(now time.Time, w int) string {
 		lacking, lackingKnown = sh.lacking, true
 	}
 	rate, eta := "", ""
-	r, rateOK := t.overallRate.rate(now, bytes)
+	r, rateOK := t.overallRate.rate(now, received)
 	if rateOK {
 		rate = humanRate(r)
 	}
-	t.overallRate.add(now, bytes)
+	t.overallRate.add(now, received)
 	if !rateOK {
 		r = 0
 	}

@@ -882,3 +882,48 @@ func TestTerminalOverallCutShort(t *testing.T) {
 		t.Errorf("after Ctrl-C, with big.bin whole, overall bar at %d%%, want 33%%: the items not started are not done", p)
 	}
 }
+
+// TestTerminalRateAfterResume: a transfer that resumes a part of 40 MiB
+// gets its answer 0.65 s after it began, then 10 MiB a second. Its line,
+// the overall rate and the ETA say 10 MiB/s: the part it held did not
+// come at that rate. Both rates counted the part as received in the first
+// half second: 69 MiB/s, and an ETA of 1.6 s for 5 s to go, for as long
+// as the part stayed in their window.
+func TestTerminalRateAfterResume(t *testing.T) {
+	const MiB = 1 << 20
+	for _, inputEnd := range []bool{false, true} {
+		t.Run(fmt.Sprintf("input end %v", inputEnd), func(t *testing.T) {
+			var r run
+			it := item(1, "https://example.com/big.iso")
+			r.queue(it)
+			if inputEnd {
+				r.emit(event.Event{Kind: event.InputEnd})
+			}
+			p := r.start(it, "big.iso")
+			h := &harness{t: t, cols: func() int { return 100 }}
+			term := NewTerminal(&h.out, TerminalOptions{Width: h.cols, NoColor: true})
+			feed(term, r.events)
+			answer := 650 * time.Millisecond
+			for now := time.Duration(0); now <= 2*time.Second; now += 100 * time.Millisecond {
+				if now >= answer {
+					p.SetDone(40*MiB + int64((now-answer).Seconds()*10*MiB))
+					p.SetTotal(100 * MiB)
+				}
+				term.Tick(at(now))
+			}
+			h.sync()
+			lines := h.sc.lines()
+			overall := overallOf(lines)
+			if !strings.Contains(overall, " 10.0 MiB/s") {
+				t.Errorf("overall line %q, want the rate 10.0 MiB/s", overall)
+			}
+			// 100 - 53.5 MiB to go at 10 MiB/s.
+			if !strings.HasSuffix(overall, "ETA 4.6s") && !strings.HasSuffix(overall, "ETA 4.7s") {
+				t.Errorf("overall line %q, want the ETA 4.6s", overall)
+			}
+			if !hasLine(strings.Join(lines, "\n"), "big.iso ", "/100.0 MiB", " 10.0 MiB/s") {
+				t.Errorf("no line of big.iso at 10.0 MiB/s:\n%s", strings.Join(lines, "\n"))
+			}
+		})
+	}
+}
