@@ -577,7 +577,7 @@ func (t *Terminal) block(now time.Time) []string {
 
 // overallLine is the bar of the run, with the count of items completed
 // (done, skipped or failed) of admitted so far, bytes, rate and ETA; fields
-// that do not fit are dropped, the ETA first.
+// that do not fit are dropped, the ETA first (but for the bytes to have).
 //
 // The bar follows the items completed until it can follow the bytes, as
 // aria2c's and wget2's do: once the whole input is read and every transfer
@@ -633,11 +633,12 @@ func (t *Terminal) overallLine(now time.Time, w int) string {
 	if d, ok := t.eta(now, completed, left, r, lacking, lackingKnown, !byBytes); ok {
 		eta = "ETA " + humanDuration(d)
 	}
-	// The richest fields that fit: without the ETA, then with the bytes
-	// had but not the bytes to have, then without the rate, then the count
+	// The richest fields that fit: without the bytes to have (but those
+	// had), then without the ETA, then without the rate, then the count
 	// alone.
 	choices := [...][4]string{
 		{count, size, rate, eta},
+		{count, sizeShort, rate, eta},
 		{count, size, rate},
 		{count, sizeShort, rate},
 		{count, size},

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"regexp"
 	"slices"
@@ -723,9 +724,12 @@ func TestTerminalOverallFollowsBytes(t *testing.T) {
 		unknown bool // the big file's size is not known
 		open    bool // the input is not read to its end
 		stop    bool // a shutdown began before the big file's size was known
+		cols    int  // 0: 100
 		want    []string
 	}{
 		{name: "single file", want: []string{"25%", " 0/1 ", " 5.0/20.0 MiB ", "ETA 15s"}},
+		// Too narrow for all: the ETA says more than the bytes to have.
+		{name: "single file, 44 columns", cols: 44, want: []string{"25%", " 0/1 ", " 5.0 MiB ", "ETA 15s"}},
 		// (2 + 5) MiB of 22.
 		{name: "after two small files", small: 2, want: []string{"31%", " 2/3 ", " 7.0/22.0 MiB ", "ETA 15s"}},
 		// 1 + 5 MiB of 1 + 20 + 2 items of the mean size, 10.5 MiB: no
@@ -755,7 +759,8 @@ func TestTerminalOverallFollowsBytes(t *testing.T) {
 				r.finish(it(i+1), p, event.Result{Status: event.StatusOK, Output: "out/small.bin", Bytes: MiB, Size: MiB})
 			}
 			big := r.start(it(tt.small+1), "big.bin")
-			h := &harness{t: t, cols: func() int { return 100 }}
+			cols := cmp.Or(tt.cols, 100)
+			h := &harness{t: t, cols: func() int { return cols }}
 			term := NewTerminal(&h.out, TerminalOptions{Width: h.cols, NoColor: true})
 			feed(term, r.events)
 			if tt.stop {
