@@ -581,16 +581,16 @@ func (t *Terminal) block(now time.Time) []string {
 //
 // The bar follows the items completed until it can follow the bytes, as
 // aria2c's and wget2's do: once the whole input is read and every transfer
-// that has an answer knows its size. Then it is the bytes the items have
-// of the bytes they are to have, and it stays so until the end (but while
-// a body of unknown size comes): it does not go back and forth while the
-// input is read.
-// A single big file is not at 0% while its own line is at half, nor a big
-// file after many small ones at 95% with most of the bytes to come. Items
-// still queued, and transfers that have no answer yet, are taken to be of
-// the mean size of those known until theirs is: a big file that many small
-// ones follow does not make the bar jump back from where the items had
-// taken it. The bytes field says "have/want" when want is no guess.
+// that has an answer knows its size (see followBytes). Then it is the
+// bytes the items have of the bytes they are to have, and it stays so
+// until the end (but while a body of unknown size comes): it does not go
+// back and forth while the input is read. A single big file is not at 0%
+// while its own line is at half, nor a big file after many small ones at
+// 95% with most of the bytes to come. Items still queued, and transfers
+// that have no answer yet, are taken to be of the mean size of those known
+// until theirs is: a big file that many small ones follow does not make
+// the bar jump back from where the items had taken it. The bytes field
+// says "have/want" when want is no guess.
 //
 // Items canceled by a shutdown stay in the total but are not counted as
 // completed, and the bytes a canceled transfer lacks stay lacking: after a
