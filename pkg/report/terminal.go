@@ -108,6 +108,9 @@ type Terminal struct {
 	// before their size was known, and lostHave is what they had.
 	endedHave, endedWant, endedKnown int64
 	lost, lostHave                   int64
+	// restW is the widest the fields after the overall bar were at the
+	// width restAt.
+	restW, restAt int
 
 	pending      []pendingLine // lines for the next redraw
 	drawn        int           // lines of the block now on the screen
@@ -659,8 +662,14 @@ func (t *Terminal) overallLine(now time.Time, w int) string {
 	}
 	t.fieldScratch = fields
 	rest := "  " + strings.Join(fields, "  ")
+	// The bar leaves room for the widest fields yet at this width: it
+	// does not grow and shrink by a column as a number gains a digit.
+	if t.restAt != w {
+		t.restAt, t.restW = w, 0
+	}
+	t.restW = max(t.restW, width(rest))
 	g := percent(cur, of)
-	if room := w - percentWidth - width(rest); room >= 9 && of > 0 {
+	if room := w - percentWidth - t.restW; room >= 9 && of > 0 {
 		g = t.overall.bar(cur, of, min(room-3, 50))
 	}
 	return truncEnd(g+rest, w)

@@ -932,3 +932,40 @@ func TestTerminalRateAfterResume(t *testing.T) {
 		})
 	}
 }
+
+// TestTerminalOverallBarSteady: the overall bar keeps its width while the
+// fields after it grow and shrink by a digit ("9.9/100.0 MiB", "10.0/100.0
+// MiB", "ETA 10s", "ETA 9.9s"): its end moved by a column or two, back and
+// forth, many times a second.
+func TestTerminalOverallBarSteady(t *testing.T) {
+	const MiB = 1 << 20
+	var r run
+	it := item(1, "https://example.com/big.iso")
+	r.queue(it)
+	r.emit(event.Event{Kind: event.InputEnd})
+	p := r.start(it, "big.iso")
+	p.SetTotal(100 * MiB)
+	h := &harness{t: t, cols: func() int { return 100 }}
+	term := NewTerminal(&h.out, TerminalOptions{Width: h.cols, NoColor: true})
+	feed(term, r.events)
+	ends := map[int]bool{}
+	for now := time.Duration(0); now <= 20*time.Second; now += 100 * time.Millisecond {
+		// 1 MiB a second, then 20 MiB a second.
+		done := int64(now.Seconds() * MiB)
+		if now > 5*time.Second {
+			done = 5*MiB + int64((now-5*time.Second).Seconds()*20*MiB)
+		}
+		p.SetDone(min(done, 99*MiB))
+		term.Tick(at(now))
+		h.sync()
+		if now < time.Second {
+			continue // the rate and the ETA are not there yet
+		}
+		overall := []rune(overallOf(h.sc.lines()))
+		end := strings.LastIndex(string(overall), "|")
+		ends[len([]rune(string(overall)[:end]))] = true
+	}
+	if len(ends) != 1 {
+		t.Errorf("the overall bar ended at %d different columns, want one", len(ends))
+	}
+}
