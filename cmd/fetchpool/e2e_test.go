@@ -330,6 +330,26 @@ func TestEndToEndEmptyArgument(t *testing.T) {
 	}
 }
 
+// TestEndToEndSubcommandWords: fetchpool has no version or help
+// subcommand; "fetchpool version", and "help" after an item, are local
+// files that do not exist, and the failure says which flag was meant.
+func TestEndToEndSubcommandWords(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.txt"), []byte("a"), 0o644)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"version"}, "FAIL arg 1 version: no such file: version (for fetchpool's version, run fetchpool --version)"},
+		{[]string{"./a.txt", "help"}, "FAIL arg 2 help: no such file: help (for fetchpool's help, run fetchpool --help)"},
+	} {
+		r := fetchpool(t, dir, "", append([]string{"-o", "out", "--no-progress"}, tt.args...)...)
+		if r.code != 1 || !strings.Contains(r.stderr, tt.want) {
+			t.Errorf("%q: exit %d, want 1 saying %q; stderr:\n%s", tt.args, r.code, tt.want, r.stderr)
+		}
+	}
+}
+
 func TestEndToEndUsageErrors(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "file"), []byte("x"), 0o644)

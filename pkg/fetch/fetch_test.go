@@ -1415,6 +1415,9 @@ func TestUnsupportedItems(t *testing.T) {
 		{"~/no-such-file", "no such file: ~/no-such-file (a leading ~ is not expanded outside a shell", fs.ErrNotExist},
 		{"~user/f", "(a leading ~ is not expanded", fs.ErrNotExist},
 		{"-", "no such file: - (a list on standard input is read with -i -, or when no item is given)", fs.ErrNotExist},
+		// fetchpool has no subcommands for these: a user who expected one.
+		{"version", "no such file: version (for fetchpool's version, run fetchpool --version)", fs.ErrNotExist},
+		{"help", "no such file: help (for fetchpool's help, run fetchpool --help)", fs.ErrNotExist},
 		// A URL without its scheme, which curl and wget would take as
 		// http://: the error must say what is missing.
 		{"example.test/f", "no such file: example.test/f (nor a URL: a URL needs its scheme, as in https://example.test/f)", fs.ErrNotExist},

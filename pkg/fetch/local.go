@@ -249,6 +249,10 @@ func (e *notFoundError) Error() string {
 	if e.path == "-" {
 		return "no such file: - (a list on standard input is read with -i -, or when no item is given)"
 	}
+	if e.path == "version" || e.path == "help" {
+		// fetchpool has no such subcommands: a user who expected one.
+		return "no such file: " + e.path + " (for fetchpool's " + e.path + ", run fetchpool --" + e.path + ")"
+	}
 	if e.path == "~" || strings.HasPrefix(e.path, "~") && strings.ContainsAny(e.path, "/"+string(os.PathSeparator)) {
 		// From a list, or quoted: no shell made it a home directory.
 		return "no such file: " + e.path + " (a leading ~ is not expanded outside a shell: write the full path)"
