@@ -56,6 +56,28 @@ func TestEndToEndSameOutputWrittenTwoWays(t *testing.T) {
 	}
 }
 
+// TestEndToEndSameFileURLWrittenTwoWays: a file URL with no host, with
+// "localhost" (RFC 8089), with one slash, and the path itself name one
+// file: it is copied once, not saved again as name.1, name.2 ...
+func TestEndToEndSameFileURLWrittenTwoWays(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.ToSlash(filepath.Join(dir, "src", "a b.txt"))
+	os.MkdirAll(filepath.Dir(src), 0o755)
+	os.WriteFile(src, []byte("data"), 0o644)
+	escaped := strings.ReplaceAll(src, " ", "%20")
+	r := fetchpool(t, dir, "", "-o", "out", "-j", "1", "--no-progress",
+		"file://"+escaped, "file://localhost"+escaped, "FILE://LOCALHOST"+escaped, "file:"+escaped, src)
+	if r.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	if saved := filesUnder(t, filepath.Join(dir, "out")); strings.Join(saved, "|") != "a b.txt" {
+		t.Errorf("saved %q, want only \"a b.txt\"; stderr:\n%s", saved, r.stderr)
+	}
+	if want := "duplicates dropped 4"; !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr does not say %q:\n%s", want, r.stderr)
+	}
+}
+
 // filesUnder lists the regular files under dir, as sorted slash-separated
 // paths relative to it.
 func filesUnder(t *testing.T, dir string) []string {
