@@ -42,6 +42,13 @@ func (c *Client) copyLocal(ctx context.Context, req Request, path string) (Resul
 		// only (exfat, HFS+) lost the fraction of its source's mtime,
 		// and one on FAT, its odd second.
 		if req.IfNewer && !laterThanStored(fi.ModTime(), dfi.ModTime(), onFAT(req.Path)) {
+			if !req.NoSidecar {
+				// A part of its own, left by a run killed while it
+				// replaced the file, holds a copy that is not newer
+				// either, as after a 304 (Request.IfNewer); one of
+				// another item, or that a process writes, stays.
+				_, _ = RemoveStalePart(req.Path+".part", req.URL)
+			}
 			res.Skipped = true
 			return res, nil
 		}
