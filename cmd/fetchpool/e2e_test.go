@@ -379,6 +379,10 @@ func TestEndToEndUsageErrors(t *testing.T) {
 		{"report under an unexpanded ~", []string{"--report", "~/r.json", "u"}, "fetchpool: cannot write --report file ~/r.json: no such file or directory (a leading ~ is not expanded outside a shell: write the full path)\n"},
 		{"output dir is a file", []string{"-o", "file/sub", "http://127.0.0.1:1/x"}, "output directory"},
 		{"bad rate", []string{"--rate", "often", "http://127.0.0.1:1/x"}, "--rate"},
+		// An integer flag says what it wants, not strconv's "parsing "abc":
+		// invalid syntax", and the usage line follows.
+		{"retries not a number", []string{"--retries", "abc", "u"}, "fetchpool: invalid argument \"abc\" for \"--retries\" flag: want a whole number, 0 or more\nRun 'fetchpool --help' for usage.\n"},
+		{"workers not a whole number", []string{"-j", "1.5", "u"}, "fetchpool: invalid argument \"1.5\" for \"-j, --concurrency\" flag: want a whole number, at least 1\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
