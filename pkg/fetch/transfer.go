@@ -593,9 +593,9 @@ func (c *Client) acquire(ctx context.Context, host string) (func(), error) {
 }
 
 // request builds the GET of one exchange: a Range from offset (with
-// If-Range when the part has a validator), the split probe, or the
-// conditions of --on-exists newer. conditional tells whether a 304 means
-// "not modified".
+// If-Range when the part has a validator), or the split probe; and the
+// conditions of --on-exists newer, to either. conditional tells whether a
+// 304 means "not modified".
 func (t *transfer) request(ctx context.Context, offset int64) (req *http.Request, conditional bool) {
 	req = t.c.newRequest(ctx, t.u)
 	switch {
@@ -604,7 +604,13 @@ func (t *transfer) request(ctx context.Context, offset int64) (req *http.Request
 		if v := t.meta.ifRange(); v != "" {
 			req.Header.Set("If-Range", v)
 		}
-		return req, false
+		if t.req.IfNewer {
+			// A server weighs If-Modified-Since and If-None-Match before
+			// If-Range (RFC 9110, 13.2.2): a copy no newer than the file
+			// is a 304, not the rest of a part that would be thrown away.
+			conditional = t.setConditions(req)
+		}
+		return req, conditional
 	case t.c.cfg.Split > 1 && !t.noSplit:
 		req.Header.Set("Range", "bytes=0-") // the split probe
 	}
