@@ -196,8 +196,9 @@ func TestEndToEndReplacedFileKeepsItsMode(t *testing.T) {
 // TestEndToEndNewerRemovesStalePart: with --on-exists newer, an item that
 // is not newer than the file kept (a 304, or a local source no later than
 // its copy) has the part of its own beside the file, left by a run killed
-// while it replaced the file, removed as --on-exists skip removes it;
-// before, a local source's stayed for ever.
+// while it replaced the file, removed as --on-exists skip removes it, and
+// the skip says so; before, a local source's stayed for ever, and a 304
+// removed one without a word.
 func TestEndToEndNewerRemovesStalePart(t *testing.T) {
 	mod := time.Date(2023, 5, 6, 7, 8, 9, 0, time.UTC)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -228,6 +229,14 @@ func TestEndToEndNewerRemovesStalePart(t *testing.T) {
 	r := fetchpool(t, dir, list, "-o", "out", "--no-progress", "--on-exists", "newer")
 	if r.code != 0 || !strings.Contains(r.stderr, "done 0, skipped 2, failed 0") {
 		t.Fatalf("exit %d, want 0 with both skipped; stderr:\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{
+		"skip out/remote.bin  (not modified on the server; removed remote.bin.part, left by an interrupted run)",
+		"skip out/local.bin  (the source is not newer; removed local.bin.part, left by an interrupted run)",
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr does not say %q:\n%s", want, r.stderr)
+		}
 	}
 	for name := range items {
 		path := filepath.Join(out, name)

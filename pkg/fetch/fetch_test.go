@@ -1898,8 +1898,8 @@ func TestIfNewerResumeIsConditional(t *testing.T) {
 				assertDone(t, path, body)
 				return
 			}
-			if !got.Skipped || got.HTTPStatus != http.StatusNotModified || got.Bytes != 0 {
-				t.Errorf("%+v; want skipped on a 304, nothing received", got)
+			if !got.Skipped || got.HTTPStatus != http.StatusNotModified || got.Bytes != 0 || !got.StaleRemoved {
+				t.Errorf("%+v; want skipped on a 304, nothing received, the part removed", got)
 			}
 			if b, _ := os.ReadFile(path); string(b) != "the local copy" {
 				t.Errorf("the local copy was replaced")

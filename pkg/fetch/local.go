@@ -47,7 +47,7 @@ func (c *Client) copyLocal(ctx context.Context, req Request, path string) (Resul
 				// replaced the file, holds a copy that is not newer
 				// either, as after a 304 (Request.IfNewer); one of
 				// another item, or that a process writes, stays.
-				_, _ = RemoveStalePart(req.Path+".part", req.URL)
+				res.StaleRemoved, _ = RemoveStalePart(req.Path+".part", req.URL)
 			}
 			res.Skipped = true
 			return res, nil

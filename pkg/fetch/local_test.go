@@ -150,8 +150,8 @@ func TestLocalNewerRemovesStalePart(t *testing.T) {
 			req := request(tt.item, out, nil)
 			req.IfNewer = true
 			res, err := newClient(t, testConfig()).Fetch(context.Background(), req)
-			if err != nil || !res.Skipped {
-				t.Fatalf("%+v, %v; want skipped: the copy is newer", res, err)
+			if err != nil || !res.Skipped || res.StaleRemoved != tt.wantGone {
+				t.Fatalf("%+v, %v; want skipped (the copy is newer), StaleRemoved %v", res, err, tt.wantGone)
 			}
 			if got := mustFile(t, out); string(got) != "old" {
 				t.Errorf("destination changed")

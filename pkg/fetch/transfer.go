@@ -96,7 +96,7 @@ func (t *transfer) run(ctx context.Context) (Result, error) {
 		case err == nil && out == notModified:
 			// A part left from an earlier run holds bytes of a copy that
 			// is not newer either.
-			t.removePart()
+			t.res.StaleRemoved = t.removePart() && !t.partMade
 			t.res.Skipped = true
 			return t.res, nil
 		case err == nil:
@@ -124,7 +124,7 @@ func (t *transfer) run(ctx context.Context) (Result, error) {
 			return t.res, err
 		case errors.Is(err, ErrSkip):
 			if errors.Is(err, ErrNotNewer) {
-				t.removePart() // bytes of a copy that is not newer either
+				t.res.StaleRemoved = t.removePart() && !t.partMade // bytes of a copy that is not newer either
 			}
 			// Else a file with the server's name is there, and it may be
 			// another item's: the bytes of this one, from an earlier run,
@@ -360,13 +360,16 @@ func holdPart(part string, create bool) (partLock, error) {
 
 // removePart removes the part and its sidecar when they are this
 // transfer's to remove: a part it does not hold yet is locked first, and
-// one that another process writes is left alone.
-func (t *transfer) removePart() {
-	if err := t.own(false); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return
+// one that another process writes is left alone. It reports whether there
+// was a part to remove.
+func (t *transfer) removePart() bool {
+	err := t.own(false)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return false
 	}
 	removePart(t.part)
 	t.lock.release()
+	return err == nil
 }
 
 // claim is own, and for a part held since an earlier step, a check that
