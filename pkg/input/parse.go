@@ -91,7 +91,8 @@ type jsonItem struct {
 // which is an error (its digest would go unchecked), and, in a line
 // without "output", one that names the output file otherwise ("out",
 // "name", "path"), which is an error too (the file would be named after
-// its URL); any other type is an error. "sha256" must be 64 hex digits and is returned
+// its URL); any other type is an error. A line without "url" that names
+// the URL under another key ("uri", "link", "download_url") says so. "sha256" must be 64 hex digits and is returned
 // in lower case. Names are kept as written; the naming package sanitizes them.
 //
 // A value has a scheme when it starts with a letter followed by letters,
@@ -159,15 +160,18 @@ func parseJSON(line string) Item {
 		it.Err = fmt.Errorf(`%w: key %q is not checked: fetchpool verifies only "sha256" (64 hex digits); give the SHA-256 so, or remove the key`, ErrInvalidJSON, key)
 		return it
 	}
+	if j.URL == nil || strings.TrimSpace(*j.URL) == "" {
+		it.Err = fmt.Errorf(`%w: no "url"`, ErrInvalidJSON)
+		if key := strayKey(line, urlKey); key != "" && j.URL == nil {
+			it.Err = fmt.Errorf(`%w: no "url" (key %q is not read: rename it to "url")`, ErrInvalidJSON, key)
+		}
+		return it
+	}
 	if j.Output == nil {
-		if key := strayOutputKey(line); key != "" {
+		if key := strayKey(line, outputKey); key != "" {
 			it.Err = fmt.Errorf(`%w: key %q is not read: fetchpool takes a file's name only from "output"; rename the key to "output", or remove it to name the file after its URL`, ErrInvalidJSON, key)
 			return it
 		}
-	}
-	if j.URL == nil || strings.TrimSpace(*j.URL) == "" {
-		it.Err = fmt.Errorf(`%w: no "url"`, ErrInvalidJSON)
-		return it
 	}
 	u := strings.TrimSpace(*j.URL)
 	if !isText(u, false) {
@@ -303,15 +307,17 @@ func digestKey(key string) bool {
 	return strings.HasPrefix(k, "crc") || strings.HasPrefix(k, "blake")
 }
 
-// strayOutputKey returns the first top-level key of the JSON object line,
-// which decodes and has no "output", that names an output file under
-// another name (outputKey): "out" (as aria2c's input files write it),
-// "name", "filename", "path", "dest", "file". Other unknown keys are
-// ignored, but the file would be named after its URL without a word. It
-// reads the keys where they are, without decoding the line again, and
-// allocates nothing for a key in lower case. Only a line without "output"
-// is read so: the common line, which has one, pays nothing.
-func strayOutputKey(line string) string {
+// strayKey returns the first top-level key of the JSON object line, which
+// decodes, for which match is true: in a line without "output", one that
+// names an output file under another name (outputKey: "out" as aria2c's
+// input files write it, "name", "filename", "path", "dest", "file"), and
+// in one without "url", one that names the URL otherwise (urlKey). Other
+// unknown keys are ignored, but the file would be named after its URL, or
+// the line fail as one without a URL, without a word. It reads the keys
+// where they are, without decoding the line again, and allocates nothing
+// for a key in lower case. Only a line without "output" is read so: the
+// common line, which has one, pays nothing.
+func strayKey(line string, match func(key string) bool) string {
 	depth := 0
 	for i := 0; i < len(line); i++ {
 		switch line[i] {
@@ -333,7 +339,7 @@ func strayOutputKey(line string) string {
 			if strings.IndexByte(key, '\\') >= 0 {
 				key = unquoteKey(line[start-1 : i+1])
 			}
-			if outputKey(key) {
+			if match(key) {
 				return key
 			}
 		}
@@ -364,7 +370,7 @@ func closingQuote(line string, start int) int {
 }
 
 // unquoteKey decodes a JSON string with escapes in it, quotes included;
-// "" when it does not decode. (Apart from strayOutputKey, so that the
+// "" when it does not decode. (Apart from strayKey, so that the
 // address it takes makes no key there escape to the heap.)
 func unquoteKey(quoted string) string {
 	var key string
@@ -415,7 +421,28 @@ func outputKey(key string) bool {
 	if strings.EqualFold(key, "output") || strings.EqualFold(key, "sha256") {
 		return false
 	}
-	k := strings.Map(func(r rune) rune {
+	k := normalKey(key)
+	return strings.HasPrefix(k, "ou") || outputKeys[k]
+}
+
+// urlKey reports whether a JSON key names an item's URL but is not "url"
+// (in any case): "uri", "link", "href", "src", "source", or one that ends
+// in "url" ("download_url", "fileUrl").
+func urlKey(key string) bool {
+	if strings.EqualFold(key, "url") {
+		return false
+	}
+	switch k := normalKey(key); k {
+	case "uri", "link", "href", "src", "source":
+		return true
+	default:
+		return strings.HasSuffix(k, "url")
+	}
+}
+
+// normalKey is a JSON key in lower case, with only its letters and digits.
+func normalKey(key string) string {
+	return strings.Map(func(r rune) rune {
 		switch {
 		case 'a' <= r && r <= 'z', '0' <= r && r <= '9':
 			return r
@@ -424,7 +451,6 @@ func outputKey(key string) bool {
 		}
 		return -1
 	}, key)
-	return strings.HasPrefix(k, "ou") || outputKeys[k]
 }
 
 // jsonError rewords a decoding error for a person who wrote the line.
