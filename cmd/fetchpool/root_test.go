@@ -170,6 +170,12 @@ func TestUnknownFlagHints(t *testing.T) {
 		{[]string{"--quite", "u"}, "--quite: did you mean --quiet?"},
 		{[]string{"--insec", "u"}, "--insec: did you mean --insecure?"},
 		{[]string{"--ver", "u"}, "--ver: did you mean --verbose or --version?"},
+		// A long flag with one dash, as java -version and many tools take
+		// it: pflag reads -v and then fails on the 'e' of -ersion.
+		{[]string{"-version"}, "unknown shorthand flag: 'e' in -ersion: did you mean --version? (a long flag takes two dashes)"},
+		{[]string{"-help"}, "in -elp: did you mean --help? (a long flag takes two dashes)"},
+		{[]string{"-quiet", "u"}, "in -uiet: did you mean --quiet?"},
+		{[]string{"-verbose", "u"}, "in -erbose: did you mean --verbose?"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
