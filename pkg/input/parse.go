@@ -91,9 +91,10 @@ type jsonItem struct {
 // which is an error (its digest would go unchecked), and, in a line
 // without "output", one that names the output file otherwise ("out",
 // "name", "path"), which is an error too (the file would be named after
-// its URL); any other type is an error. A line without "url" that names
-// the URL under another key ("uri", "link", "download_url") says so. "sha256" must be 64 hex digits and is returned
-// in lower case. Names are kept as written; the naming package sanitizes them.
+// its URL); any other type is an error. The error of a line without "url"
+// names a key that gives the URL otherwise ("uri", "link", "download_url").
+// "sha256" must be 64 hex digits and is returned in lower case. Names are
+// kept as written; the naming package sanitizes them.
 //
 // A value has a scheme when it starts with a letter followed by letters,
 // digits, '+', '-' or '.' and then ':', and either "//" follows the colon or
