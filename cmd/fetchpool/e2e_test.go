@@ -330,6 +330,26 @@ func TestEndToEndEmptyArgument(t *testing.T) {
 	}
 }
 
+// TestEndToEndSubcommandWords: fetchpool has no version or help
+// subcommand; "fetchpool version", and "help" after an item, are local
+// files that do not exist, and the failure says which flag was meant.
+func TestEndToEndSubcommandWords(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.txt"), []byte("a"), 0o644)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"version"}, "FAIL arg 1 version: no such file: version (for fetchpool's version, run fetchpool --version)"},
+		{[]string{"./a.txt", "help"}, "FAIL arg 2 help: no such file: help (for fetchpool's help, run fetchpool --help)"},
+	} {
+		r := fetchpool(t, dir, "", append([]string{"-o", "out", "--no-progress"}, tt.args...)...)
+		if r.code != 1 || !strings.Contains(r.stderr, tt.want) {
+			t.Errorf("%q: exit %d, want 1 saying %q; stderr:\n%s", tt.args, r.code, tt.want, r.stderr)
+		}
+	}
+}
+
 func TestEndToEndUsageErrors(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "file"), []byte("x"), 0o644)
@@ -359,6 +379,10 @@ func TestEndToEndUsageErrors(t *testing.T) {
 		{"report under an unexpanded ~", []string{"--report", "~/r.json", "u"}, "fetchpool: cannot write --report file ~/r.json: no such file or directory (a leading ~ is not expanded outside a shell: write the full path)\n"},
 		{"output dir is a file", []string{"-o", "file/sub", "http://127.0.0.1:1/x"}, "output directory"},
 		{"bad rate", []string{"--rate", "often", "http://127.0.0.1:1/x"}, "--rate"},
+		// An integer flag says what it wants, not strconv's "parsing "abc":
+		// invalid syntax", and the usage line follows.
+		{"retries not a number", []string{"--retries", "abc", "u"}, "fetchpool: invalid argument \"abc\" for \"--retries\" flag: want a whole number, 0 or more\nRun 'fetchpool --help' for usage.\n"},
+		{"workers not a whole number", []string{"-j", "1.5", "u"}, "fetchpool: invalid argument \"1.5\" for \"-j, --concurrency\" flag: want a whole number, at least 1\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -192,3 +192,61 @@ func TestEndToEndReplacedFileKeepsItsMode(t *testing.T) {
 		})
 	}
 }
+
+// TestEndToEndNewerRemovesStalePart: with --on-exists newer, an item that
+// is not newer than the file kept (a 304, or a local source no later than
+// its copy) has the part of its own beside the file, left by a run killed
+// while it replaced the file, removed as --on-exists skip removes it, and
+// the skip says so; before, a local source's stayed for ever, and a 304
+// removed one without a word.
+func TestEndToEndNewerRemovesStalePart(t *testing.T) {
+	mod := time.Date(2023, 5, 6, 7, 8, 9, 0, time.UTC)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.ServeContent(w, r, "", mod, bytes.NewReader(content(r.URL.Path)))
+	}))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src", "local.bin")
+	os.MkdirAll(filepath.Dir(src), 0o755)
+	os.WriteFile(src, content("/local.bin"), 0o644)
+	os.Chtimes(src, mod, mod)
+	out := filepath.Join(dir, "out")
+	os.MkdirAll(out, 0o755)
+	items := map[string]string{
+		"remote.bin": srv.URL + "/remote.bin",
+		"local.bin":  "file://" + filepath.ToSlash(src),
+	}
+	var list string
+	for name, url := range items {
+		list += url + "\n"
+		path := filepath.Join(out, name)
+		os.WriteFile(path, []byte("old"), 0o644)
+		os.Chtimes(path, mod, mod)
+		os.WriteFile(path+".part", []byte("half"), 0o644)
+		os.WriteFile(path+".part.meta", []byte(`{"url":"`+url+`","length":-1}`), 0o644)
+	}
+
+	r := fetchpool(t, dir, list, "-o", "out", "--no-progress", "--on-exists", "newer")
+	if r.code != 0 || !strings.Contains(r.stderr, "done 0, skipped 2, failed 0") {
+		t.Fatalf("exit %d, want 0 with both skipped; stderr:\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{
+		"skip out/remote.bin  (not modified on the server; removed remote.bin.part, left by an interrupted run)",
+		"skip out/local.bin  (the source is not newer; removed local.bin.part, left by an interrupted run)",
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr does not say %q:\n%s", want, r.stderr)
+		}
+	}
+	for name := range items {
+		path := filepath.Join(out, name)
+		if got := readFile(t, path); string(got) != "old" {
+			t.Errorf("%s holds %q, want the %q it had", name, got, "old")
+		}
+		for _, f := range []string{path + ".part", path + ".part.meta"} {
+			if _, err := os.Lstat(f); err == nil {
+				t.Errorf("%s is still there", filepath.Base(f))
+			}
+		}
+	}
+}

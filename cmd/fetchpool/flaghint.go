@@ -100,6 +100,9 @@ func flagHint(flags *pflag.FlagSet, err error) error {
 	if hint, ok := foreignFlags[name]; ok {
 		return fmt.Errorf("%w: %s", err, hint)
 	}
+	if long := singleDash(flags, unknown.GetSpecifiedShortnames()); long != "" {
+		return fmt.Errorf("%w: did you mean --%s? (a long flag takes two dashes)", err, long)
+	}
 	if len(name) < 2 {
 		return err
 	}
@@ -107,6 +110,33 @@ func flagHint(flags *pflag.FlagSet, err error) error {
 		return fmt.Errorf("%w: did you mean --%s?", err, strings.Join(near, " or --"))
 	}
 	return err
+}
+
+// singleDash returns the long flag that a group of shorthands, as pflag
+// reports it after the failing letter, was most likely meant as, typed
+// with one dash: "-version" is -v and then an unknown 'e' in "ersion".
+// The letters pflag took before rest must be shorthands of flags that
+// take no value, which it read as such. "" when there is none.
+func singleDash(flags *pflag.FlagSet, rest string) string {
+	if rest == "" {
+		return ""
+	}
+	var long string
+	flags.VisitAll(func(f *pflag.Flag) {
+		if long != "" || len(f.Name) <= len(rest) || !strings.HasSuffix(f.Name, rest) {
+			return
+		}
+		for _, c := range f.Name[:len(f.Name)-len(rest)] {
+			if c >= 0x80 {
+				return
+			}
+			if s := flags.ShorthandLookup(string(c)); s == nil || s.NoOptDefVal == "" {
+				return // not a shorthand, or one that would have taken the rest as its value
+			}
+		}
+		long = f.Name
+	})
+	return long
 }
 
 // closestFlags returns the long flag names that name is most likely a

@@ -56,6 +56,59 @@ func TestEndToEndSameOutputWrittenTwoWays(t *testing.T) {
 	}
 }
 
+// TestEndToEndSameFileURLWrittenTwoWays: a file URL with no host, with
+// "localhost" (RFC 8089), with one slash, and the path itself name one
+// file: it is copied once, not saved again as name.1, name.2 ...
+func TestEndToEndSameFileURLWrittenTwoWays(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.ToSlash(filepath.Join(dir, "src", "a b.txt"))
+	os.MkdirAll(filepath.Dir(src), 0o755)
+	os.WriteFile(src, []byte("data"), 0o644)
+	escaped := strings.ReplaceAll(src, " ", "%20")
+	r := fetchpool(t, dir, "", "-o", "out", "-j", "1", "--no-progress",
+		"file://"+escaped, "file://localhost"+escaped, "FILE://LOCALHOST"+escaped, "file:"+escaped, src)
+	if r.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	if saved := filesUnder(t, filepath.Join(dir, "out")); strings.Join(saved, "|") != "a b.txt" {
+		t.Errorf("saved %q, want only \"a b.txt\"; stderr:\n%s", saved, r.stderr)
+	}
+	if want := "duplicates dropped 4"; !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr does not say %q:\n%s", want, r.stderr)
+	}
+}
+
+// TestEndToEndJSONOutputUnderAnotherKey: a JSON line that gives its file's
+// name under another key than "output" ("out", as aria2c's input files
+// write it; "name") fails, naming its line, the key and the right one,
+// instead of saving the file under its URL's name; with "output" given,
+// such a key is the user's own data and is ignored.
+func TestEndToEndJSONOutputUnderAnotherKey(t *testing.T) {
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.Write(content(r.URL.Path))
+	}))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	list := `{"url": "` + srv.URL + `/a.bin", "out": "x.bin"}` + "\n" +
+		`{"url": "` + srv.URL + `/b.bin", "output": "y.bin", "name": "Release B"}` + "\n"
+	r := fetchpool(t, dir, list, "-o", "out", "--no-progress")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", r.code, r.stderr)
+	}
+	want := `FAIL -:1 {"url": "` + srv.URL + `/a.bin", "out": "x.bin"}: invalid JSON item: key "out" is not read: fetchpool takes a file's name only from "output"; rename the key to "output", or remove it to name the file after its URL`
+	if !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr does not say %q:\n%s", want, r.stderr)
+	}
+	if saved := filesUnder(t, filepath.Join(dir, "out")); strings.Join(saved, " ") != "y.bin" {
+		t.Errorf("saved %v, want only y.bin", saved)
+	}
+	if n := requests.Load(); n != 1 {
+		t.Errorf("%d requests, want 1", n)
+	}
+}
+
 // filesUnder lists the regular files under dir, as sorted slash-separated
 // paths relative to it.
 func filesUnder(t *testing.T, dir string) []string {

@@ -130,12 +130,12 @@ func newRootCommand(run func(ctx context.Context, opts *options) error) *cobra.C
 	f.BoolVar(&opts.NoResume, "no-resume", false, "start over instead of resuming existing .part files")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "print URL -> PATH for every item and send no request (a server may still name a file otherwise, by Content-Disposition)")
 
-	f.IntVarP(&opts.Concurrency, "concurrency", "j", 8, "at most `N` transfers at once")
-	f.IntVar(&opts.PerHost, "per-host", 0, "at most `N` requests at once to one host:port (0 = no cap)")
+	f.VarP(newCount(&opts.Concurrency, 8, "at least 1"), "concurrency", "j", "at most `N` transfers at once")
+	f.Var(newCount(&opts.PerHost, 0, "0 (no cap) or more"), "per-host", "at most `N` requests at once to one host:port (0 = no cap)")
 	f.StringVarP(&opts.Rate, "rate", "r", "", "start at most this many requests, retries included: `N`, N/s, N/m or N/h (0 or unset: unlimited)")
-	f.IntVar(&opts.Burst, "burst", 1, "let `N` requests start at once under --rate")
+	f.Var(newCount(&opts.Burst, 1, "at least 1"), "burst", "let `N` requests start at once under --rate")
 	f.StringVar(&opts.LimitRate, "limit-rate", "", "cap total download bandwidth at `BYTES` per second (K, M, G suffixes, 1024-based)")
-	f.IntVar(&opts.Split, "split", 1, "fetch a large file as `N` concurrent ranges (at most 16) when the server supports them")
+	f.Var(newCount(&opts.Split, 1, "1 to "+strconv.Itoa(maxSplit)), "split", "fetch a large file as `N` concurrent ranges (at most 16) when the server supports them")
 	f.StringVar(&opts.SplitMin, "split-min", "16M", "split only files of at least `SIZE`")
 
 	f.StringVar(&opts.SHA256, "sha256", "", "expected SHA-256 of the single item, in `HEX`")
@@ -147,7 +147,7 @@ func newRootCommand(run func(ctx context.Context, opts *options) error) *cobra.C
 	f.StringVar(&opts.NetrcFile, "netrc-file", "", "use credentials from `FILE` (implies --netrc)")
 	f.BoolVar(&opts.Insecure, "insecure", false, "do not verify TLS certificates")
 
-	f.IntVar(&opts.Retries, "retries", 3, "retry a failed transfer up to `N` times (connection errors, timeouts, stalls, short bodies, HTTP 408, 425, 429, 500, 502, 503, 504)")
+	f.Var(newCount(&opts.Retries, 3, "0 or more"), "retries", "retry a failed transfer up to `N` times (connection errors, timeouts, stalls, short bodies, HTTP 408, 425, 429, 500, 502, 503, 504)")
 	f.Var(newDuration(&opts.RetryWait, time.Second), "retry-wait", "wait up to DURATION before the first retry, twice as long before each next one (at most 30s)")
 	f.Var(newDuration(&opts.MaxRetryWait, time.Minute), "max-retry-wait", "honour a server's Retry-After of up to DURATION; a longer one fails the item (0 = honour none: fail at once)")
 	f.Var(newDuration(&opts.ConnectTimeout, 30*time.Second), "connect-timeout", "give up connecting (and the TLS handshake) after DURATION (0 = no limit)")

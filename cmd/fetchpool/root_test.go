@@ -90,6 +90,14 @@ func TestFlagErrors(t *testing.T) {
 	}{
 		{[]string{"-j", "0", "u"}, "--concurrency"},
 		{[]string{"-j", "x", "u"}, "concurrency"},
+		// Every integer flag says what it wants, as the duration and size
+		// flags do, not strconv's `parsing "x": invalid syntax`.
+		{[]string{"-j", "x", "u"}, `invalid argument "x" for "-j, --concurrency" flag: want a whole number, at least 1`},
+		{[]string{"--per-host", "two", "u"}, `invalid argument "two" for "--per-host" flag: want a whole number, 0 (no cap) or more`},
+		{[]string{"--burst", "1.5", "u"}, `invalid argument "1.5" for "--burst" flag: want a whole number, at least 1`},
+		{[]string{"--split", "", "u"}, `invalid argument "" for "--split" flag: want a whole number, 1 to 16`},
+		{[]string{"--retries", "abc", "u"}, `invalid argument "abc" for "--retries" flag: want a whole number, 0 or more`},
+		{[]string{"--retries", "99999999999999999999", "u"}, `invalid argument "99999999999999999999" for "--retries" flag: too large: want a whole number, 0 or more`},
 		{[]string{"--rate", "fast", "u"}, "--rate"},
 		{[]string{"--limit-rate", "lots", "u"}, "--limit-rate"},
 		{[]string{"--on-exists", "maybe", "u"}, "--on-exists"},
@@ -162,6 +170,12 @@ func TestUnknownFlagHints(t *testing.T) {
 		{[]string{"--quite", "u"}, "--quite: did you mean --quiet?"},
 		{[]string{"--insec", "u"}, "--insec: did you mean --insecure?"},
 		{[]string{"--ver", "u"}, "--ver: did you mean --verbose or --version?"},
+		// A long flag with one dash, as java -version and many tools take
+		// it: pflag reads -v and then fails on the 'e' of -ersion.
+		{[]string{"-version"}, "unknown shorthand flag: 'e' in -ersion: did you mean --version? (a long flag takes two dashes)"},
+		{[]string{"-help"}, "in -elp: did you mean --help? (a long flag takes two dashes)"},
+		{[]string{"-quiet", "u"}, "in -uiet: did you mean --quiet?"},
+		{[]string{"-verbose", "u"}, "in -erbose: did you mean --verbose?"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

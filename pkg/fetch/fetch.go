@@ -331,6 +331,10 @@ type Result struct {
 	// attempts: ...".
 	Attempts int
 	Skipped  bool // 304, or Rename said ErrSkip
+	// StaleRemoved tells that an item skipped as not newer (IfNewer) had
+	// a part beside the file, from an earlier run, and that it was
+	// removed with its sidecar.
+	StaleRemoved bool
 }
 
 // Fetch transfers req into place. It blocks until the file is in place, the

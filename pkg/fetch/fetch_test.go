@@ -1415,6 +1415,9 @@ func TestUnsupportedItems(t *testing.T) {
 		{"~/no-such-file", "no such file: ~/no-such-file (a leading ~ is not expanded outside a shell", fs.ErrNotExist},
 		{"~user/f", "(a leading ~ is not expanded", fs.ErrNotExist},
 		{"-", "no such file: - (a list on standard input is read with -i -, or when no item is given)", fs.ErrNotExist},
+		// fetchpool has no subcommands for these: a user who expected one.
+		{"version", "no such file: version (for fetchpool's version, run fetchpool --version)", fs.ErrNotExist},
+		{"help", "no such file: help (for fetchpool's help, run fetchpool --help)", fs.ErrNotExist},
 		// A URL without its scheme, which curl and wget would take as
 		// http://: the error must say what is missing.
 		{"example.test/f", "no such file: example.test/f (nor a URL: a URL needs its scheme, as in https://example.test/f)", fs.ErrNotExist},
@@ -1785,10 +1788,9 @@ func TestTLSHandshakeTimeout(t *testing.T) {
 }
 
 // TestIfNewerServerIgnoresConditions: a server that answers a conditional
-// GET with a 200 anyway (or a 206 to the resume of a part, whose request
-// cannot be conditional) still tells, by its ETag and Last-Modified,
-// whether its copy is newer; one that is not leaves the file alone, and a
-// part of it is removed.
+// GET with a 200 anyway (or a 206 to the resume of a part) still tells, by
+// its ETag and Last-Modified, whether its copy is newer; one that is not
+// leaves the file alone, and a part of it is removed.
 func TestIfNewerServerIgnoresConditions(t *testing.T) {
 	old := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC) // the resource's Last-Modified
 	for _, tt := range []struct {
@@ -1843,6 +1845,63 @@ func TestIfNewerServerIgnoresConditions(t *testing.T) {
 				t.Errorf("not skipped: %+v", got)
 			}
 			if b, _ := os.ReadFile(path); string(b) != string(local) {
+				t.Errorf("the local copy was replaced")
+			}
+			assertGone(t, path+".part", path+".part.meta")
+		})
+	}
+}
+
+// TestIfNewerResumeIsConditional: with --on-exists newer, the part of a
+// copy from an earlier run (one killed while --on-exists overwrite
+// replaced the file) is resumed with a request that is conditional too:
+// a server that has nothing newer than the file answers 304 before any
+// byte of the rest is sent, and the part is removed. Before, the rest of
+// the part was fetched, found not newer, and thrown away. A copy that is
+// newer than the file is resumed.
+func TestIfNewerResumeIsConditional(t *testing.T) {
+	mod := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC) // newResource's Last-Modified
+	for _, tt := range []struct {
+		name    string
+		mtime   time.Time // of the file on disk
+		replace bool
+	}{
+		{"file as new as the server's", mod, false},
+		{"file older than the server's", mod.Add(-time.Hour), true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			body := payload(1<<20, 37)
+			rc := &recorder{}
+			res := newResource(body, "")
+			srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) { res.ServeHTTP(w, r) })
+			path := filepath.Join(t.TempDir(), "f")
+			os.WriteFile(path, []byte("the local copy"), 0o644)
+			os.Chtimes(path, time.Time{}, tt.mtime)
+			os.WriteFile(path+".part", body[:1000], 0o644)
+			if err := writeMeta(path+".part", Meta{URL: srv.URL, LastModified: mod.Format(http.TimeFormat), Length: int64(len(body))}); err != nil {
+				t.Fatal(err)
+			}
+			req := request(srv.URL, path, nil)
+			req.IfNewer = true
+			got, err := newClient(t, testConfig()).Fetch(context.Background(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := rc.header(0)
+			if h.Get("Range") != "bytes=1000-" || h.Get("If-Modified-Since") != tt.mtime.Format(http.TimeFormat) {
+				t.Errorf("the resume sent Range %q, If-Modified-Since %q; want both", h.Get("Range"), h.Get("If-Modified-Since"))
+			}
+			if tt.replace {
+				if got.Skipped || got.Bytes != int64(len(body)-1000) {
+					t.Fatalf("%+v; want the part resumed", got)
+				}
+				assertDone(t, path, body)
+				return
+			}
+			if !got.Skipped || got.HTTPStatus != http.StatusNotModified || got.Bytes != 0 || !got.StaleRemoved {
+				t.Errorf("%+v; want skipped on a 304, nothing received, the part removed", got)
+			}
+			if b, _ := os.ReadFile(path); string(b) != "the local copy" {
 				t.Errorf("the local copy was replaced")
 			}
 			assertGone(t, path+".part", path+".part.meta")

@@ -42,6 +42,13 @@ func (c *Client) copyLocal(ctx context.Context, req Request, path string) (Resul
 		// only (exfat, HFS+) lost the fraction of its source's mtime,
 		// and one on FAT, its odd second.
 		if req.IfNewer && !laterThanStored(fi.ModTime(), dfi.ModTime(), onFAT(req.Path)) {
+			if !req.NoSidecar {
+				// A part of its own, left by a run killed while it
+				// replaced the file, holds a copy that is not newer
+				// either, as after a 304 (Request.IfNewer); one of
+				// another item, or that a process writes, stays.
+				res.StaleRemoved, _ = RemoveStalePart(req.Path+".part", req.URL)
+			}
 			res.Skipped = true
 			return res, nil
 		}
@@ -248,6 +255,10 @@ func (e *notFoundError) Error() string {
 	}
 	if e.path == "-" {
 		return "no such file: - (a list on standard input is read with -i -, or when no item is given)"
+	}
+	if e.path == "version" || e.path == "help" {
+		// fetchpool has no such subcommands: a user who expected one.
+		return "no such file: " + e.path + " (for fetchpool's " + e.path + ", run fetchpool --" + e.path + ")"
 	}
 	if e.path == "~" || strings.HasPrefix(e.path, "~") && strings.ContainsAny(e.path, "/"+string(os.PathSeparator)) {
 		// From a list, or quoted: no shell made it a home directory.

@@ -115,6 +115,60 @@ func TestLocalCopy(t *testing.T) {
 	})
 }
 
+// TestLocalNewerRemovesStalePart: a local source that is not newer than
+// its copy is skipped, and a part of its own beside the copy (its sidecar
+// names the item), left by a run killed while it replaced the copy, is
+// removed as it is after a 304; before, it stayed for ever. A part of
+// another item, and one without a sidecar, stay (and one being written:
+// TestRemoveStalePart).
+func TestLocalNewerRemovesStalePart(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src.bin")
+	os.WriteFile(src, []byte("source"), 0o644)
+	mod := time.Date(2023, 5, 6, 7, 8, 9, 0, time.UTC)
+	os.Chtimes(src, mod, mod)
+	fileURL := (&url.URL{Scheme: "file", Path: src}).String()
+	for _, tt := range []struct {
+		name, item, sidecar string // sidecar "" = none
+		wantGone            bool
+	}{
+		{"path, own part", src, `{"url":"` + src + `","length":6}`, true},
+		{"file URL, own part", fileURL, `{"url":"` + fileURL + `","length":6}`, true},
+		{"another item's part", src, `{"url":"http://example.test/src.bin","length":6}`, false},
+		{"part without a sidecar", src, "", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "copy.bin")
+			os.WriteFile(out, []byte("old"), 0o644)
+			later := mod.Add(time.Hour)
+			os.Chtimes(out, later, later)
+			part := out + ".part"
+			os.WriteFile(part, []byte("sou"), 0o644)
+			if tt.sidecar != "" {
+				os.WriteFile(part+".meta", []byte(tt.sidecar), 0o644)
+			}
+			req := request(tt.item, out, nil)
+			req.IfNewer = true
+			res, err := newClient(t, testConfig()).Fetch(context.Background(), req)
+			if err != nil || !res.Skipped || res.StaleRemoved != tt.wantGone {
+				t.Fatalf("%+v, %v; want skipped (the copy is newer), StaleRemoved %v", res, err, tt.wantGone)
+			}
+			if got := mustFile(t, out); string(got) != "old" {
+				t.Errorf("destination changed")
+			}
+			for _, f := range []string{part, part + ".meta"} {
+				_, err := os.Lstat(f)
+				switch {
+				case tt.wantGone && err == nil:
+					t.Errorf("%s is left", filepath.Base(f))
+				case !tt.wantGone && (f == part || tt.sidecar != "") && err != nil:
+					t.Errorf("%s is gone: %v", filepath.Base(f), err)
+				}
+			}
+		})
+	}
+}
+
 // TestCheckSource: what a dry run learns of an item without sending
 // anything is what Fetch would say before its first byte.
 func TestCheckSource(t *testing.T) {

@@ -96,7 +96,7 @@ func (t *transfer) run(ctx context.Context) (Result, error) {
 		case err == nil && out == notModified:
 			// A part left from an earlier run holds bytes of a copy that
 			// is not newer either.
-			t.removePart()
+			t.res.StaleRemoved = t.removePart() && !t.partMade
 			t.res.Skipped = true
 			return t.res, nil
 		case err == nil:
@@ -124,7 +124,7 @@ func (t *transfer) run(ctx context.Context) (Result, error) {
 			return t.res, err
 		case errors.Is(err, ErrSkip):
 			if errors.Is(err, ErrNotNewer) {
-				t.removePart() // bytes of a copy that is not newer either
+				t.res.StaleRemoved = t.removePart() && !t.partMade // bytes of a copy that is not newer either
 			}
 			// Else a file with the server's name is there, and it may be
 			// another item's: the bytes of this one, from an earlier run,
@@ -360,13 +360,16 @@ func holdPart(part string, create bool) (partLock, error) {
 
 // removePart removes the part and its sidecar when they are this
 // transfer's to remove: a part it does not hold yet is locked first, and
-// one that another process writes is left alone.
-func (t *transfer) removePart() {
-	if err := t.own(false); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return
+// one that another process writes is left alone. It reports whether there
+// was a part to remove.
+func (t *transfer) removePart() bool {
+	err := t.own(false)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return false
 	}
 	removePart(t.part)
 	t.lock.release()
+	return err == nil
 }
 
 // claim is own, and for a part held since an earlier step, a check that
@@ -593,9 +596,9 @@ func (c *Client) acquire(ctx context.Context, host string) (func(), error) {
 }
 
 // request builds the GET of one exchange: a Range from offset (with
-// If-Range when the part has a validator), the split probe, or the
-// conditions of --on-exists newer. conditional tells whether a 304 means
-// "not modified".
+// If-Range when the part has a validator), or the split probe; and the
+// conditions of --on-exists newer, to either. conditional tells whether a
+// 304 means "not modified".
 func (t *transfer) request(ctx context.Context, offset int64) (req *http.Request, conditional bool) {
 	req = t.c.newRequest(ctx, t.u)
 	switch {
@@ -604,7 +607,13 @@ func (t *transfer) request(ctx context.Context, offset int64) (req *http.Request
 		if v := t.meta.ifRange(); v != "" {
 			req.Header.Set("If-Range", v)
 		}
-		return req, false
+		if t.req.IfNewer {
+			// A server weighs If-Modified-Since and If-None-Match before
+			// If-Range (RFC 9110, 13.2.2): a copy no newer than the file
+			// is a 304, not the rest of a part that would be thrown away.
+			conditional = t.setConditions(req)
+		}
+		return req, conditional
 	case t.c.cfg.Split > 1 && !t.noSplit:
 		req.Header.Set("Range", "bytes=0-") // the split probe
 	}

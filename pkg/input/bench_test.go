@@ -11,6 +11,7 @@ func BenchmarkParseLine(b *testing.B) {
 		{"plain", "https://cdn.example.com/data/2024/part-000123.tar.gz?token=abc123"},
 		{"tab", "https://cdn.example.com/data/2024/part-000123.tar.gz\tparts/000123.tar.gz"},
 		{"json", `{"url": "https://cdn.example.com/data/part-000123.tar.gz", "output": "parts/000123.tar.gz", "sha256": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}`},
+		{"json without output", `{"url": "https://cdn.example.com/data/part-000123.tar.gz", "sha256": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "size": 1234}`},
 		{"local", "./data/2024/part-000123.tar.gz"},
 		{"unusual URL", "https://user@cdn.example.com/données/part-000123.tar.gz"},
 	} {

@@ -88,9 +88,13 @@ type jsonItem struct {
 // A JSON object must have a non-empty string "url"; "output" and "sha256"
 // are optional strings (null counts as absent), unknown keys are ignored
 // but for one that names another digest ("md5", "sha265", "checksum"),
-// which is an error (its digest would go unchecked), and any other type is
-// an error. "sha256" must be 64 hex digits and is returned
-// in lower case. Names are kept as written; the naming package sanitizes them.
+// which is an error (its digest would go unchecked), and, in a line
+// without "output", one that names the output file otherwise ("out",
+// "name", "path"), which is an error too (the file would be named after
+// its URL); any other type is an error. The error of a line without "url"
+// names a key that gives the URL otherwise ("uri", "link", "download_url").
+// "sha256" must be 64 hex digits and is returned in lower case. Names are
+// kept as written; the naming package sanitizes them.
 //
 // A value has a scheme when it starts with a letter followed by letters,
 // digits, '+', '-' or '.' and then ':', and either "//" follows the colon or
@@ -159,7 +163,16 @@ func parseJSON(line string) Item {
 	}
 	if j.URL == nil || strings.TrimSpace(*j.URL) == "" {
 		it.Err = fmt.Errorf(`%w: no "url"`, ErrInvalidJSON)
+		if key := strayKey(line, urlKey); key != "" && j.URL == nil {
+			it.Err = fmt.Errorf(`%w: no "url" (key %q is not read: rename it to "url")`, ErrInvalidJSON, key)
+		}
 		return it
+	}
+	if j.Output == nil {
+		if key := strayKey(line, outputKey); key != "" {
+			it.Err = fmt.Errorf(`%w: key %q is not read: fetchpool takes a file's name only from "output"; rename the key to "output", or remove it to name the file after its URL`, ErrInvalidJSON, key)
+			return it
+		}
 	}
 	u := strings.TrimSpace(*j.URL)
 	if !isText(u, false) {
@@ -293,6 +306,152 @@ func digestKey(key string) bool {
 		}
 	}
 	return strings.HasPrefix(k, "crc") || strings.HasPrefix(k, "blake")
+}
+
+// strayKey returns the first top-level key of the JSON object line, which
+// decodes, for which match is true: in a line without "output", one that
+// names an output file under another name (outputKey: "out" as aria2c's
+// input files write it, "name", "filename", "path", "dest", "file"), and
+// in one without "url", one that names the URL otherwise (urlKey). Other
+// unknown keys are ignored, but the file would be named after its URL, or
+// the line fail as one without a URL, without a word. It reads the keys
+// where they are, without decoding the line again, and allocates nothing
+// for a key in lower case. Only a line without "output" is read so: the
+// common line, which has one, pays nothing.
+func strayKey(line string, match func(key string) bool) string {
+	depth := 0
+	for i := 0; i < len(line); i++ {
+		switch line[i] {
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		case '"':
+			start := i + 1
+			end := closingQuote(line, start)
+			if end < 0 {
+				return ""
+			}
+			i = end
+			if depth != 1 || !followedByColon(line, i+1) {
+				continue // a value, or a key of a nested object
+			}
+			key := line[start:i]
+			if strings.IndexByte(key, '\\') >= 0 {
+				key = unquoteKey(line[start-1 : i+1])
+			}
+			if match(key) {
+				return key
+			}
+		}
+	}
+	return ""
+}
+
+// closingQuote returns the index of the '"' that ends the JSON string
+// whose text starts at start, -1 when there is none. It jumps from quote
+// to quote: most of a line is its values' long strings.
+func closingQuote(line string, start int) int {
+	for i := start; i < len(line); {
+		q := strings.IndexByte(line[i:], '"')
+		if q < 0 {
+			return -1
+		}
+		i += q
+		backslashes := 0
+		for j := i - 1; j >= start && line[j] == '\\'; j-- {
+			backslashes++
+		}
+		if backslashes%2 == 0 {
+			return i
+		}
+		i++
+	}
+	return -1
+}
+
+// unquoteKey decodes a JSON string with escapes in it, quotes included;
+// "" when it does not decode. (Apart from strayKey, so that the
+// address it takes makes no key there escape to the heap.)
+func unquoteKey(quoted string) string {
+	var key string
+	if err := json.Unmarshal([]byte(quoted), &key); err != nil {
+		return ""
+	}
+	return key
+}
+
+// followedByColon reports whether line, from i on, is white space and then
+// ':': the string before i is an object's key.
+func followedByColon(line string, i int) bool {
+	for ; i < len(line); i++ {
+		switch line[i] {
+		case ' ', '\t', '\r', '\n':
+		case ':':
+			return true
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// outputKeys are the keys other than "output" that people give a file's
+// name under, letters and digits only, in lower case (see outputKey).
+var outputKeys = map[string]bool{
+	"name": true, "filename": true, "fname": true, "file": true, "filepath": true,
+	"path": true, "dest": true, "destination": true, "target": true,
+	"save": true, "saveas": true, "saveto": true, "savepath": true,
+	"localpath": true, "localname": true,
+}
+
+// outputKey reports whether a JSON key names an output file but is not
+// "output" (in any case, as encoding/json matches it): a key that starts
+// with "ou" ("out", "outfile", "output_path", "ouput"), or one of
+// outputKeys ("name", "file_name", "Path", "dest"). Not "url" or "sha256".
+func outputKey(key string) bool {
+	// A first look at the first letter or digit, which "url" and most
+	// keys fail, spares them the work below.
+	i := 0
+	for i < len(key) && !isAlpha(key[i]) && !('0' <= key[i] && key[i] <= '9') && key[i] < utf8.RuneSelf {
+		i++
+	}
+	if i == len(key) || strings.IndexByte("onfpdtsl", key[i]|0x20) < 0 {
+		return false
+	}
+	if strings.EqualFold(key, "output") || strings.EqualFold(key, "sha256") {
+		return false
+	}
+	k := normalKey(key)
+	return strings.HasPrefix(k, "ou") || outputKeys[k]
+}
+
+// urlKey reports whether a JSON key names an item's URL but is not "url"
+// (in any case): "uri", "link", "href", "src", "source", or one that ends
+// in "url" ("download_url", "fileUrl").
+func urlKey(key string) bool {
+	if strings.EqualFold(key, "url") {
+		return false
+	}
+	switch k := normalKey(key); k {
+	case "uri", "link", "href", "src", "source":
+		return true
+	default:
+		return strings.HasSuffix(k, "url")
+	}
+}
+
+// normalKey is a JSON key in lower case, with only its letters and digits.
+func normalKey(key string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case 'a' <= r && r <= 'z', '0' <= r && r <= '9':
+			return r
+		case 'A' <= r && r <= 'Z':
+			return r + 'a' - 'A'
+		}
+		return -1
+	}, key)
 }
 
 // jsonError rewords a decoding error for a person who wrote the line.

@@ -3,6 +3,7 @@ package input
 import (
 	"encoding/binary"
 	"hash/maphash"
+	"net/url"
 	"path/filepath"
 	"strings"
 
@@ -30,7 +31,8 @@ func NewSeen() *Seen {
 // that differ only in their #fragment (never sent), in the case of their
 // scheme and host, or in giving the scheme's default port or none are the
 // same request, and so the same pair; two local paths that differ only in
-// "./" or doubled slashes are the same file (see sameFile).
+// "./" or doubled slashes, and a file URL and the path it names, are the
+// same file (see sameFile).
 func (s *Seen) Add(url, output string) bool {
 	url = sameFile(sameRequest(url))
 	var h maphash.Hash
@@ -100,13 +102,40 @@ func defaultPort(host, scheme string) int {
 }
 
 // sameFile is a local path as the file it names: "./a" and "a//b" are "a"
-// and "a/b". A path with a ".." is kept as it is: after a symbolic link,
-// ".." is not the lexical parent. Anything else is returned as it is.
+// and "a/b". A file URL is the path it names, as fetch reads it (with a
+// host of "localhost" or none, as RFC 8089 allows, percent-decoded and
+// without its #fragment), so that file:///a, file://localhost/a, file:/a
+// and /a are one copy. A path with a ".." is kept as it is: after a
+// symbolic link, ".." is not the lexical parent. Anything else is returned
+// as it is.
 func sameFile(item string) string {
-	if item == "" || scheme(item) != "" || hasDotDot(item) {
+	if item == "" {
+		return item
+	}
+	if sch := scheme(item); sch != "" {
+		p, ok := filePath(item, sch)
+		if !ok {
+			return item
+		}
+		item = p
+	}
+	if hasDotDot(item) {
 		return item
 	}
 	return filepath.Clean(item)
+}
+
+// filePath returns the local path that the file URL s (whose scheme is
+// sch) names; false for any other URL, or a file URL that cannot be read.
+func filePath(s, sch string) (string, bool) {
+	if !strings.EqualFold(sch, "file") {
+		return "", false
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Opaque != "" || u.Path == "" || u.Host != "" && !strings.EqualFold(u.Host, "localhost") {
+		return "", false
+	}
+	return u.Path, true
 }
 
 // hasDotDot reports whether the path p has a ".." segment.

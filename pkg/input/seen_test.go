@@ -93,7 +93,16 @@ func TestSameRequest(t *testing.T) {
 		{"a.txt", "a.txt"},
 		{"", ""},
 		{"http://h/./a", "http://h/./a"},
-		{"file:///tmp/./a", "file:///tmp/./a"},
+		// A file URL is the path it names (RFC 8089: no host, or
+		// localhost), as fetch reads it.
+		{"file:///tmp/./a", "/tmp/a"},
+		{"file://localhost/etc/hostname", "/etc/hostname"},
+		{"FILE://LocalHost/etc/hostname", "/etc/hostname"},
+		{"file:/etc/hostname", "/etc/hostname"},
+		{"file:///tmp/a%20b#frag", "/tmp/a b"},
+		{"file:///d/e/../a", "/d/e/../a"},
+		{"file://otherhost/etc/hostname", "file://otherhost/etc/hostname"}, // refused by fetch
+		{"file:rel", "file:rel"},
 	} {
 		if got := sameFile(tt.in); got != tt.want {
 			t.Errorf("sameFile(%q) = %q, want %q", tt.in, got, tt.want)
@@ -102,5 +111,8 @@ func TestSameRequest(t *testing.T) {
 	s := NewSeen()
 	if !s.Add("http://h/d/a.txt", "") || s.Add("http://h/d/a.txt#frag", "") || s.Add("HTTP://H/d/a.txt", "") || s.Add("http://h:80/d/a.txt", "") {
 		t.Error("URLs that make the same request were taken for different items")
+	}
+	if !s.Add("file:///etc/hostname", "") || s.Add("file://localhost/etc/hostname", "") || s.Add("file:/etc/hostname", "") || s.Add("/etc/hostname", "") {
+		t.Error("file URLs of one file, and its path, were taken for different items")
 	}
 }

@@ -994,13 +994,19 @@ func dropStalePart(j job) string {
 	removed, err := fetch.RemoveStalePart(part, j.item.URL)
 	switch {
 	case removed:
-		return "; removed " + name + ", left by an interrupted run"
+		return removedNote(part)
 	case errors.Is(err, fetch.ErrPartBusy):
 		return "; " + name + " is kept: another process is writing it"
 	case err != nil:
 		return "; " + name + ", left by an interrupted run, is kept: " + err.Error()
 	}
 	return ""
+}
+
+// removedNote ends the reason of a skip that removed part, a part of the
+// item's own left beside the file kept by an interrupted run.
+func removedNote(part string) string {
+	return "; removed " + filepath.Base(part) + ", left by an interrupted run"
 }
 
 // finish emits the Finished event of a job. A skipped item has a Reason
@@ -1026,11 +1032,15 @@ func (r *run) finish(j job, progress *event.Progress, res fetch.Result, err erro
 		Name:       j.retryName,
 		WantSHA256: j.sha256,
 	}
+	note := "" // --on-exists newer: what became of a part beside the file kept
+	if res.StaleRemoved {
+		note = removedNote(j.path + naming.PartSuffix)
+	}
 	switch {
 	case errors.Is(err, ErrNotStarted) || errors.Is(err, ErrAborted) || errors.Is(err, fetch.ErrStopped):
 		result.Status = event.StatusCanceled
 	case errors.Is(err, fetch.ErrNotNewer):
-		result.Status, result.Err, result.Reason = event.StatusSkipped, nil, skipNotModified
+		result.Status, result.Err, result.Reason = event.StatusSkipped, nil, skipNotModified+note
 	case errors.Is(err, fetch.ErrSkip):
 		result.Status, result.Err, result.Reason = event.StatusSkipped, nil, skipServerName
 		if _, perr := os.Lstat(j.path + naming.PartSuffix); perr == nil {
@@ -1041,9 +1051,9 @@ func (r *run) finish(j job, progress *event.Progress, res fetch.Result, err erro
 	case err != nil:
 		result.Status = event.StatusFailed
 	case res.Skipped && j.exists && r.opts.OnExists == Newer && fetch.Host(j.item.URL) == "":
-		result.Status, result.Reason = event.StatusSkipped, skipSourceNotNewer
+		result.Status, result.Reason = event.StatusSkipped, skipSourceNotNewer+note
 	case res.Skipped && j.exists && r.opts.OnExists == Newer:
-		result.Status, result.Reason = event.StatusSkipped, skipNotModified
+		result.Status, result.Reason = event.StatusSkipped, skipNotModified+note
 	case res.Skipped && j.check:
 		result.Status, result.Reason = event.StatusSkipped, skipChecked+j.partNote
 	case res.Skipped:
