@@ -152,6 +152,7 @@ func (t *transfer) resumeSplit(ctx context.Context) (outcome, error) {
 	f.Close() // before the part is made again; closing twice is harmless
 	if errors.Is(err, errNoRanges) {
 		t.sayOneStream(err)
+		t.fellBack = err
 		return t.attempt(ctx) // as one stream, from zero: the part is gone
 	}
 	return out, err
@@ -610,9 +611,15 @@ func (s *splitRun) copy(ctx context.Context, g *guard, i int, off int64, body io
 // ErrStopped does.
 type unsentError struct {
 	spans []Span // the bytes not requested, [Start, End) each
+	// what, when set, says what was not requested instead of spans: the
+	// file as one stream, after its split fell through (errNoRanges).
+	what string
 }
 
 func (e *unsentError) Error() string {
+	if e.what != "" {
+		return e.what + " not requested"
+	}
 	var b strings.Builder
 	b.WriteString("bytes ")
 	for i, s := range e.spans {

@@ -1,6 +1,7 @@
 package fetch
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -248,4 +249,60 @@ func TestSplitRangesNotSentAfterStop(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSplitFallbackNotSentAfterStop: a split whose server answers a range
+// with the whole file goes on as one stream, with a new request; when the
+// shutdown (Request.Stop) comes while that request waits at the gate, it
+// is not sent, as no range would be. It was sent once the gate let it
+// through (a minute later at --rate 1/m), after the shutdown had begun.
+func TestSplitFallbackNotSentAfterStop(t *testing.T) {
+	body := payload(1<<20, 32)
+	rc := &recorder{}
+	srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Range") == "bytes=0-" {
+			w.Header().Set("ETag", `"w"`)
+			http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+			return
+		}
+		wholeFile(w, body, `"w"`, "")
+	})
+	stop, stopNow := context.WithCancel(context.Background())
+	defer stopNow()
+	path := filepath.Join(t.TempDir(), "f")
+	req := request(srv.URL, path, nil)
+	req.Stop = stop
+	cfg := splitConfig()
+	// The probe and one range take the two tokens; the one stream waits
+	// a minute for the next.
+	cfg.Gate = limit.NewGate(rate.Every(time.Minute), 2, 0)
+	go func() {
+		for deadline := time.Now().Add(10 * time.Second); rc.count() < 2 && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+		for deadline := time.Now().Add(10 * time.Second); !req.Progress.Waiting() && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond) // until the one stream waits at the gate
+		}
+		stopNow()
+	}()
+	var (
+		res Result
+		err error
+	)
+	within(t, 10*time.Second, func() {
+		res, err = newClient(t, cfg).Fetch(context.Background(), req)
+	})
+	if !errors.Is(err, ErrStopped) {
+		t.Fatalf("err = %v, want ErrStopped", err)
+	}
+	if want := "the server does not serve ranges; the file as one stream not requested: stopping"; err.Error() != want {
+		t.Errorf("err = %q\nwant  %q", err, want)
+	}
+	if n := rc.count(); n != 2 {
+		t.Errorf("%d requests, want 2 (the probe and one range): the one stream was sent after Stop", n)
+	}
+	if res.Attempts != 1 {
+		t.Errorf("Attempts = %d, want 1", res.Attempts)
+	}
+	assertGone(t, path, path+".part", path+".part.meta")
 }

@@ -46,6 +46,7 @@ type transfer struct {
 	noSplit    bool      // the server does not serve ranges: no split for this item (errNoRanges)
 	begun      bool      // a request got through the gate: Request.Stop no longer applies, Began was called
 	retrying   bool      // the next request through the gate is a retry's first: it gives way to Request.Stop
+	fellBack   error     // why the split fell through: the next request, the file as one stream, gives way to Request.Stop
 	stamped    bool      // the whole part has its mtime and ETag (stamp)
 	told       bool      // the attempt under way (try) was announced
 	try        int       // the attempt under way, which its first request through the gate announces (announce)
@@ -435,6 +436,7 @@ func (t *transfer) attempt(ctx context.Context) (outcome, error) {
 		case errors.Is(err, errNoRanges), errors.Is(err, errNoPrealloc):
 			offset = 0 // once: noSplit is set, and the part is gone
 			t.sayOneStream(err)
+			t.fellBack = err
 		case errors.Is(err, errMore):
 			if offset, err = t.offset(); err != nil { // grew: no loop
 				return 0, err
@@ -535,7 +537,9 @@ func (t *transfer) exchange(ctx context.Context, offset int64) (outcome, error) 
 // Request.Began once through. The first request of a retry gives way to
 // Request.Stop too, with ErrStopped: a shutdown starts no new attempt, and
 // a retry that waits for the request rate or a slot of its host has not
-// started yet (at --rate 1/m it could wait a minute).
+// started yet (at --rate 1/m it could wait a minute). So does the request
+// that fetches as one stream a file whose split fell through (fellBack):
+// a shutdown sends no new request of a split.
 //
 // While a request waits at the gate, the item's Progress says so
 // (SetWaiting): a retry that waits for its turn has nothing in flight
@@ -546,11 +550,18 @@ func (t *transfer) pass(ctx context.Context) (func(), error) {
 		defer t.req.Progress.SetWaiting(false)
 	}
 	if t.begun {
-		if !t.retrying {
-			return t.c.acquire(ctx, t.host)
+		switch {
+		case t.retrying:
+			t.retrying = false
+			return t.passUnlessStopped(ctx, ErrStopped)
+		case t.fellBack != nil:
+			// A split that fell through sends no new request after a
+			// shutdown began, as its ranges do not (splitRun.pass).
+			why := t.fellBack
+			t.fellBack = nil
+			return t.passUnlessStopped(ctx, &stoppedError{err: &unsentError{what: describe(why) + "; the file as one stream"}})
 		}
-		t.retrying = false
-		return t.passUnlessStopped(ctx, ErrStopped)
+		return t.c.acquire(ctx, t.host)
 	}
 	release, err := t.passUnlessStopped(ctx, ErrNotStarted)
 	if err == nil {
