@@ -306,3 +306,73 @@ func TestSplitFallbackNotSentAfterStop(t *testing.T) {
 	}
 	assertGone(t, path, path+".part", path+".part.meta")
 }
+
+// TestRestOfAttemptNotSentAfterStop: a server that caps its 206 answers
+// (here at 256 KiB) makes one attempt a chain of requests, each for the
+// rest. Once the shutdown (Request.Stop) began, the next one is not sent
+// (at --rate 6/m it waited ten seconds at the gate, and a large file kept
+// the run going for minutes after the Ctrl-C): the item ends with
+// ErrStopped, its part and sidecar kept, and the next run asks for the
+// rest.
+func TestRestOfAttemptNotSentAfterStop(t *testing.T) {
+	body := payload(1<<20, 33)
+	const capped = 256 << 10
+	res := newResource(body, `"c"`)
+	var capping atomic.Bool
+	capping.Store(true)
+	rc := &recorder{}
+	srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) {
+		var first int64
+		if n, _ := fmt.Sscanf(r.Header.Get("Range"), "bytes=%d-", &first); n == 1 && capping.Load() {
+			last := min(first+capped, int64(len(body))) - 1
+			w.Header().Set("ETag", `"c"`)
+			w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", first, last, len(body)))
+			w.Header().Set("Content-Length", strconv.FormatInt(last+1-first, 10))
+			w.WriteHeader(http.StatusPartialContent)
+			w.Write(body[first : last+1])
+			return
+		}
+		res.ServeHTTP(w, r)
+	})
+	stop, stopNow := context.WithCancel(context.Background())
+	defer stopNow()
+	path := filepath.Join(t.TempDir(), "f")
+	req := request(srv.URL, path, nil)
+	req.Stop = stop
+	cfg := splitConfig() // its probe, "bytes=0-", gets the first 256 KiB
+	// The first request takes the one token; the next waits a minute.
+	cfg.Gate = limit.NewGate(rate.Every(time.Minute), 1, 0)
+	go func() {
+		for deadline := time.Now().Add(10 * time.Second); (rc.count() < 1 || !req.Progress.Waiting()) && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond) // until the next request waits at the gate
+		}
+		stopNow()
+	}()
+	var err error
+	within(t, 10*time.Second, func() {
+		_, err = newClient(t, cfg).Fetch(context.Background(), req)
+	})
+	if !errors.Is(err, ErrStopped) {
+		t.Fatalf("err = %v, want ErrStopped", err)
+	}
+	if want := fmt.Sprintf("bytes %d-%d not requested: stopping, %s.part kept for a resume", capped, len(body)-1, path); err.Error() != want {
+		t.Errorf("err = %q\nwant  %q", err, want)
+	}
+	if n := rc.count(); n != 1 {
+		t.Errorf("%d requests, want 1: the rest was asked for after Stop", n)
+	}
+
+	capping.Store(false)
+	req = request(srv.URL, path, nil)
+	req.SHA256 = sum(body)
+	within(t, 10*time.Second, func() {
+		_, err = newClient(t, testConfig()).Fetch(context.Background(), req)
+	})
+	if err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	assertDone(t, path, body)
+	if n := rc.count(); n != 2 || rc.header(1).Get("Range") != fmt.Sprintf("bytes=%d-", capped) {
+		t.Errorf("the resume sent %d requests, the last with Range %q; want one, for the rest", n-1, rc.header(n-1).Get("Range"))
+	}
+}
