@@ -605,9 +605,10 @@ func (s *splitRun) copy(ctx context.Context, g *guard, i int, off int64, body io
 	return n, err
 }
 
-// unsentError is the ranges of a split, or what was left of them, that a
-// shutdown (Request.Stop) kept from being requested: their bytes are
-// missing from the part, which a later run resumes. It ends the item as
+// unsentError is the bytes that a shutdown (Request.Stop) kept from being
+// requested: ranges of a split, or what was left of them, or the rest of
+// a file that the server sends in pieces (restUnsent). They are missing
+// from the part, which a later run resumes. It ends the item as
 // ErrStopped does.
 type unsentError struct {
 	spans []Span // the bytes not requested, [Start, End) each
