@@ -481,6 +481,7 @@ func (s *splitRun) request(ctx context.Context, i int, attempt int) error {
 		return err
 	}
 	slot := t.c.newHostSlot(t.host, release)
+	slot.stop = t.req.Stop
 	defer slot.free()
 	g := t.c.newGuard(ctx)
 	defer g.stop()

@@ -520,6 +520,7 @@ func (t *transfer) exchange(ctx context.Context, offset int64) (outcome, error) 
 		// Without a gate there is no slot to move (and nothing to pay
 		// for one per request).
 		slot := t.c.newHostSlot(t.host, release)
+		slot.stop = t.req.Stop
 		release = slot.free // a split lets go of the probe early; free is idempotent
 		hop = slot.hop(g)
 	}
