@@ -339,10 +339,14 @@ type stoppedError struct {
 }
 
 func (e *stoppedError) Error() string {
-	if e.part == "" {
-		return e.err.Error() + "; " + ErrStopped.Error()
+	why := e.err.Error() + "; " + ErrStopped.Error()
+	if errors.As(e.err, new(*unsentError)) {
+		why = e.err.Error() + ": stopping" // nothing failed, nothing to retry
 	}
-	return fmt.Sprintf("%v; %v, %s kept for a resume", e.err, ErrStopped, e.part)
+	if e.part == "" {
+		return why
+	}
+	return why + ", " + e.part + " kept for a resume"
 }
 
 func (e *stoppedError) Is(target error) bool { return target == ErrStopped }

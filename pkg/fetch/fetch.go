@@ -287,6 +287,12 @@ type Request struct {
 	// transfer goes on, bounded by its timeouts, but it is not retried
 	// after Stop: an attempt that fails then (or a wait for the next one
 	// that Stop cuts short) ends the item with an error wrapping ErrStopped.
+	// So does a transfer with requests left to send by then: the ranges
+	// of a split not requested yet, the rest of a range that the server
+	// capped, a redirect that waits for a slot of its new host. The
+	// responses being read finish; the requests left are not sent (nor
+	// waited for at the gate); the part and its sidecar are kept for a
+	// resume.
 	Stop context.Context
 	// Began, if set, is called once, when the item's first request is
 	// through the gate and about to be sent (for a local file, when the

@@ -1,6 +1,7 @@
 package fetch
 
 import (
+	"context"
 	"net/url"
 	"sync"
 )
@@ -14,6 +15,9 @@ import (
 // each other.
 type hostSlot struct {
 	c *Client
+	// stop is Request.Stop (nil = none): a redirect that waits for a slot
+	// of its new host gives way to it, as a retry does at the gate.
+	stop context.Context
 
 	mu      sync.Mutex
 	host    string
@@ -47,7 +51,7 @@ func (s *hostSlot) hop(g *guard) func(u *url.URL) error {
 }
 
 // moveTo makes the slot one of u's host, waiting for it when that is
-// another host.
+// another host (unless the shutdown comes first: see acquire).
 func (s *hostSlot) moveTo(g *guard, u *url.URL) error {
 	host := hostPort(u)
 	s.mu.Lock()
@@ -58,7 +62,7 @@ func (s *hostSlot) moveTo(g *guard, u *url.URL) error {
 	}
 	s.free()
 	defer g.hold()()
-	release, err := s.c.acquire(g.ctx, host)
+	release, err := s.acquire(g.ctx, u)
 	if err != nil {
 		return err
 	}
@@ -66,4 +70,28 @@ func (s *hostSlot) moveTo(g *guard, u *url.URL) error {
 	s.host, s.release = host, release
 	s.mu.Unlock()
 	return nil
+}
+
+// acquire waits for a slot of u's host, unless the shutdown (stop) comes
+// first: then the redirect is not followed, and the item ends stopped,
+// with the part it has kept for a resume.
+func (s *hostSlot) acquire(ctx context.Context, u *url.URL) (func(), error) {
+	host := hostPort(u)
+	if s.stop == nil {
+		return s.c.acquire(ctx, host)
+	}
+	stopped := func() error {
+		return &stoppedError{err: &unsentError{what: "the redirect to " + redactURL(u)}}
+	}
+	if s.stop.Err() != nil {
+		return nil, stopped()
+	}
+	gctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(s.stop, cancel)()
+	release, err := s.c.acquire(gctx, host)
+	if err != nil && ctx.Err() == nil && s.stop.Err() != nil {
+		return nil, stopped()
+	}
+	return release, err
 }

@@ -21,8 +21,11 @@ import (
 // enough and not content-coded. The probe's body becomes the first range;
 // the others are requested alongside. Each range passes the gate, is
 // retried and resumed on its own, and records its progress in the sidecar,
-// so an interrupted split resumes where each range stopped. The item stays
-// one item: hashed from the file once complete, verified, renamed.
+// so an interrupted split resumes where each range stopped. A shutdown
+// (Request.Stop) lets the ranges that are streaming finish and sends no
+// other: the item ends stopped, and the next run asks for what is left.
+// The item stays one item: hashed from the file once complete, verified,
+// renamed.
 //
 // Some servers honour the probe's "bytes=0-" (the whole file anyway) but
 // answer other ranges with the whole file and a 200. When that 200 is the
@@ -149,6 +152,7 @@ func (t *transfer) resumeSplit(ctx context.Context) (outcome, error) {
 	f.Close() // before the part is made again; closing twice is harmless
 	if errors.Is(err, errNoRanges) {
 		t.sayOneStream(err)
+		t.fellBack = err
 		return t.attempt(ctx) // as one stream, from zero: the part is gone
 	}
 	return out, err
@@ -192,7 +196,13 @@ func (t *transfer) runSplit(ctx context.Context, f *partFile, first *probe) (out
 		wg.Go(func() {
 			if err := s.fetchSpan(sctx, i, p); err != nil {
 				errs[i] = err
-				stop(err)
+				if !errors.Is(err, ErrStopped) {
+					stop(err)
+				}
+				// Else the shutdown (Request.Stop) kept this range from
+				// being requested, or retried: the ranges that are
+				// streaming finish, as any transfer in flight does, and
+				// their bytes are saved for a resume.
 			}
 		})
 	}
@@ -206,6 +216,9 @@ func (t *transfer) runSplit(ctx context.Context, f *partFile, first *probe) (out
 		return 0, err
 	}
 	if err := firstCause(sctx, errs); err != nil {
+		if errors.As(err, new(*unsentError)) {
+			err = allUnsent(errs)
+		}
 		if errors.Is(err, errNoRanges) {
 			if derr := t.discard(); derr != nil {
 				return 0, derr
@@ -288,6 +301,9 @@ func (s *splitRun) fetchSpan(ctx context.Context, i int, p *probe) error {
 		stopped := func() error {
 			return &stoppedError{err: &spentError{span: t.meta.Spans[i], err: &attemptsError{errs: errs}}}
 		}
+		if errors.Is(err, ErrStopped) && len(errs) == 0 { // a shutdown began before the range was requested
+			return &stoppedError{err: &unsentError{spans: []Span{{Start: next, End: end}}}}
+		}
 		if errors.Is(err, ErrStopped) { // the retry gave way at the gate: nothing was sent
 			return stopped()
 		}
@@ -338,13 +354,18 @@ func (s *splitRun) advance(i int, n int64) {
 	s.t.res.Bytes += n
 }
 
-// pass gets a request of a range through the gate. A retry (attempt > 1)
-// that waits there gives way to Request.Stop, with ErrStopped, as the
-// item's do. A split resumed from an earlier run sends no request of its
-// own (transfer.pass), only its ranges': the first range through the gate
-// begins the item (Request.Began, on the range's goroutine, while the one
-// that called Fetch waits for the ranges), and until one does, the item
-// has not begun, and a Request.Stop withdraws it, with ErrNotStarted.
+// pass gets a request of a range through the gate. Once the item began,
+// a request that waits there (for the request rate, or a slot of its
+// host), or comes after, gives way to Request.Stop, with ErrStopped: a
+// shutdown lets the ranges that are streaming finish, but sends no new
+// one, first request or retry, as it starts no new attempt of an item (at
+// --rate 6/m, the ranges of a split would go out one every ten seconds
+// after the Ctrl-C). A split resumed from an earlier run sends no request
+// of its own (transfer.pass), only its ranges': the first range through
+// the gate begins the item (Request.Began, on the range's goroutine, while
+// the one that called Fetch waits for the ranges), and until one does,
+// the item has not begun, and a Request.Stop withdraws it, with
+// ErrNotStarted.
 func (s *splitRun) pass(ctx context.Context, attempt int) (func(), error) {
 	t := s.t
 	if attempt > 1 {
@@ -354,7 +375,7 @@ func (s *splitRun) pass(ctx context.Context, attempt int) (func(), error) {
 	begun := t.begun
 	s.mu.Unlock()
 	if begun {
-		return t.c.acquire(ctx, t.host)
+		return t.passUnlessStopped(ctx, ErrStopped)
 	}
 	release, err := t.passUnlessStopped(ctx, ErrNotStarted)
 	s.mu.Lock()
@@ -369,10 +390,11 @@ func (s *splitRun) pass(ctx context.Context, attempt int) (func(), error) {
 	case err == nil:
 		t.begun = true
 	case errors.Is(err, ErrNotStarted) && t.begun:
-		// Another range began the item meanwhile: this one goes on, as
-		// the ranges of a split do once it began.
+		// Another range began the item meanwhile, and the shutdown
+		// (Request.Stop) came before this one was sent: it is not sent,
+		// and the item ends stopped, not withdrawn.
 		s.mu.Unlock()
-		return t.c.acquire(ctx, t.host)
+		return nil, ErrStopped
 	case errors.Is(err, ErrNotStarted):
 		s.withdrawn = true
 	}
@@ -459,6 +481,7 @@ func (s *splitRun) request(ctx context.Context, i int, attempt int) error {
 		return err
 	}
 	slot := t.c.newHostSlot(t.host, release)
+	slot.stop = t.req.Stop
 	defer slot.free()
 	g := t.c.newGuard(ctx)
 	defer g.stop()
@@ -581,6 +604,57 @@ func (s *splitRun) copy(ctx context.Context, g *guard, i int, off int64, body io
 		err = &shortBodyError{got: off + n, want: off + limit}
 	}
 	return n, err
+}
+
+// unsentError is the bytes that a shutdown (Request.Stop) kept from being
+// requested: ranges of a split, or what was left of them, or the rest of
+// a file that the server sends in pieces (restUnsent). They are missing
+// from the part, which a later run resumes. It ends the item as
+// ErrStopped does.
+type unsentError struct {
+	spans []Span // the bytes not requested, [Start, End) each
+	// what, when set, says what was not requested instead of spans: the
+	// file as one stream, after its split fell through (errNoRanges).
+	what string
+}
+
+func (e *unsentError) Error() string {
+	if e.what != "" {
+		return e.what + " not requested"
+	}
+	var b strings.Builder
+	b.WriteString("bytes ")
+	for i, s := range e.spans {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%d-%d", s.Start, s.End-1)
+	}
+	b.WriteString(" not requested")
+	return b.String()
+}
+
+func (e *unsentError) Is(target error) bool { return target == ErrStopped }
+
+// allUnsent gathers the ranges of errs that were not requested into one
+// unsentError, adjacent ones merged, so that the item's reason tells all
+// the bytes a shutdown left out, not those of the first range only.
+func allUnsent(errs []error) error {
+	all := &unsentError{}
+	for _, err := range errs {
+		var u *unsentError
+		if !errors.As(err, &u) {
+			continue
+		}
+		for _, sp := range u.spans {
+			if n := len(all.spans); n > 0 && all.spans[n-1].End == sp.Start {
+				all.spans[n-1].End = sp.End
+				continue
+			}
+			all.spans = append(all.spans, sp)
+		}
+	}
+	return &stoppedError{err: all}
 }
 
 // spentError is a range that used up its retries; the item is not tried

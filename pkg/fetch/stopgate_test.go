@@ -152,3 +152,52 @@ func TestNotStartedCountsNoAttempt(t *testing.T) {
 		t.Errorf("Attempts = %d after %d requests, want 0 and 0", res.Attempts, rc.count())
 	}
 }
+
+// TestRedirectAtGateGivesWayToStop: a redirect to another host waits at
+// the gate for a slot of that host (--per-host) before it is followed.
+// When the shutdown (Request.Stop) comes meanwhile, it is not followed:
+// the item ends with ErrStopped at once, instead of waiting for the slot
+// (as long as another transfer to that host takes) and then sending the
+// request, after the shutdown had begun.
+func TestRedirectAtGateGivesWayToStop(t *testing.T) {
+	targetReqs := &recorder{}
+	target := serve(t, targetReqs, func(_ int, w http.ResponseWriter, _ *http.Request) {
+		w.Write([]byte("body"))
+	})
+	first := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target.URL+"/b", http.StatusFound)
+	})
+	gate := limit.NewGate(rate.Inf, 1, 1)
+	release, err := gate.Acquire(context.Background(), Host(target.URL)) // the one slot of the target's host
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	stop, stopNow := context.WithCancel(context.Background())
+	defer stopNow()
+	req := request(first.URL+"/a", filepath.Join(t.TempDir(), "a"), nil)
+	req.Stop = stop
+	req.Emit = func(ev event.Event) {
+		if ev.Kind == event.Redirect {
+			time.AfterFunc(100*time.Millisecond, stopNow) // while the redirect waits at the gate
+		}
+	}
+	cfg := testConfig()
+	cfg.Gate = gate
+	var res Result
+	within(t, 10*time.Second, func() {
+		res, err = newClient(t, cfg).Fetch(context.Background(), req)
+	})
+	if !errors.Is(err, ErrStopped) {
+		t.Fatalf("err = %v, want ErrStopped", err)
+	}
+	if want := "the redirect to " + target.URL + "/b not requested: stopping"; err.Error() != want {
+		t.Errorf("err = %q\nwant  %q", err, want)
+	}
+	if n := targetReqs.count(); n != 0 {
+		t.Errorf("%d requests to the redirect's target, want none", n)
+	}
+	if res.Attempts != 1 {
+		t.Errorf("Attempts = %d, want 1", res.Attempts)
+	}
+}

@@ -46,6 +46,7 @@ type transfer struct {
 	noSplit    bool      // the server does not serve ranges: no split for this item (errNoRanges)
 	begun      bool      // a request got through the gate: Request.Stop no longer applies, Began was called
 	retrying   bool      // the next request through the gate is a retry's first: it gives way to Request.Stop
+	fellBack   error     // why the split fell through: the next request, the file as one stream, gives way to Request.Stop
 	stamped    bool      // the whole part has its mtime and ETag (stamp)
 	told       bool      // the attempt under way (try) was announced
 	try        int       // the attempt under way, which its first request through the gate announces (announce)
@@ -401,6 +402,20 @@ func (t *transfer) saveMeta() error {
 // errRestart asks attempt to discard the part and ask again from zero.
 var errRestart = errors.New("restart from zero")
 
+// errRestStopped is pass's word that the shutdown came before the rest
+// of an attempt was asked for; exchange, which knows from which byte,
+// makes it a stoppedError.
+var errRestStopped = errors.New("the rest not requested")
+
+// restUnsent is the rest of the file, from offset, that a shutdown kept
+// from being requested.
+func restUnsent(m Meta, offset int64) *unsentError {
+	if m.Length > offset {
+		return &unsentError{spans: []Span{{Start: offset, End: m.Length}}}
+	}
+	return &unsentError{what: fmt.Sprintf("bytes %d and on", offset)}
+}
+
 // errMore asks attempt to ask for the rest: the server sent a whole range
 // response, but less than the file (some servers cap ranges).
 var errMore = errors.New("more to fetch")
@@ -438,6 +453,7 @@ func (t *transfer) attempt(ctx context.Context) (outcome, error) {
 		case errors.Is(err, errNoRanges), errors.Is(err, errNoPrealloc):
 			offset = 0 // once: noSplit is set, and the part is gone
 			t.sayOneStream(err)
+			t.fellBack = err
 		case errors.Is(err, errMore):
 			if offset, err = t.offset(); err != nil { // grew: no loop
 				return 0, err
@@ -493,6 +509,9 @@ func (t *transfer) offset() (int64, error) {
 // the body.
 func (t *transfer) exchange(ctx context.Context, offset int64) (outcome, error) {
 	release, err := t.pass(ctx)
+	if err == errRestStopped {
+		err = &stoppedError{err: restUnsent(t.meta, offset)}
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -504,6 +523,7 @@ func (t *transfer) exchange(ctx context.Context, offset int64) (outcome, error) 
 		// Without a gate there is no slot to move (and nothing to pay
 		// for one per request).
 		slot := t.c.newHostSlot(t.host, release)
+		slot.stop = t.req.Stop
 		release = slot.free // a split lets go of the probe early; free is idempotent
 		hop = slot.hop(g)
 	}
@@ -538,7 +558,12 @@ func (t *transfer) exchange(ctx context.Context, offset int64) (outcome, error) 
 // Request.Began once through. The first request of a retry gives way to
 // Request.Stop too, with ErrStopped: a shutdown starts no new attempt, and
 // a retry that waits for the request rate or a slot of its host has not
-// started yet (at --rate 1/m it could wait a minute).
+// started yet (at --rate 1/m it could wait a minute). So does the request
+// that fetches as one stream a file whose split fell through (fellBack),
+// and one that asks for the rest of an attempt (errMore, errRestart), with
+// errRestStopped: a shutdown lets the response being read finish, and
+// sends no new request (at --rate 6/m, a server that caps its ranges at
+// 4 MiB had a 1 GiB file fetched for 40 minutes after the Ctrl-C).
 //
 // While a request waits at the gate, the item's Progress says so
 // (SetWaiting): a retry that waits for its turn has nothing in flight
@@ -549,11 +574,20 @@ func (t *transfer) pass(ctx context.Context) (func(), error) {
 		defer t.req.Progress.SetWaiting(false)
 	}
 	if t.begun {
-		if !t.retrying {
-			return t.c.acquire(ctx, t.host)
+		switch {
+		case t.retrying:
+			t.retrying = false
+			return t.passUnlessStopped(ctx, ErrStopped)
+		case t.fellBack != nil:
+			// A split that fell through sends no new request after a
+			// shutdown began, as its ranges do not (splitRun.pass).
+			why := t.fellBack
+			t.fellBack = nil
+			return t.passUnlessStopped(ctx, &stoppedError{err: &unsentError{what: describe(why) + "; the file as one stream"}})
 		}
-		t.retrying = false
-		return t.passUnlessStopped(ctx, ErrStopped)
+		// The rest of a range that the server capped, or a restart from
+		// zero: not sent either (exchange says which bytes).
+		return t.passUnlessStopped(ctx, errRestStopped)
 	}
 	release, err := t.passUnlessStopped(ctx, ErrNotStarted)
 	if err == nil {
