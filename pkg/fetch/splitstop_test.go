@@ -376,3 +376,41 @@ func TestRestOfAttemptNotSentAfterStop(t *testing.T) {
 		t.Errorf("the resume sent %d requests, the last with Range %q; want one, for the rest", n-1, rc.header(n-1).Get("Range"))
 	}
 }
+
+// TestRestOfAttemptAfterStopWithoutGate: without a gate the rest of an
+// attempt that a capping server cut short waits for nothing, so it is part
+// of the transfer in flight, which a shutdown lets finish: the file is
+// whole after Stop.
+func TestRestOfAttemptAfterStopWithoutGate(t *testing.T) {
+	body := payload(1<<20, 34)
+	const capped = 256 << 10
+	stop, stopNow := context.WithCancel(context.Background())
+	defer stopNow()
+	rc := &recorder{}
+	srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) {
+		stopNow() // the shutdown begins with the first request
+		var first int64
+		fmt.Sscanf(r.Header.Get("Range"), "bytes=%d-", &first)
+		last := min(first+capped, int64(len(body))) - 1
+		w.Header().Set("ETag", `"c"`)
+		w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", first, last, len(body)))
+		w.Header().Set("Content-Length", strconv.FormatInt(last+1-first, 10))
+		w.WriteHeader(http.StatusPartialContent)
+		w.Write(body[first : last+1])
+	})
+	path := filepath.Join(t.TempDir(), "f")
+	req := request(srv.URL, path, nil)
+	req.Stop = stop
+	req.SHA256 = sum(body)
+	var err error
+	within(t, 10*time.Second, func() {
+		_, err = newClient(t, splitConfig()).Fetch(context.Background(), req)
+	})
+	if err != nil {
+		t.Fatalf("Fetch: %v; want the file whole: the rest waited for nothing", err)
+	}
+	assertDone(t, path, body)
+	if n := rc.count(); n != len(body)/capped {
+		t.Errorf("%d requests, want %d", n, len(body)/capped)
+	}
+}

@@ -560,10 +560,12 @@ func (t *transfer) exchange(ctx context.Context, offset int64) (outcome, error) 
 // a retry that waits for the request rate or a slot of its host has not
 // started yet (at --rate 1/m it could wait a minute). So does the request
 // that fetches as one stream a file whose split fell through (fellBack),
-// and one that asks for the rest of an attempt (errMore, errRestart), with
-// errRestStopped: a shutdown lets the response being read finish, and
-// sends no new request (at --rate 6/m, a server that caps its ranges at
-// 4 MiB had a 1 GiB file fetched for 40 minutes after the Ctrl-C).
+// and, under a gate, one that asks for the rest of an attempt (errMore,
+// errRestart), with errRestStopped: a shutdown lets the response being
+// read finish, and sends no new request that would wait at the gate (at
+// --rate 6/m, a server that caps its ranges at 4 MiB had a 1 GiB file
+// fetched for 40 minutes after the Ctrl-C). Without a gate the rest goes
+// at once, and the transfer in flight finishes.
 //
 // While a request waits at the gate, the item's Progress says so
 // (SetWaiting): a retry that waits for its turn has nothing in flight
@@ -586,7 +588,12 @@ func (t *transfer) pass(ctx context.Context) (func(), error) {
 			return t.passUnlessStopped(ctx, &stoppedError{err: &unsentError{what: describe(why) + "; the file as one stream"}})
 		}
 		// The rest of a range that the server capped, or a restart from
-		// zero: not sent either (exchange says which bytes).
+		// zero: part of the transfer in flight, which a shutdown lets
+		// finish; but not sent after a wait at the gate, which has no
+		// bound (exchange says which bytes were not).
+		if t.c.cfg.Gate == nil {
+			return t.c.acquire(ctx, t.host)
+		}
 		return t.passUnlessStopped(ctx, errRestStopped)
 	}
 	release, err := t.passUnlessStopped(ctx, ErrNotStarted)
