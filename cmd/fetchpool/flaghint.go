@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
 
@@ -137,6 +138,29 @@ func singleDash(flags *pflag.FlagSet, rest string) string {
 		long = f.Name
 	})
 	return long
+}
+
+// longWithOneDash refuses an argument that is a long flag typed with one
+// dash ("-json", "-output-dir=d"): pflag would read it as a shorthand and
+// its value ("-j son", "-o utput-dir"), and either fail with words about
+// another flag or, worse, run with a setting nobody asked for. Arguments
+// after "--", and those of shell completion, are left alone.
+func longWithOneDash(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd) {
+		return nil
+	}
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if len(a) < 3 || a[0] != '-' || a[1] == '-' {
+			continue
+		}
+		if name, _, _ := strings.Cut(a[1:], "="); cmd.Flags().Lookup(name) != nil {
+			return usagef("%s: did you mean --%s? (a long flag takes two dashes)", a, a[1:])
+		}
+	}
+	return nil
 }
 
 // closestFlags returns the long flag names that name is most likely a

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rivo/uniseg"
+	"github.com/spf13/cobra"
 )
 
 // parse runs the command line through cobra and configure, without running
@@ -23,6 +24,9 @@ func parse(t *testing.T, args ...string) (*options, *config, error) {
 	cmd.SetArgs(args)
 	cmd.SetOut(&bytes.Buffer{})
 	cmd.SetErr(&bytes.Buffer{})
+	if err := longWithOneDash(cmd, args); err != nil { // as execute
+		return nil, nil, err
+	}
 	if err := cmd.Execute(); err != nil {
 		return nil, nil, err
 	}
@@ -174,8 +178,13 @@ func TestUnknownFlagHints(t *testing.T) {
 		// it: pflag reads -v and then fails on the 'e' of -ersion.
 		{[]string{"-version"}, "unknown shorthand flag: 'e' in -ersion: did you mean --version? (a long flag takes two dashes)"},
 		{[]string{"-help"}, "in -elp: did you mean --help? (a long flag takes two dashes)"},
-		{[]string{"-quiet", "u"}, "in -uiet: did you mean --quiet?"},
-		{[]string{"-verbose", "u"}, "in -erbose: did you mean --verbose?"},
+		{[]string{"-quiet", "u"}, "-quiet: did you mean --quiet? (a long flag takes two dashes)"},
+		{[]string{"-verbose", "u"}, "-verbose: did you mean --verbose?"},
+		// One that pflag reads as a shorthand and its value: -j "son"
+		// failed with words about -j; -o "utput-dir" ran, into ./utput-dir.
+		{[]string{"-json", "u"}, "-json: did you mean --json? (a long flag takes two dashes)"},
+		{[]string{"-output-dir", "d", "u"}, "-output-dir: did you mean --output-dir?"},
+		{[]string{"-rate=2/s", "u"}, "-rate=2/s: did you mean --rate=2/s?"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -272,5 +281,23 @@ func TestHelpFitsTheTerminal(t *testing.T) {
 				t.Fatalf("no flags in the help:\n%s", out.String())
 			}
 		})
+	}
+}
+
+// TestLongWithOneDashLeavesOthersAlone: shorthands, their groups and
+// values, and what follows "--" are not taken for long flags.
+func TestLongWithOneDashLeavesOthersAlone(t *testing.T) {
+	for _, args := range [][]string{
+		{"-j", "4", "-o", "out", "u"},
+		{"-qx", "u"},
+		{"-j4", "u"},
+		{"--json", "u"},
+		{"--", "-json"},
+		{cobra.ShellCompRequestCmd, "-json"},
+	} {
+		cmd := newRootCommand(func(context.Context, *options) error { return nil })
+		if err := longWithOneDash(cmd, args); err != nil {
+			t.Errorf("%q: %v, want no error", args, err)
+		}
 	}
 }

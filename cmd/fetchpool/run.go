@@ -27,7 +27,10 @@ func execute(ctx, stop context.Context, s *streams, args []string) error {
 	cmd.SetIn(s.In)
 	cmd.SetOut(s.Out)
 	cmd.SetErr(s.Err)
-	err := cmd.ExecuteContext(ctx)
+	err := longWithOneDash(cmd, args)
+	if err == nil {
+		err = cmd.ExecuteContext(ctx)
+	}
 	var usage usageError
 	switch {
 	case errors.As(err, &usage):
