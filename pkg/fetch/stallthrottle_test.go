@@ -19,7 +19,9 @@ import (
 // each wait their turn for the bandwidth, longer than the stall timeout,
 // while the bytes flow at the cap; that wait is not a stall. Eight
 // transfers of 8 KiB at 40 KiB/s take about 1.6 s, each waiting up to
-// 0.8 s between reads; none may fail with "no data received".
+// 0.8 s between reads, longer than the stall timeout of 500ms (which
+// leaves room for a slow request on a loaded machine); none may fail with
+// "no data received".
 func TestThrottleWaitIsNotAStall(t *testing.T) {
 	body := payload(8<<10, 21)
 	srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, _ *http.Request) {
@@ -29,7 +31,7 @@ func TestThrottleWaitIsNotAStall(t *testing.T) {
 	cfg := testConfig()
 	cfg.Concurrency = 8
 	cfg.Retries = 0
-	cfg.StallTimeout = 300 * time.Millisecond
+	cfg.StallTimeout = 500 * time.Millisecond
 	cfg.Throttle = limit.NewBandwidth(40 << 10)
 	c := newClient(t, cfg)
 	dir := t.TempDir()
