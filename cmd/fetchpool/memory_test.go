@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -24,23 +25,32 @@ import (
 
 const mib = 1 << 20
 
-// plainBinary builds fetchpool without -race, and the rss launcher of
-// testdata/rss, into a temporary directory.
+// plainBinary returns fetchpool built without -race, and the rss launcher
+// of testdata/rss, built once for all the memory tests (each build takes
+// seconds on a loaded machine) into the directory of the e2e binary.
 func plainBinary(t *testing.T) (bin, launcher string) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds a second binary; skipped with -short")
 	}
-	dir := t.TempDir()
-	bin, launcher = filepath.Join(dir, "fetchpool"), filepath.Join(dir, "rss")
-	for _, b := range [][]string{{bin, "."}, {launcher, "./testdata/rss"}} {
-		build := exec.Command("go", "build", "-o", b[0], b[1])
+	tools, err := buildPlain()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tools[0], tools[1]
+}
+
+var buildPlain = sync.OnceValues(func() ([2]string, error) {
+	dir := filepath.Join(filepath.Dir(binary), "plain")
+	tools := [2]string{filepath.Join(dir, "fetchpool"), filepath.Join(dir, "rss")}
+	for i, pkg := range []string{".", "./testdata/rss"} {
+		build := exec.Command("go", "build", "-o", tools[i], pkg)
 		if out, err := build.CombinedOutput(); err != nil {
-			t.Fatalf("building %s: %v\n%s", b[1], err, out)
+			return tools, fmt.Errorf("building %s: %w\n%s", pkg, err, out)
 		}
 	}
-	return bin, launcher
-}
+	return tools, nil
+})
 
 // measured runs bin through launcher in dir with stdin and returns its
 // result and peak resident set size in bytes.

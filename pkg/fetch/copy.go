@@ -163,7 +163,7 @@ type guard struct {
 	clock      *attemptClock      // of --timeout; nil without one
 	stall      time.Duration
 	timer      *time.Timer   // the watchdog; nil without a stall timeout
-	got        atomic.Int64  // bytes of the body, and answers before it
+	got        atomic.Int64  // bytes of the body, answers before it, and ends of waits (see paid)
 	paying     atomic.Bool   // bytes arrived and wait for the --limit-rate throttle: not a stall
 	watched    watchedReader // what watch returns: made with the guard
 	gctx       guardCtx      // ctx, as a type the Interim hook can find
@@ -237,14 +237,14 @@ func (g *guard) hold() (resume func()) {
 	g.paying.Store(true)
 	c := g.clock
 	if c == nil {
-		return func() { g.paying.Store(false) }
+		return g.paid
 	}
 	c.mu.Lock()
 	stopped := c.timer.Stop()
 	c.left -= time.Since(c.armed)
 	c.mu.Unlock()
 	return func() {
-		g.paying.Store(false)
+		g.paid()
 		if !stopped {
 			return // it fired already
 		}
@@ -253,6 +253,17 @@ func (g *guard) hold() (resume func()) {
 		c.timer.Reset(max(c.left, 0))
 		c.mu.Unlock()
 	}
+}
+
+// paid ends a wait that is not a stall (hold, or bytes paying the
+// throttle). It counts as a sign of life, as bytes do, so that the
+// watchdog counts the stall timeout from its first look after the wait,
+// not from its last look during it: that one may be up to a tick before the
+// wait ended, and the server would get as little as three quarters of the
+// timeout.
+func (g *guard) paid() {
+	g.got.Add(1)
+	g.paying.Store(false)
 }
 
 // tick is how often the watchdog looks.
@@ -340,7 +351,7 @@ type paidReader struct {
 
 func (p *paidReader) Read(b []byte) (int, error) {
 	n, err := p.r.Read(b)
-	p.g.paying.Store(false)
+	p.g.paid()
 	return n, err
 }
 

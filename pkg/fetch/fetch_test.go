@@ -1463,17 +1463,22 @@ func TestSlowButSteadyIsNotAStall(t *testing.T) {
 // a chain of redirects whose every hop answers in time, or a server that
 // sends 102 Processing while it works, is not silent, even when the body
 // begins later than one stall timeout after the request. Both transports:
-// plain http (http1) and HTTP/2 over TLS (net/http).
+// plain http (http1) and HTTP/2 over TLS (net/http). Each answer comes
+// 500ms within the stall timeout: the first one waits for a TLS handshake
+// too, which the race detector on a loaded machine makes slow.
 func TestAnswersBeforeTheBodyAreNotAStall(t *testing.T) {
-	const pause = 120 * time.Millisecond // each answer; 5 of them span 600ms
+	const (
+		pause   = 100 * time.Millisecond // each answer; 10 of them span 1s
+		answers = 10
+	)
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(pause)
-		if hop, _ := strconv.Atoi(r.URL.Query().Get("hop")); hop < 4 && r.URL.Path == "/redirects" {
+		if hop, _ := strconv.Atoi(r.URL.Query().Get("hop")); hop < answers-1 && r.URL.Path == "/redirects" {
 			http.Redirect(w, r, fmt.Sprintf("/redirects?hop=%d", hop+1), http.StatusFound)
 			return
 		}
 		if r.URL.Path == "/processing" {
-			for range 4 {
+			for range answers - 1 {
 				w.WriteHeader(http.StatusProcessing)
 				time.Sleep(pause)
 			}
@@ -1493,8 +1498,9 @@ func TestAnswersBeforeTheBodyAreNotAStall(t *testing.T) {
 		{"102 Processing over HTTP/2", h2.URL + "/processing"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			cfg := testConfig()
-			cfg.StallTimeout = 400 * time.Millisecond
+			cfg.StallTimeout = 600 * time.Millisecond
 			cfg.Retries = 0
 			cfg.Insecure = true
 			path := filepath.Join(t.TempDir(), "f")

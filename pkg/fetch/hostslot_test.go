@@ -20,15 +20,17 @@ import (
 //
 // The wait for the redirect's host is neither a stall nor part of the
 // attempt's --timeout, as the wait at the gate before the first request is
-// not: here each item takes 200ms at the CDN host, under a --timeout of
-// 500ms, and the last waits 600ms for its turn.
+// not: here each item takes 300ms at the CDN host, under a --timeout of
+// 800ms and a --stall-timeout of 600ms, and the last waits 900ms for its
+// turn. (Each bound is at least 300ms more than an item needs, so that a
+// loaded machine running the race detector does not fail the test.)
 func TestPerHostCapFollowsRedirects(t *testing.T) {
 	body := payload(1000, 31)
 	var busy concurrency
 	cdn := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
 		busy.enter()
 		defer busy.leave()
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(300 * time.Millisecond)
 		w.Write(body)
 	})
 	const items = 4
@@ -42,8 +44,8 @@ func TestPerHostCapFollowsRedirects(t *testing.T) {
 	cfg := testConfig()
 	cfg.Concurrency = items
 	cfg.Retries = 0
-	cfg.Timeout = 500 * time.Millisecond
-	cfg.StallTimeout = 350 * time.Millisecond
+	cfg.Timeout = 800 * time.Millisecond
+	cfg.StallTimeout = 600 * time.Millisecond
 	cfg.Gate = limit.NewGate(rate.Inf, 1, 1)
 	c := newClient(t, cfg)
 	dir := t.TempDir()
