@@ -59,6 +59,10 @@ func TestProtocolViolationsAreNotRetried(t *testing.T) {
 		// textproto says "missing colon" of this one, as of a whole line
 		// without a colon, which is thus retried too.
 		{"header cut short", "HTTP/1.1 200 OK\r\nContent-Len", retries + 1, ""},
+		// net/http parses a status line before it sees the connection
+		// end: one cut short reads as malformed, and is retried too.
+		{"status line cut short", "HTTP/1.1 20", retries + 1, ""},
+		{"status line cut in the version", "HTTP/1.", retries + 1, ""},
 		{"short body", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello", retries + 1, "body ended after 5 of 10 bytes"},
 		{"chunked body cut short", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", retries + 1, "connection closed early"},
 		{"chunk size cut short", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n1", retries + 1, "connection closed early"},

@@ -12,6 +12,7 @@ import (
 	"net/textproto"
 	"net/url"
 	"reflect"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -126,7 +127,31 @@ func malformed(err error) bool {
 	if errors.As(err, &proto) {
 		return !strings.HasPrefix(string(proto), "malformed MIME header: missing colon")
 	}
-	return malformedMessage(err) != ""
+	return malformedMessage(err) != "" && !statusLineCut(innermost(err).Error())
+}
+
+// statusLineCut reports net/http's words for a status line that may only
+// have been cut short: net/http parses the line before it sees the
+// connection end, so "HTTP/1." or "HTTP/1.1 20" and a closed connection
+// read as malformed, though the next attempt may get the line whole. A
+// line that no cut could make ("SSH-2.0-...", "HTTP/1.1 2x0") is not.
+func statusLineCut(msg string) bool {
+	if line, ok := strings.CutPrefix(msg, "malformed HTTP response "); ok {
+		line, err := strconv.Unquote(line)
+		if err != nil {
+			return false
+		}
+		if len(line) <= len("HTTP/") {
+			return strings.HasPrefix("HTTP/", line)
+		}
+		return strings.HasPrefix(line, "HTTP/") && len(line) <= len("HTTP/1.1") &&
+			strings.Trim(line[len("HTTP/"):], "0123456789.") == ""
+	}
+	if code, ok := strings.CutPrefix(msg, "malformed HTTP status code "); ok {
+		code, err := strconv.Unquote(code)
+		return err == nil && len(code) < 3 && strings.Trim(code, "0123456789") == ""
+	}
+	return false
 }
 
 // malformedMessage is the words of net/http that say how err's response
