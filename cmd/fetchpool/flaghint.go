@@ -101,9 +101,6 @@ func flagHint(flags *pflag.FlagSet, err error) error {
 	if hint, ok := foreignFlags[name]; ok {
 		return fmt.Errorf("%w: %s", err, hint)
 	}
-	if long := singleDash(flags, unknown.GetSpecifiedShortnames()); long != "" {
-		return fmt.Errorf("%w: did you mean --%s? (a long flag takes two dashes)", err, long)
-	}
 	if len(name) < 2 {
 		return err
 	}
@@ -113,42 +110,19 @@ func flagHint(flags *pflag.FlagSet, err error) error {
 	return err
 }
 
-// singleDash returns the long flag that a group of shorthands, as pflag
-// reports it after the failing letter, was most likely meant as, typed
-// with one dash: "-version" is -v and then an unknown 'e' in "ersion".
-// The letters pflag took before rest must be shorthands of flags that
-// take no value, which it read as such. "" when there is none.
-func singleDash(flags *pflag.FlagSet, rest string) string {
-	if rest == "" {
-		return ""
-	}
-	var long string
-	flags.VisitAll(func(f *pflag.Flag) {
-		if long != "" || len(f.Name) <= len(rest) || !strings.HasSuffix(f.Name, rest) {
-			return
-		}
-		for _, c := range f.Name[:len(f.Name)-len(rest)] {
-			if c >= 0x80 {
-				return
-			}
-			if s := flags.ShorthandLookup(string(c)); s == nil || s.NoOptDefVal == "" {
-				return // not a shorthand, or one that would have taken the rest as its value
-			}
-		}
-		long = f.Name
-	})
-	return long
-}
-
 // longWithOneDash refuses an argument that is a long flag typed with one
 // dash ("-json", "-output-dir=d"): pflag would read it as a shorthand and
 // its value ("-j son", "-o utput-dir"), and either fail with words about
 // another flag or, worse, run with a setting nobody asked for. Arguments
-// after "--", and those of shell completion, are left alone.
+// after "--", and those of shell completion, are left alone. It covers
+// --help and --version too (java -version), which cobra adds only when it
+// runs the command.
 func longWithOneDash(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd) {
 		return nil
 	}
+	cmd.InitDefaultHelpFlag()
+	cmd.InitDefaultVersionFlag()
 	for _, a := range args {
 		if a == "--" {
 			break
