@@ -214,12 +214,13 @@ func (m Meta) ifRange() string {
 // RemoveStalePart removes the part at part and its sidecar when the
 // sidecar names url and no transfer holds the part (its lock is free), and
 // reports whether it did. It is for an item whose destination is kept
-// (--on-exists skip, or newer for a local source that is not newer): a part of its own URL beside it was left by a run
-// killed while it replaced the destination (--on-exists overwrite), and
-// nothing else would ever remove it. A part without a sidecar, or whose
-// sidecar names another URL, is not known to be the item's, and is left
-// alone (false, nil), as is anything but a regular file under its name; so is one that another process is writing, with an
-// error wrapping ErrPartBusy.
+// (--on-exists skip, or newer for a local source that is not newer): a
+// part of its own URL beside it was left by a run killed while it replaced
+// the destination (--on-exists overwrite), and nothing else would ever
+// remove it. A part without a sidecar, or whose sidecar names another URL,
+// is not known to be the item's, and is left alone (false, nil), as is
+// anything but a regular file under its name; so is one that another
+// process is writing, with an error wrapping ErrPartBusy.
 func RemoveStalePart(part, url string) (bool, error) {
 	l, err := lockPart(part, false)
 	if errors.Is(err, fs.ErrNotExist) {

@@ -44,9 +44,9 @@ func unescape(s string) string {
 // separator, for saving under the output directory with --keep-paths.
 //
 // HOST is the URL's host name in lower case, with "_PORT" appended when the
-// URL gives a port other than its scheme's default ("example.com_8080"), on every platform so that one list
-// makes the same tree everywhere; the colons of an IPv6 address become '_'
-// as well ("[::1]:80" is "__1_80"). A URL without a host (file:///x) uses
+// URL gives a port other than its scheme's default ("example.com_8080"),
+// on every platform so that one list makes the same tree everywhere; the
+// colons of an IPv6 address become '_' as well ("[::1]:80" is "__1_80"). A URL without a host (file:///x) uses
 // "localhost". The path is split on "/" and each segment percent-decoded and
 // sanitized; empty and "." segments are dropped and ".." removes the segment
 // before it but never the host, as a server would resolve it. A path that is

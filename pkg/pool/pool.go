@@ -638,9 +638,9 @@ func (r *run) name(it input.Item) (rel string, fixed bool, err error) {
 // names that exist as a directory (a file cannot be saved there), names
 // whose existing .part belongs to another URL (it is left untouched for its
 // own resume; but a name that exists and is kept, --on-exists skip, is the
-// item's all the same), names that are themselves such a part (x.part beside its
-// sidecar x.part.meta) and, for --on-exists rename, names that already
-// exist. It also reports whether the reserved name's part had no sidecar,
+// item's all the same), names that are themselves such a part (x.part
+// beside its sidecar x.part.meta) and, for --on-exists rename, names that
+// already exist. It also reports whether the reserved name's part had no sidecar,
 // whether the name exists (as a file) before the run, and then its size.
 func (r *run) reserve(itemURL, rel string) (name string, noSidecar, found bool, size int64) {
 	if r.dirs.empty {
