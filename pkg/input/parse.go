@@ -288,15 +288,7 @@ func hasPrefixFold(s, prefix string) bool {
 // ("sha1", "sha-512", "SHA_256"), "crc…", "blake…", or a key holding "md5",
 // "hash", "checksum" or "digest". Not "sha" alone, "shared" or "shape".
 func digestKey(key string) bool {
-	k := strings.Map(func(r rune) rune {
-		switch {
-		case 'a' <= r && r <= 'z', '0' <= r && r <= '9':
-			return r
-		case 'A' <= r && r <= 'Z':
-			return r + 'a' - 'A'
-		}
-		return -1
-	}, key)
+	k := normalKey(key)
 	if strings.HasPrefix(k, "sha") {
 		return len(k) > 3 && '0' <= k[3] && k[3] <= '9'
 	}
