@@ -184,3 +184,76 @@ func TestNewRefusesBadUserAgent(t *testing.T) {
 		}
 	}
 }
+
+// TestTLSRecordCorruptedMidBodyIsRetried: a TLS record header that goes
+// bad in the middle of a body (a version or length that a flaky middlebox
+// garbled) is a crypto/tls RecordHeaderError, as is the first answer of a
+// port that does not speak TLS; but only that first answer is what the
+// server sends every time. The garbled one is retried, and the item
+// resumed, where it failed after one attempt as 'the server's answer is
+// not TLS'.
+func TestTLSRecordCorruptedMidBodyIsRetried(t *testing.T) {
+	body := payload(1<<20, 41)
+	res := newResource(body, `"r"`)
+	srv := httptest.NewUnstartedServer(res)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var conns atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			garble := conns.Add(1) == 1
+			go func() {
+				defer c.Close()
+				s, err := net.Dial("tcp", srv.Listener.Addr().String())
+				if err != nil {
+					return
+				}
+				defer s.Close()
+				go io.Copy(s, c)
+				// Pass the server's records on, but for the tenth record of
+				// application data on the first connection: its version is
+				// garbled.
+				var hdr [5]byte
+				for data := 0; ; {
+					if _, err := io.ReadFull(s, hdr[:]); err != nil {
+						return
+					}
+					if hdr[0] == 23 {
+						data++
+					}
+					if garble && data == 10 {
+						hdr[1], hdr[2] = 3, 1
+					}
+					if _, err := c.Write(hdr[:]); err != nil {
+						return
+					}
+					n := int64(hdr[3])<<8 | int64(hdr[4])
+					if _, err := io.CopyN(c, s, n); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	cfg := testConfig()
+	cfg.Insecure = true
+	path := filepath.Join(t.TempDir(), "f")
+	u := "https://" + ln.Addr().String() + "/f"
+	got, err := newClient(t, cfg).Fetch(context.Background(), request(u, path, nil))
+	if err != nil {
+		t.Fatalf("err = %v, want the garbled record retried", err)
+	}
+	if got.Attempts != 2 {
+		t.Errorf("Attempts = %d, want 2", got.Attempts)
+	}
+	assertDone(t, path, body)
+}

@@ -248,10 +248,13 @@ func plainHTTPAnswer(err error) bool {
 
 // notTLS reports a TLS handshake that got something else than TLS back:
 // plain HTTP (plainHTTPAnswer), or another protocol (an SSH banner, say).
-// The server on that port answers the same way every time.
+// The server on that port answers the same way every time. crypto/tls
+// tells it by the Conn of its RecordHeaderError: a record header that goes
+// bad later (a version or length garbled on the way) has none, and may
+// pass.
 func notTLS(err error) bool {
 	var rh tls.RecordHeaderError
-	return errors.As(err, &rh)
+	return errors.As(err, &rh) && rh.Conn != nil
 }
 
 // transient reports errors of the network or the server that may pass.
