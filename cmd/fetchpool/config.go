@@ -82,6 +82,9 @@ func configure(opts *options, s *streams) (*config, error) {
 		// would make the directories http:/host/... and fetch nothing.
 		return nil, usagef("--output-dir %s is a URL: -o names the directory to save in; give the URL as an item: fetchpool -o DIR %s (or leave -o out for the current directory)", opts.OutputDir, opts.OutputDir)
 	}
+	if unexpandedTilde(opts.OutputDir) {
+		return nil, usagef("--output-dir %s: a leading ~ is not expanded outside a shell, and fetchpool would make a directory named ~ here: write the full path (as $HOME%s), or ./%s for a directory named ~", opts.OutputDir, strings.TrimPrefix(opts.OutputDir, "~"), opts.OutputDir)
+	}
 	if slices.Contains(opts.Inputs, "") {
 		return nil, usagef("--input is empty: give a file name, or - for standard input")
 	}

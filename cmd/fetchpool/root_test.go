@@ -132,6 +132,9 @@ func TestFlagErrors(t *testing.T) {
 		// item left, fetched nothing and said all was well.
 		{[]string{"-o", "https://example.com/a.iso"}, "--output-dir https://example.com/a.iso is a URL: -o names the directory to save in; give the URL as an item: fetchpool -o DIR https://example.com/a.iso"},
 		{[]string{"-o", "file:///tmp/x", "u"}, "is a URL"},
+		// Found before the -i files are opened: a named pipe there kept
+		// the run waiting for its writer before it said so.
+		{[]string{"-o", "~/dl", "u"}, "--output-dir ~/dl: a leading ~ is not expanded outside a shell"},
 		{[]string{"-i", "list.txt", "-i", ""}, "--input is empty"},
 		{[]string{"--no-such-flag"}, "no-such-flag"},
 	}

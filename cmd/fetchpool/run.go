@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/fetchpool/fetchpool/pkg/input"
@@ -69,9 +68,6 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 			cl.Close()
 		}
 	}()
-	if unexpandedTilde(opts.OutputDir) {
-		return usagef("--output-dir %s: a leading ~ is not expanded outside a shell, and fetchpool would make a directory named ~ here: write the full path (as $HOME%s), or ./%s for a directory named ~", opts.OutputDir, strings.TrimPrefix(opts.OutputDir, "~"), opts.OutputDir)
-	}
 	// Made by this run, which the note on curl's -o below needs to know.
 	_, statErr := os.Lstat(opts.OutputDir)
 	newDir := errors.Is(statErr, fs.ErrNotExist)
