@@ -76,22 +76,9 @@ func (s *hostSlot) moveTo(g *guard, u *url.URL) error {
 // first: then the redirect is not followed, and the item ends stopped,
 // with the part it has kept for a resume.
 func (s *hostSlot) acquire(ctx context.Context, u *url.URL) (func(), error) {
-	host := hostPort(u)
-	if s.stop == nil {
-		return s.c.acquire(ctx, host)
+	var stopErr error
+	if s.stop != nil {
+		stopErr = &stoppedError{err: &unsentError{what: "the redirect to " + redactURL(u)}}
 	}
-	stopped := func() error {
-		return &stoppedError{err: &unsentError{what: "the redirect to " + redactURL(u)}}
-	}
-	if s.stop.Err() != nil {
-		return nil, stopped()
-	}
-	gctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	defer context.AfterFunc(s.stop, cancel)()
-	release, err := s.c.acquire(gctx, host)
-	if err != nil && ctx.Err() == nil && s.stop.Err() != nil {
-		return nil, stopped()
-	}
-	return release, err
+	return s.c.acquireUnlessStopped(ctx, s.stop, hostPort(u), stopErr)
 }

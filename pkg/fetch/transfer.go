@@ -609,20 +609,26 @@ func (t *transfer) pass(ctx context.Context) (func(), error) {
 // passUnlessStopped gets a request through the gate, unless Request.Stop
 // comes first: then it returns stopErr.
 func (t *transfer) passUnlessStopped(ctx context.Context, stopErr error) (func(), error) {
-	if t.req.Stop == nil {
-		return t.c.acquire(ctx, t.host)
+	return t.c.acquireUnlessStopped(ctx, t.req.Stop, t.host, stopErr)
+}
+
+// acquireUnlessStopped passes the gate for host, unless stop (nil: none)
+// is done first, or already: then it returns stopErr.
+func (c *Client) acquireUnlessStopped(ctx, stop context.Context, host string, stopErr error) (func(), error) {
+	if stop == nil {
+		return c.acquire(ctx, host)
 	}
-	if t.req.Stop.Err() != nil {
+	if stop.Err() != nil {
 		return nil, stopErr
 	}
-	if t.c.cfg.Gate == nil {
-		return func() {}, nil // nothing to wait for: no need to watch Stop
+	if c.cfg.Gate == nil {
+		return func() {}, nil // nothing to wait for: no need to watch stop
 	}
 	gctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	defer context.AfterFunc(t.req.Stop, cancel)()
-	release, err := t.c.acquire(gctx, t.host)
-	if err != nil && ctx.Err() == nil && t.req.Stop.Err() != nil {
+	defer context.AfterFunc(stop, cancel)()
+	release, err := c.acquire(gctx, host)
+	if err != nil && ctx.Err() == nil && stop.Err() != nil {
 		err = stopErr
 	}
 	return release, err
