@@ -44,7 +44,7 @@ type transfer struct {
 	hashed     int64     // bytes of the part fed to h
 	split      bool      // the part was filled by a split transfer
 	noSplit    bool      // the server does not serve ranges: no split for this item (errNoRanges)
-	begun      bool      // a request got through the gate: Request.Stop no longer applies, Began was called
+	begun      bool      // a request got through the gate, Began was called: Request.Stop no longer withdraws the item, it only keeps new requests from being sent (pass)
 	retrying   bool      // the next request through the gate is a retry's first: it gives way to Request.Stop
 	fellBack   error     // why the split fell through: the next request, the file as one stream, gives way to Request.Stop
 	stamped    bool      // the whole part has its mtime and ETag (stamp)
