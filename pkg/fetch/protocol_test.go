@@ -140,27 +140,13 @@ func TestTLSRefusalsAreNotRetried(t *testing.T) {
 // saying so and what the server sent, where it was retried with backoff as
 // "tls: first record does not look like a TLS handshake".
 func TestNotTLSIsNotRetried(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
 	var conns atomic.Int32
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns.Add(1)
-			go func() {
-				defer c.Close()
-				io.WriteString(c, "SSH-2.0-OpenSSH_9.6\r\n")
-				io.Copy(io.Discard, c)
-			}()
-		}
-	}()
-	_, err = newClient(t, testConfig()).Fetch(context.Background(), request("https://"+ln.Addr().String()+"/f", filepath.Join(t.TempDir(), "f"), nil))
+	addr := acceptEach(t, func(c net.Conn) {
+		conns.Add(1)
+		io.WriteString(c, "SSH-2.0-OpenSSH_9.6\r\n")
+		io.Copy(io.Discard, c)
+	})
+	_, err := newClient(t, testConfig()).Fetch(context.Background(), request("https://"+addr+"/f", filepath.Join(t.TempDir(), "f"), nil))
 	want := `the server's answer is not TLS (it begins "SSH-2"): its port serves another protocol than https://`
 	if err == nil || err.Error() != want {
 		t.Errorf("err = %v\nwant      %s", err, want)
@@ -198,56 +184,42 @@ func TestTLSRecordCorruptedMidBodyIsRetried(t *testing.T) {
 	srv := httptest.NewUnstartedServer(res)
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
 	var conns atomic.Int32
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
+	addr := acceptEach(t, func(c net.Conn) {
+		garble := conns.Add(1) == 1
+		s, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			return
+		}
+		defer s.Close()
+		go io.Copy(s, c)
+		// Pass the server's records on, but for the tenth record of
+		// application data on the first connection: its version is
+		// garbled.
+		var hdr [5]byte
+		for data := 0; ; {
+			if _, err := io.ReadFull(s, hdr[:]); err != nil {
 				return
 			}
-			garble := conns.Add(1) == 1
-			go func() {
-				defer c.Close()
-				s, err := net.Dial("tcp", srv.Listener.Addr().String())
-				if err != nil {
-					return
-				}
-				defer s.Close()
-				go io.Copy(s, c)
-				// Pass the server's records on, but for the tenth record of
-				// application data on the first connection: its version is
-				// garbled.
-				var hdr [5]byte
-				for data := 0; ; {
-					if _, err := io.ReadFull(s, hdr[:]); err != nil {
-						return
-					}
-					if hdr[0] == 23 {
-						data++
-					}
-					if garble && data == 10 {
-						hdr[1], hdr[2] = 3, 1
-					}
-					if _, err := c.Write(hdr[:]); err != nil {
-						return
-					}
-					n := int64(hdr[3])<<8 | int64(hdr[4])
-					if _, err := io.CopyN(c, s, n); err != nil {
-						return
-					}
-				}
-			}()
+			if hdr[0] == 23 {
+				data++
+			}
+			if garble && data == 10 {
+				hdr[1], hdr[2] = 3, 1
+			}
+			if _, err := c.Write(hdr[:]); err != nil {
+				return
+			}
+			n := int64(hdr[3])<<8 | int64(hdr[4])
+			if _, err := io.CopyN(c, s, n); err != nil {
+				return
+			}
 		}
-	}()
+	})
 	cfg := testConfig()
 	cfg.Insecure = true
 	path := filepath.Join(t.TempDir(), "f")
-	u := "https://" + ln.Addr().String() + "/f"
+	u := "https://" + addr + "/f"
 	got, err := newClient(t, cfg).Fetch(context.Background(), request(u, path, nil))
 	if err != nil {
 		t.Fatalf("err = %v, want the garbled record retried", err)
@@ -256,4 +228,28 @@ func TestTLSRecordCorruptedMidBodyIsRetried(t *testing.T) {
 		t.Errorf("Attempts = %d, want 2", got.Attempts)
 	}
 	assertDone(t, path, body)
+}
+
+// acceptEach listens on loopback until the test ends, and hands each
+// connection to handle on a goroutine of its own, closing it after.
+func acceptEach(t *testing.T, handle func(c net.Conn)) (addr string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				handle(c)
+			}()
+		}
+	}()
+	return ln.Addr().String()
 }
