@@ -344,6 +344,24 @@ func TestRemoveStalePart(t *testing.T) {
 			}
 		})
 	}
+	// A part that is a hard link (a tree copied with cp -al) is let go by
+	// lockPart, to be made anew; but one of another URL is not the item's
+	// to let go.
+	t.Run("another URL's part, hard-linked", func(t *testing.T) {
+		dir := t.TempDir()
+		part := filepath.Join(dir, "f.part")
+		os.WriteFile(part, []byte("half"), 0o644)
+		if err := os.Link(part, filepath.Join(dir, "snapshot")); err != nil {
+			t.Skip("no hard links here:", err)
+		}
+		os.WriteFile(part+".meta", []byte(`{"url":"http://example.com/g"}`), 0o644)
+		if removed, err := RemoveStalePart(part, url); removed || err != nil {
+			t.Errorf("RemoveStalePart = %v, %v; want false, nil", removed, err)
+		}
+		if _, err := os.Lstat(part); err != nil {
+			t.Errorf("another URL's part is gone: %v", err)
+		}
+	})
 	if removed, err := RemoveStalePart(filepath.Join(t.TempDir(), "none.part"), url); removed || err != nil {
 		t.Errorf("no part: RemoveStalePart = %v, %v; want false, nil", removed, err)
 	}

@@ -222,6 +222,12 @@ func (m Meta) ifRange() string {
 // anything but a regular file under its name; so is one that another
 // process is writing, with an error wrapping ErrPartBusy.
 func RemoveStalePart(part, url string) (bool, error) {
+	// Not even locked unless the sidecar names url: lockPart lets go of a
+	// part that is a hard link (cp -al), which is not this item's to do
+	// to a part of another URL.
+	if m, err := ReadMeta(part); err != nil || !m.For(url) {
+		return false, nil
+	}
 	l, err := lockPart(part, false)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
