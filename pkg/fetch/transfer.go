@@ -726,8 +726,9 @@ func (t *transfer) check(resp *http.Response, offset int64, conditional bool) (p
 		t.noSplit = true
 		return plan{}, fmt.Errorf("%w: it answered the range probe with %s", errNoRanges, resp.Status)
 	case code >= 200 && code < 300 && t.req.IfNewer && !newerThan(resp, t.req.Path):
-		// A server that ignores the conditions (or a resumed part, whose
-		// request could not carry them) still says what it has.
+		// A server that ignores the conditions (a resume carries them
+		// too, since request sets them beside If-Range) still says what
+		// it has.
 		return plan{action: actNotModified}, nil
 	case code == http.StatusPartialContent:
 		return t.checkRange(resp, offset)
