@@ -26,6 +26,9 @@ func (c *countValue) Set(s string) error {
 	// As pflag's own int flags read it: 0x10 and 0o17 too.
 	n, err := strconv.ParseInt(s, 0, strconv.IntSize)
 	if errors.Is(err, strconv.ErrRange) {
+		if n < 0 {
+			return errors.New("too small: want a whole number, " + c.want)
+		}
 		return errors.New("too large: want a whole number, " + c.want)
 	}
 	if err != nil {

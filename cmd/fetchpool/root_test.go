@@ -102,6 +102,7 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"--split", "", "u"}, `invalid argument "" for "--split" flag: want a whole number, 1 to 16`},
 		{[]string{"--retries", "abc", "u"}, `invalid argument "abc" for "--retries" flag: want a whole number, 0 or more`},
 		{[]string{"--retries", "99999999999999999999", "u"}, `invalid argument "99999999999999999999" for "--retries" flag: too large: want a whole number, 0 or more`},
+		{[]string{"-j", "-99999999999999999999", "u"}, `invalid argument "-99999999999999999999" for "-j, --concurrency" flag: too small: want a whole number, at least 1`},
 		{[]string{"--rate", "fast", "u"}, "--rate"},
 		{[]string{"--limit-rate", "lots", "u"}, "--limit-rate"},
 		{[]string{"--on-exists", "maybe", "u"}, "--on-exists"},
