@@ -188,7 +188,7 @@ func New(cfg Config) (*Client, error) {
 	if err := checkProxyEnv(os.Getenv); err != nil {
 		return nil, err
 	}
-	if strings.ContainsFunc(cfg.UserAgent, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }) {
+	if strings.ContainsFunc(cfg.UserAgent, controlChar) {
 		// No request could carry it (net/http refuses it): every item
 		// would fail, after its retries.
 		return nil, fmt.Errorf("invalid --user-agent %q: it contains a control character", cfg.UserAgent)

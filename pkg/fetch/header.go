@@ -25,7 +25,7 @@ func ParseHeader(values []string) (http.Header, error) {
 			r, _ := utf8.DecodeRuneInString(name[i:])
 			return nil, fmt.Errorf("invalid --header %q: a header name cannot contain %q", v, string(r))
 		}
-		if strings.ContainsFunc(value, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }) {
+		if strings.ContainsFunc(value, controlChar) {
 			return nil, fmt.Errorf("invalid --header %q: the value contains a control character", v)
 		}
 		h.Add(name, strings.TrimSpace(value))
@@ -38,3 +38,7 @@ func ParseHeader(values []string) (http.Header, error) {
 func notTokenRune(r rune) bool {
 	return r <= ' ' || r >= 0x7f || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, r)
 }
+
+// controlChar tells the runes that net/http refuses in a header value: the
+// ASCII control characters but tab.
+func controlChar(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }
