@@ -22,6 +22,9 @@ type partLock struct {
 	held     bool
 	fd       int
 	dev, ino uint64
+	// exclusive tells that the flock was taken: false where the file
+	// system cannot lock, and another process may hold the part too.
+	exclusive bool
 }
 
 // lockAttempts bounds how often lockPart opens the path again after
@@ -53,13 +56,15 @@ func lockPart(path string, create bool) (partLock, error) {
 			return partLock{}, err
 		}
 		l := partLock{held: true, fd: fd}
-		if err := flock(fd); err != nil {
+		locked, err := flock(fd)
+		if err != nil {
 			l.release()
 			if err == unix.EWOULDBLOCK {
 				return partLock{}, &partBusyError{part: path}
 			}
 			return partLock{}, &os.PathError{Op: "flock", Path: path, Err: err}
 		}
+		l.exclusive = locked
 		var st unix.Stat_t
 		if err := unix.Fstat(fd, &st); err != nil {
 			l.release()
@@ -88,18 +93,19 @@ func lockPart(path string, create bool) (partLock, error) {
 	return partLock{}, &partBusyError{part: path}
 }
 
-// flock takes an exclusive lock on fd without waiting. A file system that
-// cannot lock is no error: there is nothing more to be had there.
-func flock(fd int) error {
+// flock takes an exclusive lock on fd without waiting, and tells whether
+// it did. A file system that cannot lock is no error (there is nothing
+// more to be had there), but no lock either.
+func flock(fd int) (bool, error) {
 	for {
 		err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB)
 		switch {
 		case err == unix.EINTR:
 			continue
 		case err == unix.ENOLCK, err == unix.EOPNOTSUPP, err == unix.ENOTSUP, err == unix.ENOSYS:
-			return nil
+			return false, nil
 		}
-		return err
+		return err == nil, err
 	}
 }
 

@@ -220,7 +220,9 @@ func (m Meta) ifRange() string {
 // remove it. A part without a sidecar, or whose sidecar names another URL,
 // is not known to be the item's, and is left alone (false, nil), as is
 // anything but a regular file under its name; so is one that another
-// process is writing, with an error wrapping ErrPartBusy.
+// process is writing, with an error wrapping ErrPartBusy, and, where no
+// lock can be taken to tell (a file system without flock, Windows), any
+// part: another run may be writing it.
 func RemoveStalePart(part, url string) (bool, error) {
 	// Not even locked unless the sidecar names url: lockPart lets go of a
 	// part that is a hard link (cp -al), which is not this item's to do
@@ -236,6 +238,12 @@ func RemoveStalePart(part, url string) (bool, error) {
 		return false, err
 	}
 	defer l.release()
+	if !l.exclusive {
+		// No lock to be had here (a file system without flock, an NFS
+		// server without a lock manager; Windows): another run may be
+		// writing the part, and it is left alone.
+		return false, nil
+	}
 	// Read again under the lock: a run that held the part a moment ago
 	// may have made it another URL's since. A directory under the part's
 	// name is not a part.
