@@ -93,3 +93,34 @@ func FuzzFromURL(f *testing.F) {
 		checkPath(t, KeepPath(u))
 	})
 }
+
+// FuzzWithSuffix: the name that Reserve tries for the n-th item of a taken
+// name is as safe as the name (checkPath), in the same directory, with the
+// same extension when it fits, and differs from the name and from the
+// candidate of another n.
+func FuzzWithSuffix(f *testing.F) {
+	for _, s := range hostile {
+		f.Add(s, 1)
+	}
+	f.Add("a/b/c.tar.gz", 2)
+	f.Add(strings.Repeat("é", 130)+".txt", 10)
+	f.Add(strings.Repeat("x", 250)+"."+strings.Repeat("y", 30), 123456)
+	f.Add("CON .txt", 1)
+	f.Fuzz(func(t *testing.T, s string, n int) {
+		name, err := SanitizePath(s)
+		if err != nil || n < 1 {
+			return
+		}
+		got := WithSuffix(name, n)
+		checkPath(t, got)
+		if got == name {
+			t.Fatalf("WithSuffix(%q, %d) = the name itself", name, n)
+		}
+		if filepath.Dir(got) != filepath.Dir(name) {
+			t.Fatalf("WithSuffix(%q, %d) = %q: another directory", name, n, got)
+		}
+		if other := WithSuffix(name, n+1); other == got {
+			t.Fatalf("WithSuffix(%q, %d) and %d are both %q", name, n, n+1, got)
+		}
+	})
+}
