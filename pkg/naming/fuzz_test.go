@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // hostile are seeds for every fuzz target: the names that a hostile list,
@@ -121,6 +122,39 @@ func FuzzWithSuffix(f *testing.F) {
 		}
 		if other := WithSuffix(name, n+1); other == got {
 			t.Fatalf("WithSuffix(%q, %d) and %d are both %q", name, n, n+1, got)
+		}
+	})
+}
+
+// FuzzReserveFold: two names are one name to a Reserver exactly when
+// strings.EqualFold says so ('/' and '\' alike): the second of two such
+// names gets a suffix, and of two others, both keep their own (the files
+// of one, name.part and the like, aside).
+func FuzzReserveFold(f *testing.F) {
+	for _, p := range [][2]string{
+		{"a.txt", "A.TXT"}, {"k", "\u212a"}, {"s", "\u017f"}, {"ß", "SS"}, {"a/b", `A\B`},
+		{"x", "x.part"}, {"dir/a", "dir"}, {"İ", "i"}, {"σ", "ς"}, {"ǅ", "ǆ"}, {"a", "b"},
+	} {
+		f.Add(p[0], p[1])
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		if !utf8.ValidString(a) || !utf8.ValidString(b) || a == "" || b == "" {
+			return
+		}
+		fold := func(s string) string { return strings.ReplaceAll(s, `\`, "/") }
+		same := strings.EqualFold(fold(a), fold(b))
+		if (hashFolded(a) == hashFolded(b)) != same {
+			t.Fatalf("hashFolded(%q) == hashFolded(%q) is %v; EqualFold says %v", a, b, !same, same)
+		}
+		if !same {
+			return
+		}
+		r := NewReserver()
+		if got := r.Reserve(a, nil); got != a {
+			t.Fatalf("Reserve(%q) in an empty Reserver = %q", a, got)
+		}
+		if got := r.Reserve(b, nil); got == b {
+			t.Fatalf("Reserve(%q) after %q = %q, the same name on a case-insensitive disk", b, a, got)
 		}
 	})
 }
