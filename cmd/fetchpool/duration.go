@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/fetchpool/fetchpool/internal/decimal"
@@ -28,12 +29,16 @@ func (d *durationValue) Set(s string) error {
 		if secs*float64(time.Second) >= 1<<63 {
 			return errDuration
 		}
-		*d = durationValue(secs * float64(time.Second))
+		v := time.Duration(secs * float64(time.Second))
+		if v == 0 && secs > 0 {
+			return errDuration // below a nanosecond: 0 would mean no limit
+		}
+		*d = durationValue(v)
 		return nil
 	}
 	v, err := time.ParseDuration(s)
-	if err != nil {
-		return errDuration
+	if err != nil || v == 0 && strings.ContainsAny(s, "123456789") {
+		return errDuration // "0.1ns" too: 0 would mean no limit
 	}
 	*d = durationValue(v)
 	return nil

@@ -14,6 +14,7 @@ func FuzzDurationFlag(f *testing.F) {
 	for _, s := range []string{
 		"5", "0.5", ".5", "3.", "30s", "1m30s", "-5s", "0", "1e3", "inf", "0x10", "",
 		"9223372036.854775807", "9223372036.854775", "9223372037", "2562047h47m16.854775807s",
+		"0.0000000001", "0.1ns", "0." + strings.Repeat("0", 400) + "1",
 	} {
 		f.Add(s)
 	}
@@ -28,6 +29,10 @@ func FuzzDurationFlag(f *testing.F) {
 		}
 		if d < 0 && !strings.Contains(s, "-") {
 			t.Fatalf("Set(%q) = %v: negative", s, d)
+		}
+		// 0 means no limit: never for a duration too short to count.
+		if d == 0 && !strings.Contains(s, "-") && strings.ContainsAny(s, "123456789") {
+			t.Fatalf("Set(%q) = 0: no limit", s)
 		}
 		var back time.Duration
 		if err := newDuration(&back, 0).Set(v.String()); err != nil || back != d {
