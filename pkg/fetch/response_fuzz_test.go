@@ -3,6 +3,7 @@ package fetch
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -54,7 +55,9 @@ type fileVersion struct {
 // is the file's byte at the offset its Content-Range gives, so a misplaced
 // or missing byte is fetchpool's. The file may change on the server
 // between two requests (a new ETag, Last-Modified and length): then the
-// final name holds one version or the other, never a mix.
+// final name holds one version or the other, never a mix. With the first
+// version's digest expected, the final name holds that version, and a
+// digest mismatch comes only from a file that changed.
 func FuzzResponses(f *testing.F) {
 	mod := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
 	versions := [2]fileVersion{
@@ -117,7 +120,7 @@ func FuzzResponses(f *testing.F) {
 	for _, s := range []struct {
 		steps []byte
 		part  uint16
-		flags uint8 // 1: the part has a sidecar; 2: split
+		flags uint8 // 1: the part has a sidecar; 2: split; 4: the digest is expected
 	}{
 		{nil, 0, 0},
 		{[]byte{3, 0, 0, 255}, 0, 2},
@@ -135,6 +138,9 @@ func FuzzResponses(f *testing.F) {
 		{[]byte{3, 0, 0, 40, 8, 0, 0, 0}, 0, 0},
 		{[]byte{4, 0, 0, 40, 24, 0, 0, 0, 3, 2, 145, 255}, 0, 0},
 		{[]byte{0, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0}, 0, 2},
+		{[]byte{4, 0, 0, 40, 3, 2, 145, 255}, 2000, 5},
+		{[]byte{1, 0, 0, 0}, 2000, 7},
+		{[]byte{8, 0, 0, 0}, 1000, 5},
 	} {
 		f.Add(s.steps, s.part, s.flags)
 	}
@@ -164,9 +170,22 @@ func FuzzResponses(f *testing.F) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		_, err := c.Fetch(ctx, request(u, path, nil))
+		req := request(u, path, nil)
+		if flags&4 != 0 {
+			req.SHA256 = sum(body)
+		}
+		_, err := c.Fetch(ctx, req)
 		got, rerr := os.ReadFile(path)
+		cur.mu.Lock()
+		changed := cur.version != 0
+		cur.mu.Unlock()
 		switch {
+		case errors.As(err, new(*ChecksumError)) && !changed:
+			// Every byte was the file's: a wrong digest is of bytes
+			// misplaced, or of a prefix hashed wrong.
+			t.Fatalf("the file never changed, yet: %v", err)
+		case err == nil && req.SHA256 != "" && !bytes.Equal(got, body):
+			t.Fatalf("%s holds %d bytes (sha256 %s), not the file whose digest was expected", path, len(got), sum(got)[:12])
 		case err != nil && rerr == nil:
 			t.Fatalf("the item failed (%v), yet %s holds %d bytes", err, path, len(got))
 		case err == nil && rerr != nil:
