@@ -24,15 +24,21 @@ var errDuration = errors.New("want a duration such as 30s, 1m30s or 500ms, or a 
 
 func (d *durationValue) Set(s string) error {
 	if secs, ok := decimal.Parse(s); ok {
-		if secs*float64(time.Second) > float64(1<<63-1) {
+		// float64(1<<63-1) rounds up to 2^63, which is past the largest
+		// duration: converted, it would wrap around to a negative one.
+		if secs*float64(time.Second) >= 1<<63 {
 			return errDuration
 		}
-		*d = durationValue(secs * float64(time.Second))
+		v := time.Duration(secs * float64(time.Second))
+		if v == 0 && secs > 0 {
+			return errDuration // below a nanosecond: 0 would mean no limit
+		}
+		*d = durationValue(v)
 		return nil
 	}
 	v, err := time.ParseDuration(s)
-	if err != nil {
-		return errDuration
+	if err != nil || v == 0 && strings.ContainsAny(s, "123456789") {
+		return errDuration // "0.1ns" too: 0 would mean no limit
 	}
 	*d = durationValue(v)
 	return nil

@@ -95,3 +95,34 @@ func TestEndToEndSplitServerFaults(t *testing.T) {
 		})
 	}
 }
+
+// TestEndToEndRangesOfUnknownLength: a server that caps its ranges and does
+// not give the file's length ("bytes 0-1023/*") gets asked for the rest
+// until it answers 416; the whole file lands, never its first range, with
+// --split or without.
+func TestEndToEndRangesOfUnknownLength(t *testing.T) {
+	body := bytes.Repeat([]byte("0123456789abcdef"), 200)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := 0
+		fmt.Sscanf(r.Header.Get("Range"), "bytes=%d-", &start)
+		if start >= len(body) {
+			w.WriteHeader(http.StatusRequestedRangeNotSatisfiable)
+			return
+		}
+		end := min(start+1024, len(body))
+		w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/*", start, end-1))
+		w.WriteHeader(http.StatusPartialContent)
+		w.Write(body[start:end])
+	}))
+	defer srv.Close()
+	for _, args := range [][]string{nil, {"--split", "4", "--split-min", "1"}} {
+		dir := t.TempDir()
+		r := fetchpool(t, dir, "", append([]string{"-o", "out", srv.URL + "/f.bin"}, args...)...)
+		if r.code != 0 {
+			t.Fatalf("%v: exit %d; stderr:\n%s", args, r.code, r.stderr)
+		}
+		if got := readFile(t, filepath.Join(dir, "out", "f.bin")); !bytes.Equal(got, body) {
+			t.Fatalf("%v: f.bin holds %d bytes, want the file's %d", args, len(got), len(body))
+		}
+	}
+}

@@ -1,6 +1,9 @@
 package decimal
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestParse(t *testing.T) {
 	tests := []struct {
@@ -23,6 +26,9 @@ func TestParse(t *testing.T) {
 		{"0x10", 0, false},
 		{"1_000", 0, false},
 		{" 1", 0, false},
+		{"000.000", 0, true},
+		{"0." + strings.Repeat("0", 400) + "1", 0, false}, // below the smallest float64
+		{strings.Repeat("9", 400), 0, false},
 	}
 	for _, tt := range tests {
 		got, ok := Parse(tt.in)

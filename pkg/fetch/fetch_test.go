@@ -2132,3 +2132,42 @@ func TestSidecarKeepsNoPassword(t *testing.T) {
 		t.Errorf("file of %d bytes, want the body's %d", len(got), len(body))
 	}
 }
+
+// TestServerCapsRangesOfUnknownLength: a 206 that does not give the length
+// of the resource ("bytes 0-1023/*") may be a capped range, as in
+// TestServerCapsRanges: the rest is asked for until the server has no more
+// (a 416, with or without a Content-Range), never taken for the whole
+// file, split or not.
+func TestServerCapsRangesOfUnknownLength(t *testing.T) {
+	body := payload(3000, 19)
+	const capped = 1024
+	for _, end := range []string{"", "bytes */*", "bytes */3000"} {
+		rc := &recorder{}
+		srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) {
+			start := 0
+			fmt.Sscanf(r.Header.Get("Range"), "bytes=%d-", &start)
+			w.Header().Set("ETag", `"u"`)
+			if start >= len(body) {
+				if end != "" {
+					w.Header().Set("Content-Range", end)
+				}
+				w.WriteHeader(http.StatusRequestedRangeNotSatisfiable)
+				return
+			}
+			stop := min(start+capped, len(body))
+			w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/*", start, stop-1))
+			w.WriteHeader(http.StatusPartialContent)
+			w.Write(body[start:stop])
+		})
+		for _, split := range []int{1, 4} {
+			cfg := testConfig()
+			cfg.Retries = 0
+			cfg.Split, cfg.SplitMin = split, 1
+			path := filepath.Join(t.TempDir(), "f")
+			if _, err := newClient(t, cfg).Fetch(context.Background(), request(srv.URL, path, nil)); err != nil {
+				t.Fatalf("416 with %q, split %d: %v", end, split, err)
+			}
+			assertDone(t, path, body)
+		}
+	}
+}

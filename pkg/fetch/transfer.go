@@ -53,6 +53,7 @@ type transfer struct {
 	note       string    // what its Attempt event says about the request ("one stream: ...")
 	unnamed    *partFile // the whole body, open, in a file without a name yet (openBody)
 	partMade   bool      // this transfer has put a part on disk under its name
+	openEnd    int64     // where this transfer's last range of a resource of unknown length ended (endsAt); 0 if none
 	lock       partLock  // this process's hold on the part (own), until run returns
 	res        Result
 	errs       []error
@@ -301,7 +302,7 @@ func (t *transfer) discard() error {
 	}
 	defer t.lock.release()
 	t.meta, t.haveMeta, t.split, t.resumed = Meta{}, false, false, false
-	t.hashed = 0
+	t.hashed, t.openEnd = 0, 0
 	if t.h != nil {
 		t.h.Reset()
 	}
@@ -715,7 +716,7 @@ func (t *transfer) check(resp *http.Response, offset int64, conditional bool) (p
 	case code == http.StatusNotModified && conditional:
 		return plan{action: actNotModified}, nil
 	case code == http.StatusRequestedRangeNotSatisfiable && offset > 0:
-		if t.completeAt(resp, offset) {
+		if t.completeAt(resp, offset) || t.endsAt(resp, offset) {
 			return plan{action: actComplete, total: offset}, nil
 		}
 		return plan{}, errRestart
@@ -760,6 +761,21 @@ func (t *transfer) completeAt(resp *http.Response, offset int64) bool {
 		return false
 	}
 	return !t.meta.contradictedBy(resp)
+}
+
+// endsAt tells whether resp, a 416 to a request for the bytes from
+// offset, ends a resource of unknown length whose bytes up to offset this
+// transfer has just received: the server sent them as a range without the
+// length ("bytes 0-1023/*"), which may have been capped, and now has
+// nothing from offset on, so the resource is offset bytes long. Its
+// Content-Range can give no length ("bytes */*", or none at all); one
+// that gives a length is for completeAt to judge.
+func (t *transfer) endsAt(resp *http.Response, offset int64) bool {
+	if t.openEnd != offset || t.meta.contradictedBy(resp) {
+		return false
+	}
+	_, ok := parseContentRange(resp.Header.Get("Content-Range"))
+	return !ok
 }
 
 // contradictedBy tells whether resp carries a validator that differs from
@@ -906,6 +922,9 @@ func (t *transfer) receive(ctx context.Context, g *guard, resp *http.Response, p
 		return 0, t.removeIfFull(err)
 	}
 	if moreToFetch(p, n) {
+		if p.total < 0 {
+			t.openEnd = p.end
+		}
 		return 0, errMore
 	}
 	t.size = p.start + n
@@ -981,9 +1000,12 @@ func (t *transfer) dropUnnamed() {
 }
 
 // moreToFetch tells whether the n bytes received for p were a whole range
-// but less than the file (some servers cap ranges).
+// but less than the file (some servers cap ranges), or may be: a range
+// whose server did not give the length of the file ("bytes 0-1023/*") is
+// followed by a request for the rest, until the server has no more
+// (endsAt).
 func moreToFetch(p plan, n int64) bool {
-	return p.ranged && n > 0 && p.start+n == p.end && p.end < p.total
+	return p.ranged && n > 0 && p.start+n == p.end && (p.total < 0 || p.end < p.total)
 }
 
 // stamp gives the whole part, through its open file, what finish would

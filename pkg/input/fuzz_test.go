@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"maps"
 	"net/url"
 	"strings"
 	"testing"
@@ -190,7 +191,27 @@ func FuzzParseChecksums(f *testing.F) {
 				t.Fatalf("%q: digest %q is not 64 lower-case hex digits", name, sum)
 			}
 		}
+		// What sha256sum would write for these names reads back as them.
+		text := formatSums(sums)
+		back, err := ParseChecksums("g", strings.NewReader(text))
+		if err != nil || !maps.Equal(back, sums) {
+			t.Fatalf("%q reads as %q, written as %q, which reads back as %q, %v", data, sums, text, back, err)
+		}
 	})
+}
+
+// formatSums writes sums as sha256sum does: "HEX  NAME", and "\HEX  NAME"
+// with the name escaped when it holds a backslash or a line break.
+func formatSums(sums map[string]string) string {
+	var b strings.Builder
+	for name, sum := range sums {
+		if strings.ContainsAny(name, "\\\n\r") {
+			name = strings.NewReplacer(`\`, `\\`, "\n", `\n`, "\r", `\r`).Replace(name)
+			b.WriteString(`\`)
+		}
+		b.WriteString(sum + "  " + name + "\n")
+	}
+	return b.String()
 }
 
 // decodeUTF16 is UTF-16 decoding the slow way: all code units at once, an

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // hostile are seeds for every fuzz target: the names that a hostile list,
@@ -91,5 +92,69 @@ func FuzzFromURL(f *testing.F) {
 		}
 		checkSegment(t, FromURL(u))
 		checkPath(t, KeepPath(u))
+	})
+}
+
+// FuzzWithSuffix: the name that Reserve tries for the n-th item of a taken
+// name is as safe as the name (checkPath), in the same directory, with the
+// same extension when it fits, and differs from the name and from the
+// candidate of another n.
+func FuzzWithSuffix(f *testing.F) {
+	for _, s := range hostile {
+		f.Add(s, 1)
+	}
+	f.Add("a/b/c.tar.gz", 2)
+	f.Add(strings.Repeat("é", 130)+".txt", 10)
+	f.Add(strings.Repeat("x", 250)+"."+strings.Repeat("y", 30), 123456)
+	f.Add("CON .txt", 1)
+	f.Fuzz(func(t *testing.T, s string, n int) {
+		name, err := SanitizePath(s)
+		if err != nil || n < 1 {
+			return
+		}
+		got := WithSuffix(name, n)
+		checkPath(t, got)
+		if got == name {
+			t.Fatalf("WithSuffix(%q, %d) = the name itself", name, n)
+		}
+		if filepath.Dir(got) != filepath.Dir(name) {
+			t.Fatalf("WithSuffix(%q, %d) = %q: another directory", name, n, got)
+		}
+		if other := WithSuffix(name, n+1); other == got {
+			t.Fatalf("WithSuffix(%q, %d) and %d are both %q", name, n, n+1, got)
+		}
+	})
+}
+
+// FuzzReserveFold: two names are one name to a Reserver exactly when
+// strings.EqualFold says so ('/' and '\' alike): the second of two such
+// names gets a suffix, and of two others, both keep their own (the files
+// of one, name.part and the like, aside).
+func FuzzReserveFold(f *testing.F) {
+	for _, p := range [][2]string{
+		{"a.txt", "A.TXT"}, {"k", "\u212a"}, {"s", "\u017f"}, {"ß", "SS"}, {"a/b", `A\B`},
+		{"x", "x.part"}, {"dir/a", "dir"}, {"İ", "i"}, {"σ", "ς"}, {"ǅ", "ǆ"}, {"a", "b"},
+	} {
+		f.Add(p[0], p[1])
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		if !utf8.ValidString(a) || !utf8.ValidString(b) || a == "" || b == "" {
+			return
+		}
+		fold := func(s string) string { return strings.ReplaceAll(s, `\`, "/") }
+		same := strings.EqualFold(fold(a), fold(b))
+		if (hashFolded(a) == hashFolded(b)) != same {
+			t.Fatalf("hashFolded(%q) == hashFolded(%q) is %v; EqualFold says %v", a, b, !same, same)
+		}
+		if !same {
+			return
+		}
+		r := NewReserver()
+		if got := r.Reserve(a, nil); got != a {
+			t.Fatalf("Reserve(%q) in an empty Reserver = %q", a, got)
+		}
+		if got := r.Reserve(b, nil); got == b {
+			t.Fatalf("Reserve(%q) after %q = %q, the same name on a case-insensitive disk", b, a, got)
+		}
 	})
 }
