@@ -1727,26 +1727,12 @@ func TestHTTPSToAPlainHTTPServer(t *testing.T) {
 // TLS (an alert, as OpenSSL-based servers send) fails at once, saying so,
 // not retried as a "malformed HTTP response".
 func TestHTTPToATLSServer(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				if _, err := http.ReadRequest(bufio.NewReader(c)); err == nil {
-					io.WriteString(c, "\x15\x03\x01\x00\x02\x02\x0a")
-				}
-			}()
+	addr := acceptEach(t, func(c net.Conn) {
+		if _, err := http.ReadRequest(bufio.NewReader(c)); err == nil {
+			io.WriteString(c, "\x15\x03\x01\x00\x02\x02\x0a")
 		}
-	}()
-	res, err := newClient(t, testConfig()).Fetch(context.Background(), request("http://"+ln.Addr().String()+"/f", filepath.Join(t.TempDir(), "f"), nil))
+	})
+	res, err := newClient(t, testConfig()).Fetch(context.Background(), request("http://"+addr+"/f", filepath.Join(t.TempDir(), "f"), nil))
 	want := "the server answered in TLS: its port serves https://, not http://"
 	if err == nil || err.Error() != want {
 		t.Fatalf("err = %v, want %q", err, want)
