@@ -86,10 +86,7 @@ func TestAttemptAfterGate(t *testing.T) {
 			if tc.holdAt == 1 {
 				hold()
 			}
-			var err error
-			within(t, 10*time.Second, func() {
-				_, err = newClient(t, cfg).Fetch(context.Background(), req)
-			})
+			_, err := fetchWithin(t, cfg, req)
 			if err != nil {
 				t.Fatalf("Fetch: %v", err)
 			}
@@ -142,10 +139,7 @@ func TestResumedSplitBegins(t *testing.T) {
 	req.Progress.SetWaiting(true) // as the pool does for an item that may wait at the gate
 	var began atomic.Int32
 	req.Began = func() { began.Add(1) }
-	var err error
-	within(t, 10*time.Second, func() {
-		_, err = newClient(t, cfg).Fetch(context.Background(), req)
-	})
+	_, err := fetchWithin(t, cfg, req)
 	if err != nil {
 		t.Fatalf("Fetch: %v", err)
 	}
@@ -185,13 +179,7 @@ func TestResumedSplitAtGateGivesWayToStop(t *testing.T) {
 	req.Stop = stop
 	var began atomic.Bool
 	req.Began = func() { began.Store(true) }
-	var (
-		got Result
-		err error
-	)
-	within(t, 10*time.Second, func() {
-		got, err = newClient(t, cfg).Fetch(context.Background(), req)
-	})
+	got, err := fetchWithin(t, cfg, req)
 	if !errors.Is(err, ErrNotStarted) {
 		t.Fatalf("err = %v, want ErrNotStarted", err)
 	}

@@ -249,3 +249,14 @@ func (g *gateCounter) Acquire(ctx context.Context, host string) (func(), error) 
 		})
 	}, nil
 }
+
+// fetchWithin fetches req with a new Client of cfg, failing the test when
+// the fetch is still running after ten seconds (a shutdown that does not
+// end it, say).
+func fetchWithin(t *testing.T, cfg Config, req Request) (res Result, err error) {
+	t.Helper()
+	within(t, 10*time.Second, func() {
+		res, err = newClient(t, cfg).Fetch(context.Background(), req)
+	})
+	return res, err
+}

@@ -669,11 +669,7 @@ func TestSplitRangesAnsweredWhole(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "f")
 			req := request(srv.URL, path, ev)
 			req.SHA256 = sum(body)
-			var got Result
-			var err error
-			within(t, 10*time.Second, func() {
-				got, err = newClient(t, splitConfig()).Fetch(context.Background(), req)
-			})
+			got, err := fetchWithin(t, splitConfig(), req)
 			if err != nil {
 				t.Fatalf("Fetch: %v", err)
 			}
@@ -759,10 +755,7 @@ func TestSplitRangesMislabelled(t *testing.T) {
 			ev := &events{}
 			req := request(srv.URL, path, ev)
 			req.SHA256 = sum(body)
-			var err error
-			within(t, 10*time.Second, func() {
-				_, err = newClient(t, splitConfig()).Fetch(context.Background(), req)
-			})
+			_, err := fetchWithin(t, splitConfig(), req)
 			if err != nil {
 				t.Fatalf("Fetch: %v", err)
 			}

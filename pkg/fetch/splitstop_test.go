@@ -232,9 +232,7 @@ func TestSplitRangesNotSentAfterStop(t *testing.T) {
 			before := rc.count()
 			req = request(srv.URL, path, nil)
 			req.SHA256 = sum(body)
-			within(t, 10*time.Second, func() {
-				_, err = newClient(t, splitConfig()).Fetch(context.Background(), req)
-			})
+			_, err = fetchWithin(t, splitConfig(), req)
 			if err != nil {
 				t.Fatalf("resume: %v", err)
 			}
@@ -285,13 +283,7 @@ func TestSplitFallbackNotSentAfterStop(t *testing.T) {
 		}
 		stopNow()
 	}()
-	var (
-		res Result
-		err error
-	)
-	within(t, 10*time.Second, func() {
-		res, err = newClient(t, cfg).Fetch(context.Background(), req)
-	})
+	res, err := fetchWithin(t, cfg, req)
 	if !errors.Is(err, ErrStopped) {
 		t.Fatalf("err = %v, want ErrStopped", err)
 	}
@@ -348,10 +340,7 @@ func TestRestOfAttemptNotSentAfterStop(t *testing.T) {
 		}
 		stopNow()
 	}()
-	var err error
-	within(t, 10*time.Second, func() {
-		_, err = newClient(t, cfg).Fetch(context.Background(), req)
-	})
+	_, err := fetchWithin(t, cfg, req)
 	if !errors.Is(err, ErrStopped) {
 		t.Fatalf("err = %v, want ErrStopped", err)
 	}
@@ -365,9 +354,7 @@ func TestRestOfAttemptNotSentAfterStop(t *testing.T) {
 	capping.Store(false)
 	req = request(srv.URL, path, nil)
 	req.SHA256 = sum(body)
-	within(t, 10*time.Second, func() {
-		_, err = newClient(t, testConfig()).Fetch(context.Background(), req)
-	})
+	_, err = fetchWithin(t, testConfig(), req)
 	if err != nil {
 		t.Fatalf("resume: %v", err)
 	}
@@ -402,10 +389,7 @@ func TestRestOfAttemptAfterStopWithoutGate(t *testing.T) {
 	req := request(srv.URL, path, nil)
 	req.Stop = stop
 	req.SHA256 = sum(body)
-	var err error
-	within(t, 10*time.Second, func() {
-		_, err = newClient(t, splitConfig()).Fetch(context.Background(), req)
-	})
+	_, err := fetchWithin(t, splitConfig(), req)
 	if err != nil {
 		t.Fatalf("Fetch: %v; want the file whole: the rest waited for nothing", err)
 	}

@@ -54,13 +54,7 @@ func TestRetryAtGateGivesWayToStop(t *testing.T) {
 			}
 			cfg := testConfig()
 			cfg.Gate = tc.gate
-			var (
-				res Result
-				err error
-			)
-			within(t, 10*time.Second, func() {
-				res, err = newClient(t, cfg).Fetch(context.Background(), req)
-			})
+			res, err := fetchWithin(t, cfg, req)
 			if !errors.Is(err, ErrStopped) {
 				t.Fatalf("err = %v, want ErrStopped", err)
 			}
@@ -107,10 +101,7 @@ func TestSplitRangeRetryAtGateGivesWayToStop(t *testing.T) {
 	// The probe and three ranges take the four tokens; a retry waits a
 	// minute for the next.
 	cfg.Gate = limit.NewGate(rate.Every(time.Minute), 4, 0)
-	var err error
-	within(t, 10*time.Second, func() {
-		_, err = newClient(t, cfg).Fetch(context.Background(), req)
-	})
+	_, err := fetchWithin(t, cfg, req)
 	if !errors.Is(err, ErrStopped) {
 		t.Fatalf("err = %v, want ErrStopped", err)
 	}
@@ -138,13 +129,7 @@ func TestNotStartedCountsNoAttempt(t *testing.T) {
 	req.Stop = stop
 	cfg := testConfig()
 	cfg.Gate = gate
-	var (
-		res Result
-		err error
-	)
-	within(t, 10*time.Second, func() {
-		res, err = newClient(t, cfg).Fetch(context.Background(), req)
-	})
+	res, err := fetchWithin(t, cfg, req)
 	if !errors.Is(err, ErrNotStarted) {
 		t.Fatalf("err = %v, want ErrNotStarted", err)
 	}
@@ -185,9 +170,7 @@ func TestRedirectAtGateGivesWayToStop(t *testing.T) {
 	cfg := testConfig()
 	cfg.Gate = gate
 	var res Result
-	within(t, 10*time.Second, func() {
-		res, err = newClient(t, cfg).Fetch(context.Background(), req)
-	})
+	res, err = fetchWithin(t, cfg, req)
 	if !errors.Is(err, ErrStopped) {
 		t.Fatalf("err = %v, want ErrStopped", err)
 	}
