@@ -603,9 +603,10 @@ func (t *Terminal) overallLine(now time.Time, w int) string {
 	completed := int64(t.tally.completed())
 	left := int64(t.tally.queued + t.tally.inFlight)
 	total := int64(t.tally.finished()) + left
-	// bytes is what the items have; received leaves out the parts that
-	// transfers resumed, for the rate.
-	bytes, received := t.tally.Bytes, t.tally.Bytes
+	// bytes is what the items have, parts they resumed included, as the
+	// bar counts them once it follows bytes; received is what came in
+	// this run, without those parts, for the rate.
+	bytes, received := t.endedHave+t.lostHave, t.tally.Bytes
 	for _, tr := range t.transfers {
 		bytes += tr.p.Done()
 		received += tr.p.Done() - tr.base

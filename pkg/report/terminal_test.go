@@ -969,3 +969,34 @@ func TestTerminalOverallBarSteady(t *testing.T) {
 		t.Errorf("the overall bar ended at %d different columns, want one", len(ends))
 	}
 }
+
+// TestTerminalBytesKeepResumedPart: while the input is still read (the
+// bar follows items), the overall bytes are what the items have. A
+// transfer that resumed a part of 40 MiB showed 50.0 MiB just before it
+// finished and 10.0 MiB just after: the finished item counted only the
+// bytes of this run.
+func TestTerminalBytesKeepResumedPart(t *testing.T) {
+	const MiB = 1 << 20
+	var r run
+	big, next := item(1, "https://example.com/big.iso"), item(2, "https://example.com/next.iso")
+	r.queue(big)
+	r.queue(next)
+	p := r.start(big, "big.iso")
+	h := &harness{t: t, cols: func() int { return 100 }}
+	term := NewTerminal(&h.out, TerminalOptions{Width: h.cols, NoColor: true})
+	feed(term, r.events)
+	p.SetTotal(50 * MiB)
+	p.SetDone(50 * MiB)
+	term.Tick(at(time.Second))
+	h.sync()
+	if overall := overallOf(h.sc.lines()); !strings.Contains(overall, " 50.0 MiB") {
+		t.Fatalf("before big.iso finished, overall line %q, want 50.0 MiB", overall)
+	}
+	term.Handle(event.Event{Kind: event.Finished, Time: at(time.Second), Item: big, Progress: p,
+		Result: &event.Result{Item: big, Output: "out/big.iso", Status: event.StatusOK, Bytes: 10 * MiB}})
+	term.Tick(at(1100 * time.Millisecond))
+	h.sync()
+	if overall := overallOf(h.sc.lines()); !strings.Contains(overall, " 50.0 MiB") {
+		t.Errorf("after big.iso finished, overall line %q, want 50.0 MiB still: the part it resumed is had", overall)
+	}
+}
