@@ -110,6 +110,34 @@ func flagHint(flags *pflag.FlagSet, err error) error {
 	return err
 }
 
+// isFlagOf tells whether err is an unknown-flag error for a flag that
+// flags has: one given to a subcommand that belongs to the command.
+func isFlagOf(flags *pflag.FlagSet, err error) bool {
+	var unknown *pflag.NotExistError
+	if !errors.As(err, &unknown) {
+		return false
+	}
+	if short := unknown.GetSpecifiedShortnames(); short != "" {
+		return flags.ShorthandLookup(short[:1]) != nil
+	}
+	name, _, _ := strings.Cut(unknown.GetSpecifiedName(), "=")
+	return flags.Lookup(name) != nil
+}
+
+// unknownFlag is the flag an unknown-flag error names, as it was typed
+// (-o, --json), or "" for another error.
+func unknownFlag(err error) string {
+	var unknown *pflag.NotExistError
+	if !errors.As(err, &unknown) {
+		return ""
+	}
+	if short := unknown.GetSpecifiedShortnames(); short != "" {
+		return "-" + short[:1]
+	}
+	name, _, _ := strings.Cut(unknown.GetSpecifiedName(), "=")
+	return "--" + name
+}
+
 // longWithOneDash refuses an argument that is a long flag typed with one
 // dash ("-json", "-output-dir=d"): pflag would read it as a shorthand and
 // its value ("-j son", "-o utput-dir"), and either fail with words about

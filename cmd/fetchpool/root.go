@@ -117,6 +117,10 @@ func newRootCommand(run func(ctx context.Context, opts *options) error) *cobra.C
 		},
 	}
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		if c != cmd && isFlagOf(cmd.Flags(), err) {
+			return usagef("%s: %q is read as the %s command, which takes no fetchpool flags; for a local file named %s, write ./%s",
+				unknownFlag(err), c.Name(), c.Name(), c.Name(), c.Name())
+		}
 		return usageError{flagHint(c.Flags(), err)}
 	})
 	cmd.SetVersionTemplate("fetchpool {{.Version}}\n")

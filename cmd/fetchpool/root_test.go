@@ -189,6 +189,10 @@ func TestUnknownFlagHints(t *testing.T) {
 		{[]string{"-json", "u"}, "-json: did you mean --json? (a long flag takes two dashes)"},
 		{[]string{"-output-dir", "d", "u"}, "-output-dir: did you mean --output-dir?"},
 		{[]string{"-rate=2/s", "u"}, "-rate=2/s: did you mean --rate=2/s?"},
+		// An item named as a subcommand, after flags: cobra ran the help
+		// command, which said "unknown shorthand flag: 'o' in -o".
+		{[]string{"-o", "out", "help"}, `-o: "help" is read as the help command, which takes no fetchpool flags; for a local file named help, write ./help`},
+		{[]string{"--json", "completion", "bash"}, `--json: "completion" is read as the completion command, which takes no fetchpool flags; for a local file named completion, write ./completion`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
