@@ -70,6 +70,18 @@ type jsonItem struct {
 	URL    *string `json:"url"`
 	Output *string `json:"output"`
 	SHA256 *string `json:"sha256"`
+	// Status, Attempts and HTTPStatus are keys of a --json result line,
+	// which is not an item: its "output" has the output directory in it
+	// already, and its "sha256" is "" for a failed item.
+	Status     json.RawMessage `json:"status"`
+	Attempts   json.RawMessage `json:"attempts"`
+	HTTPStatus json.RawMessage `json:"http_status"`
+}
+
+// isResult tells a line that --json wrote, by the keys that only a result
+// line has together.
+func (j *jsonItem) isResult() bool {
+	return j.Status != nil && j.Attempts != nil && j.HTTPStatus != nil
 }
 
 // ParseLine parses one input line (or positional argument) into an item. ok
@@ -155,6 +167,10 @@ func parseJSON(line string) Item {
 	var j jsonItem
 	if err := json.Unmarshal([]byte(line), &j); err != nil {
 		it.Err = jsonError(err)
+		return it
+	}
+	if j.isResult() {
+		it.Err = fmt.Errorf(`%w: this is a line of --json output, not an item (its "output" already has the output directory in it); to fetch the failed items again, run with --failed FILE and give FILE to -i, or keep just the URL: jq -c '{url}'`, ErrInvalidJSON)
 		return it
 	}
 	if key := strayDigestKey(line); key != "" {

@@ -86,6 +86,11 @@ func TestParseLine(t *testing.T) {
 		// A digest under another key would go unchecked without a word.
 		{name: "json sha typo", line: `{"url":"./a","sha265":"` + hex + `"}`, want: Item{URL: `{"url":"./a","sha265":"` + hex + `"}`}, err: ErrInvalidJSON,
 			msg: `"sha265" is not checked: fetchpool verifies only "sha256"`},
+		// A line of --json output fed back: its "output" has the directory
+		// in it (out/out/a), and a failed item's "sha256" is "".
+		{name: "json result line", line: `{"url":"./a","output":"out/a","status":"ok","bytes":0,"size":0,"sha256":"","http_status":0,"attempts":1,"duration_ms":0,"error":""}`,
+			want: Item{URL: `{"url":"./a","output":"out/a","status":"ok","bytes":0,"size":0,"sha256":"","http_status":0,"attempts":1,"duration_ms":0,"error":""}`}, err: ErrInvalidJSON, msg: "a line of --json output, not an item"},
+		{name: "json status key alone", line: `{"url":"./a","status":"published"}`, want: Item{URL: "./a"}},
 		{name: "json md5", line: `{"url":"./a","md5":"0123"}`, want: Item{URL: `{"url":"./a","md5":"0123"}`}, err: ErrInvalidJSON, msg: `"md5"`},
 		{name: "json checksum", line: `{"url":"./a","Checksum":"x"}`, want: Item{URL: `{"url":"./a","Checksum":"x"}`}, err: ErrInvalidJSON, msg: `"Checksum"`},
 		{name: "json sha512", line: `{"url":"./a","sha512":"x"}`, want: Item{URL: `{"url":"./a","sha512":"x"}`}, err: ErrInvalidJSON, msg: `"sha512"`},
