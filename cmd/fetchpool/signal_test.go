@@ -183,7 +183,13 @@ func (l *lineLog) String() string {
 // of waiting that the race detector adds at exit.
 func startFetchpool(t *testing.T, dir string, args ...string) *proc {
 	t.Helper()
-	cmd := newCommand(dir, args...)
+	return startCommand(t, newCommand(dir, args...))
+}
+
+// startCommand starts cmd, a run of the binary (perhaps through another
+// command), as startFetchpool does.
+func startCommand(t *testing.T, cmd *exec.Cmd) *proc {
+	t.Helper()
 	p := &proc{t: t, cmd: cmd, exited: make(chan struct{}), log: lineLog{wake: make(chan struct{})}}
 	var err error
 	if p.stdin, err = cmd.StdinPipe(); err != nil {
@@ -345,13 +351,14 @@ var (
 	failedUnreadRx = regexp.MustCompile(`^# interrupted: the rest of the input \(after -:\d+\) was not read; to finish the list, run the whole list again \(finished files are skipped\)$`)
 )
 
-// TestSignalGracefulShutdown: the first SIGINT or SIGTERM says at once that
-// shutdown began and for how many transfers it waits, reads no more input
-// (stdin stays open and later lines are never fetched), starts nothing new,
-// lets the transfers in flight finish, lists the queued items as not
-// started in the summary, --failed and --report, and exits 130.
+// TestSignalGracefulShutdown: the first SIGINT, SIGTERM or SIGHUP (the ssh
+// session that ran it dropped) says at once that shutdown began and for how
+// many transfers it waits, reads no more input (stdin stays open and later
+// lines are never fetched), starts nothing new, lets the transfers in flight
+// finish, lists the queued items as not started in the summary, --failed
+// and --report, and exits 130.
 func TestSignalGracefulShutdown(t *testing.T) {
-	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
 		t.Run(sig.String(), func(t *testing.T) {
 			srv := newHoldServer(t)
 			dir := t.TempDir()
@@ -435,6 +442,32 @@ func TestSignalGracefulShutdown(t *testing.T) {
 				t.Errorf("report lists %d canceled items, want %d", canceled, notStarted)
 			}
 		})
+	}
+}
+
+// TestSignalHangupIgnoredUnderNohup: a SIGHUP that was ignored when
+// fetchpool started (nohup fetchpool ...) stays ignored: the transfer goes
+// on, and a SIGTERM after it is the first signal, not the second, so it
+// lets the transfer finish instead of aborting it.
+func TestSignalHangupIgnoredUnderNohup(t *testing.T) {
+	srv := newHoldServer(t)
+	dir := t.TempDir()
+	// As nohup starts it: with SIGHUP ignored, which exec passes on.
+	cmd := newCommand(dir, "-o", "out", "--no-progress", srv.URL+"/hold/a.bin")
+	cmd.Args = append([]string{"sh", "-c", `trap '' HUP; exec "$0" "$@"`}, cmd.Args...)
+	cmd.Path = "/bin/sh"
+	p := startCommand(t, cmd)
+	srv.await(t, 1)
+	p.signal(syscall.SIGHUP)
+	p.signal(syscall.SIGTERM)
+	p.waitLine(`^stopping: waiting for 1 transfer`)
+	srv.unblock()
+	r := p.wait()
+	if r.code != exitInterrupted || strings.Contains(r.stderr, "aborting") {
+		t.Fatalf("exit %d, want 130 after the transfer finished; stderr:\n%s", r.code, r.stderr)
+	}
+	if got := readFile(t, filepath.Join(dir, "out", "a.bin")); !bytes.Equal(got, content("/hold/a.bin")) {
+		t.Errorf("a.bin: the transfer did not finish whole (%d bytes)", len(got))
 	}
 }
 
