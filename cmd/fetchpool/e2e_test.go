@@ -402,6 +402,33 @@ func TestEndToEndUsageErrors(t *testing.T) {
 	}
 }
 
+// TestEndToEndStdinIsADirectory: standard input that is a directory
+// (fetchpool < dir, by a slip of the shell) is an unreadable input, as -i
+// dir is: exit 2, saying so, and nothing made; not exit 1 with "the input
+// ended early" and a word to run the list again.
+func TestEndToEndStdinIsADirectory(t *testing.T) {
+	for _, args := range [][]string{{"-o", "out"}, {"-o", "out", "-i", "-"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			dir := t.TempDir()
+			in, err := os.Open(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer in.Close()
+			cmd := newCommand(dir, args...)
+			cmd.Stdin = in
+			r := runCommand(t, cmd)
+			want := "fetchpool: cannot read standard input: it is a directory; give the list as a file (-i FILE, or < FILE), or pipe it in\n"
+			if r.code != exitUsage || !strings.HasPrefix(r.stderr, want) {
+				t.Errorf("exit %d, want 2, and stderr starting %q; stderr:\n%s", r.code, want, r.stderr)
+			}
+			if _, err := os.Lstat(filepath.Join(dir, "out")); err == nil {
+				t.Error("the output directory was made")
+			}
+		})
+	}
+}
+
 func TestEndToEndEmptyInput(t *testing.T) {
 	r := fetchpool(t, t.TempDir(), "\n# nothing\n")
 	if r.code != 0 {
