@@ -588,6 +588,11 @@ func (r *run) plan(it input.Item) (job, error) {
 	if it.Err != nil {
 		return j, it.Err
 	}
+	if r.single && it.SHA256 == "" {
+		// The digest of --sha256 is the item's: its --failed line then
+		// keeps it, since the retry (-i FILE) cannot give --sha256.
+		j.item.SHA256 = r.opts.SHA256
+	}
 	rel, named, err := r.name(it)
 	if err != nil {
 		return j, err
