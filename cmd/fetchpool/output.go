@@ -7,8 +7,11 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/fetchpool/fetchpool/pkg/input"
 )
 
 // Why a run stopped when the reader of its standard output, or of its
@@ -88,6 +91,35 @@ func exitIfStuck(ctx context.Context, finished <-chan struct{}, s *streams, fail
 	case <-time.After(time.Second):
 	}
 	s.Exit(exitInterrupted)
+}
+
+// restGrace is how long the unread rest of a list file is still copied
+// into --failed once the run is aborted (a second Ctrl-C): a short rest is
+// listed whole, but millions of lines take seconds, which the abort would
+// wait for until exitIfStuck ended the process and removed the list.
+const restGrace = time.Second
+
+// errRestCut ends the copy of the unread rest into --failed, as the reason
+// of the comment that ends the list (see untilAborted).
+var errRestCut = errors.New("listing it here was cut short by a second interrupt")
+
+// untilAborted is next until restGrace after it is first called with ctx
+// done; then it sets cut and returns errRestCut.
+func untilAborted(ctx context.Context, next func() (input.Item, error), cut *atomic.Bool) func() (input.Item, error) {
+	var deadline time.Time
+	return func() (input.Item, error) {
+		if ctx.Err() != nil {
+			now := time.Now()
+			if deadline.IsZero() {
+				deadline = now.Add(restGrace)
+			}
+			if now.After(deadline) {
+				cut.Store(true)
+				return input.Item{}, errRestCut
+			}
+		}
+		return next()
+	}
 }
 
 // stopReason says why a stopped run stopped, for --report and --failed:

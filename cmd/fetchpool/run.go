@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/fetchpool/fetchpool/pkg/input"
@@ -129,7 +130,8 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 		unread = "the rest of the input (after " + where + ") was not read"
 	}
 	var inputErr error
-	stopped := "" // said after the summary of a run interrupted before the end of its input
+	stopped := ""           // said after the summary of a run interrupted before the end of its input
+	var restCut atomic.Bool // the copy of the unread rest into --failed was cut short
 	switch {
 	case runErr != nil:
 		// The input broke off midway: what was read has been handled.
@@ -144,7 +146,7 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 		}
 		if rest != nil {
 			// The list can hold the rest too: then it is all that is left.
-			c.failed.Rest(rest.Next)
+			c.failed.Rest(untilAborted(ctx, rest.Next, &restCut))
 			if c.report != nil {
 				c.report.SetUnread(report.Unread{After: taken.Where(), Reason: why})
 			}
@@ -157,6 +159,10 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 			why+": "+unread+"; to finish the list, run the whole list again (finished files are skipped)")
 	}
 	closeErr := d.Close()
+	if restCut.Load() {
+		stopped = fmt.Sprintf("%s; %s lists only the start of it, as a second interrupt cut the listing short: to finish the list, run the whole list again (finished files are skipped)",
+			unread, opts.Failed)
+	}
 	summary.Print(s.Err)
 	if stopped != "" {
 		fmt.Fprintln(s.Err, stopped)

@@ -1269,6 +1269,57 @@ func TestSignalFailedListsTheUnreadRest(t *testing.T) {
 	}
 }
 
+// TestSignalAbortCutsALongRestShort: a second interrupt while --failed
+// copies the unread rest of a long list file (millions of lines take
+// seconds) ends the copy soon, with a comment that says the rest is not all
+// listed, and the run exits 130 with its summary and the list, which says
+// where it left off. It used to copy on until exitIfStuck ended the process
+// five seconds later, saying its output was blocked, with no summary, and
+// removed the list.
+func TestSignalAbortCutsALongRestShort(t *testing.T) {
+	srv := newHoldServer(t)
+	dir := t.TempDir()
+	const lines = 4 << 20
+	var list bytes.Buffer
+	list.WriteString(srv.URL + "/hold/first.bin\n" + srv.URL + "/q/second.bin\n")
+	for i := range lines {
+		fmt.Fprintf(&list, "r/%x\n", i) // short, so that the file is not big
+	}
+	if err := os.WriteFile(filepath.Join(dir, "urls.txt"), list.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	list.Reset()
+	p := startFetchpool(t, dir, "-j", "1", "-o", "out", "--no-progress", "--failed", "failed.txt", "-i", "urls.txt")
+	srv.await(t, 1)
+	p.signal(syscall.SIGINT)
+	p.waitLine(`^stopping: waiting for 1 transfer in flight`)
+	sent := p.signal(syscall.SIGINT)
+	r := p.wait()
+	// exitIfStuck ends the process after abortGrace: well before, then.
+	bound := restGrace + 2*abortBound
+	if took := p.end.Sub(sent); r.code != exitInterrupted || took > bound {
+		t.Fatalf("exit %d %v after the second interrupt, want 130 within %v; stderr:\n%s", r.code, took, bound, r.stderr)
+	}
+	for _, want := range []string{"done 0,", "failed.txt lists only the start of it"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr does not say %q:\n%s", want, r.stderr)
+		}
+	}
+	listed := readLines(t, filepath.Join(dir, "failed.txt"))
+	if len(listed) < 3 || len(listed) > lines {
+		t.Fatalf("--failed holds %d lines, want the items taken, the start of the rest and a comment", len(listed))
+	}
+	last := listed[len(listed)-1]
+	if !regexp.MustCompile(`^# the input could not be read again after urls\.txt:\d+: listing it here was cut short by a second interrupt; the rest of it is not listed here$`).MatchString(last) {
+		t.Errorf("--failed ends with %q, not a comment saying where the rest was cut", last)
+	}
+	for _, want := range []string{srv.URL + "/hold/first.bin", srv.URL + "/q/second.bin"} {
+		if !slices.Contains(listed, want) {
+			t.Errorf("--failed does not list %s", want)
+		}
+	}
+}
+
 // TestSignalDryRunPlansEveryLineRead: a dry run interrupted while its input
 // streams in plans every line up to the one it names as the last it read,
 // each once and in order, and no line after it.
