@@ -1463,6 +1463,11 @@ func TestSignalOutputClosed(t *testing.T) {
 	if done < 1 || done >= count {
 		t.Errorf("%d items done, want some but not all %d", done, count)
 	}
+	// The items withdrawn say why: nobody interrupted the run.
+	notStarted, _ := strconv.Atoi(m[2])
+	if n := strings.Count(stderr, ": not started: standard output was closed\n"); notStarted > 0 && n != 2*notStarted || strings.Contains(stderr, "interrupted") {
+		t.Errorf("the %d items not started are not said to be for the closed output (%d lines):\n%s", notStarted, n, stderr)
+	}
 	noParts(t, dir)
 	entries, err := os.ReadDir(filepath.Join(dir, "out"))
 	if err != nil {
