@@ -54,10 +54,12 @@ const abortGrace = 5 * time.Second
 // output is blocked, by a reader that stopped reading, and it cannot end by
 // itself. The transfers were aborted, so nothing is lost that a kill would
 // not lose: files under their final names are whole, and unfinished ones
-// stay as .part for a resume. A --failed list could not be completed, so it
-// is removed rather than left to make a retry skip items, when it is a
-// regular file. Without s.Exit (tests in one process) it does nothing.
-func exitIfStuck(ctx context.Context, finished <-chan struct{}, s *streams, failed string) {
+// stay as .part for a resume. A --failed list not yet closed (listed is not
+// set) could not be completed, so it is removed rather than left to make a
+// retry skip items, when it is a regular file; one closed, complete, is
+// kept, when only the summary after it is blocked. Without s.Exit (tests
+// in one process) it does nothing.
+func exitIfStuck(ctx context.Context, finished <-chan struct{}, s *streams, failed string, listed *atomic.Bool) {
 	if s.Exit == nil {
 		return
 	}
@@ -78,7 +80,7 @@ func exitIfStuck(ctx context.Context, finished <-chan struct{}, s *streams, fail
 	// --failed /dev/stdout (or another device, or a pipe) is not the
 	// run's to remove, and as root its removal would take it from every
 	// program.
-	if fi, err := os.Stat(failed); failed != "" && err == nil && fi.Mode().IsRegular() && os.Remove(failed) == nil {
+	if fi, err := os.Stat(failed); failed != "" && !listed.Load() && err == nil && fi.Mode().IsRegular() && os.Remove(failed) == nil {
 		msg += "; " + failed + " was removed: it could not be completed"
 	}
 	said := make(chan struct{})

@@ -106,7 +106,8 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 	if opts.DryRun {
 		failed = "" // not written (sinks): the list there is a real run's
 	}
-	go exitIfStuck(ctx, finished, s, failed)
+	var listed atomic.Bool // the sinks are closed: --failed is complete, or removed
+	go exitIfStuck(ctx, finished, s, failed, &listed)
 
 	summary := report.NewSummary(start)
 	summary.DryRun = opts.DryRun
@@ -159,6 +160,7 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 			why+": "+unread+"; to finish the list, run the whole list again (finished files are skipped)")
 	}
 	closeErr := d.Close()
+	listed.Store(true)
 	if restCut.Load() {
 		stopped = fmt.Sprintf("%s; %s lists only the start of it, as a second interrupt cut the listing short: to finish the list, run the whole list again (finished files are skipped)",
 			unread, opts.Failed)

@@ -1579,6 +1579,77 @@ func TestSignalAbortWithBlockedOutput(t *testing.T) {
 // standard output a pipe that nobody reads; once stuck has waited for the
 // output to block, it sends two interrupts, and checks that the run ends
 // within abortGrace and a margin, with exit 130. It returns standard error.
+// TestSignalAbortWithBlockedSummaryKeepsTheList: when only the summary is
+// blocked (standard error, whose reader stopped reading, gets the failures
+// listed again at the end), a second interrupt still ends the run within
+// abortGrace, but the --failed list, complete by then, is kept: it used to
+// be removed as one "that could not be completed".
+func TestSignalAbortWithBlockedSummaryKeepsTheList(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	const count = 2000 // failures: their lines in the summary fill a pipe
+	dir := t.TempDir()
+	cmd := newCommand(dir, "--no-progress", "-o", "out", "--failed", "failed.txt", "-i", "-")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	defer cmd.Process.Kill()
+	go func() {
+		var list strings.Builder
+		for i := range count {
+			fmt.Fprintf(&list, "%s/f%d\n", srv.URL, i)
+		}
+		io.WriteString(stdin, list.String()) // and stdin stays open
+	}()
+	sc := bufio.NewScanner(stderr)
+	for failures := 0; failures < count && sc.Scan(); {
+		if strings.HasPrefix(sc.Text(), "FAIL ") {
+			failures++
+		}
+	}
+	// Standard error is read no more.
+	cmd.Process.Signal(os.Interrupt)
+	path := filepath.Join(dir, "failed.txt")
+	deadline := time.Now().Add(eventually)
+	for {
+		if b, _ := os.ReadFile(path); bytes.Contains(b, []byte("\n# interrupted: ")) {
+			break // closed: complete
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("failed.txt was not completed after the first interrupt")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	sent := time.Now()
+	cmd.Process.Signal(os.Interrupt)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err = <-exited:
+	case <-time.After(abortGrace + 30*time.Second):
+		t.Fatalf("still running %v after the second interrupt", time.Since(sent))
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("exit: %v, want code %d", err, exitInterrupted)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("the complete --failed list was removed: %v", err)
+	}
+	if items := failedItems(t, path); len(items) != count {
+		t.Errorf("--failed lists %d items, want %d", len(items), count)
+	}
+}
+
 func abortWithOutputBlocked(t *testing.T, dir, stdin string, stuck func(*safeBuffer), args ...string) string {
 	t.Helper()
 	cmd := newCommand(dir, args...)
@@ -1646,7 +1717,7 @@ func TestExitIfStuckKeepsFailedNotAFile(t *testing.T) {
 	errOut := &safeBuffer{}
 	code := make(chan int, 1)
 	s := &streams{Err: errOut, Exit: func(c int) { code <- c }}
-	exitIfStuck(ctx, make(chan struct{}), s, failed)
+	exitIfStuck(ctx, make(chan struct{}), s, failed, new(atomic.Bool))
 	select {
 	case c := <-code:
 		if c != exitInterrupted {
