@@ -156,6 +156,9 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 			break
 		}
 		stopped = unread + ": to finish the list, run it again (finished files are skipped)"
+		if opts.DryRun {
+			stopped = unread + ", so it was not planned"
+		}
 		c.endWith(report.Unread{After: taken.Where(), Reason: why},
 			why+": "+unread+"; to finish the list, run the whole list again (finished files are skipped)")
 	}
@@ -182,7 +185,10 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 	case closeErr != nil && !outputClosed:
 		return fmt.Errorf("writing the results: %w", closeErr)
 	case stop.Err() != nil:
-		if errors.Is(cause, errOutputClosed) {
+		switch {
+		case errors.Is(cause, errOutputClosed) && opts.DryRun:
+			fmt.Fprintln(s.Err, "fetchpool: standard output was closed (broken pipe): planning stopped there")
+		case errors.Is(cause, errOutputClosed):
 			fmt.Fprintln(s.Err, "fetchpool: standard output was closed (broken pipe): no transfer was started after that, and those in flight were finished")
 		}
 		if inputErr != nil {

@@ -1393,9 +1393,12 @@ func TestSignalDryRunPlansEveryLineRead(t *testing.T) {
 	if r.code != exitInterrupted {
 		t.Fatalf("exit %d, want 130; stderr:\n%s", r.code, r.stderr)
 	}
-	m := regexp.MustCompile(`\nthe rest of the input \(after -:(\d+)\) was not read`).FindStringSubmatch(r.stderr)
+	m := regexp.MustCompile(`\nthe rest of the input \(after -:(\d+)\) was not read, so it was not planned(\n|$)`).FindStringSubmatch(r.stderr)
 	if m == nil {
 		t.Fatalf("stderr does not say where the input was left unread:\n%s", r.stderr)
+	}
+	if strings.Contains(r.stderr, "finished files") {
+		t.Errorf("stderr speaks of finished files, which a dry run has none of:\n%s", r.stderr)
 	}
 	last, _ := strconv.Atoi(m[1])
 	planned := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
@@ -1409,6 +1412,43 @@ func TestSignalDryRunPlansEveryLineRead(t *testing.T) {
 	}
 	if want := fmt.Sprintf("dry run: %d items planned, nothing fetched", last); !strings.Contains(r.stderr, want) {
 		t.Errorf("summary does not say %q:\n%s", want, r.stderr)
+	}
+}
+
+// TestSignalDryRunOutputClosed: a dry run whose reader goes away
+// (fetchpool --dry-run -i urls.txt | head -1) says that planning stopped
+// there, not that transfers in flight were finished or that finished files
+// are skipped: a dry run has neither.
+func TestSignalDryRunOutputClosed(t *testing.T) {
+	dir := t.TempDir()
+	var list strings.Builder
+	for i := range 200000 { // more plans than a pipe holds
+		fmt.Fprintf(&list, "http://example.test/f%d\n", i)
+	}
+	cmd := newCommand(dir, "--dry-run", "-o", "out", "-i", "-")
+	cmd.Stdin = strings.NewReader(list.String())
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bufio.NewReader(stdout).ReadString('\n'); err != nil {
+		t.Fatalf("reading the first line: %v", err)
+	}
+	stdout.Close() // as head -1 does
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("exit: %v, want code %d\nstderr:\n%s", err, exitInterrupted, errOut.String())
+	}
+	stderr := errOut.String()
+	if !strings.HasSuffix(stderr, "was not read, so it was not planned\nfetchpool: standard output was closed (broken pipe): planning stopped there\n") ||
+		strings.Contains(stderr, "transfer") || strings.Contains(stderr, "finished files") {
+		t.Errorf("stderr does not end by saying planning stopped, or speaks of transfers and files:\n%s", stderr)
 	}
 }
 
