@@ -231,7 +231,11 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 				// (2>file) needs no prompt.
 				fmt.Fprintln(s.Err, typeItemsPrompt)
 			}
-			c.sources = append(c.sources, input.Source{Name: "-", R: s.In})
+			src, err := stdinSource(s)
+			if err != nil {
+				return err
+			}
+			c.sources = append(c.sources, src)
 			continue
 		}
 		f, err := openList(stop, s, "-i", name)
@@ -276,12 +280,23 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 	if opts.Report != "" && opts.Failed != "" && sameFile(opts.Report, opts.Failed) {
 		return usagef("--report %s and --failed %s are the same file: both would write it and leave neither readable; give them different names", opts.Report, opts.Failed)
 	}
+	if opts.JSON {
+		for _, f := range []struct{ flag, path string }{{"--report", opts.Report}, {"--failed", opts.Failed}} {
+			if f.path != "" && !(f.flag == "--failed" && opts.DryRun) && isStdout(s, f.path) {
+				return usagef("%s %s is standard output, where --json writes: the two would be mixed; give %s a file", f.flag, f.path, f.flag)
+			}
+		}
+	}
 	if len(opts.Args) == 0 && len(opts.Inputs) == 0 {
 		if s.InTerminal {
 			return usagef("nothing to fetch: give URLs or files as arguments, -i FILE, or pipe a list on standard input")
 		}
 		stdin = true
-		c.sources = append(c.sources, input.Source{Name: "-", R: s.In})
+		src, err := stdinSource(s)
+		if err != nil {
+			return err
+		}
+		c.sources = append(c.sources, src)
 	}
 	if opts.Checksums != "" {
 		var list io.Reader = s.In // --checksums -, as sha256sum -c - reads it
@@ -328,6 +343,34 @@ func readChecksums(stop context.Context, s *streams, name string, r io.Reader) (
 	// openInputs closes it.
 	return aside(stop, s, "nothing was fetched: --checksums "+name+" was still being read, and its writer had not ended it",
 		func() (map[string]string, error) { return input.ParseChecksums(name, r) })
+}
+
+// isStdout tells whether path is standard output, when that is a file or a
+// pipe, which a program reads: --report /dev/stdout, for one. A terminal or
+// /dev/null, where nothing is read back, does not count.
+func isStdout(s *streams, path string) bool {
+	f, ok := s.Out.(interface{ Stat() (os.FileInfo, error) })
+	if !ok {
+		return false
+	}
+	out, err := f.Stat()
+	if err != nil || out.Mode()&os.ModeDevice != 0 {
+		return false
+	}
+	fi, err := os.Stat(path)
+	return err == nil && os.SameFile(out, fi)
+}
+
+// stdinSource is standard input as a source of items. A directory there
+// (fetchpool < dir) is refused as -i dir is, before anything is made:
+// reading it would fail at once, and the run end as if a list broke off.
+func stdinSource(s *streams) (input.Source, error) {
+	if f, ok := s.In.(interface{ Stat() (os.FileInfo, error) }); ok {
+		if fi, err := f.Stat(); err == nil && fi.IsDir() {
+			return input.Source{}, usagef("cannot read standard input: it is a directory; give the list as a file (-i FILE, or < FILE), or pipe it in")
+		}
+	}
+	return input.Source{Name: "-", R: s.In}, nil
 }
 
 // openList opens a list named with flag (-i, --checksums). Opening a named

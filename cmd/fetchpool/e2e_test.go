@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -402,6 +403,33 @@ func TestEndToEndUsageErrors(t *testing.T) {
 	}
 }
 
+// TestEndToEndStdinIsADirectory: standard input that is a directory
+// (fetchpool < dir, by a slip of the shell) is an unreadable input, as -i
+// dir is: exit 2, saying so, and nothing made; not exit 1 with "the input
+// ended early" and a word to run the list again.
+func TestEndToEndStdinIsADirectory(t *testing.T) {
+	for _, args := range [][]string{{"-o", "out"}, {"-o", "out", "-i", "-"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			dir := t.TempDir()
+			in, err := os.Open(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer in.Close()
+			cmd := newCommand(dir, args...)
+			cmd.Stdin = in
+			r := runCommand(t, cmd)
+			want := "fetchpool: cannot read standard input: it is a directory; give the list as a file (-i FILE, or < FILE), or pipe it in\n"
+			if r.code != exitUsage || !strings.HasPrefix(r.stderr, want) {
+				t.Errorf("exit %d, want 2, and stderr starting %q; stderr:\n%s", r.code, want, r.stderr)
+			}
+			if _, err := os.Lstat(filepath.Join(dir, "out")); err == nil {
+				t.Error("the output directory was made")
+			}
+		})
+	}
+}
+
 func TestEndToEndEmptyInput(t *testing.T) {
 	r := fetchpool(t, t.TempDir(), "\n# nothing\n")
 	if r.code != 0 {
@@ -697,6 +725,57 @@ func TestEndToEndReportOrFailedDash(t *testing.T) {
 			}
 			if _, err := os.Lstat(filepath.Join(dir, "-")); err == nil {
 				t.Errorf("%s - created a file named -", flag)
+			}
+		})
+	}
+}
+
+// TestEndToEndJSONAndAFileOnStandardOutput: --json writes standard output,
+// so a --report or --failed that is standard output too (/dev/stdout, as
+// the usage error of "--report -" suggests) would be mixed into it: JSON
+// lines and a list in one pipe, and in a file (> out.jsonl) the report,
+// written from its own start, over the JSON lines. It is a usage error,
+// before any request. Either alone on standard output is fine.
+func TestEndToEndJSONAndAFileOnStandardOutput(t *testing.T) {
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		http.NotFound(w, r)
+	}))
+	defer srv.Close()
+	for _, flag := range []string{"--report", "--failed"} {
+		for _, stdout := range []string{"file", "pipe"} {
+			t.Run(flag+" to a "+stdout, func(t *testing.T) {
+				requests.Store(0)
+				dir := t.TempDir()
+				cmd := newCommand(dir, "--json", flag, "/dev/stdout", srv.URL+"/missing")
+				var out, errOut bytes.Buffer
+				cmd.Stderr = &errOut
+				if stdout == "file" {
+					f, err := os.Create(filepath.Join(dir, "out.jsonl"))
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer f.Close()
+					cmd.Stdout = f
+				} else {
+					cmd.Stdout = &out
+				}
+				err := cmd.Run()
+				want := "fetchpool: " + flag + " /dev/stdout is standard output, where --json writes: the two would be mixed; give " + flag + " a file\n"
+				var ee *exec.ExitError
+				if !errors.As(err, &ee) || ee.ExitCode() != exitUsage || !strings.HasPrefix(errOut.String(), want) {
+					t.Errorf("%v, want exit 2 and stderr starting %q; stderr:\n%s", err, want, errOut.String())
+				}
+				if n := requests.Load(); n != 0 {
+					t.Errorf("%d requests sent, want none", n)
+				}
+			})
+		}
+		t.Run(flag+" alone", func(t *testing.T) {
+			cmd := newCommand(t.TempDir(), flag, "/dev/stdout", "-o", "out", srv.URL+"/missing")
+			if r := runCommand(t, cmd); r.code != 1 || !strings.Contains(r.stdout, "/missing") {
+				t.Errorf("exit %d, want 1 with the %s on standard output:\n%s\nstderr:\n%s", r.code, flag, r.stdout, r.stderr)
 			}
 		})
 	}

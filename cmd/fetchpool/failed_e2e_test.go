@@ -201,6 +201,49 @@ func TestEndToEndFailedKeepsNames(t *testing.T) {
 	}
 }
 
+// TestEndToEndFailedKeepsTheSHA256Flag: --sha256 is given on the command
+// line for a single argument, and -i cannot take it: an item that failed
+// is listed in --failed with that digest (as a JSON line), so that the
+// retry, fetchpool -i FILE, checks the file as the first run would have,
+// and does not save whatever it gets.
+func TestEndToEndFailedKeepsTheSHA256Flag(t *testing.T) {
+	srv := newBrokenServer(t)
+	u := srv.URL + "/b/x.txt?fail=503"
+	for _, tt := range []struct {
+		name, sha256 string
+		code         int // of the retry
+	}{
+		{"the right digest", sum(content("/b/x.txt")), 0},
+		{"a digest that does not match", sum([]byte("other")), 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv.broken.Store(true)
+			dir := t.TempDir()
+			r := fetchpool(t, dir, "", "-o", "out", "--retries", "0", "--sha256", tt.sha256, "--failed", "failed.txt", u)
+			if r.code != 1 {
+				t.Fatalf("first run: exit %d, want 1; stderr:\n%s", r.code, r.stderr)
+			}
+			want := []string{fmt.Sprintf(`{"url":%q,"sha256":%q}`, u, tt.sha256)}
+			if failed := readLines(t, filepath.Join(dir, "failed.txt")); !slices.Equal(failed, want) {
+				t.Errorf("--failed:\n%q\nwant:\n%q", failed, want)
+			}
+
+			srv.broken.Store(false)
+			r = fetchpool(t, dir, "", "-o", "out", "--retries", "0", "-i", "failed.txt")
+			if r.code != tt.code {
+				t.Fatalf("retry: exit %d, want %d; stderr:\n%s", r.code, tt.code, r.stderr)
+			}
+			got, err := os.ReadFile(filepath.Join(dir, "out", "x.txt"))
+			switch {
+			case tt.code == 0 && !bytes.Equal(got, content("/b/x.txt")):
+				t.Errorf("out/x.txt holds %.40q, want the resource", got)
+			case tt.code != 0 && err == nil:
+				t.Errorf("out/x.txt was saved though it does not match --sha256: %.40q", got)
+			}
+		})
+	}
+}
+
 // TestEndToEndFailedNeverAltersALine: --failed lists a line whose text the
 // run does not hold whole (longer than the longest line it reads, or not
 // text) as a comment that says where it was, never as the shortened or

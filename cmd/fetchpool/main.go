@@ -26,14 +26,23 @@ func main() {
 var errSecondInterrupt = errors.New("interrupted a second time")
 
 // interruptContexts returns the run's two contexts: stop is cancelled by the
-// first SIGINT or SIGTERM (finish what is in flight, start nothing new), ctx
-// by the second (abort everything), with errSecondInterrupt as its cause.
-// ctx is stop's parent, so aborting also stops.
+// first SIGINT, SIGTERM or SIGHUP (finish what is in flight, start nothing
+// new), ctx by the second (abort everything), with errSecondInterrupt as its
+// cause. ctx is stop's parent, so aborting also stops.
+//
+// SIGHUP, sent when the ssh session or terminal that ran fetchpool goes
+// away, would otherwise kill it at once, leaving --failed and --report
+// without the items in flight and not started. A SIGHUP ignored when
+// fetchpool started stays ignored (signal.Notify would undo that): nohup
+// fetchpool is meant to outlive the session.
 func interruptContexts() (ctx, stop context.Context) {
 	ctx, abort := context.WithCancelCause(context.Background())
 	stop, graceful := context.WithCancel(ctx)
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	if !signal.Ignored(syscall.SIGHUP) {
+		signal.Notify(signals, syscall.SIGHUP)
+	}
 	go func() {
 		<-signals
 		graceful()

@@ -7,8 +7,11 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/fetchpool/fetchpool/pkg/input"
 )
 
 // Why a run stopped when the reader of its standard output, or of its
@@ -51,10 +54,12 @@ const abortGrace = 5 * time.Second
 // output is blocked, by a reader that stopped reading, and it cannot end by
 // itself. The transfers were aborted, so nothing is lost that a kill would
 // not lose: files under their final names are whole, and unfinished ones
-// stay as .part for a resume. A --failed list could not be completed, so it
-// is removed rather than left to make a retry skip items, when it is a
-// regular file. Without s.Exit (tests in one process) it does nothing.
-func exitIfStuck(ctx context.Context, finished <-chan struct{}, s *streams, failed string) {
+// stay as .part for a resume. A --failed list not yet closed (listed is not
+// set) could not be completed, so it is removed rather than left to make a
+// retry skip items, when it is a regular file; one closed, complete, is
+// kept, when only the summary after it is blocked. Without s.Exit (tests
+// in one process) it does nothing.
+func exitIfStuck(ctx context.Context, finished <-chan struct{}, s *streams, failed string, listed *atomic.Bool) {
 	if s.Exit == nil {
 		return
 	}
@@ -75,7 +80,7 @@ func exitIfStuck(ctx context.Context, finished <-chan struct{}, s *streams, fail
 	// --failed /dev/stdout (or another device, or a pipe) is not the
 	// run's to remove, and as root its removal would take it from every
 	// program.
-	if fi, err := os.Stat(failed); failed != "" && err == nil && fi.Mode().IsRegular() && os.Remove(failed) == nil {
+	if fi, err := os.Stat(failed); failed != "" && !listed.Load() && err == nil && fi.Mode().IsRegular() && os.Remove(failed) == nil {
 		msg += "; " + failed + " was removed: it could not be completed"
 	}
 	said := make(chan struct{})
@@ -88,6 +93,35 @@ func exitIfStuck(ctx context.Context, finished <-chan struct{}, s *streams, fail
 	case <-time.After(time.Second):
 	}
 	s.Exit(exitInterrupted)
+}
+
+// restGrace is how long the unread rest of a list file is still copied
+// into --failed once the run is aborted (a second Ctrl-C): a short rest is
+// listed whole, but millions of lines take seconds, which the abort would
+// wait for until exitIfStuck ended the process and removed the list.
+const restGrace = time.Second
+
+// errRestCut ends the copy of the unread rest into --failed, as the reason
+// of the comment that ends the list (see untilAborted).
+var errRestCut = errors.New("listing it here was cut short by a second interrupt")
+
+// untilAborted is next until restGrace after it is first called with ctx
+// done; then it sets cut and returns errRestCut.
+func untilAborted(ctx context.Context, next func() (input.Item, error), cut *atomic.Bool) func() (input.Item, error) {
+	var deadline time.Time
+	return func() (input.Item, error) {
+		if ctx.Err() != nil {
+			now := time.Now()
+			if deadline.IsZero() {
+				deadline = now.Add(restGrace)
+			}
+			if now.After(deadline) {
+				cut.Store(true)
+				return input.Item{}, errRestCut
+			}
+		}
+		return next()
+	}
 }
 
 // stopReason says why a stopped run stopped, for --report and --failed:

@@ -80,10 +80,10 @@ existing NAME.part is resumed. The name comes from the input, else from the
 server's Content-Disposition, else from the last segment of the URL as given
 (the first URL, before any redirect), else index.html.
 
-The first Ctrl-C stops starting new transfers and lets those in flight
-finish, without retries; a second one aborts them, keeping their .part
-files for a resume. A closed standard output or error (--json | head)
-stops the run as the first Ctrl-C does.
+The first Ctrl-C (or SIGTERM, or SIGHUP) stops starting new transfers and
+lets those in flight finish, without retries; a second one aborts them,
+keeping their .part files for a resume. A closed standard output or error
+(--json | head) stops the run as the first Ctrl-C does.
 
 A DURATION is 30s, 1m30s, 500ms or a plain number of seconds. A SIZE or
 BYTES is a number of bytes, with K, M or G for 1024-based multiples.

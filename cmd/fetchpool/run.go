@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/fetchpool/fetchpool/pkg/input"
@@ -105,7 +106,8 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 	if opts.DryRun {
 		failed = "" // not written (sinks): the list there is a real run's
 	}
-	go exitIfStuck(ctx, finished, s, failed)
+	var listed atomic.Bool // the sinks are closed: --failed is complete, or removed
+	go exitIfStuck(ctx, finished, s, failed, &listed)
 
 	summary := report.NewSummary(start)
 	summary.DryRun = opts.DryRun
@@ -129,7 +131,8 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 		unread = "the rest of the input (after " + where + ") was not read"
 	}
 	var inputErr error
-	stopped := "" // said after the summary of a run interrupted before the end of its input
+	stopped := ""           // said after the summary of a run interrupted before the end of its input
+	var restCut atomic.Bool // the copy of the unread rest into --failed was cut short
 	switch {
 	case runErr != nil:
 		// The input broke off midway: what was read has been handled.
@@ -144,7 +147,7 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 		}
 		if rest != nil {
 			// The list can hold the rest too: then it is all that is left.
-			c.failed.Rest(rest.Next)
+			c.failed.Rest(untilAborted(ctx, rest.Next, &restCut))
 			if c.report != nil {
 				c.report.SetUnread(report.Unread{After: taken.Where(), Reason: why})
 			}
@@ -153,10 +156,18 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 			break
 		}
 		stopped = unread + ": to finish the list, run it again (finished files are skipped)"
+		if opts.DryRun {
+			stopped = unread + ", so it was not planned"
+		}
 		c.endWith(report.Unread{After: taken.Where(), Reason: why},
 			why+": "+unread+"; to finish the list, run the whole list again (finished files are skipped)")
 	}
 	closeErr := d.Close()
+	listed.Store(true)
+	if restCut.Load() {
+		stopped = fmt.Sprintf("%s; %s lists only the start of it, as a second interrupt cut the listing short: to finish the list, run the whole list again (finished files are skipped)",
+			unread, opts.Failed)
+	}
 	summary.Print(s.Err)
 	if stopped != "" {
 		fmt.Fprintln(s.Err, stopped)
@@ -174,7 +185,10 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 	case closeErr != nil && !outputClosed:
 		return fmt.Errorf("writing the results: %w", closeErr)
 	case stop.Err() != nil:
-		if errors.Is(cause, errOutputClosed) {
+		switch {
+		case errors.Is(cause, errOutputClosed) && opts.DryRun:
+			fmt.Fprintln(s.Err, "fetchpool: standard output was closed (broken pipe): planning stopped there")
+		case errors.Is(cause, errOutputClosed):
 			fmt.Fprintln(s.Err, "fetchpool: standard output was closed (broken pipe): no transfer was started after that, and those in flight were finished")
 		}
 		if inputErr != nil {

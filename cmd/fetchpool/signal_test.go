@@ -183,7 +183,13 @@ func (l *lineLog) String() string {
 // of waiting that the race detector adds at exit.
 func startFetchpool(t *testing.T, dir string, args ...string) *proc {
 	t.Helper()
-	cmd := newCommand(dir, args...)
+	return startCommand(t, newCommand(dir, args...))
+}
+
+// startCommand starts cmd, a run of the binary (perhaps through another
+// command), as startFetchpool does.
+func startCommand(t *testing.T, cmd *exec.Cmd) *proc {
+	t.Helper()
 	p := &proc{t: t, cmd: cmd, exited: make(chan struct{}), log: lineLog{wake: make(chan struct{})}}
 	var err error
 	if p.stdin, err = cmd.StdinPipe(); err != nil {
@@ -345,13 +351,14 @@ var (
 	failedUnreadRx = regexp.MustCompile(`^# interrupted: the rest of the input \(after -:\d+\) was not read; to finish the list, run the whole list again \(finished files are skipped\)$`)
 )
 
-// TestSignalGracefulShutdown: the first SIGINT or SIGTERM says at once that
-// shutdown began and for how many transfers it waits, reads no more input
-// (stdin stays open and later lines are never fetched), starts nothing new,
-// lets the transfers in flight finish, lists the queued items as not
-// started in the summary, --failed and --report, and exits 130.
+// TestSignalGracefulShutdown: the first SIGINT, SIGTERM or SIGHUP (the ssh
+// session that ran it dropped) says at once that shutdown began and for how
+// many transfers it waits, reads no more input (stdin stays open and later
+// lines are never fetched), starts nothing new, lets the transfers in flight
+// finish, lists the queued items as not started in the summary, --failed
+// and --report, and exits 130.
 func TestSignalGracefulShutdown(t *testing.T) {
-	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
 		t.Run(sig.String(), func(t *testing.T) {
 			srv := newHoldServer(t)
 			dir := t.TempDir()
@@ -435,6 +442,32 @@ func TestSignalGracefulShutdown(t *testing.T) {
 				t.Errorf("report lists %d canceled items, want %d", canceled, notStarted)
 			}
 		})
+	}
+}
+
+// TestSignalHangupIgnoredUnderNohup: a SIGHUP that was ignored when
+// fetchpool started (nohup fetchpool ...) stays ignored: the transfer goes
+// on, and a SIGTERM after it is the first signal, not the second, so it
+// lets the transfer finish instead of aborting it.
+func TestSignalHangupIgnoredUnderNohup(t *testing.T) {
+	srv := newHoldServer(t)
+	dir := t.TempDir()
+	// As nohup starts it: with SIGHUP ignored, which exec passes on.
+	cmd := newCommand(dir, "-o", "out", "--no-progress", srv.URL+"/hold/a.bin")
+	cmd.Args = append([]string{"sh", "-c", `trap '' HUP; exec "$0" "$@"`}, cmd.Args...)
+	cmd.Path = "/bin/sh"
+	p := startCommand(t, cmd)
+	srv.await(t, 1)
+	p.signal(syscall.SIGHUP)
+	p.signal(syscall.SIGTERM)
+	p.waitLine(`^stopping: waiting for 1 transfer`)
+	srv.unblock()
+	r := p.wait()
+	if r.code != exitInterrupted || strings.Contains(r.stderr, "aborting") {
+		t.Fatalf("exit %d, want 130 after the transfer finished; stderr:\n%s", r.code, r.stderr)
+	}
+	if got := readFile(t, filepath.Join(dir, "out", "a.bin")); !bytes.Equal(got, content("/hold/a.bin")) {
+		t.Errorf("a.bin: the transfer did not finish whole (%d bytes)", len(got))
 	}
 }
 
@@ -1236,6 +1269,94 @@ func TestSignalFailedListsTheUnreadRest(t *testing.T) {
 	}
 }
 
+// TestSignalAbortCutsALongRestShort: a second interrupt while --failed
+// copies the unread rest of a long list file (millions of lines take
+// seconds) ends the copy soon, with a comment that says the rest is not all
+// listed, and the run exits 130 with its summary and the list, which says
+// where it left off. It used to copy on until exitIfStuck ended the process
+// five seconds later, saying its output was blocked, with no summary, and
+// removed the list.
+func TestSignalAbortCutsALongRestShort(t *testing.T) {
+	srv := newHoldServer(t)
+	dir := t.TempDir()
+	const lines = 4 << 20
+	var list bytes.Buffer
+	list.WriteString(srv.URL + "/hold/first.bin\n" + srv.URL + "/q/second.bin\n")
+	for i := range lines {
+		fmt.Fprintf(&list, "r/%x\n", i) // short, so that the file is not big
+	}
+	if err := os.WriteFile(filepath.Join(dir, "urls.txt"), list.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	list.Reset()
+	p := startFetchpool(t, dir, "-j", "1", "-o", "out", "--no-progress", "--failed", "failed.txt", "-i", "urls.txt")
+	srv.await(t, 1)
+	p.signal(syscall.SIGINT)
+	p.waitLine(`^stopping: waiting for 1 transfer in flight`)
+	sent := p.signal(syscall.SIGINT)
+	r := p.wait()
+	// exitIfStuck ends the process after abortGrace: well before, then.
+	bound := restGrace + 2*abortBound
+	if took := p.end.Sub(sent); r.code != exitInterrupted || took > bound {
+		t.Fatalf("exit %d %v after the second interrupt, want 130 within %v; stderr:\n%s", r.code, took, bound, r.stderr)
+	}
+	for _, want := range []string{"done 0,", "failed.txt lists only the start of it"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr does not say %q:\n%s", want, r.stderr)
+		}
+	}
+	listed := readLines(t, filepath.Join(dir, "failed.txt"))
+	if len(listed) < 3 || len(listed) > lines {
+		t.Fatalf("--failed holds %d lines, want the items taken, the start of the rest and a comment", len(listed))
+	}
+	last := listed[len(listed)-1]
+	if !regexp.MustCompile(`^# the input could not be read again after urls\.txt:\d+: listing it here was cut short by a second interrupt; the rest of it is not listed here$`).MatchString(last) {
+		t.Errorf("--failed ends with %q, not a comment saying where the rest was cut", last)
+	}
+	for _, want := range []string{srv.URL + "/hold/first.bin", srv.URL + "/q/second.bin"} {
+		if !slices.Contains(listed, want) {
+			t.Errorf("--failed does not list %s", want)
+		}
+	}
+}
+
+// TestSignalKilledFailedListEndsWithAWholeLine: a run killed (SIGKILL, as
+// CI sends when its grace after SIGTERM runs out) while --failed is being
+// written leaves a list of whole lines: a line cut short reads back as
+// another item (a URL cut is another URL, a name cut another name). The
+// list was flushed in 64 KiB blocks, which end anywhere in a line.
+func TestSignalKilledFailedListEndsWithAWholeLine(t *testing.T) {
+	srv := newHoldServer(t)
+	dir := t.TempDir()
+	var list bytes.Buffer
+	list.WriteString(srv.URL + "/hold/first.bin\n" + srv.URL + "/q/second.bin\n")
+	for i := range 4 << 20 {
+		fmt.Fprintf(&list, "r/%x\n", i)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "urls.txt"), list.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	list.Reset()
+	p := startFetchpool(t, dir, "-j", "1", "-o", "out", "--no-progress", "--failed", "failed.txt", "-i", "urls.txt")
+	srv.await(t, 1)
+	p.signal(syscall.SIGINT)
+	p.waitLine(`^stopping: waiting for 1 transfer in flight`)
+	srv.unblock() // the run ends by listing the unread rest, which takes a while
+	waitSize(t, dir, "failed.txt", 256<<10)
+	p.signal(syscall.SIGKILL)
+	p.wait()
+	b := readFile(t, filepath.Join(dir, "failed.txt"))
+	if len(b) == 0 || b[len(b)-1] != '\n' {
+		t.Fatalf("--failed (%d bytes) ends with %q, a line cut short", len(b), b[max(len(b)-20, 0):])
+	}
+	rx := regexp.MustCompile(`^(r/[0-9a-f]+|` + regexp.QuoteMeta(srv.URL) + `/q/second\.bin)$`)
+	for l := range strings.Lines(string(b)) {
+		if !rx.MatchString(strings.TrimSuffix(l, "\n")) {
+			t.Errorf("--failed holds %q, not a line of the list", l)
+		}
+	}
+}
+
 // TestSignalDryRunPlansEveryLineRead: a dry run interrupted while its input
 // streams in plans every line up to the one it names as the last it read,
 // each once and in order, and no line after it.
@@ -1272,9 +1393,12 @@ func TestSignalDryRunPlansEveryLineRead(t *testing.T) {
 	if r.code != exitInterrupted {
 		t.Fatalf("exit %d, want 130; stderr:\n%s", r.code, r.stderr)
 	}
-	m := regexp.MustCompile(`\nthe rest of the input \(after -:(\d+)\) was not read`).FindStringSubmatch(r.stderr)
+	m := regexp.MustCompile(`\nthe rest of the input \(after -:(\d+)\) was not read, so it was not planned(\n|$)`).FindStringSubmatch(r.stderr)
 	if m == nil {
 		t.Fatalf("stderr does not say where the input was left unread:\n%s", r.stderr)
+	}
+	if strings.Contains(r.stderr, "finished files") {
+		t.Errorf("stderr speaks of finished files, which a dry run has none of:\n%s", r.stderr)
 	}
 	last, _ := strconv.Atoi(m[1])
 	planned := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
@@ -1288,6 +1412,43 @@ func TestSignalDryRunPlansEveryLineRead(t *testing.T) {
 	}
 	if want := fmt.Sprintf("dry run: %d items planned, nothing fetched", last); !strings.Contains(r.stderr, want) {
 		t.Errorf("summary does not say %q:\n%s", want, r.stderr)
+	}
+}
+
+// TestSignalDryRunOutputClosed: a dry run whose reader goes away
+// (fetchpool --dry-run -i urls.txt | head -1) says that planning stopped
+// there, not that transfers in flight were finished or that finished files
+// are skipped: a dry run has neither.
+func TestSignalDryRunOutputClosed(t *testing.T) {
+	dir := t.TempDir()
+	var list strings.Builder
+	for i := range 200000 { // more plans than a pipe holds
+		fmt.Fprintf(&list, "http://example.test/f%d\n", i)
+	}
+	cmd := newCommand(dir, "--dry-run", "-o", "out", "-i", "-")
+	cmd.Stdin = strings.NewReader(list.String())
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bufio.NewReader(stdout).ReadString('\n'); err != nil {
+		t.Fatalf("reading the first line: %v", err)
+	}
+	stdout.Close() // as head -1 does
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("exit: %v, want code %d\nstderr:\n%s", err, exitInterrupted, errOut.String())
+	}
+	stderr := errOut.String()
+	if !strings.HasSuffix(stderr, "was not read, so it was not planned\nfetchpool: standard output was closed (broken pipe): planning stopped there\n") ||
+		strings.Contains(stderr, "transfer") || strings.Contains(stderr, "finished files") {
+		t.Errorf("stderr does not end by saying planning stopped, or speaks of transfers and files:\n%s", stderr)
 	}
 }
 
@@ -1341,6 +1502,11 @@ func TestSignalOutputClosed(t *testing.T) {
 	done, _ := strconv.Atoi(m[1])
 	if done < 1 || done >= count {
 		t.Errorf("%d items done, want some but not all %d", done, count)
+	}
+	// The items withdrawn say why: nobody interrupted the run.
+	notStarted, _ := strconv.Atoi(m[2])
+	if n := strings.Count(stderr, ": not started: standard output was closed\n"); notStarted > 0 && n != 2*notStarted || strings.Contains(stderr, "interrupted") {
+		t.Errorf("the %d items not started are not said to be for the closed output (%d lines):\n%s", notStarted, n, stderr)
 	}
 	noParts(t, dir)
 	entries, err := os.ReadDir(filepath.Join(dir, "out"))
@@ -1453,6 +1619,77 @@ func TestSignalAbortWithBlockedOutput(t *testing.T) {
 // standard output a pipe that nobody reads; once stuck has waited for the
 // output to block, it sends two interrupts, and checks that the run ends
 // within abortGrace and a margin, with exit 130. It returns standard error.
+// TestSignalAbortWithBlockedSummaryKeepsTheList: when only the summary is
+// blocked (standard error, whose reader stopped reading, gets the failures
+// listed again at the end), a second interrupt still ends the run within
+// abortGrace, but the --failed list, complete by then, is kept: it used to
+// be removed as one "that could not be completed".
+func TestSignalAbortWithBlockedSummaryKeepsTheList(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	const count = 2000 // failures: their lines in the summary fill a pipe
+	dir := t.TempDir()
+	cmd := newCommand(dir, "--no-progress", "-o", "out", "--failed", "failed.txt", "-i", "-")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	defer cmd.Process.Kill()
+	go func() {
+		var list strings.Builder
+		for i := range count {
+			fmt.Fprintf(&list, "%s/f%d\n", srv.URL, i)
+		}
+		io.WriteString(stdin, list.String()) // and stdin stays open
+	}()
+	sc := bufio.NewScanner(stderr)
+	for failures := 0; failures < count && sc.Scan(); {
+		if strings.HasPrefix(sc.Text(), "FAIL ") {
+			failures++
+		}
+	}
+	// Standard error is read no more.
+	cmd.Process.Signal(os.Interrupt)
+	path := filepath.Join(dir, "failed.txt")
+	deadline := time.Now().Add(eventually)
+	for {
+		if b, _ := os.ReadFile(path); bytes.Contains(b, []byte("\n# interrupted: ")) {
+			break // closed: complete
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("failed.txt was not completed after the first interrupt")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	sent := time.Now()
+	cmd.Process.Signal(os.Interrupt)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err = <-exited:
+	case <-time.After(abortGrace + 30*time.Second):
+		t.Fatalf("still running %v after the second interrupt", time.Since(sent))
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("exit: %v, want code %d", err, exitInterrupted)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("the complete --failed list was removed: %v", err)
+	}
+	if items := failedItems(t, path); len(items) != count {
+		t.Errorf("--failed lists %d items, want %d", len(items), count)
+	}
+}
+
 func abortWithOutputBlocked(t *testing.T, dir, stdin string, stuck func(*safeBuffer), args ...string) string {
 	t.Helper()
 	cmd := newCommand(dir, args...)
@@ -1520,7 +1757,7 @@ func TestExitIfStuckKeepsFailedNotAFile(t *testing.T) {
 	errOut := &safeBuffer{}
 	code := make(chan int, 1)
 	s := &streams{Err: errOut, Exit: func(c int) { code <- c }}
-	exitIfStuck(ctx, make(chan struct{}), s, failed)
+	exitIfStuck(ctx, make(chan struct{}), s, failed, new(atomic.Bool))
 	select {
 	case c := <-code:
 		if c != exitInterrupted {

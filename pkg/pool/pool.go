@@ -92,6 +92,24 @@ func (e *abortedError) Is(target error) bool { return target == ErrAborted }
 
 func (e *abortedError) Unwrap() error { return e.err }
 
+// notStartedError ends an item that a shutdown withdrew before its transfer
+// began, when Run's stop has a cause other than a plain cancel (the
+// command's standard output closed): it is ErrNotStarted, and says that
+// cause rather than an interrupt that never happened.
+type notStartedError struct{ why error }
+
+// notStarted is the error of an item withdrawn by the shutdown of stop.
+func notStarted(stop context.Context) error {
+	if cause := context.Cause(stop); cause != nil && !errors.Is(cause, context.Canceled) {
+		return &notStartedError{why: cause}
+	}
+	return ErrNotStarted
+}
+
+func (e *notStartedError) Error() string { return "not started: " + e.why.Error() }
+
+func (e *notStartedError) Is(target error) bool { return target == ErrNotStarted }
+
 // OnExists says what to do when a destination already exists before the run.
 type OnExists string
 
@@ -511,7 +529,7 @@ func (r *run) admitOne(it input.Item, seq uint64, stop context.Context) {
 		}
 	}
 	<-r.draining // the shutdown is told first
-	r.finish(j, nil, fetch.Result{}, ErrNotStarted, time.Now())
+	r.finish(j, nil, fetch.Result{}, notStarted(stop), time.Now())
 }
 
 // inside returns path relative to dir when it lies under dir, symbolic
@@ -587,6 +605,11 @@ func (r *run) plan(it input.Item) (job, error) {
 	j := job{item: it}
 	if it.Err != nil {
 		return j, it.Err
+	}
+	if r.single && it.SHA256 == "" {
+		// The digest of --sha256 is the item's: its --failed line then
+		// keeps it, since the retry (-i FILE) cannot give --sha256.
+		j.item.SHA256 = r.opts.SHA256
 	}
 	rel, named, err := r.name(it)
 	if err != nil {
@@ -806,7 +829,7 @@ func (r *run) do(ctx, stop context.Context, j job) {
 	// ctx is checked too: stop learns of an abort a moment after ctx.
 	if stop.Err() != nil || ctx.Err() != nil {
 		<-r.draining // the shutdown is told first
-		r.finish(j, nil, fetch.Result{}, ErrNotStarted, time.Now())
+		r.finish(j, nil, fetch.Result{}, notStarted(stop), time.Now())
 		return
 	}
 	if j.check {
@@ -892,7 +915,7 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 	case errors.Is(err, fetch.ErrNotStarted):
 		// Withdrawn at the gate by the shutdown, which is told first.
 		<-r.draining
-		err = ErrNotStarted
+		err = notStarted(stop)
 	case errors.Is(err, fetch.ErrStopped):
 		// Not retried because of the shutdown, which is told first and
 		// counts this transfer as in flight.

@@ -54,9 +54,19 @@ func withoutPath(err error) error {
 	return err
 }
 
+// write writes p, whole lines: the buffer is flushed before p when p does
+// not fit, rather than filled up with the start of p, so that the file
+// ends with a whole line whenever the process is killed (a --failed line
+// cut short reads back as another item).
 func (f *file) write(p []byte) {
 	if f.err != nil || f.closed {
 		return
+	}
+	if len(p) > f.bw.Available() && f.bw.Buffered() > 0 {
+		if err := f.bw.Flush(); err != nil {
+			f.err = fmt.Errorf("writing %s %s: %w", f.what, f.path, withoutPath(err))
+			return
+		}
 	}
 	if _, err := f.bw.Write(p); err != nil {
 		f.err = fmt.Errorf("writing %s %s: %w", f.what, f.path, withoutPath(err))
