@@ -1320,43 +1320,6 @@ func TestSignalAbortCutsALongRestShort(t *testing.T) {
 	}
 }
 
-// TestSignalKilledFailedListEndsWithAWholeLine: a run killed (SIGKILL, as
-// CI sends when its grace after SIGTERM runs out) while --failed is being
-// written leaves a list of whole lines: a line cut short reads back as
-// another item (a URL cut is another URL, a name cut another name). The
-// list was flushed in 64 KiB blocks, which end anywhere in a line.
-func TestSignalKilledFailedListEndsWithAWholeLine(t *testing.T) {
-	srv := newHoldServer(t)
-	dir := t.TempDir()
-	var list bytes.Buffer
-	list.WriteString(srv.URL + "/hold/first.bin\n" + srv.URL + "/q/second.bin\n")
-	for i := range 4 << 20 {
-		fmt.Fprintf(&list, "r/%x\n", i)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "urls.txt"), list.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	list.Reset()
-	p := startFetchpool(t, dir, "-j", "1", "-o", "out", "--no-progress", "--failed", "failed.txt", "-i", "urls.txt")
-	srv.await(t, 1)
-	p.signal(syscall.SIGINT)
-	p.waitLine(`^stopping: waiting for 1 transfer in flight`)
-	srv.unblock() // the run ends by listing the unread rest, which takes a while
-	waitSize(t, dir, "failed.txt", 256<<10)
-	p.signal(syscall.SIGKILL)
-	p.wait()
-	b := readFile(t, filepath.Join(dir, "failed.txt"))
-	if len(b) == 0 || b[len(b)-1] != '\n' {
-		t.Fatalf("--failed (%d bytes) ends with %q, a line cut short", len(b), b[max(len(b)-20, 0):])
-	}
-	rx := regexp.MustCompile(`^(r/[0-9a-f]+|` + regexp.QuoteMeta(srv.URL) + `/q/second\.bin)$`)
-	for l := range strings.Lines(string(b)) {
-		if !rx.MatchString(strings.TrimSuffix(l, "\n")) {
-			t.Errorf("--failed holds %q, not a line of the list", l)
-		}
-	}
-}
-
 // TestSignalDryRunPlansEveryLineRead: a dry run interrupted while its input
 // streams in plans every line up to the one it names as the last it read,
 // each once and in order, and no line after it.

@@ -55,9 +55,12 @@ func withoutPath(err error) error {
 }
 
 // write writes p, whole lines: the buffer is flushed before p when p does
-// not fit, rather than filled up with the start of p, so that the file
-// ends with a whole line whenever the process is killed (a --failed line
-// cut short reads back as another item).
+// not fit, rather than filled up with the start of p, so that every write
+// to the file ends with a whole line, and a process killed between two
+// writes (SIGKILL after CI's grace for SIGTERM, the OOM killer) leaves a
+// file of whole lines: a --failed line cut short reads back as another
+// item. The kernel may still cut a write that the kill lands in at a page
+// boundary; that window is the write's, not the run's.
 func (f *file) write(p []byte) {
 	if f.err != nil || f.closed {
 		return

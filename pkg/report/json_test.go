@@ -6,6 +6,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -585,5 +586,50 @@ func TestDispatcherReportsEveryFileThatFailed(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("Close = %q\nwant it to contain %q", err, want)
 		}
+	}
+}
+
+// writeCalls records each Write to it, as the file's writes are.
+type writeCalls struct{ calls [][]byte }
+
+func (w *writeCalls) Write(p []byte) (int, error) {
+	w.calls = append(w.calls, bytes.Clone(p))
+	return len(p), nil
+}
+
+// TestFileWritesWholeLines: every write to a --failed or --report file
+// ends with a whole line, at a flush of a full buffer and at a tick alike,
+// so that a run killed between writes leaves no line cut short. The
+// buffer was flushed when full, in the middle of the line that filled it.
+func TestFileWritesWholeLines(t *testing.T) {
+	var w writeCalls
+	f := &file{path: "failed.txt", what: "failed list", bw: bufio.NewWriterSize(&w, 4096)}
+	var all bytes.Buffer
+	for i := range 3000 {
+		line := fmt.Sprintf("https://example.com/%s/%d\n", strings.Repeat("x", i%97), i)
+		if i == 1500 {
+			line = "https://example.com/" + strings.Repeat("y", 9000) + "\n" // longer than the buffer
+		}
+		all.WriteString(line)
+		f.write([]byte(line))
+		if i%700 == 0 {
+			f.tick(at(time.Duration(i) * time.Second))
+		}
+	}
+	if err := f.bw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var got bytes.Buffer
+	for i, c := range w.calls {
+		if len(c) == 0 || c[len(c)-1] != '\n' {
+			t.Fatalf("write %d of %d (%d bytes) ends with %q, in the middle of a line", i+1, len(w.calls), len(c), c[max(len(c)-20, 0):])
+		}
+		got.Write(c)
+	}
+	if len(w.calls) < 10 {
+		t.Errorf("%d writes, want the buffer flushed many times", len(w.calls))
+	}
+	if !bytes.Equal(got.Bytes(), all.Bytes()) {
+		t.Error("the writes do not add up to the lines written")
 	}
 }
