@@ -430,10 +430,33 @@ func TestEndToEndStdinIsADirectory(t *testing.T) {
 	}
 }
 
+// TestEndToEndEmptyInput: an input without items is a success (exit 0),
+// but one that a CI log tells apart from a list fetched whole: an empty
+// $URLS piped in passed with only "done 0" to show for it.
 func TestEndToEndEmptyInput(t *testing.T) {
-	r := fetchpool(t, t.TempDir(), "\n# nothing\n")
-	if r.code != 0 {
-		t.Fatalf("exit %d, want 0 for an empty list; stderr:\n%s", r.code, r.stderr)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "urls.txt"), []byte("# none yet\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		args []string
+		note string // "" for none
+	}{
+		{nil, "note: standard input held no items, so nothing was fetched\n"},
+		{[]string{"-i", "urls.txt"}, "note: urls.txt held no items, so nothing was fetched\n"},
+		{[]string{"-i", "urls.txt", "-i", "-"}, "note: urls.txt and standard input held no items, so nothing was fetched\n"},
+		{[]string{"-q"}, ""},
+		{[]string{"--dry-run"}, ""}, // its summary says so already
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			r := fetchpool(t, dir, "\n# nothing\n", tt.args...)
+			if r.code != 0 {
+				t.Fatalf("exit %d, want 0 for an empty list; stderr:\n%s", r.code, r.stderr)
+			}
+			if got := strings.Contains(r.stderr, "held no items"); tt.note == "" && got || tt.note != "" && !strings.HasSuffix(r.stderr, tt.note) {
+				t.Errorf("stderr:\n%s\nwant it to end with %q", r.stderr, tt.note)
+			}
+		})
 	}
 }
 

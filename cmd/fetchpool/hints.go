@@ -6,7 +6,43 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/fetchpool/fetchpool/pkg/input"
+	"github.com/fetchpool/fetchpool/pkg/report"
 )
+
+// noItems tells a run that had no item to deal with: an empty list, which
+// is a success (exit 0), but one that a log should tell apart from a list
+// fetched whole, as when an empty variable was piped in.
+func noItems(c report.Counts) bool {
+	return c.Done+c.Skipped+c.Failed+c.NotStarted+c.Canceled+c.Duplicates == 0
+}
+
+// inputNames names the inputs of a run without arguments, for a note:
+// "standard input", "urls.txt", "a.txt and b.txt", "shard 2/3 of urls.txt".
+func inputNames(opts *options, shard input.Shard) string {
+	names := []string{"standard input"}
+	if len(opts.Inputs) > 0 {
+		names = names[:0]
+		for _, in := range opts.Inputs {
+			if in == "-" {
+				in = "standard input"
+			}
+			names = append(names, in)
+		}
+	}
+	list := strings.Join(names, ", ")
+	if n := len(names); n > 1 {
+		list = strings.Join(names[:n-1], ", ") + " and " + names[n-1]
+	}
+	if len(opts.Args) > 0 {
+		list = "the arguments"
+	}
+	if shard.N > 1 {
+		return "shard " + shard.String() + " of " + list
+	}
+	return list
+}
 
 // isURL reports whether s starts as a URL does, "SCHEME://", where a file
 // name is wanted.

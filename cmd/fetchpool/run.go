@@ -172,6 +172,9 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 	if stopped != "" {
 		fmt.Fprintln(s.Err, stopped)
 	}
+	if stop.Err() == nil && inputErr == nil && !opts.Quiet && !opts.DryRun && noItems(summary.Counts()) {
+		fmt.Fprintf(s.Err, "note: %s held no items, so nothing was fetched\n", inputNames(opts, c.pool.Shard))
+	}
 	if newDir && !opts.DryRun && !opts.Quiet && len(opts.Args) == 1 && len(opts.Inputs) == 0 && namedLikeItsFile(opts.OutputDir) {
 		fmt.Fprintf(s.Err, "note: -o %s is the directory the file was saved in, not its name as with curl -o; to name the file, give URL<TAB>NAME on standard input\n", opts.OutputDir)
 	}
