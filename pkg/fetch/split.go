@@ -46,6 +46,12 @@ var errNoRanges = errors.New("the server does not serve ranges")
 // attempt fetches the file as one stream, which only appends.
 var errNoPrealloc = errors.New("the file system cannot make the part its full size at once")
 
+// errRangeNotNewer ends a split resumed with Request.IfNewer whose server
+// has no copy newer than the file: it answered a range's conditions with
+// 304, or ignored them and sent a range of a copy that is not newer. The
+// item is skipped, and its part removed, as for one stream.
+var errRangeNotNewer = errors.New("the server's copy is not newer than the file")
+
 // splittable tells whether a response to the probe can start a split.
 func (t *transfer) splittable(resp *http.Response, p plan) bool {
 	if t.c.cfg.Split < 2 || t.noSplit || !p.ranged || p.start != 0 || p.total < max(t.c.cfg.SplitMin, int64(t.c.cfg.Split)) {
@@ -148,6 +154,11 @@ func (t *transfer) resumeSplit(ctx context.Context) (outcome, error) {
 	}
 	t.req.Progress.SetDone(have)
 	t.req.Progress.SetTotal(t.meta.Length)
+	if t.req.IfNewer && have == t.meta.Length && !newerCopy(t.meta.ETag, t.meta.LastModified, t.dest) {
+		// Whole, but no range is left to ask whether it is newer: its
+		// validator tells.
+		return notModified, nil
+	}
 	out, err := t.runSplit(ctx, f, nil)
 	f.Close() // before the part is made again; closing twice is harmless
 	if errors.Is(err, errNoRanges) {
@@ -216,6 +227,9 @@ func (t *transfer) runSplit(ctx context.Context, f *partFile, first *probe) (out
 		return 0, err
 	}
 	if err := firstCause(sctx, errs); err != nil {
+		if errors.Is(err, errRangeNotNewer) {
+			return notModified, nil // run removes the part
+		}
 		if errors.As(err, new(*unsentError)) {
 			err = allUnsent(errs)
 		}
@@ -312,7 +326,7 @@ func (s *splitRun) fetchSpan(ctx context.Context, i int, p *probe) error {
 		}
 		errs = append(errs, err)
 		failures++
-		if errors.As(err, new(changedError)) || errors.Is(err, errNoRanges) {
+		if errors.As(err, new(changedError)) || errors.Is(err, errNoRanges) || errors.Is(err, errRangeNotNewer) {
 			return err // the whole split stops
 		}
 		if permanent(err) {
@@ -474,6 +488,9 @@ func (s *splitRun) readProbe(ctx context.Context, i int, p *probe) error {
 
 // request asks for the rest of range i: one GET with Range and If-Range,
 // through the gate (pass), under the attempt's timeout and the stall guard.
+// With Request.IfNewer it carries the conditions too, as the resume of one
+// stream does (transfer.request): the part may be of a copy that is not
+// newer than the file.
 func (s *splitRun) request(ctx context.Context, i int, attempt int) error {
 	t := s.t
 	release, err := s.pass(ctx, attempt)
@@ -495,12 +512,13 @@ func (s *splitRun) request(ctx context.Context, i int, attempt int) error {
 	if v := t.meta.ifRange(); v != "" {
 		req.Header.Set("If-Range", v)
 	}
+	conditional := t.req.IfNewer && t.setConditions(req)
 	resp, err := t.c.do(req, t.emit, g, slot.hop(g))
 	if err != nil {
 		return g.whyRequest(ctx, err)
 	}
 	defer resp.Body.Close()
-	last, err := s.checkSpan(resp, next, end)
+	last, err := s.checkSpan(resp, next, end, conditional)
 	if err != nil {
 		drain(resp)
 		return statusAt(resp, req.URL, err)
@@ -513,14 +531,23 @@ func (s *splitRun) request(ctx context.Context, i int, attempt int) error {
 // and ending by end; it returns the last byte the response carries. A 200
 // for the file of the probe means the server does not serve ranges
 // (errNoRanges); a 200 for another file, or a 416, means the file changed
-// (If-Range failed).
-func (s *splitRun) checkSpan(resp *http.Response, next, end int64) (int64, error) {
+// (If-Range failed). A 304 to a conditional request, or a 206 that is not
+// newer than the file (Request.IfNewer), is errRangeNotNewer.
+func (s *splitRun) checkSpan(resp *http.Response, next, end int64, conditional bool) (int64, error) {
 	t := s.t
 	s.mu.Lock()
 	t.res.HTTPStatus = resp.StatusCode
 	s.mu.Unlock()
 	switch resp.StatusCode {
+	case http.StatusNotModified:
+		if conditional {
+			return 0, errRangeNotNewer
+		}
+		return 0, newHTTPError(resp)
 	case http.StatusPartialContent:
+		if t.req.IfNewer && !newerThan(resp, t.dest) {
+			return 0, errRangeNotNewer
+		}
 	case http.StatusOK:
 		if s.sameFile(resp) {
 			return 0, errNoRanges

@@ -1024,3 +1024,87 @@ func TestSplitPartCannotBeSized(t *testing.T) {
 		t.Errorf("no attempt says it reads one stream because the part could not be sized: %v", ev.of(event.Attempt))
 	}
 }
+
+// TestIfNewerResumedSplitIsConditional: with --on-exists newer, the split
+// part of a copy from an earlier run (one killed while --on-exists
+// overwrite or a newer server copy replaced the file) is resumed only when
+// the server's copy is newer than the file, as a part of one stream is
+// (TestIfNewerResumeIsConditional): its range requests carry the
+// conditions, and a 304, or a 206 that is not newer from a server that
+// ignores them, skips the item and removes the part. Before, the ranges
+// were fetched unconditionally and the older copy replaced the newer file.
+func TestIfNewerResumedSplitIsConditional(t *testing.T) {
+	mod := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC) // newResource's Last-Modified
+	for _, tt := range []struct {
+		name    string
+		mtime   time.Time // of the file on disk
+		ignore  bool      // the server ignores If-Modified-Since
+		whole   bool      // every range of the part is done: no request is left to ask
+		replace bool
+	}{
+		{"file newer than the server's", mod.Add(time.Hour), false, false, false},
+		{"file newer, conditions ignored", mod.Add(time.Hour), true, false, false},
+		{"file as new as the server's", mod, false, false, false},
+		{"file newer, the part whole", mod.Add(time.Hour), false, true, false},
+		{"file older than the server's", mod.Add(-time.Hour), false, false, true},
+		{"file older, conditions ignored", mod.Add(-time.Hour), true, false, true},
+		{"file older, the part whole", mod.Add(-time.Hour), false, true, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			body := payload(1<<20, 43)
+			rc := &recorder{}
+			res := newResource(body, "")
+			srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) {
+				if tt.ignore {
+					r.Header.Del("If-Modified-Since")
+				}
+				res.ServeHTTP(w, r)
+			})
+			path := filepath.Join(t.TempDir(), "f")
+			if err := os.WriteFile(path, []byte("the local copy"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chtimes(path, time.Time{}, tt.mtime); err != nil {
+				t.Fatal(err)
+			}
+			m := Meta{URL: srv.URL, LastModified: mod.Format(http.TimeFormat), Length: int64(len(body)),
+				Spans: makeSpans(int64(len(body)), 4)}
+			part := make([]byte, len(body))
+			for i := range m.Spans {
+				s := &m.Spans[i]
+				s.Next = s.Start + 1000
+				if tt.whole {
+					s.Next = s.End
+				}
+				copy(part[s.Start:s.Next], body[s.Start:s.Next])
+			}
+			writePart(t, path, part, &m)
+
+			req := request(srv.URL, path, nil)
+			req.IfNewer = true
+			got, err := fetchWithin(t, splitConfig(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range rc.count() {
+				if h := rc.header(i); h.Get("If-Modified-Since") == "" && !tt.ignore {
+					t.Errorf("request %d (Range %q) is not conditional", i+1, h.Get("Range"))
+				}
+			}
+			if tt.replace {
+				if got.Skipped {
+					t.Fatalf("%+v; want the part resumed", got)
+				}
+				assertDone(t, path, body)
+				return
+			}
+			if !got.Skipped || !got.StaleRemoved {
+				t.Errorf("%+v; want skipped, the part removed", got)
+			}
+			if b, _ := os.ReadFile(path); string(b) != "the local copy" {
+				t.Errorf("the local copy was replaced by the server's copy, which is not newer")
+			}
+			assertGone(t, path+".part", path+".part.meta")
+		})
+	}
+}
