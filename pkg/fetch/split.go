@@ -174,7 +174,7 @@ type splitRun struct {
 	t *transfer
 	f *partFile
 
-	mu        sync.Mutex // guards t.meta.Spans, the sidecar, t.res, t.begun, withdrawn
+	mu        sync.Mutex // guards t.meta.Spans, the sidecar, t.res, t.begun, t.dest, t.consulted, withdrawn
 	withdrawn bool       // Request.Stop withdrew the item before any range began it (pass)
 }
 
@@ -326,7 +326,7 @@ func (s *splitRun) fetchSpan(ctx context.Context, i int, p *probe) error {
 		}
 		errs = append(errs, err)
 		failures++
-		if errors.As(err, new(changedError)) || errors.Is(err, errNoRanges) || errors.Is(err, errRangeNotNewer) {
+		if errors.As(err, new(changedError)) || errors.Is(err, errNoRanges) || errors.Is(err, errRangeNotNewer) || errors.Is(err, ErrSkip) {
 			return err // the whole split stops
 		}
 		if permanent(err) {
@@ -512,7 +512,9 @@ func (s *splitRun) request(ctx context.Context, i int, attempt int) error {
 	if v := t.meta.ifRange(); v != "" {
 		req.Header.Set("If-Range", v)
 	}
+	s.mu.Lock() // the first range's response may change t.dest meanwhile (consultRename)
 	conditional := t.req.IfNewer && t.setConditions(req)
+	s.mu.Unlock()
 	resp, err := t.c.do(req, t.emit, g, slot.hop(g))
 	if err != nil {
 		return g.whyRequest(ctx, err)
@@ -545,7 +547,7 @@ func (s *splitRun) checkSpan(resp *http.Response, next, end int64, conditional b
 		}
 		return 0, newHTTPError(resp)
 	case http.StatusPartialContent:
-		if t.req.IfNewer && !newerThan(resp, t.dest) {
+		if t.req.IfNewer && !newerThan(resp, t.req.Path) {
 			return 0, errRangeNotNewer
 		}
 	case http.StatusOK:
@@ -572,9 +574,23 @@ func (s *splitRun) checkSpan(resp *http.Response, next, end int64, conditional b
 	case cr.first != next:
 		return 0, fmt.Errorf("%w: asked for bytes %d-%d, it sent %d-%d", errNoRanges, next, end-1, cr.first, cr.last)
 	}
+	if err := s.consultRename(resp); err != nil {
+		return 0, err
+	}
 	// A server may send more than the range asked for; only the range is
 	// read.
 	return min(cr.last, end-1), nil
+}
+
+// consultRename asks Request.Rename for the destination, once, as
+// transfer.consultRename does with the first response of one stream or
+// the probe of a split. A split resumed from an earlier run sends neither:
+// the first of its ranges to be answered asks, under the lock, since the
+// ranges run at once.
+func (s *splitRun) consultRename(resp *http.Response) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.t.consultRename(resp)
 }
 
 // sameFile tells whether a 200 to a range request carries the file of the

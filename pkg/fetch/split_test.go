@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -1105,6 +1106,79 @@ func TestIfNewerResumedSplitIsConditional(t *testing.T) {
 				t.Errorf("the local copy was replaced by the server's copy, which is not newer")
 			}
 			assertGone(t, path+".part", path+".part.meta")
+		})
+	}
+}
+
+// TestResumedSplitTakesTheServersName: the split part of an item that its
+// server names by Content-Disposition lies under the item's first name (the
+// part stays at Request.Path+".part"); resumed in a later run, the file
+// lands under the server's name, as it does when the split is not cut, and
+// as a resumed part of one stream does: Request.Rename is asked once, with
+// the name the first range's response gives. Before, no range consulted it,
+// and the file landed under the URL's name, beside any file with the
+// server's name that --on-exists skip kept.
+func TestResumedSplitTakesTheServersName(t *testing.T) {
+	body := payload(1<<20, 47)
+	res := newResource(body, `"big"`)
+	srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Disposition", `attachment; filename="report.bin"`)
+		res.ServeHTTP(w, r)
+	})
+	for _, tt := range []struct {
+		name string
+		skip bool // Rename says ErrSkip: a file with the server's name is kept
+	}{
+		{"renamed", false},
+		{"skipped", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "download")
+			m := Meta{URL: srv.URL, ETag: `"big"`, LastModified: "Fri, 01 Mar 2024 12:00:00 GMT",
+				Length: int64(len(body)), Spans: makeSpans(int64(len(body)), 4)}
+			part := make([]byte, len(body))
+			for i := range m.Spans {
+				s := &m.Spans[i]
+				s.Next = s.Start + 1000
+				copy(part[s.Start:s.Next], body[s.Start:s.Next])
+			}
+			writePart(t, path, part, &m)
+
+			var mu sync.Mutex
+			var asked []string
+			req := request(srv.URL, path, nil)
+			req.Rename = func(name string) (Destination, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				asked = append(asked, name)
+				if tt.skip {
+					return Destination{Path: filepath.Join(dir, name)}, ErrSkip
+				}
+				return Destination{Path: filepath.Join(dir, name)}, nil
+			}
+			got, err := fetchWithin(t, splitConfig(), req)
+			if len(asked) != 1 || asked[0] != "report.bin" {
+				t.Errorf("Rename asked %q; want once, report.bin", asked)
+			}
+			if tt.skip {
+				if !errors.Is(err, ErrSkip) || !got.Skipped || got.Path != filepath.Join(dir, "report.bin") {
+					t.Fatalf("%+v, %v; want skipped for report.bin", got, err)
+				}
+				assertGone(t, path, filepath.Join(dir, "report.bin"))
+				if _, err := ReadMeta(path + ".part"); err != nil {
+					t.Errorf("the part's sidecar: %v; want the part kept", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Path != filepath.Join(dir, "report.bin") {
+				t.Errorf("Path %q; want report.bin", got.Path)
+			}
+			assertDone(t, filepath.Join(dir, "report.bin"), body)
+			assertGone(t, path, path+".part", path+".part.meta")
 		})
 	}
 }
