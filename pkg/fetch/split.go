@@ -142,23 +142,28 @@ func (t *transfer) resumeSplit(ctx context.Context) (outcome, error) {
 		}
 		return t.attempt(ctx) // from zero: the part and its spans are gone
 	}
+	var have int64
+	for _, s := range t.meta.Spans {
+		have += s.Next - s.Start
+	}
+	if have == t.meta.Length {
+		// Every range is in (the run that fetched them was stopped while
+		// it verified or renamed the file): no range is left to ask the
+		// server whether the file is still this one. It is a whole part
+		// of one stream then, resumed from its end with If-Range (and the
+		// conditions of Request.IfNewer): a 416 says it is complete, a 200
+		// brings the file the server has now.
+		t.meta.Spans = nil
+		return t.attempt(ctx)
+	}
 	f, err := openPartFile(t.part, os.O_RDWR, 0)
 	if err != nil {
 		return 0, classifyWrite(t.part, err)
 	}
 	defer f.Close()
 	t.split = true
-	var have int64
-	for _, s := range t.meta.Spans {
-		have += s.Next - s.Start
-	}
 	t.req.Progress.SetDone(have)
 	t.req.Progress.SetTotal(t.meta.Length)
-	if t.req.IfNewer && have == t.meta.Length && !newerCopy(t.meta.ETag, t.meta.LastModified, t.dest) {
-		// Whole, but no range is left to ask whether it is newer: its
-		// validator tells.
-		return notModified, nil
-	}
 	out, err := t.runSplit(ctx, f, nil)
 	f.Close() // before the part is made again; closing twice is harmless
 	if errors.Is(err, errNoRanges) {

@@ -1182,3 +1182,59 @@ func TestResumedSplitTakesTheServersName(t *testing.T) {
 		})
 	}
 }
+
+// TestWholeSplitPartAsksTheServer: a split part whose ranges are all in (a
+// run interrupted while it verified or renamed the file) is not moved into
+// place on its sidecar's word alone: as a whole part of one stream, it is
+// resumed from its end, with If-Range, so a server whose file changed
+// since sends the new one, and one whose file is the same answers 416 and
+// sends nothing. Before, no request was sent, and the old copy landed as
+// the file even after the server had changed it (or removed it).
+func TestWholeSplitPartAsksTheServer(t *testing.T) {
+	old, now := payload(1<<20, 53), payload(1<<20, 59)
+	for _, tt := range []struct {
+		name   string
+		serve  []byte // what the server has now
+		etag   string
+		status int // answer every request with this status instead (0: serve)
+		want   []byte
+		bytes  int64 // received
+	}{
+		{name: "unchanged", serve: old, etag: `"v1"`, want: old, bytes: 0},
+		{name: "changed", serve: now, etag: `"v2"`, want: now, bytes: int64(len(now))},
+		{name: "gone", status: http.StatusNotFound},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res := newResource(tt.serve, tt.etag)
+			srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
+				if tt.status != 0 {
+					http.Error(w, "no", tt.status)
+					return
+				}
+				res.ServeHTTP(w, r)
+			})
+			path := filepath.Join(t.TempDir(), "f")
+			m := Meta{URL: srv.URL, ETag: `"v1"`, LastModified: "Fri, 01 Mar 2024 12:00:00 GMT",
+				Length: int64(len(old)), Spans: makeSpans(int64(len(old)), 4)}
+			for i := range m.Spans {
+				m.Spans[i].Next = m.Spans[i].End
+			}
+			writePart(t, path, old, &m)
+			got, err := fetchWithin(t, splitConfig(), request(srv.URL, path, nil))
+			if tt.status != 0 {
+				if err == nil {
+					t.Fatalf("%+v; want the item failed", got)
+				}
+				assertGone(t, path)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertDone(t, path, tt.want)
+			if got.Bytes != tt.bytes {
+				t.Errorf("received %d bytes, want %d", got.Bytes, tt.bytes)
+			}
+		})
+	}
+}

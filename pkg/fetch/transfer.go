@@ -1202,20 +1202,14 @@ func (t *transfer) consultRename(resp *http.Response) error {
 // same one is not; without both, a Last-Modified after the mtime is newer;
 // and with nothing to compare, the response counts as newer.
 func newerThan(resp *http.Response, path string) bool {
-	return newerCopy(resp.Header.Get("ETag"), resp.Header.Get("Last-Modified"), path)
-}
-
-// newerCopy is newerThan for a copy known by its ETag and Last-Modified
-// (either may be ""): those a sidecar recorded, say.
-func newerCopy(etag, lastModified, path string) bool {
-	if stored := readETag(path); etag != "" && stored != "" {
+	if etag, stored := resp.Header.Get("ETag"), readETag(path); etag != "" && stored != "" {
 		return etag != stored
 	}
 	fi, err := os.Stat(path)
 	if err != nil {
 		return true
 	}
-	lm, err := parseHTTPDate(lastModified)
+	lm, err := parseHTTPDate(resp.Header.Get("Last-Modified"))
 	return err != nil || laterThanStored(lm, fi.ModTime(), onFAT(path))
 }
 
