@@ -82,8 +82,13 @@ func makeSpans(total int64, n int) []Span {
 }
 
 // validSpans reports whether spans tile [0, total) in order, with each
-// range's progress inside it.
+// range's progress inside it, and are no more than a split makes: a
+// damaged or foreign sidecar could otherwise have thousands of range
+// requests sent at once.
 func validSpans(spans []Span, total int64) bool {
+	if len(spans) > MaxSplit {
+		return false
+	}
 	at := int64(0)
 	for _, s := range spans {
 		if s.Start != at || s.End <= s.Start || s.Next < s.Start || s.Next > s.End {

@@ -1238,3 +1238,29 @@ func TestWholeSplitPartAsksTheServer(t *testing.T) {
 		})
 	}
 }
+
+// TestSidecarWithTooManyRanges: a sidecar that records more ranges than a
+// split ever makes (MaxSplit) was not written by fetchpool, or was
+// damaged: its part is fetched again from the start, not resumed range by
+// range. Before, a sidecar of 5000 ranges of 200 bytes each (a megabyte of
+// JSON) had its part resumed with 5000 range requests, all at once.
+func TestSidecarWithTooManyRanges(t *testing.T) {
+	body := payload(1<<20, 61)
+	res := newResource(body, `"big"`)
+	rc := &recorder{}
+	srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) { res.ServeHTTP(w, r) })
+	path := filepath.Join(t.TempDir(), "f")
+	m := Meta{URL: srv.URL, ETag: `"big"`, LastModified: "Fri, 01 Mar 2024 12:00:00 GMT",
+		Length: int64(len(body)), Spans: makeSpans(int64(len(body)), 5000)}
+	writePart(t, path, make([]byte, len(body)), &m)
+	if _, err := ReadMeta(path + ".part"); err != nil {
+		t.Fatalf("the sidecar of 5000 ranges does not read back: %v", err)
+	}
+	if _, err := fetchWithin(t, splitConfig(), request(srv.URL, path, nil)); err != nil {
+		t.Fatal(err)
+	}
+	assertDone(t, path, body)
+	if n := rc.count(); n > splitConfig().Split {
+		t.Errorf("%d requests; want the file fetched afresh, in at most %d", n, splitConfig().Split)
+	}
+}
