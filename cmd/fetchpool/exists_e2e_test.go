@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/fetchpool/fetchpool/pkg/fetch"
 )
 
 // TestEndToEndSkipChecksExistingFile: with the default --on-exists skip, a
@@ -247,6 +249,60 @@ func TestEndToEndNewerRemovesStalePart(t *testing.T) {
 			if _, err := os.Lstat(f); err == nil {
 				t.Errorf("%s is still there", filepath.Base(f))
 			}
+		}
+	}
+}
+
+// TestEndToEndNewerKeepsFileOverSplitPart: with --on-exists newer, the
+// split part of a copy that is not newer than the file (left by a run
+// killed while --on-exists overwrite replaced it, and the file updated
+// since) is not resumed into place: the skip removes it, and the file
+// stays. Before, the ranges were asked for without the conditions, and the
+// older copy replaced the newer file.
+func TestEndToEndNewerKeepsFileOverSplitPart(t *testing.T) {
+	body := make([]byte, 256<<10)
+	for i := range body {
+		body[i] = byte(i * 7)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("ETag", `"v1"`)
+		http.ServeContent(w, r, "", modTime, bytes.NewReader(body))
+	}))
+	t.Cleanup(srv.Close)
+	url := srv.URL + "/big.bin"
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	os.MkdirAll(out, 0o755)
+	path := filepath.Join(out, "big.bin")
+	os.WriteFile(path, []byte("the newer local copy"), 0o644)
+	later := modTime.Add(time.Hour)
+	os.Chtimes(path, later, later)
+	// A part of four ranges, each a quarter done.
+	m := fetch.Meta{URL: url, ETag: `"v1"`, LastModified: modTime.Format(http.TimeFormat), Length: int64(len(body))}
+	part := make([]byte, len(body))
+	for i := range int64(4) {
+		start, end := i*int64(len(body))/4, (i+1)*int64(len(body))/4
+		next := start + (end-start)/4
+		copy(part[start:next], body[start:next])
+		m.Spans = append(m.Spans, fetch.Span{Start: start, End: end, Next: next})
+	}
+	js, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(path+".part", part, 0o644)
+	os.WriteFile(path+".part.meta", js, 0o644)
+
+	r := fetchpool(t, dir, "", "-o", "out", "--no-progress", "--on-exists", "newer", "--split", "4", "--split-min", "64K", url)
+	if r.code != 0 || !strings.Contains(r.stderr, "done 0, skipped 1, failed 0") {
+		t.Fatalf("exit %d, want 0 with the item skipped; stderr:\n%s", r.code, r.stderr)
+	}
+	if got := readFile(t, path); string(got) != "the newer local copy" {
+		t.Errorf("big.bin holds %d bytes; want the newer local copy kept", len(got))
+	}
+	for _, f := range []string{path + ".part", path + ".part.meta"} {
+		if _, err := os.Lstat(f); err == nil {
+			t.Errorf("%s is still there", filepath.Base(f))
 		}
 	}
 }

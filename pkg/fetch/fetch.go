@@ -134,7 +134,8 @@ type Config struct {
 	// expected.
 	Hash bool
 	// Split is the number of concurrent range requests for a large file
-	// (≤1 = off); SplitMin is the smallest size split.
+	// (≤1 = off; more than MaxSplit is MaxSplit); SplitMin is the smallest
+	// size split.
 	Split    int
 	SplitMin int64
 	// Gate admits every request (nil = no gate).
@@ -145,6 +146,11 @@ type Config struct {
 	// The Client guards it; nobody else may use it.
 	Rand *rand.Rand
 }
+
+// MaxSplit is the most ranges a file is split into (Config.Split). A
+// sidecar that records more is not one a split wrote, and its part is
+// fetched again from the start rather than resumed range by range.
+const MaxSplit = 16
 
 // inFlight is the most requests a Client has in flight at once: a request
 // per worker, times the ranges of a split.
@@ -201,6 +207,7 @@ func New(cfg Config) (*Client, error) {
 	// A negative bound is none, as for Timeout and StallTimeout: the dialer
 	// would take it for a deadline already past.
 	c.cfg.ConnectTimeout = max(c.cfg.ConnectTimeout, 0)
+	c.cfg.Split = min(c.cfg.Split, MaxSplit)
 	switch {
 	case c.cfg.MaxRetryWait == 0:
 		c.cfg.MaxRetryWait = defaultMaxRetryWait
@@ -214,7 +221,7 @@ func New(cfg Config) (*Client, error) {
 		}
 		c.netrc = n
 	}
-	c.bufs = make(chan *[]byte, cfg.inFlight())
+	c.bufs = make(chan *[]byte, c.cfg.inFlight())
 	c.rt = c.transport()
 	return c, nil
 }

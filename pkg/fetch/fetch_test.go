@@ -1796,6 +1796,8 @@ func TestIfNewerServerIgnoresConditions(t *testing.T) {
 		{"file older than the server's", old.Add(-time.Hour), false, true},
 		{"file newer, a part to resume", old.Add(time.Hour), true, false},
 		{"file older, a part to resume", old.Add(-time.Hour), true, true},
+		{"file newer, a whole part", old.Add(time.Hour), true, false},
+		{"file older, a whole part", old.Add(-time.Hour), true, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			body := payload(1<<20, 31)
@@ -1813,7 +1815,11 @@ func TestIfNewerServerIgnoresConditions(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tt.part {
-				if err := os.WriteFile(path+".part", body[:1000], 0o644); err != nil {
+				have := body[:1000]
+				if strings.HasSuffix(tt.name, "a whole part") {
+					have = body // all of it: a run stopped while it renamed the file
+				}
+				if err := os.WriteFile(path+".part", have, 0o644); err != nil {
 					t.Fatal(err)
 				}
 				if err := writeMeta(path+".part", Meta{URL: srv.URL, LastModified: old.Format(http.TimeFormat), Length: int64(len(body))}); err != nil {

@@ -46,6 +46,12 @@ var errNoRanges = errors.New("the server does not serve ranges")
 // attempt fetches the file as one stream, which only appends.
 var errNoPrealloc = errors.New("the file system cannot make the part its full size at once")
 
+// errRangeNotNewer ends a split resumed with Request.IfNewer whose server
+// has no copy newer than the file: it answered a range's conditions with
+// 304, or ignored them and sent a range of a copy that is not newer. The
+// item is skipped, and its part removed, as for one stream.
+var errRangeNotNewer = errors.New("the server's copy is not newer than the file")
+
 // splittable tells whether a response to the probe can start a split.
 func (t *transfer) splittable(resp *http.Response, p plan) bool {
 	if t.c.cfg.Split < 2 || t.noSplit || !p.ranged || p.start != 0 || p.total < max(t.c.cfg.SplitMin, int64(t.c.cfg.Split)) {
@@ -76,8 +82,13 @@ func makeSpans(total int64, n int) []Span {
 }
 
 // validSpans reports whether spans tile [0, total) in order, with each
-// range's progress inside it.
+// range's progress inside it, and are no more than a split makes: a
+// damaged or foreign sidecar could otherwise have thousands of range
+// requests sent at once.
 func validSpans(spans []Span, total int64) bool {
+	if len(spans) > MaxSplit {
+		return false
+	}
 	at := int64(0)
 	for _, s := range spans {
 		if s.Start != at || s.End <= s.Start || s.Next < s.Start || s.Next > s.End {
@@ -136,16 +147,26 @@ func (t *transfer) resumeSplit(ctx context.Context) (outcome, error) {
 		}
 		return t.attempt(ctx) // from zero: the part and its spans are gone
 	}
+	var have int64
+	for _, s := range t.meta.Spans {
+		have += s.Next - s.Start
+	}
+	if have == t.meta.Length {
+		// Every range is in (the run that fetched them was stopped while
+		// it verified or renamed the file): no range is left to ask the
+		// server whether the file is still this one. It is a whole part
+		// of one stream then, resumed from its end with If-Range (and the
+		// conditions of Request.IfNewer): a 416 says it is complete, a 200
+		// brings the file the server has now.
+		t.meta.Spans = nil
+		return t.attempt(ctx)
+	}
 	f, err := openPartFile(t.part, os.O_RDWR, 0)
 	if err != nil {
 		return 0, classifyWrite(t.part, err)
 	}
 	defer f.Close()
 	t.split = true
-	var have int64
-	for _, s := range t.meta.Spans {
-		have += s.Next - s.Start
-	}
 	t.req.Progress.SetDone(have)
 	t.req.Progress.SetTotal(t.meta.Length)
 	out, err := t.runSplit(ctx, f, nil)
@@ -163,7 +184,7 @@ type splitRun struct {
 	t *transfer
 	f *partFile
 
-	mu        sync.Mutex // guards t.meta.Spans, the sidecar, t.res, t.begun, withdrawn
+	mu        sync.Mutex // guards t.meta.Spans, the sidecar, t.res, t.begun, t.dest, t.consulted, withdrawn
 	withdrawn bool       // Request.Stop withdrew the item before any range began it (pass)
 }
 
@@ -216,6 +237,9 @@ func (t *transfer) runSplit(ctx context.Context, f *partFile, first *probe) (out
 		return 0, err
 	}
 	if err := firstCause(sctx, errs); err != nil {
+		if errors.Is(err, errRangeNotNewer) {
+			return notModified, nil // run removes the part
+		}
 		if errors.As(err, new(*unsentError)) {
 			err = allUnsent(errs)
 		}
@@ -312,7 +336,7 @@ func (s *splitRun) fetchSpan(ctx context.Context, i int, p *probe) error {
 		}
 		errs = append(errs, err)
 		failures++
-		if errors.As(err, new(changedError)) || errors.Is(err, errNoRanges) {
+		if errors.As(err, new(changedError)) || errors.Is(err, errNoRanges) || errors.Is(err, errRangeNotNewer) || errors.Is(err, ErrSkip) {
 			return err // the whole split stops
 		}
 		if permanent(err) {
@@ -474,6 +498,9 @@ func (s *splitRun) readProbe(ctx context.Context, i int, p *probe) error {
 
 // request asks for the rest of range i: one GET with Range and If-Range,
 // through the gate (pass), under the attempt's timeout and the stall guard.
+// With Request.IfNewer it carries the conditions too, as the resume of one
+// stream does (transfer.request): the part may be of a copy that is not
+// newer than the file.
 func (s *splitRun) request(ctx context.Context, i int, attempt int) error {
 	t := s.t
 	release, err := s.pass(ctx, attempt)
@@ -495,12 +522,15 @@ func (s *splitRun) request(ctx context.Context, i int, attempt int) error {
 	if v := t.meta.ifRange(); v != "" {
 		req.Header.Set("If-Range", v)
 	}
+	s.mu.Lock() // the first range's response may change t.dest meanwhile (consultRename)
+	conditional := t.req.IfNewer && t.setConditions(req)
+	s.mu.Unlock()
 	resp, err := t.c.do(req, t.emit, g, slot.hop(g))
 	if err != nil {
 		return g.whyRequest(ctx, err)
 	}
 	defer resp.Body.Close()
-	last, err := s.checkSpan(resp, next, end)
+	last, err := s.checkSpan(resp, next, end, conditional)
 	if err != nil {
 		drain(resp)
 		return statusAt(resp, req.URL, err)
@@ -513,14 +543,23 @@ func (s *splitRun) request(ctx context.Context, i int, attempt int) error {
 // and ending by end; it returns the last byte the response carries. A 200
 // for the file of the probe means the server does not serve ranges
 // (errNoRanges); a 200 for another file, or a 416, means the file changed
-// (If-Range failed).
-func (s *splitRun) checkSpan(resp *http.Response, next, end int64) (int64, error) {
+// (If-Range failed). A 304 to a conditional request, or a 206 that is not
+// newer than the file (Request.IfNewer), is errRangeNotNewer.
+func (s *splitRun) checkSpan(resp *http.Response, next, end int64, conditional bool) (int64, error) {
 	t := s.t
 	s.mu.Lock()
 	t.res.HTTPStatus = resp.StatusCode
 	s.mu.Unlock()
 	switch resp.StatusCode {
+	case http.StatusNotModified:
+		if conditional {
+			return 0, errRangeNotNewer
+		}
+		return 0, newHTTPError(resp)
 	case http.StatusPartialContent:
+		if t.req.IfNewer && !newerThan(resp, t.req.Path) {
+			return 0, errRangeNotNewer
+		}
 	case http.StatusOK:
 		if s.sameFile(resp) {
 			return 0, errNoRanges
@@ -545,9 +584,23 @@ func (s *splitRun) checkSpan(resp *http.Response, next, end int64) (int64, error
 	case cr.first != next:
 		return 0, fmt.Errorf("%w: asked for bytes %d-%d, it sent %d-%d", errNoRanges, next, end-1, cr.first, cr.last)
 	}
+	if err := s.consultRename(resp); err != nil {
+		return 0, err
+	}
 	// A server may send more than the range asked for; only the range is
 	// read.
 	return min(cr.last, end-1), nil
+}
+
+// consultRename asks Request.Rename for the destination, once, as
+// transfer.consultRename does with the first response of one stream or
+// the probe of a split. A split resumed from an earlier run sends neither:
+// the first of its ranges to be answered asks, under the lock, since the
+// ranges run at once.
+func (s *splitRun) consultRename(resp *http.Response) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.t.consultRename(resp)
 }
 
 // sameFile tells whether a 200 to a range request carries the file of the

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -1022,5 +1023,244 @@ func TestSplitPartCannotBeSized(t *testing.T) {
 	}
 	if !why {
 		t.Errorf("no attempt says it reads one stream because the part could not be sized: %v", ev.of(event.Attempt))
+	}
+}
+
+// TestIfNewerResumedSplitIsConditional: with --on-exists newer, the split
+// part of a copy from an earlier run (one killed while --on-exists
+// overwrite or a newer server copy replaced the file) is resumed only when
+// the server's copy is newer than the file, as a part of one stream is
+// (TestIfNewerResumeIsConditional): its range requests carry the
+// conditions, and a 304, or a 206 that is not newer from a server that
+// ignores them, skips the item and removes the part. Before, the ranges
+// were fetched unconditionally and the older copy replaced the newer file.
+func TestIfNewerResumedSplitIsConditional(t *testing.T) {
+	mod := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC) // newResource's Last-Modified
+	for _, tt := range []struct {
+		name    string
+		mtime   time.Time // of the file on disk
+		ignore  bool      // the server ignores If-Modified-Since
+		whole   bool      // every range of the part is done: no request is left to ask
+		replace bool
+	}{
+		{"file newer than the server's", mod.Add(time.Hour), false, false, false},
+		{"file newer, conditions ignored", mod.Add(time.Hour), true, false, false},
+		{"file as new as the server's", mod, false, false, false},
+		{"file newer, the part whole", mod.Add(time.Hour), false, true, false},
+		{"file older than the server's", mod.Add(-time.Hour), false, false, true},
+		{"file older, conditions ignored", mod.Add(-time.Hour), true, false, true},
+		{"file older, the part whole", mod.Add(-time.Hour), false, true, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			body := payload(1<<20, 43)
+			rc := &recorder{}
+			res := newResource(body, "")
+			srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) {
+				if tt.ignore {
+					r.Header.Del("If-Modified-Since")
+				}
+				res.ServeHTTP(w, r)
+			})
+			path := filepath.Join(t.TempDir(), "f")
+			if err := os.WriteFile(path, []byte("the local copy"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chtimes(path, time.Time{}, tt.mtime); err != nil {
+				t.Fatal(err)
+			}
+			m := Meta{URL: srv.URL, LastModified: mod.Format(http.TimeFormat), Length: int64(len(body)),
+				Spans: makeSpans(int64(len(body)), 4)}
+			part := make([]byte, len(body))
+			for i := range m.Spans {
+				s := &m.Spans[i]
+				s.Next = s.Start + 1000
+				if tt.whole {
+					s.Next = s.End
+				}
+				copy(part[s.Start:s.Next], body[s.Start:s.Next])
+			}
+			writePart(t, path, part, &m)
+
+			req := request(srv.URL, path, nil)
+			req.IfNewer = true
+			got, err := fetchWithin(t, splitConfig(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range rc.count() {
+				if h := rc.header(i); h.Get("If-Modified-Since") == "" && !tt.ignore {
+					t.Errorf("request %d (Range %q) is not conditional", i+1, h.Get("Range"))
+				}
+			}
+			if tt.replace {
+				if got.Skipped {
+					t.Fatalf("%+v; want the part resumed", got)
+				}
+				assertDone(t, path, body)
+				return
+			}
+			if !got.Skipped || !got.StaleRemoved {
+				t.Errorf("%+v; want skipped, the part removed", got)
+			}
+			if b, _ := os.ReadFile(path); string(b) != "the local copy" {
+				t.Errorf("the local copy was replaced by the server's copy, which is not newer")
+			}
+			assertGone(t, path+".part", path+".part.meta")
+		})
+	}
+}
+
+// TestResumedSplitTakesTheServersName: the split part of an item that its
+// server names by Content-Disposition lies under the item's first name (the
+// part stays at Request.Path+".part"); resumed in a later run, the file
+// lands under the server's name, as it does when the split is not cut, and
+// as a resumed part of one stream does: Request.Rename is asked once, with
+// the name the first range's response gives. Before, no range consulted it,
+// and the file landed under the URL's name, beside any file with the
+// server's name that --on-exists skip kept.
+func TestResumedSplitTakesTheServersName(t *testing.T) {
+	body := payload(1<<20, 47)
+	res := newResource(body, `"big"`)
+	srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Disposition", `attachment; filename="report.bin"`)
+		res.ServeHTTP(w, r)
+	})
+	for _, tt := range []struct {
+		name string
+		skip bool // Rename says ErrSkip: a file with the server's name is kept
+	}{
+		{"renamed", false},
+		{"skipped", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "download")
+			m := Meta{URL: srv.URL, ETag: `"big"`, LastModified: "Fri, 01 Mar 2024 12:00:00 GMT",
+				Length: int64(len(body)), Spans: makeSpans(int64(len(body)), 4)}
+			part := make([]byte, len(body))
+			for i := range m.Spans {
+				s := &m.Spans[i]
+				s.Next = s.Start + 1000
+				copy(part[s.Start:s.Next], body[s.Start:s.Next])
+			}
+			writePart(t, path, part, &m)
+
+			var mu sync.Mutex
+			var asked []string
+			req := request(srv.URL, path, nil)
+			req.Rename = func(name string) (Destination, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				asked = append(asked, name)
+				if tt.skip {
+					return Destination{Path: filepath.Join(dir, name)}, ErrSkip
+				}
+				return Destination{Path: filepath.Join(dir, name)}, nil
+			}
+			got, err := fetchWithin(t, splitConfig(), req)
+			if len(asked) != 1 || asked[0] != "report.bin" {
+				t.Errorf("Rename asked %q; want once, report.bin", asked)
+			}
+			if tt.skip {
+				if !errors.Is(err, ErrSkip) || !got.Skipped || got.Path != filepath.Join(dir, "report.bin") {
+					t.Fatalf("%+v, %v; want skipped for report.bin", got, err)
+				}
+				assertGone(t, path, filepath.Join(dir, "report.bin"))
+				if _, err := ReadMeta(path + ".part"); err != nil {
+					t.Errorf("the part's sidecar: %v; want the part kept", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Path != filepath.Join(dir, "report.bin") {
+				t.Errorf("Path %q; want report.bin", got.Path)
+			}
+			assertDone(t, filepath.Join(dir, "report.bin"), body)
+			assertGone(t, path, path+".part", path+".part.meta")
+		})
+	}
+}
+
+// TestWholeSplitPartAsksTheServer: a split part whose ranges are all in (a
+// run interrupted while it verified or renamed the file) is not moved into
+// place on its sidecar's word alone: as a whole part of one stream, it is
+// resumed from its end, with If-Range, so a server whose file changed
+// since sends the new one, and one whose file is the same answers 416 and
+// sends nothing. Before, no request was sent, and the old copy landed as
+// the file even after the server had changed it (or removed it).
+func TestWholeSplitPartAsksTheServer(t *testing.T) {
+	old, now := payload(1<<20, 53), payload(1<<20, 59)
+	for _, tt := range []struct {
+		name   string
+		serve  []byte // what the server has now
+		etag   string
+		status int // answer every request with this status instead (0: serve)
+		want   []byte
+		bytes  int64 // received
+	}{
+		{name: "unchanged", serve: old, etag: `"v1"`, want: old, bytes: 0},
+		{name: "changed", serve: now, etag: `"v2"`, want: now, bytes: int64(len(now))},
+		{name: "gone", status: http.StatusNotFound},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res := newResource(tt.serve, tt.etag)
+			srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) {
+				if tt.status != 0 {
+					http.Error(w, "no", tt.status)
+					return
+				}
+				res.ServeHTTP(w, r)
+			})
+			path := filepath.Join(t.TempDir(), "f")
+			m := Meta{URL: srv.URL, ETag: `"v1"`, LastModified: "Fri, 01 Mar 2024 12:00:00 GMT",
+				Length: int64(len(old)), Spans: makeSpans(int64(len(old)), 4)}
+			for i := range m.Spans {
+				m.Spans[i].Next = m.Spans[i].End
+			}
+			writePart(t, path, old, &m)
+			got, err := fetchWithin(t, splitConfig(), request(srv.URL, path, nil))
+			if tt.status != 0 {
+				if err == nil {
+					t.Fatalf("%+v; want the item failed", got)
+				}
+				assertGone(t, path)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertDone(t, path, tt.want)
+			if got.Bytes != tt.bytes {
+				t.Errorf("received %d bytes, want %d", got.Bytes, tt.bytes)
+			}
+		})
+	}
+}
+
+// TestSidecarWithTooManyRanges: a sidecar that records more ranges than a
+// split ever makes (MaxSplit) was not written by fetchpool, or was
+// damaged: its part is fetched again from the start, not resumed range by
+// range. Before, a sidecar of 5000 ranges of 200 bytes each (a megabyte of
+// JSON) had its part resumed with 5000 range requests, all at once.
+func TestSidecarWithTooManyRanges(t *testing.T) {
+	body := payload(1<<20, 61)
+	res := newResource(body, `"big"`)
+	rc := &recorder{}
+	srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) { res.ServeHTTP(w, r) })
+	path := filepath.Join(t.TempDir(), "f")
+	m := Meta{URL: srv.URL, ETag: `"big"`, LastModified: "Fri, 01 Mar 2024 12:00:00 GMT",
+		Length: int64(len(body)), Spans: makeSpans(int64(len(body)), 5000)}
+	writePart(t, path, make([]byte, len(body)), &m)
+	if _, err := ReadMeta(path + ".part"); err != nil {
+		t.Fatalf("the sidecar of 5000 ranges does not read back: %v", err)
+	}
+	if _, err := fetchWithin(t, splitConfig(), request(srv.URL, path, nil)); err != nil {
+		t.Fatal(err)
+	}
+	assertDone(t, path, body)
+	if n := rc.count(); n > splitConfig().Split {
+		t.Errorf("%d requests; want the file fetched afresh, in at most %d", n, splitConfig().Split)
 	}
 }

@@ -706,7 +706,8 @@ type plan struct {
 // check reads a response's status and range against what was asked:
 // only a 206 starting exactly at offset is appended; a 200 starts over at
 // zero; a 416 saying the resource is as long as the part, which the
-// sidecar does not contradict (completeAt), means the part is complete;
+// sidecar does not contradict (completeAt), means the part is complete
+// (or, with Request.IfNewer, not modified when that copy is not newer);
 // a 416 to the split probe sends the item on as one stream (errNoRanges).
 // It returns errRestart when the part must go and the request be made
 // again from zero.
@@ -717,6 +718,12 @@ func (t *transfer) check(resp *http.Response, offset int64, conditional bool) (p
 		return plan{action: actNotModified}, nil
 	case code == http.StatusRequestedRangeNotSatisfiable && offset > 0:
 		if t.completeAt(resp, offset) || t.endsAt(resp, offset) {
+			if t.req.IfNewer && !newerCopy(t.meta.ETag, t.meta.LastModified, t.req.Path) {
+				// The part is whole, and of a copy no newer than the
+				// file: a server that ignored the conditions tells no
+				// more than the sidecar, which the 416 did not contradict.
+				return plan{action: actNotModified}, nil
+			}
 			return plan{action: actComplete, total: offset}, nil
 		}
 		return plan{}, errRestart
@@ -1202,14 +1209,20 @@ func (t *transfer) consultRename(resp *http.Response) error {
 // same one is not; without both, a Last-Modified after the mtime is newer;
 // and with nothing to compare, the response counts as newer.
 func newerThan(resp *http.Response, path string) bool {
-	if etag, stored := resp.Header.Get("ETag"), readETag(path); etag != "" && stored != "" {
+	return newerCopy(resp.Header.Get("ETag"), resp.Header.Get("Last-Modified"), path)
+}
+
+// newerCopy is newerThan for a copy known by its ETag and Last-Modified
+// (either may be ""): those a sidecar recorded, say.
+func newerCopy(etag, lastModified, path string) bool {
+	if stored := readETag(path); etag != "" && stored != "" {
 		return etag != stored
 	}
 	fi, err := os.Stat(path)
 	if err != nil {
 		return true
 	}
-	lm, err := parseHTTPDate(resp.Header.Get("Last-Modified"))
+	lm, err := parseHTTPDate(lastModified)
 	return err != nil || laterThanStored(lm, fi.ModTime(), onFAT(path))
 }
 
