@@ -103,6 +103,14 @@ type Config struct {
 	UserAgent string
 	// Insecure skips TLS certificate verification (HTTP/2 stays on).
 	Insecure bool
+	// Proxy picks the proxy of each request, as http.Transport.Proxy
+	// does. nil takes it from the environment (HTTP_PROXY, HTTPS_PROXY,
+	// NO_PROXY, which net/http reads once per process: see
+	// http.ProxyFromEnvironment), and New then refuses a proxy variable
+	// that is not a proxy URL. A program that wants no proxy whatever
+	// its environment says gives a func that returns nil, nil;
+	// http.ProxyURL gives one proxy for every request.
+	Proxy func(*http.Request) (*url.URL, error)
 	// NetrcFile is the netrc file to read credentials from ("" = none).
 	// Credentials go only to the host of their machine entry (or the default
 	// entry), never across a redirect to another host.
@@ -179,14 +187,17 @@ const (
 )
 
 // New returns a Client with one HTTP client for all transfers: proxies from
-// the environment, the redirect policy, and connection pooling sized to
-// cfg.Concurrency. It fails when cfg.NetrcFile cannot be read, when
-// HTTP_PROXY or HTTPS_PROXY is set to something that is not a proxy URL
-// (net/http would ignore it, and go around the proxy), or when
-// cfg.UserAgent has a control character, which no request can carry.
+// cfg.Proxy or the environment, the redirect policy, and connection pooling
+// sized to cfg.Concurrency. It fails when cfg.NetrcFile cannot be read,
+// when cfg.Proxy is nil and HTTP_PROXY or HTTPS_PROXY is set to something
+// that is not a proxy URL (net/http would ignore it, and go around the
+// proxy), or when cfg.UserAgent has a control character, which no request
+// can carry.
 func New(cfg Config) (*Client, error) {
-	if err := checkProxyEnv(os.Getenv); err != nil {
-		return nil, err
+	if cfg.Proxy == nil {
+		if err := checkProxyEnv(os.Getenv); err != nil {
+			return nil, err
+		}
 	}
 	if strings.ContainsFunc(cfg.UserAgent, controlChar) {
 		// No request could carry it (net/http refuses it): every item
