@@ -52,13 +52,15 @@ var (
 	// matches it says why, when ctx has a cause other than a plain
 	// cancel (context.Cause), and whether a .part file is kept for a
 	// resume, e.g. "aborted: context deadline exceeded, out/a.iso.part
-	// kept for a resume".
+	// kept for a resume". errors.Is finds that cause in it, and the
+	// ctx's error; errors.As finds the fetch.InterruptedError that names
+	// the part.
 	ErrAborted = errors.New("aborted")
 )
 
 // abortedError is the end of a transfer that the cancelling of Run's ctx
 // aborted: it is ErrAborted, says why and which .part is kept, and unwraps
-// to the transfer's own error.
+// to the transfer's own error and to the cause.
 type abortedError struct {
 	part string
 	why  error // context.Cause of the ctx; nil for a plain cancel
@@ -90,7 +92,12 @@ func (e *abortedError) Error() string {
 
 func (e *abortedError) Is(target error) bool { return target == ErrAborted }
 
-func (e *abortedError) Unwrap() error { return e.err }
+func (e *abortedError) Unwrap() []error {
+	if e.why == nil {
+		return []error{e.err}
+	}
+	return []error{e.err, e.why}
+}
 
 // OnExists says what to do when a destination already exists before the run.
 type OnExists string

@@ -724,7 +724,9 @@ func TestRunSeqIsInputOrder(t *testing.T) {
 
 // TestRunAbortSaysWhy: a program that embeds Run and cancels its ctx (here
 // as a deadline would) is told so, and which .part is kept; it is not told
-// of an interrupt that never happened.
+// of an interrupt that never happened. errors.Is finds the cause too: the
+// error said "context deadline exceeded" but matched only context.Canceled,
+// so a program could not tell its own reasons for stopping apart.
 func TestRunAbortSaysWhy(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", "100000")
@@ -765,6 +767,12 @@ func TestRunAbortSaysWhy(t *testing.T) {
 	want := "aborted: context deadline exceeded, " + filepath.Join(dir, "big.iso.part") + " kept for a resume"
 	if !errors.Is(got, ErrAborted) || got.Error() != want {
 		t.Errorf("error %q, want %q matching ErrAborted", got, want)
+	}
+	if !errors.Is(got, context.DeadlineExceeded) {
+		t.Errorf("error %q does not match its cause, context.DeadlineExceeded", got)
+	}
+	if ie := (*fetch.InterruptedError)(nil); !errors.As(got, &ie) || ie.Part != filepath.Join(dir, "big.iso.part") {
+		t.Errorf("error %q: no fetch.InterruptedError that names the part", got)
 	}
 }
 
