@@ -67,6 +67,7 @@ import (
 
 	"github.com/fetchpool/fetchpool/pkg/event"
 	"github.com/fetchpool/fetchpool/pkg/input"
+	"github.com/fetchpool/fetchpool/pkg/limit"
 )
 
 // Gate admits each request: the pool's request rate and per-host cap. It is
@@ -145,9 +146,11 @@ type Config struct {
 	// (≤1 = off); SplitMin is the smallest size split.
 	Split    int
 	SplitMin int64
-	// Gate admits every request (nil = no gate).
+	// Gate admits every request (nil = no gate, and so is a nil
+	// *limit.Gate).
 	Gate Gate
-	// Throttle caps the bandwidth of every body (nil = no cap).
+	// Throttle caps the bandwidth of every body (nil = no cap, and so is
+	// the nil *limit.Bandwidth that limit.NewBandwidth returns for none).
 	Throttle Throttle
 	// Rand is the source of backoff jitter (nil = seeded from the clock).
 	// The Client guards it; nobody else may use it.
@@ -205,6 +208,15 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("invalid --user-agent %q: it contains a control character", cfg.UserAgent)
 	}
 	c := &Client{cfg: cfg, rnd: cfg.Rand, alloc: allocate}
+	// A nil *limit.Bandwidth (NewBandwidth's "no cap") or *limit.Gate is
+	// none, but not nil as an interface: every body would take the
+	// throttled path, and every transfer be told waiting at the gate.
+	if b, ok := cfg.Throttle.(*limit.Bandwidth); ok && b == nil {
+		c.cfg.Throttle = nil
+	}
+	if g, ok := cfg.Gate.(*limit.Gate); ok && g == nil {
+		c.cfg.Gate = nil
+	}
 	if c.rnd == nil {
 		now := uint64(time.Now().UnixNano())
 		c.rnd = rand.New(rand.NewPCG(now, now>>17|1))
