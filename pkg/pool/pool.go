@@ -898,12 +898,12 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 	switch {
 	case errors.Is(err, fetch.ErrNotStarted):
 		// Withdrawn at the gate by the shutdown, which is told first.
-		<-r.draining
+		r.shutdownTold(ctx, stop)
 		err = ErrNotStarted
 	case errors.Is(err, fetch.ErrStopped):
 		// Not retried because of the shutdown, which is told first and
 		// counts this transfer as in flight.
-		<-r.draining
+		r.shutdownTold(ctx, stop)
 	}
 	if ctx.Err() != nil {
 		// The Aborting event counts this transfer and comes before its end.
@@ -925,6 +925,16 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 		fetching = time.Now()
 	}
 	r.finish(j, progress, res, err, fetching)
+}
+
+// shutdownTold waits until the Draining event is out, when the run is
+// shutting down. A Fetcher may also stop an item for a reason of its own
+// (a Request.Stop of the program's, which a wrapper gave the Client):
+// then no Draining event is coming, and there is nothing to wait for.
+func (r *run) shutdownTold(ctx, stop context.Context) {
+	if stop.Err() != nil || ctx.Err() != nil {
+		<-r.draining
+	}
 }
 
 // rename places an item under the name its server gave in
