@@ -215,16 +215,23 @@ type Options struct {
 // call left.
 //
 // Per-item failures are reported as events and never stop the run; the
-// error is non-nil only when the input could not be read, or when opts
-// are refused (then nothing is read or fetched): an OnExists that is none
-// of the policies, an SHA256 or Checksums entry that is not a digest, or a
-// Shard out of range.
+// error is non-nil only when the input could not be read, or when f or
+// opts are refused (then nothing is read or fetched): a nil f (it may be
+// nil only for a DryRun), an OnExists that is none of the policies, an
+// SHA256 or Checksums entry that is not a digest, or a Shard out of range.
 func Run(ctx, stop context.Context, src Source, f Fetcher, opts Options) error {
 	if stop == nil {
 		stop = ctx // no graceful shutdown: cancelling ctx aborts
 	}
 	if opts.Concurrency < 1 {
 		opts.Concurrency = 1
+	}
+	if c, ok := f.(*fetch.Client); ok && c == nil {
+		f = nil // as a non-nil Fetcher, its Gated would panic
+	}
+	if f == nil && !opts.DryRun {
+		// It would panic in a worker, where the caller cannot recover.
+		return errors.New("no Fetcher: give Run a *fetch.Client made with fetch.New (nil is only for a DryRun)")
 	}
 	switch opts.OnExists {
 	case "":

@@ -878,3 +878,41 @@ func TestRunStartsWorkersAsNeeded(t *testing.T) {
 		t.Errorf("%d goroutines alive to fetch 3 items, want a worker per item at most", most)
 	}
 }
+
+// TestRunRefusesNoFetcher: a run that fetches needs a Fetcher. A nil one
+// (or the nil *fetch.Client of a New whose error went unchecked) panicked
+// in a worker goroutine, where the program that embeds Run cannot recover
+// it: the whole process died at the first item. Run refuses it before
+// anything is read; a dry run, which fetches nothing, needs none.
+func TestRunRefusesNoFetcher(t *testing.T) {
+	tests := []struct {
+		name    string
+		f       Fetcher
+		dryRun  bool
+		wantErr bool
+	}{
+		{"nil", nil, false, true},
+		{"nil *fetch.Client", (*fetch.Client)(nil), false, true},
+		{"nil for a dry run", nil, true, false},
+		{"nil *fetch.Client for a dry run", (*fetch.Client)(nil), true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &recorder{}
+			err := Run(context.Background(), nil, input.NewReader([]string{"http://example.test/a"}, nil), tt.f,
+				Options{OutputDir: t.TempDir(), DryRun: tt.dryRun, Emit: rec.emit})
+			if tt.wantErr {
+				if err == nil || !strings.Contains(err.Error(), "Fetcher") {
+					t.Errorf("Run returned %v, want an error naming the Fetcher", err)
+				}
+				if n := rec.count(event.Queued); n != 0 {
+					t.Errorf("%d items queued, want none", n)
+				}
+				return
+			}
+			if err != nil || rec.count(event.Planned) != 1 {
+				t.Errorf("err %v, %d planned; want the item planned", err, rec.count(event.Planned))
+			}
+		})
+	}
+}
