@@ -215,9 +215,9 @@ type Options struct {
 // call left.
 //
 // Per-item failures are reported as events and never stop the run; the
-// error is non-nil only when the input could not be read, or when f or
-// opts are refused (then nothing is read or fetched): a nil f (it may be
-// nil only for a DryRun), an OnExists that is none of the policies, an
+// error is non-nil only when the input could not be read, or when src, f
+// or opts are refused (then nothing is read or fetched): a nil src, a nil
+// f (it may be nil only for a DryRun), an OnExists that is none of the policies, an
 // SHA256 or Checksums entry that is not a digest, or a Shard out of range.
 func Run(ctx, stop context.Context, src Source, f Fetcher, opts Options) error {
 	if stop == nil {
@@ -225,6 +225,10 @@ func Run(ctx, stop context.Context, src Source, f Fetcher, opts Options) error {
 	}
 	if opts.Concurrency < 1 {
 		opts.Concurrency = 1
+	}
+	if r, ok := src.(*input.Reader); src == nil || ok && r == nil {
+		// Its Next would panic on Run's reading goroutine.
+		return errors.New("no Source: give Run an *input.Reader made with input.NewReader, or a Source of your own")
 	}
 	if c, ok := f.(*fetch.Client); ok && c == nil {
 		f = nil // as a non-nil Fetcher, its Gated would panic

@@ -879,31 +879,40 @@ func TestRunStartsWorkersAsNeeded(t *testing.T) {
 	}
 }
 
-// TestRunRefusesNoFetcher: a run that fetches needs a Fetcher. A nil one
-// (or the nil *fetch.Client of a New whose error went unchecked) panicked
-// in a worker goroutine, where the program that embeds Run cannot recover
-// it: the whole process died at the first item. Run refuses it before
-// anything is read; a dry run, which fetches nothing, needs none.
-func TestRunRefusesNoFetcher(t *testing.T) {
+// TestRunRefusesNoFetcherOrSource: a run that fetches needs a Fetcher, and every
+// run a Source. A nil one (or the nil *fetch.Client of a New whose error
+// went unchecked) panicked in a goroutine of Run's, where the program that
+// embeds Run cannot recover it: the whole process died. Run refuses them
+// before anything is read; a dry run, which fetches nothing, needs no
+// Fetcher.
+func TestRunRefusesNoFetcherOrSource(t *testing.T) {
+	items := input.NewReader([]string{"http://example.test/a"}, nil)
 	tests := []struct {
 		name    string
+		src     Source
 		f       Fetcher
 		dryRun  bool
-		wantErr bool
+		wantErr string // in the error; "" for a run that works
 	}{
-		{"nil", nil, false, true},
-		{"nil *fetch.Client", (*fetch.Client)(nil), false, true},
-		{"nil for a dry run", nil, true, false},
-		{"nil *fetch.Client for a dry run", (*fetch.Client)(nil), true, false},
+		{"nil", items, nil, false, "Fetcher"},
+		{"nil *fetch.Client", items, (*fetch.Client)(nil), false, "Fetcher"},
+		{"nil for a dry run", items, nil, true, ""},
+		{"nil *fetch.Client for a dry run", items, (*fetch.Client)(nil), true, ""},
+		{"nil Source", nil, nil, true, "Source"},
+		{"nil *input.Reader", (*input.Reader)(nil), nil, true, "Source"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := &recorder{}
-			err := Run(context.Background(), nil, input.NewReader([]string{"http://example.test/a"}, nil), tt.f,
+			src := tt.src
+			if src == items {
+				src = input.NewReader([]string{"http://example.test/a"}, nil)
+			}
+			err := Run(context.Background(), nil, src, tt.f,
 				Options{OutputDir: t.TempDir(), DryRun: tt.dryRun, Emit: rec.emit})
-			if tt.wantErr {
-				if err == nil || !strings.Contains(err.Error(), "Fetcher") {
-					t.Errorf("Run returned %v, want an error naming the Fetcher", err)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("Run returned %v, want an error naming the %s", err, tt.wantErr)
 				}
 				if n := rec.count(event.Queued); n != 0 {
 					t.Errorf("%d items queued, want none", n)
