@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"testing"
 	"time"
 
@@ -70,5 +71,39 @@ func TestRunFetcherStoppedOnItsOwn(t *testing.T) {
 				t.Errorf("%d Draining events for a run that was not shut down", n)
 			}
 		})
+	}
+}
+
+// TestRunCtxStopsRunWithOwnStop: a program that passes Run a stop that is
+// not ctx's child (context.Background(), say, for no graceful shutdown)
+// and cancels ctx expects Run to end. It went on waiting for the next
+// line of an input that stays open (a pipe, standard input), for reading
+// stopped only with stop: Run never returned. Cancelling ctx now stops the
+// reading too, as it aborts the transfers.
+func TestRunCtxStopsRunWithOwnStop(t *testing.T) {
+	for _, stop := range []context.Context{context.Background(), nil} {
+		pr, pw := io.Pipe()
+		defer pw.Close()
+		ctx, cancel := context.WithCancel(context.Background())
+		f := &fakeFetcher{}
+		rec := &recorder{}
+		done := make(chan error, 1)
+		go func() {
+			done <- Run(ctx, stop, input.NewReader(nil, []input.Source{{Name: "-", R: pr}}), f,
+				Options{OutputDir: t.TempDir(), Emit: rec.emit})
+		}()
+		if _, err := io.WriteString(pw, "http://example.test/a\n"); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the first item to end", func() bool { return rec.count(event.Finished) == 1 })
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run returned %v", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("stop %v: Run still running 5s after its ctx was cancelled: it waits for input", stop)
+		}
 	}
 }

@@ -201,9 +201,9 @@ type Options struct {
 // items, and the item read on its way to the queue if there is one, are
 // reported as canceled, not started (Options.Taken tells which items were
 // read); transfers in flight finish but are not retried (one that would be
-// is reported as canceled). Cancelling ctx
-// (which should also cancel stop) aborts the transfers in flight too. A nil
-// stop is ctx: no graceful shutdown.
+// is reported as canceled). Cancelling ctx does all that, whether or not
+// stop is its child, and aborts the transfers in flight too. A nil stop is
+// ctx: no graceful shutdown.
 //
 // src.Next is called on a goroutine of Run's own, so that a shutdown need
 // not wait for a read that blocks (standard input that stays open). A
@@ -217,11 +217,19 @@ type Options struct {
 // Per-item failures are reported as events and never stop the run; the
 // error is non-nil only when the input could not be read, or when src, f
 // or opts are refused (then nothing is read or fetched): a nil src, a nil
-// f (it may be nil only for a DryRun), an OnExists that is none of the policies, an
-// SHA256 or Checksums entry that is not a digest, or a Shard out of range.
+// f (it may be nil only for a DryRun), an OnExists that is none of the
+// policies, an SHA256 or Checksums entry that is not a digest, or a Shard
+// out of range.
 func Run(ctx, stop context.Context, src Source, f Fetcher, opts Options) error {
 	if stop == nil {
 		stop = ctx // no graceful shutdown: cancelling ctx aborts
+	} else if stop != ctx {
+		// A stop that is not ctx's child would keep the run reading
+		// input, and starting items, after ctx is cancelled.
+		var stopNow context.CancelCauseFunc
+		stop, stopNow = context.WithCancelCause(stop)
+		defer stopNow(nil)
+		defer context.AfterFunc(ctx, func() { stopNow(context.Cause(ctx)) })()
 	}
 	if opts.Concurrency < 1 {
 		opts.Concurrency = 1
