@@ -176,6 +176,11 @@ type Options struct {
 	// makes several at once.)
 	PerHost int
 	// Emit receives every event; it must be safe for concurrent use.
+	// Run calls it from its workers and its other goroutines, and waits
+	// for it: an Emit that blocks holds up the worker that called it
+	// (and a shutdown, which waits for the workers), so hand the events
+	// on, as report.Dispatcher does into its bounded buffer. No event
+	// comes after Run returns. nil drops them all.
 	Emit func(event.Event)
 	// Taken, when set, is told of each item the run takes from the
 	// source, in input order and before the item's first event (err is
