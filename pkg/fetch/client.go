@@ -55,8 +55,12 @@ func (c *Client) transport() http.RoundTripper {
 		conns = max(c.cfg.inFlight(), 2)
 		idle = conns
 	}
+	proxy := c.cfg.Proxy
+	if proxy == nil {
+		proxy = http.ProxyFromEnvironment
+	}
 	tr := &http.Transport{
-		Proxy:               http.ProxyFromEnvironment,
+		Proxy:               proxy,
 		ForceAttemptHTTP2:   true,
 		TLSHandshakeTimeout: c.cfg.ConnectTimeout,
 		// No ResponseHeaderTimeout: the stall guard of each request covers
@@ -303,6 +307,9 @@ func (c *Client) do(req *http.Request, emit *emitter, g *guard, hop func(*url.UR
 		}
 		resp, err := c.rt.RoundTrip(req)
 		if err != nil {
+			if c.cfg.Proxy != nil {
+				err = givenProxy(err)
+			}
 			return nil, failedAt(req.URL, first, &url.Error{Op: "Get", URL: redactURL(req.URL), Err: err})
 		}
 		g.answered() // each hop's answer is a sign of life

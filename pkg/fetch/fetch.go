@@ -67,6 +67,7 @@ import (
 
 	"github.com/fetchpool/fetchpool/pkg/event"
 	"github.com/fetchpool/fetchpool/pkg/input"
+	"github.com/fetchpool/fetchpool/pkg/limit"
 )
 
 // Gate admits each request: the pool's request rate and per-host cap. It is
@@ -103,6 +104,14 @@ type Config struct {
 	UserAgent string
 	// Insecure skips TLS certificate verification (HTTP/2 stays on).
 	Insecure bool
+	// Proxy picks the proxy of each request, as http.Transport.Proxy
+	// does. nil takes it from the environment (HTTP_PROXY, HTTPS_PROXY,
+	// NO_PROXY, which net/http reads once per process: see
+	// http.ProxyFromEnvironment), and New then refuses a proxy variable
+	// that is not a proxy URL. A program that wants no proxy whatever
+	// its environment says gives a func that returns nil, nil;
+	// http.ProxyURL gives one proxy for every request.
+	Proxy func(*http.Request) (*url.URL, error)
 	// NetrcFile is the netrc file to read credentials from ("" = none).
 	// Credentials go only to the host of their machine entry (or the default
 	// entry), never across a redirect to another host.
@@ -138,9 +147,11 @@ type Config struct {
 	// size split.
 	Split    int
 	SplitMin int64
-	// Gate admits every request (nil = no gate).
+	// Gate admits every request (nil = no gate, and so is a nil
+	// *limit.Gate).
 	Gate Gate
-	// Throttle caps the bandwidth of every body (nil = no cap).
+	// Throttle caps the bandwidth of every body (nil = no cap, and so is
+	// the nil *limit.Bandwidth that limit.NewBandwidth returns for none).
 	Throttle Throttle
 	// Rand is the source of backoff jitter (nil = seeded from the clock).
 	// The Client guards it; nobody else may use it.
@@ -185,14 +196,17 @@ const (
 )
 
 // New returns a Client with one HTTP client for all transfers: proxies from
-// the environment, the redirect policy, and connection pooling sized to
-// cfg.Concurrency. It fails when cfg.NetrcFile cannot be read, when
-// HTTP_PROXY or HTTPS_PROXY is set to something that is not a proxy URL
-// (net/http would ignore it, and go around the proxy), or when
-// cfg.UserAgent has a control character, which no request can carry.
+// cfg.Proxy or the environment, the redirect policy, and connection pooling
+// sized to cfg.Concurrency. It fails when cfg.NetrcFile cannot be read,
+// when cfg.Proxy is nil and HTTP_PROXY or HTTPS_PROXY is set to something
+// that is not a proxy URL (net/http would ignore it, and go around the
+// proxy), or when cfg.UserAgent has a control character, which no request
+// can carry.
 func New(cfg Config) (*Client, error) {
-	if err := checkProxyEnv(os.Getenv); err != nil {
-		return nil, err
+	if cfg.Proxy == nil {
+		if err := checkProxyEnv(os.Getenv); err != nil {
+			return nil, err
+		}
 	}
 	if strings.ContainsFunc(cfg.UserAgent, controlChar) {
 		// No request could carry it (net/http refuses it): every item
@@ -200,6 +214,15 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("invalid --user-agent %q: it contains a control character", cfg.UserAgent)
 	}
 	c := &Client{cfg: cfg, rnd: cfg.Rand, alloc: allocate}
+	// A nil *limit.Bandwidth (NewBandwidth's "no cap") or *limit.Gate is
+	// none, but not nil as an interface: every body would take the
+	// throttled path, and every transfer be told waiting at the gate.
+	if b, ok := cfg.Throttle.(*limit.Bandwidth); ok && b == nil {
+		c.cfg.Throttle = nil
+	}
+	if g, ok := cfg.Gate.(*limit.Gate); ok && g == nil {
+		c.cfg.Gate = nil
+	}
 	if c.rnd == nil {
 		now := uint64(time.Now().UnixNano())
 		c.rnd = rand.New(rand.NewPCG(now, now>>17|1))

@@ -3,6 +3,7 @@ package fetch
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 
@@ -45,4 +46,23 @@ func checkProxyEnv(getenv func(string) string) error {
 		return fmt.Errorf("%s=%q is not a proxy URL (%s): write it as http://[user:password@]host:port, or unset it; requests would go around the proxy", name, shown, why)
 	}
 	return nil
+}
+
+// proxyGivenError marks the failure of a request through a proxy that
+// Config.Proxy chose, so that the message does not send the person at the
+// terminal to HTTP_PROXY, which played no part.
+type proxyGivenError struct{ err error }
+
+func (e *proxyGivenError) Error() string { return e.err.Error() }
+
+func (e *proxyGivenError) Unwrap() error { return e.err }
+
+// givenProxy marks err as a proxy's failure (see proxyGivenError) when
+// the request failed at the proxy, and returns it as it is otherwise.
+func givenProxy(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "proxyconnect" {
+		return &proxyGivenError{err}
+	}
+	return err
 }

@@ -443,15 +443,20 @@ func describeRequest(e *url.Error) string {
 		if errors.As(proxy.Err, &dial) && dial.Addr != nil {
 			where += " " + dial.Addr.String()
 		}
-		variable := "HTTP_PROXY"
+		from := "from HTTP_PROXY"
 		if strings.HasPrefix(strings.ToLower(e.URL), "https:") {
-			variable = "HTTPS_PROXY"
+			from = "from HTTPS_PROXY"
+		}
+		from += "; NO_PROXY lists hosts that bypass it"
+		var given *proxyGivenError
+		if errors.As(e.Err, &given) {
+			from = "from Config.Proxy" // not the environment's
 		}
 		reason := describe(proxy.Err)
 		if errors.Is(proxy.Err, io.EOF) {
 			reason = "it closed the connection without sending a response"
 		}
-		return fmt.Sprintf("%s (from %s; NO_PROXY lists hosts that bypass it): %s", where, variable, reason)
+		return fmt.Sprintf("%s (%s): %s", where, from, reason)
 	case plainHTTPAnswer(e.Err):
 		return "the server answered in plain HTTP, not TLS: its port serves http://, not https://"
 	case notTLS(e.Err):

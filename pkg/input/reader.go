@@ -86,6 +86,11 @@ func (r *Reader) next() (Item, error) {
 	}
 	for r.src < len(r.sources) {
 		s := r.sources[r.src]
+		if s.R == nil {
+			// A panic here would be on pool.Run's reading goroutine.
+			r.err = fmt.Errorf("reading %s: no reader (Source.R is nil)", displayName(s.Name))
+			return Item{}, r.err
+		}
 		if !r.open {
 			r.start(s.R)
 		}

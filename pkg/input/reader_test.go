@@ -400,3 +400,21 @@ func TestReaderUTF16(t *testing.T) {
 		})
 	}
 }
+
+// TestReaderNilSource: a Source without a reader (R nil, an embedder's
+// slip) panicked in Next, which pool.Run calls on a goroutine of its own,
+// where the program cannot recover: the process died. It is a read error
+// of that source now, after the items before it.
+func TestReaderNilSource(t *testing.T) {
+	r := NewReader([]string{"http://example.test/a"}, []Source{{Name: "list.txt"}})
+	if it, err := r.Next(); err != nil || it.URL != "http://example.test/a" {
+		t.Fatalf("first Next: %+v, %v", it, err)
+	}
+	_, err := r.Next()
+	if err == nil || !strings.Contains(err.Error(), "reading list.txt") || !strings.Contains(err.Error(), "Source.R") {
+		t.Fatalf("Next = %v, want a read error naming list.txt and Source.R", err)
+	}
+	if _, again := r.Next(); again != err {
+		t.Errorf("later Next = %v, want the same error", again)
+	}
+}

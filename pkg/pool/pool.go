@@ -52,13 +52,15 @@ var (
 	// matches it says why, when ctx has a cause other than a plain
 	// cancel (context.Cause), and whether a .part file is kept for a
 	// resume, e.g. "aborted: context deadline exceeded, out/a.iso.part
-	// kept for a resume".
+	// kept for a resume". errors.Is finds that cause in it, and the
+	// ctx's error; errors.As finds the fetch.InterruptedError that names
+	// the part.
 	ErrAborted = errors.New("aborted")
 )
 
 // abortedError is the end of a transfer that the cancelling of Run's ctx
 // aborted: it is ErrAborted, says why and which .part is kept, and unwraps
-// to the transfer's own error.
+// to the transfer's own error and to the cause.
 type abortedError struct {
 	part string
 	why  error // context.Cause of the ctx; nil for a plain cancel
@@ -90,7 +92,12 @@ func (e *abortedError) Error() string {
 
 func (e *abortedError) Is(target error) bool { return target == ErrAborted }
 
-func (e *abortedError) Unwrap() error { return e.err }
+func (e *abortedError) Unwrap() []error {
+	if e.why == nil {
+		return []error{e.err}
+	}
+	return []error{e.err, e.why}
+}
 
 // notStartedError ends an item that a shutdown withdrew before its transfer
 // began, when Run's stop has a cause other than a plain cancel (the
@@ -187,6 +194,11 @@ type Options struct {
 	// makes several at once.)
 	PerHost int
 	// Emit receives every event; it must be safe for concurrent use.
+	// Run calls it from its workers and its other goroutines, and waits
+	// for it: an Emit that blocks holds up the worker that called it
+	// (and a shutdown, which waits for the workers), so hand the events
+	// on, as report.Dispatcher does into its bounded buffer. No event
+	// comes after Run returns. nil drops them all.
 	Emit func(event.Event)
 	// Taken, when set, is told of each item the run takes from the
 	// source, in input order and before the item's first event (err is
@@ -212,9 +224,9 @@ type Options struct {
 // items, and the item read on its way to the queue if there is one, are
 // reported as canceled, not started (Options.Taken tells which items were
 // read); transfers in flight finish but are not retried (one that would be
-// is reported as canceled). Cancelling ctx
-// (which should also cancel stop) aborts the transfers in flight too. A nil
-// stop is ctx: no graceful shutdown.
+// is reported as canceled). Cancelling ctx does all that, whether or not
+// stop is its child, and aborts the transfers in flight too. A nil stop is
+// ctx: no graceful shutdown.
 //
 // src.Next is called on a goroutine of Run's own, so that a shutdown need
 // not wait for a read that blocks (standard input that stays open). A
@@ -226,16 +238,35 @@ type Options struct {
 // call left.
 //
 // Per-item failures are reported as events and never stop the run; the
-// error is non-nil only when the input could not be read, or when opts
-// are refused (then nothing is read or fetched): an OnExists that is none
-// of the policies, an SHA256 or Checksums entry that is not a digest, or a
-// Shard out of range.
+// error is non-nil only when the input could not be read, or when src, f
+// or opts are refused (then nothing is read or fetched): a nil src, a nil
+// f (it may be nil only for a DryRun), an OnExists that is none of the
+// policies, an SHA256 or Checksums entry that is not a digest, or a Shard
+// out of range.
 func Run(ctx, stop context.Context, src Source, f Fetcher, opts Options) error {
 	if stop == nil {
 		stop = ctx // no graceful shutdown: cancelling ctx aborts
+	} else if stop != ctx {
+		// A stop that is not ctx's child would keep the run reading
+		// input, and starting items, after ctx is cancelled.
+		var stopNow context.CancelCauseFunc
+		stop, stopNow = context.WithCancelCause(stop)
+		defer stopNow(nil)
+		defer context.AfterFunc(ctx, func() { stopNow(context.Cause(ctx)) })()
 	}
 	if opts.Concurrency < 1 {
 		opts.Concurrency = 1
+	}
+	if r, ok := src.(*input.Reader); src == nil || ok && r == nil {
+		// Its Next would panic on Run's reading goroutine.
+		return errors.New("no Source: give Run an *input.Reader made with input.NewReader, or a Source of your own")
+	}
+	if c, ok := f.(*fetch.Client); ok && c == nil {
+		f = nil // as a non-nil Fetcher, its Gated would panic
+	}
+	if f == nil && !opts.DryRun {
+		// It would panic in a worker, where the caller cannot recover.
+		return errors.New("no Fetcher: give Run a *fetch.Client made with fetch.New (nil is only for a DryRun)")
 	}
 	switch opts.OnExists {
 	case "":
@@ -914,12 +945,12 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 	switch {
 	case errors.Is(err, fetch.ErrNotStarted):
 		// Withdrawn at the gate by the shutdown, which is told first.
-		<-r.draining
+		r.shutdownTold(ctx, stop)
 		err = notStarted(stop)
 	case errors.Is(err, fetch.ErrStopped):
 		// Not retried because of the shutdown, which is told first and
 		// counts this transfer as in flight.
-		<-r.draining
+		r.shutdownTold(ctx, stop)
 	}
 	if ctx.Err() != nil {
 		// The Aborting event counts this transfer and comes before its end.
@@ -941,6 +972,16 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 		fetching = time.Now()
 	}
 	r.finish(j, progress, res, err, fetching)
+}
+
+// shutdownTold waits until the Draining event is out, when the run is
+// shutting down. A Fetcher may also stop an item for a reason of its own
+// (a Request.Stop of the program's, which a wrapper gave the Client):
+// then no Draining event is coming, and there is nothing to wait for.
+func (r *run) shutdownTold(ctx, stop context.Context) {
+	if stop.Err() != nil || ctx.Err() != nil {
+		<-r.draining
+	}
 }
 
 // rename places an item under the name its server gave in

@@ -724,7 +724,9 @@ func TestRunSeqIsInputOrder(t *testing.T) {
 
 // TestRunAbortSaysWhy: a program that embeds Run and cancels its ctx (here
 // as a deadline would) is told so, and which .part is kept; it is not told
-// of an interrupt that never happened.
+// of an interrupt that never happened. errors.Is finds the cause too: the
+// error said "context deadline exceeded" but matched only context.Canceled,
+// so a program could not tell its own reasons for stopping apart.
 func TestRunAbortSaysWhy(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", "100000")
@@ -765,6 +767,12 @@ func TestRunAbortSaysWhy(t *testing.T) {
 	want := "aborted: context deadline exceeded, " + filepath.Join(dir, "big.iso.part") + " kept for a resume"
 	if !errors.Is(got, ErrAborted) || got.Error() != want {
 		t.Errorf("error %q, want %q matching ErrAborted", got, want)
+	}
+	if !errors.Is(got, context.DeadlineExceeded) {
+		t.Errorf("error %q does not match its cause, context.DeadlineExceeded", got)
+	}
+	if ie := (*fetch.InterruptedError)(nil); !errors.As(got, &ie) || ie.Part != filepath.Join(dir, "big.iso.part") {
+		t.Errorf("error %q: no fetch.InterruptedError that names the part", got)
 	}
 }
 
@@ -868,5 +876,52 @@ func TestRunStartsWorkersAsNeeded(t *testing.T) {
 	}
 	if most := f.most.Load(); most > 1000 {
 		t.Errorf("%d goroutines alive to fetch 3 items, want a worker per item at most", most)
+	}
+}
+
+// TestRunRefusesNoFetcherOrSource: a run that fetches needs a Fetcher, and every
+// run a Source. A nil one (or the nil *fetch.Client of a New whose error
+// went unchecked) panicked in a goroutine of Run's, where the program that
+// embeds Run cannot recover it: the whole process died. Run refuses them
+// before anything is read; a dry run, which fetches nothing, needs no
+// Fetcher.
+func TestRunRefusesNoFetcherOrSource(t *testing.T) {
+	items := input.NewReader([]string{"http://example.test/a"}, nil)
+	tests := []struct {
+		name    string
+		src     Source
+		f       Fetcher
+		dryRun  bool
+		wantErr string // in the error; "" for a run that works
+	}{
+		{"nil", items, nil, false, "Fetcher"},
+		{"nil *fetch.Client", items, (*fetch.Client)(nil), false, "Fetcher"},
+		{"nil for a dry run", items, nil, true, ""},
+		{"nil *fetch.Client for a dry run", items, (*fetch.Client)(nil), true, ""},
+		{"nil Source", nil, nil, true, "Source"},
+		{"nil *input.Reader", (*input.Reader)(nil), nil, true, "Source"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &recorder{}
+			src := tt.src
+			if src == items {
+				src = input.NewReader([]string{"http://example.test/a"}, nil)
+			}
+			err := Run(context.Background(), nil, src, tt.f,
+				Options{OutputDir: t.TempDir(), DryRun: tt.dryRun, Emit: rec.emit})
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("Run returned %v, want an error naming the %s", err, tt.wantErr)
+				}
+				if n := rec.count(event.Queued); n != 0 {
+					t.Errorf("%d items queued, want none", n)
+				}
+				return
+			}
+			if err != nil || rec.count(event.Planned) != 1 {
+				t.Errorf("err %v, %d planned; want the item planned", err, rec.count(event.Planned))
+			}
+		})
 	}
 }
