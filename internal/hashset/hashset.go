@@ -45,8 +45,16 @@ func (s *Set) Len() int { return s.n }
 
 // Has reports whether h is in the set.
 func (s *Set) Has(h uint64) bool {
-	h = nonzero(h)
-	slots := s.mem.slots
+	found := contains(s.mem.slots, nonzero(h))
+	// The table is the Set's to release once the Set is unreachable, which
+	// it may be from here on when this is its caller's last use of it: it
+	// must not be unmapped while it is read.
+	runtime.KeepAlive(s)
+	return found
+}
+
+// contains reports whether h is in slots.
+func contains(slots []uint64, h uint64) bool {
 	for i := index(h, len(slots)); ; i = next(i, len(slots)) {
 		switch slots[i] {
 		case h:
@@ -63,11 +71,12 @@ func (s *Set) Add(h uint64) bool {
 	if (s.n+1)*8 > len(s.mem.slots)*maxLoad {
 		s.grow()
 	}
-	if !insert(s.mem.slots, h) {
-		return false
+	added := insert(s.mem.slots, h)
+	if added {
+		s.n++
 	}
-	s.n++
-	return true
+	runtime.KeepAlive(s) // as in Has: the table is in use until here
+	return added
 }
 
 // grow moves the hashes to a table half as large again and releases the old
