@@ -850,12 +850,25 @@ func newHTTPError(resp *http.Response) *HTTPError {
 	return e
 }
 
-// drain reads what is left of a small error body so its connection can
-// be reused; a large or unsized one is just closed.
+// drainWait is how long drain waits for the rest of a small body. Such a
+// body nearly always comes with its header; one that has not come by then
+// may never come (a server that promises 20 bytes and sends none, keeping
+// the connection open), and is not worth more than a new connection.
+const drainWait = time.Second
+
+// drain reads what is left of a small error or redirect body so its
+// connection can be reused; a large or unsized one is just closed, as is
+// one whose rest does not come within drainWait (the stall timeout would
+// otherwise end the request, after a minute, for a body nobody reads).
 func drain(resp *http.Response) {
-	if resp.ContentLength >= 0 && resp.ContentLength <= 64<<10 {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.ContentLength < 0 || resp.ContentLength > 64<<10 {
+		return
 	}
+	// Closing the body aborts a read that waits (both transports allow
+	// it), and drops the connection.
+	timer := time.AfterFunc(drainWait, func() { resp.Body.Close() })
+	defer timer.Stop()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 }
 
 // receive writes an accepted body into the part: consult Rename, open the
