@@ -66,6 +66,13 @@ func TestProtocolViolationsAreNotRetried(t *testing.T) {
 		{"short body", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello", retries + 1, "body ended after 5 of 10 bytes"},
 		{"chunked body cut short", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", retries + 1, "connection closed early"},
 		{"chunk size cut short", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n1", retries + 1, "connection closed early"},
+		// Cut after the last chunk, in the trailer: net/http says "unexpected
+		// EOF reading trailer", or, for a trailer line cut short,
+		// "suspiciously long trailer".
+		{"trailer cut short", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n", retries + 1,
+			"connection closed early (in the trailer after the chunked body's last chunk)"},
+		{"trailer line cut short", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Sum: 1", retries + 1,
+			"the server sent a chunked body whose trailer does not end (the connection closed in it, or it is too long)"},
 	}
 	for _, tt := range tests {
 		for _, scheme := range []string{"http", "https"} {

@@ -386,6 +386,13 @@ func describe(err error) string {
 		return "the server sent a malformed chunked body (" + msg + ")"
 	case strings.Contains(msg, "malformed MIME header"):
 		return "the server sent a malformed trailer (" + msg + ")"
+	// net/http's words for a chunked body cut after its last chunk: the
+	// second one ("suspiciously long trailer") it says of a trailer line
+	// cut short as of one longer than its buffer.
+	case msg == "http: unexpected EOF reading trailer":
+		return "connection closed early (in the trailer after the chunked body's last chunk)"
+	case msg == "http: suspiciously long trailer after chunked body":
+		return "the server sent a chunked body whose trailer does not end (the connection closed in it, or it is too long)"
 	}
 	switch {
 	case errors.Is(err, http1.ErrTooManyInterim):
