@@ -15,6 +15,7 @@ package http1
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -495,6 +496,47 @@ func (e *staleError) Unwrap() error { return e.err }
 // https.
 var ErrTLSAnswer = errors.New("the server answered in TLS: its port serves https://, not http://")
 
+// NotHTTPError is the failure of a request whose answer does not begin as
+// an HTTP/1 response does, with "HTTP/": the port serves another protocol
+// (SMTP, FTP, Redis...), or HTTP/0.9, whose answer is the bare body.
+// net/http would take a word of it for a status code, and say that it is
+// malformed ("malformed HTTP status code \"unknown\"").
+type NotHTTPError struct {
+	// Begins is the answer's first line, or its first 64 bytes.
+	Begins string
+}
+
+func (e *NotHTTPError) Error() string {
+	return fmt.Sprintf("the server's answer is not HTTP/1.x (it begins %q): its port serves another protocol, or HTTP/0.9, which fetchpool does not speak", e.Begins)
+}
+
+// beginsHTTP tells whether what br holds can begin an HTTP/1 response:
+// "HTTP/", or as much of it as has come, in any case (http.ReadResponse
+// words a wrong case itself).
+func beginsHTTP(br *bufio.Reader) bool {
+	const prefix = "HTTP/"
+	b, _ := br.Peek(min(br.Buffered(), len(prefix)))
+	for i, c := range b {
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if c != prefix[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// firstLine is the first line of what br holds, at most 64 bytes of it,
+// for a message.
+func firstLine(br *bufio.Reader) string {
+	b, _ := br.Peek(min(br.Buffered(), 64))
+	if i := bytes.IndexAny(b, "\r\n"); i >= 0 {
+		b = b[:i]
+	}
+	return string(b)
+}
+
 // The content types of TLS records that a TLS server sends to a client
 // that did not say hello: the first byte of its answer.
 const (
@@ -538,6 +580,9 @@ func (t *Transport) exchange(ctx context.Context, h *host, addr string, c *conn,
 	}
 	if b[0] == tlsAlert || b[0] == tlsHandshake {
 		return fail(ErrTLSAnswer) // no HTTP response begins so
+	}
+	if !beginsHTTP(c.br) {
+		return fail(&NotHTTPError{Begins: firstLine(c.br)})
 	}
 	resp, err := readResponse(c.br, req, t.Interim)
 	if err != nil {

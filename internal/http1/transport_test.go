@@ -1017,6 +1017,60 @@ func TestTLSAnswer(t *testing.T) {
 	}
 }
 
+// TestNotHTTPAnswer: an answer that does not begin as an HTTP/1 response
+// does ("HTTP/", in any case) is from a server of another protocol (SMTP,
+// Redis, FTP) or of HTTP/0.9: the request fails with a *NotHTTPError that
+// quotes its first line, where net/http's words took a word of it for a
+// status code ("malformed HTTP status code \"unknown\""). An answer that
+// begins "HTTP/" slowly, a byte at a time, is still read.
+func TestNotHTTPAnswer(t *testing.T) {
+	tests := []struct {
+		name    string
+		answer  []string // written one after the other, 10 ms apart
+		begins  string   // of the NotHTTPError; "" for none
+		wantErr bool     // (another error) when begins is ""
+	}{
+		{"HTTP/0.9", []string{"hello, a body with no status line"}, "hello, a body with no status line", false},
+		{"redis", []string{"-ERR unknown command 'GET', with args beginning with: '/'\r\n"}, "-ERR unknown command 'GET', with args beginning with: '/'", false},
+		{"smtp", []string{"220 mail.example.com ESMTP ready\r\n"}, "220 mail.example.com ESMTP ready", false},
+		{"long first line", []string{strings.Repeat("x", 200)}, strings.Repeat("x", 64), false},
+		{"lower case", []string{"http/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"}, "", true},
+		{"HTTP/ a byte at a time", []string{"H", "T", "T", "P", "/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"}, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rs := newRawServer(t, func(c net.Conn) {
+				if readRequest(bufio.NewReader(c)) {
+					for i, part := range tt.answer {
+						if i > 0 {
+							time.Sleep(10 * time.Millisecond)
+						}
+						io.WriteString(c, part)
+					}
+				}
+			})
+			tr, _ := newTransport(t)
+			req, _ := http.NewRequest(http.MethodGet, rs.URL()+"/f", nil)
+			resp, err := tr.RoundTrip(req)
+			if err == nil {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+			var nh *NotHTTPError
+			switch {
+			case tt.begins != "":
+				if !errors.As(err, &nh) || nh.Begins != tt.begins {
+					t.Fatalf("err = %v, want a NotHTTPError that begins %q", err, tt.begins)
+				}
+			case errors.As(err, &nh):
+				t.Fatalf("err = %v, want no NotHTTPError", err)
+			case tt.wantErr != (err != nil):
+				t.Fatalf("err = %v, want an error: %v", err, tt.wantErr)
+			}
+		})
+	}
+}
+
 // TestInterimResponses checks that the Transport tells Interim of each
 // interim (1xx) response it skips, with the request, on its own
 // connections and on the requests it hands to Fallback: the downloader's

@@ -71,10 +71,12 @@ func permanent(err error) bool {
 		location *locationError
 		stopped  *InterruptedError
 		dns      *net.DNSError
+		notHTTP  *http1.NotHTTPError
 	)
 	switch {
 	case errors.As(err, &disk), errors.As(err, &write), errors.As(err, &sum),
 		errors.As(err, &wait), errors.As(err, &scheme), errors.As(err, &location), errors.As(err, &stopped),
+		errors.As(err, &notHTTP),
 		badCertificate(err), notTLS(err), malformed(err), isTLSRefusal(err), linkLocalRefused(err):
 		return true
 	case errors.Is(err, ErrTooManyRedirects), errors.Is(err, ErrPartInUse), errors.Is(err, ErrPartBusy), errors.Is(err, ErrSkip),
