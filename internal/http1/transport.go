@@ -94,9 +94,16 @@ type conn struct {
 // limitedReader reads from r until n is spent, then fails: it keeps a
 // server from feeding an endless header.
 type limitedReader struct {
-	r io.Reader
-	n int64
+	r   io.Reader
+	n   int64
+	eof bool // r said io.EOF: the server closed the connection
 }
+
+// errHeaderCut fails a request whose response header the connection ended
+// in the middle of a line of: http.ReadResponse parses the line cut short,
+// and calls it malformed ("malformed HTTP response \"HTTP/1.\""), where the
+// next answer may be whole.
+var errHeaderCut = fmt.Errorf("the connection closed in the middle of the response header: %w", io.ErrUnexpectedEOF)
 
 // ErrHeaderTooLong fails a request whose response header is longer than
 // MaxResponseHeaderBytes.
@@ -111,6 +118,9 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	}
 	n, err := l.r.Read(p)
 	l.n -= int64(n)
+	if err == io.EOF {
+		l.eof = true
+	}
 	return n, err
 }
 
@@ -573,7 +583,7 @@ func (t *Transport) exchange(ctx context.Context, h *host, addr string, c *conn,
 	if maxHeader <= 0 {
 		maxHeader = defaultMaxHeader
 	}
-	c.lr.n = maxHeader + int64(c.br.Size())
+	c.lr.n, c.lr.eof = maxHeader+int64(c.br.Size()), false
 	b, err := c.br.Peek(1)
 	if err != nil {
 		return fail(&staleError{err: err})
@@ -586,10 +596,16 @@ func (t *Transport) exchange(ctx context.Context, h *host, addr string, c *conn,
 	}
 	resp, err := readResponse(c.br, req, t.Interim)
 	if err != nil {
-		if c.lr.n <= 0 {
+		switch {
+		case c.lr.n <= 0:
 			// The cap cut the header short, maybe mid-line: say so,
 			// not what the parser made of the cut.
 			err = fmt.Errorf("reading the response: %w", ErrHeaderTooLong)
+		case c.lr.eof && !errors.Is(err, io.ErrUnexpectedEOF):
+			// So did the connection's end: the parser needed more
+			// than came (a whole line that is malformed does not
+			// read to the end).
+			err = fmt.Errorf("reading the response: %w", errHeaderCut)
 		}
 		return fail(err)
 	}

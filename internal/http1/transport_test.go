@@ -1071,6 +1071,49 @@ func TestNotHTTPAnswer(t *testing.T) {
 	}
 }
 
+// TestHeaderCutShort: a response header that the connection ends in the
+// middle of fails with io.ErrUnexpectedEOF (errHeaderCut), as net/http
+// says of a header cut between two lines, where http.ReadResponse, which
+// parses the line cut short, called it malformed ("malformed HTTP response
+// \"HTTP/1.\"", "missing colon"): the server's next answer may be whole.
+// A header that came whole, then the connection's end, and is malformed,
+// is not taken for one cut short.
+func TestHeaderCutShort(t *testing.T) {
+	tests := []struct {
+		answer string
+		cut    bool
+	}{
+		{"H", true},
+		{"HTTP/1.", true},
+		{"HTTP/1.1 20", true},
+		{"HTTP/1.1 200 OK\r\nContent-Le", true},
+		{"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r", true},
+		{"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n", true},
+		{"HTTP/1.1 2x0 OK\r\nContent-Length: 1\r\n\r\nx", false},
+		{"HTTP/1.1 200 OK\r\nX-A\r\nContent-Length: 1\r\n\r\nx", false},
+		{"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nx", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.answer, func(t *testing.T) {
+			rs := newRawServer(t, func(c net.Conn) {
+				if readRequest(bufio.NewReader(c)) {
+					io.WriteString(c, tt.answer) // and close
+				}
+			})
+			tr, _ := newTransport(t)
+			req, _ := http.NewRequest(http.MethodGet, rs.URL()+"/f", nil)
+			resp, err := tr.RoundTrip(req)
+			if err == nil {
+				resp.Body.Close()
+				t.Fatal("no error")
+			}
+			if cut := errors.Is(err, io.ErrUnexpectedEOF); cut != tt.cut {
+				t.Fatalf("err = %v; taken for a header cut short: %v, want %v", err, cut, tt.cut)
+			}
+		})
+	}
+}
+
 // TestInterimResponses checks that the Transport tells Interim of each
 // interim (1xx) response it skips, with the request, on its own
 // connections and on the requests it hands to Fallback: the downloader's

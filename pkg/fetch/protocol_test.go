@@ -79,11 +79,16 @@ func TestProtocolViolationsAreNotRetried(t *testing.T) {
 			"the server sent a chunked body whose trailer does not end (the connection closed in it, or it is too long)"},
 	}
 	// Plain http's transport tells an answer that is not HTTP/1 by its
-	// beginning, where net/http takes a word of it for a status code.
+	// beginning, where net/http takes a word of it for a status code; and
+	// a header cut short by the connection's end, which net/http calls
+	// malformed.
 	overHTTP := map[string]string{
-		"not HTTP":         `the server's answer is not HTTP/1.x (it begins "SSH-2.0-OpenSSH_9.6"): its port serves another protocol, or HTTP/0.9, which fetchpool does not speak`,
-		"another protocol": `the server's answer is not HTTP/1.x (it begins "-ERR unknown command 'GET', with args beginning with: '/f'"): its port serves another protocol, or HTTP/0.9, which fetchpool does not speak`,
-		"HTTP/0.9":         `the server's answer is not HTTP/1.x (it begins "a body with no status line"): its port serves another protocol, or HTTP/0.9, which fetchpool does not speak`,
+		"header cut short":               "connection closed early",
+		"status line cut short":          "connection closed early",
+		"status line cut in the version": "connection closed early",
+		"not HTTP":                       `the server's answer is not HTTP/1.x (it begins "SSH-2.0-OpenSSH_9.6"): its port serves another protocol, or HTTP/0.9, which fetchpool does not speak`,
+		"another protocol":               `the server's answer is not HTTP/1.x (it begins "-ERR unknown command 'GET', with args beginning with: '/f'"): its port serves another protocol, or HTTP/0.9, which fetchpool does not speak`,
+		"HTTP/0.9":                       `the server's answer is not HTTP/1.x (it begins "a body with no status line"): its port serves another protocol, or HTTP/0.9, which fetchpool does not speak`,
 	}
 	for _, tt := range tests {
 		for _, scheme := range []string{"http", "https"} {
