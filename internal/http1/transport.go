@@ -538,11 +538,13 @@ func beginsHTTP(br *bufio.Reader) bool {
 }
 
 // firstLine is the first line of what br holds, at most 64 bytes of it,
-// for a message.
+// for a message; after the line ends it begins with, if any, so as not
+// to show "".
 func firstLine(br *bufio.Reader) string {
 	b, _ := br.Peek(min(br.Buffered(), 64))
-	if i := bytes.IndexAny(b, "\r\n"); i >= 0 {
-		b = b[:i]
+	start := len(b) - len(bytes.TrimLeft(b, "\r\n"))
+	if i := bytes.IndexAny(b[start:], "\r\n"); i >= 0 {
+		b = b[:start+i]
 	}
 	return string(b)
 }

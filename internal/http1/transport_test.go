@@ -1034,6 +1034,8 @@ func TestNotHTTPAnswer(t *testing.T) {
 		{"redis", []string{"-ERR unknown command 'GET', with args beginning with: '/'\r\n"}, "-ERR unknown command 'GET', with args beginning with: '/'", false},
 		{"smtp", []string{"220 mail.example.com ESMTP ready\r\n"}, "220 mail.example.com ESMTP ready", false},
 		{"long first line", []string{strings.Repeat("x", 200)}, strings.Repeat("x", 64), false},
+		// Shown with the line after, not as "".
+		{"empty line first", []string{"\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"}, "\r\nHTTP/1.1 200 OK", false},
 		{"lower case", []string{"http/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"}, "", true},
 		{"HTTP/ a byte at a time", []string{"H", "T", "T", "P", "/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"}, "", false},
 	}
