@@ -45,6 +45,11 @@ type Transport struct {
 	// of life sets it once here, where a trace in every request's context
 	// would cost an allocation per request.
 	Interim func(req *http.Request)
+	// HeaderRead, when set, is told of req each time bytes of the
+	// response header to it arrive (Fallback's are not told of): signs of
+	// life for a watcher that gives up on a server that sends nothing,
+	// while a header comes slowly.
+	HeaderRead func(req *http.Request)
 	// Proxy tells which requests go through a proxy (nil: none do); those
 	// go to Fallback. http.ProxyFromEnvironment is the usual choice.
 	Proxy func(*http.Request) (*url.URL, error)
@@ -97,6 +102,10 @@ type limitedReader struct {
 	r   io.Reader
 	n   int64
 	eof bool // r said io.EOF: the server closed the connection
+	// read, when set, is told of req each time bytes arrive: while a
+	// header is read (Transport.HeaderRead).
+	read func(req *http.Request)
+	req  *http.Request
 }
 
 // errHeaderCut fails a request whose response header the connection ended
@@ -120,6 +129,9 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	l.n -= int64(n)
 	if err == io.EOF {
 		l.eof = true
+	}
+	if n > 0 && l.read != nil {
+		l.read(l.req)
 	}
 	return n, err
 }
@@ -586,6 +598,9 @@ func (t *Transport) exchange(ctx context.Context, h *host, addr string, c *conn,
 		maxHeader = defaultMaxHeader
 	}
 	c.lr.n, c.lr.eof = maxHeader+int64(c.br.Size()), false
+	if t.HeaderRead != nil {
+		c.lr.read, c.lr.req = t.HeaderRead, req // until the header is read (a failure closes c)
+	}
 	b, err := c.br.Peek(1)
 	if err != nil {
 		return fail(&staleError{err: err})
@@ -597,6 +612,7 @@ func (t *Transport) exchange(ctx context.Context, h *host, addr string, c *conn,
 		return fail(&NotHTTPError{Begins: firstLine(c.br)})
 	}
 	resp, err := readResponse(c.br, req, t.Interim)
+	c.lr.read, c.lr.req = nil, nil // the body's bytes are the caller's to count
 	if err != nil {
 		switch {
 		case c.lr.n <= 0:

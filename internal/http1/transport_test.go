@@ -1116,6 +1116,45 @@ func TestHeaderCutShort(t *testing.T) {
 	}
 }
 
+// TestHeaderRead: HeaderRead is told of the request each time bytes of
+// its response header arrive, a header that comes in three pieces three
+// times, and not of the body's bytes, which are the caller's to count.
+func TestHeaderRead(t *testing.T) {
+	pieces := []string{"HTTP/1.1 200 OK\r\n", "Content-Length: 6\r\n", "\r\n", "ab", "cd", "ef"}
+	rs := newRawServer(t, func(c net.Conn) {
+		if readRequest(bufio.NewReader(c)) {
+			for _, p := range pieces {
+				io.WriteString(c, p)
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+	})
+	tr, _ := newTransport(t)
+	req, _ := http.NewRequest(http.MethodGet, rs.URL()+"/f", nil)
+	var calls atomic.Int32
+	tr.HeaderRead = func(r *http.Request) {
+		if r != req {
+			t.Errorf("HeaderRead told of %v, want the request sent", r)
+		}
+		calls.Add(1)
+	}
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	afterHeader := calls.Load()
+	if afterHeader != 3 {
+		t.Errorf("HeaderRead told %d times of a header in 3 pieces, want 3", afterHeader)
+	}
+	if b, err := io.ReadAll(resp.Body); err != nil || string(b) != "abcdef" {
+		t.Fatalf("body %q, %v", b, err)
+	}
+	if n := calls.Load(); n != afterHeader {
+		t.Errorf("HeaderRead told %d more times, of the body's bytes", n-afterHeader)
+	}
+}
+
 // TestInterimResponses checks that the Transport tells Interim of each
 // interim (1xx) response it skips, with the request, on its own
 // connections and on the requests it hands to Fallback: the downloader's

@@ -102,6 +102,7 @@ func (c *Client) transport() http.RoundTripper {
 	return &http1.Transport{
 		Fallback:        tr,
 		Interim:         interim,
+		HeaderRead:      interim,
 		Proxy:           tr.Proxy,
 		DialContext:     dialer.DialContext,
 		MaxConnsPerHost: tr.MaxConnsPerHost,
