@@ -561,6 +561,71 @@ func firstLine(br *bufio.Reader) string {
 	return string(b)
 }
 
+// ErrHTTP10TransferEncoding fails a request whose answer is an HTTP/1.0
+// response with a Transfer-Encoding, which HTTP/1.0 does not have: its
+// framing cannot be trusted (RFC 9112, 6.1: a client "MUST treat the
+// message as if the framing is faulty"). http.ReadResponse drops the
+// header and reads the body to the connection's end, or to its
+// Content-Length: a chunked body was saved with its chunk sizes in it.
+var ErrHTTP10TransferEncoding = errors.New("the server sent an HTTP/1.0 response with a Transfer-Encoding, which HTTP/1.0 does not have: where its body ends cannot be told")
+
+// checkHTTP10 fails with ErrHTTP10TransferEncoding an HTTP/1.0 response
+// whose header has a Transfer-Encoding line, waiting for the whole header
+// as http.ReadResponse would. It says nothing of other responses, nor of
+// a header cut short or longer than br's buffer: http.ReadResponse reads
+// those. Only an HTTP/1.0 response costs more than a look at its first
+// bytes.
+func checkHTTP10(br *bufio.Reader) error {
+	if b, err := br.Peek(len("HTTP/1.0 ")); err != nil || string(b) != "HTTP/1.0 " {
+		return nil
+	}
+	for {
+		b, _ := br.Peek(br.Buffered())
+		if header, ok := headerBlock(b); ok {
+			if hasHeaderLine(header, "Transfer-Encoding") {
+				return ErrHTTP10TransferEncoding
+			}
+			return nil
+		}
+		if br.Buffered() >= br.Size() {
+			return nil
+		}
+		if _, err := br.Peek(br.Buffered() + 1); err != nil {
+			return nil
+		}
+	}
+}
+
+// headerBlock is the status line and header lines at the start of b, up
+// to the empty line that ends them (lines end in LF or CRLF), and whether
+// that line is in b.
+func headerBlock(b []byte) ([]byte, bool) {
+	for i := 0; ; {
+		j := bytes.IndexByte(b[i:], '\n')
+		if j < 0 {
+			return nil, false
+		}
+		if line := b[i : i+j]; i > 0 && (len(line) == 0 || len(line) == 1 && line[0] == '\r') {
+			return b[:i], true
+		}
+		i += j + 1
+	}
+}
+
+// hasHeaderLine tells whether header, a header block (headerBlock), has a
+// line for the field name, in any case.
+func hasHeaderLine(header []byte, name string) bool {
+	_, rest, _ := bytes.Cut(header, []byte("\n")) // the status line
+	for len(rest) > 0 {
+		var line []byte
+		line, rest, _ = bytes.Cut(rest, []byte("\n"))
+		if key, _, ok := bytes.Cut(line, []byte(":")); ok && bytes.EqualFold(key, []byte(name)) {
+			return true
+		}
+	}
+	return false
+}
+
 // The content types of TLS records that a TLS server sends to a client
 // that did not say hello: the first byte of its answer.
 const (
@@ -610,6 +675,9 @@ func (t *Transport) exchange(ctx context.Context, h *host, addr string, c *conn,
 	}
 	if !beginsHTTP(c.br) {
 		return fail(&NotHTTPError{Begins: firstLine(c.br)})
+	}
+	if err := checkHTTP10(c.br); err != nil {
+		return fail(err)
 	}
 	resp, err := readResponse(c.br, req, t.Interim)
 	c.lr.read, c.lr.req = nil, nil // the body's bytes are the caller's to count

@@ -1155,6 +1155,69 @@ func TestHeaderRead(t *testing.T) {
 	}
 }
 
+// TestHTTP10TransferEncoding: an HTTP/1.0 response with a
+// Transfer-Encoding has framing that cannot be trusted (RFC 9112, 6.1: a
+// client "MUST treat the message as if the framing is faulty"): the
+// request fails with ErrHTTP10TransferEncoding. http.ReadResponse drops
+// the header of an HTTP/1.0 response and reads the body to the
+// connection's end (or to its Content-Length): the chunked framing,
+// "5\r\nhello\r\n0\r\n\r\n", was taken for the file. Other HTTP/1.0
+// responses, and an HTTP/1.1 one with chunked, are read as before.
+func TestHTTP10TransferEncoding(t *testing.T) {
+	const chunked = "5\r\nhello\r\n0\r\n\r\n"
+	tests := []struct {
+		name   string
+		answer []string // written one after the other, 10 ms apart, then the connection is closed
+		want   string   // the body; "" for ErrHTTP10TransferEncoding
+	}{
+		{"chunked", []string{"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked}, ""},
+		{"chunked and a length", []string{"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n" + chunked}, ""},
+		{"lower case", []string{"HTTP/1.0 200 OK\r\ntransfer-encoding: chunked\r\n\r\n" + chunked}, ""},
+		{"bare LF", []string{"HTTP/1.0 200 OK\nDate: x\nTransfer-Encoding: chunked\n\n" + chunked}, ""},
+		{"header in pieces", []string{"HTTP/1.0 200 OK\r\nServer: x\r\n", "Transfer-Enc", "oding: chunked\r\n\r\n" + chunked}, ""},
+		{"identity", []string{"HTTP/1.0 200 OK\r\nTransfer-Encoding: identity\r\n\r\nhello"}, ""},
+		{"HTTP/1.0 with a length", []string{"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello"}, "hello"},
+		{"HTTP/1.0 to the end", []string{"HTTP/1.0 200 OK\r\nX-Transfer-Encoding: chunked\r\n\r\n", "hello"}, "hello"},
+		{"in the body", []string{"HTTP/1.0 200 OK\r\n\r\nTransfer-Encoding: chunked\r\n"}, "Transfer-Encoding: chunked\r\n"},
+		{"HTTP/1.1 chunked", []string{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked}, "hello"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rs := newRawServer(t, func(c net.Conn) {
+				if readRequest(bufio.NewReader(c)) {
+					for i, part := range tt.answer {
+						if i > 0 {
+							time.Sleep(10 * time.Millisecond)
+						}
+						io.WriteString(c, part)
+					}
+				}
+			})
+			tr, _ := newTransport(t)
+			req, _ := http.NewRequest(http.MethodGet, rs.URL()+"/f", nil)
+			resp, err := tr.RoundTrip(req)
+			if tt.want == "" {
+				if err == nil {
+					b, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					t.Fatalf("body %q, want ErrHTTP10TransferEncoding", b)
+				}
+				if !errors.Is(err, ErrHTTP10TransferEncoding) {
+					t.Fatalf("err = %v, want ErrHTTP10TransferEncoding", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if b, err := io.ReadAll(resp.Body); err != nil || string(b) != tt.want {
+				t.Fatalf("body %q, %v; want %q", b, err, tt.want)
+			}
+		})
+	}
+}
+
 // TestInterimResponses checks that the Transport tells Interim of each
 // interim (1xx) response it skips, with the request, on its own
 // connections and on the requests it hands to Fallback: the downloader's

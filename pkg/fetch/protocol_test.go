@@ -280,3 +280,25 @@ func acceptEach(t *testing.T, handle func(c net.Conn)) (addr string) {
 	}()
 	return ln.Addr().String()
 }
+
+// TestHTTP10TransferEncodingFails: an HTTP/1.0 response with
+// "Transfer-Encoding: chunked" fails the item after one request, saying
+// why, and leaves nothing under the final name: the item was done, the
+// file holding the chunked framing ("5\r\nhello\r\n0\r\n\r\n"), exit 0.
+// Over plain http; net/http (https) still reads such a body to the
+// connection's end.
+func TestHTTP10TransferEncodingFails(t *testing.T) {
+	u, requests := countingAnswerer(t, "http", "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+	cfg := testConfig()
+	cfg.Retries = 2
+	path := filepath.Join(t.TempDir(), "f")
+	_, err := newClient(t, cfg).Fetch(context.Background(), request(u, path, nil))
+	want := "the server sent an HTTP/1.0 response with a Transfer-Encoding, which HTTP/1.0 does not have: where its body ends cannot be told"
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v\nwant      %s", err, want)
+	}
+	if n := requests.Load(); n != 1 {
+		t.Errorf("%d requests, want 1", n)
+	}
+	assertGone(t, path, path+".part")
+}
