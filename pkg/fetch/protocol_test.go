@@ -302,3 +302,31 @@ func TestHTTP10TransferEncodingFails(t *testing.T) {
 	}
 	assertGone(t, path, path+".part")
 }
+
+// TestOddPartialContent: a 206 to a request for the whole file that the
+// transfer cannot place fails saying what the server sent, where it said
+// "server sent a 206 with a bad Content-Range \"\"" of a 206 without one,
+// and "server sent bytes from 5, not 0" of one for another range.
+func TestOddPartialContent(t *testing.T) {
+	tests := []struct{ name, answer, want string }{
+		{"no Content-Range", "HTTP/1.1 206 Partial Content\r\nContent-Length: 5\r\n\r\nhello",
+			"the server answered 206 Partial Content without a Content-Range: which bytes it sent cannot be told"},
+		{"bad Content-Range", "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-x/5\r\nContent-Length: 5\r\n\r\nhello",
+			`the server answered 206 Partial Content with a Content-Range that does not parse: "bytes 0-x/5"`},
+		{"another range", "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 5-9/10\r\nContent-Length: 5\r\n\r\nworld",
+			`the server sent bytes from 5 ("bytes 5-9/10"), not from 0 as asked`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u, _ := countingAnswerer(t, "http", tt.answer)
+			cfg := testConfig()
+			cfg.Retries = 0
+			path := filepath.Join(t.TempDir(), "f")
+			_, err := newClient(t, cfg).Fetch(context.Background(), request(u, path, nil))
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("err = %v\nwant      %s", err, tt.want)
+			}
+			assertGone(t, path)
+		})
+	}
+}

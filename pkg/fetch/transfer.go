@@ -801,14 +801,17 @@ func (t *transfer) checkRange(resp *http.Response, offset int64) (plan, error) {
 		return plan{}, &rangeError{msg: msg}
 	}
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); strings.HasPrefix(mt, "multipart/") {
-		return fail("server answered with several ranges")
+		return fail("the server answered with several ranges (multipart/byteranges), not the one asked for")
 	}
-	cr, ok := parseContentRange(resp.Header.Get("Content-Range"))
-	if !ok || cr.first < 0 {
-		return fail(fmt.Sprintf("server sent a 206 with a bad Content-Range %q", resp.Header.Get("Content-Range")))
-	}
-	if cr.first != offset {
-		return fail(fmt.Sprintf("server sent bytes from %d, not %d", cr.first, offset))
+	raw := resp.Header.Get("Content-Range")
+	cr, ok := parseContentRange(raw)
+	switch {
+	case raw == "":
+		return fail("the server answered 206 Partial Content without a Content-Range: which bytes it sent cannot be told")
+	case !ok || cr.first < 0:
+		return fail(fmt.Sprintf("the server answered 206 Partial Content with a Content-Range that does not parse: %q", raw))
+	case cr.first != offset:
+		return fail(fmt.Sprintf("the server sent bytes from %d (%q), not from %d as asked", cr.first, raw, offset))
 	}
 	if offset > 0 && t.meta.contradictedBy(resp) {
 		// A server that ignores If-Range sends the tail of what it has
