@@ -114,6 +114,10 @@ type limitedReader struct {
 // next answer may be whole.
 var errHeaderCut = fmt.Errorf("the connection closed in the middle of the response header: %w", io.ErrUnexpectedEOF)
 
+// DefaultMaxResponseHeaderBytes is the cap on a response header of a
+// Transport whose MaxResponseHeaderBytes is 0.
+const DefaultMaxResponseHeaderBytes = 1 << 20
+
 // ErrHeaderTooLong fails a request whose response header is longer than
 // MaxResponseHeaderBytes.
 var ErrHeaderTooLong = errors.New("the server's response header is too long")
@@ -139,7 +143,7 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 const (
 	defaultIdleTimeout = 90 * time.Second
 	defaultReadBuffer  = 64 << 10
-	defaultMaxHeader   = 1 << 20
+	defaultMaxHeader   = DefaultMaxResponseHeaderBytes
 	defaultMaxIdle     = 64
 	noLimit            = 1<<63 - 1
 	defaultUserAgent   = "Go-http-client/1.1" // what net/http sends

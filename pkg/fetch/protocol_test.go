@@ -57,7 +57,7 @@ func TestProtocolViolationsAreNotRetried(t *testing.T) {
 			1, "the server sent 100 interim (1xx) responses and no answer"},
 		// 1 MiB is the lean transport's cap; net/http's is 10 MiB.
 		{"header too long", "HTTP/1.1 200 OK\r\n" + strings.Repeat("X-Pad: "+strings.Repeat("a", 1000)+"\r\n", 11<<10) + "Content-Length: 1\r\n\r\nx",
-			1, "the server's response header is too long"},
+			1, "the server's response header is too long: over 10 MiB, the most fetchpool reads"},
 		// Transient: the same answer cut short may be whole next time.
 		{"no answer", "", retries + 1, "the server closed the connection without sending a response"},
 		// textproto says "missing colon" of this one, as of a whole line
@@ -83,6 +83,7 @@ func TestProtocolViolationsAreNotRetried(t *testing.T) {
 	// a header cut short by the connection's end, which net/http calls
 	// malformed.
 	overHTTP := map[string]string{
+		"header too long":                "the server's response header is too long: over 1 MiB, the most fetchpool reads",
 		"header cut short":               "connection closed early",
 		"status line cut short":          "connection closed early",
 		"status line cut in the version": "connection closed early",

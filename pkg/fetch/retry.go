@@ -401,7 +401,13 @@ func describe(err error) string {
 	case errors.Is(err, http1.ErrTooManyInterim):
 		return http1.ErrTooManyInterim.Error() // without the transports' plumbing
 	case headerTooLong(err):
-		return http1.ErrHeaderTooLong.Error()
+		// The cap, which no flag raises: http1's default for plain
+		// http, net/http's (10 MiB) for the rest.
+		limit := "10 MiB"
+		if errors.Is(err, http1.ErrHeaderTooLong) {
+			limit = fmt.Sprintf("%d MiB", http1.DefaultMaxResponseHeaderBytes>>20)
+		}
+		return http1.ErrHeaderTooLong.Error() + ": over " + limit + ", the most fetchpool reads"
 	}
 	if m := malformedMessage(err); m != "" {
 		// Without the transports' plumbing ("reading the response: ",
