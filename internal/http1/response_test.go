@@ -151,3 +151,37 @@ func TestCanonical(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCheckHTTP10 checks that checkHTTP10 never fails a response that is
+// not HTTP/1.0, and fails every HTTP/1.0 response that textproto reads a
+// Transfer-Encoding field in (the header that http.ReadResponse drops),
+// when the header fits in the buffer.
+func FuzzCheckHTTP10(f *testing.F) {
+	for _, raw := range []string{
+		"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+		"HTTP/1.0 200 OK\nContent-Length: 1\ntransfer-encoding: x\n\nx",
+		"HTTP/1.0 200 OK\r\nX-A: a\r\n b\r\nTransfer-Encoding:\r\n\r\n",
+		"HTTP/1.0 200 OK\r\n\r\nTransfer-Encoding: chunked\r\n",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+		"HTTP/1.0 200 OK\r\nTransfer-Encoding : chunked\r\n\r\n",
+	} {
+		f.Add([]byte(raw))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		err := checkHTTP10(bufio.NewReaderSize(bytes.NewReader(raw), 4096))
+		if err != nil && !bytes.HasPrefix(raw, []byte("HTTP/1.0 ")) {
+			t.Fatalf("checkHTTP10 failed %q, not an HTTP/1.0 response: %v", raw, err)
+		}
+		if !bytes.HasPrefix(raw, []byte("HTTP/1.0 ")) || len(raw) > 4096 {
+			return
+		}
+		tp := textproto.NewReader(bufio.NewReader(bytes.NewReader(raw)))
+		if _, err := tp.ReadLine(); err != nil {
+			return
+		}
+		h, herr := tp.ReadMIMEHeader()
+		if _, te := h["Transfer-Encoding"]; herr == nil && te && err == nil {
+			t.Fatalf("checkHTTP10 passed %q, whose header has a Transfer-Encoding", raw)
+		}
+	})
+}

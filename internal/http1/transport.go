@@ -15,6 +15,7 @@ package http1
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -44,6 +45,11 @@ type Transport struct {
 	// of life sets it once here, where a trace in every request's context
 	// would cost an allocation per request.
 	Interim func(req *http.Request)
+	// HeaderRead, when set, is told of req each time bytes of the
+	// response header to it arrive (Fallback's are not told of): signs of
+	// life for a watcher that gives up on a server that sends nothing,
+	// while a header comes slowly.
+	HeaderRead func(req *http.Request)
 	// Proxy tells which requests go through a proxy (nil: none do); those
 	// go to Fallback. http.ProxyFromEnvironment is the usual choice.
 	Proxy func(*http.Request) (*url.URL, error)
@@ -93,9 +99,24 @@ type conn struct {
 // limitedReader reads from r until n is spent, then fails: it keeps a
 // server from feeding an endless header.
 type limitedReader struct {
-	r io.Reader
-	n int64
+	r   io.Reader
+	n   int64
+	eof bool // r said io.EOF: the server closed the connection
+	// read, when set, is told of req each time bytes arrive: while a
+	// header is read (Transport.HeaderRead).
+	read func(req *http.Request)
+	req  *http.Request
 }
+
+// errHeaderCut fails a request whose response header the connection ended
+// in the middle of a line of: http.ReadResponse parses the line cut short,
+// and calls it malformed ("malformed HTTP response \"HTTP/1.\""), where the
+// next answer may be whole.
+var errHeaderCut = fmt.Errorf("the connection closed in the middle of the response header: %w", io.ErrUnexpectedEOF)
+
+// DefaultMaxResponseHeaderBytes is the cap on a response header of a
+// Transport whose MaxResponseHeaderBytes is 0.
+const DefaultMaxResponseHeaderBytes = 1 << 20
 
 // ErrHeaderTooLong fails a request whose response header is longer than
 // MaxResponseHeaderBytes.
@@ -110,13 +131,19 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	}
 	n, err := l.r.Read(p)
 	l.n -= int64(n)
+	if err == io.EOF {
+		l.eof = true
+	}
+	if n > 0 && l.read != nil {
+		l.read(l.req)
+	}
 	return n, err
 }
 
 const (
 	defaultIdleTimeout = 90 * time.Second
 	defaultReadBuffer  = 64 << 10
-	defaultMaxHeader   = 1 << 20
+	defaultMaxHeader   = DefaultMaxResponseHeaderBytes
 	defaultMaxIdle     = 64
 	noLimit            = 1<<63 - 1
 	defaultUserAgent   = "Go-http-client/1.1" // what net/http sends
@@ -495,6 +522,114 @@ func (e *staleError) Unwrap() error { return e.err }
 // https.
 var ErrTLSAnswer = errors.New("the server answered in TLS: its port serves https://, not http://")
 
+// NotHTTPError is the failure of a request whose answer does not begin as
+// an HTTP/1 response does, with "HTTP/": the port serves another protocol
+// (SMTP, FTP, Redis...), or HTTP/0.9, whose answer is the bare body.
+// net/http would take a word of it for a status code, and say that it is
+// malformed ("malformed HTTP status code \"unknown\"").
+type NotHTTPError struct {
+	// Begins is the answer's first line, or its first 64 bytes.
+	Begins string
+}
+
+func (e *NotHTTPError) Error() string {
+	return fmt.Sprintf("the server's answer is not HTTP/1.x (it begins %q): its port serves another protocol, or HTTP/0.9, which fetchpool does not speak", e.Begins)
+}
+
+// beginsHTTP tells whether what br holds can begin an HTTP/1 response:
+// "HTTP/", or as much of it as has come, in any case (http.ReadResponse
+// words a wrong case itself).
+func beginsHTTP(br *bufio.Reader) bool {
+	const prefix = "HTTP/"
+	b, _ := br.Peek(min(br.Buffered(), len(prefix)))
+	for i, c := range b {
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if c != prefix[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// firstLine is the first line of what br holds, at most 64 bytes of it,
+// for a message; after the line ends it begins with, if any, so as not
+// to show "".
+func firstLine(br *bufio.Reader) string {
+	b, _ := br.Peek(min(br.Buffered(), 64))
+	start := len(b) - len(bytes.TrimLeft(b, "\r\n"))
+	if i := bytes.IndexAny(b[start:], "\r\n"); i >= 0 {
+		b = b[:start+i]
+	}
+	return string(b)
+}
+
+// ErrHTTP10TransferEncoding fails a request whose answer is an HTTP/1.0
+// response with a Transfer-Encoding, which HTTP/1.0 does not have: its
+// framing cannot be trusted (RFC 9112, 6.1: a client "MUST treat the
+// message as if the framing is faulty"). http.ReadResponse drops the
+// header and reads the body to the connection's end, or to its
+// Content-Length: a chunked body was saved with its chunk sizes in it.
+var ErrHTTP10TransferEncoding = errors.New("the server sent an HTTP/1.0 response with a Transfer-Encoding, which HTTP/1.0 does not have: where its body ends cannot be told")
+
+// checkHTTP10 fails with ErrHTTP10TransferEncoding an HTTP/1.0 response
+// whose header has a Transfer-Encoding line, waiting for the whole header
+// as http.ReadResponse would. It says nothing of other responses, nor of
+// a header cut short or longer than br's buffer: http.ReadResponse reads
+// those. Only an HTTP/1.0 response costs more than a look at its first
+// bytes.
+func checkHTTP10(br *bufio.Reader) error {
+	if b, err := br.Peek(len("HTTP/1.0 ")); err != nil || string(b) != "HTTP/1.0 " {
+		return nil
+	}
+	for {
+		b, _ := br.Peek(br.Buffered())
+		if header, ok := headerBlock(b); ok {
+			if hasHeaderLine(header, "Transfer-Encoding") {
+				return ErrHTTP10TransferEncoding
+			}
+			return nil
+		}
+		if br.Buffered() >= br.Size() {
+			return nil
+		}
+		if _, err := br.Peek(br.Buffered() + 1); err != nil {
+			return nil
+		}
+	}
+}
+
+// headerBlock is the status line and header lines at the start of b, up
+// to the empty line that ends them (lines end in LF or CRLF), and whether
+// that line is in b.
+func headerBlock(b []byte) ([]byte, bool) {
+	for i := 0; ; {
+		j := bytes.IndexByte(b[i:], '\n')
+		if j < 0 {
+			return nil, false
+		}
+		if line := b[i : i+j]; i > 0 && (len(line) == 0 || len(line) == 1 && line[0] == '\r') {
+			return b[:i], true
+		}
+		i += j + 1
+	}
+}
+
+// hasHeaderLine tells whether header, a header block (headerBlock), has a
+// line for the field name, in any case.
+func hasHeaderLine(header []byte, name string) bool {
+	_, rest, _ := bytes.Cut(header, []byte("\n")) // the status line
+	for len(rest) > 0 {
+		var line []byte
+		line, rest, _ = bytes.Cut(rest, []byte("\n"))
+		if key, _, ok := bytes.Cut(line, []byte(":")); ok && bytes.EqualFold(key, []byte(name)) {
+			return true
+		}
+	}
+	return false
+}
+
 // The content types of TLS records that a TLS server sends to a client
 // that did not say hello: the first byte of its answer.
 const (
@@ -531,7 +666,10 @@ func (t *Transport) exchange(ctx context.Context, h *host, addr string, c *conn,
 	if maxHeader <= 0 {
 		maxHeader = defaultMaxHeader
 	}
-	c.lr.n = maxHeader + int64(c.br.Size())
+	c.lr.n, c.lr.eof = maxHeader+int64(c.br.Size()), false
+	if t.HeaderRead != nil {
+		c.lr.read, c.lr.req = t.HeaderRead, req // until the header is read (a failure closes c)
+	}
 	b, err := c.br.Peek(1)
 	if err != nil {
 		return fail(&staleError{err: err})
@@ -539,12 +677,25 @@ func (t *Transport) exchange(ctx context.Context, h *host, addr string, c *conn,
 	if b[0] == tlsAlert || b[0] == tlsHandshake {
 		return fail(ErrTLSAnswer) // no HTTP response begins so
 	}
+	if !beginsHTTP(c.br) {
+		return fail(&NotHTTPError{Begins: firstLine(c.br)})
+	}
+	if err := checkHTTP10(c.br); err != nil {
+		return fail(err)
+	}
 	resp, err := readResponse(c.br, req, t.Interim)
+	c.lr.read, c.lr.req = nil, nil // the body's bytes are the caller's to count
 	if err != nil {
-		if c.lr.n <= 0 {
+		switch {
+		case c.lr.n <= 0:
 			// The cap cut the header short, maybe mid-line: say so,
 			// not what the parser made of the cut.
 			err = fmt.Errorf("reading the response: %w", ErrHeaderTooLong)
+		case c.lr.eof && !errors.Is(err, io.ErrUnexpectedEOF):
+			// So did the connection's end: the parser needed more
+			// than came (a whole line that is malformed does not
+			// read to the end).
+			err = fmt.Errorf("reading the response: %w", errHeaderCut)
 		}
 		return fail(err)
 	}

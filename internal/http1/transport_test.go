@@ -1017,6 +1017,207 @@ func TestTLSAnswer(t *testing.T) {
 	}
 }
 
+// TestNotHTTPAnswer: an answer that does not begin as an HTTP/1 response
+// does ("HTTP/", in any case) is from a server of another protocol (SMTP,
+// Redis, FTP) or of HTTP/0.9: the request fails with a *NotHTTPError that
+// quotes its first line, where net/http's words took a word of it for a
+// status code ("malformed HTTP status code \"unknown\""). An answer that
+// begins "HTTP/" slowly, a byte at a time, is still read.
+func TestNotHTTPAnswer(t *testing.T) {
+	tests := []struct {
+		name    string
+		answer  []string // written one after the other, 10 ms apart
+		begins  string   // of the NotHTTPError; "" for none
+		wantErr bool     // (another error) when begins is ""
+	}{
+		{"HTTP/0.9", []string{"hello, a body with no status line"}, "hello, a body with no status line", false},
+		{"redis", []string{"-ERR unknown command 'GET', with args beginning with: '/'\r\n"}, "-ERR unknown command 'GET', with args beginning with: '/'", false},
+		{"smtp", []string{"220 mail.example.com ESMTP ready\r\n"}, "220 mail.example.com ESMTP ready", false},
+		{"long first line", []string{strings.Repeat("x", 200)}, strings.Repeat("x", 64), false},
+		// Shown with the line after, not as "".
+		{"empty line first", []string{"\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"}, "\r\nHTTP/1.1 200 OK", false},
+		{"lower case", []string{"http/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"}, "", true},
+		{"HTTP/ a byte at a time", []string{"H", "T", "T", "P", "/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"}, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rs := newRawServer(t, func(c net.Conn) {
+				if readRequest(bufio.NewReader(c)) {
+					for i, part := range tt.answer {
+						if i > 0 {
+							time.Sleep(10 * time.Millisecond)
+						}
+						io.WriteString(c, part)
+					}
+				}
+			})
+			tr, _ := newTransport(t)
+			req, _ := http.NewRequest(http.MethodGet, rs.URL()+"/f", nil)
+			resp, err := tr.RoundTrip(req)
+			if err == nil {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+			var nh *NotHTTPError
+			switch {
+			case tt.begins != "":
+				if !errors.As(err, &nh) || nh.Begins != tt.begins {
+					t.Fatalf("err = %v, want a NotHTTPError that begins %q", err, tt.begins)
+				}
+			case errors.As(err, &nh):
+				t.Fatalf("err = %v, want no NotHTTPError", err)
+			case tt.wantErr != (err != nil):
+				t.Fatalf("err = %v, want an error: %v", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestHeaderCutShort: a response header that the connection ends in the
+// middle of fails with io.ErrUnexpectedEOF (errHeaderCut), as net/http
+// says of a header cut between two lines, where http.ReadResponse, which
+// parses the line cut short, called it malformed ("malformed HTTP response
+// \"HTTP/1.\"", "missing colon"): the server's next answer may be whole.
+// A header that came whole, then the connection's end, and is malformed,
+// is not taken for one cut short.
+func TestHeaderCutShort(t *testing.T) {
+	tests := []struct {
+		answer string
+		cut    bool
+	}{
+		{"H", true},
+		{"HTTP/1.", true},
+		{"HTTP/1.1 20", true},
+		{"HTTP/1.1 200 OK\r\nContent-Le", true},
+		{"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r", true},
+		{"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n", true},
+		{"HTTP/1.1 2x0 OK\r\nContent-Length: 1\r\n\r\nx", false},
+		{"HTTP/1.1 200 OK\r\nX-A\r\nContent-Length: 1\r\n\r\nx", false},
+		{"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nx", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.answer, func(t *testing.T) {
+			rs := newRawServer(t, func(c net.Conn) {
+				if readRequest(bufio.NewReader(c)) {
+					io.WriteString(c, tt.answer) // and close
+				}
+			})
+			tr, _ := newTransport(t)
+			req, _ := http.NewRequest(http.MethodGet, rs.URL()+"/f", nil)
+			resp, err := tr.RoundTrip(req)
+			if err == nil {
+				resp.Body.Close()
+				t.Fatal("no error")
+			}
+			if cut := errors.Is(err, io.ErrUnexpectedEOF); cut != tt.cut {
+				t.Fatalf("err = %v; taken for a header cut short: %v, want %v", err, cut, tt.cut)
+			}
+		})
+	}
+}
+
+// TestHeaderRead: HeaderRead is told of the request each time bytes of
+// its response header arrive, a header that comes in three pieces three
+// times, and not of the body's bytes, which are the caller's to count.
+func TestHeaderRead(t *testing.T) {
+	pieces := []string{"HTTP/1.1 200 OK\r\n", "Content-Length: 6\r\n", "\r\n", "ab", "cd", "ef"}
+	rs := newRawServer(t, func(c net.Conn) {
+		if readRequest(bufio.NewReader(c)) {
+			for _, p := range pieces {
+				io.WriteString(c, p)
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+	})
+	tr, _ := newTransport(t)
+	req, _ := http.NewRequest(http.MethodGet, rs.URL()+"/f", nil)
+	var calls atomic.Int32
+	tr.HeaderRead = func(r *http.Request) {
+		if r != req {
+			t.Errorf("HeaderRead told of %v, want the request sent", r)
+		}
+		calls.Add(1)
+	}
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	afterHeader := calls.Load()
+	if afterHeader != 3 {
+		t.Errorf("HeaderRead told %d times of a header in 3 pieces, want 3", afterHeader)
+	}
+	if b, err := io.ReadAll(resp.Body); err != nil || string(b) != "abcdef" {
+		t.Fatalf("body %q, %v", b, err)
+	}
+	if n := calls.Load(); n != afterHeader {
+		t.Errorf("HeaderRead told %d more times, of the body's bytes", n-afterHeader)
+	}
+}
+
+// TestHTTP10TransferEncoding: an HTTP/1.0 response with a
+// Transfer-Encoding has framing that cannot be trusted (RFC 9112, 6.1: a
+// client "MUST treat the message as if the framing is faulty"): the
+// request fails with ErrHTTP10TransferEncoding. http.ReadResponse drops
+// the header of an HTTP/1.0 response and reads the body to the
+// connection's end (or to its Content-Length): the chunked framing,
+// "5\r\nhello\r\n0\r\n\r\n", was taken for the file. Other HTTP/1.0
+// responses, and an HTTP/1.1 one with chunked, are read as before.
+func TestHTTP10TransferEncoding(t *testing.T) {
+	const chunked = "5\r\nhello\r\n0\r\n\r\n"
+	tests := []struct {
+		name   string
+		answer []string // written one after the other, 10 ms apart, then the connection is closed
+		want   string   // the body; "" for ErrHTTP10TransferEncoding
+	}{
+		{"chunked", []string{"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked}, ""},
+		{"chunked and a length", []string{"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n" + chunked}, ""},
+		{"lower case", []string{"HTTP/1.0 200 OK\r\ntransfer-encoding: chunked\r\n\r\n" + chunked}, ""},
+		{"bare LF", []string{"HTTP/1.0 200 OK\nDate: x\nTransfer-Encoding: chunked\n\n" + chunked}, ""},
+		{"header in pieces", []string{"HTTP/1.0 200 OK\r\nServer: x\r\n", "Transfer-Enc", "oding: chunked\r\n\r\n" + chunked}, ""},
+		{"identity", []string{"HTTP/1.0 200 OK\r\nTransfer-Encoding: identity\r\n\r\nhello"}, ""},
+		{"HTTP/1.0 with a length", []string{"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello"}, "hello"},
+		{"HTTP/1.0 to the end", []string{"HTTP/1.0 200 OK\r\nX-Transfer-Encoding: chunked\r\n\r\n", "hello"}, "hello"},
+		{"in the body", []string{"HTTP/1.0 200 OK\r\n\r\nTransfer-Encoding: chunked\r\n"}, "Transfer-Encoding: chunked\r\n"},
+		{"HTTP/1.1 chunked", []string{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked}, "hello"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rs := newRawServer(t, func(c net.Conn) {
+				if readRequest(bufio.NewReader(c)) {
+					for i, part := range tt.answer {
+						if i > 0 {
+							time.Sleep(10 * time.Millisecond)
+						}
+						io.WriteString(c, part)
+					}
+				}
+			})
+			tr, _ := newTransport(t)
+			req, _ := http.NewRequest(http.MethodGet, rs.URL()+"/f", nil)
+			resp, err := tr.RoundTrip(req)
+			if tt.want == "" {
+				if err == nil {
+					b, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					t.Fatalf("body %q, want ErrHTTP10TransferEncoding", b)
+				}
+				if !errors.Is(err, ErrHTTP10TransferEncoding) {
+					t.Fatalf("err = %v, want ErrHTTP10TransferEncoding", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if b, err := io.ReadAll(resp.Body); err != nil || string(b) != tt.want {
+				t.Fatalf("body %q, %v; want %q", b, err, tt.want)
+			}
+		})
+	}
+}
+
 // TestInterimResponses checks that the Transport tells Interim of each
 // interim (1xx) response it skips, with the request, on its own
 // connections and on the requests it hands to Fallback: the downloader's

@@ -106,6 +106,7 @@ func (c *Client) transport() http.RoundTripper {
 	return &http1.Transport{
 		Fallback:        tr,
 		Interim:         interim,
+		HeaderRead:      interim,
 		Proxy:           tr.Proxy,
 		DialContext:     dialer.DialContext,
 		MaxConnsPerHost: tr.MaxConnsPerHost,
@@ -323,6 +324,7 @@ func (c *Client) do(req *http.Request, emit *emitter, g *guard, hop func(*url.UR
 		resp.Body.Close()
 		target, err := req.URL.Parse(loc)
 		if err == nil {
+			escapeQuerySpaces(target)
 			err = checkTarget(target)
 		}
 		if err != nil {
@@ -383,6 +385,17 @@ func checkTarget(u *url.URL) error {
 		}
 	}
 	return nil
+}
+
+// escapeQuerySpaces writes the spaces of u's query as %20, as u writes
+// those of its path: url.Parse keeps them as they are, and sent so they
+// would split the request line ("GET /f?v=1 other.bin HTTP/1.1"), which a
+// server answers 400 Bad Request. No other byte of a query that url.Parse
+// takes can break the request line: it refuses control characters.
+func escapeQuerySpaces(u *url.URL) {
+	if strings.Contains(u.RawQuery, " ") {
+		u.RawQuery = strings.ReplaceAll(u.RawQuery, " ", "%20")
+	}
 }
 
 // redirects reports the statuses after which a GET goes to the Location.

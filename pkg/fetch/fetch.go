@@ -467,6 +467,7 @@ func classify(raw string) (source, error) {
 		if err := checkHost(u.Hostname()); err != nil {
 			return source{}, err
 		}
+		escapeQuerySpaces(u)
 		return source{u: u}, nil
 	case "file":
 		if u.Host != "" && !strings.EqualFold(u.Host, "localhost") {

@@ -37,6 +37,10 @@ func TestProtocolViolationsAreNotRetried(t *testing.T) {
 			1, `the server sent a malformed response (malformed HTTP status code "2x0")`},
 		{"not HTTP", "SSH-2.0-OpenSSH_9.6\r\n\r\n",
 			1, `the server sent a malformed response (malformed HTTP response "SSH-2.0-OpenSSH_9.6")`},
+		{"another protocol", "-ERR unknown command 'GET', with args beginning with: '/f'\r\n",
+			1, `the server sent a malformed response (malformed HTTP status code "unknown")`},
+		{"HTTP/0.9", "a body with no status line",
+			1, `the server sent a malformed response (malformed HTTP status code "body")`},
 		{"bad version", "HTTP/x 200 OK\r\nContent-Length: 5\r\n\r\nhello",
 			1, `the server sent a malformed response (malformed HTTP version "HTTP/x")`},
 		{"bad Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\nhello",
@@ -53,7 +57,7 @@ func TestProtocolViolationsAreNotRetried(t *testing.T) {
 			1, "the server sent 100 interim (1xx) responses and no answer"},
 		// 1 MiB is the lean transport's cap; net/http's is 10 MiB.
 		{"header too long", "HTTP/1.1 200 OK\r\n" + strings.Repeat("X-Pad: "+strings.Repeat("a", 1000)+"\r\n", 11<<10) + "Content-Length: 1\r\n\r\nx",
-			1, "the server's response header is too long"},
+			1, "the server's response header is too long: over 10 MiB, the most fetchpool reads"},
 		// Transient: the same answer cut short may be whole next time.
 		{"no answer", "", retries + 1, "the server closed the connection without sending a response"},
 		// textproto says "missing colon" of this one, as of a whole line
@@ -66,6 +70,26 @@ func TestProtocolViolationsAreNotRetried(t *testing.T) {
 		{"short body", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello", retries + 1, "body ended after 5 of 10 bytes"},
 		{"chunked body cut short", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", retries + 1, "connection closed early"},
 		{"chunk size cut short", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n1", retries + 1, "connection closed early"},
+		// Cut after the last chunk, in the trailer: net/http says "unexpected
+		// EOF reading trailer", or, for a trailer line cut short,
+		// "suspiciously long trailer".
+		{"trailer cut short", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n", retries + 1,
+			"connection closed early (in the trailer after the chunked body's last chunk)"},
+		{"trailer line cut short", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Sum: 1", retries + 1,
+			"the server sent a chunked body whose trailer does not end (the connection closed in it, or it is too long)"},
+	}
+	// Plain http's transport tells an answer that is not HTTP/1 by its
+	// beginning, where net/http takes a word of it for a status code; and
+	// a header cut short by the connection's end, which net/http calls
+	// malformed.
+	overHTTP := map[string]string{
+		"header too long":                "the server's response header is too long: over 1 MiB, the most fetchpool reads",
+		"header cut short":               "connection closed early",
+		"status line cut short":          "connection closed early",
+		"status line cut in the version": "connection closed early",
+		"not HTTP":                       `the server's answer is not HTTP/1.x (it begins "SSH-2.0-OpenSSH_9.6"): its port serves another protocol, or HTTP/0.9, which fetchpool does not speak`,
+		"another protocol":               `the server's answer is not HTTP/1.x (it begins "-ERR unknown command 'GET', with args beginning with: '/f'"): its port serves another protocol, or HTTP/0.9, which fetchpool does not speak`,
+		"HTTP/0.9":                       `the server's answer is not HTTP/1.x (it begins "a body with no status line"): its port serves another protocol, or HTTP/0.9, which fetchpool does not speak`,
 	}
 	for _, tt := range tests {
 		for _, scheme := range []string{"http", "https"} {
@@ -81,8 +105,12 @@ func TestProtocolViolationsAreNotRetried(t *testing.T) {
 				if n := requests.Load(); n != tt.wantReqs {
 					t.Errorf("%d requests, want %d (err: %v)", n, tt.wantReqs, err)
 				}
-				if !strings.Contains(err.Error(), tt.want) {
-					t.Errorf("err = %v\nwant it to say %s", err, tt.want)
+				want := tt.want
+				if w, ok := overHTTP[tt.name]; ok && scheme == "http" {
+					want = w
+				}
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("err = %v\nwant it to say %s", err, want)
 				}
 			})
 		}
@@ -252,4 +280,54 @@ func acceptEach(t *testing.T, handle func(c net.Conn)) (addr string) {
 		}
 	}()
 	return ln.Addr().String()
+}
+
+// TestHTTP10TransferEncodingFails: an HTTP/1.0 response with
+// "Transfer-Encoding: chunked" fails the item after one request, saying
+// why, and leaves nothing under the final name: the item was done, the
+// file holding the chunked framing ("5\r\nhello\r\n0\r\n\r\n"), exit 0.
+// Over plain http; net/http (https) still reads such a body to the
+// connection's end.
+func TestHTTP10TransferEncodingFails(t *testing.T) {
+	u, requests := countingAnswerer(t, "http", "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+	cfg := testConfig()
+	cfg.Retries = 2
+	path := filepath.Join(t.TempDir(), "f")
+	_, err := newClient(t, cfg).Fetch(context.Background(), request(u, path, nil))
+	want := "the server sent an HTTP/1.0 response with a Transfer-Encoding, which HTTP/1.0 does not have: where its body ends cannot be told"
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v\nwant      %s", err, want)
+	}
+	if n := requests.Load(); n != 1 {
+		t.Errorf("%d requests, want 1", n)
+	}
+	assertGone(t, path, path+".part")
+}
+
+// TestOddPartialContent: a 206 to a request for the whole file that the
+// transfer cannot place fails saying what the server sent, where it said
+// "server sent a 206 with a bad Content-Range \"\"" of a 206 without one,
+// and "server sent bytes from 5, not 0" of one for another range.
+func TestOddPartialContent(t *testing.T) {
+	tests := []struct{ name, answer, want string }{
+		{"no Content-Range", "HTTP/1.1 206 Partial Content\r\nContent-Length: 5\r\n\r\nhello",
+			"the server answered 206 Partial Content without a Content-Range: which bytes it sent cannot be told"},
+		{"bad Content-Range", "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-x/5\r\nContent-Length: 5\r\n\r\nhello",
+			`the server answered 206 Partial Content with a Content-Range that does not parse: "bytes 0-x/5"`},
+		{"another range", "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 5-9/10\r\nContent-Length: 5\r\n\r\nworld",
+			`the server sent bytes from 5 ("bytes 5-9/10"), not from 0 as asked`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u, _ := countingAnswerer(t, "http", tt.answer)
+			cfg := testConfig()
+			cfg.Retries = 0
+			path := filepath.Join(t.TempDir(), "f")
+			_, err := newClient(t, cfg).Fetch(context.Background(), request(u, path, nil))
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("err = %v\nwant      %s", err, tt.want)
+			}
+			assertGone(t, path)
+		})
+	}
 }

@@ -71,14 +71,17 @@ func permanent(err error) bool {
 		location *locationError
 		stopped  *InterruptedError
 		dns      *net.DNSError
+		notHTTP  *http1.NotHTTPError
 	)
 	switch {
 	case errors.As(err, &disk), errors.As(err, &write), errors.As(err, &sum),
 		errors.As(err, &wait), errors.As(err, &scheme), errors.As(err, &location), errors.As(err, &stopped),
+		errors.As(err, &notHTTP),
 		badCertificate(err), notTLS(err), malformed(err), isTLSRefusal(err), linkLocalRefused(err):
 		return true
 	case errors.Is(err, ErrTooManyRedirects), errors.Is(err, ErrPartInUse), errors.Is(err, ErrPartBusy), errors.Is(err, ErrSkip),
-		errors.Is(err, http1.ErrTLSAnswer), errors.Is(err, http1.ErrTooManyInterim), headerTooLong(err):
+		errors.Is(err, http1.ErrTLSAnswer), errors.Is(err, http1.ErrTooManyInterim), headerTooLong(err),
+		errors.Is(err, http1.ErrHTTP10TransferEncoding):
 		return true
 	case errors.As(err, &dns):
 		return dns.IsNotFound
@@ -386,12 +389,25 @@ func describe(err error) string {
 		return "the server sent a malformed chunked body (" + msg + ")"
 	case strings.Contains(msg, "malformed MIME header"):
 		return "the server sent a malformed trailer (" + msg + ")"
+	// net/http's words for a chunked body cut after its last chunk: the
+	// second one ("suspiciously long trailer") it says of a trailer line
+	// cut short as of one longer than its buffer.
+	case msg == "http: unexpected EOF reading trailer":
+		return "connection closed early (in the trailer after the chunked body's last chunk)"
+	case msg == "http: suspiciously long trailer after chunked body":
+		return "the server sent a chunked body whose trailer does not end (the connection closed in it, or it is too long)"
 	}
 	switch {
 	case errors.Is(err, http1.ErrTooManyInterim):
 		return http1.ErrTooManyInterim.Error() // without the transports' plumbing
 	case headerTooLong(err):
-		return http1.ErrHeaderTooLong.Error()
+		// The cap, which no flag raises: http1's default for plain
+		// http, net/http's (10 MiB) for the rest.
+		limit := "10 MiB"
+		if errors.Is(err, http1.ErrHeaderTooLong) {
+			limit = fmt.Sprintf("%d MiB", http1.DefaultMaxResponseHeaderBytes>>20)
+		}
+		return http1.ErrHeaderTooLong.Error() + ": over " + limit + ", the most fetchpool reads"
 	}
 	if m := malformedMessage(err); m != "" {
 		// Without the transports' plumbing ("reading the response: ",

@@ -808,14 +808,17 @@ func (t *transfer) checkRange(resp *http.Response, offset int64) (plan, error) {
 		return plan{}, &rangeError{msg: msg}
 	}
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); strings.HasPrefix(mt, "multipart/") {
-		return fail("server answered with several ranges")
+		return fail("the server answered with several ranges (multipart/byteranges), not the one asked for")
 	}
-	cr, ok := parseContentRange(resp.Header.Get("Content-Range"))
-	if !ok || cr.first < 0 {
-		return fail(fmt.Sprintf("server sent a 206 with a bad Content-Range %q", resp.Header.Get("Content-Range")))
-	}
-	if cr.first != offset {
-		return fail(fmt.Sprintf("server sent bytes from %d, not %d", cr.first, offset))
+	raw := resp.Header.Get("Content-Range")
+	cr, ok := parseContentRange(raw)
+	switch {
+	case raw == "":
+		return fail("the server answered 206 Partial Content without a Content-Range: which bytes it sent cannot be told")
+	case !ok || cr.first < 0:
+		return fail(fmt.Sprintf("the server answered 206 Partial Content with a Content-Range that does not parse: %q", raw))
+	case cr.first != offset:
+		return fail(fmt.Sprintf("the server sent bytes from %d (%q), not from %d as asked", cr.first, raw, offset))
 	}
 	if offset > 0 && t.meta.contradictedBy(resp) {
 		// A server that ignores If-Range sends the tail of what it has
@@ -857,12 +860,25 @@ func newHTTPError(resp *http.Response) *HTTPError {
 	return e
 }
 
-// drain reads what is left of a small error body so its connection can
-// be reused; a large or unsized one is just closed.
+// drainWait is how long drain waits for the rest of a small body. Such a
+// body nearly always comes with its header; one that has not come by then
+// may never come (a server that promises 20 bytes and sends none, keeping
+// the connection open), and is not worth more than a new connection.
+const drainWait = time.Second
+
+// drain reads what is left of a small error or redirect body so its
+// connection can be reused; a large or unsized one is just closed, as is
+// one whose rest does not come within drainWait (the stall timeout would
+// otherwise end the request, after a minute, for a body nobody reads).
 func drain(resp *http.Response) {
-	if resp.ContentLength >= 0 && resp.ContentLength <= 64<<10 {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.ContentLength < 0 || resp.ContentLength > 64<<10 {
+		return
 	}
+	// Closing the body aborts a read that waits (both transports allow
+	// it), and drops the connection.
+	timer := time.AfterFunc(drainWait, func() { resp.Body.Close() })
+	defer timer.Stop()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 }
 
 // receive writes an accepted body into the part: consult Rename, open the
