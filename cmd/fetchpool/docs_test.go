@@ -243,4 +243,27 @@ func TestReadme(t *testing.T) {
 			t.Errorf("the README shows %s, which fetchpool does not have", f)
 		}
 	}
+
+	// And the other way round: every flag of --help is in the README, in
+	// its long or its short form, in a command or in code in the text, as
+	// a user who reads only the README would otherwise never learn of it.
+	mentioned := map[string]bool{}
+	for _, f := range shown {
+		mentioned[f] = true
+	}
+	prose := regexp.MustCompile("(?s)```.*?```").ReplaceAllString(readme, "")
+	for _, code := range regexp.MustCompile("`([^`]+)`").FindAllStringSubmatch(prose, -1) {
+		for _, m := range flagRE.FindAllStringSubmatch(code[1], -1) {
+			mentioned[m[1]] = true
+		}
+	}
+	root.Flags().VisitAll(func(f *pflag.Flag) {
+		if f.Hidden || f.Name == "help" || f.Name == "version" {
+			return
+		}
+		if mentioned["--"+f.Name] || f.Shorthand != "" && mentioned["-"+f.Shorthand] {
+			return
+		}
+		t.Errorf("the README does not mention --%s (a flag in --help)", f.Name)
+	})
 }
