@@ -126,6 +126,26 @@ func TestCompletionRequests(t *testing.T) {
 	}
 }
 
+// TestCompletionDescriptions: the descriptions that zsh, fish and
+// powershell show beside each flag read as --help does. The backquotes that
+// name a flag's value in its usage (`N`, `FILE`) are for --help's column,
+// and were shown as they are: "at most `N` transfers at once".
+func TestCompletionDescriptions(t *testing.T) {
+	r := fetchpool(t, t.TempDir(), "", "__complete", "--")
+	if r.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	want := "--concurrency\tat most N transfers at once\n"
+	if !strings.Contains(r.stdout, want) {
+		t.Errorf("completions lack %q:\n%s", want, r.stdout)
+	}
+	for _, line := range strings.Split(r.stdout, "\n") {
+		if strings.Contains(line, "`") {
+			t.Errorf("a description shows a backquote: %q", line)
+		}
+	}
+}
+
 // TestBashCompletion sources the bash script and completes a word the way
 // bash does, with a stand-in for the bash-completion package's one helper.
 func TestBashCompletion(t *testing.T) {

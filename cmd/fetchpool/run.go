@@ -27,6 +27,7 @@ func execute(ctx, stop context.Context, s *streams, args []string) error {
 	cmd.SetIn(s.In)
 	cmd.SetOut(s.Out)
 	cmd.SetErr(s.Err)
+	plainCompletionUsages(cmd, args)
 	err := longWithOneDash(cmd, args)
 	if err == nil {
 		err = cmd.ExecuteContext(ctx)
