@@ -86,6 +86,11 @@ func TestCompletionScripts(t *testing.T) {
 			if !strings.Contains(out, tt.want) {
 				t.Errorf("output does not contain %q:\n%.400s", tt.want, out)
 			}
+			// The usage to read is the subcommand's: fetchpool --help
+			// says nothing of shells.
+			if hint := "Run 'fetchpool completion --help' for usage.\n"; tt.code == exitUsage && !strings.HasSuffix(r.stderr, hint) {
+				t.Errorf("stderr does not end with %q:\n%s", hint, r.stderr)
+			}
 		})
 	}
 }
