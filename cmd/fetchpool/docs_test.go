@@ -266,6 +266,19 @@ func TestReadme(t *testing.T) {
 		}
 		t.Errorf("the README does not mention --%s (a flag in --help)", f.Name)
 	})
+
+	// Its layout names every package of the module.
+	for _, dir := range []string{"pkg", "internal"} {
+		entries, err := os.ReadDir(filepath.Join("..", "..", dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if e.IsDir() && !strings.Contains(readme, "`"+dir+"/"+e.Name()+"`") {
+				t.Errorf("the README's layout does not name %s/%s", dir, e.Name())
+			}
+		}
+	}
 }
 
 // TestReadmeMessages keeps the messages that the README quotes true of the
