@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // shells are the shells "fetchpool completion" writes scripts for.
@@ -108,4 +109,18 @@ func writeCompletion(root *cobra.Command, w io.Writer, shell string, description
 		return fmt.Errorf("writing the %s completion script: %w", shell, err)
 	}
 	return nil
+}
+
+// plainCompletionUsages drops the backquotes from the usage of every flag
+// of cmd when args ask for shell completion: cobra shows a flag's usage as
+// its description, where the backquotes that name its value for --help
+// ("at most `N` transfers at once") would show as they are. --help, which
+// reads them, is not run in the same process.
+func plainCompletionUsages(cmd *cobra.Command, args []string) {
+	if len(args) == 0 || args[0] != cobra.ShellCompRequestCmd && args[0] != cobra.ShellCompNoDescRequestCmd {
+		return
+	}
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		f.Usage = strings.ReplaceAll(f.Usage, "`", "")
+	})
 }

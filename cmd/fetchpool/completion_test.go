@@ -86,6 +86,11 @@ func TestCompletionScripts(t *testing.T) {
 			if !strings.Contains(out, tt.want) {
 				t.Errorf("output does not contain %q:\n%.400s", tt.want, out)
 			}
+			// The usage to read is the subcommand's: fetchpool --help
+			// says nothing of shells.
+			if hint := "Run 'fetchpool completion --help' for usage.\n"; tt.code == exitUsage && !strings.HasSuffix(r.stderr, hint) {
+				t.Errorf("stderr does not end with %q:\n%s", hint, r.stderr)
+			}
 		})
 	}
 }
@@ -123,6 +128,26 @@ func TestCompletionRequests(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCompletionDescriptions: the descriptions that zsh, fish and
+// powershell show beside each flag read as --help does. The backquotes that
+// name a flag's value in its usage (`N`, `FILE`) are for --help's column,
+// and were shown as they are: "at most `N` transfers at once".
+func TestCompletionDescriptions(t *testing.T) {
+	r := fetchpool(t, t.TempDir(), "", "__complete", "--")
+	if r.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	want := "--concurrency\tat most N transfers at once\n"
+	if !strings.Contains(r.stdout, want) {
+		t.Errorf("completions lack %q:\n%s", want, r.stdout)
+	}
+	for _, line := range strings.Split(r.stdout, "\n") {
+		if strings.Contains(line, "`") {
+			t.Errorf("a description shows a backquote: %q", line)
+		}
 	}
 }
 

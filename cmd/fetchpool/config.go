@@ -252,7 +252,7 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 		fi, err := f.Stat()
 		if err == nil && fi.IsDir() {
 			f.Close()
-			return usagef("cannot read input file %s: it is a directory", name)
+			return usagef("cannot read input file %s: it is a directory; give -i a list file", name)
 		}
 		if err == nil {
 			inputs = append(inputs, fi)
@@ -320,6 +320,9 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 				return usagef("cannot read --checksums file %s: %w%s", opts.Checksums, fileReason(err), tildeHint(opts.Checksums, err))
 			}
 			defer f.Close()
+			if fi, err := f.Stat(); err == nil && fi.IsDir() {
+				return usagef("cannot read --checksums file %s: it is a directory; give --checksums a file in sha256sum format", opts.Checksums)
+			}
 			list = f
 		}
 		sums, err := readChecksums(stop, s, opts.Checksums, list)

@@ -243,4 +243,99 @@ func TestReadme(t *testing.T) {
 			t.Errorf("the README shows %s, which fetchpool does not have", f)
 		}
 	}
+
+	// And the other way round: every flag of --help is in the README, in
+	// its long or its short form, in a command or in code in the text, as
+	// a user who reads only the README would otherwise never learn of it.
+	mentioned := map[string]bool{}
+	for _, f := range shown {
+		mentioned[f] = true
+	}
+	prose := regexp.MustCompile("(?s)```.*?```").ReplaceAllString(readme, "")
+	for _, code := range regexp.MustCompile("`([^`]+)`").FindAllStringSubmatch(prose, -1) {
+		for _, m := range flagRE.FindAllStringSubmatch(code[1], -1) {
+			mentioned[m[1]] = true
+		}
+	}
+	root.Flags().VisitAll(func(f *pflag.Flag) {
+		if f.Hidden || f.Name == "help" || f.Name == "version" {
+			return
+		}
+		if mentioned["--"+f.Name] || f.Shorthand != "" && mentioned["-"+f.Shorthand] {
+			return
+		}
+		t.Errorf("the README does not mention --%s (a flag in --help)", f.Name)
+	})
+
+	// Its layout names every package of the module.
+	for _, dir := range []string{"pkg", "internal"} {
+		entries, err := os.ReadDir(filepath.Join("..", "..", dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if e.IsDir() && !strings.Contains(readme, "`"+dir+"/"+e.Name()+"`") {
+				t.Errorf("the README's layout does not name %s/%s", dir, e.Name())
+			}
+		}
+	}
+}
+
+// TestReadmeMessages keeps the messages that the README quotes true of the
+// code: each quote is in the README (its lines joined), and the literal
+// pieces that make it are in the sources of the command and its packages.
+// A message reworded in the code fails here until the README follows.
+func TestReadmeMessages(t *testing.T) {
+	readme := strings.Join(strings.Fields(string(readFile(t, filepath.Join("..", "..", "README.md")))), " ")
+	var code strings.Builder
+	for _, dir := range []string{".", "../../pkg"} {
+		err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+				return err
+			}
+			code.Write(readFile(t, path))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		quote  string   // as the README shows it
+		pieces []string // the literals in the code that make it
+	}{
+		{"`queued 3 · in flight 8 · done 12 · failed 1 · skipped 0`",
+			[]string{`"queued "`, `"in flight "`, `"done "`, `"failed "`, `"skipped "`}},
+		{"`waiting N`", []string{`"waiting "`}},
+		{"`try N`", []string{`"try "`}},
+		{"`reason`, e.g. `exists` or `not modified on the server`", []string{`"exists"`, `"not modified on the server"`}},
+		{`"unread_input": {"after": "urls.txt:1234", "reason": "interrupted"}`,
+			[]string{"`json:\"unread_input,omitempty\"`", `"interrupted"`}},
+		{"`# urls.txt:7: line is longer than 65536 bytes, not copied here`",
+			[]string{`"line is longer than %d bytes"`, `", not copied here"`, "MaxLineLength = 64 << 10"}},
+		{"`# interrupted: the rest of the input (after -:1234) was not read; …`",
+			[]string{`"the rest of the input (after "`, `") was not read"`, `why+": "+unread+"; `}},
+		{"`# the input ended early: reading urls.txt: …; the rest of the input (after urls.txt:1234) was not read; …`",
+			[]string{`"the input ended early: "+runErr.Error()+"; "+unread+"; `}},
+		{"# FAIL arg 1 https://example.com/two.bin: out/two.bin.part is being written by another process; not touched (run again once that one is done)",
+			[]string{`"FAIL"`, `" is being written by another process; not touched (run again once that one is done)"`}},
+		{"`unknown shorthand flag: 'N' in -N: use --on-exists newer`", []string{`"use --on-exists newer"`}},
+		{"(`exists, checksum ok`)", []string{`"exists, checksum ok"`}},
+		{"`not checked: 2 of the files saved have no entry in SHA256SUMS (the first: out/extra.bin)`",
+			[]string{`"not checked: "`, `" of the files saved have no entry in "`, `" (the first: "`}},
+		{"(`bytes 4194304-8388607: after 4 attempts: HTTP 503 ...`)",
+			[]string{`"bytes %d-%d: %w"`, `"after %d attempts: "`}},
+		{"stderr ends with a note that it held no items", []string{`"note: %s held no items, so nothing was fetched\n"`}},
+	}
+	for _, tt := range tests {
+		if !strings.Contains(readme, tt.quote) {
+			t.Errorf("the README no longer quotes %s: update this test with it", tt.quote)
+			continue
+		}
+		for _, p := range tt.pieces {
+			if !strings.Contains(code.String(), p) {
+				t.Errorf("the README quotes %s, but the code has no %s: say in the README what fetchpool says now", tt.quote, p)
+			}
+		}
+	}
 }

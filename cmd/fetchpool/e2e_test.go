@@ -430,6 +430,35 @@ func TestEndToEndStdinIsADirectory(t *testing.T) {
 	}
 }
 
+// TestEndToEndListIsADirectory: a -i or --checksums that names a directory
+// is an unreadable input file (exit 2) and the message names the flag, as
+// for a missing one; --checksums said only "reading adir: read adir: is a
+// directory".
+func TestEndToEndListIsADirectory(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-i", "adir"}, "fetchpool: cannot read input file adir: it is a directory; give -i a list file\n"},
+		{[]string{"--checksums", "adir", "x"}, "fetchpool: cannot read --checksums file adir: it is a directory; give --checksums a file in sha256sum format\n"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.Mkdir(filepath.Join(dir, "adir"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			r := fetchpool(t, dir, "", append([]string{"-o", "out"}, tt.args...)...)
+			if r.code != exitUsage || !strings.HasPrefix(r.stderr, tt.want) {
+				t.Errorf("exit %d, want 2, and stderr starting %q; stderr:\n%s", r.code, tt.want, r.stderr)
+			}
+			if _, err := os.Lstat(filepath.Join(dir, "out")); err == nil {
+				t.Error("the output directory was made")
+			}
+		})
+	}
+}
+
 // TestEndToEndEmptyInput: an input without items is a success (exit 0),
 // but one that a CI log tells apart from a list fetched whole: an empty
 // $URLS piped in passed with only "done 0" to show for it.

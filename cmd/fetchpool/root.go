@@ -138,7 +138,7 @@ func newRootCommand(run func(ctx context.Context, opts *options) error) *cobra.C
 	f.Var(newCount(&opts.PerHost, 0, "0 (no cap) or more"), "per-host", "at most `N` requests at once to one host:port (0 = no cap)")
 	f.StringVarP(&opts.Rate, "rate", "r", "", "start at most this many requests, retries included: `N`, N/s, N/m or N/h (0 or unset: unlimited)")
 	f.Var(newCount(&opts.Burst, 1, "at least 1"), "burst", "let `N` requests start at once under --rate")
-	f.StringVar(&opts.LimitRate, "limit-rate", "", "cap total download bandwidth at `BYTES` per second (K, M, G suffixes, 1024-based)")
+	f.StringVar(&opts.LimitRate, "limit-rate", "", "cap total download bandwidth at `BYTES` per second (K, M, G suffixes, 1024-based; 0 or unset: no cap)")
 	f.Var(newCount(&opts.Split, 1, "1 to "+strconv.Itoa(maxSplit)), "split", "fetch a large file as `N` concurrent ranges (at most 16) when the server supports them")
 	f.StringVar(&opts.SplitMin, "split-min", "16M", "split only files of at least `SIZE`")
 

@@ -27,12 +27,18 @@ func execute(ctx, stop context.Context, s *streams, args []string) error {
 	cmd.SetIn(s.In)
 	cmd.SetOut(s.Out)
 	cmd.SetErr(s.Err)
+	plainCompletionUsages(cmd, args)
 	err := longWithOneDash(cmd, args)
 	if err == nil {
 		err = cmd.ExecuteContext(ctx)
 	}
 	var usage usageError
 	switch {
+	case errors.As(err, &usage) && len(args) > 0 && args[0] == "completion":
+		// Its own usage (fetchpool completion tcsh): its help says
+		// what it takes, fetchpool --help nothing of shells. Not so
+		// for fetchpool flags before it (fetchpool -q completion).
+		fmt.Fprintf(s.Err, "fetchpool: %v\nRun 'fetchpool completion --help' for usage.\n", err)
 	case errors.As(err, &usage):
 		fmt.Fprintf(s.Err, "fetchpool: %v\nRun 'fetchpool --help' for usage.\n", err)
 	case err != nil && !errors.Is(err, errFailed) && !errors.Is(err, errInterrupted):

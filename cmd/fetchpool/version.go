@@ -1,6 +1,9 @@
 package main
 
-import "runtime/debug"
+import (
+	"runtime/debug"
+	"strings"
+)
 
 // version is set at release time with -ldflags "-X main.version=v1.2.3".
 var version = ""
@@ -16,7 +19,11 @@ func versionString() string {
 // build information (nil when the binary has none). "go install
 // module@v1.2.3" gives the module version; a build from a checkout gives
 // "devel+REVISION" (with "-dirty" for uncommitted changes), or just
-// "devel" when VCS stamping is off (-buildvcs=false).
+// "devel" when VCS stamping is off (-buildvcs=false). Go 1.24 and later
+// stamp a checkout that is not at a tag with a pseudo-version of its
+// commit ("v0.0.0-20260101000000-0123456789ab", "+dirty" with changes),
+// which reads like a release; it too is "devel+REVISION". A checkout at a
+// tag keeps the tag.
 func versionFrom(ldflag string, info *debug.BuildInfo) string {
 	if ldflag != "" {
 		return ldflag
@@ -39,10 +46,16 @@ func versionFrom(ldflag string, info *debug.BuildInfo) string {
 			}
 		}
 	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	// A pseudo-version ends in the commit's first 12 hex digits; one
+	// that names the commit the binary was built from is Go's stamp of a
+	// checkout, not a version that was asked for.
+	if rev != "" && len(rev) == 12 && strings.HasSuffix(strings.TrimSuffix(v, "+dirty"), "-"+rev) {
+		v = "devel"
+	}
 	if rev != "" && v == "devel" {
-		if len(rev) > 12 {
-			rev = rev[:12]
-		}
 		v += "+" + rev + dirty
 	}
 	return v

@@ -34,6 +34,13 @@ func TestVersionFrom(t *testing.T) {
 		{"checkout with VCS stamping", "", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: settings("vcs.revision", rev, "vcs.modified", "false")}, "devel+0123456789ab"},
 		{"checkout with changes", "", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: settings("vcs.revision", rev, "vcs.modified", "true")}, "devel+0123456789ab-dirty"},
 		{"short revision", "", &debug.BuildInfo{Main: debug.Module{Version: ""}, Settings: settings("vcs.revision", "abc")}, "devel+abc"},
+		// Go 1.24 and later stamp a checkout with a pseudo-version of its
+		// commit (the module version "v0.0.0-...", a release it is not),
+		// and "+dirty" for uncommitted changes.
+		{"checkout, Go 1.24 pseudo-version", "", &debug.BuildInfo{Main: debug.Module{Version: "v0.0.0-20260101000000-0123456789ab"}, Settings: settings("vcs.revision", rev, "vcs.modified", "false")}, "devel+0123456789ab"},
+		{"checkout, Go 1.24 pseudo-version, changes", "", &debug.BuildInfo{Main: debug.Module{Version: "v0.0.0-20260101000000-0123456789ab+dirty"}, Settings: settings("vcs.revision", rev, "vcs.modified", "true")}, "devel+0123456789ab-dirty"},
+		{"checkout after a tag, Go 1.24", "", &debug.BuildInfo{Main: debug.Module{Version: "v1.2.4-0.20260101000000-0123456789ab"}, Settings: settings("vcs.revision", rev, "vcs.modified", "false")}, "devel+0123456789ab"},
+		{"checkout at a tag, Go 1.24", "", &debug.BuildInfo{Main: debug.Module{Version: "v1.2.3"}, Settings: settings("vcs.revision", rev, "vcs.modified", "false")}, "v1.2.3"},
 		{"-buildvcs=false", "", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "devel"},
 		{"no build information", "", nil, "devel"},
 	}

@@ -117,7 +117,7 @@ type Result struct {
 	Output     string // saved file's path: the output dir joined with the name
 	Status     Status
 	Bytes      int64 // bytes received (or copied) by this run, retries included
-	Size       int64 // size of the saved file, when Status is StatusOK
+	Size       int64 // size of the saved file when Status is StatusOK, of the file kept when StatusSkipped
 	SHA256     string
 	HTTPStatus int
 	Attempts   int

@@ -10,7 +10,8 @@ import (
 
 // Record is the JSON object that --json and --report write for one finished
 // item. Bytes is what this run received for it (retries and resent bytes
-// included), Size the size of the saved file (0 unless it is ok). Error says
+// included), Size the size of the saved file, or of the file kept for a
+// skipped item (0 for one that failed or was canceled). Error says
 // why the item failed or was canceled; it is always present, and "" for an
 // item that is ok or skipped. Reason says why a skipped item was skipped,
 // and is left out for the others. URL is the item's URL as given;
