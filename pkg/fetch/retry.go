@@ -429,12 +429,30 @@ func linkLocalHint(e *net.OpError, errno syscall.Errno) string {
 	return fmt.Sprintf("cannot connect to %s%%%s: no network interface is named %q (ip link lists them)", addr.IP, addr.Zone, addr.Zone)
 }
 
+// proxySource says where the proxy that e went through came from, for
+// describeRequest.
+func proxySource(e *url.Error) string {
+	if errors.As(e.Err, new(*proxyGivenError)) {
+		return "from Config.Proxy" // not the environment's
+	}
+	if strings.HasPrefix(strings.ToLower(e.URL), "https:") {
+		return "from HTTPS_PROXY; NO_PROXY lists hosts that bypass it"
+	}
+	return "from HTTP_PROXY; NO_PROXY lists hosts that bypass it"
+}
+
 // describeRequest is describe for a request that got no response, or no
 // usable one: what went wrong before the body, and what to do about it
 // when the person at the terminal can do something.
 func describeRequest(e *url.Error) string {
-	var proxy *net.OpError
+	var (
+		proxy *net.OpError
+		setup *setupTimeoutError
+	)
 	switch {
+	case errors.As(e.Err, &setup) && setup.proxy != "":
+		// net/http does not tell it as the proxy's failure.
+		return fmt.Sprintf("the proxy %s (%s): %v", setup.proxy, proxySource(e), setup)
 	case errors.As(e.Err, &proxy) && proxy.Op == "proxyconnect":
 		// net/http's words ("connection refused") would blame the
 		// server the URL names.
@@ -443,15 +461,7 @@ func describeRequest(e *url.Error) string {
 		if errors.As(proxy.Err, &dial) && dial.Addr != nil {
 			where += " " + dial.Addr.String()
 		}
-		from := "from HTTP_PROXY"
-		if strings.HasPrefix(strings.ToLower(e.URL), "https:") {
-			from = "from HTTPS_PROXY"
-		}
-		from += "; NO_PROXY lists hosts that bypass it"
-		var given *proxyGivenError
-		if errors.As(e.Err, &given) {
-			from = "from Config.Proxy" // not the environment's
-		}
+		from := proxySource(e)
 		reason := describe(proxy.Err)
 		if errors.Is(proxy.Err, io.EOF) {
 			reason = "it closed the connection without sending a response"
