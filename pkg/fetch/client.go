@@ -56,6 +56,7 @@ func (c *Client) transport() http.RoundTripper {
 		conns = max(c.cfg.inFlight(), 2)
 		idle = conns
 	}
+	maxIdle := fitOpenFiles(maxIdleConns(idle), max(conns, idle), openFilesLimit())
 	proxy := c.cfg.Proxy
 	if proxy == nil {
 		proxy = http.ProxyFromEnvironment
@@ -68,8 +69,8 @@ func (c *Client) transport() http.RoundTripper {
 		// the wait for headers, and the transport's own timer would cost one
 		// more timer per request.
 		DisableCompression:    true,
-		MaxIdleConns:          maxIdleConns(idle),
-		MaxIdleConnsPerHost:   idle,
+		MaxIdleConns:          maxIdle,
+		MaxIdleConnsPerHost:   min(idle, maxIdle),
 		MaxConnsPerHost:       conns,
 		IdleConnTimeout:       90 * time.Second,
 		ExpectContinueTimeout: time.Second,
@@ -104,7 +105,7 @@ func (c *Client) transport() http.RoundTripper {
 	// In use: at most one connection per request in flight (or, without
 	// Concurrency, as many as are kept idle per host).
 	tr.DialContext = capConns(boundSetup(dialer.DialContext, c.cfg.ConnectTimeout),
-		maxIdleConns(idle)+max(conns, idle), tr.CloseIdleConnections)
+		maxIdle+max(conns, idle), tr.CloseIdleConnections)
 	return &http1.Transport{
 		Fallback:        tr,
 		Interim:         interim,
@@ -122,6 +123,27 @@ func (c *Client) transport() http.RoundTripper {
 // connection to every host of a list of thousands, which would run out of
 // file descriptors.
 func maxIdleConns(inFlight int) int { return max(4*inFlight, 64) }
+
+// openFilesReserve is how many open files fitOpenFiles leaves to the rest
+// of the process: standard streams, input lists, --report and --failed,
+// the runtime's own.
+const openFilesReserve = 32
+
+// fitOpenFiles is idle, the idle connections kept over all hosts for
+// inFlight requests at most at once, lowered to fit nofile, the limit on
+// open files (0: none known), beside what the transfers in flight hold: a
+// connection and a file each, and a second file for a moment (a sidecar, a
+// lock). Without it, -j 64 under ulimit -n 256 kept 256 idle connections
+// and failed every other item with "too many open files". It is at least
+// 1: net/http and http1 take 0 for no cap at all. A limit too low for the
+// transfers themselves is for the person at the terminal to raise (the
+// error of an item says so).
+func fitOpenFiles(idle, inFlight int, nofile uint64) int {
+	if nofile == 0 || nofile > uint64(idle+3*inFlight+openFilesReserve) {
+		return idle
+	}
+	return max(int(nofile)-3*inFlight-openFilesReserve, 1)
+}
 
 // capConns wraps dial so that it counts the connections open, and calls
 // closeIdle each time a dial finds more than limit of them: the idle ones
