@@ -253,3 +253,49 @@ func acceptEach(t *testing.T, handle func(c net.Conn)) (addr string) {
 	}()
 	return ln.Addr().String()
 }
+
+// TestHTTP2StreamResetIsNamed: a server that resets the HTTP/2 stream of a
+// transfer (RST_STREAM) mid-body is named as the one that did, in words:
+// the error was net/http's "stream error: stream ID 1; INTERNAL_ERROR;
+// received from peer". The reset is retried, and the next attempt resumes
+// from the bytes that arrived.
+func TestHTTP2StreamResetIsNamed(t *testing.T) {
+	body := payload(100_000, 7)
+	res := newResource(body, `"v1"`)
+	var requests atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if requests.Add(1) == 1 {
+			w.Header().Set("ETag", `"v1"`)
+			w.Header().Set("Content-Length", "100000")
+			w.Write(body[:5000])
+			w.(http.Flusher).Flush()
+			panic(http.ErrAbortHandler) // RST_STREAM INTERNAL_ERROR
+		}
+		res.ServeHTTP(w, r)
+	}))
+	srv.EnableHTTP2 = true
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	for _, retries := range []int{0, 1} {
+		requests.Store(0)
+		cfg := testConfig()
+		cfg.Retries = retries
+		cfg.Insecure = true
+		c := newClient(t, cfg)
+		path := filepath.Join(t.TempDir(), "f")
+		_, err := c.Fetch(context.Background(), request(srv.URL+"/f", path, nil))
+		c.CloseIdleConnections()
+		if retries == 0 {
+			want := "the server reset the HTTP/2 stream (INTERNAL_ERROR); " + path + ".part kept: run again to resume"
+			if err == nil || err.Error() != want {
+				t.Errorf("error %v, want %q", err, want)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("retried: %v", err)
+		}
+		assertDone(t, path, body)
+	}
+}

@@ -375,6 +375,9 @@ func describe(err error) string {
 		return "connection closed early"
 	}
 	msg := strings.TrimPrefix(err.Error(), "net/http: ")
+	if words := streamError(msg); words != "" {
+		return words
+	}
 	switch {
 	case msg == "TLS handshake timeout":
 		// net/http's handshake timeout is of an unexported type: its
@@ -400,6 +403,28 @@ func describe(err error) string {
 		return "the server sent a malformed response (" + m + ")"
 	}
 	return msg
+}
+
+// streamError is net/http's HTTP/2 stream error, msg ("stream error:
+// stream ID 1; INTERNAL_ERROR; received from peer", of an unexported
+// type), in words that say who ended the stream; "" for any other error.
+func streamError(msg string) string {
+	rest, ok := strings.CutPrefix(msg, "stream error: stream ID ")
+	if !ok {
+		return ""
+	}
+	parts := strings.SplitN(rest, "; ", 3)
+	if len(parts) < 2 {
+		return ""
+	}
+	code := parts[1]
+	if len(parts) == 3 && parts[2] == "received from peer" {
+		return "the server reset the HTTP/2 stream (" + code + ")"
+	}
+	if len(parts) == 3 {
+		code += ": " + parts[2]
+	}
+	return "the server broke the HTTP/2 protocol on the stream (" + code + ")"
 }
 
 // linkLocalRefused reports a connection to a link-local IPv6 address that
