@@ -299,3 +299,36 @@ func TestHTTP2StreamResetIsNamed(t *testing.T) {
 		assertDone(t, path, body)
 	}
 }
+
+// TestPlainHTTPToAnHTTPSPort: an http:// URL whose port serves https (a
+// URL written with the wrong scheme) fails with the 400 the TLS server
+// answers in plain text, and the error says what it means and what to do,
+// rather than a bare "HTTP 400 Bad Request". A 400 that says something
+// else is left as it is.
+func TestPlainHTTPToAnHTTPSPort(t *testing.T) {
+	tlsSrv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	tlsSrv.EnableHTTP2 = true
+	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	tlsSrv.StartTLS()
+	t.Cleanup(tlsSrv.Close)
+	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "missing parameter", http.StatusBadRequest)
+	}))
+	t.Cleanup(bad.Close)
+	tests := []struct{ name, url, want string }{
+		{"TLS port", "http://" + tlsSrv.Listener.Addr().String() + "/f",
+			"HTTP 400 Bad Request: the port serves https, not plain http: use an https:// URL"},
+		{"another 400", bad.URL + "/f", "HTTP 400 Bad Request"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig()
+			c := newClient(t, cfg)
+			defer c.CloseIdleConnections()
+			_, err := c.Fetch(context.Background(), request(tt.url, filepath.Join(t.TempDir(), "f"), nil))
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("error %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
