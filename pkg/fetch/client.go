@@ -107,7 +107,7 @@ func (c *Client) transport() http.RoundTripper {
 	tr.DialContext = capConns(boundSetup(dialer.DialContext, c.cfg.ConnectTimeout),
 		maxIdle+max(conns, idle), tr.CloseIdleConnections)
 	return &http1.Transport{
-		Fallback:        tr,
+		Fallback:        &firstConn{rt: tr},
 		Interim:         interim,
 		Proxy:           tr.Proxy,
 		DialContext:     dialer.DialContext,
