@@ -332,3 +332,35 @@ func TestPlainHTTPToAnHTTPSPort(t *testing.T) {
 		})
 	}
 }
+
+// TestHeaderHTTP2Refuses: a -H header that HTTP/2 has no place for
+// (Connection other than close or keep-alive, Upgrade) makes net/http
+// refuse every request to an HTTP/2 server before it is sent. The item
+// failed after every retry with net/http's "http2: invalid Upgrade request
+// header: [\"foo\"]"; it now fails at once, and the error names the header
+// and says to remove it.
+func TestHeaderHTTP2Refuses(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	tests := []struct {
+		header, value, want string
+	}{
+		{"Upgrade", "foo", `the header "Upgrade: foo" (-H) cannot be sent over HTTP/2, which the server speaks: remove it`},
+		{"Connection", "Upgrade", `the header "Connection: Upgrade" (-H) cannot be sent over HTTP/2, which the server speaks: remove it`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.header, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.Insecure = true
+			cfg.Header = http.Header{tt.header: {tt.value}}
+			c := newClient(t, cfg)
+			defer c.CloseIdleConnections()
+			_, err := c.Fetch(context.Background(), request(srv.URL+"/f", filepath.Join(t.TempDir(), "f"), nil))
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("error %v, want %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -75,7 +75,8 @@ func permanent(err error) bool {
 	switch {
 	case errors.As(err, &disk), errors.As(err, &write), errors.As(err, &sum),
 		errors.As(err, &wait), errors.As(err, &scheme), errors.As(err, &location), errors.As(err, &stopped),
-		badCertificate(err), notTLS(err), malformed(err), isTLSRefusal(err), linkLocalRefused(err):
+		badCertificate(err), notTLS(err), malformed(err), isTLSRefusal(err), linkLocalRefused(err),
+		h2RefusedHeader(err) != "":
 		return true
 	case errors.Is(err, ErrTooManyRedirects), errors.Is(err, ErrPartInUse), errors.Is(err, ErrPartBusy), errors.Is(err, ErrSkip),
 		errors.Is(err, http1.ErrTLSAnswer), errors.Is(err, http1.ErrTooManyInterim), headerTooLong(err):
@@ -378,6 +379,9 @@ func describe(err error) string {
 	if words := streamError(msg); words != "" {
 		return words
 	}
+	if h := h2RefusedHeader(err); h != "" {
+		return fmt.Sprintf("the header %q (-H) cannot be sent over HTTP/2, which the server speaks: remove it", h)
+	}
 	switch {
 	case msg == "TLS handshake timeout":
 		// net/http's handshake timeout is of an unexported type: its
@@ -403,6 +407,29 @@ func describe(err error) string {
 		return "the server sent a malformed response (" + m + ")"
 	}
 	return msg
+}
+
+// h2RefusedHeader is the header, as "Name: value", that net/http's HTTP/2
+// transport refused to send (`http2: invalid Upgrade request header:
+// ["foo"]`: Connection other than close or keep-alive, Upgrade, some
+// Transfer-Encoding), "" for any other error. Only -H sets them: every
+// request to an HTTP/2 server fails so before it is sent.
+func h2RefusedHeader(err error) string {
+	msg := err.Error()
+	i := strings.Index(msg, "http2: invalid ")
+	if i < 0 {
+		return ""
+	}
+	name, values, ok := strings.Cut(msg[i+len("http2: invalid "):], " request header: ")
+	if !ok || name == "" || strings.Contains(name, " ") {
+		return ""
+	}
+	quoted, err := strconv.QuotedPrefix(strings.TrimPrefix(values, "["))
+	if err != nil {
+		return name
+	}
+	value, _ := strconv.Unquote(quoted)
+	return name + ": " + value
 }
 
 // streamError is net/http's HTTP/2 stream error, msg ("stream error:
