@@ -154,7 +154,7 @@ func newRootCommand(run func(ctx context.Context, opts *options) error) *cobra.C
 	f.Var(newCount(&opts.Retries, 3, "0 or more"), "retries", "retry a failed transfer up to `N` times (connection errors, timeouts, stalls, short bodies, HTTP 408, 425, 429, 500, 502, 503, 504)")
 	f.Var(newDuration(&opts.RetryWait, time.Second), "retry-wait", "wait up to DURATION before the first retry, twice as long before each next one (at most 30s)")
 	f.Var(newDuration(&opts.MaxRetryWait, time.Minute), "max-retry-wait", "honour a server's Retry-After of up to DURATION; a longer one fails the item (0 = honour none: fail at once)")
-	f.Var(newDuration(&opts.ConnectTimeout, 30*time.Second), "connect-timeout", "give up connecting (and the TLS handshake) after DURATION (0 = no limit)")
+	f.Var(newDuration(&opts.ConnectTimeout, 30*time.Second), "connect-timeout", "give up connecting (the TLS handshake and a proxy's answer to CONNECT too) after DURATION (0 = no limit)")
 	f.Var(newDuration(&opts.Timeout, 0), "timeout", "give up one attempt after DURATION (0 = no limit)")
 	f.Var(newDuration(&opts.StallTimeout, time.Minute), "stall-timeout", "abort and retry an attempt that receives no byte for DURATION (0 = never)")
 

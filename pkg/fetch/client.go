@@ -1,6 +1,7 @@
 package fetch
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"net"
@@ -55,6 +56,7 @@ func (c *Client) transport() http.RoundTripper {
 		conns = max(c.cfg.inFlight(), 2)
 		idle = conns
 	}
+	maxIdle := fitOpenFiles(maxIdleConns(idle), max(conns, idle), openFilesLimit())
 	proxy := c.cfg.Proxy
 	if proxy == nil {
 		proxy = http.ProxyFromEnvironment
@@ -67,8 +69,8 @@ func (c *Client) transport() http.RoundTripper {
 		// the wait for headers, and the transport's own timer would cost one
 		// more timer per request.
 		DisableCompression:    true,
-		MaxIdleConns:          maxIdleConns(idle),
-		MaxIdleConnsPerHost:   idle,
+		MaxIdleConns:          maxIdle,
+		MaxIdleConnsPerHost:   min(idle, maxIdle),
 		MaxConnsPerHost:       conns,
 		IdleConnTimeout:       90 * time.Second,
 		ExpectContinueTimeout: time.Second,
@@ -102,9 +104,10 @@ func (c *Client) transport() http.RoundTripper {
 	}
 	// In use: at most one connection per request in flight (or, without
 	// Concurrency, as many as are kept idle per host).
-	tr.DialContext = capConns(dialer.DialContext, maxIdleConns(idle)+max(conns, idle), tr.CloseIdleConnections)
+	tr.DialContext = capConns(boundSetup(dialer.DialContext, c.cfg.ConnectTimeout),
+		maxIdle+max(conns, idle), tr.CloseIdleConnections)
 	return &http1.Transport{
-		Fallback:        tr,
+		Fallback:        &firstConn{rt: tr},
 		Interim:         interim,
 		HeaderRead:      interim,
 		Proxy:           tr.Proxy,
@@ -121,6 +124,27 @@ func (c *Client) transport() http.RoundTripper {
 // connection to every host of a list of thousands, which would run out of
 // file descriptors.
 func maxIdleConns(inFlight int) int { return max(4*inFlight, 64) }
+
+// openFilesReserve is how many open files fitOpenFiles leaves to the rest
+// of the process: standard streams, input lists, --report and --failed,
+// the runtime's own.
+const openFilesReserve = 32
+
+// fitOpenFiles is idle, the idle connections kept over all hosts for
+// inFlight requests at most at once, lowered to fit nofile, the limit on
+// open files (0: none known), beside what the transfers in flight hold: a
+// connection and a file each, and a second file for a moment (a sidecar, a
+// lock). Without it, -j 64 under ulimit -n 256 kept 256 idle connections
+// and failed every other item with "too many open files". It is at least
+// 1: net/http and http1 take 0 for no cap at all. A limit too low for the
+// transfers themselves is for the person at the terminal to raise (the
+// error of an item says so).
+func fitOpenFiles(idle, inFlight int, nofile uint64) int {
+	if nofile == 0 || nofile > uint64(idle+3*inFlight+openFilesReserve) {
+		return idle
+	}
+	return max(int(nofile)-3*inFlight-openFilesReserve, 1)
+}
 
 // capConns wraps dial so that it counts the connections open, and calls
 // closeIdle each time a dial finds more than limit of them: the idle ones
@@ -146,6 +170,101 @@ func capConns(dial func(ctx context.Context, network, addr string) (net.Conn, er
 		return &countedConn{Conn: nc, open: open}, nil
 	}
 }
+
+// boundSetup wraps dial so that a connection gets timeout for its setup:
+// the CONNECT exchange with a proxy, which net/http bounds only by a
+// minute of its own, and the start of a TLS handshake (which
+// TLSHandshakeTimeout bounds as well). A proxy that takes the connection
+// and never answers the CONNECT would otherwise hold the request until the
+// stall timeout, which blames the server. The deadline ends at the first
+// write after a read: the TLS client's second flight, once the proxy has
+// answered and the server has spoken. A connection whose first write is
+// neither a CONNECT nor a TLS handshake (a plain http request through a
+// proxy) loses it at once: its first read is the response, which may take
+// longer than a connect.
+func boundSetup(dial func(ctx context.Context, network, addr string) (net.Conn, error),
+	timeout time.Duration) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if timeout <= 0 {
+		return dial
+	}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nc, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		if err := nc.SetDeadline(time.Now().Add(timeout)); err != nil {
+			return nc, nil //nolint:nilerr // no deadline: the stall timeout still holds
+		}
+		return &setupConn{Conn: nc, timeout: timeout}, nil
+	}
+}
+
+// tlsHandshakeRecord is the first byte of a TLS handshake record, which a
+// ClientHello begins with.
+const tlsHandshakeRecord = 0x16
+
+// setupConn is a connection whose deadline (boundSetup) lasts until its
+// first write after a read.
+type setupConn struct {
+	net.Conn
+	timeout time.Duration
+	read    atomic.Bool // something was read
+	done    atomic.Bool // the deadline is lifted
+	wrote   atomic.Bool // something was written
+	connect atomic.Bool // the first write was a proxy's CONNECT request
+}
+
+// Read reads, and tells a later Write that the other side has spoken. A
+// timeout there is the setup's: an *setupTimeoutError says so.
+func (c *setupConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.read.Store(true)
+	}
+	if ne, ok := err.(net.Error); ok && ne.Timeout() && !c.done.Load() {
+		e := &setupTimeoutError{d: c.timeout, err: err}
+		if c.connect.Load() {
+			e.proxy = c.RemoteAddr().String()
+		}
+		return n, e
+	}
+	return n, err
+}
+
+// Write lifts the deadline at the first write after a read, then writes.
+func (c *setupConn) Write(p []byte) (int, error) {
+	if !c.wrote.Swap(true) {
+		c.connect.Store(bytes.HasPrefix(p, []byte("CONNECT ")))
+		if !c.connect.Load() && (len(p) == 0 || p[0] != tlsHandshakeRecord) {
+			c.read.Store(true) // no setup to wait for: lift the deadline now
+		}
+	}
+	if !c.done.Load() && c.read.Load() && c.done.CompareAndSwap(false, true) {
+		c.Conn.SetDeadline(time.Time{})
+	}
+	return c.Conn.Write(p)
+}
+
+// setupTimeoutError is a connection's setup (boundSetup) that outlasted
+// --connect-timeout: through a proxy, the CONNECT unanswered; else the
+// TLS handshake.
+type setupTimeoutError struct {
+	d     time.Duration
+	proxy string // the proxy's address when it was its CONNECT
+	err   error
+}
+
+func (e *setupTimeoutError) Error() string {
+	if e.proxy != "" {
+		return "no answer to the CONNECT request within " + seconds(e.d) + " (--connect-timeout)"
+	}
+	return "TLS handshake timed out (--connect-timeout)"
+}
+
+func (e *setupTimeoutError) Unwrap() error { return e.err }
+
+// Timeout reports true: it is one.
+func (e *setupTimeoutError) Timeout() bool { return true }
 
 // countedConn is a connection counted by capConns until it is closed.
 type countedConn struct {

@@ -205,6 +205,19 @@ type guardCtx struct {
 	g *guard
 }
 
+// guardKey is the key under which a guardCtx, and any context made from
+// it (a hook's, httptrace's), gives its guard.
+type guardKey struct{}
+
+// Value gives the guard for guardKey, and what the context holds for any
+// other key.
+func (c *guardCtx) Value(key any) any {
+	if key == (guardKey{}) {
+		return c.g
+	}
+	return c.Context.Value(key)
+}
+
 // answered tells the watchdog that a response arrived (nil g: no guard).
 func (g *guard) answered() {
 	if g != nil {

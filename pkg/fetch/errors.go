@@ -104,6 +104,7 @@ type HTTPError struct {
 	retryAfter    time.Duration // from Retry-After on 429 and 503
 	hasRetryAfter bool
 	noLocation    bool // a redirect status without a Location to follow
+	httpsPort     bool // a 400 from a TLS server to a plain http request
 }
 
 // Error says "HTTP " and the status, e.g. "HTTP 404 Not Found".
@@ -114,6 +115,9 @@ func (e *HTTPError) Error() string {
 	}
 	if e.noLocation {
 		return "HTTP " + status + " without a Location to follow"
+	}
+	if e.httpsPort {
+		return "HTTP " + status + ": the port serves https, not plain http: use an https:// URL"
 	}
 	return "HTTP " + status
 }

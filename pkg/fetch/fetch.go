@@ -116,8 +116,9 @@ type Config struct {
 	// Credentials go only to the host of their machine entry (or the default
 	// entry), never across a redirect to another host.
 	NetrcFile string
-	// ConnectTimeout bounds the dial and the TLS handshake (0 or less =
-	// none, as for Timeout and StallTimeout).
+	// ConnectTimeout bounds the dial, the TLS handshake, and the answer of
+	// a proxy to the CONNECT of an https URL (0 or less = none, as for
+	// Timeout and StallTimeout).
 	ConnectTimeout time.Duration
 	// Timeout bounds each attempt, body included (0 or less = none).
 	Timeout time.Duration

@@ -331,3 +331,98 @@ func TestOddPartialContent(t *testing.T) {
 		})
 	}
 }
+
+func TestHTTP2StreamResetIsNamed(t *testing.T) {
+	body := payload(100_000, 7)
+	res := newResource(body, `"v1"`)
+	var requests atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if requests.Add(1) == 1 {
+			w.Header().Set("ETag", `"v1"`)
+			w.Header().Set("Content-Length", "100000")
+			w.Write(body[:5000])
+			w.(http.Flusher).Flush()
+			panic(http.ErrAbortHandler) // RST_STREAM INTERNAL_ERROR
+		}
+		res.ServeHTTP(w, r)
+	}))
+	srv.EnableHTTP2 = true
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	for _, retries := range []int{0, 1} {
+		requests.Store(0)
+		cfg := testConfig()
+		cfg.Retries = retries
+		cfg.Insecure = true
+		c := newClient(t, cfg)
+		path := filepath.Join(t.TempDir(), "f")
+		_, err := c.Fetch(context.Background(), request(srv.URL+"/f", path, nil))
+		c.CloseIdleConnections()
+		if retries == 0 {
+			want := "the server reset the HTTP/2 stream (INTERNAL_ERROR); " + path + ".part kept: run again to resume"
+			if err == nil || err.Error() != want {
+				t.Errorf("error %v, want %q", err, want)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("retried: %v", err)
+		}
+		assertDone(t, path, body)
+	}
+}
+
+func TestPlainHTTPToAnHTTPSPort(t *testing.T) {
+	tlsSrv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	tlsSrv.EnableHTTP2 = true
+	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	tlsSrv.StartTLS()
+	t.Cleanup(tlsSrv.Close)
+	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "missing parameter", http.StatusBadRequest)
+	}))
+	t.Cleanup(bad.Close)
+	tests := []struct{ name, url, want string }{
+		{"TLS port", "http://" + tlsSrv.Listener.Addr().String() + "/f",
+			"HTTP 400 Bad Request: the port serves https, not plain http: use an https:// URL"},
+		{"another 400", bad.URL + "/f", "HTTP 400 Bad Request"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig()
+			c := newClient(t, cfg)
+			defer c.CloseIdleConnections()
+			_, err := c.Fetch(context.Background(), request(tt.url, filepath.Join(t.TempDir(), "f"), nil))
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("error %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestHeaderHTTP2Refuses(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	tests := []struct {
+		header, value, want string
+	}{
+		{"Upgrade", "foo", `the header "Upgrade: foo" (-H) cannot be sent over HTTP/2, which the server speaks: remove it`},
+		{"Connection", "Upgrade", `the header "Connection: Upgrade" (-H) cannot be sent over HTTP/2, which the server speaks: remove it`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.header, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.Insecure = true
+			cfg.Header = http.Header{tt.header: {tt.value}}
+			c := newClient(t, cfg)
+			defer c.CloseIdleConnections()
+			_, err := c.Fetch(context.Background(), request(srv.URL+"/f", filepath.Join(t.TempDir(), "f"), nil))
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("error %v, want %q", err, tt.want)
+			}
+		})
+	}
+}

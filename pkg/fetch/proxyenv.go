@@ -60,8 +60,11 @@ func (e *proxyGivenError) Unwrap() error { return e.err }
 // givenProxy marks err as a proxy's failure (see proxyGivenError) when
 // the request failed at the proxy, and returns it as it is otherwise.
 func givenProxy(err error) error {
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "proxyconnect" {
+	var (
+		op    *net.OpError
+		setup *setupTimeoutError
+	)
+	if errors.As(err, &op) && op.Op == "proxyconnect" || errors.As(err, &setup) && setup.proxy != "" {
 		return &proxyGivenError{err}
 	}
 	return err

@@ -77,7 +77,8 @@ func permanent(err error) bool {
 	case errors.As(err, &disk), errors.As(err, &write), errors.As(err, &sum),
 		errors.As(err, &wait), errors.As(err, &scheme), errors.As(err, &location), errors.As(err, &stopped),
 		errors.As(err, &notHTTP),
-		badCertificate(err), notTLS(err), malformed(err), isTLSRefusal(err), linkLocalRefused(err):
+		badCertificate(err), notTLS(err), malformed(err), isTLSRefusal(err), linkLocalRefused(err),
+		h2RefusedHeader(err) != "":
 		return true
 	case errors.Is(err, ErrTooManyRedirects), errors.Is(err, ErrPartInUse), errors.Is(err, ErrPartBusy), errors.Is(err, ErrSkip),
 		errors.Is(err, http1.ErrTLSAnswer), errors.Is(err, http1.ErrTooManyInterim), headerTooLong(err),
@@ -378,6 +379,12 @@ func describe(err error) string {
 		return "connection closed early"
 	}
 	msg := strings.TrimPrefix(err.Error(), "net/http: ")
+	if words := streamError(msg); words != "" {
+		return words
+	}
+	if h := h2RefusedHeader(err); h != "" {
+		return fmt.Sprintf("the header %q (-H) cannot be sent over HTTP/2, which the server speaks: remove it", h)
+	}
 	switch {
 	case msg == "TLS handshake timeout":
 		// net/http's handshake timeout is of an unexported type: its
@@ -418,6 +425,51 @@ func describe(err error) string {
 	return msg
 }
 
+// h2RefusedHeader is the header, as "Name: value", that net/http's HTTP/2
+// transport refused to send (`http2: invalid Upgrade request header:
+// ["foo"]`: Connection other than close or keep-alive, Upgrade, some
+// Transfer-Encoding), "" for any other error. Only -H sets them: every
+// request to an HTTP/2 server fails so before it is sent.
+func h2RefusedHeader(err error) string {
+	msg := err.Error()
+	i := strings.Index(msg, "http2: invalid ")
+	if i < 0 {
+		return ""
+	}
+	name, values, ok := strings.Cut(msg[i+len("http2: invalid "):], " request header: ")
+	if !ok || name == "" || strings.Contains(name, " ") {
+		return ""
+	}
+	quoted, err := strconv.QuotedPrefix(strings.TrimPrefix(values, "["))
+	if err != nil {
+		return name
+	}
+	value, _ := strconv.Unquote(quoted)
+	return name + ": " + value
+}
+
+// streamError is net/http's HTTP/2 stream error, msg ("stream error:
+// stream ID 1; INTERNAL_ERROR; received from peer", of an unexported
+// type), in words that say who ended the stream; "" for any other error.
+func streamError(msg string) string {
+	rest, ok := strings.CutPrefix(msg, "stream error: stream ID ")
+	if !ok {
+		return ""
+	}
+	parts := strings.SplitN(rest, "; ", 3)
+	if len(parts) < 2 {
+		return ""
+	}
+	code := parts[1]
+	if len(parts) == 3 && parts[2] == "received from peer" {
+		return "the server reset the HTTP/2 stream (" + code + ")"
+	}
+	if len(parts) == 3 {
+		code += ": " + parts[2]
+	}
+	return "the server broke the HTTP/2 protocol on the stream (" + code + ")"
+}
+
 // linkLocalRefused reports a connection to a link-local IPv6 address that
 // the kernel refused for want of a network interface (see linkLocalHint):
 // the next attempt would be refused the same.
@@ -445,12 +497,30 @@ func linkLocalHint(e *net.OpError, errno syscall.Errno) string {
 	return fmt.Sprintf("cannot connect to %s%%%s: no network interface is named %q (ip link lists them)", addr.IP, addr.Zone, addr.Zone)
 }
 
+// proxySource says where the proxy that e went through came from, for
+// describeRequest.
+func proxySource(e *url.Error) string {
+	if errors.As(e.Err, new(*proxyGivenError)) {
+		return "from Config.Proxy" // not the environment's
+	}
+	if strings.HasPrefix(strings.ToLower(e.URL), "https:") {
+		return "from HTTPS_PROXY; NO_PROXY lists hosts that bypass it"
+	}
+	return "from HTTP_PROXY; NO_PROXY lists hosts that bypass it"
+}
+
 // describeRequest is describe for a request that got no response, or no
 // usable one: what went wrong before the body, and what to do about it
 // when the person at the terminal can do something.
 func describeRequest(e *url.Error) string {
-	var proxy *net.OpError
+	var (
+		proxy *net.OpError
+		setup *setupTimeoutError
+	)
 	switch {
+	case errors.As(e.Err, &setup) && setup.proxy != "":
+		// net/http does not tell it as the proxy's failure.
+		return fmt.Sprintf("the proxy %s (%s): %v", setup.proxy, proxySource(e), setup)
 	case errors.As(e.Err, &proxy) && proxy.Op == "proxyconnect":
 		// net/http's words ("connection refused") would blame the
 		// server the URL names.
@@ -459,15 +529,7 @@ func describeRequest(e *url.Error) string {
 		if errors.As(proxy.Err, &dial) && dial.Addr != nil {
 			where += " " + dial.Addr.String()
 		}
-		from := "from HTTP_PROXY"
-		if strings.HasPrefix(strings.ToLower(e.URL), "https:") {
-			from = "from HTTPS_PROXY"
-		}
-		from += "; NO_PROXY lists hosts that bypass it"
-		var given *proxyGivenError
-		if errors.As(e.Err, &given) {
-			from = "from Config.Proxy" // not the environment's
-		}
+		from := proxySource(e)
 		reason := describe(proxy.Err)
 		if errors.Is(proxy.Err, io.EOF) {
 			reason = "it closed the connection without sending a response"

@@ -747,7 +747,20 @@ func (t *transfer) check(resp *http.Response, offset int64, conditional bool) (p
 		}
 		return plan{action: actWrite, start: 0, total: total}, nil
 	}
-	return plan{}, newHTTPError(resp)
+	e := newHTTPError(resp)
+	e.httpsPort = code == http.StatusBadRequest && strings.EqualFold(resp.Request.URL.Scheme, "http") && saysHTTPSPort(resp)
+	return plan{}, e
+}
+
+// saysHTTPSPort tells whether the start of resp's body is the plain-text
+// complaint of a TLS server (Go's, nginx's) that was sent a plain http
+// request. It reads at most 512 bytes of the body, which drain reads on.
+func saysHTTPSPort(resp *http.Response) bool {
+	var buf [512]byte
+	n, _ := io.ReadFull(resp.Body, buf[:])
+	body := string(buf[:n])
+	return strings.Contains(body, "HTTP request to an HTTPS server") ||
+		strings.Contains(body, "plain HTTP request was sent to HTTPS port")
 }
 
 // completeAt tells whether resp, a 416 to a request for the bytes from
