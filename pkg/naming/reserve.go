@@ -65,11 +65,17 @@ type Reserver struct {
 	// try first next time, so that a million items named index.html do not
 	// each walk the whole chain of index.N.html.
 	next map[uint64]int
-	// released holds the hashes of names given back by Release. taken,
-	// which forgets nothing, still holds them, but they count as free
-	// until a Reserve takes them again. It grows only with the names
-	// released and not taken again.
-	released map[uint64]struct{}
+	// released holds the hashes of names given back by Release, and
+	// retaken those of them that a Reserve took again since (until they
+	// are released once more). taken, which forgets nothing, still holds
+	// them; a name counts as free when it is in released and not in
+	// retaken. released is compact, as taken is: a run whose server names
+	// every file (Content-Disposition) releases the name of every item,
+	// and a map of them took some 75 bytes an item. retaken grows only
+	// with the names released and then taken again. released is nil until
+	// the first Release.
+	released *hashset.Set
+	retaken  map[uint64]struct{}
 	n        int
 }
 
@@ -115,7 +121,12 @@ func (r *Reserver) try(c string, free func(string) bool) bool {
 		return false
 	}
 	r.taken.Add(k.name)
-	delete(r.released, k.name)
+	if r.released != nil && r.released.Has(k.name) {
+		if r.retaken == nil {
+			r.retaken = make(map[uint64]struct{})
+		}
+		r.retaken[k.name] = struct{}{}
+	}
 	r.addDirs(cc)
 	r.n++
 	return true
@@ -162,9 +173,10 @@ func (r *Reserver) Release(name string) {
 		return
 	}
 	if r.released == nil {
-		r.released = make(map[uint64]struct{})
+		r.released = hashset.New()
 	}
-	r.released[h] = struct{}{}
+	r.released.Add(h)
+	delete(r.retaken, h)
 	r.n--
 }
 
@@ -179,8 +191,11 @@ func (r *Reserver) has(h uint64) bool {
 	if !r.taken.Has(h) {
 		return false
 	}
-	_, gone := r.released[h]
-	return !gone
+	if r.released == nil || !r.released.Has(h) {
+		return true
+	}
+	_, again := r.retaken[h]
+	return again
 }
 
 func (r *Reserver) clashes(k keys) bool {
