@@ -61,9 +61,12 @@ type Reserver struct {
 	// taken holds the hashes of reserved names and of their directories
 	// (with a trailing '/').
 	taken *hashset.Set
-	// next holds, for a name that was already taken once, the suffix to
-	// try first next time, so that a million items named index.html do not
-	// each walk the whole chain of index.N.html.
+	// next holds, for a name that was already taken more than once
+	// (hintFrom), the suffix to try first next time, so that a million
+	// items named index.html do not each walk the whole chain of
+	// index.N.html. A name taken only once more gets no hint: a list of
+	// two mirrors of one tree, each name twice, made one per name, a map
+	// as long as the list. At maxHints hints, they are all forgotten.
 	next map[uint64]int
 	// released holds the hashes of names given back by Release, and
 	// retaken those of them that a Reserve took again since (until they
@@ -78,6 +81,14 @@ type Reserver struct {
 	retaken  map[uint64]struct{}
 	n        int
 }
+
+// hintFrom is the first suffix whose taking leaves a hint (Reserver.next):
+// below it, the walk of a name's suffixes is short.
+const hintFrom = 2
+
+// maxHints bounds Reserver.next; past it, a name walks its suffixes once
+// more to make its hint again.
+const maxHints = 1 << 16
 
 // NewReserver returns an empty Reserver.
 func NewReserver() *Reserver {
@@ -104,7 +115,12 @@ func (r *Reserver) Reserve(name string, free func(candidate string) bool) string
 	for ; ; n++ {
 		c := WithSuffix(name, n)
 		if r.try(c, free) {
-			r.next[start] = n + 1
+			if n >= hintFrom {
+				if len(r.next) >= maxHints {
+					clear(r.next)
+				}
+				r.next[start] = n + 1
+			}
 			return c
 		}
 	}

@@ -383,3 +383,45 @@ func TestReleaseKeepsHeapSmall(t *testing.T) {
 	}
 	runtime.KeepAlive(r)
 }
+
+// TestReserveHintsStaySmall: a list that names each file twice (two
+// mirrors of one tree) costs the Go heap next to nothing: the hint of the
+// suffix to try first was kept for every name taken twice, a map as long as
+// the list (27 MiB more for a million items). Hints are kept for names
+// taken often, and are still used: the thousandth index.html does not walk
+// the 999 before it.
+func TestReserveHintsStaySmall(t *testing.T) {
+	if runtime.GOOS == "windows" || runtime.GOOS == "plan9" || runtime.GOOS == "js" || runtime.GOOS == "wasip1" {
+		t.Skip("hash sets live outside the Go heap only on Unix")
+	}
+	const n = 100000
+	r := NewReserver()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := range n {
+		name := "f" + strconv.Itoa(i)
+		r.Reserve(name, nil)
+		if got := r.Reserve(name, nil); got != name+".1" {
+			t.Fatalf("Reserve(%s) the second time = %q, want %s.1", name, got, name)
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	grew := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	t.Logf("%d names taken twice: heap grew %d KiB", n, grew>>10)
+	if grew > 1<<20 {
+		t.Errorf("heap grew %d KiB for %d names taken twice, want under 1 MiB", grew>>10, n)
+	}
+	runtime.KeepAlive(r)
+
+	for i := range 1000 {
+		want := "index.html"
+		if i > 0 {
+			want = WithSuffix(want, i)
+		}
+		if got := r.Reserve("index.html", nil); got != want {
+			t.Fatalf("Reserve(index.html) #%d = %q, want %q", i+1, got, want)
+		}
+	}
+}
