@@ -426,6 +426,28 @@ func TestFaultFileTooLarge(t *testing.T) {
 	checkFile(t, dir, "s.txt", "/s.txt")
 }
 
+// TestFaultFewFileDescriptorsManyHosts: under a limit of 256 open files,
+// -j 64 over 400 hosts fetches every item. Up to 256 connections were kept
+// idle over all hosts (4 per transfer in flight), which with the 64 in use
+// and their files ran out of descriptors: most items failed "too many open
+// files". The idle ones are now held to what the limit leaves.
+func TestFaultFewFileDescriptorsManyHosts(t *testing.T) {
+	if _, err := exec.LookPath("prlimit"); err != nil {
+		t.Skip("no prlimit")
+	}
+	port := anyHostServer(t)
+	const n, hosts = 4000, 400
+	dir := t.TempDir()
+	cmd := exec.Command("prlimit", "--nofile=256", binary, "-o", "out", "-j", "64", "-q", "--retries", "0")
+	cmd.Dir = dir
+	cmd.Env = testEnv()
+	cmd.Stdin = &hostList{port: port, n: n, hosts: hosts}
+	r := runCommand(t, cmd)
+	if r.code != 0 || !strings.Contains(r.stderr, fmt.Sprintf("done %d,", n)) {
+		t.Fatalf("exit %d, want 0 with every item done; stderr:\n%s", r.code, lastLines(r.stderr, 5))
+	}
+}
+
 // TestFaultOutputNotWritable: an output directory that cannot be made or
 // written is a usage error (exit 2) found before any request; a
 // subdirectory of one item that cannot be made fails that item only.

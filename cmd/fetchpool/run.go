@@ -118,6 +118,7 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 	summary := report.NewSummary(start)
 	summary.DryRun = opts.DryRun
 	summary.Checksums = opts.Checksums
+	summary.Failed, summary.Report = failed, opts.Report
 	if opts.Checksums == "-" {
 		summary.Checksums = "the checksums read from standard input"
 	}

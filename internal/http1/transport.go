@@ -75,6 +75,11 @@ type Transport struct {
 	mu    sync.Mutex
 	hosts map[string]*host
 	nIdle int // idle connections over all hosts
+
+	// readers holds the read buffers of idle connections, which need none
+	// until they are used again: a run over many hosts keeps up to
+	// MaxIdleConns of them, each with a buffer of ReadBufferSize.
+	readers sync.Pool
 }
 
 // host is the connections to one host:port.
@@ -88,7 +93,7 @@ type host struct {
 type conn struct {
 	nc     net.Conn
 	lr     limitedReader // nc, capped while a header is read
-	br     *bufio.Reader
+	br     *bufio.Reader // nil while the connection is idle
 	wbuf   []byte
 	idleAt time.Time
 	// pending tells whether the server sent anything, or closed, while
@@ -388,6 +393,7 @@ func (t *Transport) conn(ctx context.Context, h *host, addr string, fresh bool) 
 	if !fresh {
 		for c := t.takeIdle(h); c != nil; c = t.takeIdle(h) {
 			if c.pending == nil || !c.pending() {
+				c.br = t.reader(&c.lr)
 				return c, true, nil
 			}
 			// The server sent something while the connection was idle (a
@@ -405,13 +411,23 @@ func (t *Transport) conn(ctx context.Context, h *host, addr string, fresh bool) 
 	if err != nil {
 		return nil, false, err
 	}
+	c = &conn{nc: nc, lr: limitedReader{r: nc, n: noLimit}, pending: pendingCheck(nc)}
+	c.br = t.reader(&c.lr)
+	return c, false, nil
+}
+
+// reader returns a read buffer on r: one an idle connection gave back, or
+// a new one.
+func (t *Transport) reader(r io.Reader) *bufio.Reader {
+	if br, ok := t.readers.Get().(*bufio.Reader); ok {
+		br.Reset(r)
+		return br
+	}
 	size := t.ReadBufferSize
 	if size <= 0 {
 		size = defaultReadBuffer
 	}
-	c = &conn{nc: nc, lr: limitedReader{r: nc, n: noLimit}, pending: pendingCheck(nc)}
-	c.br = bufio.NewReaderSize(&c.lr, size)
-	return c, false, nil
+	return bufio.NewReaderSize(r, size)
 }
 
 // takeIdle pops the most recently used idle connection of h that is not
@@ -438,12 +454,16 @@ func (t *Transport) takeIdle(h *host) *conn {
 }
 
 // putIdle keeps c for reuse and releases its slot, or closes it when h
-// already keeps enough.
+// already keeps enough. c's read buffer, empty, is given back for the next
+// connection used.
 func (t *Transport) putIdle(h *host, addr string, c *conn) {
 	maxIdle := t.MaxConnsPerHost
 	if maxIdle <= 0 {
 		maxIdle = defaultMaxIdle
 	}
+	c.br.Reset(nil)
+	t.readers.Put(c.br)
+	c.br = nil
 	c.idleAt = time.Now()
 	t.mu.Lock()
 	if len(h.idle) < maxIdle {

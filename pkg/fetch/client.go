@@ -122,8 +122,31 @@ func (c *Client) transport() http.RoundTripper {
 // for inFlight requests at most at once: room for every connection of one
 // host and for a list that takes turns over a few hosts, but not one
 // connection to every host of a list of thousands, which would run out of
-// file descriptors.
-func maxIdleConns(inFlight int) int { return max(4*inFlight, 64) }
+// file descriptors. Nor more than the limit on open files leaves once each
+// request in flight has its connection and its file, and the process its
+// own few (fdReserve): -j 64 over many hosts under ulimit -n 256 kept 256
+// idle connections, and failed most items "too many open files".
+func maxIdleConns(inFlight int) int {
+	return idleWithin(inFlight, openFileLimit())
+}
+
+// fdReserve is the file descriptors kept for the process's own use
+// (standard streams, input lists, --report, --failed, the runtime's).
+const fdReserve = 32
+
+// minIdle is the fewest idle connections kept whatever the limit on open
+// files: a few, so that a list on one host still reuses its connections.
+const minIdle = 4
+
+// idleWithin is maxIdleConns under a limit of limit open files (0 = none
+// known).
+func idleWithin(inFlight, limit int) int {
+	n := max(4*inFlight, 64)
+	if limit > 0 {
+		n = min(n, max(limit-2*inFlight-fdReserve, minIdle))
+	}
+	return n
+}
 
 // openFilesReserve is how many open files fitOpenFiles leaves to the rest
 // of the process: standard streams, input lists, --report and --failed,

@@ -28,3 +28,6 @@ func openPartFile(path string, flag int, perm os.FileMode) (*partFile, error) {
 
 // hardLinked is false: this platform's FileInfo does not count links.
 func hardLinked(os.FileInfo) bool { return false }
+
+// openFileLimit is 0: this platform's limit on open files is not read.
+func openFileLimit() int { return 0 }

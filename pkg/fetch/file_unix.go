@@ -5,6 +5,7 @@ package fetch
 import (
 	"errors"
 	"io"
+	"math"
 	"os"
 	"syscall"
 )
@@ -157,4 +158,14 @@ func (f *partFile) Close() error {
 func hardLinked(fi os.FileInfo) bool {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	return ok && st.Nlink > 1
+}
+
+// openFileLimit is the process's limit on open files (ulimit -n), or 0
+// when it cannot be read or is larger than an int.
+func openFileLimit() int {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Cur > math.MaxInt32 {
+		return 0
+	}
+	return int(lim.Cur)
 }

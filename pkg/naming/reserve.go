@@ -61,17 +61,34 @@ type Reserver struct {
 	// taken holds the hashes of reserved names and of their directories
 	// (with a trailing '/').
 	taken *hashset.Set
-	// next holds, for a name that was already taken once, the suffix to
-	// try first next time, so that a million items named index.html do not
-	// each walk the whole chain of index.N.html.
+	// next holds, for a name that was already taken more than once
+	// (hintFrom), the suffix to try first next time, so that a million
+	// items named index.html do not each walk the whole chain of
+	// index.N.html. A name taken only once more gets no hint: a list of
+	// two mirrors of one tree, each name twice, made one per name, a map
+	// as long as the list. At maxHints hints, they are all forgotten.
 	next map[uint64]int
-	// released holds the hashes of names given back by Release. taken,
-	// which forgets nothing, still holds them, but they count as free
-	// until a Reserve takes them again. It grows only with the names
-	// released and not taken again.
-	released map[uint64]struct{}
+	// released holds the hashes of names given back by Release, and
+	// retaken those of them that a Reserve took again since (until they
+	// are released once more). taken, which forgets nothing, still holds
+	// them; a name counts as free when it is in released and not in
+	// retaken. released is compact, as taken is: a run whose server names
+	// every file (Content-Disposition) releases the name of every item,
+	// and a map of them took some 75 bytes an item. retaken grows only
+	// with the names released and then taken again. released is nil until
+	// the first Release.
+	released *hashset.Set
+	retaken  map[uint64]struct{}
 	n        int
 }
+
+// hintFrom is the first suffix whose taking leaves a hint (Reserver.next):
+// below it, the walk of a name's suffixes is short.
+const hintFrom = 2
+
+// maxHints bounds Reserver.next; past it, a name walks its suffixes once
+// more to make its hint again.
+const maxHints = 1 << 16
 
 // NewReserver returns an empty Reserver.
 func NewReserver() *Reserver {
@@ -98,7 +115,12 @@ func (r *Reserver) Reserve(name string, free func(candidate string) bool) string
 	for ; ; n++ {
 		c := WithSuffix(name, n)
 		if r.try(c, free) {
-			r.next[start] = n + 1
+			if n >= hintFrom {
+				if len(r.next) >= maxHints {
+					clear(r.next)
+				}
+				r.next[start] = n + 1
+			}
 			return c
 		}
 	}
@@ -115,7 +137,12 @@ func (r *Reserver) try(c string, free func(string) bool) bool {
 		return false
 	}
 	r.taken.Add(k.name)
-	delete(r.released, k.name)
+	if r.released != nil && r.released.Has(k.name) {
+		if r.retaken == nil {
+			r.retaken = make(map[uint64]struct{})
+		}
+		r.retaken[k.name] = struct{}{}
+	}
 	r.addDirs(cc)
 	r.n++
 	return true
@@ -162,9 +189,10 @@ func (r *Reserver) Release(name string) {
 		return
 	}
 	if r.released == nil {
-		r.released = make(map[uint64]struct{})
+		r.released = hashset.New()
 	}
-	r.released[h] = struct{}{}
+	r.released.Add(h)
+	delete(r.retaken, h)
 	r.n--
 }
 
@@ -179,8 +207,11 @@ func (r *Reserver) has(h uint64) bool {
 	if !r.taken.Has(h) {
 		return false
 	}
-	_, gone := r.released[h]
-	return !gone
+	if r.released == nil || !r.released.Has(h) {
+		return true
+	}
+	_, again := r.retaken[h]
+	return again
 }
 
 func (r *Reserver) clashes(k keys) bool {

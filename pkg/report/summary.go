@@ -44,6 +44,11 @@ type Summary struct {
 	// that the list has no entry for, and says so after the failures:
 	// they were saved unverified, which must not go unsaid.
 	Checksums string
+	// Failed and Report name the --failed list and the --report document
+	// that the run writes ("" for none): where the failures past the
+	// first MaxListedFailures can be read, as the summary says. Without
+	// either, it says how to have them all.
+	Failed, Report string
 }
 
 // NewSummary returns a Summary of a run that started at start.
@@ -157,14 +162,29 @@ func (s *Summary) Print(w io.Writer) {
 		b.WriteByte('\n')
 	}
 	if s.more > 0 {
-		b.WriteString("... and " + plural(s.more, "more failure") +
-			" (see --report/--failed)\n")
+		b.WriteString("... and " + plural(s.more, "more failure") + " (" + s.whereListed() + ")\n")
 	}
 	if s.unchecked > 0 {
 		b.WriteString("not checked: " + strconv.Itoa(s.unchecked) + " of the files saved have no entry in " +
 			s.Checksums + " (the first: " + s.first + ")\n")
 	}
 	_, _ = io.WriteString(w, b.String())
+}
+
+// whereListed says where every failure can be read, for the summary line
+// that counts those it does not list.
+func (s *Summary) whereListed() string {
+	switch {
+	case s.Failed != "" && s.Report != "":
+		return "all are listed in " + s.Failed + " and " + s.Report
+	case s.Failed != "":
+		return "all are listed in " + s.Failed
+	case s.Report != "":
+		return "all are listed in " + s.Report
+	case s.DryRun:
+		return "run with --report FILE to list them all"
+	}
+	return "run with --failed FILE to list them all"
 }
 
 // countsLine is the first line of the summary. A dry run says how many

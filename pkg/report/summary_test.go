@@ -156,7 +156,7 @@ func TestSummaryListsFailuresInInputOrder(t *testing.T) {
 				want = append(want, fmt.Sprintf("urls.txt:%d https://example.com/%d: nope", seq, seq))
 			}
 			if tt.more > 0 {
-				want = append(want, fmt.Sprintf("... and %s (see --report/--failed)", plural(tt.more, "more failure")))
+				want = append(want, fmt.Sprintf("... and %s (run with --failed FILE to list them all)", plural(tt.more, "more failure")))
 			}
 			if len(lines) != len(want) {
 				t.Fatalf("summary lists\n%s\nwant %d lines: %q", strings.Join(lines, "\n"), len(want), want)
@@ -218,6 +218,41 @@ func TestSummaryUnchecked(t *testing.T) {
 		}
 		if line != tt.want {
 			t.Errorf("Checksums %q: the summary ends with %q, want %q", tt.checksums, line, tt.want)
+		}
+	}
+}
+
+// TestSummarySaysWhereAllFailuresAre: past the failures it lists, the
+// summary names the files the run writes that hold them all, or says how to
+// have them. It said "(see --report/--failed)" whether or not the run wrote
+// either, which sent the user of a run without them looking for files that
+// were never written.
+func TestSummarySaysWhereAllFailuresAre(t *testing.T) {
+	for _, tt := range []struct {
+		failed, report string
+		dryRun         bool
+		want           string
+	}{
+		{"", "", false, "... and 2 more failures (run with --failed FILE to list them all)"},
+		{"", "", true, "... and 2 more failures (run with --report FILE to list them all)"},
+		{"f.txt", "", false, "... and 2 more failures (all are listed in f.txt)"},
+		{"", "r.json", false, "... and 2 more failures (all are listed in r.json)"},
+		{"f.txt", "r.json", false, "... and 2 more failures (all are listed in f.txt and r.json)"},
+	} {
+		s := NewSummary(time.Now())
+		s.maxListed = 1
+		s.Failed, s.Report, s.DryRun = tt.failed, tt.report, tt.dryRun
+		for seq := 1; seq <= 3; seq++ {
+			it := item(seq, fmt.Sprintf("https://example.com/%d", seq))
+			s.Handle(event.Event{Kind: event.Queued, Item: it})
+			s.Handle(event.Event{Kind: event.Finished, Item: it, Result: &event.Result{Item: it, Seq: uint64(seq),
+				Status: event.StatusFailed, Err: errors.New("nope")}})
+		}
+		var buf bytes.Buffer
+		s.Print(&buf)
+		lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+		if got := lines[len(lines)-1]; got != tt.want {
+			t.Errorf("--failed %q, --report %q, dry run %v: last line %q, want %q", tt.failed, tt.report, tt.dryRun, got, tt.want)
 		}
 	}
 }
