@@ -56,7 +56,7 @@ func (c *Client) transport() http.RoundTripper {
 		conns = max(c.cfg.inFlight(), 2)
 		idle = conns
 	}
-	maxIdle := fitOpenFiles(maxIdleConns(idle), max(conns, idle), openFilesLimit())
+	maxIdle := maxIdleConns(idle)
 	proxy := c.cfg.Proxy
 	if proxy == nil {
 		proxy = http.ProxyFromEnvironment
@@ -123,9 +123,10 @@ func (c *Client) transport() http.RoundTripper {
 // host and for a list that takes turns over a few hosts, but not one
 // connection to every host of a list of thousands, which would run out of
 // file descriptors. Nor more than the limit on open files leaves once each
-// request in flight has its connection and its file, and the process its
-// own few (fdReserve): -j 64 over many hosts under ulimit -n 256 kept 256
-// idle connections, and failed most items "too many open files".
+// request in flight has its connection, its file and for a moment a second
+// one (a sidecar), and the process its own few (fdReserve): -j 64 over many
+// hosts under ulimit -n 256 kept 256 idle connections, and failed most
+// items "too many open files".
 func maxIdleConns(inFlight int) int {
 	return idleWithin(inFlight, openFileLimit())
 }
@@ -143,30 +144,9 @@ const minIdle = 4
 func idleWithin(inFlight, limit int) int {
 	n := max(4*inFlight, 64)
 	if limit > 0 {
-		n = min(n, max(limit-2*inFlight-fdReserve, minIdle))
+		n = min(n, max(limit-3*inFlight-fdReserve, minIdle))
 	}
 	return n
-}
-
-// openFilesReserve is how many open files fitOpenFiles leaves to the rest
-// of the process: standard streams, input lists, --report and --failed,
-// the runtime's own.
-const openFilesReserve = 32
-
-// fitOpenFiles is idle, the idle connections kept over all hosts for
-// inFlight requests at most at once, lowered to fit nofile, the limit on
-// open files (0: none known), beside what the transfers in flight hold: a
-// connection and a file each, and a second file for a moment (a sidecar, a
-// lock). Without it, -j 64 under ulimit -n 256 kept 256 idle connections
-// and failed every other item with "too many open files". It is at least
-// 1: net/http and http1 take 0 for no cap at all. A limit too low for the
-// transfers themselves is for the person at the terminal to raise (the
-// error of an item says so).
-func fitOpenFiles(idle, inFlight int, nofile uint64) int {
-	if nofile == 0 || nofile > uint64(idle+3*inFlight+openFilesReserve) {
-		return idle
-	}
-	return max(int(nofile)-3*inFlight-openFilesReserve, 1)
 }
 
 // capConns wraps dial so that it counts the connections open, and calls
