@@ -226,11 +226,18 @@ func countsLine(c Counts, dryRun bool) string {
 func failureLine(r *event.Result, started bool) string {
 	label, rest := finishedLine(r, started)
 	line := label + " " + rest
-	if r.Attempts == 1 && r.Status == event.StatusFailed {
-		// Several attempts are told by the error itself ("after 3 attempts: ...").
+	if r.Attempts == 1 && r.Status == event.StatusFailed && overNetwork(r.Item.URL) {
+		// Several attempts are told by the error itself ("after 3 attempts:
+		// ..."). A local file is not tried again: its one attempt is noise.
 		line += " (1 attempt)"
 	}
 	return line
+}
+
+// overNetwork tells an http(s) URL from a local path or a file:// URL.
+func overNetwork(url string) bool {
+	scheme, _, ok := strings.Cut(url, "://")
+	return ok && (strings.EqualFold(scheme, "http") || strings.EqualFold(scheme, "https"))
 }
 
 // Wants tells whether Summary does anything with events of kind k: it

@@ -256,3 +256,24 @@ func TestSummarySaysWhereAllFailuresAre(t *testing.T) {
 		}
 	}
 }
+
+// TestFailureLineAttempts: a failure over the network says it had one
+// attempt (more are told by the error); a local file, which is never
+// tried again, said "no such file: x (1 attempt)".
+func TestFailureLineAttempts(t *testing.T) {
+	for _, tt := range []struct {
+		url  string
+		want string
+	}{
+		{"https://example.com/a", "FAIL urls.txt:1 https://example.com/a: boom (1 attempt)"},
+		{"HTTP://example.com/a", "FAIL urls.txt:1 HTTP://example.com/a: boom (1 attempt)"},
+		{"data/a.bin", "FAIL urls.txt:1 data/a.bin: boom"},
+		{"file:///data/a.bin", "FAIL urls.txt:1 file:///data/a.bin: boom"},
+	} {
+		it := item(1, tt.url)
+		r := &event.Result{Item: it, Status: event.StatusFailed, Attempts: 1, Err: errors.New("boom")}
+		if got := failureLine(r, true); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.url, got, tt.want)
+		}
+	}
+}
