@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"syscall"
 
 	"github.com/fetchpool/fetchpool/pkg/event"
 )
@@ -144,6 +145,11 @@ func openSource(path string) (*os.File, fs.FileInfo, error) {
 		}
 		if errors.Is(err, fs.ErrPermission) {
 			return nil, nil, fmt.Errorf("cannot read %s: %w (check its permissions, and those of its directories)", path, err)
+		}
+		if errors.Is(err, syscall.ENAMETOOLONG) {
+			// The item names the path already: a path of thousands of
+			// bytes, quoted again, made a message twice its length.
+			return nil, nil, fmt.Errorf("cannot open the file: its path (%d bytes) is longer than the system allows: %w", len(path), err)
 		}
 		return nil, nil, fmt.Errorf("opening %s: %w", path, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -186,6 +187,8 @@ func TestCheckSource(t *testing.T) {
 		{"file://" + missing, "no such file: " + missing},
 		{dir, dir + " is a directory, not a file"},
 		{"ftp://example.test/a.txt", `unsupported scheme "ftp"`},
+		// Said once, by its length: the item names it already.
+		{filepath.Join(dir, strings.Repeat("x", 300)), "cannot open the file: its path (" + strconv.Itoa(len(dir)+301) + " bytes) is longer than the system allows: file name too long"},
 	} {
 		err := CheckSource(tt.item)
 		if got := fmt.Sprint(err); (tt.want == "" && err != nil) || (tt.want != "" && !strings.Contains(got, tt.want)) {
