@@ -1287,25 +1287,25 @@ func TestTerminalOverallFollowsBytes(t *testing.T) {
 				_, count, ok := overallPercent(rows)
 				return ok && count == tt.count && hasRow(rows, "big.iso", "25%")
 			}
-			rows := p.waitScreen("big.iso held at a quarter", held)
+			p.waitScreen("big.iso held at a quarter", held)
 			if tt.pipe {
 				// More items may come: the bar counts the items.
 				time.Sleep(300 * time.Millisecond) // a few more frames
 				out, _, _ := p.snapshot()
-				rows = p.model(out).screen()
+				rows := p.model(out).screen()
 				if pct, _, _ := overallPercent(rows); pct != 66 {
 					t.Errorf("with the input still open, the overall bar is at %d%%, want 66%% (2 of 3 items); screen:\n%s",
 						pct, strings.Join(rows, "\n"))
 				}
 				w.Close()
-				rows = p.waitScreen("the overall bar on bytes once the input is read", func(rows []string) bool {
+				p.waitScreen("the overall bar on bytes once the input is read", func(rows []string) bool {
 					pct, _, _ := overallPercent(rows)
 					return held(rows) && pct != 66
 				})
 			}
 			time.Sleep(300 * time.Millisecond) // a few more frames
 			out, _, _ := p.snapshot()
-			rows = p.model(out).screen()
+			rows := p.model(out).screen()
 			// (small files + a quarter of the big one) of all the bytes.
 			want := (tt.small*1000 + heldBig/4) * 100 / (tt.small*1000 + heldBig)
 			if pct, count, ok := overallPercent(rows); !ok || pct != want || count != tt.count {
