@@ -27,8 +27,8 @@ var errSecondInterrupt = errors.New("interrupted a second time")
 
 // interruptContexts returns the run's two contexts: stop is cancelled by the
 // first SIGINT, SIGTERM or SIGHUP (finish what is in flight, start nothing
-// new), ctx by the second (abort everything), with errSecondInterrupt as its
-// cause. ctx is stop's parent, so aborting also stops.
+// new), ctx by a second SIGINT or SIGTERM (abort everything), with
+// errSecondInterrupt as its cause. ctx is stop's parent, so aborting also stops.
 //
 // SIGHUP, sent when the ssh session or terminal that ran fetchpool goes
 // away, would otherwise kill it at once, leaving --failed and --report
@@ -46,8 +46,16 @@ func interruptContexts() (ctx, stop context.Context) {
 	go func() {
 		<-signals
 		graceful()
-		<-signals
-		abort(errSecondInterrupt)
+		for sig := range signals {
+			if sig == syscall.SIGHUP {
+				// A terminal that goes away sends SIGHUP twice, from the
+				// kernel and from the shell that passes it on to its
+				// jobs: the same hangup, not a second Ctrl-C.
+				continue
+			}
+			abort(errSecondInterrupt)
+			return
+		}
 	}()
 	return ctx, stop
 }

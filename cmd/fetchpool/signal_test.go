@@ -471,6 +471,42 @@ func TestSignalHangupIgnoredUnderNohup(t *testing.T) {
 	}
 }
 
+// TestSignalHangupTwiceFinishesTransfers: a terminal that goes away sends
+// SIGHUP twice, from the kernel and from the shell that passes it on to its
+// jobs. The second one counted as a second Ctrl-C and aborted the
+// transfers in flight; it is the same hangup, and they finish. A SIGINT
+// after it still aborts.
+func TestSignalHangupTwiceFinishesTransfers(t *testing.T) {
+	for _, abort := range []bool{false, true} {
+		t.Run(fmt.Sprintf("then SIGINT %v", abort), func(t *testing.T) {
+			srv := newHoldServer(t)
+			dir := t.TempDir()
+			p := startFetchpool(t, dir, "-o", "out", "--no-progress", srv.URL+"/hold/a.bin")
+			srv.await(t, 1)
+			p.signal(syscall.SIGHUP)
+			p.waitLine(`^stopping: waiting for 1 transfer`)
+			p.signal(syscall.SIGHUP)
+			if abort {
+				p.signal(syscall.SIGINT)
+				r := p.wait()
+				if r.code != exitInterrupted || !strings.Contains(r.stderr, "interrupted a second time") {
+					t.Fatalf("exit %d, want 130 and the transfer aborted; stderr:\n%s", r.code, r.stderr)
+				}
+				return
+			}
+			time.Sleep(300 * time.Millisecond) // time for the second SIGHUP to be taken
+			srv.unblock()
+			r := p.wait()
+			if r.code != exitInterrupted || strings.Contains(r.stderr, "interrupted a second time") {
+				t.Fatalf("exit %d, want 130 after the transfer finished; stderr:\n%s", r.code, r.stderr)
+			}
+			if got := readFile(t, filepath.Join(dir, "out", "a.bin")); !bytes.Equal(got, content("/hold/a.bin")) {
+				t.Errorf("a.bin: the transfer did not finish whole (%d bytes)", len(got))
+			}
+		})
+	}
+}
+
 // TestSignalShutdownWithNothingInFlight: a signal while the input is idle
 // (stdin open, nothing to read) ends the run at once with exit 130.
 func TestSignalShutdownWithNothingInFlight(t *testing.T) {
