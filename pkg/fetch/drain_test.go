@@ -44,6 +44,8 @@ func TestBodyThatNeverComes(t *testing.T) {
 					promise(http.StatusFound, "moved")
 				case "/missing":
 					promise(http.StatusNotFound, "")
+				case "/bad-request": // its body is looked at for a TLS server's complaint
+					promise(http.StatusBadRequest, "")
 				case "/final":
 					fmt.Fprint(w, "landed")
 				}
@@ -64,6 +66,7 @@ func TestBodyThatNeverComes(t *testing.T) {
 				{"/redirect", 0},
 				{"/redirect-part", 0},
 				{"/missing", http.StatusNotFound},
+				{"/bad-request", http.StatusBadRequest},
 			}
 			for _, tt := range tests {
 				t.Run(tt.path, func(t *testing.T) {

@@ -754,9 +754,13 @@ func (t *transfer) check(resp *http.Response, offset int64, conditional bool) (p
 
 // saysHTTPSPort tells whether the start of resp's body is the plain-text
 // complaint of a TLS server (Go's, nginx's) that was sent a plain http
-// request. It reads at most 512 bytes of the body, which drain reads on.
+// request. It reads at most 512 bytes of the body, which drain reads on,
+// and waits for them no longer than drain does: a 400 that promised a
+// body and sent none waited out the stall timeout here.
 func saysHTTPSPort(resp *http.Response) bool {
 	var buf [512]byte
+	timer := time.AfterFunc(drainWait, func() { resp.Body.Close() })
+	defer timer.Stop()
 	n, _ := io.ReadFull(resp.Body, buf[:])
 	body := string(buf[:n])
 	return strings.Contains(body, "HTTP request to an HTTPS server") ||
