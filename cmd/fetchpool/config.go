@@ -56,9 +56,9 @@ func configure(opts *options, s *streams) (*config, error) {
 	if opts.Burst < 1 {
 		return nil, usagef("invalid --burst %d: want at least 1", opts.Burst)
 	}
-	if opts.Split < 1 || opts.Split > maxSplit {
+	if opts.Split < 1 || opts.Split > fetch.MaxSplit {
 		// More ranges than aria2c -x allows only loads the server.
-		return nil, usagef("invalid --split %d: want 1 to %d ranges per file", opts.Split, maxSplit)
+		return nil, usagef("invalid --split %d: want 1 to %d ranges per file", opts.Split, fetch.MaxSplit)
 	}
 	if opts.Retries < 0 {
 		return nil, usagef("invalid --retries %d: want 0 or more", opts.Retries)

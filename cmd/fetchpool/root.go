@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fetchpool/fetchpool/pkg/fetch"
 	"github.com/spf13/cobra"
 )
 
@@ -56,9 +57,6 @@ type options struct {
 	DryRun     bool
 	Shard      string
 }
-
-// maxSplit is the most ranges --split fetches a file as, as for aria2c -x.
-const maxSplit = 16
 
 const longHelp = `fetchpool downloads many URLs at once with a bounded, rate-limited pool of
 workers, and tells you exactly what happened.
@@ -139,7 +137,7 @@ func newRootCommand(run func(ctx context.Context, opts *options) error) *cobra.C
 	f.StringVarP(&opts.Rate, "rate", "r", "", "start at most this many requests, retries included: `N`, N/s, N/m or N/h (0 or unset: unlimited)")
 	f.Var(newCount(&opts.Burst, 1, "at least 1"), "burst", "let `N` requests start at once under --rate")
 	f.StringVar(&opts.LimitRate, "limit-rate", "", "cap total download bandwidth at `BYTES` per second (K, M, G suffixes, 1024-based; 0 or unset: no cap)")
-	f.Var(newCount(&opts.Split, 1, "1 to "+strconv.Itoa(maxSplit)), "split", "fetch a large file as `N` concurrent ranges (at most 16) when the server supports them")
+	f.Var(newCount(&opts.Split, 1, "1 to "+strconv.Itoa(fetch.MaxSplit)), "split", "fetch a large file as `N` concurrent ranges (at most 16) when the server supports them")
 	f.StringVar(&opts.SplitMin, "split-min", "16M", "split only files of at least `SIZE`")
 
 	f.StringVar(&opts.SHA256, "sha256", "", "expected SHA-256 of the single item, in `HEX`")
