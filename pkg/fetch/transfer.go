@@ -759,9 +759,8 @@ func (t *transfer) check(resp *http.Response, offset int64, conditional bool) (p
 // body and sent none waited out the stall timeout here.
 func saysHTTPSPort(resp *http.Response) bool {
 	var buf [512]byte
-	timer := time.AfterFunc(drainWait, func() { resp.Body.Close() })
-	defer timer.Stop()
-	n, _ := io.ReadFull(resp.Body, buf[:])
+	var n int
+	readBriefly(resp, func() { n, _ = io.ReadFull(resp.Body, buf[:]) })
 	body := string(buf[:n])
 	return strings.Contains(body, "HTTP request to an HTTPS server") ||
 		strings.Contains(body, "plain HTTP request was sent to HTTPS port")
@@ -891,11 +890,16 @@ func drain(resp *http.Response) {
 	if resp.ContentLength < 0 || resp.ContentLength > 64<<10 {
 		return
 	}
-	// Closing the body aborts a read that waits (both transports allow
-	// it), and drops the connection.
+	readBriefly(resp, func() { _, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) })
+}
+
+// readBriefly calls read, which reads resp's body, and closes the body if
+// read is still at it after drainWait: closing aborts a read that waits
+// (both transports allow it), and drops the connection.
+func readBriefly(resp *http.Response, read func()) {
 	timer := time.AfterFunc(drainWait, func() { resp.Body.Close() })
 	defer timer.Stop()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	read()
 }
 
 // receive writes an accepted body into the part: consult Rename, open the
