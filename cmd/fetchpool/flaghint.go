@@ -110,32 +110,19 @@ func flagHint(flags *pflag.FlagSet, err error) error {
 	return err
 }
 
-// isFlagOf tells whether err is an unknown-flag error for a flag that
-// flags has: one given to a subcommand that belongs to the command.
-func isFlagOf(flags *pflag.FlagSet, err error) bool {
+// flagOf returns the flag an unknown-flag error names, as it was typed
+// (-o, --json), and whether flags has it: a flag of the command given to
+// one of its subcommands.
+func flagOf(flags *pflag.FlagSet, err error) (string, bool) {
 	var unknown *pflag.NotExistError
 	if !errors.As(err, &unknown) {
-		return false
+		return "", false
 	}
 	if short := unknown.GetSpecifiedShortnames(); short != "" {
-		return flags.ShorthandLookup(short[:1]) != nil
+		return "-" + short[:1], flags.ShorthandLookup(short[:1]) != nil
 	}
 	name, _, _ := strings.Cut(unknown.GetSpecifiedName(), "=")
-	return flags.Lookup(name) != nil
-}
-
-// unknownFlag is the flag an unknown-flag error names, as it was typed
-// (-o, --json), or "" for another error.
-func unknownFlag(err error) string {
-	var unknown *pflag.NotExistError
-	if !errors.As(err, &unknown) {
-		return ""
-	}
-	if short := unknown.GetSpecifiedShortnames(); short != "" {
-		return "-" + short[:1]
-	}
-	name, _, _ := strings.Cut(unknown.GetSpecifiedName(), "=")
-	return "--" + name
+	return "--" + name, flags.Lookup(name) != nil
 }
 
 // longWithOneDash refuses an argument that is a long flag typed with one

@@ -115,9 +115,9 @@ func newRootCommand(run func(ctx context.Context, opts *options) error) *cobra.C
 		},
 	}
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		if c != cmd && isFlagOf(cmd.Flags(), err) {
+		if flag, ours := flagOf(cmd.Flags(), err); c != cmd && ours {
 			return usagef("%s: %q is read as the %s command, which takes no fetchpool flags; for a local file named %s, write ./%s",
-				unknownFlag(err), c.Name(), c.Name(), c.Name(), c.Name())
+				flag, c.Name(), c.Name(), c.Name(), c.Name())
 		}
 		return usageError{flagHint(c.Flags(), err)}
 	})
