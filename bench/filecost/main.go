@@ -87,6 +87,12 @@ func run(args []string) error {
 	for round := 0; round < c.rounds; round++ {
 		for _, mode := range modes {
 			s, err := measure(c, mode)
+			if err != nil && mode == "io_uring" && round == 0 {
+				// A kernel before 6.8, or io_uring turned off.
+				fmt.Fprintf(os.Stderr, "filecost: io_uring skipped: %v\n", err)
+				modes = modes[:len(modes)-1]
+				break
+			}
 			if err != nil {
 				return fmt.Errorf("%s: %w", mode, err)
 			}
