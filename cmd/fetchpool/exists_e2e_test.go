@@ -306,3 +306,118 @@ func TestEndToEndNewerKeepsFileOverSplitPart(t *testing.T) {
 		}
 	}
 }
+
+// TestEndToEndNewerJudgesTheFileTheServerNames: with --on-exists newer, a
+// response whose server names the file (Content-Disposition) is judged
+// against the file it would replace, the one under the server's name, not
+// against the file under the URL's name that the request's conditions came
+// from. Before, a file under the URL's name newer than the server's copy
+// had the item skipped as "not modified" (from a server that ignores the
+// conditions, or to a split's ranges), and the file the server names was
+// never fetched, or never updated.
+func TestEndToEndNewerJudgesTheFileTheServerNames(t *testing.T) {
+	body := make([]byte, 256<<10)
+	for i := range body {
+		body[i] = byte(i * 13)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A server that ignores the conditions, as many dynamic ones do.
+		r.Header.Del("If-Modified-Since")
+		r.Header.Del("If-None-Match")
+		w.Header().Set("Content-Disposition", `attachment; filename="served.bin"`)
+		http.ServeContent(w, r, "", modTime, bytes.NewReader(body))
+	}))
+	t.Cleanup(srv.Close)
+	older, newer := modTime.Add(-time.Hour), modTime.Add(time.Hour)
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		served time.Time // the mtime of out/served.bin before the run; zero: none
+		want   string    // out/served.bin after the run: "body" for the server's copy
+		done   bool
+		resume bool // dl.part holds a split part of an earlier run, a quarter of each range done
+	}{
+		{"absent", nil, time.Time{}, "body", true, false},
+		{"older", nil, older, "body", true, false},
+		{"newer", nil, newer, "local", false, false},
+		{"absent split", []string{"--split", "4", "--split-min", "1"}, time.Time{}, "body", true, false},
+		{"older split", []string{"--split", "4", "--split-min", "1"}, older, "body", true, false},
+		{"newer split", []string{"--split", "4", "--split-min", "1"}, newer, "local", false, false},
+		{"absent resumed split", []string{"--split", "4", "--split-min", "1"}, time.Time{}, "body", true, true},
+		{"older resumed split", []string{"--split", "4", "--split-min", "1"}, older, "body", true, true},
+		{"newer resumed split", []string{"--split", "4", "--split-min", "1"}, newer, "local", false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			out := filepath.Join(dir, "out")
+			os.MkdirAll(out, 0o755)
+			// The file under the URL's name is newer than the server's copy.
+			urlName := filepath.Join(out, "dl")
+			os.WriteFile(urlName, []byte("another file"), 0o644)
+			os.Chtimes(urlName, newer, newer)
+			if tc.resume {
+				writeSplitPart(t, urlName+".part", srv.URL+"/dl", body)
+			}
+			served := filepath.Join(out, "served.bin")
+			if !tc.served.IsZero() {
+				os.WriteFile(served, []byte("local"), 0o644)
+				os.Chtimes(served, tc.served, tc.served)
+			}
+			args := append([]string{"-o", "out", "--no-progress", "--json", "--on-exists", "newer", srv.URL + "/dl"}, tc.args...)
+			r := fetchpool(t, dir, "", args...)
+			wantSummary, wantStatus := "done 0, skipped 1, failed 0", `"status":"skipped"`
+			if tc.done {
+				wantSummary, wantStatus = "done 1, skipped 0, failed 0", `"status":"ok"`
+			}
+			if r.code != 0 || !strings.Contains(r.stderr, wantSummary) || !strings.Contains(r.stdout, wantStatus) {
+				t.Fatalf("exit %d, want 0 with %q; stdout:\n%s\nstderr:\n%s", r.code, wantSummary, r.stdout, r.stderr)
+			}
+			if !strings.Contains(r.stdout, `"output":"`+filepath.Join("out", "served.bin")+`"`) {
+				t.Errorf("the JSON line does not name out/served.bin:\n%s", r.stdout)
+			}
+			got := readFile(t, served)
+			switch {
+			case tc.want == "body" && !bytes.Equal(got, body):
+				t.Errorf("served.bin holds %d bytes, want the server's %d", len(got), len(body))
+			case tc.want == "local" && string(got) != "local":
+				t.Errorf("served.bin holds %d bytes, want the newer local copy kept", len(got))
+			}
+			if fi, err := os.Stat(served); err == nil && tc.want == "body" && !fi.ModTime().Equal(modTime) {
+				t.Errorf("served.bin has mtime %v, want Last-Modified %v", fi.ModTime(), modTime)
+			}
+			if got := readFile(t, urlName); string(got) != "another file" {
+				t.Errorf("dl was changed")
+			}
+			for _, f := range []string{"dl.part", "dl.part.meta", "served.bin.part"} {
+				if _, err := os.Lstat(filepath.Join(out, f)); err == nil {
+					t.Errorf("%s is left", f)
+				}
+			}
+		})
+	}
+}
+
+// writeSplitPart writes at part a split part of url, whose whole is body,
+// as an interrupted run leaves it: four ranges, each a quarter done, and
+// their sidecar.
+func writeSplitPart(t *testing.T, part, url string, body []byte) {
+	t.Helper()
+	m := fetch.Meta{URL: url, LastModified: modTime.Format(http.TimeFormat), Length: int64(len(body))}
+	data := make([]byte, len(body))
+	for i := range int64(4) {
+		start, end := i*int64(len(body))/4, (i+1)*int64(len(body))/4
+		next := start + (end-start)/4
+		copy(data[start:next], body[start:next])
+		m.Spans = append(m.Spans, fetch.Span{Start: start, End: end, Next: next})
+	}
+	js, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(part, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(part+".meta", js, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

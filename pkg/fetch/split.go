@@ -557,8 +557,12 @@ func (s *splitRun) checkSpan(resp *http.Response, next, end int64, conditional b
 		}
 		return 0, newHTTPError(resp)
 	case http.StatusPartialContent:
-		if t.req.IfNewer && !newerThan(resp, t.req.Path) {
-			return 0, errRangeNotNewer
+		if t.req.IfNewer {
+			if notNewer, err := s.notNewer(resp); err != nil {
+				return 0, err
+			} else if notNewer {
+				return 0, errRangeNotNewer
+			}
 		}
 	case http.StatusOK:
 		if s.sameFile(resp) {
@@ -601,6 +605,14 @@ func (s *splitRun) consultRename(resp *http.Response) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.t.consultRename(resp)
+}
+
+// notNewer is transfer.notNewer for the response to a range, under the
+// lock, since the ranges run at once.
+func (s *splitRun) notNewer(resp *http.Response) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.t.notNewer(resp)
 }
 
 // sameFile tells whether a 200 to a range request carries the file of the

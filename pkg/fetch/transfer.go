@@ -718,7 +718,7 @@ func (t *transfer) check(resp *http.Response, offset int64, conditional bool) (p
 		return plan{action: actNotModified}, nil
 	case code == http.StatusRequestedRangeNotSatisfiable && offset > 0:
 		if t.completeAt(resp, offset) || t.endsAt(resp, offset) {
-			if t.req.IfNewer && !newerCopy(t.meta.ETag, t.meta.LastModified, t.req.Path) {
+			if t.req.IfNewer && !newerCopy(t.meta.ETag, t.meta.LastModified, t.dest) {
 				// The part is whole, and of a copy no newer than the
 				// file: a server that ignored the conditions tells no
 				// more than the sidecar, which the 416 did not contradict.
@@ -733,11 +733,18 @@ func (t *transfer) check(resp *http.Response, offset int64, conditional bool) (p
 		// can be sent. The item goes on as one stream, without a Range.
 		t.noSplit = true
 		return plan{}, fmt.Errorf("%w: it answered the range probe with %s", errNoRanges, resp.Status)
-	case code >= 200 && code < 300 && t.req.IfNewer && !newerThan(resp, t.req.Path):
+	}
+	if code >= 200 && code < 300 && t.req.IfNewer {
 		// A server that ignores the conditions (a resume carries them
 		// too, since request sets them beside If-Range) still says what
 		// it has.
-		return plan{action: actNotModified}, nil
+		if notNewer, err := t.notNewer(resp); err != nil {
+			return plan{}, err
+		} else if notNewer {
+			return plan{action: actNotModified}, nil
+		}
+	}
+	switch {
 	case code == http.StatusPartialContent:
 		return t.checkRange(resp, offset)
 	case code >= 200 && code < 300:
@@ -1238,6 +1245,21 @@ func (t *transfer) consultRename(resp *http.Response) error {
 		}
 	}
 	return nil
+}
+
+// notNewer tells whether resp, a 2xx to a request of Request.IfNewer, is
+// no newer than the file it would replace. That is the file under the name
+// its server gives (Content-Disposition), when it gives one that moves the
+// item: Request.Rename is consulted first, and judges that file itself
+// (Destination.IfNewer). The file under the URL's name, which the request's
+// conditions came from, is then no concern of the response: judged by it,
+// a file named so and newer than the server's copy kept the item from ever
+// being fetched under the server's name.
+func (t *transfer) notNewer(resp *http.Response) (bool, error) {
+	if err := t.consultRename(resp); err != nil {
+		return false, err
+	}
+	return !newerThan(resp, t.dest), nil
 }
 
 // newerThan tells whether resp is a newer copy of the file at path, as a
