@@ -421,3 +421,29 @@ func writeSplitPart(t *testing.T, part, url string, body []byte) {
 		t.Fatal(err)
 	}
 }
+
+// TestEndToEndSkipRemovesLoneSidecar: a sidecar of the item's own left
+// without its part (a run killed between removing the two) beside a file
+// that --on-exists skip keeps is removed: no later run would. Another
+// URL's is left alone. Before, both stayed for ever.
+func TestEndToEndSkipRemovesLoneSidecar(t *testing.T) {
+	srv := fileServer(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	os.MkdirAll(out, 0o755)
+	url := srv.URL + "/f.bin"
+	for name, sidecarURL := range map[string]string{"f.bin": url, "g.bin": srv.URL + "/elsewhere"} {
+		os.WriteFile(filepath.Join(out, name), []byte("kept"), 0o644)
+		os.WriteFile(filepath.Join(out, name+".part.meta"), []byte(`{"url":"`+sidecarURL+`","length":-1}`), 0o644)
+	}
+	r := fetchpool(t, dir, url+"\n"+srv.URL+"/g.bin\n", "-o", "out", "--no-progress", "--json")
+	if r.code != 0 || strings.Count(r.stdout, `"status":"skipped","bytes":0,"size":4,`) != 2 || !strings.Contains(r.stdout, `"reason":"exists"`) {
+		t.Fatalf("exit %d, want 0 with both skipped as existing; stdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Lstat(filepath.Join(out, "f.bin.part.meta")); err == nil {
+		t.Errorf("f.bin.part.meta, the item's own sidecar without a part, is still there")
+	}
+	if _, err := os.Lstat(filepath.Join(out, "g.bin.part.meta")); err != nil {
+		t.Errorf("g.bin.part.meta, another URL's, is gone: %v", err)
+	}
+}

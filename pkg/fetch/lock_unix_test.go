@@ -365,4 +365,23 @@ func TestRemoveStalePart(t *testing.T) {
 	if removed, err := RemoveStalePart(filepath.Join(t.TempDir(), "none.part"), url); removed || err != nil {
 		t.Errorf("no part: RemoveStalePart = %v, %v; want false, nil", removed, err)
 	}
+	// A sidecar without its part (a run killed between removing the part
+	// and its sidecar) describes nothing: the item's is removed, and no
+	// part is said to be; another URL's is left alone.
+	for _, tt := range []struct {
+		sidecarURL string
+		wantGone   bool
+	}{{url, true}, {"http://example.com/g", false}} {
+		part := filepath.Join(t.TempDir(), "f.part")
+		os.WriteFile(part+".meta", []byte(`{"url":"`+tt.sidecarURL+`"}`), 0o644)
+		os.WriteFile(part+".meta.tmp", []byte(`{"url":"`+tt.sidecarURL+`"}`), 0o644)
+		if removed, err := RemoveStalePart(part, url); removed || err != nil {
+			t.Errorf("sidecar of %s alone: RemoveStalePart = %v, %v; want false, nil", tt.sidecarURL, removed, err)
+		}
+		for _, f := range []string{part + ".meta", part + ".meta.tmp"} {
+			if _, err := os.Lstat(f); (err != nil) != tt.wantGone {
+				t.Errorf("sidecar of %s alone: %s gone: %v, want %v", tt.sidecarURL, filepath.Base(f), err != nil, tt.wantGone)
+			}
+		}
+	}
 }

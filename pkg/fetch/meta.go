@@ -222,7 +222,8 @@ func (m Meta) ifRange() string {
 // anything but a regular file under its name; so is one that another
 // process is writing, with an error wrapping ErrPartBusy, and, where no
 // lock can be taken to tell (a file system without flock, Windows), any
-// part: another run may be writing it.
+// part: another run may be writing it. A sidecar that names url without a
+// part beside it is removed, and reported as no part removed.
 func RemoveStalePart(part, url string) (bool, error) {
 	// Not even locked unless the sidecar names url: lockPart lets go of a
 	// part that is a hard link (cp -al), which is not this item's to do
@@ -232,6 +233,12 @@ func RemoveStalePart(part, url string) (bool, error) {
 	}
 	l, err := lockPart(part, false)
 	if errors.Is(err, fs.ErrNotExist) {
+		// A sidecar of the item's alone (a run killed between removing
+		// the part and its sidecar) describes nothing, and no run would
+		// ever remove it beside a file that is kept. No part is removed.
+		if _, err := os.Lstat(part); errors.Is(err, fs.ErrNotExist) {
+			removeSidecar(part)
+		}
 		return false, nil
 	}
 	if err != nil {
