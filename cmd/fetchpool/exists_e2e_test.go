@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -445,5 +446,59 @@ func TestEndToEndSkipRemovesLoneSidecar(t *testing.T) {
 	}
 	if _, err := os.Lstat(filepath.Join(out, "g.bin.part.meta")); err != nil {
 		t.Errorf("g.bin.part.meta, another URL's, is gone: %v", err)
+	}
+}
+
+// TestEndToEndRenameResumesOwnPart: with --on-exists rename, the item's own
+// part left beside the existing file by an interrupted run (NAME.part, its
+// sidecar naming the item's URL) is resumed, as the contract resumes any
+// part, and saved under the free name the new file gets; the existing file
+// is left untouched, and nothing is left of the part. A sidecar of the
+// item's alone, without a part, is removed. Before, the item was fetched
+// again from zero under name.1.ext, and the part stayed for ever.
+func TestEndToEndRenameResumesOwnPart(t *testing.T) {
+	body := bytes.Repeat([]byte("0123456789abcdef"), 40<<10) // 640 KiB
+	var ranges atomic.Value
+	ranges.Store("")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/f.bin" {
+			ranges.Store(r.Header.Get("Range"))
+		}
+		http.ServeContent(w, r, "", modTime, bytes.NewReader(body))
+	}))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	os.MkdirAll(out, 0o755)
+	url := srv.URL + "/f.bin"
+	half := len(body) / 2
+	for _, name := range []string{"f.bin", "g.bin"} {
+		os.WriteFile(filepath.Join(out, name), []byte("existing"), 0o644)
+	}
+	os.WriteFile(filepath.Join(out, "f.bin.part"), body[:half], 0o644)
+	os.WriteFile(filepath.Join(out, "f.bin.part.meta"),
+		[]byte(`{"url":"`+url+`","last_modified":"`+modTime.Format(http.TimeFormat)+`","length":`+fmt.Sprint(len(body))+`}`), 0o644)
+	os.WriteFile(filepath.Join(out, "g.bin.part.meta"), []byte(`{"url":"`+srv.URL+`/g.bin","length":-1}`), 0o644)
+
+	r := fetchpool(t, dir, url+"\n"+srv.URL+"/g.bin\n", "-o", "out", "--no-progress", "--json", "--on-exists", "rename")
+	if r.code != 0 || !strings.Contains(r.stderr, "done 2, skipped 0, failed 0") {
+		t.Fatalf("exit %d, want 0 with both done; stdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if got, want := ranges.Load(), fmt.Sprintf("bytes=%d-", half); got != want {
+		t.Errorf("f.bin was asked for with Range %q, want %q: the part was not resumed", got, want)
+	}
+	if want := `"output":"` + filepath.Join("out", "f.1.bin") + `","status":"ok","bytes":` + fmt.Sprint(len(body)-half) + `,`; !strings.Contains(r.stdout, want) {
+		t.Errorf("--json does not say %s:\n%s", want, r.stdout)
+	}
+	if got := readFile(t, filepath.Join(out, "f.1.bin")); !bytes.Equal(got, body) {
+		t.Errorf("f.1.bin holds %d bytes, not the file's %d", len(got), len(body))
+	}
+	for _, name := range []string{"f.bin", "g.bin"} {
+		if got := readFile(t, filepath.Join(out, name)); string(got) != "existing" {
+			t.Errorf("%s was changed", name)
+		}
+	}
+	if got, want := filesUnder(t, out), []string{"f.1.bin", "f.bin", "g.1.bin", "g.bin"}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("the output directory holds %v, want %v", got, want)
 	}
 }

@@ -385,3 +385,78 @@ func TestRemoveStalePart(t *testing.T) {
 		}
 	}
 }
+
+// TestAdoptPart: the part of an item saved under another name is moved,
+// with its sidecar, to the item's part only when the sidecar names the
+// item's URL, no one holds the part, and nothing is at the new name; a
+// sidecar of the item's alone is removed.
+func TestAdoptPart(t *testing.T) {
+	const url = "http://example.com/f"
+	own := `{"url":"` + url + `","length":-1}`
+	tests := []struct {
+		name      string
+		part      bool
+		sidecar   string // "" = none
+		held      bool
+		target    bool // something is at the new name's part already
+		wantMoved bool
+		wantBusy  bool
+	}{
+		{"own URL", true, own, false, false, true, false},
+		{"own URL, being written", true, own, true, false, false, true},
+		{"another URL", true, `{"url":"http://example.com/g"}`, false, false, false, false},
+		{"no sidecar", true, "", false, false, false, false},
+		{"new name taken", true, own, false, true, false, false},
+		{"sidecar alone", false, own, false, false, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			from, to := filepath.Join(dir, "f.part"), filepath.Join(dir, "f.1.part")
+			if tt.part {
+				os.WriteFile(from, []byte("half"), 0o644)
+			}
+			if tt.sidecar != "" {
+				os.WriteFile(from+".meta", []byte(tt.sidecar), 0o644)
+			}
+			if tt.target {
+				os.WriteFile(to, []byte("other"), 0o644)
+			}
+			if tt.held {
+				l, err := lockPart(from, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer l.release()
+			}
+			moved, err := AdoptPart(from, to, url)
+			if moved != tt.wantMoved || errors.Is(err, ErrPartBusy) != tt.wantBusy || (err != nil) != tt.wantBusy {
+				t.Fatalf("AdoptPart = %v, %v; want %v, busy %v", moved, err, tt.wantMoved, tt.wantBusy)
+			}
+			exists := func(p string) bool { _, err := os.Lstat(p); return err == nil }
+			switch {
+			case tt.wantMoved:
+				if exists(from) || exists(from+".meta") {
+					t.Errorf("the old part or its sidecar is left")
+				}
+				if b, err := os.ReadFile(to); err != nil || string(b) != "half" {
+					t.Errorf("the new part holds %q (%v), want the old part's bytes", b, err)
+				}
+				if m, err := ReadMeta(to); err != nil || !m.For(url) {
+					t.Errorf("the new part's sidecar: %+v, %v", m, err)
+				}
+			case !tt.part:
+				if exists(from + ".meta") {
+					t.Errorf("the sidecar alone is left")
+				}
+			default:
+				if !exists(from) || (tt.sidecar != "") != exists(from+".meta") {
+					t.Errorf("the old part or its sidecar was touched")
+				}
+				if exists(to+".meta") || tt.target != exists(to) {
+					t.Errorf("something was moved to the new name")
+				}
+			}
+		})
+	}
+}

@@ -269,6 +269,62 @@ func RemoveStalePart(part, url string) (bool, error) {
 	return true, nil
 }
 
+// AdoptPart moves the part at from, with its sidecar, to the part at to,
+// when the sidecar names url, no transfer holds the part, and neither to
+// nor its sidecar exists; it reports whether it did. It is for an item
+// saved under another name than the one its own part was left under by
+// an interrupted run: with --on-exists rename, NAME.part beside the file
+// NAME that is kept, the item being saved as NAME.1.ext. The part is
+// resumed under the new name instead of being fetched again from zero, and
+// nothing is left under the old one. A sidecar that names url without a
+// part beside it is removed (false, nil). Anything else is left as it is:
+// a part of another URL, one without a sidecar, one that another process
+// writes (an error wrapping ErrPartBusy), and, where no lock can be taken
+// to tell, any part.
+func AdoptPart(from, to, url string) (bool, error) {
+	if m, err := ReadMeta(from); err != nil || !m.For(url) {
+		return false, nil
+	}
+	for _, p := range []string{to, to + metaSuffix} {
+		if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
+			return false, nil
+		}
+	}
+	l, err := lockPart(from, false)
+	if errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Lstat(from); errors.Is(err, fs.ErrNotExist) {
+			removeSidecar(from)
+		}
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer l.release()
+	if !l.exclusive {
+		return false, nil
+	}
+	// Read again under the lock, as RemoveStalePart does.
+	if m, err := ReadMeta(from); err != nil || !m.For(url) {
+		return false, nil
+	}
+	if fi, err := os.Lstat(from); err != nil || !fi.Mode().IsRegular() {
+		return false, nil
+	}
+	// The sidecar first: a crash between the two renames leaves a sidecar
+	// without a part under the new name, which its run discards, rather
+	// than a part without its sidecar, which might never be resumed.
+	if err := renameFile(from+metaSuffix, to+metaSuffix); err != nil {
+		return false, fmt.Errorf("moving %s to %s: %w", from+metaSuffix, to+metaSuffix, err)
+	}
+	if err := renameFile(from, to); err != nil {
+		_ = renameFile(to+metaSuffix, from+metaSuffix) // back beside its part
+		return false, fmt.Errorf("moving %s to %s: %w", from, to, err)
+	}
+	_ = os.Remove(from + metaTempSuffix)
+	return true, nil
+}
+
 // removePart removes a part and its sidecar; a missing file is fine.
 func removePart(part string) {
 	_ = os.Remove(part)

@@ -889,6 +889,7 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 		r.finish(j, progress, fetch.Result{}, fmt.Errorf("cannot save %s: %w", j.rel, err), start)
 		return
 	}
+	r.adoptPart(&j)
 	req := fetch.Request{
 		URL:       j.item.URL,
 		Path:      j.path,
@@ -981,6 +982,23 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 func (r *run) shutdownTold(ctx, stop context.Context) {
 	if stop.Err() != nil || ctx.Err() != nil {
 		<-r.draining
+	}
+}
+
+// adoptPart gives j, saved under another name than its natural one (with
+// --on-exists rename, because a file has that name), the part of its own
+// that an interrupted run left under the natural name: it is moved to j's
+// part, to be resumed there (fetch.AdoptPart). The contract resumes an
+// existing part; fetched again from zero, the item left that part beside
+// the file kept for ever. Best effort: a part that cannot be moved is
+// left as it is, and the item fetched from zero.
+func (r *run) adoptPart(j *job) {
+	if r.dirs.empty || j.rel == j.natural || !j.noSidecar {
+		return // nothing predates the run; the natural name; a part of its own already
+	}
+	from := filepath.Join(r.opts.OutputDir, j.natural) + naming.PartSuffix
+	if adopted, _ := fetch.AdoptPart(from, j.path+naming.PartSuffix, j.item.URL); adopted {
+		j.noSidecar = false
 	}
 }
 
