@@ -29,6 +29,11 @@ type Meta struct {
 	// Spans are the ranges of a split transfer and how far each got; empty
 	// for a single stream, whose progress is the part's size.
 	Spans []Span `json:"spans,omitempty"`
+	// Name is the file name that the server gave in the Content-Disposition
+	// of the response that began the part (not sanitized), "" if none: a
+	// part found whole by a later run lands under it, though the 416 that
+	// says so seldom repeats it.
+	Name string `json:"name,omitempty"`
 }
 
 // Span is one range of a split transfer: bytes [Start, End) of which
@@ -192,13 +197,15 @@ func openOwnFile(path string) (*os.File, error) {
 	return openFile(path, flag|os.O_EXCL, 0o644)
 }
 
-// metaOf is the validator of a response to u.
+// metaOf is the validator of a response to u, and the name it gives.
 func metaOf(u string, resp *http.Response, length int64) Meta {
+	name, _ := naming.FromContentDisposition(resp.Header.Get("Content-Disposition"))
 	return Meta{
 		URL:          u,
 		ETag:         resp.Header.Get("ETag"),
 		LastModified: resp.Header.Get("Last-Modified"),
 		Length:       length,
+		Name:         name,
 	}
 }
 

@@ -718,6 +718,9 @@ func (t *transfer) check(resp *http.Response, offset int64, conditional bool) (p
 		return plan{action: actNotModified}, nil
 	case code == http.StatusRequestedRangeNotSatisfiable && offset > 0:
 		if t.completeAt(resp, offset) || t.endsAt(resp, offset) {
+			if err := t.consultRenameWhole(resp); err != nil {
+				return plan{}, err
+			}
 			if t.req.IfNewer && !newerCopy(t.meta.ETag, t.meta.LastModified, t.dest) {
 				// The part is whole, and of a copy no newer than the
 				// file: a server that ignored the conditions tells no
@@ -1209,16 +1212,31 @@ func cutPart(part string, size int64) {
 // consultRename asks Request.Rename, once, for the destination of the
 // Content-Disposition file name of the first successful response.
 func (t *transfer) consultRename(resp *http.Response) error {
+	name, _ := naming.FromContentDisposition(resp.Header.Get("Content-Disposition"))
+	return t.consultName(name, resp.Header.Get("ETag"), resp.Header.Get("Last-Modified"))
+}
+
+// consultRenameWhole is consultRename for a 416 that finds the part whole:
+// the name is the one the 416 gives, else the one the sidecar recorded
+// from the response that began the part (few servers repeat it in a 416),
+// and the copy is the part's, known by its sidecar.
+func (t *transfer) consultRenameWhole(resp *http.Response) error {
+	name, ok := naming.FromContentDisposition(resp.Header.Get("Content-Disposition"))
+	if !ok {
+		name = t.meta.Name
+	}
+	return t.consultName(name, t.meta.ETag, t.meta.LastModified)
+}
+
+// consultName asks Request.Rename, once, for the destination of name, the
+// file name its server gives ("" for none) to a copy known by its ETag and
+// Last-Modified.
+func (t *transfer) consultName(name, etag, lastModified string) error {
 	if t.req.Rename == nil || t.consulted {
 		return nil
 	}
 	t.consulted = true
-	cd := resp.Header.Get("Content-Disposition")
-	if cd == "" {
-		return nil
-	}
-	name, ok := naming.FromContentDisposition(cd)
-	if !ok {
+	if name == "" {
 		return nil
 	}
 	dest, err := t.req.Rename(name)
@@ -1228,7 +1246,7 @@ func (t *transfer) consultRename(resp *http.Response) error {
 		}
 		return err
 	}
-	if dest.IfNewer && !newerThan(resp, dest.Path) {
+	if dest.IfNewer && !newerCopy(etag, lastModified, dest.Path) {
 		t.res.Path = dest.Path
 		return ErrNotNewer
 	}
