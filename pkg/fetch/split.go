@@ -184,7 +184,7 @@ type splitRun struct {
 	t *transfer
 	f *partFile
 
-	mu        sync.Mutex // guards t.meta.Spans, the sidecar, t.res, t.begun, t.dest, t.consulted, withdrawn
+	mu        sync.Mutex // guards t.meta.Spans, the sidecar, t.res, t.begun, t.dest, t.consulted, t.ifNewer, withdrawn
 	withdrawn bool       // Request.Stop withdrew the item before any range began it (pass)
 }
 
@@ -523,7 +523,7 @@ func (s *splitRun) request(ctx context.Context, i int, attempt int) error {
 		req.Header.Set("If-Range", v)
 	}
 	s.mu.Lock() // the first range's response may change t.dest meanwhile (consultRename)
-	conditional := t.req.IfNewer && t.setConditions(req)
+	conditional := t.ifNewer && t.setConditions(req)
 	s.mu.Unlock()
 	resp, err := t.c.do(req, t.emit, g, slot.hop(g))
 	if err != nil {
@@ -557,12 +557,10 @@ func (s *splitRun) checkSpan(resp *http.Response, next, end int64, conditional b
 		}
 		return 0, newHTTPError(resp)
 	case http.StatusPartialContent:
-		if t.req.IfNewer {
-			if notNewer, err := s.notNewer(resp); err != nil {
-				return 0, err
-			} else if notNewer {
-				return 0, errRangeNotNewer
-			}
+		if notNewer, err := s.notNewer(resp); err != nil {
+			return 0, err
+		} else if notNewer {
+			return 0, errRangeNotNewer
 		}
 	case http.StatusOK:
 		if s.sameFile(resp) {
@@ -607,11 +605,15 @@ func (s *splitRun) consultRename(resp *http.Response) error {
 	return s.t.consultRename(resp)
 }
 
-// notNewer is transfer.notNewer for the response to a range, under the
-// lock, since the ranges run at once.
+// notNewer is transfer.notNewer for the response to a range, when the
+// file at dest is kept unless a response is newer; under the lock, since
+// the ranges run at once.
 func (s *splitRun) notNewer(resp *http.Response) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.t.ifNewer {
+		return false, nil
+	}
 	return s.t.notNewer(resp)
 }
 

@@ -40,6 +40,7 @@ type transfer struct {
 	resumed    bool  // the part holds bytes of an earlier run (see removeIfFull)
 	size       int64 // the part's size once complete
 	consulted  bool  // Rename has had its say
+	ifNewer    bool  // the file at dest is kept unless a response is newer: Request.IfNewer, or Destination.IfNewer once Rename said so
 	h          hash.Hash
 	hashed     int64     // bytes of the part fed to h
 	split      bool      // the part was filled by a split transfer
@@ -78,6 +79,8 @@ func (c *Client) newTransfer(req Request, u *url.URL) *transfer {
 		emit: &emitter{emit: req.Emit},
 		h:    c.newHash(req),
 		res:  Result{Path: req.Path},
+
+		ifNewer: req.IfNewer,
 	}
 }
 
@@ -100,6 +103,11 @@ func (t *transfer) run(ctx context.Context) (Result, error) {
 			// is not newer either.
 			t.res.StaleRemoved = t.removePart() && !t.partMade
 			t.res.Skipped = true
+			if t.dest != t.req.Path {
+				// The file kept is the one Rename gave: ErrNotNewer, as
+				// when the first response was judged (consultName).
+				return t.res, ErrNotNewer
+			}
 			return t.res, nil
 		case err == nil:
 			res, err := t.finish(ctx)
@@ -655,7 +663,7 @@ func (t *transfer) request(ctx context.Context, offset int64) (req *http.Request
 		if v := t.meta.ifRange(); v != "" {
 			req.Header.Set("If-Range", v)
 		}
-		if t.req.IfNewer {
+		if t.ifNewer {
 			// A server weighs If-Modified-Since and If-None-Match before
 			// If-Range (RFC 9110, 13.2.2): a copy no newer than the file
 			// is a 304, not the rest of a part that would be thrown away.
@@ -665,7 +673,7 @@ func (t *transfer) request(ctx context.Context, offset int64) (req *http.Request
 	case t.c.cfg.Split > 1 && !t.noSplit:
 		req.Header.Set("Range", "bytes=0-") // the split probe
 	}
-	if t.req.IfNewer {
+	if t.ifNewer {
 		conditional = t.setConditions(req)
 	}
 	return req, conditional
@@ -721,7 +729,7 @@ func (t *transfer) check(resp *http.Response, offset int64, conditional bool) (p
 			if err := t.consultRenameWhole(resp); err != nil {
 				return plan{}, err
 			}
-			if t.req.IfNewer && !newerCopy(t.meta.ETag, t.meta.LastModified, t.dest) {
+			if t.ifNewer && !newerCopy(t.meta.ETag, t.meta.LastModified, t.dest) {
 				// The part is whole, and of a copy no newer than the
 				// file: a server that ignored the conditions tells no
 				// more than the sidecar, which the 416 did not contradict.
@@ -737,7 +745,7 @@ func (t *transfer) check(resp *http.Response, offset int64, conditional bool) (p
 		t.noSplit = true
 		return plan{}, fmt.Errorf("%w: it answered the range probe with %s", errNoRanges, resp.Status)
 	}
-	if code >= 200 && code < 300 && t.req.IfNewer {
+	if code >= 200 && code < 300 && t.ifNewer {
 		// A server that ignores the conditions (a resume carries them
 		// too, since request sets them beside If-Range) still says what
 		// it has.
@@ -1249,6 +1257,12 @@ func (t *transfer) consultName(name, etag, lastModified string) error {
 	if dest.IfNewer && !newerCopy(etag, lastModified, dest.Path) {
 		t.res.Path = dest.Path
 		return ErrNotNewer
+	}
+	if dest.IfNewer {
+		// Every later response is judged against that file too (a
+		// retry's may bring an older copy), and later requests are
+		// conditional on it.
+		t.ifNewer = true
 	}
 	if dest.Path != "" {
 		t.dest = dest.Path
