@@ -312,42 +312,53 @@ func TestEndToEndNewerKeepsFileOverSplitPart(t *testing.T) {
 // response whose server names the file (Content-Disposition) is judged
 // against the file it would replace, the one under the server's name, not
 // against the file under the URL's name that the request's conditions came
-// from. Before, a file under the URL's name newer than the server's copy
-// had the item skipped as "not modified" (from a server that ignores the
-// conditions, or to a split's ranges), and the file the server names was
-// never fetched, or never updated.
+// from; and a 304 to those conditions that names another file is asked
+// again, with the conditions of that file. Before, a file under the URL's
+// name newer than the server's copy had the item skipped as "not modified",
+// and the file the server names was never fetched, or never updated.
 func TestEndToEndNewerJudgesTheFileTheServerNames(t *testing.T) {
 	body := make([]byte, 256<<10)
 	for i := range body {
 		body[i] = byte(i * 13)
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// A server that ignores the conditions, as many dynamic ones do.
-		r.Header.Del("If-Modified-Since")
-		r.Header.Del("If-None-Match")
+		if r.URL.Query().Get("conditions") == "" {
+			// A server that ignores the conditions, as many dynamic ones do.
+			r.Header.Del("If-Modified-Since")
+			r.Header.Del("If-None-Match")
+		}
+		// Sent with a 304 too, as net/http and nginx's add_header do.
 		w.Header().Set("Content-Disposition", `attachment; filename="served.bin"`)
 		http.ServeContent(w, r, "", modTime, bytes.NewReader(body))
 	}))
 	t.Cleanup(srv.Close)
 	older, newer := modTime.Add(-time.Hour), modTime.Add(time.Hour)
-	for _, tc := range []struct {
+	type testCase struct {
 		name   string
 		args   []string
 		served time.Time // the mtime of out/served.bin before the run; zero: none
 		want   string    // out/served.bin after the run: "body" for the server's copy
 		done   bool
-		resume bool // dl.part holds a split part of an earlier run, a quarter of each range done
-	}{
-		{"absent", nil, time.Time{}, "body", true, false},
-		{"older", nil, older, "body", true, false},
-		{"newer", nil, newer, "local", false, false},
-		{"absent split", []string{"--split", "4", "--split-min", "1"}, time.Time{}, "body", true, false},
-		{"older split", []string{"--split", "4", "--split-min", "1"}, older, "body", true, false},
-		{"newer split", []string{"--split", "4", "--split-min", "1"}, newer, "local", false, false},
-		{"absent resumed split", []string{"--split", "4", "--split-min", "1"}, time.Time{}, "body", true, true},
-		{"older resumed split", []string{"--split", "4", "--split-min", "1"}, older, "body", true, true},
-		{"newer resumed split", []string{"--split", "4", "--split-min", "1"}, newer, "local", false, true},
+		resume bool   // dl.part holds a split part of an earlier run, a quarter of each range done
+		query  string // of the URL: the server keeps the conditions
+	}
+	var cases []testCase
+	for _, tc := range []testCase{
+		{"absent", nil, time.Time{}, "body", true, false, ""},
+		{"older", nil, older, "body", true, false, ""},
+		{"newer", nil, newer, "local", false, false, ""},
+		{"absent split", []string{"--split", "4", "--split-min", "1"}, time.Time{}, "body", true, false, ""},
+		{"older split", []string{"--split", "4", "--split-min", "1"}, older, "body", true, false, ""},
+		{"newer split", []string{"--split", "4", "--split-min", "1"}, newer, "local", false, false, ""},
+		{"absent resumed split", []string{"--split", "4", "--split-min", "1"}, time.Time{}, "body", true, true, ""},
+		{"older resumed split", []string{"--split", "4", "--split-min", "1"}, older, "body", true, true, ""},
+		{"newer resumed split", []string{"--split", "4", "--split-min", "1"}, newer, "local", false, true, ""},
 	} {
+		cases = append(cases, tc)
+		tc.name, tc.query = tc.name+", conditions kept", "?conditions=kept"
+		cases = append(cases, tc)
+	}
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			out := filepath.Join(dir, "out")
@@ -357,14 +368,14 @@ func TestEndToEndNewerJudgesTheFileTheServerNames(t *testing.T) {
 			os.WriteFile(urlName, []byte("another file"), 0o644)
 			os.Chtimes(urlName, newer, newer)
 			if tc.resume {
-				writeSplitPart(t, urlName+".part", srv.URL+"/dl", body)
+				writeSplitPart(t, urlName+".part", srv.URL+"/dl"+tc.query, body)
 			}
 			served := filepath.Join(out, "served.bin")
 			if !tc.served.IsZero() {
 				os.WriteFile(served, []byte("local"), 0o644)
 				os.Chtimes(served, tc.served, tc.served)
 			}
-			args := append([]string{"-o", "out", "--no-progress", "--json", "--on-exists", "newer", srv.URL + "/dl"}, tc.args...)
+			args := append([]string{"-o", "out", "--no-progress", "--json", "--on-exists", "newer", srv.URL + "/dl" + tc.query}, tc.args...)
 			r := fetchpool(t, dir, "", args...)
 			wantSummary, wantStatus := "done 0, skipped 1, failed 0", `"status":"skipped"`
 			if tc.done {

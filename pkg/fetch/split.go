@@ -334,6 +334,9 @@ func (s *splitRun) fetchSpan(ctx context.Context, i int, p *probe) error {
 		if errors.Is(err, ErrNotStarted) { // the item had not begun: withdrawn at the gate
 			return err
 		}
+		if errors.Is(err, errAskAgain) {
+			continue // the item moved to another file: asked again with its conditions, once
+		}
 		errs = append(errs, err)
 		failures++
 		if errors.As(err, new(changedError)) || errors.Is(err, errNoRanges) || errors.Is(err, errRangeNotNewer) || errors.Is(err, ErrSkip) {
@@ -523,14 +526,14 @@ func (s *splitRun) request(ctx context.Context, i int, attempt int) error {
 		req.Header.Set("If-Range", v)
 	}
 	s.mu.Lock() // the first range's response may change t.dest meanwhile (consultRename)
-	conditional := t.ifNewer && t.setConditions(req)
+	conditional, from := t.ifNewer && t.setConditions(req), t.dest
 	s.mu.Unlock()
 	resp, err := t.c.do(req, t.emit, g, slot.hop(g))
 	if err != nil {
 		return g.whyRequest(ctx, err)
 	}
 	defer resp.Body.Close()
-	last, err := s.checkSpan(resp, next, end, conditional)
+	last, err := s.checkSpan(resp, next, end, conditional, from)
 	if err != nil {
 		drain(resp)
 		return statusAt(resp, req.URL, err)
@@ -544,18 +547,26 @@ func (s *splitRun) request(ctx context.Context, i int, attempt int) error {
 // for the file of the probe means the server does not serve ranges
 // (errNoRanges); a 200 for another file, or a 416, means the file changed
 // (If-Range failed). A 304 to a conditional request, or a 206 that is not
-// newer than the file (Request.IfNewer), is errRangeNotNewer.
-func (s *splitRun) checkSpan(resp *http.Response, next, end int64, conditional bool) (int64, error) {
+// newer than the file (Request.IfNewer), is errRangeNotNewer; but a 304 to
+// conditions taken from the file at from, when the item is saved as
+// another file now, is errAskAgain (transfer.movedBy304).
+func (s *splitRun) checkSpan(resp *http.Response, next, end int64, conditional bool, from string) (int64, error) {
 	t := s.t
 	s.mu.Lock()
 	t.res.HTTPStatus = resp.StatusCode
 	s.mu.Unlock()
 	switch resp.StatusCode {
 	case http.StatusNotModified:
-		if conditional {
-			return 0, errRangeNotNewer
+		if !conditional {
+			return 0, newHTTPError(resp)
 		}
-		return 0, newHTTPError(resp)
+		s.mu.Lock()
+		err := t.movedBy304(resp, from)
+		s.mu.Unlock()
+		if err != nil {
+			return 0, err
+		}
+		return 0, errRangeNotNewer
 	case http.StatusPartialContent:
 		if notNewer, err := s.notNewer(resp); err != nil {
 			return 0, err

@@ -411,6 +411,10 @@ func (t *transfer) saveMeta() error {
 // errRestart asks attempt to discard the part and ask again from zero.
 var errRestart = errors.New("restart from zero")
 
+// errAskAgain asks for the same bytes again: a 304 answered conditions
+// taken from a file that the item is no longer saved as (movedBy304).
+var errAskAgain = errors.New("ask again")
+
 // errRestStopped is pass's word that the shutdown came before the rest
 // of an attempt was asked for; exchange, which knows from which byte,
 // makes it a stoppedError.
@@ -467,6 +471,9 @@ func (t *transfer) attempt(ctx context.Context) (outcome, error) {
 			if offset, err = t.offset(); err != nil { // grew: no loop
 				return 0, err
 			}
+		case errors.Is(err, errAskAgain):
+			// Once: Rename is consulted once, so the destination moves
+			// once.
 		default:
 			return out, err
 		}
@@ -723,6 +730,9 @@ func (t *transfer) check(resp *http.Response, offset int64, conditional bool) (p
 	code := resp.StatusCode
 	switch {
 	case code == http.StatusNotModified && conditional:
+		if err := t.movedBy304(resp, t.dest); err != nil {
+			return plan{}, err
+		}
 		return plan{action: actNotModified}, nil
 	case code == http.StatusRequestedRangeNotSatisfiable && offset > 0:
 		if t.completeAt(resp, offset) || t.endsAt(resp, offset) {
@@ -1275,6 +1285,24 @@ func (t *transfer) consultName(name, etag, lastModified string) error {
 		if t.h == nil {
 			t.h, t.hashed = sha256.New(), 0
 		}
+	}
+	return nil
+}
+
+// movedBy304 consults Request.Rename with resp, a 304 to conditions taken
+// from the file at from: a server may name the file in a 304 too (net/http
+// does, and nginx's add_header). When that moves the item to another file,
+// the 304 said nothing of it, and errAskAgain asks again with the
+// conditions of that file (none when it does not exist), unless Rename
+// already judged it (ErrNotNewer by the 304's validators). Without that, a
+// file under the URL's name that was up to date kept the file the server
+// names from ever being fetched.
+func (t *transfer) movedBy304(resp *http.Response, from string) error {
+	if err := t.consultRename(resp); err != nil {
+		return err
+	}
+	if t.dest != from {
+		return errAskAgain
 	}
 	return nil
 }
