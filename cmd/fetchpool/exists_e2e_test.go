@@ -513,3 +513,57 @@ func TestEndToEndRenameResumesOwnPart(t *testing.T) {
 		t.Errorf("the output directory holds %v, want %v", got, want)
 	}
 }
+
+// TestEndToEndFailedListResumesServerNamedPart: an item that its server
+// names like another item of the run (Content-Disposition) is saved as
+// name.1.ext, and when it fails, its --failed line gives that name; its
+// part, kept under the URL's name "to resume", is resumed by the run of
+// that list, and nothing of it is left. Before, that run fetched the file
+// again from zero, and the part and its sidecar stayed for ever.
+func TestEndToEndFailedListResumesServerNamedPart(t *testing.T) {
+	a := bytes.Repeat([]byte("a"), 1000)
+	b := bytes.Repeat([]byte("0123456789abcdef"), 40<<10) // 640 KiB: its sidecar comes first
+	var cut atomic.Bool
+	cut.Store(true)
+	var ranges atomic.Value
+	ranges.Store("")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Disposition", `attachment; filename="x.bin"`)
+		body := a
+		if r.URL.Path == "/b" {
+			body = b
+			ranges.Store(r.Header.Get("Range"))
+			if cut.Load() {
+				w.Header().Set("Last-Modified", modTime.Format(http.TimeFormat))
+				w.Header().Set("Content-Length", fmt.Sprint(len(b)))
+				w.Write(b[:len(b)/2])
+				return
+			}
+		}
+		http.ServeContent(w, r, "", modTime, bytes.NewReader(body))
+	}))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	r := fetchpool(t, dir, srv.URL+"/a\n"+srv.URL+"/b\n", "-o", "out", "-j", "1", "--retries", "0", "--no-progress", "--failed", "failed.txt")
+	if r.code != 1 || !strings.Contains(r.stderr, filepath.Join("out", "b.part")+" kept") {
+		t.Fatalf("first run: exit %d, want 1 with b.part kept; stderr:\n%s", r.code, r.stderr)
+	}
+	if got, want := string(readFile(t, filepath.Join(dir, "failed.txt"))), srv.URL+"/b\tx.1.bin\n"; got != want {
+		t.Fatalf("failed.txt holds %q, want %q", got, want)
+	}
+	cut.Store(false)
+	r = fetchpool(t, dir, "", "-o", "out", "--no-progress", "--json", "-i", "failed.txt")
+	if r.code != 0 || !strings.Contains(r.stderr, "done 1, skipped 0, failed 0") {
+		t.Fatalf("run of the failed list: exit %d, want 0 with it done; stderr:\n%s", r.code, r.stderr)
+	}
+	if got, want := ranges.Load(), fmt.Sprintf("bytes=%d-", len(b)/2); got != want {
+		t.Errorf("the run of the failed list asked with Range %q, want %q: b.part was not resumed", got, want)
+	}
+	if got := readFile(t, filepath.Join(out, "x.1.bin")); !bytes.Equal(got, b) {
+		t.Errorf("x.1.bin holds %d bytes, not /b's %d", len(got), len(b))
+	}
+	if got, want := filesUnder(t, out), []string{"x.1.bin", "x.bin"}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("the output directory holds %v, want %v", got, want)
+	}
+}

@@ -985,20 +985,43 @@ func (r *run) shutdownTold(ctx, stop context.Context) {
 	}
 }
 
-// adoptPart gives j, saved under another name than its natural one (with
-// --on-exists rename, because a file has that name), the part of its own
-// that an interrupted run left under the natural name: it is moved to j's
-// part, to be resumed there (fetch.AdoptPart). The contract resumes an
-// existing part; fetched again from zero, the item left that part beside
-// the file kept for ever. Best effort: a part that cannot be moved is
-// left as it is, and the item fetched from zero.
+// adoptPart gives j, saved under another name than the one its part of an
+// earlier run was left under, that part: it is moved to j's part, to be
+// resumed there (fetch.AdoptPart). The contract resumes an existing part;
+// fetched again from zero, the item left that part for ever. That is
+// the part under its natural name, when j is saved under a free form of it
+// (--on-exists rename, because a file has that name); and, for a name
+// given in the input, the part under the URL's name of one that its server
+// named (its sidecar says so): a --failed list gives such an item the name
+// the earlier run saved it under, while its part stayed under the URL's.
+// Best effort: a part that cannot be moved is left as it is, and the item
+// fetched from zero.
 func (r *run) adoptPart(j *job) {
-	if r.dirs.empty || j.rel == j.natural || !j.noSidecar {
-		return // nothing predates the run; the natural name; a part of its own already
+	if r.dirs.empty || !j.noSidecar {
+		return // nothing predates the run; a part of its own already
 	}
-	from := filepath.Join(r.opts.OutputDir, j.natural) + naming.PartSuffix
-	if adopted, _ := fetch.AdoptPart(from, j.path+naming.PartSuffix, j.item.URL); adopted {
-		j.noSidecar = false
+	to := j.path + naming.PartSuffix
+	adopt := func(from string) bool {
+		if from == to {
+			return false
+		}
+		adopted, _ := fetch.AdoptPart(from, to, j.item.URL)
+		j.noSidecar = !adopted
+		return adopted
+	}
+	if j.rel != j.natural && adopt(filepath.Join(r.opts.OutputDir, j.natural)+naming.PartSuffix) {
+		return
+	}
+	if j.item.Name == "" || r.opts.KeepPaths {
+		return
+	}
+	u, err := url.Parse(j.item.URL)
+	if err != nil || !strings.EqualFold(u.Scheme, "http") && !strings.EqualFold(u.Scheme, "https") {
+		return
+	}
+	from := filepath.Join(r.opts.OutputDir, naming.FromURL(u)) + naming.PartSuffix
+	if m, err := fetch.ReadMeta(from); err == nil && m.Name != "" {
+		adopt(from)
 	}
 }
 
