@@ -724,8 +724,10 @@ type plan struct {
 // sidecar does not contradict (completeAt), means the part is complete
 // (or, with Request.IfNewer, not modified when that copy is not newer);
 // a 416 to the split probe sends the item on as one stream (errNoRanges).
-// It returns errRestart when the part must go and the request be made
-// again from zero.
+// With Request.IfNewer, a 2xx is judged against the file it would replace,
+// which may be the one its server names (notNewer). It returns errRestart
+// when the part must go and the request be made again from zero, and
+// errAskAgain when a 304 names another file (movedBy304).
 func (t *transfer) check(resp *http.Response, offset int64, conditional bool) (plan, error) {
 	code := resp.StatusCode
 	switch {
