@@ -408,6 +408,7 @@ func TestAdoptPart(t *testing.T) {
 		{"no sidecar", true, "", false, false, false, false},
 		{"new name taken", true, own, false, true, false, false},
 		{"sidecar alone", false, own, false, false, false, false},
+		{"sidecar a symbolic link", true, own, false, false, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -416,7 +417,11 @@ func TestAdoptPart(t *testing.T) {
 			if tt.part {
 				os.WriteFile(from, []byte("half"), 0o644)
 			}
-			if tt.sidecar != "" {
+			switch {
+			case tt.name == "sidecar a symbolic link":
+				os.WriteFile(filepath.Join(dir, "elsewhere"), []byte(tt.sidecar), 0o644)
+				os.Symlink("elsewhere", from+".meta")
+			case tt.sidecar != "":
 				os.WriteFile(from+".meta", []byte(tt.sidecar), 0o644)
 			}
 			if tt.target {

@@ -315,8 +315,11 @@ func AdoptPart(from, to, url string) (bool, error) {
 	if m, err := ReadMeta(from); err != nil || !m.For(url) {
 		return false, nil
 	}
-	if fi, err := os.Lstat(from); err != nil || !fi.Mode().IsRegular() {
-		return false, nil
+	for _, p := range []string{from, from + metaSuffix} {
+		// Regular files only: a symbolic link is moved as a link.
+		if fi, err := os.Lstat(p); err != nil || !fi.Mode().IsRegular() {
+			return false, nil
+		}
 	}
 	// The sidecar first: a crash between the two renames leaves a sidecar
 	// without a part under the new name, which its run discards, rather
