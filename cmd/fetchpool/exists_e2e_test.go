@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -304,5 +305,265 @@ func TestEndToEndNewerKeepsFileOverSplitPart(t *testing.T) {
 		if _, err := os.Lstat(f); err == nil {
 			t.Errorf("%s is still there", filepath.Base(f))
 		}
+	}
+}
+
+// TestEndToEndNewerJudgesTheFileTheServerNames: with --on-exists newer, a
+// response whose server names the file (Content-Disposition) is judged
+// against the file it would replace, the one under the server's name, not
+// against the file under the URL's name that the request's conditions came
+// from; and a 304 to those conditions that names another file is asked
+// again, with the conditions of that file. Before, a file under the URL's
+// name newer than the server's copy had the item skipped as "not modified",
+// and the file the server names was never fetched, or never updated.
+func TestEndToEndNewerJudgesTheFileTheServerNames(t *testing.T) {
+	body := make([]byte, 256<<10)
+	for i := range body {
+		body[i] = byte(i * 13)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("conditions") == "" {
+			// A server that ignores the conditions, as many dynamic ones do.
+			r.Header.Del("If-Modified-Since")
+			r.Header.Del("If-None-Match")
+		}
+		// Sent with a 304 too, as net/http and nginx's add_header do.
+		w.Header().Set("Content-Disposition", `attachment; filename="served.bin"`)
+		http.ServeContent(w, r, "", modTime, bytes.NewReader(body))
+	}))
+	t.Cleanup(srv.Close)
+	older, newer := modTime.Add(-time.Hour), modTime.Add(time.Hour)
+	type testCase struct {
+		name   string
+		args   []string
+		served time.Time // the mtime of out/served.bin before the run; zero: none
+		want   string    // out/served.bin after the run: "body" for the server's copy
+		done   bool
+		resume bool   // dl.part holds a split part of an earlier run, a quarter of each range done
+		query  string // of the URL: the server keeps the conditions
+	}
+	var cases []testCase
+	for _, tc := range []testCase{
+		{"absent", nil, time.Time{}, "body", true, false, ""},
+		{"older", nil, older, "body", true, false, ""},
+		{"newer", nil, newer, "local", false, false, ""},
+		{"absent split", []string{"--split", "4", "--split-min", "1"}, time.Time{}, "body", true, false, ""},
+		{"older split", []string{"--split", "4", "--split-min", "1"}, older, "body", true, false, ""},
+		{"newer split", []string{"--split", "4", "--split-min", "1"}, newer, "local", false, false, ""},
+		{"absent resumed split", []string{"--split", "4", "--split-min", "1"}, time.Time{}, "body", true, true, ""},
+		{"older resumed split", []string{"--split", "4", "--split-min", "1"}, older, "body", true, true, ""},
+		{"newer resumed split", []string{"--split", "4", "--split-min", "1"}, newer, "local", false, true, ""},
+	} {
+		cases = append(cases, tc)
+		tc.name, tc.query = tc.name+", conditions kept", "?conditions=kept"
+		cases = append(cases, tc)
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			out := filepath.Join(dir, "out")
+			os.MkdirAll(out, 0o755)
+			// The file under the URL's name is newer than the server's copy.
+			urlName := filepath.Join(out, "dl")
+			os.WriteFile(urlName, []byte("another file"), 0o644)
+			os.Chtimes(urlName, newer, newer)
+			if tc.resume {
+				writeSplitPart(t, urlName+".part", srv.URL+"/dl"+tc.query, body)
+			}
+			served := filepath.Join(out, "served.bin")
+			if !tc.served.IsZero() {
+				os.WriteFile(served, []byte("local"), 0o644)
+				os.Chtimes(served, tc.served, tc.served)
+			}
+			args := append([]string{"-o", "out", "--no-progress", "--json", "--on-exists", "newer", srv.URL + "/dl" + tc.query}, tc.args...)
+			r := fetchpool(t, dir, "", args...)
+			wantSummary, wantStatus := "done 0, skipped 1, failed 0", `"status":"skipped"`
+			if tc.done {
+				wantSummary, wantStatus = "done 1, skipped 0, failed 0", `"status":"ok"`
+			}
+			if r.code != 0 || !strings.Contains(r.stderr, wantSummary) || !strings.Contains(r.stdout, wantStatus) {
+				t.Fatalf("exit %d, want 0 with %q; stdout:\n%s\nstderr:\n%s", r.code, wantSummary, r.stdout, r.stderr)
+			}
+			if !strings.Contains(r.stdout, `"output":"`+filepath.Join("out", "served.bin")+`"`) {
+				t.Errorf("the JSON line does not name out/served.bin:\n%s", r.stdout)
+			}
+			got := readFile(t, served)
+			switch {
+			case tc.want == "body" && !bytes.Equal(got, body):
+				t.Errorf("served.bin holds %d bytes, want the server's %d", len(got), len(body))
+			case tc.want == "local" && string(got) != "local":
+				t.Errorf("served.bin holds %d bytes, want the newer local copy kept", len(got))
+			}
+			if fi, err := os.Stat(served); err == nil && tc.want == "body" && !fi.ModTime().Equal(modTime) {
+				t.Errorf("served.bin has mtime %v, want Last-Modified %v", fi.ModTime(), modTime)
+			}
+			if got := readFile(t, urlName); string(got) != "another file" {
+				t.Errorf("dl was changed")
+			}
+			for _, f := range []string{"dl.part", "dl.part.meta", "served.bin.part"} {
+				if _, err := os.Lstat(filepath.Join(out, f)); err == nil {
+					t.Errorf("%s is left", f)
+				}
+			}
+		})
+	}
+}
+
+// writeSplitPart writes at part a split part of url, whose whole is body,
+// as an interrupted run leaves it: four ranges, each a quarter done, and
+// their sidecar.
+func writeSplitPart(t *testing.T, part, url string, body []byte) {
+	t.Helper()
+	m := fetch.Meta{URL: url, LastModified: modTime.Format(http.TimeFormat), Length: int64(len(body))}
+	data := make([]byte, len(body))
+	for i := range int64(4) {
+		start, end := i*int64(len(body))/4, (i+1)*int64(len(body))/4
+		next := start + (end-start)/4
+		copy(data[start:next], body[start:next])
+		m.Spans = append(m.Spans, fetch.Span{Start: start, End: end, Next: next})
+	}
+	js, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(part, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(part+".meta", js, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestEndToEndSkipRemovesLoneSidecar: a sidecar of the item's own left
+// without its part (a run killed between removing the two) beside a file
+// that --on-exists skip keeps is removed: no later run would. Another
+// URL's is left alone. Before, both stayed for ever.
+func TestEndToEndSkipRemovesLoneSidecar(t *testing.T) {
+	srv := fileServer(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	os.MkdirAll(out, 0o755)
+	url := srv.URL + "/f.bin"
+	for name, sidecarURL := range map[string]string{"f.bin": url, "g.bin": srv.URL + "/elsewhere"} {
+		os.WriteFile(filepath.Join(out, name), []byte("kept"), 0o644)
+		os.WriteFile(filepath.Join(out, name+".part.meta"), []byte(`{"url":"`+sidecarURL+`","length":-1}`), 0o644)
+	}
+	r := fetchpool(t, dir, url+"\n"+srv.URL+"/g.bin\n", "-o", "out", "--no-progress", "--json")
+	if r.code != 0 || strings.Count(r.stdout, `"status":"skipped","bytes":0,"size":4,`) != 2 || !strings.Contains(r.stdout, `"reason":"exists"`) {
+		t.Fatalf("exit %d, want 0 with both skipped as existing; stdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Lstat(filepath.Join(out, "f.bin.part.meta")); err == nil {
+		t.Errorf("f.bin.part.meta, the item's own sidecar without a part, is still there")
+	}
+	if _, err := os.Lstat(filepath.Join(out, "g.bin.part.meta")); err != nil {
+		t.Errorf("g.bin.part.meta, another URL's, is gone: %v", err)
+	}
+}
+
+// TestEndToEndRenameResumesOwnPart: with --on-exists rename, the item's own
+// part left beside the existing file by an interrupted run (NAME.part, its
+// sidecar naming the item's URL) is resumed, as the contract resumes any
+// part, and saved under the free name the new file gets; the existing file
+// is left untouched, and nothing is left of the part. A sidecar of the
+// item's alone, without a part, is removed. Before, the item was fetched
+// again from zero under name.1.ext, and the part stayed for ever.
+func TestEndToEndRenameResumesOwnPart(t *testing.T) {
+	body := bytes.Repeat([]byte("0123456789abcdef"), 40<<10) // 640 KiB
+	var ranges atomic.Value
+	ranges.Store("")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/f.bin" {
+			ranges.Store(r.Header.Get("Range"))
+		}
+		http.ServeContent(w, r, "", modTime, bytes.NewReader(body))
+	}))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	os.MkdirAll(out, 0o755)
+	url := srv.URL + "/f.bin"
+	half := len(body) / 2
+	for _, name := range []string{"f.bin", "g.bin"} {
+		os.WriteFile(filepath.Join(out, name), []byte("existing"), 0o644)
+	}
+	os.WriteFile(filepath.Join(out, "f.bin.part"), body[:half], 0o644)
+	os.WriteFile(filepath.Join(out, "f.bin.part.meta"),
+		[]byte(`{"url":"`+url+`","last_modified":"`+modTime.Format(http.TimeFormat)+`","length":`+fmt.Sprint(len(body))+`}`), 0o644)
+	os.WriteFile(filepath.Join(out, "g.bin.part.meta"), []byte(`{"url":"`+srv.URL+`/g.bin","length":-1}`), 0o644)
+
+	r := fetchpool(t, dir, url+"\n"+srv.URL+"/g.bin\n", "-o", "out", "--no-progress", "--json", "--on-exists", "rename")
+	if r.code != 0 || !strings.Contains(r.stderr, "done 2, skipped 0, failed 0") {
+		t.Fatalf("exit %d, want 0 with both done; stdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if got, want := ranges.Load(), fmt.Sprintf("bytes=%d-", half); got != want {
+		t.Errorf("f.bin was asked for with Range %q, want %q: the part was not resumed", got, want)
+	}
+	if want := `"output":"` + filepath.Join("out", "f.1.bin") + `","status":"ok","bytes":` + fmt.Sprint(len(body)-half) + `,`; !strings.Contains(r.stdout, want) {
+		t.Errorf("--json does not say %s:\n%s", want, r.stdout)
+	}
+	if got := readFile(t, filepath.Join(out, "f.1.bin")); !bytes.Equal(got, body) {
+		t.Errorf("f.1.bin holds %d bytes, not the file's %d", len(got), len(body))
+	}
+	for _, name := range []string{"f.bin", "g.bin"} {
+		if got := readFile(t, filepath.Join(out, name)); string(got) != "existing" {
+			t.Errorf("%s was changed", name)
+		}
+	}
+	if got, want := filesUnder(t, out), []string{"f.1.bin", "f.bin", "g.1.bin", "g.bin"}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("the output directory holds %v, want %v", got, want)
+	}
+}
+
+// TestEndToEndFailedListResumesServerNamedPart: an item that its server
+// names like another item of the run (Content-Disposition) is saved as
+// name.1.ext, and when it fails, its --failed line gives that name; its
+// part, kept under the URL's name "to resume", is resumed by the run of
+// that list, and nothing of it is left. Before, that run fetched the file
+// again from zero, and the part and its sidecar stayed for ever.
+func TestEndToEndFailedListResumesServerNamedPart(t *testing.T) {
+	a := bytes.Repeat([]byte("a"), 1000)
+	b := bytes.Repeat([]byte("0123456789abcdef"), 40<<10) // 640 KiB: its sidecar comes first
+	var cut atomic.Bool
+	cut.Store(true)
+	var ranges atomic.Value
+	ranges.Store("")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Disposition", `attachment; filename="x.bin"`)
+		body := a
+		if r.URL.Path == "/b" {
+			body = b
+			ranges.Store(r.Header.Get("Range"))
+			if cut.Load() {
+				w.Header().Set("Last-Modified", modTime.Format(http.TimeFormat))
+				w.Header().Set("Content-Length", fmt.Sprint(len(b)))
+				w.Write(b[:len(b)/2])
+				return
+			}
+		}
+		http.ServeContent(w, r, "", modTime, bytes.NewReader(body))
+	}))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	r := fetchpool(t, dir, srv.URL+"/a\n"+srv.URL+"/b\n", "-o", "out", "-j", "1", "--retries", "0", "--no-progress", "--failed", "failed.txt")
+	if r.code != 1 || !strings.Contains(r.stderr, filepath.Join("out", "b.part")+" kept") {
+		t.Fatalf("first run: exit %d, want 1 with b.part kept; stderr:\n%s", r.code, r.stderr)
+	}
+	if got, want := string(readFile(t, filepath.Join(dir, "failed.txt"))), srv.URL+"/b\tx.1.bin\n"; got != want {
+		t.Fatalf("failed.txt holds %q, want %q", got, want)
+	}
+	cut.Store(false)
+	r = fetchpool(t, dir, "", "-o", "out", "--no-progress", "--json", "-i", "failed.txt")
+	if r.code != 0 || !strings.Contains(r.stderr, "done 1, skipped 0, failed 0") {
+		t.Fatalf("run of the failed list: exit %d, want 0 with it done; stderr:\n%s", r.code, r.stderr)
+	}
+	if got, want := ranges.Load(), fmt.Sprintf("bytes=%d-", len(b)/2); got != want {
+		t.Errorf("the run of the failed list asked with Range %q, want %q: b.part was not resumed", got, want)
+	}
+	if got := readFile(t, filepath.Join(out, "x.1.bin")); !bytes.Equal(got, b) {
+		t.Errorf("x.1.bin holds %d bytes, not /b's %d", len(got), len(b))
+	}
+	if got, want := filesUnder(t, out), []string{"x.1.bin", "x.bin"}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("the output directory holds %v, want %v", got, want)
 	}
 }

@@ -274,7 +274,9 @@ type Destination struct {
 	// judged as a server judges a conditional GET (--on-exists newer):
 	// by the ETag stored on the file, else by its mtime against
 	// Last-Modified. The request could not be conditional: the name came
-	// with its response. Fetch then returns ErrNotNewer.
+	// with its response. Fetch then returns ErrNotNewer. Every later
+	// response of the item (a retry's) is judged the same way, and every
+	// later request is conditional on the file.
 	IfNewer bool
 }
 

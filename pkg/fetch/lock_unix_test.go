@@ -365,4 +365,103 @@ func TestRemoveStalePart(t *testing.T) {
 	if removed, err := RemoveStalePart(filepath.Join(t.TempDir(), "none.part"), url); removed || err != nil {
 		t.Errorf("no part: RemoveStalePart = %v, %v; want false, nil", removed, err)
 	}
+	// A sidecar without its part (a run killed between removing the part
+	// and its sidecar) describes nothing: the item's is removed, and no
+	// part is said to be; another URL's is left alone.
+	for _, tt := range []struct {
+		sidecarURL string
+		wantGone   bool
+	}{{url, true}, {"http://example.com/g", false}} {
+		part := filepath.Join(t.TempDir(), "f.part")
+		os.WriteFile(part+".meta", []byte(`{"url":"`+tt.sidecarURL+`"}`), 0o644)
+		os.WriteFile(part+".meta.tmp", []byte(`{"url":"`+tt.sidecarURL+`"}`), 0o644)
+		if removed, err := RemoveStalePart(part, url); removed || err != nil {
+			t.Errorf("sidecar of %s alone: RemoveStalePart = %v, %v; want false, nil", tt.sidecarURL, removed, err)
+		}
+		for _, f := range []string{part + ".meta", part + ".meta.tmp"} {
+			if _, err := os.Lstat(f); (err != nil) != tt.wantGone {
+				t.Errorf("sidecar of %s alone: %s gone: %v, want %v", tt.sidecarURL, filepath.Base(f), err != nil, tt.wantGone)
+			}
+		}
+	}
+}
+
+// TestAdoptPart: the part of an item saved under another name is moved,
+// with its sidecar, to the item's part only when the sidecar names the
+// item's URL, no one holds the part, and nothing is at the new name; a
+// sidecar of the item's alone is removed.
+func TestAdoptPart(t *testing.T) {
+	const url = "http://example.com/f"
+	own := `{"url":"` + url + `","length":-1}`
+	tests := []struct {
+		name      string
+		part      bool
+		sidecar   string // "" = none
+		held      bool
+		target    bool // something is at the new name's part already
+		wantMoved bool
+		wantBusy  bool
+	}{
+		{"own URL", true, own, false, false, true, false},
+		{"own URL, being written", true, own, true, false, false, true},
+		{"another URL", true, `{"url":"http://example.com/g"}`, false, false, false, false},
+		{"no sidecar", true, "", false, false, false, false},
+		{"new name taken", true, own, false, true, false, false},
+		{"sidecar alone", false, own, false, false, false, false},
+		{"sidecar a symbolic link", true, own, false, false, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			from, to := filepath.Join(dir, "f.part"), filepath.Join(dir, "f.1.part")
+			if tt.part {
+				os.WriteFile(from, []byte("half"), 0o644)
+			}
+			switch {
+			case tt.name == "sidecar a symbolic link":
+				os.WriteFile(filepath.Join(dir, "elsewhere"), []byte(tt.sidecar), 0o644)
+				os.Symlink("elsewhere", from+".meta")
+			case tt.sidecar != "":
+				os.WriteFile(from+".meta", []byte(tt.sidecar), 0o644)
+			}
+			if tt.target {
+				os.WriteFile(to, []byte("other"), 0o644)
+			}
+			if tt.held {
+				l, err := lockPart(from, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer l.release()
+			}
+			moved, err := AdoptPart(from, to, url)
+			if moved != tt.wantMoved || errors.Is(err, ErrPartBusy) != tt.wantBusy || (err != nil) != tt.wantBusy {
+				t.Fatalf("AdoptPart = %v, %v; want %v, busy %v", moved, err, tt.wantMoved, tt.wantBusy)
+			}
+			exists := func(p string) bool { _, err := os.Lstat(p); return err == nil }
+			switch {
+			case tt.wantMoved:
+				if exists(from) || exists(from+".meta") {
+					t.Errorf("the old part or its sidecar is left")
+				}
+				if b, err := os.ReadFile(to); err != nil || string(b) != "half" {
+					t.Errorf("the new part holds %q (%v), want the old part's bytes", b, err)
+				}
+				if m, err := ReadMeta(to); err != nil || !m.For(url) {
+					t.Errorf("the new part's sidecar: %+v, %v", m, err)
+				}
+			case !tt.part:
+				if exists(from + ".meta") {
+					t.Errorf("the sidecar alone is left")
+				}
+			default:
+				if !exists(from) || (tt.sidecar != "") != exists(from+".meta") {
+					t.Errorf("the old part or its sidecar was touched")
+				}
+				if exists(to+".meta") || tt.target != exists(to) {
+					t.Errorf("something was moved to the new name")
+				}
+			}
+		})
+	}
 }

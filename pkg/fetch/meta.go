@@ -29,6 +29,11 @@ type Meta struct {
 	// Spans are the ranges of a split transfer and how far each got; empty
 	// for a single stream, whose progress is the part's size.
 	Spans []Span `json:"spans,omitempty"`
+	// Name is the file name that the server gave in the Content-Disposition
+	// of the response that began the part (not sanitized), "" if none: a
+	// part found whole by a later run lands under it, though the 416 that
+	// says so seldom repeats it.
+	Name string `json:"name,omitempty"`
 }
 
 // Span is one range of a split transfer: bytes [Start, End) of which
@@ -192,13 +197,15 @@ func openOwnFile(path string) (*os.File, error) {
 	return openFile(path, flag|os.O_EXCL, 0o644)
 }
 
-// metaOf is the validator of a response to u.
+// metaOf is the validator of a response to u, and the name it gives.
 func metaOf(u string, resp *http.Response, length int64) Meta {
+	name, _ := naming.FromContentDisposition(resp.Header.Get("Content-Disposition"))
 	return Meta{
 		URL:          u,
 		ETag:         resp.Header.Get("ETag"),
 		LastModified: resp.Header.Get("Last-Modified"),
 		Length:       length,
+		Name:         name,
 	}
 }
 
@@ -222,7 +229,8 @@ func (m Meta) ifRange() string {
 // anything but a regular file under its name; so is one that another
 // process is writing, with an error wrapping ErrPartBusy, and, where no
 // lock can be taken to tell (a file system without flock, Windows), any
-// part: another run may be writing it.
+// part: another run may be writing it. A sidecar that names url without a
+// part beside it is removed, and reported as no part removed.
 func RemoveStalePart(part, url string) (bool, error) {
 	// Not even locked unless the sidecar names url: lockPart lets go of a
 	// part that is a hard link (cp -al), which is not this item's to do
@@ -232,6 +240,12 @@ func RemoveStalePart(part, url string) (bool, error) {
 	}
 	l, err := lockPart(part, false)
 	if errors.Is(err, fs.ErrNotExist) {
+		// A sidecar of the item's alone (a run killed between removing
+		// the part and its sidecar) describes nothing, and no run would
+		// ever remove it beside a file that is kept. No part is removed.
+		if _, err := os.Lstat(part); errors.Is(err, fs.ErrNotExist) {
+			removeSidecar(part)
+		}
 		return false, nil
 	}
 	if err != nil {
@@ -259,6 +273,65 @@ func RemoveStalePart(part, url string) (bool, error) {
 		return false, fmt.Errorf("removing %s: %w", part, err)
 	}
 	removeSidecar(part)
+	return true, nil
+}
+
+// AdoptPart moves the part at from, with its sidecar, to the part at to,
+// when the sidecar names url, no transfer holds the part, and neither to
+// nor its sidecar exists; it reports whether it did. It is for an item
+// saved under another name than the one its own part was left under by
+// an interrupted run: with --on-exists rename, NAME.part beside the file
+// NAME that is kept, the item being saved as NAME.1.ext. The part is
+// resumed under the new name instead of being fetched again from zero, and
+// nothing is left under the old one. A sidecar that names url without a
+// part beside it is removed (false, nil). Anything else is left as it is:
+// a part of another URL, one without a sidecar, one that another process
+// writes (an error wrapping ErrPartBusy), and, where no lock can be taken
+// to tell, any part.
+func AdoptPart(from, to, url string) (bool, error) {
+	if m, err := ReadMeta(from); err != nil || !m.For(url) {
+		return false, nil
+	}
+	for _, p := range []string{to, to + metaSuffix} {
+		if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
+			return false, nil
+		}
+	}
+	l, err := lockPart(from, false)
+	if errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Lstat(from); errors.Is(err, fs.ErrNotExist) {
+			removeSidecar(from)
+		}
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer l.release()
+	if !l.exclusive {
+		return false, nil
+	}
+	// Read again under the lock, as RemoveStalePart does.
+	if m, err := ReadMeta(from); err != nil || !m.For(url) {
+		return false, nil
+	}
+	for _, p := range []string{from, from + metaSuffix} {
+		// Regular files only: a symbolic link is moved as a link.
+		if fi, err := os.Lstat(p); err != nil || !fi.Mode().IsRegular() {
+			return false, nil
+		}
+	}
+	// The sidecar first: a crash between the two renames leaves a sidecar
+	// without a part under the new name, which its run discards, rather
+	// than a part without its sidecar, which might never be resumed.
+	if err := renameFile(from+metaSuffix, to+metaSuffix); err != nil {
+		return false, fmt.Errorf("moving %s to %s: %w", from+metaSuffix, to+metaSuffix, err)
+	}
+	if err := renameFile(from, to); err != nil {
+		_ = renameFile(to+metaSuffix, from+metaSuffix) // back beside its part
+		return false, fmt.Errorf("moving %s to %s: %w", from, to, err)
+	}
+	_ = os.Remove(from + metaTempSuffix)
 	return true, nil
 }
 

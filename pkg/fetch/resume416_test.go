@@ -1,10 +1,13 @@
 package fetch
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
+	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -252,6 +255,99 @@ func TestResume206IgnoringIfRange(t *testing.T) {
 			if rc.count() != tt.wantReqs {
 				t.Errorf("%d requests, want %d", rc.count(), tt.wantReqs)
 			}
+		})
+	}
+}
+
+// TestWholePartLandsUnderServerName: a part whose server named the file
+// (Content-Disposition), left whole by a run stopped before its rename, is
+// found complete by a 416 and lands under the server's name, as it would
+// have: the 416 is asked (Request.Rename) with the name it gives, or, as
+// a 416 seldom repeats it, with the one the sidecar recorded from the
+// response that began the part. Before, it landed under the URL's name.
+// With Request.IfNewer, a file under the server's name that is newer than
+// the part's copy is kept, and the part removed.
+func TestWholePartLandsUnderServerName(t *testing.T) {
+	body := payload(300<<10, 43) // larger than one buffer: its sidecar comes first
+	mod := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name     string
+		cdOn416  bool
+		ifNewer  bool
+		existing time.Time // mtime of the file under the server's name; zero: none
+		wantBody bool      // the part lands under the server's name
+	}{
+		{"416 names it", true, false, time.Time{}, true},
+		{"416 does not name it", false, false, time.Time{}, true},
+		{"newer, older file there", false, true, mod.Add(-time.Hour), true},
+		{"newer, newer file there", false, true, mod.Add(time.Hour), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path, served := filepath.Join(dir, "dl"), filepath.Join(dir, "served.bin")
+			srv := serve(t, &recorder{}, func(n int, w http.ResponseWriter, r *http.Request) {
+				if n == 1 {
+					// The run that begins the part, and stops short.
+					w.Header().Set("Content-Disposition", `attachment; filename="served.bin"`)
+					w.Header().Set("Last-Modified", mod.Format(http.TimeFormat))
+					w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+					w.Write(body[:len(body)/2])
+					return
+				}
+				if tt.cdOn416 || r.Header.Get("Range") == "" {
+					w.Header().Set("Content-Disposition", `attachment; filename="served.bin"`)
+				}
+				http.ServeContent(w, r, "", mod, bytes.NewReader(body))
+			})
+			var names []string
+			rename := func(name string) (Destination, error) {
+				names = append(names, name)
+				d := Destination{Path: filepath.Join(dir, name)}
+				if _, err := os.Stat(d.Path); err == nil {
+					d.IfNewer = true
+				}
+				return d, nil
+			}
+			cfg := testConfig()
+			cfg.Retries = 0
+			req := request(srv.URL+"/dl", path, nil)
+			req.Rename = rename
+			if _, err := newClient(t, cfg).Fetch(context.Background(), req); err == nil {
+				t.Fatal("the short body succeeded")
+			}
+			// The rest of the part came, and the run stopped before its
+			// rename.
+			if err := os.WriteFile(path+".part", body, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if !tt.existing.IsZero() {
+				os.WriteFile(served, []byte("local"), 0o644)
+				os.Chtimes(served, tt.existing, tt.existing)
+			}
+			names = nil
+			req = request(srv.URL+"/dl", path, nil)
+			req.Rename = rename
+			res, err := newClient(t, cfg).Fetch(context.Background(), req)
+			if tt.wantBody && err != nil {
+				t.Fatal(err)
+			}
+			if len(names) != 1 || names[0] != "served.bin" {
+				t.Errorf("Rename was asked for %q, want served.bin once", names)
+			}
+			if tt.wantBody {
+				if res.Path != served || res.HTTPStatus != http.StatusRequestedRangeNotSatisfiable {
+					t.Errorf("Result.Path %s, HTTP status %d; want %s after a 416", res.Path, res.HTTPStatus, served)
+				}
+				assertDone(t, served, body)
+			} else {
+				if !errors.Is(err, ErrNotNewer) {
+					t.Errorf("Fetch = %v, want ErrNotNewer", err)
+				}
+				if got := mustFile(t, served); string(got) != "local" {
+					t.Errorf("the newer served.bin was replaced")
+				}
+			}
+			assertGone(t, path, path+".part", path+".part.meta")
 		})
 	}
 }

@@ -184,7 +184,7 @@ type splitRun struct {
 	t *transfer
 	f *partFile
 
-	mu        sync.Mutex // guards t.meta.Spans, the sidecar, t.res, t.begun, t.dest, t.consulted, withdrawn
+	mu        sync.Mutex // guards t.meta.Spans, the sidecar, t.res, t.begun, t.dest, t.consulted, t.ifNewer, withdrawn
 	withdrawn bool       // Request.Stop withdrew the item before any range began it (pass)
 }
 
@@ -333,6 +333,9 @@ func (s *splitRun) fetchSpan(ctx context.Context, i int, p *probe) error {
 		}
 		if errors.Is(err, ErrNotStarted) { // the item had not begun: withdrawn at the gate
 			return err
+		}
+		if errors.Is(err, errAskAgain) {
+			continue // the item moved to another file: asked again with its conditions, once
 		}
 		errs = append(errs, err)
 		failures++
@@ -523,14 +526,14 @@ func (s *splitRun) request(ctx context.Context, i int, attempt int) error {
 		req.Header.Set("If-Range", v)
 	}
 	s.mu.Lock() // the first range's response may change t.dest meanwhile (consultRename)
-	conditional := t.req.IfNewer && t.setConditions(req)
+	conditional, from := t.ifNewer && t.setConditions(req), t.dest
 	s.mu.Unlock()
 	resp, err := t.c.do(req, t.emit, g, slot.hop(g))
 	if err != nil {
 		return g.whyRequest(ctx, err)
 	}
 	defer resp.Body.Close()
-	last, err := s.checkSpan(resp, next, end, conditional)
+	last, err := s.checkSpan(resp, next, end, conditional, from)
 	if err != nil {
 		drain(resp)
 		return statusAt(resp, req.URL, err)
@@ -544,20 +547,30 @@ func (s *splitRun) request(ctx context.Context, i int, attempt int) error {
 // for the file of the probe means the server does not serve ranges
 // (errNoRanges); a 200 for another file, or a 416, means the file changed
 // (If-Range failed). A 304 to a conditional request, or a 206 that is not
-// newer than the file (Request.IfNewer), is errRangeNotNewer.
-func (s *splitRun) checkSpan(resp *http.Response, next, end int64, conditional bool) (int64, error) {
+// newer than the file (Request.IfNewer), is errRangeNotNewer; but a 304 to
+// conditions taken from the file at from, when the item is saved as
+// another file now, is errAskAgain (transfer.movedBy304).
+func (s *splitRun) checkSpan(resp *http.Response, next, end int64, conditional bool, from string) (int64, error) {
 	t := s.t
 	s.mu.Lock()
 	t.res.HTTPStatus = resp.StatusCode
 	s.mu.Unlock()
 	switch resp.StatusCode {
 	case http.StatusNotModified:
-		if conditional {
-			return 0, errRangeNotNewer
+		if !conditional {
+			return 0, newHTTPError(resp)
 		}
-		return 0, newHTTPError(resp)
+		s.mu.Lock()
+		err := t.movedBy304(resp, from)
+		s.mu.Unlock()
+		if err != nil {
+			return 0, err
+		}
+		return 0, errRangeNotNewer
 	case http.StatusPartialContent:
-		if t.req.IfNewer && !newerThan(resp, t.req.Path) {
+		if notNewer, err := s.notNewer(resp); err != nil {
+			return 0, err
+		} else if notNewer {
 			return 0, errRangeNotNewer
 		}
 	case http.StatusOK:
@@ -601,6 +614,18 @@ func (s *splitRun) consultRename(resp *http.Response) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.t.consultRename(resp)
+}
+
+// notNewer is transfer.notNewer for the response to a range, when the
+// file at dest is kept unless a response is newer; under the lock, since
+// the ranges run at once.
+func (s *splitRun) notNewer(resp *http.Response) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.t.ifNewer {
+		return false, nil
+	}
+	return s.t.notNewer(resp)
 }
 
 // sameFile tells whether a 200 to a range request carries the file of the

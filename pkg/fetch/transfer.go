@@ -40,6 +40,7 @@ type transfer struct {
 	resumed    bool  // the part holds bytes of an earlier run (see removeIfFull)
 	size       int64 // the part's size once complete
 	consulted  bool  // Rename has had its say
+	ifNewer    bool  // the file at dest is kept unless a response is newer: Request.IfNewer, or Destination.IfNewer once Rename said so
 	h          hash.Hash
 	hashed     int64     // bytes of the part fed to h
 	split      bool      // the part was filled by a split transfer
@@ -78,6 +79,8 @@ func (c *Client) newTransfer(req Request, u *url.URL) *transfer {
 		emit: &emitter{emit: req.Emit},
 		h:    c.newHash(req),
 		res:  Result{Path: req.Path},
+
+		ifNewer: req.IfNewer,
 	}
 }
 
@@ -100,6 +103,11 @@ func (t *transfer) run(ctx context.Context) (Result, error) {
 			// is not newer either.
 			t.res.StaleRemoved = t.removePart() && !t.partMade
 			t.res.Skipped = true
+			if t.dest != t.req.Path {
+				// The file kept is the one Rename gave: ErrNotNewer, as
+				// when the first response was judged (consultName).
+				return t.res, ErrNotNewer
+			}
 			return t.res, nil
 		case err == nil:
 			res, err := t.finish(ctx)
@@ -403,6 +411,10 @@ func (t *transfer) saveMeta() error {
 // errRestart asks attempt to discard the part and ask again from zero.
 var errRestart = errors.New("restart from zero")
 
+// errAskAgain asks for the same bytes again: a 304 answered conditions
+// taken from a file that the item is no longer saved as (movedBy304).
+var errAskAgain = errors.New("ask again")
+
 // errRestStopped is pass's word that the shutdown came before the rest
 // of an attempt was asked for; exchange, which knows from which byte,
 // makes it a stoppedError.
@@ -459,6 +471,9 @@ func (t *transfer) attempt(ctx context.Context) (outcome, error) {
 			if offset, err = t.offset(); err != nil { // grew: no loop
 				return 0, err
 			}
+		case errors.Is(err, errAskAgain):
+			// Once: Rename is consulted once, so the destination moves
+			// once.
 		default:
 			return out, err
 		}
@@ -655,7 +670,7 @@ func (t *transfer) request(ctx context.Context, offset int64) (req *http.Request
 		if v := t.meta.ifRange(); v != "" {
 			req.Header.Set("If-Range", v)
 		}
-		if t.req.IfNewer {
+		if t.ifNewer {
 			// A server weighs If-Modified-Since and If-None-Match before
 			// If-Range (RFC 9110, 13.2.2): a copy no newer than the file
 			// is a 304, not the rest of a part that would be thrown away.
@@ -665,7 +680,7 @@ func (t *transfer) request(ctx context.Context, offset int64) (req *http.Request
 	case t.c.cfg.Split > 1 && !t.noSplit:
 		req.Header.Set("Range", "bytes=0-") // the split probe
 	}
-	if t.req.IfNewer {
+	if t.ifNewer {
 		conditional = t.setConditions(req)
 	}
 	return req, conditional
@@ -709,16 +724,24 @@ type plan struct {
 // sidecar does not contradict (completeAt), means the part is complete
 // (or, with Request.IfNewer, not modified when that copy is not newer);
 // a 416 to the split probe sends the item on as one stream (errNoRanges).
-// It returns errRestart when the part must go and the request be made
-// again from zero.
+// With Request.IfNewer, a 2xx is judged against the file it would replace,
+// which may be the one its server names (notNewer). It returns errRestart
+// when the part must go and the request be made again from zero, and
+// errAskAgain when a 304 names another file (movedBy304).
 func (t *transfer) check(resp *http.Response, offset int64, conditional bool) (plan, error) {
 	code := resp.StatusCode
 	switch {
 	case code == http.StatusNotModified && conditional:
+		if err := t.movedBy304(resp, t.dest); err != nil {
+			return plan{}, err
+		}
 		return plan{action: actNotModified}, nil
 	case code == http.StatusRequestedRangeNotSatisfiable && offset > 0:
 		if t.completeAt(resp, offset) || t.endsAt(resp, offset) {
-			if t.req.IfNewer && !newerCopy(t.meta.ETag, t.meta.LastModified, t.req.Path) {
+			if err := t.consultRenameWhole(resp); err != nil {
+				return plan{}, err
+			}
+			if t.ifNewer && !newerCopy(t.meta.ETag, t.meta.LastModified, t.dest) {
 				// The part is whole, and of a copy no newer than the
 				// file: a server that ignored the conditions tells no
 				// more than the sidecar, which the 416 did not contradict.
@@ -733,11 +756,18 @@ func (t *transfer) check(resp *http.Response, offset int64, conditional bool) (p
 		// can be sent. The item goes on as one stream, without a Range.
 		t.noSplit = true
 		return plan{}, fmt.Errorf("%w: it answered the range probe with %s", errNoRanges, resp.Status)
-	case code >= 200 && code < 300 && t.req.IfNewer && !newerThan(resp, t.req.Path):
+	}
+	if code >= 200 && code < 300 && t.ifNewer {
 		// A server that ignores the conditions (a resume carries them
 		// too, since request sets them beside If-Range) still says what
 		// it has.
-		return plan{action: actNotModified}, nil
+		if notNewer, err := t.notNewer(resp); err != nil {
+			return plan{}, err
+		} else if notNewer {
+			return plan{action: actNotModified}, nil
+		}
+	}
+	switch {
 	case code == http.StatusPartialContent:
 		return t.checkRange(resp, offset)
 	case code >= 200 && code < 300:
@@ -1202,16 +1232,31 @@ func cutPart(part string, size int64) {
 // consultRename asks Request.Rename, once, for the destination of the
 // Content-Disposition file name of the first successful response.
 func (t *transfer) consultRename(resp *http.Response) error {
+	name, _ := naming.FromContentDisposition(resp.Header.Get("Content-Disposition"))
+	return t.consultName(name, resp.Header.Get("ETag"), resp.Header.Get("Last-Modified"))
+}
+
+// consultRenameWhole is consultRename for a 416 that finds the part whole:
+// the name is the one the 416 gives, else the one the sidecar recorded
+// from the response that began the part (few servers repeat it in a 416),
+// and the copy is the part's, known by its sidecar.
+func (t *transfer) consultRenameWhole(resp *http.Response) error {
+	name, ok := naming.FromContentDisposition(resp.Header.Get("Content-Disposition"))
+	if !ok {
+		name = t.meta.Name
+	}
+	return t.consultName(name, t.meta.ETag, t.meta.LastModified)
+}
+
+// consultName asks Request.Rename, once, for the destination of name, the
+// file name its server gives ("" for none) to a copy known by its ETag and
+// Last-Modified.
+func (t *transfer) consultName(name, etag, lastModified string) error {
 	if t.req.Rename == nil || t.consulted {
 		return nil
 	}
 	t.consulted = true
-	cd := resp.Header.Get("Content-Disposition")
-	if cd == "" {
-		return nil
-	}
-	name, ok := naming.FromContentDisposition(cd)
-	if !ok {
+	if name == "" {
 		return nil
 	}
 	dest, err := t.req.Rename(name)
@@ -1221,9 +1266,15 @@ func (t *transfer) consultRename(resp *http.Response) error {
 		}
 		return err
 	}
-	if dest.IfNewer && !newerThan(resp, dest.Path) {
+	if dest.IfNewer && !newerCopy(etag, lastModified, dest.Path) {
 		t.res.Path = dest.Path
 		return ErrNotNewer
+	}
+	if dest.IfNewer {
+		// Every later response is judged against that file too (a
+		// retry's may bring an older copy), and later requests are
+		// conditional on it.
+		t.ifNewer = true
 	}
 	if dest.Path != "" {
 		t.dest = dest.Path
@@ -1238,6 +1289,39 @@ func (t *transfer) consultRename(resp *http.Response) error {
 		}
 	}
 	return nil
+}
+
+// movedBy304 consults Request.Rename with resp, a 304 to conditions taken
+// from the file at from: a server may name the file in a 304 too (net/http
+// does, and nginx's add_header). When that moves the item to another file,
+// the 304 said nothing of it, and errAskAgain asks again with the
+// conditions of that file (none when it does not exist), unless Rename
+// already judged it (ErrNotNewer by the 304's validators). Without that, a
+// file under the URL's name that was up to date kept the file the server
+// names from ever being fetched.
+func (t *transfer) movedBy304(resp *http.Response, from string) error {
+	if err := t.consultRename(resp); err != nil {
+		return err
+	}
+	if t.dest != from {
+		return errAskAgain
+	}
+	return nil
+}
+
+// notNewer tells whether resp, a 2xx to a request of Request.IfNewer, is
+// no newer than the file it would replace. That is the file under the name
+// its server gives (Content-Disposition), when it gives one that moves the
+// item: Request.Rename is consulted first, and judges that file itself
+// (Destination.IfNewer). The file under the URL's name, which the request's
+// conditions came from, is then no concern of the response: judged by it,
+// a file named so and newer than the server's copy kept the item from ever
+// being fetched under the server's name.
+func (t *transfer) notNewer(resp *http.Response) (bool, error) {
+	if err := t.consultRename(resp); err != nil {
+		return false, err
+	}
+	return !newerThan(resp, t.dest), nil
 }
 
 // newerThan tells whether resp is a newer copy of the file at path, as a

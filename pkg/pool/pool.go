@@ -889,6 +889,7 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 		r.finish(j, progress, fetch.Result{}, fmt.Errorf("cannot save %s: %w", j.rel, err), start)
 		return
 	}
+	r.adoptPart(&j)
 	req := fetch.Request{
 		URL:       j.item.URL,
 		Path:      j.path,
@@ -981,6 +982,46 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 func (r *run) shutdownTold(ctx, stop context.Context) {
 	if stop.Err() != nil || ctx.Err() != nil {
 		<-r.draining
+	}
+}
+
+// adoptPart gives j, saved under another name than the one its part of an
+// earlier run was left under, that part: it is moved to j's part, to be
+// resumed there (fetch.AdoptPart). The contract resumes an existing part;
+// fetched again from zero, the item left that part for ever. That is
+// the part under its natural name, when j is saved under a free form of it
+// (--on-exists rename, because a file has that name); and, for a name
+// given in the input, the part under the URL's name of one that its server
+// named (its sidecar says so): a --failed list gives such an item the name
+// the earlier run saved it under, while its part stayed under the URL's.
+// Best effort: a part that cannot be moved is left as it is, and the item
+// fetched from zero.
+func (r *run) adoptPart(j *job) {
+	if r.dirs.empty || !j.noSidecar {
+		return // nothing predates the run; a part of its own already
+	}
+	to := j.path + naming.PartSuffix
+	adopt := func(from string) bool {
+		if from == to {
+			return false
+		}
+		adopted, _ := fetch.AdoptPart(from, to, j.item.URL)
+		j.noSidecar = !adopted
+		return adopted
+	}
+	if j.rel != j.natural && adopt(filepath.Join(r.opts.OutputDir, j.natural)+naming.PartSuffix) {
+		return
+	}
+	if j.item.Name == "" || r.opts.KeepPaths {
+		return
+	}
+	u, err := url.Parse(j.item.URL)
+	if err != nil || !strings.EqualFold(u.Scheme, "http") && !strings.EqualFold(u.Scheme, "https") {
+		return
+	}
+	from := filepath.Join(r.opts.OutputDir, naming.FromURL(u)) + naming.PartSuffix
+	if m, err := fetch.ReadMeta(from); err == nil && m.Name != "" {
+		adopt(from)
 	}
 }
 
