@@ -80,6 +80,25 @@ func TestEndToEndPerHostAfterRedirects(t *testing.T) {
 	}
 }
 
+// TestEndToEndHugeConcurrency: a -j far beyond what any machine runs is
+// still a valid -j: the run died "fatal error: runtime: out of memory"
+// (exit 2) before its first request, or, with --split, panicked.
+func TestEndToEndHugeConcurrency(t *testing.T) {
+	srv := httptest.NewServer(&counting{})
+	defer srv.Close()
+	for _, args := range [][]string{
+		{"-j", "100000000000"},
+		{"-j", "9223372036854775807", "--split", "16"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			r := fetchpool(t, t.TempDir(), list(srv.URL, 3), args...)
+			if r.code != 0 {
+				t.Errorf("exit %d, want 0; stderr:\n%.2000s", r.code, r.stderr)
+			}
+		})
+	}
+}
+
 func TestEndToEndRequestRate(t *testing.T) {
 	c := &counting{}
 	srv := httptest.NewServer(c)
