@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -630,4 +632,74 @@ func TestEndToEndPerHostGoesAroundASlowHost(t *testing.T) {
 	if r := p.wait(); r.code != 0 || !strings.Contains(r.stderr, "done 16") {
 		t.Fatalf("exit %d, want 0 with 16 done; stderr:\n%s", r.code, r.stderr)
 	}
+}
+
+// TestEndToEndTimeoutsSayWhichLimit: each of the three timeouts ends the
+// attempts it bounds, and the item's failure names the item, the limit
+// with its value, and how many attempts it cut: --timeout a slow but
+// steady body, --stall-timeout a silent one, --connect-timeout a listener
+// whose queue is full (the connect error said no value).
+func TestEndToEndTimeoutsSayWhichLimit(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100000")
+		for range 100 {
+			if r.URL.Path == "/silent" {
+				<-r.Context().Done()
+				return
+			}
+			if _, err := w.Write(bytes.Repeat([]byte("x"), 100)); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			time.Sleep(50 * time.Millisecond)
+		}
+	}))
+	defer srv.Close()
+	backlog := fullListenQueue(t)
+	for _, tt := range []struct {
+		name, url, flag, want string
+	}{
+		{"timeout", srv.URL + "/steady", "--timeout", "after 2 attempts: attempt timed out after 300ms (--timeout) (×2)"},
+		{"stall", srv.URL + "/silent", "--stall-timeout", "after 2 attempts: no data received for 300ms (--stall-timeout) (×2)"},
+		{"connect", "http://" + backlog + "/a", "--connect-timeout", "after 2 attempts: connect timed out after 300ms (--connect-timeout) (×2)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := fetchpool(t, t.TempDir(), "", "--retries", "1", "--retry-wait", "10ms", tt.flag, "300ms", tt.url)
+			if want := "FAIL arg 1 " + tt.url + ": " + tt.want; r.code != 1 || !strings.Contains(r.stderr, want) {
+				t.Errorf("exit %d, want 1 with %q; stderr:\n%s", r.code, want, r.stderr)
+			}
+		})
+	}
+}
+
+// fullListenQueue is the address of a listener whose queue is full, and
+// that accepts nothing: a connect to it hangs until it times out.
+func fullListenQueue(t *testing.T) string {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Skipf("socket: %v", err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Skipf("bind: %v", err)
+	}
+	if err := syscall.Listen(fd, 0); err != nil {
+		t.Skipf("listen: %v", err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Skipf("getsockname: %v", err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
+	filler, err := net.DialTimeout("tcp", addr, time.Second) // takes the one place
+	if err != nil {
+		t.Skipf("cannot fill the listen queue: %v", err)
+	}
+	t.Cleanup(func() { filler.Close() })
+	if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
+		c.Close()
+		t.Skip("the kernel accepted past a full listen queue; cannot provoke a connect timeout")
+	}
+	return addr
 }
