@@ -703,3 +703,62 @@ func fullListenQueue(t *testing.T) string {
 	}
 	return addr
 }
+
+// TestEndToEndPerHostRedirectorToMirrors: --per-host caps the requests to
+// each host, so items of one redirector that send each to another mirror
+// download from the mirrors at once, while the redirector never has more
+// than one request: the pool counted an item against its URL's host until
+// it ended, so the downloads went one at a time, from four hosts each with
+// nothing else to do.
+func TestEndToEndPerHostRedirectorToMirrors(t *testing.T) {
+	const n = 4
+	var atMirrors, most atomic.Int64
+	all := make(chan struct{})
+	var once sync.Once
+	mirror := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		now := atMirrors.Add(1)
+		defer atMirrors.Add(-1)
+		for m := most.Load(); now > m && !most.CompareAndSwap(m, now); m = most.Load() {
+		}
+		if now == n {
+			once.Do(func() { close(all) })
+		}
+		select { // until every mirror has its download, or long enough to tell
+		case <-all:
+		case <-time.After(2 * time.Second):
+		}
+		w.Write(content(r.URL.Path))
+	})
+	redirector := &counting{}
+	var in strings.Builder
+	targets := map[string]string{}
+	for i := range n {
+		m := httptest.NewServer(mirror)
+		defer m.Close()
+		targets[fmt.Sprintf("/f%d", i)] = m.URL + fmt.Sprintf("/f%d", i)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		redirector.ServeHTTP(discard{w}, r)
+		http.Redirect(w, r, targets[r.URL.Path], http.StatusFound)
+	}))
+	defer srv.Close()
+	for i := range n {
+		fmt.Fprintf(&in, "%s/f%d\n", srv.URL, i)
+	}
+	r := fetchpool(t, t.TempDir(), in.String(), "-j", strconv.Itoa(n), "--per-host", "1")
+	if r.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	if got := most.Load(); got != n {
+		t.Errorf("at most %d of %d downloads from %d mirrors at once under --per-host 1, want all", got, n, n)
+	}
+	if got := redirector.max.Load(); got != 1 {
+		t.Errorf("the redirector had %d requests at once, want 1", got)
+	}
+}
+
+// discard is a ResponseWriter whose body goes nowhere, for a handler
+// called only for what it records.
+type discard struct{ http.ResponseWriter }
+
+func (discard) Write(b []byte) (int, error) { return len(b), nil }
