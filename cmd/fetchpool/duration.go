@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"time"
 
@@ -22,23 +23,41 @@ func newDuration(p *time.Duration, def time.Duration) *durationValue {
 // errDuration is the reason pflag prints after the flag's name.
 var errDuration = errors.New("want a duration such as 30s, 1m30s or 500ms, or a number of seconds")
 
+// errDurationTooLong is the reason for a duration written as it should be
+// but past the longest one (about 292 years): errDuration's "want a
+// duration such as 30s" read as if the form were wrong.
+var errDurationTooLong = errors.New("too long: want at most 2562047h (about 292 years)")
+
+// errDurationTooShort is the reason for a duration above 0 but below a
+// nanosecond, which would count as 0.
+var errDurationTooShort = errors.New("too short: want 1ns or more (0 is written 0)")
+
+// durationForm is the syntax time.ParseDuration accepts, without a sign: a
+// string of this form that it refuses is too long.
+var durationForm = regexp.MustCompile(`^(([0-9]+\.?[0-9]*|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+$`)
+
 func (d *durationValue) Set(s string) error {
 	if secs, ok := decimal.Parse(s); ok {
 		// float64(1<<63-1) rounds up to 2^63, which is past the largest
 		// duration: converted, it would wrap around to a negative one.
 		if secs*float64(time.Second) >= 1<<63 {
-			return errDuration
+			return errDurationTooLong
 		}
 		v := time.Duration(secs * float64(time.Second))
 		if v == 0 && secs > 0 {
-			return errDuration // below a nanosecond: 0 would mean no limit
+			return errDurationTooShort // 0 would mean no limit
 		}
 		*d = durationValue(v)
 		return nil
 	}
 	v, err := time.ParseDuration(s)
-	if err != nil || v == 0 && strings.ContainsAny(s, "123456789") {
-		return errDuration // "0.1ns" too: 0 would mean no limit
+	switch {
+	case err != nil && durationForm.MatchString(s):
+		return errDurationTooLong
+	case err != nil:
+		return errDuration
+	case v == 0 && strings.ContainsAny(s, "123456789"):
+		return errDurationTooShort // "0.1ns": 0 would mean no limit
 	}
 	*d = durationValue(v)
 	return nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -77,6 +79,25 @@ func TestEndToEndPerHostAfterRedirects(t *testing.T) {
 	}
 	if got := c.max.Load(); got != 2 {
 		t.Errorf("at most %d requests in flight to the redirects' host, want exactly 2", got)
+	}
+}
+
+// TestEndToEndHugeConcurrency: a -j far beyond what any machine runs is
+// still a valid -j: the run died "fatal error: runtime: out of memory"
+// (exit 2) before its first request, or, with --split, panicked.
+func TestEndToEndHugeConcurrency(t *testing.T) {
+	srv := httptest.NewServer(&counting{})
+	defer srv.Close()
+	for _, args := range [][]string{
+		{"-j", "100000000000"},
+		{"-j", "9223372036854775807", "--split", "16"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			r := fetchpool(t, t.TempDir(), list(srv.URL, 3), args...)
+			if r.code != 0 {
+				t.Errorf("exit %d, want 0; stderr:\n%.2000s", r.code, r.stderr)
+			}
+		})
 	}
 }
 
@@ -612,3 +633,132 @@ func TestEndToEndPerHostGoesAroundASlowHost(t *testing.T) {
 		t.Fatalf("exit %d, want 0 with 16 done; stderr:\n%s", r.code, r.stderr)
 	}
 }
+
+// TestEndToEndTimeoutsSayWhichLimit: each of the three timeouts ends the
+// attempts it bounds, and the item's failure names the item, the limit
+// with its value, and how many attempts it cut: --timeout a slow but
+// steady body, --stall-timeout a silent one, --connect-timeout a listener
+// whose queue is full (the connect error said no value).
+func TestEndToEndTimeoutsSayWhichLimit(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100000")
+		for range 100 {
+			if r.URL.Path == "/silent" {
+				<-r.Context().Done()
+				return
+			}
+			if _, err := w.Write(bytes.Repeat([]byte("x"), 100)); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			time.Sleep(50 * time.Millisecond)
+		}
+	}))
+	defer srv.Close()
+	backlog := fullListenQueue(t)
+	for _, tt := range []struct {
+		name, url, flag, want string
+	}{
+		{"timeout", srv.URL + "/steady", "--timeout", "after 2 attempts: attempt timed out after 300ms (--timeout) (×2)"},
+		{"stall", srv.URL + "/silent", "--stall-timeout", "after 2 attempts: no data received for 300ms (--stall-timeout) (×2)"},
+		{"connect", "http://" + backlog + "/a", "--connect-timeout", "after 2 attempts: connect timed out after 300ms (--connect-timeout) (×2)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := fetchpool(t, t.TempDir(), "", "--retries", "1", "--retry-wait", "10ms", tt.flag, "300ms", tt.url)
+			if want := "FAIL arg 1 " + tt.url + ": " + tt.want; r.code != 1 || !strings.Contains(r.stderr, want) {
+				t.Errorf("exit %d, want 1 with %q; stderr:\n%s", r.code, want, r.stderr)
+			}
+		})
+	}
+}
+
+// fullListenQueue is the address of a listener whose queue is full, and
+// that accepts nothing: a connect to it hangs until it times out.
+func fullListenQueue(t *testing.T) string {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Skipf("socket: %v", err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Skipf("bind: %v", err)
+	}
+	if err := syscall.Listen(fd, 0); err != nil {
+		t.Skipf("listen: %v", err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Skipf("getsockname: %v", err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
+	filler, err := net.DialTimeout("tcp", addr, time.Second) // takes the one place
+	if err != nil {
+		t.Skipf("cannot fill the listen queue: %v", err)
+	}
+	t.Cleanup(func() { filler.Close() })
+	if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
+		c.Close()
+		t.Skip("the kernel accepted past a full listen queue; cannot provoke a connect timeout")
+	}
+	return addr
+}
+
+// TestEndToEndPerHostRedirectorToMirrors: --per-host caps the requests to
+// each host, so items of one redirector that send each to another mirror
+// download from the mirrors at once, while the redirector never has more
+// than one request: the pool counted an item against its URL's host until
+// it ended, so the downloads went one at a time, from four hosts each with
+// nothing else to do.
+func TestEndToEndPerHostRedirectorToMirrors(t *testing.T) {
+	const n = 4
+	var atMirrors, most atomic.Int64
+	all := make(chan struct{})
+	var once sync.Once
+	mirror := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		now := atMirrors.Add(1)
+		defer atMirrors.Add(-1)
+		for m := most.Load(); now > m && !most.CompareAndSwap(m, now); m = most.Load() {
+		}
+		if now == n {
+			once.Do(func() { close(all) })
+		}
+		select { // until every mirror has its download, or long enough to tell
+		case <-all:
+		case <-time.After(2 * time.Second):
+		}
+		w.Write(content(r.URL.Path))
+	})
+	redirector := &counting{}
+	var in strings.Builder
+	targets := map[string]string{}
+	for i := range n {
+		m := httptest.NewServer(mirror)
+		defer m.Close()
+		targets[fmt.Sprintf("/f%d", i)] = m.URL + fmt.Sprintf("/f%d", i)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		redirector.ServeHTTP(discard{w}, r)
+		http.Redirect(w, r, targets[r.URL.Path], http.StatusFound)
+	}))
+	defer srv.Close()
+	for i := range n {
+		fmt.Fprintf(&in, "%s/f%d\n", srv.URL, i)
+	}
+	r := fetchpool(t, t.TempDir(), in.String(), "-j", strconv.Itoa(n), "--per-host", "1")
+	if r.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	if got := most.Load(); got != n {
+		t.Errorf("at most %d of %d downloads from %d mirrors at once under --per-host 1, want all", got, n, n)
+	}
+	if got := redirector.max.Load(); got != 1 {
+		t.Errorf("the redirector had %d requests at once, want 1", got)
+	}
+}
+
+// discard is a ResponseWriter whose body goes nowhere, for a handler
+// called only for what it records.
+type discard struct{ http.ResponseWriter }
+
+func (discard) Write(b []byte) (int, error) { return len(b), nil }

@@ -113,6 +113,17 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"--timeout", "-1s", "u"}, "--timeout"},
 		{[]string{"--timeout", "5x", "u"}, "a number of seconds"},
 		{[]string{"--timeout", "1e3", "u"}, "a number of seconds"},
+		// A duration of the right form but too long, or too short to
+		// count, says so: "want a duration such as 30s ... or a number of
+		// seconds" of --timeout 9999999999 read as if the form were wrong.
+		{[]string{"--timeout", "9999999999", "u"}, `invalid argument "9999999999" for "--timeout" flag: too long: want at most 2562047h (about 292 years)`},
+		{[]string{"--retry-wait", "2562048h", "u"}, `invalid argument "2562048h" for "--retry-wait" flag: too long: want at most 2562047h`},
+		{[]string{"--stall-timeout", "1.5h99999999999m", "u"}, `for "--stall-timeout" flag: too long`},
+		{[]string{"--connect-timeout", "0.1ns", "u"}, `invalid argument "0.1ns" for "--connect-timeout" flag: too short: want 1ns or more (0 is written 0)`},
+		{[]string{"--timeout", "0.0000000001", "u"}, `for "--timeout" flag: too short`},
+		{[]string{"--timeout", "99999999999x", "u"}, `for "--timeout" flag: want a duration such as 30s`},
+		{[]string{"--limit-rate", "9999999999G", "u"}, `invalid --limit-rate "9999999999G": too large: want bytes like 500K, 2M or 1G`},
+		{[]string{"--split-min", "99999999999999999999", "u"}, `invalid --split-min "99999999999999999999": too large: want bytes`},
 		{[]string{"--stall-timeout", "-5", "u"}, "--stall-timeout"},
 		{[]string{"--limit-rate", "0.5", "u"}, "less than 1 byte per second"},
 		{[]string{"--limit-rate", "0.0001K", "u"}, "less than 1 byte per second"},

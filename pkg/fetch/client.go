@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
@@ -104,14 +105,15 @@ func (c *Client) transport() http.RoundTripper {
 	}
 	// In use: at most one connection per request in flight (or, without
 	// Concurrency, as many as are kept idle per host).
-	tr.DialContext = capConns(boundSetup(dialer.DialContext, c.cfg.ConnectTimeout),
+	dial := boundDial(dialer.DialContext, c.cfg.ConnectTimeout)
+	tr.DialContext = capConns(boundSetup(dial, c.cfg.ConnectTimeout),
 		maxIdle+max(conns, idle), tr.CloseIdleConnections)
 	return &http1.Transport{
 		Fallback:        &firstConn{rt: tr},
 		Interim:         interim,
 		HeaderRead:      interim,
 		Proxy:           tr.Proxy,
-		DialContext:     dialer.DialContext,
+		DialContext:     dial,
 		MaxConnsPerHost: tr.MaxConnsPerHost,
 		MaxIdleConns:    tr.MaxIdleConns,
 		IdleConnTimeout: tr.IdleConnTimeout,
@@ -247,6 +249,41 @@ func (c *setupConn) Write(p []byte) (int, error) {
 	}
 	return c.Conn.Write(p)
 }
+
+// boundDial is dial with the dialer's own bound, timeout
+// (--connect-timeout), told by how long it is: a connection not made
+// within it fails with a *connectTimeoutError.
+func boundDial(dial func(ctx context.Context, network, addr string) (net.Conn, error),
+	timeout time.Duration) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if timeout <= 0 {
+		return dial
+	}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nc, err := dial(ctx, network, addr)
+		var ne net.Error
+		if err != nil && ctx.Err() == nil && errors.As(err, &ne) && ne.Timeout() {
+			return nil, &connectTimeoutError{d: timeout, err: err}
+		}
+		return nc, err
+	}
+}
+
+// connectTimeoutError is a connection not made within --connect-timeout
+// (boundDial). It says how long it waited, as the errors of --timeout and
+// --stall-timeout do.
+type connectTimeoutError struct {
+	d   time.Duration
+	err error // the dialer's *net.OpError
+}
+
+func (e *connectTimeoutError) Error() string {
+	return "connect timed out after " + seconds(e.d) + " (--connect-timeout)"
+}
+
+func (e *connectTimeoutError) Unwrap() error { return e.err }
+
+// Timeout reports true: it is one.
+func (e *connectTimeoutError) Timeout() bool { return true }
 
 // setupTimeoutError is a connection's setup (boundSetup) that outlasted
 // --connect-timeout: through a proxy, the CONNECT unanswered; else the

@@ -207,3 +207,42 @@ func TestIdleWithinOpenFileLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestHugeConcurrency: New sizes its free buffers and connection caps from
+// Concurrency × Split, which a command line can make as large as it likes
+// (-j 100000000000): New made a channel of that many buffers, and the run
+// died "fatal error: runtime: out of memory" before its first request, or,
+// with a product past the largest int, panicked "makechan: size out of
+// range". Such a Client is made, fetches, and holds no more than it could
+// ever use.
+func TestHugeConcurrency(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("ok"))
+	}))
+	t.Cleanup(srv.Close)
+	const maxInt = int(^uint(0) >> 1)
+	for _, tc := range []struct {
+		name               string
+		concurrency, split int
+	}{
+		{"-j 1e11", 100_000_000_000, 1},
+		{"-j 1e11 --split 16", 100_000_000_000, 16},
+		{"-j max int", maxInt, 1},
+		{"-j max int --split 16", maxInt, 16},
+		{"-j 2^59 --split 16", 1 << 59, 16},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.Concurrency, cfg.Split = tc.concurrency, tc.split
+			c := newClient(t, cfg)
+			defer c.CloseIdleConnections()
+			if got := cap(c.bufs); got > maxInFlight || got < 1 {
+				t.Errorf("room for %d free buffers, want 1 to %d", got, maxInFlight)
+			}
+			path := filepath.Join(t.TempDir(), "a")
+			if _, err := c.Fetch(context.Background(), request(srv.URL+"/a", path, nil)); err != nil {
+				t.Fatalf("Fetch: %v", err)
+			}
+		})
+	}
+}

@@ -165,8 +165,21 @@ type Config struct {
 const MaxSplit = 16
 
 // inFlight is the most requests a Client has in flight at once: a request
-// per worker, times the ranges of a split.
-func (cfg Config) inFlight() int { return max(cfg.Concurrency, 1) * max(cfg.Split, 1) }
+// per worker, times the ranges of a split, but no more than maxInFlight.
+func (cfg Config) inFlight() int {
+	j, s := max(cfg.Concurrency, 1), max(cfg.Split, 1)
+	if j > maxInFlight/s {
+		return maxInFlight
+	}
+	return j * s
+}
+
+// maxInFlight caps inFlight: no process has more connections open at once
+// than Linux lets it open files (fs.nr_open, 1<<20 by default), however
+// large -j is. The free buffers and connection caps are sized from
+// inFlight: -j 100000000000 made a channel of that many buffers, and the run
+// died out of memory before its first request.
+const maxInFlight = 1 << 20
 
 // Client fetches items. One Client serves a whole run; it is safe for
 // concurrent use. Make one with New: the zero Client has no connection pool,

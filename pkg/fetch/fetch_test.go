@@ -1657,18 +1657,26 @@ func fullBacklog(t *testing.T) string {
 	return addr
 }
 
+// TestConnectTimeout: a server that never takes the connection fails each
+// attempt at --connect-timeout, with an error that says how long it
+// waited, as the --timeout and --stall-timeout errors do ("connect timed
+// out (--connect-timeout)" did not), through either transport.
 func TestConnectTimeout(t *testing.T) {
 	addr := fullBacklog(t)
-	cfg := testConfig()
-	cfg.StallTimeout = 0
-	cfg.ConnectTimeout = 200 * time.Millisecond
-	cfg.Retries = 1
-	var err error
-	within(t, 5*time.Second, func() {
-		_, err = newClient(t, cfg).Fetch(context.Background(), request("http://"+addr+"/", filepath.Join(t.TempDir(), "f"), nil))
-	})
-	if err == nil || err.Error() != "after 2 attempts: connect timed out (--connect-timeout) (×2)" {
-		t.Fatalf("err = %v", err)
+	for _, scheme := range []string{"http", "https"} {
+		t.Run(scheme, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.StallTimeout = 0
+			cfg.ConnectTimeout = 200 * time.Millisecond
+			cfg.Retries = 1
+			var err error
+			within(t, 5*time.Second, func() {
+				_, err = newClient(t, cfg).Fetch(context.Background(), request(scheme+"://"+addr+"/", filepath.Join(t.TempDir(), "f"), nil))
+			})
+			if err == nil || err.Error() != "after 2 attempts: connect timed out after 200ms (--connect-timeout) (×2)" {
+				t.Fatalf("err = %v", err)
+			}
+		})
 	}
 }
 

@@ -86,22 +86,24 @@ func ParseSize(flag, spec string) (int64, error) {
 	if mult != 1 {
 		s = s[:len(s)-1]
 	} else if needMult {
-		return 0, sizeError(flag, spec)
+		return 0, sizeError(flag, spec, "")
 	}
 	n, ok := decimal.Parse(s)
 	if !ok {
-		return 0, sizeError(flag, spec)
+		return 0, sizeError(flag, spec, "")
 	}
 	v := math.Floor(n * mult)
 	if v >= math.MaxInt64 {
-		return 0, sizeError(flag, spec)
+		return 0, sizeError(flag, spec, "too large: ")
 	}
 	return int64(v), nil
 }
 
-func sizeError(flag, spec string) error {
+// sizeError is the error of ParseSize; why, when not "", says what is
+// wrong with a spec of the right form ("too large: ").
+func sizeError(flag, spec, why string) error {
 	if !strings.HasPrefix(flag, "-") {
 		flag = "--" + flag
 	}
-	return fmt.Errorf("invalid %s %q: %w", flag, spec, ErrSize)
+	return fmt.Errorf("invalid %s %q: %s%w", flag, spec, why, ErrSize)
 }

@@ -93,11 +93,11 @@ func (h *hosts) takeAside(all bool) (job, bool) {
 	return j, true
 }
 
-// done gives back the slot of a finished job.
-func (h *hosts) done(j job) {
+// done gives back a slot of host, which a job took.
+func (h *hosts) done(host string) {
 	h.mu.Lock()
-	if h.busy[j.host]--; h.busy[j.host] <= 0 {
-		delete(h.busy, j.host)
+	if h.busy[host]--; h.busy[host] <= 0 {
+		delete(h.busy, host)
 	}
 	h.cond.Broadcast()
 	h.mu.Unlock()

@@ -190,8 +190,10 @@ type Options struct {
 	// work on at once. An item whose host is at the cap waits aside while
 	// the workers go on with items of other hosts, so that one slow host
 	// does not hold up the rest; it goes first once its host frees a slot.
-	// (It does not replace a cap on requests in the Fetcher: a split item
-	// makes several at once.)
+	// An item stops counting against its host when the Fetcher tells of a
+	// redirect to another one (an event.Redirect). (It does not replace a
+	// cap on requests in the Fetcher: a split item makes several at once,
+	// and a redirect's target is not counted here.)
 	PerHost int
 	// Emit receives every event; it must be safe for concurrent use.
 	// Run calls it from its workers and its other goroutines, and waits
@@ -396,6 +398,10 @@ type job struct {
 	// the run writes that part).
 	noSidecar bool
 	host      string // host:port, with Options.PerHost ("" for a local file)
+	// leave gives back the slot of host (Options.PerHost) that the job
+	// holds, once; nil without PerHost. A redirect to another host gives
+	// it back before the job ends.
+	leave func()
 	// seq is the item's place in the input: 1 for the first item read
 	// (blank lines and comments are not items). It orders the jobs set
 	// aside for a busy host, and the failures a summary lists.
@@ -850,8 +856,15 @@ func (r *run) workAround(ctx, stop context.Context) {
 		if !ok {
 			return
 		}
+		var left atomic.Bool
+		host := j.host
+		j.leave = func() {
+			if left.CompareAndSwap(false, true) {
+				r.hosts.done(host)
+			}
+		}
 		r.do(ctx, stop, j)
-		r.hosts.done(j)
+		j.leave()
 	}
 }
 
@@ -909,6 +922,12 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 			progress.SetWaiting(false)
 		},
 		Emit: func(ev event.Event) {
+			if ev.Kind == event.Redirect && j.leave != nil && fetch.Host(ev.Message) != j.host {
+				// Its requests go to another host now, whose own cap the
+				// Fetcher's gate keeps: its URL's host is free for the
+				// next item (a redirector in front of many mirrors).
+				j.leave()
+			}
 			ev.Item = j.item
 			ev.Output = j.path
 			ev.Progress = progress

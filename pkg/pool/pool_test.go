@@ -925,3 +925,67 @@ func TestRunRefusesNoFetcherOrSource(t *testing.T) {
 		})
 	}
 }
+
+// redirectFetcher tells of a redirect of every item to target(url), then
+// holds it until want items are in flight at once (or a while passes), and
+// records the most there were.
+type redirectFetcher struct {
+	target    func(url string) string
+	want      int64
+	now, most atomic.Int64
+	all       chan struct{}
+	once      sync.Once
+}
+
+func (f *redirectFetcher) Fetch(ctx context.Context, req fetch.Request) (fetch.Result, error) {
+	req.Emit(event.Event{Kind: event.Redirect, Attempt: 1, Message: f.target(req.URL)})
+	n := f.now.Add(1)
+	defer f.now.Add(-1)
+	for m := f.most.Load(); n > m && !f.most.CompareAndSwap(m, n); m = f.most.Load() {
+	}
+	if n == f.want {
+		f.once.Do(func() { close(f.all) })
+	}
+	select {
+	case <-f.all:
+	case <-time.After(500 * time.Millisecond):
+	case <-ctx.Done():
+		return fetch.Result{}, ctx.Err()
+	}
+	return fetch.Result{Path: req.Path, Attempts: 1, HTTPStatus: 200}, nil
+}
+
+// TestRunPerHostFreedByARedirect: an item redirected to another host no
+// longer counts against its URL's host, whose next item goes at once (a
+// redirector in front of mirrors, each of which the Fetcher's gate caps);
+// one redirected to its own host still counts.
+func TestRunPerHostFreedByARedirect(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		target func(string) string
+		most   int64
+	}{
+		{"to another host", func(u string) string { return strings.Replace(u, "redirector.test", "mirror.test", 1) }, 4},
+		{"to its own host", func(u string) string { return u + "?again" }, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var items []string
+			for i := range 4 {
+				items = append(items, fmt.Sprintf("http://redirector.test/f%d", i))
+			}
+			f := &redirectFetcher{target: tt.target, want: 4, all: make(chan struct{})}
+			rec := &recorder{}
+			err := Run(context.Background(), context.Background(), input.NewReader(items, nil), f,
+				Options{Concurrency: 4, PerHost: 1, OutputDir: t.TempDir(), Emit: rec.emit})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := len(rec.results()[event.StatusOK]); n != 4 {
+				t.Errorf("%d items ok, want 4", n)
+			}
+			if got := f.most.Load(); got != tt.most {
+				t.Errorf("%d items in flight at once, want %d", got, tt.most)
+			}
+		})
+	}
+}
