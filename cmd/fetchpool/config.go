@@ -271,6 +271,9 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 			c.pool.Keep = append(c.pool.Keep, name)
 		}
 	}
+	if opts.Report != "" {
+		c.pool.Keep = append(c.pool.Keep, opts.Report+report.PendingSuffix) // the report while it is written
+	}
 	if err := notAnInput(inputs, "--failed", opts.Failed); err != nil {
 		return err
 	}

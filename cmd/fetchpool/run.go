@@ -257,6 +257,9 @@ func (c *config) sinks(opts *options, s *streams, stdout, stderr io.Writer, summ
 		// left, which its --failed names, is kept as it is.
 		f, err := report.NewFailed(opts.Failed)
 		if err != nil {
+			if c.report != nil {
+				c.report.Discard()
+			}
 			return nil, usagef("cannot write --failed file %s: %w%s", opts.Failed, fileReason(err), missingDir(opts.Failed, err))
 		}
 		sinks = append(sinks, f)

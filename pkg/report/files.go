@@ -27,7 +27,8 @@ type file struct {
 	err       error
 	lastFlush time.Time
 	closed    bool
-	regular   bool // a regular file, not /dev/stdout or a pipe
+	regular   bool   // a regular file, not /dev/stdout or a pipe
+	pending   string // written here, and renamed to path by close; "" when written in place
 }
 
 // createFile creates (or truncates) the file at path. A file it creates is
@@ -42,6 +43,42 @@ func createFile(path, what string) (*file, error) {
 	fi, err := f.Stat()
 	regular := err == nil && fi.Mode().IsRegular()
 	return &file{path: path, what: what, f: f, bw: bufio.NewWriterSize(f, 64<<10), regular: regular}, nil
+}
+
+// PendingSuffix ends the name of a --report file while it is written
+// (see NewDocument): "report.json.part" is the report until the run ends.
+const PendingSuffix = ".part"
+
+// createPending creates the file that close renames to path, a regular file
+// or one not there yet: path+PendingSuffix, beside it, so that path is
+// never there half written. A file at path is removed first, so that a run
+// killed before close leaves no report rather than the previous run's,
+// which a script would take for this one's; it gives the new file its
+// mode. Anything else at path (a symbolic link, /dev/stdout, a pipe, a
+// directory), or a directory where the pending file cannot be made while
+// path can be written, is written in place, as createFile does.
+func createPending(path, what string) (*file, error) {
+	fi, err := os.Lstat(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) || err == nil && !fi.Mode().IsRegular() {
+		return createFile(path, what)
+	}
+	// One left by a killed run goes; O_EXCL makes the file anew and
+	// follows no symbolic link put there in its place.
+	pending := path + PendingSuffix
+	_ = os.Remove(pending)
+	f, perr := os.OpenFile(pending, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if perr != nil {
+		return createFile(path, what)
+	}
+	if err == nil {
+		_ = f.Chmod(fi.Mode().Perm())
+		if rmErr := os.Remove(path); rmErr != nil && !errors.Is(rmErr, fs.ErrNotExist) {
+			f.Close()
+			os.Remove(pending)
+			return createFile(path, what)
+		}
+	}
+	return &file{path: path, what: what, f: f, bw: bufio.NewWriterSize(f, 64<<10), regular: true, pending: pending}, nil
 }
 
 // withoutPath is err without the operation and path of an *fs.PathError,
@@ -97,7 +134,33 @@ func (f *file) close() error {
 	if err := f.f.Close(); err != nil && f.err == nil {
 		f.err = fmt.Errorf("closing %s %s: %w", f.what, f.path, withoutPath(err))
 	}
+	if f.pending == "" {
+		return f.err
+	}
+	if f.err == nil {
+		if err := os.Rename(f.pending, f.path); err != nil {
+			f.err = fmt.Errorf("putting %s %s in place: %w", f.what, f.path, withoutPath(err))
+		}
+	}
+	if f.err != nil {
+		// Incomplete, it would only be taken for the whole document.
+		_ = os.Remove(f.pending)
+		f.err = fmt.Errorf("%w; no report was left at %s: it could not be written whole", f.err, f.path)
+	}
 	return f.err
+}
+
+// discard closes f and removes it when it is the pending file: for a run
+// that ends before it began, whose file would be empty.
+func (f *file) discard() {
+	if f.closed {
+		return
+	}
+	f.closed = true
+	f.f.Close()
+	if f.pending != "" {
+		_ = os.Remove(f.pending)
+	}
 }
 
 // FileSummary is the "summary" object of the --report document (see
@@ -135,7 +198,11 @@ type Unread struct {
 //
 // Items are written as they finish, so memory stays constant; the summary
 // is written by Close, which makes the file valid JSON even after an
-// interrupted run. A run killed before Close leaves the file incomplete.
+// interrupted run. A regular file is written under the name PATH.part
+// (PendingSuffix) and renamed to PATH by Close once it is whole, so that a
+// run killed before Close (kill -9, the OOM killer, a CI timeout) leaves no
+// report at PATH, never one cut short, which a script would fail to parse:
+// only PATH.part, which the next run with the same --report replaces.
 type Document struct {
 	file   *file
 	enc    *lineEncoder
@@ -146,10 +213,10 @@ type Document struct {
 	unread *Unread // set by SetUnread
 }
 
-// NewDocument creates the report file at path (replacing one that exists)
-// for a run that started at start. The error names the path.
+// NewDocument creates the report file at path (removing one that exists:
+// see Document) for a run that started at start. The error names the path.
 func NewDocument(path string, start time.Time) (*Document, error) {
-	f, err := createFile(path, "report file")
+	f, err := createPending(path, "report file")
 	if err != nil {
 		return nil, err
 	}
@@ -182,8 +249,14 @@ func (r *Document) Tick(now time.Time) { r.file.tick(now) }
 // Close, from the goroutine that calls it.
 func (r *Document) SetUnread(u Unread) { r.unread = &u }
 
-// Close writes the summary, flushes and closes the file, and returns the
-// first error met writing it.
+// Discard closes the report, unwritten, for a run that ends before its
+// first item (the other files of the run could not be made): it leaves no
+// report and no PATH.part.
+func (r *Document) Discard() { r.file.discard() }
+
+// Close writes the summary, flushes and closes the file, renames it into
+// place, and returns the first error met writing it. A report that could
+// not be written whole is removed, and the error says so.
 func (r *Document) Close() error {
 	if r.file.closed {
 		return r.file.err

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -272,9 +273,63 @@ func TestDocumentFlushesOnTick(t *testing.T) {
 	defer r.Close()
 	feed(r, sampleRun())
 	r.Tick(at(2 * time.Second))
-	data, _ := os.ReadFile(path)
+	data, _ := os.ReadFile(path + PendingSuffix) // renamed to path by Close
 	if !bytes.Contains(data, []byte(`"url":"https://example.com/e.iso"`)) {
 		t.Errorf("after a tick the file holds only %q", data)
+	}
+}
+
+// TestDocumentInPlaceOnlyWhole: the report is written beside its path and
+// renamed there by Close, so a run killed before Close leaves no report
+// that a script would fail to parse, nor the one of the run before, which
+// it would take for this one's. Discard, for a run that ends before it
+// began, leaves nothing either.
+func TestDocumentInPlaceOnlyWhole(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		end  func(*Document) error
+		want bool // a report at path
+	}{
+		{"closed", (*Document).Close, true},
+		{"discarded", func(r *Document) error { r.Discard(); return nil }, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "report.json")
+			if err := os.WriteFile(path, []byte(`{"items":[],"summary":{"done":9}}`), 0o640); err != nil {
+				t.Fatal(err)
+			}
+			r, err := NewDocument(path, t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			feed(r, sampleRun())
+			r.Tick(at(2 * time.Second))
+			if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("while the run goes on, %s is there (%v), want none", path, err)
+			}
+			if err := tt.end(r); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(path + PendingSuffix); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("%s%s left (%v)", path, PendingSuffix, err)
+			}
+			fi, err := os.Stat(path)
+			if !tt.want {
+				if err == nil {
+					t.Errorf("%s is there, want none", path)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := fi.Mode().Perm(); got != 0o640 {
+				t.Errorf("mode %o, want the old report's 640", got)
+			}
+			if doc := readReport(t, path); len(doc.Items) != 6 {
+				t.Errorf("%d items, want 6", len(doc.Items))
+			}
+		})
 	}
 }
 
