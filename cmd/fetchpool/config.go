@@ -271,8 +271,11 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 			c.pool.Keep = append(c.pool.Keep, name)
 		}
 	}
-	if opts.Report != "" {
-		c.pool.Keep = append(c.pool.Keep, opts.Report+report.PendingSuffix) // the report while it is written
+	// The report and the list while they are written.
+	for _, name := range []string{opts.Report, opts.Failed} {
+		if name != "" {
+			c.pool.Keep = append(c.pool.Keep, name+report.PendingSuffix)
+		}
 	}
 	if err := notAnInput(inputs, "--failed", opts.Failed); err != nil {
 		return err

@@ -876,7 +876,7 @@ func TestFaultFailedListDiskFull(t *testing.T) {
 	if r.code != 1 {
 		t.Fatalf("exit %d, want 1; stderr:\n%s", r.code, lastLines(r.stderr, 5))
 	}
-	want := "writing failed list full/failed.txt: no space left on device; removed full/failed.txt"
+	want := "writing failed list full/failed.txt: no space left on device; no list was left at full/failed.txt"
 	if !strings.Contains(r.stderr, want) {
 		t.Errorf("stderr does not say %q:\n%s", want, lastLines(r.stderr, 5))
 	}

@@ -143,9 +143,8 @@ func (f *file) close() error {
 		}
 	}
 	if f.err != nil {
-		// Incomplete, it would only be taken for the whole document.
+		// Incomplete, it would only be taken for the whole file.
 		_ = os.Remove(f.pending)
-		f.err = fmt.Errorf("%w; no report was left at %s: it could not be written whole", f.err, f.path)
 	}
 	return f.err
 }
@@ -278,7 +277,11 @@ func (r *Document) Close() error {
 	line := r.enc.encode(s)
 	r.file.write(line[:len(line)-1])
 	r.file.write([]byte("}\n"))
-	return r.file.close()
+	err := r.file.close()
+	if err != nil && r.file.pending != "" {
+		err = fmt.Errorf("%w; no report was left at %s: it could not be written whole", err, r.file.path)
+	}
+	return err
 }
 
 // Failed writes every item that failed or was canceled (started or not) to
@@ -313,10 +316,14 @@ func (f *Failed) Rest(next func() (input.Item, error)) { f.rest = next }
 // the goroutine that calls it.
 func (f *Failed) EndWith(note string) { f.end = note }
 
-// NewFailed creates the failed list at path (replacing one that exists).
-// The error names the path.
+// NewFailed creates the failed list at path (removing one that exists).
+// The error names the path. As the --report file (see Document), a regular
+// file is written as PATH.part and renamed to PATH by Close, once the list
+// is whole: a run killed before Close (kill -9, the OOM killer) leaves no
+// list, rather than one without the items in flight and the input not
+// read, which "fetchpool -i PATH" would take for all that is left to do.
 func NewFailed(path string) (*Failed, error) {
-	f, err := createFile(path, "failed list")
+	f, err := createPending(path, "failed list")
 	if err != nil {
 		return nil, err
 	}
@@ -366,7 +373,10 @@ func (f *Failed) Close() error {
 		f.file.write([]byte("# " + strings.ReplaceAll(f.end, "\n", " ") + "\n"))
 	}
 	err := f.file.close()
-	if err != nil && f.file.regular {
+	switch {
+	case err != nil && f.file.pending != "": // removed by close
+		err = fmt.Errorf("%w; no list was left at %s: cut short, it would retry only some of the items", err, f.file.path)
+	case err != nil && f.file.regular:
 		if rmErr := os.Remove(f.file.path); rmErr == nil {
 			err = fmt.Errorf("%w; removed %s: cut short, it would retry only some of the items", err, f.file.path)
 		}

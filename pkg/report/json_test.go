@@ -279,55 +279,65 @@ func TestDocumentFlushesOnTick(t *testing.T) {
 	}
 }
 
-// TestDocumentInPlaceOnlyWhole: the report is written beside its path and
-// renamed there by Close, so a run killed before Close leaves no report
-// that a script would fail to parse, nor the one of the run before, which
-// it would take for this one's. Discard, for a run that ends before it
-// began, leaves nothing either.
-func TestDocumentInPlaceOnlyWhole(t *testing.T) {
+// TestFileSinksInPlaceOnlyWhole: the report and the failed list are
+// written beside their paths and renamed there by Close, so a run killed
+// before Close leaves neither cut short, nor the one of the run before,
+// which a script would take for this one's. Discard, for a run that ends
+// before it began, leaves no report either.
+func TestFileSinksInPlaceOnlyWhole(t *testing.T) {
+	type sink interface {
+		Handle(event.Event)
+		Tick(time.Time)
+		Close() error
+	}
 	for _, tt := range []struct {
-		name string
-		end  func(*Document) error
-		want bool // a report at path
+		name   string
+		create func(path string) (sink, error)
+		end    func(sink) error
+		want   string // in the file at path; "" for no file
 	}{
-		{"closed", (*Document).Close, true},
-		{"discarded", func(r *Document) error { r.Discard(); return nil }, false},
+		{"report closed", func(p string) (sink, error) { return NewDocument(p, t0) },
+			sink.Close, `"summary":`},
+		{"report discarded", func(p string) (sink, error) { return NewDocument(p, t0) },
+			func(s sink) error { s.(*Document).Discard(); return nil }, ""},
+		{"failed list closed", func(p string) (sink, error) { return NewFailed(p) },
+			sink.Close, "https://example.com/"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "report.json")
-			if err := os.WriteFile(path, []byte(`{"items":[],"summary":{"done":9}}`), 0o640); err != nil {
+			path := filepath.Join(t.TempDir(), "out")
+			if err := os.WriteFile(path, []byte("earlier run\n"), 0o640); err != nil {
 				t.Fatal(err)
 			}
-			r, err := NewDocument(path, t0)
+			s, err := tt.create(path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			feed(r, sampleRun())
-			r.Tick(at(2 * time.Second))
+			feed(s, sampleRun())
+			s.Tick(at(2 * time.Second))
 			if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
 				t.Errorf("while the run goes on, %s is there (%v), want none", path, err)
 			}
-			if err := tt.end(r); err != nil {
+			if err := tt.end(s); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := os.Stat(path + PendingSuffix); !errors.Is(err, fs.ErrNotExist) {
 				t.Errorf("%s%s left (%v)", path, PendingSuffix, err)
 			}
-			fi, err := os.Stat(path)
-			if !tt.want {
+			data, err := os.ReadFile(path)
+			if tt.want == "" {
 				if err == nil {
-					t.Errorf("%s is there, want none", path)
+					t.Errorf("%s is there, want none: %q", path, data)
 				}
 				return
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := fi.Mode().Perm(); got != 0o640 {
-				t.Errorf("mode %o, want the old report's 640", got)
+			if !strings.Contains(string(data), tt.want) || strings.Contains(string(data), "earlier run") {
+				t.Errorf("%s holds %q, want this run's, with %q", path, data, tt.want)
 			}
-			if doc := readReport(t, path); len(doc.Items) != 6 {
-				t.Errorf("%d items, want 6", len(doc.Items))
+			if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o640 {
+				t.Errorf("mode %v (%v), want the earlier file's 640", fi.Mode(), err)
 			}
 		})
 	}
