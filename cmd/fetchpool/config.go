@@ -283,6 +283,15 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 	if err := notAnInput(inputs, "--report", opts.Report); err != nil {
 		return err
 	}
+	// Nor may it be a file the run reads besides its lists: creating it
+	// would lose the checksums or the credentials.
+	for _, out := range []struct{ flag, path string }{{"--report", opts.Report}, {"--failed", opts.Failed}} {
+		for _, in := range []struct{ flag, path string }{{"--checksums", opts.Checksums}, {"--netrc-file", c.fetch.NetrcFile}} {
+			if out.path != "" && in.path != "" && in.path != "-" && sameFile(out.path, in.path) {
+				return usagef("%s %s is also read as %s %s: writing it would erase what it holds; give %s another name", out.flag, out.path, in.flag, in.path, out.flag)
+			}
+		}
+	}
 	if opts.Report != "" && opts.Failed != "" && sameFile(opts.Report, opts.Failed) {
 		return usagef("--report %s and --failed %s are the same file: both would write it and leave neither readable; give them different names", opts.Report, opts.Failed)
 	}

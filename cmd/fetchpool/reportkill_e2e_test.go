@@ -3,9 +3,12 @@ package main
 import (
 	"errors"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -70,6 +73,46 @@ func TestEndToEndKilledRunLeavesNoBrokenReport(t *testing.T) {
 	for _, path := range []string{report, failed} {
 		if _, err := os.Stat(path + ".part"); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("%s.part left after a whole run (%v)", filepath.Base(path), err)
+		}
+	}
+}
+
+// TestEndToEndOutputFileIsAReadFile: --report or --failed naming a file
+// that the run reads besides its lists (--checksums, --netrc-file) is a
+// usage error before any request, and the file is left as it was. It
+// used to be emptied or overwritten with the report: the checksums or the
+// credentials were lost, and the run ended with exit 0.
+func TestEndToEndOutputFileIsAReadFile(t *testing.T) {
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.Write([]byte("a"))
+	}))
+	defer srv.Close()
+	read := map[string]string{
+		"--checksums":  "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb  a\n",
+		"--netrc-file": "machine example.com login u password p\n",
+	}
+	for readFlag, data := range read {
+		for _, outFlag := range []string{"--report", "--failed"} {
+			t.Run(outFlag+" "+readFlag, func(t *testing.T) {
+				requests.Store(0)
+				dir := t.TempDir()
+				path := filepath.Join(dir, "file")
+				if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				r := fetchpool(t, dir, "", "-o", "out", readFlag, "file", outFlag, "./file", srv.URL+"/a")
+				if r.code != 2 || !strings.Contains(r.stderr, outFlag+" ./file") || !strings.Contains(r.stderr, readFlag) {
+					t.Errorf("exit %d, want 2 naming %s and %s; stderr:\n%s", r.code, outFlag, readFlag, r.stderr)
+				}
+				if got := readFile(t, path); string(got) != data {
+					t.Errorf("%s changed to %q", readFlag, got)
+				}
+				if n := requests.Load(); n != 0 {
+					t.Errorf("%d requests sent, want none", n)
+				}
+			})
 		}
 	}
 }
