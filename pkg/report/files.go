@@ -56,11 +56,21 @@ const PendingSuffix = ".part"
 // which a script would take for this one's; it gives the new file its
 // mode. Anything else at path (a symbolic link, /dev/stdout, a pipe, a
 // directory), or a directory where the pending file cannot be made while
-// path can be written, is written in place, as createFile does.
+// path can be written, is written in place, as createFile does; a file
+// that may not be written is refused as createFile refuses it.
 func createPending(path, what string) (*file, error) {
 	fi, err := os.Lstat(path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) || err == nil && !fi.Mode().IsRegular() {
 		return createFile(path, what)
+	}
+	if err == nil {
+		// A file that may not be written is not replaced either: its
+		// open says why.
+		w, werr := os.OpenFile(path, os.O_WRONLY, 0)
+		if werr != nil {
+			return createFile(path, what)
+		}
+		w.Close()
 	}
 	// One left by a killed run goes; O_EXCL makes the file anew and
 	// follows no symbolic link put there in its place.
