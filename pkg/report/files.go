@@ -141,10 +141,21 @@ func (f *file) close() error {
 	if err := f.bw.Flush(); err != nil && f.err == nil {
 		f.err = fmt.Errorf("writing %s %s: %w", f.what, f.path, withoutPath(err))
 	}
+	var mine os.FileInfo
+	if f.pending != "" {
+		mine, _ = f.f.Stat()
+	}
 	if err := f.f.Close(); err != nil && f.err == nil {
 		f.err = fmt.Errorf("closing %s %s: %w", f.what, f.path, withoutPath(err))
 	}
 	if f.pending == "" {
+		return f.err
+	}
+	if on, err := os.Lstat(f.pending); f.err == nil && (mine == nil || err != nil || !os.SameFile(mine, on)) {
+		// Another run with the same file made its own pending file in
+		// place of this one's: renaming that one would put its start
+		// under path, and it is not this run's to remove.
+		f.err = fmt.Errorf("putting %s %s in place: %s was replaced while this run wrote it, by another run that writes the same file, perhaps; give each run its own", f.what, f.path, f.pending)
 		return f.err
 	}
 	if f.err == nil {

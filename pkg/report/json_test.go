@@ -343,6 +343,42 @@ func TestFileSinksInPlaceOnlyWhole(t *testing.T) {
 	}
 }
 
+// TestFileSinksPendingReplaced: two runs given the same --report (or
+// --failed) each write PATH.part; the second removes the first's and makes
+// its own. The first must not rename the second's, unfinished, into place
+// (a report cut short under PATH), nor remove it: it says so instead.
+func TestFileSinksPendingReplaced(t *testing.T) {
+	for name, create := range map[string]func(string) (interface{ Close() error }, error){
+		"report": func(p string) (interface{ Close() error }, error) { return NewDocument(p, t0) },
+		"failed": func(p string) (interface{ Close() error }, error) { return NewFailed(p) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "out")
+			first, err := create(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			second, err := create(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = first.Close()
+			if err == nil || !strings.Contains(err.Error(), "was replaced while this run wrote it") {
+				t.Errorf("first Close = %v, want an error saying the pending file was replaced", err)
+			}
+			if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("%s is there (%v): the second run's unfinished file was put in place", path, err)
+			}
+			if err := second.Close(); err != nil {
+				t.Fatalf("second Close = %v", err)
+			}
+			if _, err := os.Stat(path); err != nil {
+				t.Errorf("the second run's file is not in place: %v", err)
+			}
+		})
+	}
+}
+
 func TestFileSinksReportCreateErrors(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "missing", "report.json")
 	if _, err := NewDocument(dir, t0); !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), dir) {
