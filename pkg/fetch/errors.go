@@ -173,7 +173,7 @@ type partCutError struct {
 }
 
 func (e *partCutError) Error() string {
-	return fmt.Sprintf("%s was cut to %d bytes by another program while fetchpool wrote it (%d bytes written): make sure that no other program writes to it, then run again",
+	return fmt.Sprintf("%s was cut to %d of its %d bytes by another program while fetchpool wrote it: make sure that no other program writes to it, then run again",
 		e.part, e.size, e.written)
 }
 

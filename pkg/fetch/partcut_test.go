@@ -2,11 +2,13 @@ package fetch
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -86,9 +88,108 @@ func TestPartCutByAnotherProgram(t *testing.T) {
 				}
 			}
 			retries := ev.of(event.Retry)
-			if len(retries) != 1 || !strings.Contains(retries[0].Err.Error(), "f.bin.part was cut to "+strconv.FormatInt(cut, 10)+" bytes by another program") {
+			if len(retries) != 1 || !strings.Contains(retries[0].Err.Error(), "f.bin.part was cut to "+strconv.FormatInt(cut, 10)+" of its ") {
 				t.Errorf("Retry events %+v, want one that says the part was cut", retries)
 			}
 		})
 	}
+}
+
+// TestSplitPartCutByAnotherProgram: a split part cut by another program
+// while its ranges are written is not renamed into place with a hole of
+// zeros where the cut bytes were: the ranges find it shorter than the file
+// before their next write, and the next attempt starts over, for the
+// bytes of every range written before the cut are in doubt.
+func TestSplitPartCutByAnotherProgram(t *testing.T) {
+	body := payload(4<<20, 12)
+	res := newResource(body, `"v1"`)
+	var held atomic.Bool
+	held.Store(true)
+	arrived, release := make(chan struct{}, 8), make(chan struct{})
+	rc := &recorder{}
+	srv := serve(t, rc, func(_ int, w http.ResponseWriter, r *http.Request) {
+		if !held.Load() {
+			res.ServeHTTP(w, r)
+			return
+		}
+		// The first 300 KiB of the range (more than a copy buffer), then
+		// the rest once released.
+		var start, end int64
+		if _, err := fmt.Sscanf(r.Header.Get("Range"), "bytes=%d-%d", &start, &end); err != nil {
+			end = int64(len(body)) - 1
+		}
+		w.Header().Set("ETag", `"v1"`)
+		w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, end, len(body)))
+		w.Header().Set("Content-Length", strconv.FormatInt(end-start+1, 10))
+		w.WriteHeader(http.StatusPartialContent)
+		first := min(start+300<<10, end+1)
+		w.Write(body[start:first])
+		w.(http.Flusher).Flush()
+		arrived <- struct{}{}
+		select {
+		case <-release:
+			w.Write(body[first : end+1])
+		case <-r.Context().Done():
+		}
+	})
+	cfg := splitConfig()
+	c := newClient(t, cfg)
+	path := filepath.Join(t.TempDir(), "big.bin")
+	ev := &events{}
+	type fetched struct {
+		res Result
+		err error
+	}
+	done := make(chan fetched, 1)
+	go func() {
+		r, err := c.Fetch(context.Background(), request(srv.URL+"/big.bin", path, ev))
+		done <- fetched{r, err}
+	}()
+	for range cfg.Split {
+		select {
+		case <-arrived:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the ranges of the split did not all arrive")
+		}
+	}
+	// Each range has written a copy buffer, at least, of its first bytes.
+	for deadline := time.Now().Add(10 * time.Second); !wroteEach(path+".part", len(body), cfg.Split); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the ranges did not each write their first buffer")
+		}
+	}
+	if err := os.Truncate(path+".part", 0); err != nil {
+		t.Fatal(err)
+	}
+	held.Store(false)
+	close(release)
+	got := <-done
+	if got.err != nil {
+		t.Fatalf("Fetch: %v", got.err)
+	}
+	assertDone(t, path, body)
+	if got.res.Attempts != 2 {
+		t.Errorf("%d attempts, want 2: one cut, one from the start", got.res.Attempts)
+	}
+	retries := ev.of(event.Retry)
+	if len(retries) == 0 || !strings.Contains(retries[0].Err.Error(), "big.bin.part was cut to ") {
+		t.Errorf("Retry events %+v, want one that says the part was cut", retries)
+	}
+}
+
+// wroteEach tells whether the part at path, of a file of size bytes split
+// in n ranges, holds a non-zero byte at the start of each range.
+func wroteEach(path string, size, n int) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	b := make([]byte, 1)
+	for i := range n {
+		if _, err := f.ReadAt(b, int64(i*(size/n)+bufSize-1)); err != nil || b[0] == 0 {
+			return false
+		}
+	}
+	return true
 }
