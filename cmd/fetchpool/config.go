@@ -283,6 +283,16 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 	if err := notAnInput(inputs, "--report", opts.Report); err != nil {
 		return err
 	}
+	// Nor the file that each is written to until the run ends: -i
+	// failed.txt.part, the list a killed run left, with --failed
+	// failed.txt, would be removed as it is read.
+	for _, out := range []struct{ flag, path string }{{"--report", opts.Report}, {"--failed", opts.Failed}} {
+		pending := out.path + report.PendingSuffix
+		if out.path != "" && notAnInput(inputs, out.flag, pending) != nil {
+			return usagef("-i %s is where %s %s is written until the run ends (a run that was killed left it): writing it would erase the list before it is read; run the whole list again (finished files are skipped), or give %s another name",
+				pending, out.flag, out.path, out.flag)
+		}
+	}
 	// Nor may it be a file the run reads besides its lists: creating it
 	// would lose the checksums or the credentials.
 	for _, out := range []struct{ flag, path string }{{"--report", opts.Report}, {"--failed", opts.Failed}} {

@@ -116,3 +116,26 @@ func TestEndToEndOutputFileIsAReadFile(t *testing.T) {
 		}
 	}
 }
+
+// TestEndToEndOutputPendingIsAnInput: -i failed.txt.part, the list that a
+// killed run left, with --failed failed.txt (or --report) is a usage
+// error, and the list is left as it was: the run writes failed.txt.part
+// until it ends, and used to remove it first, the list being read.
+func TestEndToEndOutputPendingIsAnInput(t *testing.T) {
+	for _, flag := range []string{"--failed", "--report"} {
+		t.Run(flag, func(t *testing.T) {
+			dir := t.TempDir()
+			list := "http://127.0.0.1:1/a\n"
+			if err := os.WriteFile(filepath.Join(dir, "out.part"), []byte(list), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r := fetchpool(t, dir, "", "-i", "out.part", flag, "out")
+			if r.code != 2 || !strings.Contains(r.stderr, "-i out.part is where "+flag+" out is written") {
+				t.Errorf("exit %d, want 2 naming both; stderr:\n%s", r.code, r.stderr)
+			}
+			if got := readFile(t, filepath.Join(dir, "out.part")); string(got) != list {
+				t.Errorf("the list changed to %q", got)
+			}
+		})
+	}
+}
