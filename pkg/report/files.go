@@ -45,8 +45,9 @@ func createFile(path, what string) (*file, error) {
 	return &file{path: path, what: what, f: f, bw: bufio.NewWriterSize(f, 64<<10), regular: regular}, nil
 }
 
-// PendingSuffix ends the name of a --report file while it is written
-// (see NewDocument): "report.json.part" is the report until the run ends.
+// PendingSuffix ends the name of a --report or --failed file while it is
+// written (see Document and NewFailed): "report.json.part" is the report
+// until the run ends.
 const PendingSuffix = ".part"
 
 // createPending creates the file that close renames to path, a regular file
@@ -151,11 +152,13 @@ func (f *file) close() error {
 	if f.pending == "" {
 		return f.err
 	}
-	if on, err := os.Lstat(f.pending); f.err == nil && (mine == nil || err != nil || !os.SameFile(mine, on)) {
+	if on, err := os.Lstat(f.pending); mine == nil || err != nil || !os.SameFile(mine, on) {
 		// Another run with the same file made its own pending file in
 		// place of this one's: renaming that one would put its start
 		// under path, and it is not this run's to remove.
-		f.err = fmt.Errorf("putting %s %s in place: %s was replaced while this run wrote it, by another run that writes the same file, perhaps; give each run its own", f.what, f.path, f.pending)
+		if f.err == nil {
+			f.err = fmt.Errorf("putting %s %s in place: %s was replaced while this run wrote it, by another run that writes the same file, perhaps; give each run its own", f.what, f.path, f.pending)
+		}
 		return f.err
 	}
 	if f.err == nil {
