@@ -883,4 +883,8 @@ func TestFaultFailedListDiskFull(t *testing.T) {
 	if _, err := os.Lstat(filepath.Join(full, "failed.txt")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the cut --failed list is still there (%v)", err)
 	}
+	// The summary, past the failures it lists, sends no one to it.
+	if strings.Contains(r.stderr, "listed in full/failed.txt") {
+		t.Errorf("the summary says the failures are listed in the list that was removed:\n%s", lastLines(r.stderr, 5))
+	}
 }

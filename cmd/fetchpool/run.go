@@ -171,6 +171,13 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 	}
 	closeErr := d.Close()
 	listed.Store(true)
+	// The summary must not send the user to a file that is not there.
+	if c.report != nil && !c.report.Written() {
+		summary.Report, summary.Unwritten = "", true
+	}
+	if c.failed != nil && !c.failed.Written() {
+		summary.Failed, summary.Unwritten = "", true
+	}
 	if restCut.Load() {
 		stopped = fmt.Sprintf("%s; %s lists only the start of it, as a second interrupt cut the listing short: to finish the list, run the whole list again (finished files are skipped)",
 			unread, opts.Failed)

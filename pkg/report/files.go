@@ -272,6 +272,9 @@ func (r *Document) Tick(now time.Time) { r.file.tick(now) }
 // Close, from the goroutine that calls it.
 func (r *Document) SetUnread(u Unread) { r.unread = &u }
 
+// Written tells whether Close wrote the report whole.
+func (r *Document) Written() bool { return r.file.closed && r.file.err == nil }
+
 // Discard closes the report, unwritten, for a run that ends before its
 // first item (the other files of the run could not be made): it leaves no
 // report and no PATH.part.
@@ -383,6 +386,9 @@ func (f *Failed) Handle(ev event.Event) {
 
 // Tick flushes what was written about once a second.
 func (f *Failed) Tick(now time.Time) { f.file.tick(now) }
+
+// Written tells whether Close wrote the list whole.
+func (f *Failed) Written() bool { return f.file.closed && f.file.err == nil }
 
 // Close flushes and closes the file, and returns the first error met
 // writing it. A list that could not be written whole is removed (when it
