@@ -312,6 +312,20 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 			}
 		}
 	}
+	// A file named as itself (not /dev/stderr) that is standard error or
+	// output as well is a slip of the shell (--report log 2>log): the
+	// file is made anew, and the lines written to the old one were lost.
+	for _, f := range []struct{ flag, path string }{{"--report", opts.Report}, {"--failed", opts.Failed}} {
+		if fi, err := os.Lstat(f.path); f.path == "" || err != nil || !fi.Mode().IsRegular() || f.flag == "--failed" && opts.DryRun {
+			continue
+		}
+		if isStream(s.Err, f.path) {
+			return usagef("%s %s is standard error as well, where the progress and the summary go: the two would be mixed; give %s another file", f.flag, f.path, f.flag)
+		}
+		if opts.DryRun && isStdout(s, f.path) {
+			return usagef("%s %s is standard output as well, where --dry-run writes: the two would be mixed; give %s another file", f.flag, f.path, f.flag)
+		}
+	}
 	if len(opts.Args) == 0 && len(opts.Inputs) == 0 {
 		if s.InTerminal {
 			return usagef("nothing to fetch: give URLs or files as arguments, -i FILE, or pipe a list on standard input")
@@ -376,8 +390,12 @@ func readChecksums(stop context.Context, s *streams, name string, r io.Reader) (
 // isStdout tells whether path is standard output, when that is a file or a
 // pipe, which a program reads: --report /dev/stdout, for one. A terminal or
 // /dev/null, where nothing is read back, does not count.
-func isStdout(s *streams, path string) bool {
-	f, ok := s.Out.(interface{ Stat() (os.FileInfo, error) })
+func isStdout(s *streams, path string) bool { return isStream(s.Out, path) }
+
+// isStream tells whether path is the file or pipe that w writes, as
+// isStdout does for standard output.
+func isStream(w io.Writer, path string) bool {
+	f, ok := w.(interface{ Stat() (os.FileInfo, error) })
 	if !ok {
 		return false
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -137,5 +138,63 @@ func TestEndToEndOutputPendingIsAnInput(t *testing.T) {
 				t.Errorf("the list changed to %q", got)
 			}
 		})
+	}
+}
+
+// TestEndToEndOutputFileIsAStream: --report or --failed naming, as itself,
+// the file that standard error (or, for a dry run, standard output) goes
+// to as well (fetchpool --report log 2>log) is a usage error before any
+// request. The file was made anew under its name, and every line written
+// to standard error went to the old one, gone: the log was lost. Named
+// /dev/stderr, the report goes there on purpose, mixed with the log.
+func TestEndToEndOutputFileIsAStream(t *testing.T) {
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.Write([]byte("a"))
+	}))
+	defer srv.Close()
+	for _, tt := range []struct {
+		name, stream string // the stream that goes to the file
+		args         []string
+		want         string
+	}{
+		{"report is stderr", "stderr", []string{"--report", "log"}, "--report log is standard error as well"},
+		{"failed is stderr", "stderr", []string{"--failed", "log"}, "--failed log is standard error as well"},
+		{"dry run's report is stdout", "stdout", []string{"--dry-run", "--report", "log"}, "--report log is standard output as well, where --dry-run writes"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			requests.Store(0)
+			dir := t.TempDir()
+			log, err := os.Create(filepath.Join(dir, "log"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer log.Close()
+			cmd := newCommand(dir, append(tt.args, "-o", "out", srv.URL+"/a")...)
+			var other strings.Builder
+			if tt.stream == "stderr" {
+				cmd.Stderr, cmd.Stdout = log, &other
+			} else {
+				cmd.Stdout, cmd.Stderr = log, &other
+			}
+			err = cmd.Run()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+				t.Fatalf("exit %v, want 2", err)
+			}
+			if got := readFile(t, filepath.Join(dir, "log")); !strings.Contains(string(got)+other.String(), tt.want) {
+				t.Errorf("the output does not say %q:\n%s%s", tt.want, got, other.String())
+			}
+			if n := requests.Load(); n != 0 {
+				t.Errorf("%d requests sent, want none", n)
+			}
+		})
+	}
+	// On purpose: the report mixed into standard error.
+	dir := t.TempDir()
+	r := fetchpool(t, dir, "", "-o", "out", "--report", "/dev/stderr", srv.URL+"/a")
+	if r.code != 0 || !strings.Contains(r.stderr, `"summary":`) {
+		t.Errorf("--report /dev/stderr: exit %d, want 0 with the report on standard error:\n%s", r.code, r.stderr)
 	}
 }
