@@ -370,6 +370,7 @@ func TestEndToEndUsageErrors(t *testing.T) {
 		{"report under a file", []string{"--report", "file/r.json", "u"}, "fetchpool: cannot write --report file file/r.json: not a directory (file is a file, not a directory: give another path)\n"},
 		{"failed list under a file", []string{"--failed", "file/sub/f.txt", "u"}, "fetchpool: cannot write --failed file file/sub/f.txt: not a directory (file is a file, not a directory: give another path)\n"},
 		{"report is a directory", []string{"--report", ".", "u"}, "fetchpool: cannot write --report file .: is a directory (give the name of a file, in it or elsewhere)\n"},
+		{"report ends in a slash", []string{"--report", "file/", "u"}, "fetchpool: cannot write --report file file/: is a directory (a name that ends in / names a directory: give the name of a file)\n"},
 		// A ~ that no shell expanded ("~/dl" quoted, --output-dir=~/dl in
 		// zsh): -o would make a directory named ~, and the lines would say
 		// "ok ~/dl/x" of a file that is not in the home directory.

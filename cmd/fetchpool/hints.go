@@ -110,6 +110,9 @@ func missingDir(path string, err error) string {
 			}
 		}
 		return ""
+	case errors.Is(err, syscall.EISDIR) && strings.HasSuffix(path, "/"):
+		// The kernel says so of any name ending in /, a file's too.
+		return " (a name that ends in / names a directory: give the name of a file)"
 	case errors.Is(err, syscall.EISDIR):
 		return " (give the name of a file, in it or elsewhere)"
 	case !errors.Is(err, fs.ErrNotExist):
