@@ -3,6 +3,7 @@ package fetch
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -192,4 +193,69 @@ func wroteEach(path string, size, n int) bool {
 		}
 	}
 	return true
+}
+
+// heldThrottle lets the first after bytes of a body through, then reports
+// on held and waits for release before the rest.
+type heldThrottle struct {
+	after   int64
+	held    chan struct{}
+	release chan struct{}
+}
+
+func (h *heldThrottle) Reader(_ context.Context, r io.Reader) io.Reader {
+	return &heldReader{r: r, h: h}
+}
+
+type heldReader struct {
+	r    io.Reader
+	h    *heldThrottle
+	n    int64
+	once bool
+}
+
+func (r *heldReader) Read(p []byte) (int, error) {
+	if r.n >= r.h.after && !r.once {
+		r.once = true
+		close(r.h.held)
+		<-r.h.release
+	}
+	if left := r.h.after - r.n; left > 0 && int64(len(p)) > left {
+		p = p[:left]
+	}
+	n, err := r.r.Read(p)
+	r.n += int64(n)
+	return n, err
+}
+
+// TestLocalCopyPartCutByAnotherProgram: a local copy whose part another
+// program cuts while it is written fails, saying so, and leaves neither
+// the file with a hole of zeros under its name nor the part.
+func TestLocalCopyPartCutByAnotherProgram(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src.bin")
+	body := payload(3*bufSize, 13)
+	if err := os.WriteFile(src, body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	th := &heldThrottle{after: 2*bufSize + 1000, held: make(chan struct{}), release: make(chan struct{})}
+	cfg := testConfig()
+	cfg.Throttle = th
+	c := newClient(t, cfg)
+	path := filepath.Join(dir, "out.bin")
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Fetch(context.Background(), request(src, path, nil))
+		done <- err
+	}()
+	<-th.held
+	if err := os.Truncate(path+".part", 0); err != nil {
+		t.Fatal(err)
+	}
+	close(th.release)
+	err := <-done
+	if err == nil || !strings.Contains(err.Error(), "out.bin.part was cut to 0 of its ") {
+		t.Errorf("Fetch = %v, want an error saying the part was cut", err)
+	}
+	assertGone(t, path, path+".part", path+".part.meta")
 }
