@@ -271,11 +271,36 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 			c.pool.Keep = append(c.pool.Keep, name)
 		}
 	}
+	// The report and the list while they are written.
+	for _, name := range []string{opts.Report, opts.Failed} {
+		if name != "" {
+			c.pool.Keep = append(c.pool.Keep, name+report.PendingSuffix)
+		}
+	}
 	if err := notAnInput(inputs, "--failed", opts.Failed); err != nil {
 		return err
 	}
 	if err := notAnInput(inputs, "--report", opts.Report); err != nil {
 		return err
+	}
+	// Nor the file that each is written to until the run ends: -i
+	// failed.txt.part, the list a killed run left, with --failed
+	// failed.txt, would be removed as it is read.
+	for _, out := range []struct{ flag, path string }{{"--report", opts.Report}, {"--failed", opts.Failed}} {
+		pending := out.path + report.PendingSuffix
+		if out.path != "" && notAnInput(inputs, out.flag, pending) != nil {
+			return usagef("-i %s is where %s %s is written until the run ends (a run that was killed left it): writing it would erase the list before it is read; run the whole list again (finished files are skipped), or give %s another name",
+				pending, out.flag, out.path, out.flag)
+		}
+	}
+	// Nor may it be a file the run reads besides its lists: creating it
+	// would lose the checksums or the credentials.
+	for _, out := range []struct{ flag, path string }{{"--report", opts.Report}, {"--failed", opts.Failed}} {
+		for _, in := range []struct{ flag, path string }{{"--checksums", opts.Checksums}, {"--netrc-file", c.fetch.NetrcFile}} {
+			if out.path != "" && in.path != "" && in.path != "-" && sameFile(out.path, in.path) {
+				return usagef("%s %s is also read as %s %s: writing it would erase what it holds; give %s another name", out.flag, out.path, in.flag, in.path, out.flag)
+			}
+		}
 	}
 	if opts.Report != "" && opts.Failed != "" && sameFile(opts.Report, opts.Failed) {
 		return usagef("--report %s and --failed %s are the same file: both would write it and leave neither readable; give them different names", opts.Report, opts.Failed)
@@ -285,6 +310,20 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 			if f.path != "" && !(f.flag == "--failed" && opts.DryRun) && isStdout(s, f.path) {
 				return usagef("%s %s is standard output, where --json writes: the two would be mixed; give %s a file", f.flag, f.path, f.flag)
 			}
+		}
+	}
+	// A file named as itself (not /dev/stderr) that is standard error or
+	// output as well is a slip of the shell (--report log 2>log): the
+	// file is made anew, and the lines written to the old one were lost.
+	for _, f := range []struct{ flag, path string }{{"--report", opts.Report}, {"--failed", opts.Failed}} {
+		if fi, err := os.Lstat(f.path); f.path == "" || err != nil || !fi.Mode().IsRegular() || f.flag == "--failed" && opts.DryRun {
+			continue
+		}
+		if isStream(s.Err, f.path) {
+			return usagef("%s %s is standard error as well, where the progress and the summary go: the two would be mixed; give %s another file", f.flag, f.path, f.flag)
+		}
+		if opts.DryRun && isStdout(s, f.path) {
+			return usagef("%s %s is standard output as well, where --dry-run writes: the two would be mixed; give %s another file", f.flag, f.path, f.flag)
 		}
 	}
 	if len(opts.Args) == 0 && len(opts.Inputs) == 0 {
@@ -351,8 +390,12 @@ func readChecksums(stop context.Context, s *streams, name string, r io.Reader) (
 // isStdout tells whether path is standard output, when that is a file or a
 // pipe, which a program reads: --report /dev/stdout, for one. A terminal or
 // /dev/null, where nothing is read back, does not count.
-func isStdout(s *streams, path string) bool {
-	f, ok := s.Out.(interface{ Stat() (os.FileInfo, error) })
+func isStdout(s *streams, path string) bool { return isStream(s.Out, path) }
+
+// isStream tells whether path is the file or pipe that w writes, as
+// isStdout does for standard output.
+func isStream(w io.Writer, path string) bool {
+	f, ok := w.(interface{ Stat() (os.FileInfo, error) })
 	if !ok {
 		return false
 	}

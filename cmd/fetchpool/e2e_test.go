@@ -366,6 +366,11 @@ func TestEndToEndUsageErrors(t *testing.T) {
 		{"missing netrc file", []string{"--netrc-file", "nope.netrc", "u"}, "fetchpool: cannot read netrc file nope.netrc: no such file or directory\n"},
 		{"report in a missing directory", []string{"--report", "gone/r.json", "u"}, "fetchpool: cannot write --report file gone/r.json: no such file or directory (create gone first, or give another path)\n"},
 		{"failed list in a missing directory", []string{"--failed", "gone/f.txt", "u"}, "fetchpool: cannot write --failed file gone/f.txt: no such file or directory (create gone first, or give another path)\n"},
+		// What is in the way, and what to do, not only ENOTDIR or EISDIR.
+		{"report under a file", []string{"--report", "file/r.json", "u"}, "fetchpool: cannot write --report file file/r.json: not a directory (file is a file, not a directory: give another path)\n"},
+		{"failed list under a file", []string{"--failed", "file/sub/f.txt", "u"}, "fetchpool: cannot write --failed file file/sub/f.txt: not a directory (file is a file, not a directory: give another path)\n"},
+		{"report is a directory", []string{"--report", ".", "u"}, "fetchpool: cannot write --report file .: is a directory (give the name of a file, in it or elsewhere)\n"},
+		{"report ends in a slash", []string{"--report", "file/", "u"}, "fetchpool: cannot write --report file file/: is a directory (a name that ends in / names a directory: give the name of a file)\n"},
 		// A ~ that no shell expanded ("~/dl" quoted, --output-dir=~/dl in
 		// zsh): -o would make a directory named ~, and the lines would say
 		// "ok ~/dl/x" of a file that is not in the home directory.

@@ -876,11 +876,15 @@ func TestFaultFailedListDiskFull(t *testing.T) {
 	if r.code != 1 {
 		t.Fatalf("exit %d, want 1; stderr:\n%s", r.code, lastLines(r.stderr, 5))
 	}
-	want := "writing failed list full/failed.txt: no space left on device; removed full/failed.txt"
+	want := "writing failed list full/failed.txt: no space left on device; no list was left at full/failed.txt"
 	if !strings.Contains(r.stderr, want) {
 		t.Errorf("stderr does not say %q:\n%s", want, lastLines(r.stderr, 5))
 	}
 	if _, err := os.Lstat(filepath.Join(full, "failed.txt")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the cut --failed list is still there (%v)", err)
+	}
+	// The summary, past the failures it lists, sends no one to it.
+	if strings.Contains(r.stderr, "listed in full/failed.txt") {
+		t.Errorf("the summary says the failures are listed in the list that was removed:\n%s", lastLines(r.stderr, 5))
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -168,4 +169,44 @@ func TestSignalWhileReadingChecksums(t *testing.T) {
 			t.Errorf("exit %d, want 130; stderr:\n%s", r.code, r.stderr)
 		}
 	})
+}
+
+// TestSignalWhileOpeningOutputPipe: a named pipe given as --report or
+// --failed that no program opens for reading (its reader failed to start)
+// held the run in open(2) before any work, deaf to Ctrl-C, to a second one
+// and to SIGTERM: only kill -9 ended it. The first Ctrl-C now says so and
+// exits 130, having fetched nothing, and leaves no report behind.
+func TestSignalWhileOpeningOutputPipe(t *testing.T) {
+	for _, flag := range []string{"--report", "--failed"} {
+		t.Run(flag, func(t *testing.T) {
+			var requests atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				requests.Add(1)
+			}))
+			defer srv.Close()
+			dir := t.TempDir()
+			if err := syscall.Mkfifo(filepath.Join(dir, "pipe"), 0o644); err != nil {
+				t.Skip("no named pipes here:", err)
+			}
+			args := []string{"-o", "out", flag, "pipe", srv.URL + "/x"}
+			if flag == "--failed" {
+				args = append(args, "--report", "report.json") // made first
+			}
+			p := startFetchpool(t, dir, args...)
+			waitOpeningPipe(t, p)
+			p.signal(syscall.SIGINT)
+			p.waitLine(`^stopping: .*` + flag + ` pipe`)
+			if r := p.wait(); r.code != exitInterrupted {
+				t.Errorf("exit %d, want 130; stderr:\n%s", r.code, r.stderr)
+			}
+			if n := requests.Load(); n != 0 {
+				t.Errorf("%d requests sent, want none", n)
+			}
+			for _, name := range []string{"report.json", "report.json.part"} {
+				if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+					t.Errorf("%s left behind", name)
+				}
+			}
+		})
+	}
 }

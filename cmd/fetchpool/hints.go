@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/fetchpool/fetchpool/pkg/input"
 	"github.com/fetchpool/fetchpool/pkg/report"
@@ -97,9 +98,24 @@ func tildeHint(path string, err error) string {
 }
 
 // missingDir says what to do when a file could not be created at path
-// because its directory does not exist; "" for any other err.
+// because its directory does not exist, because a file stands where a
+// directory of its path should be, or because path is a directory; ""
+// for any other err.
 func missingDir(path string, err error) string {
-	if !errors.Is(err, fs.ErrNotExist) {
+	switch {
+	case errors.Is(err, syscall.ENOTDIR):
+		for dir := filepath.Dir(path); dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
+			if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+				return " (" + dir + " is a file, not a directory: give another path)"
+			}
+		}
+		return ""
+	case errors.Is(err, syscall.EISDIR) && strings.HasSuffix(path, "/"):
+		// The kernel says so of any name ending in /, a file's too.
+		return " (a name that ends in / names a directory: give the name of a file)"
+	case errors.Is(err, syscall.EISDIR):
+		return " (give the name of a file, in it or elsewhere)"
+	case !errors.Is(err, fs.ErrNotExist):
 		return ""
 	}
 	if hint := tildeHint(path, err); hint != "" {

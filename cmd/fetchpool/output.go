@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fetchpool/fetchpool/pkg/input"
+	"github.com/fetchpool/fetchpool/pkg/report"
 )
 
 // Why a run stopped when the reader of its standard output, or of its
@@ -80,7 +81,9 @@ func exitIfStuck(ctx context.Context, finished <-chan struct{}, s *streams, fail
 	// --failed /dev/stdout (or another device, or a pipe) is not the
 	// run's to remove, and as root its removal would take it from every
 	// program.
-	if fi, err := os.Stat(failed); failed != "" && !listed.Load() && err == nil && fi.Mode().IsRegular() && os.Remove(failed) == nil {
+	// The list is written as failed.part until it is whole (see
+	// report.NewFailed).
+	if failed != "" && !listed.Load() && (removeRegular(failed) || removeRegular(failed+report.PendingSuffix)) {
 		msg += "; " + failed + " was removed: it could not be completed"
 	}
 	said := make(chan struct{})
@@ -93,6 +96,13 @@ func exitIfStuck(ctx context.Context, finished <-chan struct{}, s *streams, fail
 	case <-time.After(time.Second):
 	}
 	s.Exit(exitInterrupted)
+}
+
+// removeRegular removes path when it is a regular file, and tells whether
+// it did.
+func removeRegular(path string) bool {
+	fi, err := os.Lstat(path)
+	return err == nil && fi.Mode().IsRegular() && os.Remove(path) == nil
 }
 
 // restGrace is how long the unread rest of a list file is still copied

@@ -122,7 +122,7 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 	if opts.Checksums == "-" {
 		summary.Checksums = "the checksums read from standard input"
 	}
-	sinks, err := c.sinks(opts, s, out, errOut, summary, start)
+	sinks, err := c.sinks(stop, opts, s, out, errOut, summary, start)
 	if err != nil {
 		return err
 	}
@@ -171,6 +171,13 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 	}
 	closeErr := d.Close()
 	listed.Store(true)
+	// The summary must not send the user to a file that is not there.
+	if c.report != nil && !c.report.Written() {
+		summary.Report, summary.Unwritten = "", true
+	}
+	if c.failed != nil && !c.failed.Written() {
+		summary.Failed, summary.Unwritten = "", true
+	}
 	if restCut.Load() {
 		stopped = fmt.Sprintf("%s; %s lists only the start of it, as a second interrupt cut the listing short: to finish the list, run the whole list again (finished files are skipped)",
 			unread, opts.Failed)
@@ -217,7 +224,9 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 }
 
 // sinks chooses where the run's events go, from the flags and the terminal.
-func (c *config) sinks(opts *options, s *streams, stdout, stderr io.Writer, summary *report.Summary, start time.Time) ([]report.Sink, error) {
+// Creating a --report or --failed that is a named pipe waits for its
+// reader, which stop cuts short.
+func (c *config) sinks(stop context.Context, opts *options, s *streams, stdout, stderr io.Writer, summary *report.Summary, start time.Time) ([]report.Sink, error) {
 	sinks := []report.Sink{summary}
 	var bars *report.Terminal
 	// TERM=dumb cannot move the cursor, which the bars need. Nor do they
@@ -245,7 +254,12 @@ func (c *config) sinks(opts *options, s *streams, stdout, stderr io.Writer, summ
 		sinks = append(sinks, report.NewJSON(out))
 	}
 	if opts.Report != "" {
-		r, err := report.NewDocument(opts.Report, start)
+		r, err := createOutput(stop, s, "--report", opts.Report, func(path string) (*report.Document, error) {
+			return report.NewDocument(path, start)
+		})
+		if errors.Is(err, errInterrupted) {
+			return nil, err
+		}
 		if err != nil {
 			return nil, usagef("cannot write --report file %s: %w%s", opts.Report, fileReason(err), missingDir(opts.Report, err))
 		}
@@ -255,7 +269,13 @@ func (c *config) sinks(opts *options, s *streams, stdout, stderr io.Writer, summ
 	if opts.Failed != "" && !opts.DryRun {
 		// A dry run fails nothing to retry: the list that a real run
 		// left, which its --failed names, is kept as it is.
-		f, err := report.NewFailed(opts.Failed)
+		f, err := createOutput(stop, s, "--failed", opts.Failed, report.NewFailed)
+		if err != nil && c.report != nil {
+			c.report.Discard()
+		}
+		if errors.Is(err, errInterrupted) {
+			return nil, err
+		}
 		if err != nil {
 			return nil, usagef("cannot write --failed file %s: %w%s", opts.Failed, fileReason(err), missingDir(opts.Failed, err))
 		}
@@ -270,4 +290,16 @@ func (c *config) sinks(opts *options, s *streams, stdout, stderr io.Writer, summ
 	}
 	sinks = append(sinks, report.NewPlain(stderr, report.PlainOptions{Quiet: opts.Quiet, Verbose: opts.Verbose}))
 	return sinks, nil
+}
+
+// createOutput creates the output file path, given with flag, with create.
+// Opening a named pipe for writing blocks until a program opens it for
+// reading, which may be never (its reader failed to start): that open
+// gives way to Ctrl-C (see aside).
+func createOutput[T any](stop context.Context, s *streams, flag, path string, create func(string) (T, error)) (T, error) {
+	if fi, err := os.Stat(path); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		return create(path)
+	}
+	return aside(stop, s, "nothing was fetched: "+flag+" "+path+" is a named pipe that no program opened for reading",
+		func() (T, error) { return create(path) })
 }

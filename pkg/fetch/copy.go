@@ -61,6 +61,15 @@ func (c *Client) copyBody(ctx context.Context, f *partFile, off int64, r io.Read
 			}
 		}
 		if held > 0 {
+			// Another program may cut the part (its lock is only
+			// advisory): a write after the cut would leave a hole of
+			// zeros where the bytes cut were. One fstat a buffer, none
+			// for a body that fits in one.
+			if n > 0 {
+				if err := checkPart(f, f.Name(), off+n); err != nil {
+					return n, err
+				}
+			}
 			if _, werr := f.WriteAt(buf[:held], off+n); werr != nil {
 				return n, classifyWrite(f.Name(), werr)
 			}

@@ -163,6 +163,33 @@ func (e *shortBodyError) Error() string {
 	return fmt.Sprintf("body ended after %d of %d bytes", e.got, e.want)
 }
 
+// partCutError is a part found shorter than the bytes fetchpool had
+// written to it: another program cut it (its lock is only advisory), and
+// the bytes written after that would leave a hole of zeros where the cut
+// ones were. The next attempt resumes from what is left.
+type partCutError struct {
+	part          string
+	size, written int64
+}
+
+func (e *partCutError) Error() string {
+	return fmt.Sprintf("%s was cut to %d of its %d bytes by another program while fetchpool wrote it: make sure that no other program writes to it, then run again",
+		e.part, e.size, e.written)
+}
+
+// checkPart returns a *partCutError when f, the part at path, holds fewer
+// than written bytes: fewer than fetchpool wrote to it.
+func checkPart(f *partFile, path string, written int64) error {
+	size, err := partSize(f)
+	if err != nil {
+		return fmt.Errorf("checking %s: %w", path, err)
+	}
+	if size < written {
+		return &partCutError{part: path, size: size, written: written}
+	}
+	return nil
+}
+
 // stallError aborts an attempt that received nothing for too long.
 type stallError struct{ d time.Duration }
 

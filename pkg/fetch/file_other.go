@@ -21,6 +21,15 @@ func renameFile(oldpath, newpath string) error { return os.Rename(oldpath, newpa
 // partFile is an open part.
 type partFile = os.File
 
+// partSize is the size of f now.
+func partSize(f *partFile) (int64, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
+}
+
 // openPartFile opens path like os.OpenFile, for a part.
 func openPartFile(path string, flag int, perm os.FileMode) (*partFile, error) {
 	return os.OpenFile(path, flag, perm)

@@ -127,6 +127,20 @@ func (f *partFile) ReadAt(b []byte, off int64) (int, error) {
 	return done, nil
 }
 
+// partSize is the size of f now (fstat).
+func partSize(f *partFile) (int64, error) {
+	var st syscall.Stat_t
+	for {
+		err := syscall.Fstat(f.fd, &st)
+		if err == nil {
+			return st.Size, nil
+		}
+		if err != syscall.EINTR {
+			return 0, &os.PathError{Op: "stat", Path: f.name, Err: err}
+		}
+	}
+}
+
 // Truncate changes the size of the file.
 func (f *partFile) Truncate(size int64) error {
 	for {

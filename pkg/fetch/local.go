@@ -92,6 +92,9 @@ func (c *Client) copyLocal(ctx context.Context, req Request, path string) (Resul
 	n, err := c.copyBody(ctx, f, 0, r, -1, h, req.Progress)
 	res.Bytes = n
 	if err == nil {
+		err = checkPart(f, part, n) // cut after the last write (see receive)
+	}
+	if err == nil {
 		err = closePart(f)
 	}
 	f.Close()

@@ -270,13 +270,14 @@ func transient(err error) bool {
 		read    *readError
 		rng     *rangeError
 		changed changedError
+		cut     *partCutError
 		urlErr  *url.Error
 		netErr  net.Error
 		errno   syscall.Errno
 	)
 	switch {
 	case errors.As(err, &stall), errors.As(err, &timeout), errors.As(err, &short),
-		errors.As(err, &rng), errors.As(err, &changed):
+		errors.As(err, &rng), errors.As(err, &changed), errors.As(err, &cut):
 		return true
 	case errors.Is(err, context.Canceled):
 		return false // the caller's, or a stall already classified above

@@ -250,7 +250,9 @@ func (t *transfer) runSplit(ctx context.Context, f *partFile, first *probe) (out
 			t.noSplit = true
 			return 0, err
 		}
-		if errors.As(err, new(changedError)) {
+		if errors.As(err, new(changedError)) || errors.As(err, new(*partCutError)) {
+			// The next attempt starts over: the part's bytes are not
+			// the file's any more, or are in doubt.
 			if derr := t.discard(); derr != nil {
 				return 0, derr
 			}
@@ -260,6 +262,12 @@ func (t *transfer) runSplit(ctx context.Context, f *partFile, first *probe) (out
 	}
 	if saveErr != nil {
 		return 0, saveErr
+	}
+	if err := checkPart(f, t.part, t.meta.Length); err != nil { // cut after the last write
+		if derr := t.discard(); derr != nil {
+			return 0, derr
+		}
+		return 0, err
 	}
 	if err := closePart(f); err != nil {
 		return 0, t.removeIfFull(err)
@@ -339,7 +347,7 @@ func (s *splitRun) fetchSpan(ctx context.Context, i int, p *probe) error {
 		}
 		errs = append(errs, err)
 		failures++
-		if errors.As(err, new(changedError)) || errors.Is(err, errNoRanges) || errors.Is(err, errRangeNotNewer) || errors.Is(err, ErrSkip) {
+		if errors.As(err, new(changedError)) || errors.As(err, new(*partCutError)) || errors.Is(err, errNoRanges) || errors.Is(err, errRangeNotNewer) || errors.Is(err, ErrSkip) {
 			return err // the whole split stops
 		}
 		if permanent(err) {
@@ -662,6 +670,12 @@ func (s *splitRun) copy(ctx context.Context, g *guard, i int, off int64, body io
 	var n int64
 	var err error
 	for n < limit && err == nil {
+		// The part was made as long as the file: shorter, another
+		// program cut it (see copyBody), and the bytes of every range
+		// written before are in doubt.
+		if err = checkPart(s.f, t.part, t.meta.Length); err != nil {
+			break
+		}
 		want := min(limit-n, bufSize)
 		var m int64
 		m, err = t.c.copyBody(g.ctx, s.f, off+n, r, want, nil, t.req.Progress)

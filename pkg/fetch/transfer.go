@@ -968,6 +968,12 @@ func (t *transfer) receive(ctx context.Context, g *guard, resp *http.Response, p
 	}
 	n, err := t.copy(ctx, g, f, p.start, resp.Body)
 	written := p.start + n // known to be in the part
+	if err == nil && !unnamed {
+		// A part cut by another program after the last write; copy
+		// checks before each of the others. A file without a name
+		// (unnamed) no other program can open.
+		err = checkPart(f, t.part, written)
+	}
 	if err == nil && !moreToFetch(p, n) && t.verifyLength(p, resp.ContentLength, p.start+n) == nil {
 		t.stamp(f) // the part is whole: stamp it while it is open
 		if unnamed {

@@ -27,7 +27,8 @@ type file struct {
 	err       error
 	lastFlush time.Time
 	closed    bool
-	regular   bool // a regular file, not /dev/stdout or a pipe
+	regular   bool   // a regular file, not /dev/stdout or a pipe
+	pending   string // written here, and renamed to path by close; "" when written in place
 }
 
 // createFile creates (or truncates) the file at path. A file it creates is
@@ -42,6 +43,53 @@ func createFile(path, what string) (*file, error) {
 	fi, err := f.Stat()
 	regular := err == nil && fi.Mode().IsRegular()
 	return &file{path: path, what: what, f: f, bw: bufio.NewWriterSize(f, 64<<10), regular: regular}, nil
+}
+
+// PendingSuffix ends the name of a --report or --failed file while it is
+// written (see Document and NewFailed): "report.json.part" is the report
+// until the run ends.
+const PendingSuffix = ".part"
+
+// createPending creates the file that close renames to path, a regular file
+// or one not there yet: path+PendingSuffix, beside it, so that path is
+// never there half written. A file at path is removed first, so that a run
+// killed before close leaves no report rather than the previous run's,
+// which a script would take for this one's; it gives the new file its
+// mode. Anything else at path (a symbolic link, /dev/stdout, a pipe, a
+// directory), or a directory where the pending file cannot be made while
+// path can be written, is written in place, as createFile does; a file
+// that may not be written is refused as createFile refuses it.
+func createPending(path, what string) (*file, error) {
+	fi, err := os.Lstat(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) || err == nil && !fi.Mode().IsRegular() {
+		return createFile(path, what)
+	}
+	if err == nil {
+		// A file that may not be written is not replaced either: its
+		// open says why.
+		w, werr := os.OpenFile(path, os.O_WRONLY, 0)
+		if werr != nil {
+			return createFile(path, what)
+		}
+		w.Close()
+	}
+	// One left by a killed run goes; O_EXCL makes the file anew and
+	// follows no symbolic link put there in its place.
+	pending := path + PendingSuffix
+	_ = os.Remove(pending)
+	f, perr := os.OpenFile(pending, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if perr != nil {
+		return createFile(path, what)
+	}
+	if err == nil {
+		_ = f.Chmod(fi.Mode().Perm())
+		if rmErr := os.Remove(path); rmErr != nil && !errors.Is(rmErr, fs.ErrNotExist) {
+			f.Close()
+			os.Remove(pending)
+			return createFile(path, what)
+		}
+	}
+	return &file{path: path, what: what, f: f, bw: bufio.NewWriterSize(f, 64<<10), regular: true, pending: pending}, nil
 }
 
 // withoutPath is err without the operation and path of an *fs.PathError,
@@ -94,10 +142,48 @@ func (f *file) close() error {
 	if err := f.bw.Flush(); err != nil && f.err == nil {
 		f.err = fmt.Errorf("writing %s %s: %w", f.what, f.path, withoutPath(err))
 	}
+	var mine os.FileInfo
+	if f.pending != "" {
+		mine, _ = f.f.Stat()
+	}
 	if err := f.f.Close(); err != nil && f.err == nil {
 		f.err = fmt.Errorf("closing %s %s: %w", f.what, f.path, withoutPath(err))
 	}
+	if f.pending == "" {
+		return f.err
+	}
+	if on, err := os.Lstat(f.pending); mine == nil || err != nil || !os.SameFile(mine, on) {
+		// Another run with the same file made its own pending file in
+		// place of this one's: renaming that one would put its start
+		// under path, and it is not this run's to remove.
+		if f.err == nil {
+			f.err = fmt.Errorf("putting %s %s in place: %s was replaced while this run wrote it, by another run that writes the same file, perhaps; give each run its own", f.what, f.path, f.pending)
+		}
+		return f.err
+	}
+	if f.err == nil {
+		if err := os.Rename(f.pending, f.path); err != nil {
+			f.err = fmt.Errorf("putting %s %s in place: %w", f.what, f.path, withoutPath(err))
+		}
+	}
+	if f.err != nil {
+		// Incomplete, it would only be taken for the whole file.
+		_ = os.Remove(f.pending)
+	}
 	return f.err
+}
+
+// discard closes f and removes it when it is the pending file: for a run
+// that ends before it began, whose file would be empty.
+func (f *file) discard() {
+	if f.closed {
+		return
+	}
+	f.closed = true
+	f.f.Close()
+	if f.pending != "" {
+		_ = os.Remove(f.pending)
+	}
 }
 
 // FileSummary is the "summary" object of the --report document (see
@@ -135,7 +221,11 @@ type Unread struct {
 //
 // Items are written as they finish, so memory stays constant; the summary
 // is written by Close, which makes the file valid JSON even after an
-// interrupted run. A run killed before Close leaves the file incomplete.
+// interrupted run. A regular file is written under the name PATH.part
+// (PendingSuffix) and renamed to PATH by Close once it is whole, so that a
+// run killed before Close (kill -9, the OOM killer, a CI timeout) leaves no
+// report at PATH, never one cut short, which a script would fail to parse:
+// only PATH.part, which the next run with the same --report replaces.
 type Document struct {
 	file   *file
 	enc    *lineEncoder
@@ -146,10 +236,10 @@ type Document struct {
 	unread *Unread // set by SetUnread
 }
 
-// NewDocument creates the report file at path (replacing one that exists)
-// for a run that started at start. The error names the path.
+// NewDocument creates the report file at path (removing one that exists:
+// see Document) for a run that started at start. The error names the path.
 func NewDocument(path string, start time.Time) (*Document, error) {
-	f, err := createFile(path, "report file")
+	f, err := createPending(path, "report file")
 	if err != nil {
 		return nil, err
 	}
@@ -182,8 +272,17 @@ func (r *Document) Tick(now time.Time) { r.file.tick(now) }
 // Close, from the goroutine that calls it.
 func (r *Document) SetUnread(u Unread) { r.unread = &u }
 
-// Close writes the summary, flushes and closes the file, and returns the
-// first error met writing it.
+// Written tells whether Close wrote the report whole.
+func (r *Document) Written() bool { return r.file.closed && r.file.err == nil }
+
+// Discard closes the report, unwritten, for a run that ends before its
+// first item (the other files of the run could not be made): it leaves no
+// report and no PATH.part.
+func (r *Document) Discard() { r.file.discard() }
+
+// Close writes the summary, flushes and closes the file, renames it into
+// place, and returns the first error met writing it. A report that could
+// not be written whole is removed, and the error says so.
 func (r *Document) Close() error {
 	if r.file.closed {
 		return r.file.err
@@ -205,7 +304,11 @@ func (r *Document) Close() error {
 	line := r.enc.encode(s)
 	r.file.write(line[:len(line)-1])
 	r.file.write([]byte("}\n"))
-	return r.file.close()
+	err := r.file.close()
+	if err != nil && r.file.pending != "" {
+		err = fmt.Errorf("%w; no report was left at %s: it could not be written whole", err, r.file.path)
+	}
+	return err
 }
 
 // Failed writes every item that failed or was canceled (started or not) to
@@ -240,10 +343,14 @@ func (f *Failed) Rest(next func() (input.Item, error)) { f.rest = next }
 // the goroutine that calls it.
 func (f *Failed) EndWith(note string) { f.end = note }
 
-// NewFailed creates the failed list at path (replacing one that exists).
-// The error names the path.
+// NewFailed creates the failed list at path (removing one that exists).
+// The error names the path. As the --report file (see Document), a regular
+// file is written as PATH.part and renamed to PATH by Close, once the list
+// is whole: a run killed before Close (kill -9, the OOM killer) leaves no
+// list, rather than one without the items in flight and the input not
+// read, which "fetchpool -i PATH" would take for all that is left to do.
 func NewFailed(path string) (*Failed, error) {
-	f, err := createFile(path, "failed list")
+	f, err := createPending(path, "failed list")
 	if err != nil {
 		return nil, err
 	}
@@ -280,6 +387,9 @@ func (f *Failed) Handle(ev event.Event) {
 // Tick flushes what was written about once a second.
 func (f *Failed) Tick(now time.Time) { f.file.tick(now) }
 
+// Written tells whether Close wrote the list whole.
+func (f *Failed) Written() bool { return f.file.closed && f.file.err == nil }
+
 // Close flushes and closes the file, and returns the first error met
 // writing it. A list that could not be written whole is removed (when it
 // is a regular file), and the error says so: cut short, it would retry only
@@ -293,7 +403,10 @@ func (f *Failed) Close() error {
 		f.file.write([]byte("# " + strings.ReplaceAll(f.end, "\n", " ") + "\n"))
 	}
 	err := f.file.close()
-	if err != nil && f.file.regular {
+	switch {
+	case err != nil && f.file.pending != "": // removed by close
+		err = fmt.Errorf("%w; no list was left at %s: cut short, it would retry only some of the items", err, f.file.path)
+	case err != nil && f.file.regular:
 		if rmErr := os.Remove(f.file.path); rmErr == nil {
 			err = fmt.Errorf("%w; removed %s: cut short, it would retry only some of the items", err, f.file.path)
 		}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -272,9 +273,109 @@ func TestDocumentFlushesOnTick(t *testing.T) {
 	defer r.Close()
 	feed(r, sampleRun())
 	r.Tick(at(2 * time.Second))
-	data, _ := os.ReadFile(path)
+	data, _ := os.ReadFile(path + PendingSuffix) // renamed to path by Close
 	if !bytes.Contains(data, []byte(`"url":"https://example.com/e.iso"`)) {
 		t.Errorf("after a tick the file holds only %q", data)
+	}
+}
+
+// TestFileSinksInPlaceOnlyWhole: the report and the failed list are
+// written beside their paths and renamed there by Close, so a run killed
+// before Close leaves neither cut short, nor the one of the run before,
+// which a script would take for this one's. Discard, for a run that ends
+// before it began, leaves no report either.
+func TestFileSinksInPlaceOnlyWhole(t *testing.T) {
+	type sink interface {
+		Handle(event.Event)
+		Tick(time.Time)
+		Close() error
+	}
+	for _, tt := range []struct {
+		name   string
+		create func(path string) (sink, error)
+		end    func(sink) error
+		want   string // in the file at path; "" for no file
+	}{
+		{"report closed", func(p string) (sink, error) { return NewDocument(p, t0) },
+			sink.Close, `"summary":`},
+		{"report discarded", func(p string) (sink, error) { return NewDocument(p, t0) },
+			func(s sink) error { s.(*Document).Discard(); return nil }, ""},
+		{"failed list closed", func(p string) (sink, error) { return NewFailed(p) },
+			sink.Close, "https://example.com/"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "out")
+			if err := os.WriteFile(path, []byte("earlier run\n"), 0o640); err != nil {
+				t.Fatal(err)
+			}
+			s, err := tt.create(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			feed(s, sampleRun())
+			s.Tick(at(2 * time.Second))
+			if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("while the run goes on, %s is there (%v), want none", path, err)
+			}
+			if err := tt.end(s); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(path + PendingSuffix); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("%s%s left (%v)", path, PendingSuffix, err)
+			}
+			data, err := os.ReadFile(path)
+			if tt.want == "" {
+				if err == nil {
+					t.Errorf("%s is there, want none: %q", path, data)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(data), tt.want) || strings.Contains(string(data), "earlier run") {
+				t.Errorf("%s holds %q, want this run's, with %q", path, data, tt.want)
+			}
+			if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o640 {
+				t.Errorf("mode %v (%v), want the earlier file's 640", fi.Mode(), err)
+			}
+		})
+	}
+}
+
+// TestFileSinksPendingReplaced: two runs given the same --report (or
+// --failed) each write PATH.part; the second removes the first's and makes
+// its own. The first must not rename the second's, unfinished, into place
+// (a report cut short under PATH), nor remove it: it says so instead.
+func TestFileSinksPendingReplaced(t *testing.T) {
+	for name, create := range map[string]func(string) (interface{ Close() error }, error){
+		"report": func(p string) (interface{ Close() error }, error) { return NewDocument(p, t0) },
+		"failed": func(p string) (interface{ Close() error }, error) { return NewFailed(p) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "out")
+			first, err := create(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			second, err := create(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = first.Close()
+			if err == nil || !strings.Contains(err.Error(), "was replaced while this run wrote it") {
+				t.Errorf("first Close = %v, want an error saying the pending file was replaced", err)
+			}
+			if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("%s is there (%v): the second run's unfinished file was put in place", path, err)
+			}
+			if err := second.Close(); err != nil {
+				t.Fatalf("second Close = %v", err)
+			}
+			if _, err := os.Stat(path); err != nil {
+				t.Errorf("the second run's file is not in place: %v", err)
+			}
+		})
 	}
 }
 

@@ -49,6 +49,11 @@ type Summary struct {
 	// first MaxListedFailures can be read, as the summary says. Without
 	// either, it says how to have them all.
 	Failed, Report string
+	// Unwritten says that a --failed list or a --report document was to
+	// be written but could not be (then its name is not in Failed or
+	// Report): the summary does not send the user to it, nor tell them to
+	// ask for one.
+	Unwritten bool
 }
 
 // NewSummary returns a Summary of a run that started at start.
@@ -181,6 +186,8 @@ func (s *Summary) whereListed() string {
 		return "all are listed in " + s.Failed
 	case s.Report != "":
 		return "all are listed in " + s.Report
+	case s.Unwritten:
+		return "the file that was to list them all could not be written: see below"
 	case s.DryRun:
 		return "run with --report FILE to list them all"
 	}

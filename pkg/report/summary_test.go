@@ -229,19 +229,23 @@ func TestSummaryUnchecked(t *testing.T) {
 // were never written.
 func TestSummarySaysWhereAllFailuresAre(t *testing.T) {
 	for _, tt := range []struct {
-		failed, report string
-		dryRun         bool
-		want           string
+		failed, report    string
+		dryRun, unwritten bool
+		want              string
 	}{
-		{"", "", false, "... and 2 more failures (run with --failed FILE to list them all)"},
-		{"", "", true, "... and 2 more failures (run with --report FILE to list them all)"},
-		{"f.txt", "", false, "... and 2 more failures (all are listed in f.txt)"},
-		{"", "r.json", false, "... and 2 more failures (all are listed in r.json)"},
-		{"f.txt", "r.json", false, "... and 2 more failures (all are listed in f.txt and r.json)"},
+		{"", "", false, false, "... and 2 more failures (run with --failed FILE to list them all)"},
+		{"", "", true, false, "... and 2 more failures (run with --report FILE to list them all)"},
+		{"f.txt", "", false, false, "... and 2 more failures (all are listed in f.txt)"},
+		{"", "r.json", false, false, "... and 2 more failures (all are listed in r.json)"},
+		{"f.txt", "r.json", false, false, "... and 2 more failures (all are listed in f.txt and r.json)"},
+		// A full disk: it said "all are listed in f.txt" of a list that
+		// was not there.
+		{"", "", false, true, "... and 2 more failures (the file that was to list them all could not be written: see below)"},
+		{"", "r.json", false, true, "... and 2 more failures (all are listed in r.json)"},
 	} {
 		s := NewSummary(time.Now())
 		s.maxListed = 1
-		s.Failed, s.Report, s.DryRun = tt.failed, tt.report, tt.dryRun
+		s.Failed, s.Report, s.DryRun, s.Unwritten = tt.failed, tt.report, tt.dryRun, tt.unwritten
 		for seq := 1; seq <= 3; seq++ {
 			it := item(seq, fmt.Sprintf("https://example.com/%d", seq))
 			s.Handle(event.Event{Kind: event.Queued, Item: it})
