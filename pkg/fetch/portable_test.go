@@ -1,0 +1,72 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// The tests in this file are of what every platform must do alike, the
+// fallbacks (lock_other.go, file_other.go ...) as the Unix and Linux code.
+
+// TestLockPartWithoutPart: lockPart fails with fs.ErrNotExist when there is
+// no part and create is not set, and makes an empty one when it is. The
+// fallback without flock (Windows) held a part that was not there, and
+// --on-exists newer then told of a stale part it had removed, for every
+// file not modified on the server.
+func TestLockPartWithoutPart(t *testing.T) {
+	part := filepath.Join(t.TempDir(), "f.part")
+	if l, err := lockPart(part, false); !errors.Is(err, fs.ErrNotExist) {
+		l.release()
+		t.Fatalf("lockPart of no part, create not set: %v, want fs.ErrNotExist", err)
+	}
+	if _, err := os.Lstat(part); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("lockPart made a part without create: %v", err)
+	}
+	l, err := lockPart(part, true)
+	if err != nil {
+		t.Fatalf("lockPart with create: %v", err)
+	}
+	if !l.held {
+		t.Error("lockPart with create holds nothing")
+	}
+	l.release()
+	if fi, err := os.Lstat(part); err != nil || fi.Size() != 0 {
+		t.Fatalf("lockPart with create: %v, want an empty part", err)
+	}
+	l, err = lockPart(part, false)
+	if err != nil || !l.held {
+		t.Fatalf("lockPart of the part made: %v, held %v", err, l.held)
+	}
+	l.release()
+}
+
+// TestNotNewerWithoutPartRemovesNothing: a file that the server has not
+// modified is skipped without a word of a removed part when there was none.
+func TestNotNewerWithoutPartRemovesNothing(t *testing.T) {
+	mod := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC) // newResource's Last-Modified
+	res := newResource(payload(100, 3), "")
+	srv := serve(t, &recorder{}, func(_ int, w http.ResponseWriter, r *http.Request) { res.ServeHTTP(w, r) })
+	path := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(path, []byte("the local copy"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(path, time.Time{}, mod); err != nil {
+		t.Fatal(err)
+	}
+	req := request(srv.URL+"/f", path, nil)
+	req.IfNewer = true
+	got, err := newClient(t, testConfig()).Fetch(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Skipped || got.HTTPStatus != http.StatusNotModified || got.StaleRemoved {
+		t.Errorf("%+v; want skipped on a 304, and no part said removed: there was none", got)
+	}
+	assertGone(t, path+".part", path+".part.meta")
+}
