@@ -930,6 +930,7 @@ func (t *transfer) receive(ctx context.Context, g *guard, resp *http.Response, p
 	}
 	if t.needMeta(p) {
 		if err := t.saveMeta(); err != nil {
+			f.Close() // before removeIfFull removes the part: see below
 			return 0, t.removeIfFull(err)
 		}
 	}
@@ -957,6 +958,12 @@ func (t *transfer) receive(ctx context.Context, g *guard, resp *http.Response, p
 		}
 	}
 	if err != nil {
+		if f != t.unnamed {
+			// Closed before removeIfFull removes the part, which Windows
+			// refuses for an open file: a disk-full part stayed, without
+			// its sidecar. The deferred Close then does nothing.
+			f.Close()
+		}
 		if resp.ContentLength >= 0 && errors.Is(err, io.ErrUnexpectedEOF) {
 			err = &shortBodyError{got: p.start + n, want: p.start + resp.ContentLength}
 		}
