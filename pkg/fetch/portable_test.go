@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -69,4 +71,46 @@ func TestNotNewerWithoutPartRemovesNothing(t *testing.T) {
 		t.Errorf("%+v; want skipped on a 304, and no part said removed: there was none", got)
 	}
 	assertGone(t, path+".part", path+".part.meta")
+}
+
+// TestPlaceErrorDirectoryInTheWay: a directory where the whole part is to
+// be renamed is named with what to do, whatever the system's word for it:
+// Linux says EISDIR, Windows only "access denied" (which is told apart by
+// looking at the destination).
+func TestPlaceErrorDirectoryInTheWay(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "sub")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name    string
+		dest    string
+		err     error
+		wantDir bool
+	}{
+		{"EISDIR", sub, syscall.EISDIR, true},
+		{"access denied of a directory (Windows)", sub, fs.ErrPermission, true},
+		{"access denied of a file", file, fs.ErrPermission, false},
+		{"nothing there", filepath.Join(dir, "gone"), fs.ErrNotExist, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			part := tt.dest + ".part"
+			err := placeError(part, tt.dest, &os.LinkError{Op: "rename", Old: part, New: tt.dest, Err: tt.err})
+			var pd *placeDirError
+			if errors.As(err, &pd) != tt.wantDir {
+				t.Errorf("placeError = %v; a directory in the way: %v, want %v", err, !tt.wantDir, tt.wantDir)
+			}
+			if !errors.Is(err, tt.err) {
+				t.Errorf("placeError = %v, does not wrap %v", err, tt.err)
+			}
+			if tt.wantDir && !strings.Contains(err.Error(), "is a directory; "+part+" is kept whole: move the directory away and run again") {
+				t.Errorf("placeError = %q, says not what to do", err)
+			}
+		})
+	}
 }

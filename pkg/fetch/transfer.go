@@ -1417,9 +1417,14 @@ func keepMode(part, dest string) {
 
 // placeError is the failure to rename the whole part into place at dest.
 // A directory there (made while the part downloaded) is named with what to
-// do: the part stays, whole, and the next run finds it complete.
+// do: the part stays, whole, and the next run finds it complete. Windows
+// says only "access denied" of a directory in the way, which is told from
+// its other reasons by looking at dest.
 func placeError(part, dest string, err error) error {
 	if errors.Is(err, syscall.EISDIR) || errors.Is(err, syscall.ENOTEMPTY) || errors.Is(err, syscall.EEXIST) {
+		return &placeDirError{part: part, dest: dest, err: err}
+	}
+	if fi, serr := os.Lstat(dest); serr == nil && fi.IsDir() {
 		return &placeDirError{part: part, dest: dest, err: err}
 	}
 	return fmt.Errorf("moving %s into place: %w", part, err)
