@@ -114,3 +114,46 @@ func TestPlaceErrorDirectoryInTheWay(t *testing.T) {
 		})
 	}
 }
+
+// TestPlaceErrorNameRefused: a name that the file system refuses when the
+// whole part is renamed to it (a Content-Disposition name with a ':' on
+// vfat or exfat, where the part has the URL's name) is said to be that,
+// with what to do; it read "rename x.part a:b.txt: no such file or
+// directory" (exfat-fuse) or "invalid argument" (the kernel's vfat).
+func TestPlaceErrorNameRefused(t *testing.T) {
+	dir := t.TempDir()
+	part := filepath.Join(dir, "x.part")
+	if err := os.WriteFile(part, []byte("whole"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name      string
+		part      string
+		err       error
+		wantName  bool
+		wantWords string
+	}{
+		{"EINVAL (vfat, exfat)", part, syscall.EINVAL, true, "invalid argument"},
+		{"ENOENT with the part there (exfat-fuse)", part, syscall.ENOENT, true, "no such file or directory"},
+		{"ENOENT without the part", filepath.Join(dir, "gone.part"), syscall.ENOENT, false, ""},
+		{"EACCES", part, syscall.EACCES, false, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dest := filepath.Join(dir, "a:b.txt")
+			err := placeError(tt.part, dest, &os.LinkError{Op: "rename", Old: tt.part, New: dest, Err: tt.err})
+			var pn *placeNameError
+			if errors.As(err, &pn) != tt.wantName {
+				t.Fatalf("placeError = %v; a refused name: %v, want %v", err, !tt.wantName, tt.wantName)
+			}
+			if !errors.Is(err, tt.err) {
+				t.Errorf("placeError = %v, does not wrap %v", err, tt.err)
+			}
+			want := "moving " + tt.part + " into place as " + dest + ": " + tt.wantWords +
+				`: the file system does not take this name (FAT and exFAT refuse \ : * ? " < > | in names); the download is in ` + tt.part +
+				": give the item a name of its own (URL<TAB>NAME) or save it on another file system"
+			if tt.wantName && err.Error() != want {
+				t.Errorf("placeError =\n%s\nwant\n%s", err, want)
+			}
+		})
+	}
+}

@@ -1427,7 +1427,52 @@ func placeError(part, dest string, err error) error {
 	if fi, serr := os.Lstat(dest); serr == nil && fi.IsDir() {
 		return &placeDirError{part: part, dest: dest, err: err}
 	}
+	if refusedName(part, dest, err) {
+		return &placeNameError{part: part, dest: dest, err: err}
+	}
 	return fmt.Errorf("moving %s into place: %w", part, err)
+}
+
+// refusedName tells whether the rename of part to dest failed because the
+// file system does not take dest's name: a name from Content-Disposition
+// with a character that FAT and exFAT refuse, which the part, named after
+// the URL, did not have. The kernel's vfat and exfat say EINVAL; exfat in
+// user space (exfat-fuse) says ENOENT, which, with the part and dest's
+// directory both there, can mean nothing else.
+func refusedName(part, dest string, err error) bool {
+	if errors.Is(err, syscall.EINVAL) {
+		return true
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return false
+	}
+	_, perr := os.Lstat(part)
+	fi, derr := os.Stat(filepath.Dir(dest))
+	return perr == nil && derr == nil && fi.IsDir()
+}
+
+// placeNameError is a name that the file system refuses, found when the
+// whole part was to be renamed to it.
+type placeNameError struct {
+	part, dest string
+	err        error
+}
+
+func (e *placeNameError) Error() string {
+	return fmt.Sprintf(`moving %s into place as %s: %v: the file system does not take this name (FAT and exFAT refuse \ : * ? " < > | in names); the download is in %s: give the item a name of its own (URL<TAB>NAME) or save it on another file system`,
+		e.part, e.dest, withoutLink(e.err), e.part)
+}
+
+func (e *placeNameError) Unwrap() error { return e.err }
+
+// withoutLink is err without the operation and paths of an *os.LinkError,
+// which the message around it says already.
+func withoutLink(err error) error {
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
 }
 
 // placeDirError is a directory in the way of a whole part's rename.
