@@ -1,11 +1,11 @@
-//go:build !unix || aix
+//go:build aix || (!unix && !windows)
 
 package fetch
 
 import "os"
 
 // partLock stands for a transfer's hold on its part where there is no
-// flock(2) (Windows, AIX): nothing is locked and nothing checked, so two
+// flock(2) (AIX): nothing is locked and nothing checked, so two
 // processes writing one output directory are not kept apart here.
 type partLock struct {
 	held      bool
