@@ -135,7 +135,7 @@ func openSource(path string) (*os.File, fs.FileInfo, error) {
 		}
 	}
 	src, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) || invalidName(err) {
 		return nil, nil, &notFoundError{path: path}
 	}
 	if err != nil {
