@@ -2,6 +2,7 @@ package fetch
 
 import (
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -18,5 +19,14 @@ func TestDiskFullOnWindows(t *testing.T) {
 		if !isDiskFull(err) {
 			t.Errorf("%v (%d) is not a full disk: %v", errno, uintptr(errno), err)
 		}
+	}
+}
+
+// TestDiskFullForTheWholeSplitPartOnWindows: a split part that NTFS could
+// not reserve says how much it needed, as for ENOSPC elsewhere.
+func TestDiskFullForTheWholeSplitPartOnWindows(t *testing.T) {
+	err := &diskFullError{path: `C:\out\f.part`, err: &os.PathError{Op: "truncate", Path: `C:\out\f.part`, Err: windows.ERROR_DISK_FULL}, need: 1 << 30}
+	if want := `disk full: C:\out\f.part needs 1073741824 bytes`; !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("%q, want it to start with %q", err, want)
 	}
 }
