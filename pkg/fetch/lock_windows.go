@@ -3,6 +3,8 @@ package fetch
 import (
 	"errors"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"golang.org/x/sys/windows"
 )
@@ -36,7 +38,7 @@ const lockOffset = 1<<63 - 2
 // wrapping fs.ErrNotExist when there is no part and create is not set. A
 // file system that cannot lock gives no lock, and no error.
 func lockPart(path string, create bool) (partLock, error) {
-	p, err := windows.UTF16PtrFromString(path)
+	p, err := windows.UTF16PtrFromString(longPath(path))
 	if err != nil {
 		return partLock{}, &os.PathError{Op: "open", Path: path, Err: err}
 	}
@@ -82,7 +84,7 @@ func idOf(h windows.Handle) (fileID, error) {
 // idAt is the identity of the file under path itself (not a link's
 // target).
 func idAt(path string) (fileID, error) {
-	p, err := windows.UTF16PtrFromString(path)
+	p, err := windows.UTF16PtrFromString(longPath(path))
 	if err != nil {
 		return fileID{}, err
 	}
@@ -114,4 +116,22 @@ func (l *partLock) release() {
 		_ = windows.CloseHandle(l.h)
 		*l = partLock{}
 	}
+}
+
+// longPath is path as CreateFile takes it when it is longer than MAX_PATH
+// allows (248 bytes for a directory): absolute, with the \\?\ prefix, as
+// package os makes it for its own opens, so that the part of a deep output
+// directory is locked as it is written. A shorter path is left as it is.
+func longPath(path string) string {
+	if len(path) < 248 || strings.HasPrefix(path, `\\?\`) {
+		return path
+	}
+	abs, err := filepath.Abs(path) // cleaned too: \\?\ paths are taken as they are
+	if err != nil {
+		return path
+	}
+	if strings.HasPrefix(abs, `\\`) {
+		return `\\?\UNC\` + abs[2:]
+	}
+	return `\\?\` + abs
 }
