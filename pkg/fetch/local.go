@@ -111,7 +111,7 @@ func (c *Client) copyLocal(ctx context.Context, req Request, path string) (Resul
 	if !req.NoFile {
 		keepMode(part, req.Path)
 	}
-	if err := os.Rename(part, req.Path); err != nil {
+	if err := renameFile(part, req.Path); err != nil {
 		removePart(part)
 		var dir *placeDirError
 		if perr := placeError(part, req.Path, err); errors.As(perr, &dir) {

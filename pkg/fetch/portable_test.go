@@ -156,3 +156,28 @@ func TestPlaceErrorNameRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestRenameOverReadOnlyFile: a whole part replaces a read-only file, as
+// rename(2) lets it; Windows refuses to replace a read-only file, and
+// --on-exists overwrite or newer of one failed "access denied" there.
+func TestRenameOverReadOnlyFile(t *testing.T) {
+	dir := t.TempDir()
+	dest := filepath.Join(dir, "tool.exe")
+	if err := os.WriteFile(dest, []byte("old"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	part := dest + ".part"
+	if err := os.WriteFile(part, []byte("new"), 0o444); err != nil { // keepMode made it so
+		t.Fatal(err)
+	}
+	if err := renameFile(part, dest); err != nil {
+		t.Fatalf("renameFile over a read-only file: %v", err)
+	}
+	if got := mustFile(t, dest); string(got) != "new" {
+		t.Errorf("%s holds %q, want %q", dest, got, "new")
+	}
+	assertGone(t, part)
+	if err := os.Chmod(dest, 0o644); err != nil { // for TempDir's cleanup on Windows
+		t.Fatal(err)
+	}
+}
