@@ -340,22 +340,6 @@ func TestFaultUnresolvableHost(t *testing.T) {
 	})
 }
 
-// mountTmpfs mounts a tmpfs of the given size on dir, or skips the test.
-func mountTmpfs(t *testing.T, dir, opts string) {
-	t.Helper()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, opts); err != nil {
-		t.Skipf("cannot mount a tmpfs (%v); needs root", err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
-			t.Errorf("unmounting %s: %v", dir, err)
-		}
-	})
-}
-
 // TestFaultDiskFull: on a 1 MiB file system, a 3 MiB item fails with a
 // clear "disk full" reason and its .part is removed; the items after it
 // fit, and are saved.
@@ -372,9 +356,8 @@ func TestFaultDiskFull(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out")
 	mountTmpfs(t, out, "size=1m")
-	var fs syscall.Statfs_t
-	if err := syscall.Statfs(out, &fs); err != nil || fs.Blocks*uint64(fs.Bsize) > 1<<20 {
-		t.Fatalf("the small file system is not there: %v, %d bytes", err, fs.Blocks*uint64(fs.Bsize))
+	if size, err := fsSize(out); err != nil || size > 1<<20 {
+		t.Fatalf("the small file system is not there: %v, %d bytes", err, size)
 	}
 	list := srv.URL + "/big.bin\n" + srv.URL + "/s1.txt\n" + srv.URL + "/s2.txt\n"
 	r := fetchpool(t, dir, list, "-o", "out", "-j", "1", "--report", "report.json")
@@ -461,7 +444,7 @@ func TestFaultOutputNotWritable(t *testing.T) {
 	os.Symlink("gone", filepath.Join(dir, "sub", "dangling")) // gone beside it: sub/gone
 	ro := filepath.Join(dir, "ro")
 	mountTmpfs(t, ro, "size=64k")
-	if err := syscall.Mount("", ro, "", syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
+	if err := remountReadOnly(ro); err != nil {
 		t.Fatalf("remounting read-only: %v", err)
 	}
 	tests := []struct {

@@ -8,7 +8,6 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/fetchpool/fetchpool/pkg/input"
@@ -38,7 +37,7 @@ func (o *outputWatch) Write(p []byte) (int, error) {
 	n, err := o.w.Write(p)
 	switch {
 	case err == nil:
-	case errors.Is(err, syscall.EPIPE):
+	case brokenPipe(err):
 		o.once.Do(func() { o.failed(o.closed) })
 	case !o.pipeOnly:
 		o.once.Do(func() { o.failed(fmt.Errorf("writing the results: %w", err)) })

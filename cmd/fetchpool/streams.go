@@ -43,7 +43,7 @@ func systemStreams() *streams {
 		Err:         os.Stderr,
 		InTerminal:  term.IsTerminal(int(os.Stdin.Fd())),
 		OutTerminal: term.IsTerminal(int(os.Stdout.Fd())),
-		ErrTerminal: term.IsTerminal(errFd),
+		ErrTerminal: term.IsTerminal(errFd) && escapesWork(os.Stderr.Fd()),
 		Width: func() int {
 			w, _, err := term.GetSize(errFd)
 			if err != nil || w <= 0 {

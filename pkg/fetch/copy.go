@@ -124,7 +124,7 @@ func classifyWrite(path string, err error) error {
 	if errors.Is(err, syscall.EFBIG) {
 		return &diskFullError{path: path, err: err, fsMax: !fileSizeLimited()}
 	}
-	if errors.Is(err, syscall.EDQUOT) {
+	if errors.Is(err, syscall.EDQUOT) || noSpace(err) {
 		return &diskFullError{path: path, err: err}
 	}
 	if errors.Is(err, syscall.ENOTDIR) {

@@ -270,7 +270,7 @@ func (e *diskFullError) Error() string {
 	} else if e.noInodes {
 		// Room for bytes but not for another file: df -h shows space.
 		msg = fmt.Sprintf("disk full writing %s: no free inodes (the file system has room for no more files: see df -i); remove some files and run again", e.path)
-	} else if e.need > 0 && errors.Is(e.err, syscall.ENOSPC) {
+	} else if e.need > 0 && (errors.Is(e.err, syscall.ENOSPC) || noSpace(e.err)) {
 		// Found before the first byte (allocate): say how much is missing.
 		msg = fmt.Sprintf("disk full: %s needs %d bytes (the whole file, reserved before the ranges start), more than the disk has free; free some space and run again", e.path, e.need)
 	} else {

@@ -492,7 +492,7 @@ func classify(raw string) (source, error) {
 		if u.Path == "" {
 			return source{}, fmt.Errorf("file URL %q has no path", raw)
 		}
-		return source{local: u.Path}, nil
+		return source{local: input.FilePath(u.Path)}, nil
 	default:
 		return source{}, fmt.Errorf("%w %q in %q: want http, https or file", input.ErrUnsupportedScheme, u.Scheme, raw)
 	}

@@ -2,7 +2,11 @@
 
 package fetch
 
-import "os"
+import (
+	"errors"
+	"io/fs"
+	"os"
+)
 
 // noFollow is 0: this platform's open has no O_NOFOLLOW.
 const noFollow = 0
@@ -15,8 +19,28 @@ func openFile(path string, flag int, perm os.FileMode) (*os.File, error) {
 	return os.OpenFile(path, flag, perm)
 }
 
-// renameFile renames a file like os.Rename.
-func renameFile(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }
+// renameFile renames a file like os.Rename, also over a read-only file,
+// as rename(2) does: Windows refuses to replace one ("access denied"), and
+// a file made read-only (which the part that replaces it keeps, see
+// keepMode) could not be replaced with --on-exists overwrite or newer.
+func renameFile(oldpath, newpath string) error {
+	err := os.Rename(oldpath, newpath)
+	if err == nil || !errors.Is(err, fs.ErrPermission) {
+		return err
+	}
+	fi, serr := os.Lstat(newpath)
+	if serr != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o200 != 0 {
+		return err
+	}
+	if os.Chmod(newpath, fi.Mode().Perm()|0o200) != nil {
+		return err
+	}
+	if err := os.Rename(oldpath, newpath); err != nil {
+		_ = os.Chmod(newpath, fi.Mode().Perm())
+		return err
+	}
+	return nil
+}
 
 // partFile is an open part.
 type partFile = os.File

@@ -114,7 +114,7 @@ func (c *Client) copyLocal(ctx context.Context, req Request, path string) (Resul
 	if !req.NoFile {
 		keepMode(part, req.Path)
 	}
-	if err := os.Rename(part, req.Path); err != nil {
+	if err := renameFile(part, req.Path); err != nil {
 		removePart(part)
 		var dir *placeDirError
 		if perr := placeError(part, req.Path, err); errors.As(perr, &dir) {
@@ -138,7 +138,7 @@ func openSource(path string) (*os.File, fs.FileInfo, error) {
 		}
 	}
 	src, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) || invalidName(err) {
 		return nil, nil, &notFoundError{path: path}
 	}
 	if err != nil {

@@ -1,4 +1,4 @@
-//go:build unix && !aix
+//go:build (unix && !aix) || windows
 
 package fetch
 
@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -59,9 +60,7 @@ func TestLockPart(t *testing.T) {
 	if err := os.WriteFile(other, []byte("not mine"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Rename(other, part); err != nil {
-		t.Fatal(err)
-	}
+	replace(t, other, part)
 	if err := first.check(part); !errors.Is(err, ErrPartBusy) || !strings.Contains(err.Error(), "replaced") {
 		t.Errorf("check after a replacement: %v, want ErrPartBusy saying the part was replaced", err)
 	}
@@ -229,9 +228,7 @@ func TestReplacedPartIsNotRenamed(t *testing.T) {
 			if err := os.WriteFile(path+".other", other, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if err := os.Rename(path+".other", path+".part"); err != nil {
-				t.Fatal(err)
-			}
+			replace(t, path+".other", path+".part")
 			tt.then(h)
 			err := <-first
 			if !errors.Is(err, ErrPartBusy) || !strings.Contains(err.Error(), path+".part was replaced") {
@@ -463,5 +460,25 @@ func TestAdoptPart(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// replace puts the file other under the name part, as a process that
+// takes no lock would: by a rename over it, or where an open file cannot
+// be replaced (Windows), by removing it first, when that can be done; the
+// test is skipped where neither can.
+func replace(t *testing.T, other, part string) {
+	t.Helper()
+	err := os.Rename(other, part)
+	if err != nil && runtime.GOOS == "windows" {
+		if err = os.Remove(part); err == nil {
+			err = os.Rename(other, part) // fails while the removed part is still open
+		}
+		if err != nil {
+			t.Skipf("the open part cannot be replaced here: %v", err)
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
 	}
 }

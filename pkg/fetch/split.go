@@ -116,10 +116,12 @@ func (t *transfer) splitFrom(ctx context.Context, g *guard, f *partFile, resp *h
 	t.meta.Spans = makeSpans(total, t.c.cfg.Split)
 	t.split = true
 	if err := writeMeta(t.part, t.meta); err != nil {
+		f.Close() // before the part is removed: see runSplit
 		return 0, t.removeIfFull(err)
 	}
 	t.metaOnDisk = true
 	if err := t.c.alloc(f, total); err != nil {
+		f.Close() // before the part is removed: see runSplit
 		if errors.Is(err, syscall.EPERM) {
 			if derr := t.discard(); derr != nil {
 				return 0, derr
@@ -237,6 +239,11 @@ func (t *transfer) runSplit(ctx context.Context, f *partFile, first *probe) (out
 		return 0, err
 	}
 	if err := firstCause(sctx, errs); err != nil {
+		// Closed before the part is removed or made again (discard,
+		// removeIfFull): Windows does neither to an open file, and the
+		// item failed with a sharing violation instead of starting over.
+		// The callers' own Close then does nothing.
+		f.Close()
 		if errors.Is(err, errRangeNotNewer) {
 			return notModified, nil // run removes the part
 		}

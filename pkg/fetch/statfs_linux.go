@@ -1,10 +1,6 @@
 package fetch
 
-import (
-	"syscall"
-
-	"golang.org/x/sys/unix"
-)
+import "syscall"
 
 // outOfInodes tells whether the file system of dir has no free inode left:
 // a "no space left on device" that no freed byte cures, only a removed
@@ -16,17 +12,6 @@ func outOfInodes(dir string) bool {
 		return false
 	}
 	return st.Files > 0 && st.Ffree == 0
-}
-
-// fileSizeLimited tells whether the process has a file size limit
-// (RLIMIT_FSIZE, ulimit -f), which an EFBIG may come from; without one, it
-// comes from the file system, whose largest file is smaller (FAT32: 4 GiB).
-func fileSizeLimited() bool {
-	var lim unix.Rlimit
-	if err := unix.Getrlimit(unix.RLIMIT_FSIZE, &lim); err != nil {
-		return true // cannot tell: the message that names ulimit -f, as before
-	}
-	return lim.Cur != unix.RLIM_INFINITY
 }
 
 // msdosMagic is the f_type that statfs(2) reports for vfat and msdos.

@@ -960,6 +960,7 @@ func (t *transfer) receive(ctx context.Context, g *guard, resp *http.Response, p
 	}
 	if t.needMeta(p) {
 		if err := t.saveMeta(); err != nil {
+			f.Close() // before removeIfFull removes the part: see below
 			return 0, t.removeIfFull(err)
 		}
 	}
@@ -993,6 +994,12 @@ func (t *transfer) receive(ctx context.Context, g *guard, resp *http.Response, p
 		}
 	}
 	if err != nil {
+		if f != t.unnamed {
+			// Closed before removeIfFull removes the part, which Windows
+			// refuses for an open file: a disk-full part stayed, without
+			// its sidecar. The deferred Close then does nothing.
+			f.Close()
+		}
 		if resp.ContentLength >= 0 && errors.Is(err, io.ErrUnexpectedEOF) {
 			err = &shortBodyError{got: p.start + n, want: p.start + resp.ContentLength}
 		}
@@ -1500,12 +1507,62 @@ func keepMode(part, dest string) {
 
 // placeError is the failure to rename the whole part into place at dest.
 // A directory there (made while the part downloaded) is named with what to
-// do: the part stays, whole, and the next run finds it complete.
+// do: the part stays, whole, and the next run finds it complete. Windows
+// says only "access denied" of a directory in the way, which is told from
+// its other reasons by looking at dest.
 func placeError(part, dest string, err error) error {
 	if errors.Is(err, syscall.EISDIR) || errors.Is(err, syscall.ENOTEMPTY) || errors.Is(err, syscall.EEXIST) {
 		return &placeDirError{part: part, dest: dest, err: err}
 	}
+	if fi, serr := os.Lstat(dest); serr == nil && fi.IsDir() {
+		return &placeDirError{part: part, dest: dest, err: err}
+	}
+	if refusedName(part, dest, err) {
+		return &placeNameError{part: part, dest: dest, err: err}
+	}
 	return fmt.Errorf("moving %s into place: %w", part, err)
+}
+
+// refusedName tells whether the rename of part to dest failed because the
+// file system does not take dest's name: a name from Content-Disposition
+// with a character that FAT and exFAT refuse, which the part, named after
+// the URL, did not have. The kernel's vfat and exfat say EINVAL; exfat in
+// user space (exfat-fuse) says ENOENT, which, with the part and dest's
+// directory both there, can mean nothing else.
+func refusedName(part, dest string, err error) bool {
+	if errors.Is(err, syscall.EINVAL) {
+		return true
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return false
+	}
+	_, perr := os.Lstat(part)
+	fi, derr := os.Stat(filepath.Dir(dest))
+	return perr == nil && derr == nil && fi.IsDir()
+}
+
+// placeNameError is a name that the file system refuses, found when the
+// whole part was to be renamed to it.
+type placeNameError struct {
+	part, dest string
+	err        error
+}
+
+func (e *placeNameError) Error() string {
+	return fmt.Sprintf(`moving %s into place as %s: %v: the file system does not take this name (FAT and exFAT refuse \ : * ? " < > | in names); the download is in %s: give the item a name of its own (URL<TAB>NAME) or save it on another file system`,
+		e.part, e.dest, withoutLink(e.err), e.part)
+}
+
+func (e *placeNameError) Unwrap() error { return e.err }
+
+// withoutLink is err without the operation and paths of an *os.LinkError,
+// which the message around it says already.
+func withoutLink(err error) error {
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
 }
 
 // placeDirError is a directory in the way of a whole part's rename.

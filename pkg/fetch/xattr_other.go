@@ -7,13 +7,6 @@ import (
 	"time"
 )
 
-// writeETag does nothing where extended attributes are not wired up; `newer`
-// then relies on the mtime alone.
-func writeETag(path, etag string) {}
-
-// setETag does nothing, as writeETag.
-func setETag(f *partFile, etag string) {}
-
 // setModTime sets the mtime of an open file, best effort, by its name.
 func setModTime(f *partFile, mtime time.Time) { setModTimePath(f.Name(), mtime) }
 
@@ -27,6 +20,3 @@ func setModTimePath(path string, mtime time.Time) {
 	}
 	_ = os.Chtimes(path, time.Now(), mtime)
 }
-
-// readETag returns "": no ETag is stored on this platform.
-func readETag(path string) string { return "" }

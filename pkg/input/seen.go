@@ -135,7 +135,7 @@ func filePath(s, sch string) (string, bool) {
 	if err != nil || u.Opaque != "" || u.Path == "" || u.Host != "" && !strings.EqualFold(u.Host, "localhost") {
 		return "", false
 	}
-	return u.Path, true
+	return FilePath(u.Path), true
 }
 
 // hasDotDot reports whether the path p has a ".." segment.

@@ -116,3 +116,26 @@ func TestSameRequest(t *testing.T) {
 		t.Error("file URLs of one file, and its path, were taken for different items")
 	}
 }
+
+// TestFilePathFor: the path of a file URL is the local path, except on
+// Windows, where file:///C:/dir/f is C:\dir\f: "/C:/dir/f" was opened as
+// it was, and no file URL with a drive could be copied there.
+func TestFilePathFor(t *testing.T) {
+	tests := []struct {
+		path    string
+		windows bool
+		want    string
+	}{
+		{"/tmp/a b.txt", false, "/tmp/a b.txt"},
+		{"/C:/data/f.bin", false, "/C:/data/f.bin"},
+		{"/C:/data/f.bin", true, `C:\data\f.bin`},
+		{"/c:/f", true, `c:\f`},
+		{"/data/f.bin", true, `\data\f.bin`}, // the current drive's root
+		{"/1:/f", true, `\1:\f`},             // no drive letter
+	}
+	for _, tt := range tests {
+		if got := filePathFor(tt.path, tt.windows); got != tt.want {
+			t.Errorf("filePathFor(%q, windows %v) = %q, want %q", tt.path, tt.windows, got, tt.want)
+		}
+	}
+}

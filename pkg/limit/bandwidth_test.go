@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -32,7 +33,7 @@ func TestNilBandwidthPassesThrough(t *testing.T) {
 	if r := b.Reader(t.Context(), src); r != io.Reader(src) {
 		t.Errorf("nil Bandwidth wrapped the reader: %T", r)
 	}
-	if err := b.WaitN(t.Context(), 1<<40); err != nil {
+	if err := b.WaitN(t.Context(), math.MaxInt); err != nil {
 		t.Errorf("nil WaitN: %v", err)
 	}
 }

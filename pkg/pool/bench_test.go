@@ -114,16 +114,6 @@ func BenchmarkRunSmallFiles(b *testing.B) {
 	}
 }
 
-// nopFetcher fetches nothing: each item is done at once.
-type nopFetcher struct{}
-
-func (nopFetcher) Fetch(_ context.Context, req fetch.Request) (fetch.Result, error) {
-	if req.Began != nil {
-		req.Began()
-	}
-	return fetch.Result{Path: req.Path, Attempts: 1}, nil
-}
-
 // BenchmarkRunEngine is the pool's own cost per item, with the sinks of
 // `fetchpool -q`: admission, naming, the queue, the workers and the events,
 // around a fetcher that does nothing.

@@ -989,3 +989,13 @@ func TestRunPerHostFreedByARedirect(t *testing.T) {
 		})
 	}
 }
+
+// nopFetcher fetches nothing: each item is done at once.
+type nopFetcher struct{}
+
+func (nopFetcher) Fetch(_ context.Context, req fetch.Request) (fetch.Result, error) {
+	if req.Began != nil {
+		req.Began()
+	}
+	return fetch.Result{Path: req.Path, Attempts: 1}, nil
+}
