@@ -109,7 +109,7 @@ func (c *Client) transport() http.RoundTripper {
 	tr.DialContext = capConns(boundSetup(dial, c.cfg.ConnectTimeout),
 		maxIdle+max(conns, idle), tr.CloseIdleConnections)
 	return &http1.Transport{
-		Fallback:        &firstConn{rt: tr},
+		Fallback:        &firstConn{rt: tr, timeout: c.cfg.ConnectTimeout},
 		Interim:         interim,
 		HeaderRead:      interim,
 		Proxy:           tr.Proxy,
@@ -298,7 +298,7 @@ func (e *setupTimeoutError) Error() string {
 	if e.proxy != "" {
 		return "no answer to the CONNECT request within " + seconds(e.d) + " (--connect-timeout)"
 	}
-	return "TLS handshake timed out (--connect-timeout)"
+	return "TLS handshake timed out after " + seconds(e.d) + " (--connect-timeout)"
 }
 
 func (e *setupTimeoutError) Unwrap() error { return e.err }

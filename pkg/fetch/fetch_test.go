@@ -1782,7 +1782,8 @@ func TestTLSHandshakeTimeout(t *testing.T) {
 	within(t, 5*time.Second, func() {
 		_, err = newClient(t, cfg).Fetch(context.Background(), request("https://"+ln.Addr().String()+"/", filepath.Join(t.TempDir(), "f"), nil))
 	})
-	if err == nil || err.Error() != "after 2 attempts: TLS handshake timed out (--connect-timeout) (×2)" {
+	// With the value, as the other timeouts say theirs.
+	if err == nil || err.Error() != "after 2 attempts: TLS handshake timed out after 200ms (--connect-timeout) (×2)" {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -354,8 +354,8 @@ func describe(err error) string {
 		// They say where it failed (and a range, how often) before the
 		// reason; the reason alone, below, would lose that.
 		return e.Error()
-	case *connectTimeoutError:
-		return e.Error() // with the timeout, which the *net.OpError in it lacks
+	case *connectTimeoutError, *setupTimeoutError:
+		return e.Error() // with the timeout, which the error in it lacks
 	case *net.OpError:
 		var (
 			errno syscall.Errno
