@@ -434,7 +434,8 @@ type run struct {
 	intake  *intake
 	single  bool
 	// sending counts the transfers whose first request is through the
-	// gate: the ones a shutdown waits for (the rest are withdrawn).
+	// gate, and that do not wait for their next attempt: the ones a
+	// shutdown waits for (the rest are withdrawn, or not retried).
 	sending atomic.Int64
 	// gated tells that the fetcher's requests may wait at a gate (--rate,
 	// --per-host) before they are sent: a transfer waits until it is
@@ -896,6 +897,19 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 	// it replaced, and measured from progress.Start, which the closure
 	// has already: a time.Time to share would cost each item more.)
 	waited := time.Duration(-1)
+	// sent tells whether r.sending counts the transfer: from its first
+	// request through the gate to its end, but not between two attempts,
+	// when a shutdown ends it at once rather than wait for it.
+	var sent atomic.Bool
+	count := func(in bool) {
+		if sent.Swap(in) != in {
+			if in {
+				r.sending.Add(1)
+			} else {
+				r.sending.Add(-1)
+			}
+		}
+	}
 	r.opts.Emit(event.Event{Kind: event.Started, Time: start, Item: j.item, Output: j.path, Progress: progress})
 
 	if err := r.dirs.make(filepath.Dir(j.path)); err != nil {
@@ -918,9 +932,10 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 			if r.gated {
 				waited = time.Since(progress.Start)
 			}
-			r.sending.Add(1)
+			count(true)
 			progress.SetWaiting(false)
 		},
+		Between: func(waiting bool) { count(!waiting) },
 		Emit: func(ev event.Event) {
 			if ev.Kind == event.Redirect && j.leave != nil && fetch.Host(ev.Message) != j.host {
 				// Its requests go to another host now, whose own cap the
@@ -968,8 +983,7 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 		r.shutdownTold(ctx, stop)
 		err = notStarted(stop)
 	case errors.Is(err, fetch.ErrStopped):
-		// Not retried because of the shutdown, which is told first and
-		// counts this transfer as in flight.
+		// Not retried because of the shutdown, which is told first.
 		r.shutdownTold(ctx, stop)
 	}
 	if ctx.Err() != nil {
@@ -984,7 +998,7 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 	case waited >= 0:
 		// No longer in flight by the time its end is told: a shutdown
 		// that begins after it must not wait for it.
-		r.sending.Add(-1)
+		count(false)
 		fetching = start.Add(waited)
 	case r.gated:
 		// It never got through the gate, and spent no time being

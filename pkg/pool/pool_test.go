@@ -21,6 +21,8 @@ import (
 	"github.com/fetchpool/fetchpool/pkg/event"
 	"github.com/fetchpool/fetchpool/pkg/fetch"
 	"github.com/fetchpool/fetchpool/pkg/input"
+	"github.com/fetchpool/fetchpool/pkg/limit"
+	"golang.org/x/time/rate"
 )
 
 // fakeFetcher stands in for the network: it records concurrency and lets a
@@ -988,4 +990,103 @@ func TestRunPerHostFreedByARedirect(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRunDrainingCountsWhatItWaitsFor: the Draining event counts the
+// transfers that a graceful shutdown waits for, not those between two
+// attempts, which it ends at once (not retried): a retry that waits out
+// its backoff (a Retry-After), or its turn at the gate (--rate 1/m). Both
+// were counted from their first request on: "stopping: waiting for 1
+// transfer in flight to finish" while the status line said "in flight 0"
+// and the item was canceled at once. One whose body is on its way is
+// counted.
+func TestRunDrainingCountsWhatItWaitsFor(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			w.Header().Set("Content-Length", "2")
+			w.Write([]byte("a"))
+			w.(http.Flusher).Flush()
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		if r.URL.Path == "/busy" {
+			w.Header().Set("Retry-After", "30")
+		}
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	for _, tt := range []struct {
+		name string
+		path string
+		gate fetch.Gate
+		want int
+	}{
+		{"a retry waiting out its Retry-After", "/busy", nil, 0},
+		{"a retry waiting at the gate", "/fail", limit.NewGate(rate.Every(time.Minute), 1, 0), 0},
+		{"a body on its way", "/slow", nil, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := fetch.New(fetch.Config{Concurrency: 1, Gate: tt.gate, Retries: 3, RetryWait: time.Millisecond,
+				MaxRetryWait: time.Minute, StallTimeout: time.Minute})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.CloseIdleConnections()
+			stop, stopNow := context.WithCancel(context.Background())
+			defer stopNow()
+			rec := &recorder{}
+			done := make(chan error, 1)
+			go func() {
+				done <- Run(context.Background(), stop, input.NewReader([]string{srv.URL + tt.path}, nil), c,
+					Options{Concurrency: 1, OutputDir: t.TempDir(), Emit: rec.emit})
+			}()
+			waitFor(t, "the first attempt's answer", func() bool {
+				if tt.path == "/slow" {
+					return rec.count(event.Attempt) == 1
+				}
+				return rec.count(event.Retry) == 1 && (tt.gate == nil || waiting(rec))
+			})
+			if tt.path == "/slow" {
+				time.Sleep(50 * time.Millisecond) // its first byte in
+			}
+			stopNow()
+			waitFor(t, "the Draining event", func() bool { return rec.count(event.Draining) == 1 })
+			rec.mu.Lock()
+			for _, ev := range rec.events {
+				if ev.Kind == event.Draining && ev.InFlight != tt.want {
+					t.Errorf("Draining counted %d in flight, want %d", ev.InFlight, tt.want)
+				}
+			}
+			rec.mu.Unlock()
+			if tt.path == "/slow" {
+				release <- struct{}{}
+			}
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("Run did not return after the shutdown")
+			}
+		})
+	}
+}
+
+// waiting tells whether the transfer of the first Started event waits at
+// the gate.
+func waiting(rec *recorder) bool {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for _, ev := range rec.events {
+		if ev.Kind == event.Started {
+			return ev.Progress.Waiting()
+		}
+	}
+	return false
 }
