@@ -364,6 +364,7 @@ func (s *splitRun) fetchSpan(ctx context.Context, i int, p *probe) error {
 			errs[len(errs)-1] = werr
 			return &spentError{span: t.meta.Spans[i], err: &attemptsError{errs: errs}}
 		}
+		t.c.pauseFor(t.host, err)
 		t.emit.send(event.Event{Kind: event.Retry, Attempt: failures, Wait: wait,
 			Err: fmt.Errorf("bytes %d-%d: %w", next, end-1, &describedError{err: err})})
 		if err := t.backoff(ctx, wait); errors.Is(err, ErrStopped) {
@@ -408,7 +409,7 @@ func (s *splitRun) advance(i int, n int64) {
 func (s *splitRun) pass(ctx context.Context, attempt int) (func(), error) {
 	release, err := s.passRange(ctx, attempt)
 	if err == nil {
-		s.t.between(false)
+		s.t.between(false, false)
 	}
 	return release, err
 }

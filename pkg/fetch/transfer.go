@@ -163,7 +163,7 @@ func (t *transfer) run(ctx context.Context) (Result, error) {
 			t.errs[len(t.errs)-1] = werr
 			return t.fail()
 		}
-		t.between(true)
+		t.between(true, t.c.pauseFor(t.host, err))
 		t.emit.send(event.Event{Kind: event.Retry, Attempt: attempt, Wait: wait, Err: &describedError{err: err}})
 		if err := t.backoff(ctx, wait); errors.Is(err, ErrStopped) {
 			return t.stop()
@@ -175,10 +175,10 @@ func (t *transfer) run(ctx context.Context) (Result, error) {
 }
 
 // between tells Request.Between, if set, that the item waits for its next
-// attempt (true), or that the attempt's first request is through (false).
-func (t *transfer) between(waiting bool) {
+// attempt (waiting), or that the attempt's first request is through.
+func (t *transfer) between(waiting, hostPaused bool) {
 	if t.req.Between != nil {
-		t.req.Between(waiting)
+		t.req.Between(waiting, hostPaused)
 	}
 }
 
@@ -606,7 +606,7 @@ func (t *transfer) pass(ctx context.Context) (func(), error) {
 			t.retrying = false
 			release, err := t.passUnlessStopped(ctx, ErrStopped)
 			if err == nil {
-				t.between(false)
+				t.between(false, false)
 			}
 			return release, err
 		case t.fellBack != nil:

@@ -191,7 +191,10 @@ type Options struct {
 	// the workers go on with items of other hosts, so that one slow host
 	// does not hold up the rest; it goes first once its host frees a slot.
 	// An item stops counting against its host when the Fetcher tells of a
-	// redirect to another one (an event.Redirect). (It does not replace a
+	// redirect to another one (an event.Redirect), and while it waits for
+	// its next attempt (fetch.Request.Between), unless its host asked for
+	// a pause, which keeps every item of the host waiting (at a gate that
+	// can pause a host, such as a *limit.Gate). (It does not replace a
 	// cap on requests in the Fetcher: a split item makes several at once,
 	// and a redirect's target is not counted here.)
 	PerHost int
@@ -398,10 +401,10 @@ type job struct {
 	// the run writes that part).
 	noSidecar bool
 	host      string // host:port, with Options.PerHost ("" for a local file)
-	// leave gives back the slot of host (Options.PerHost) that the job
-	// holds, once; nil without PerHost. A redirect to another host gives
-	// it back before the job ends.
-	leave func()
+	// slot is the slot of host (Options.PerHost) that the job holds; nil
+	// without PerHost. A redirect to another host gives it back before the
+	// job ends; a wait between two attempts lends it.
+	slot *slot
 	// seq is the item's place in the input: 1 for the first item read
 	// (blank lines and comments are not items). It orders the jobs set
 	// aside for a busy host, and the failures a summary lists.
@@ -857,15 +860,9 @@ func (r *run) workAround(ctx, stop context.Context) {
 		if !ok {
 			return
 		}
-		var left atomic.Bool
-		host := j.host
-		j.leave = func() {
-			if left.CompareAndSwap(false, true) {
-				r.hosts.done(host)
-			}
-		}
+		j.slot = &slot{hosts: r.hosts, host: j.host, held: true}
 		r.do(ctx, stop, j)
-		j.leave()
+		j.slot.leave()
 	}
 }
 
@@ -935,13 +932,28 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 			count(true)
 			progress.SetWaiting(false)
 		},
-		Between: func(waiting bool) { count(!waiting) },
+		Between: func(waiting, hostPaused bool) {
+			count(!waiting)
+			if j.slot == nil {
+				return
+			}
+			// Between two attempts it sends nothing: its host's slot is
+			// for another item meanwhile, unless the host asked for a
+			// pause, which the gate imposes on every item of the host
+			// (the workers go on with other hosts).
+			switch {
+			case waiting && !hostPaused:
+				j.slot.lend()
+			case !waiting:
+				j.slot.retake()
+			}
+		},
 		Emit: func(ev event.Event) {
-			if ev.Kind == event.Redirect && j.leave != nil && fetch.Host(ev.Message) != j.host {
+			if ev.Kind == event.Redirect && j.slot != nil && fetch.Host(ev.Message) != j.host {
 				// Its requests go to another host now, whose own cap the
 				// Fetcher's gate keeps: its URL's host is free for the
 				// next item (a redirector in front of many mirrors).
-				j.leave()
+				j.slot.leave()
 			}
 			ev.Item = j.item
 			ev.Output = j.path
