@@ -104,6 +104,11 @@ func configure(opts *options, s *streams) (*config, error) {
 			return nil, usageError{err}
 		}
 		requests = r
+	} else if opts.Burst > 1 {
+		// Without a request rate there is no bucket for it to size: it
+		// would be ignored without a word. (--rate 0 or unlimited says
+		// so on purpose, as a script's "no limit" does.)
+		return nil, usagef("--burst %d does nothing without --rate: add a request rate (e.g. --rate 10/s --burst %d) or leave --burst out", opts.Burst, opts.Burst)
 	}
 	var bandwidth int64
 	if opts.LimitRate != "" {

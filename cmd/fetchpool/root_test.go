@@ -107,6 +107,8 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"--limit-rate", "lots", "u"}, "--limit-rate"},
 		{[]string{"--on-exists", "maybe", "u"}, "--on-exists"},
 		{[]string{"--burst", "0", "u"}, "--burst"},
+		// Without --rate it did nothing, without a word.
+		{[]string{"--burst", "5", "u"}, "--burst 5 does nothing without --rate: add a request rate (e.g. --rate 10/s --burst 5) or leave --burst out"},
 		{[]string{"--split", "0", "u"}, "--split"},
 		{[]string{"--split", "17", "u"}, "want 1 to 16 ranges"},
 		{[]string{"--retries", "-1", "u"}, "--retries"},

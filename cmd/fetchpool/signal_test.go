@@ -892,6 +892,9 @@ func TestSignalNoRetryAfterShutdown(t *testing.T) {
 		ready func(*testing.T, *proc, *faultServer, string)
 		want  string // the CANCEL line's reason, a regexp
 		part  bool   // whether a .part is kept
+		// stopping is the stop line, a regexp: a transfer waiting to
+		// retry is not one the shutdown waits for.
+		stopping string
 	}{
 		{
 			name: "waiting to retry",
@@ -900,7 +903,8 @@ func TestSignalNoRetryAfterShutdown(t *testing.T) {
 			ready: func(t *testing.T, p *proc, _ *faultServer, url string) {
 				p.waitLine(`^retry ` + regexp.QuoteMeta(url) + ` in `)
 			},
-			want: `HTTP 503 Service Unavailable; not retried: stopping$`,
+			want:     `HTTP 503 Service Unavailable; not retried: stopping$`,
+			stopping: `^stopping: no transfers in flight; not starting any more$`,
 		},
 		{
 			name: "failing after the signal",
@@ -909,8 +913,9 @@ func TestSignalNoRetryAfterShutdown(t *testing.T) {
 			ready: func(t *testing.T, _ *proc, s *faultServer, _ string) {
 				s.await(t)
 			},
-			want: `no data received for 1s \(--stall-timeout\); not retried: stopping, out/s\.bin\.part kept for a resume$`,
-			part: true,
+			want:     `no data received for 1s \(--stall-timeout\); not retried: stopping, out/s\.bin\.part kept for a resume$`,
+			part:     true,
+			stopping: `^stopping: waiting for 1 transfer in flight`,
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -922,7 +927,7 @@ func TestSignalNoRetryAfterShutdown(t *testing.T) {
 			p.write(url)
 			tt.ready(t, p, srv, url)
 			sent := p.signal(syscall.SIGINT)
-			p.waitLine(`^stopping: waiting for 1 transfer`)
+			p.waitLine(tt.stopping)
 			p.waitLine(`^CANCEL -:1 ` + regexp.QuoteMeta(url) + `: ` + tt.want)
 			r := p.wait()
 			if r.code != exitInterrupted {

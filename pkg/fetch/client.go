@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -109,7 +110,7 @@ func (c *Client) transport() http.RoundTripper {
 	tr.DialContext = capConns(boundSetup(dial, c.cfg.ConnectTimeout),
 		maxIdle+max(conns, idle), tr.CloseIdleConnections)
 	return &http1.Transport{
-		Fallback:        &firstConn{rt: tr},
+		Fallback:        &firstConn{rt: tr, timeout: c.cfg.ConnectTimeout},
 		Interim:         interim,
 		HeaderRead:      interim,
 		Proxy:           tr.Proxy,
@@ -200,7 +201,9 @@ func boundSetup(dial func(ctx context.Context, network, addr string) (net.Conn, 
 		if err := nc.SetDeadline(time.Now().Add(timeout)); err != nil {
 			return nc, nil //nolint:nilerr // no deadline: the stall timeout still holds
 		}
-		return &setupConn{Conn: nc, timeout: timeout}, nil
+		// Until its setup is over, the stall timeout waits: the deadline
+		// bounds it.
+		return &setupConn{Conn: nc, timeout: timeout, resume: connecting(ctx)}, nil
 	}
 }
 
@@ -217,6 +220,22 @@ type setupConn struct {
 	done    atomic.Bool // the deadline is lifted
 	wrote   atomic.Bool // something was written
 	connect atomic.Bool // the first write was a proxy's CONNECT request
+	// resume starts the stall watchdog of the request that dialled it
+	// again (connecting), once the setup is over: done, failed, or the
+	// connection closed.
+	resume     func()
+	resumeOnce sync.Once
+}
+
+// setupOver starts the stall watchdog again (resume), once.
+func (c *setupConn) setupOver() {
+	c.resumeOnce.Do(c.resume)
+}
+
+// Close closes the connection, which ends its setup too.
+func (c *setupConn) Close() error {
+	c.setupOver()
+	return c.Conn.Close()
 }
 
 // Read reads, and tells a later Write that the other side has spoken. A
@@ -227,6 +246,7 @@ func (c *setupConn) Read(p []byte) (int, error) {
 		c.read.Store(true)
 	}
 	if ne, ok := err.(net.Error); ok && ne.Timeout() && !c.done.Load() {
+		c.setupOver()
 		e := &setupTimeoutError{d: c.timeout, err: err}
 		if c.connect.Load() {
 			e.proxy = c.RemoteAddr().String()
@@ -246,6 +266,7 @@ func (c *setupConn) Write(p []byte) (int, error) {
 	}
 	if !c.done.Load() && c.read.Load() && c.done.CompareAndSwap(false, true) {
 		c.Conn.SetDeadline(time.Time{})
+		c.setupOver()
 	}
 	return c.Conn.Write(p)
 }
@@ -259,7 +280,10 @@ func boundDial(dial func(ctx context.Context, network, addr string) (net.Conn, e
 		return dial
 	}
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		// The dial's own bound tells it, not the stall timeout.
+		resume := connecting(ctx)
 		nc, err := dial(ctx, network, addr)
+		resume()
 		var ne net.Error
 		if err != nil && ctx.Err() == nil && errors.As(err, &ne) && ne.Timeout() {
 			return nil, &connectTimeoutError{d: timeout, err: err}
@@ -298,7 +322,7 @@ func (e *setupTimeoutError) Error() string {
 	if e.proxy != "" {
 		return "no answer to the CONNECT request within " + seconds(e.d) + " (--connect-timeout)"
 	}
-	return "TLS handshake timed out (--connect-timeout)"
+	return "TLS handshake timed out after " + seconds(e.d) + " (--connect-timeout)"
 }
 
 func (e *setupTimeoutError) Unwrap() error { return e.err }

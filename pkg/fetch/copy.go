@@ -277,6 +277,21 @@ func (g *guard) hold() (resume func()) {
 	}
 }
 
+// connecting stops the stall watchdog of the guard of ctx, if it has one,
+// while a connection for its request is being made (the dial, a proxy's
+// CONNECT, the TLS handshake): --connect-timeout bounds that, and says so,
+// while a shorter stall timeout blamed the silence of a server not reached
+// yet. The --timeout of the attempt runs on: it bounds the whole attempt.
+// The returned function starts the watchdog again; call it once.
+func connecting(ctx context.Context) (resume func()) {
+	g, ok := ctx.Value(guardKey{}).(*guard)
+	if !ok || g.timer == nil {
+		return func() {}
+	}
+	g.paying.Store(true)
+	return g.paid
+}
+
 // paid ends a wait that is not a stall (hold, or bytes paying the
 // throttle). It counts as a sign of life, as bytes do, so that the
 // watchdog counts the stall timeout from its first look after the wait,

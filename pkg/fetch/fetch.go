@@ -347,6 +347,19 @@ type Request struct {
 	// that first request is one range of a split resumed from an earlier
 	// run, on that range's goroutine while Fetch waits for the ranges.
 	Began func()
+	// Between, if set, is told with waiting true when the item, after a
+	// failed attempt, waits before its next one (the backoff, then its
+	// turn at the gate), and with waiting false once that attempt's first
+	// request is through the gate. Meanwhile nothing of the item is in
+	// flight, and a Stop ends it at once rather than let it finish.
+	// hostPaused tells that the wait is a pause that the host asked for
+	// (a Retry-After), which the Config.Gate, when it can (a *limit.Gate),
+	// imposes on every request to that host: the host is busy, not free
+	// for another item. Only the attempts of the whole item are told, not
+	// the retry of one range of a split (the others go on). It is called
+	// before Fetch returns, on the goroutine that called Fetch or, with
+	// waiting false, on a range's goroutine of a split.
+	Between func(waiting, hostPaused bool)
 	// NoSidecar tells that the caller has just found no sidecar
 	// (Path+".part.meta"), and that nobody else writes Path's part, so
 	// Fetch does not look for one again: it starts the part from zero. The

@@ -1680,6 +1680,39 @@ func TestConnectTimeout(t *testing.T) {
 	}
 }
 
+// TestConnectPhaseIsNotAStall: a connection still being made (a dial to a
+// full backlog, a TLS handshake that gets no answer) is bounded and told by
+// --connect-timeout, not by a shorter --stall-timeout, which blamed the
+// silence of a server that had not been reached yet ("no data received for
+// 1s (--stall-timeout)" while it was still connecting).
+func TestConnectPhaseIsNotAStall(t *testing.T) {
+	full := fullBacklog(t)
+	silent := acceptEach(t, func(c net.Conn) {
+		io.Copy(io.Discard, c) // accepted, never answered
+	})
+	for _, tt := range []struct {
+		name, url, want string
+	}{
+		{"dial, http", "http://" + full + "/", "connect timed out after 600ms (--connect-timeout)"},
+		{"dial, https", "https://" + full + "/", "connect timed out after 600ms (--connect-timeout)"},
+		{"TLS handshake", "https://" + silent + "/", "TLS handshake timed out after 600ms (--connect-timeout)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.StallTimeout = 100 * time.Millisecond
+			cfg.ConnectTimeout = 600 * time.Millisecond
+			cfg.Retries = 0
+			var err error
+			within(t, 5*time.Second, func() {
+				_, err = newClient(t, cfg).Fetch(context.Background(), request(tt.url, filepath.Join(t.TempDir(), "f"), nil))
+			})
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
 // TestFailureBeforeTheBodyLeavesNoPart checks that an item that fails
 // before the first byte of its body leaves no empty part and sidecar
 // behind: they hold nothing to resume, and the failure does not mention
@@ -1782,7 +1815,8 @@ func TestTLSHandshakeTimeout(t *testing.T) {
 	within(t, 5*time.Second, func() {
 		_, err = newClient(t, cfg).Fetch(context.Background(), request("https://"+ln.Addr().String()+"/", filepath.Join(t.TempDir(), "f"), nil))
 	})
-	if err == nil || err.Error() != "after 2 attempts: TLS handshake timed out (--connect-timeout) (×2)" {
+	// With the value, as the other timeouts say theirs.
+	if err == nil || err.Error() != "after 2 attempts: TLS handshake timed out after 200ms (--connect-timeout) (×2)" {
 		t.Fatalf("err = %v", err)
 	}
 }

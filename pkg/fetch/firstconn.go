@@ -8,6 +8,7 @@ import (
 	"net/http/httptrace"
 	"strings"
 	"sync"
+	"time"
 )
 
 // maxFirstHosts bounds the hosts a firstConn remembers: past it, those
@@ -28,10 +29,14 @@ const maxFirstHosts = 4096
 // HTTP/1.1 host's go on at once, each on a connection of its own, as
 // before, and that host does not make them wait again. The wait is not a
 // stall, nor part of --timeout (guard.hold).
+//
+// It also tells net/http's own TLS handshake timeout (TLSHandshakeTimeout,
+// which is timeout) as the setup's deadline does, with its value.
 type firstConn struct {
-	rt    http.RoundTripper
-	mu    sync.Mutex
-	hosts map[string]*firstAnswer // by hostPort
+	rt      http.RoundTripper
+	timeout time.Duration // --connect-timeout: the transport's TLSHandshakeTimeout
+	mu      sync.Mutex
+	hosts   map[string]*firstAnswer // by hostPort
 }
 
 // firstAnswer is the outcome of the first request to a host.
@@ -43,6 +48,27 @@ type firstAnswer struct {
 // RoundTrip sends req through the transport, after the first request to
 // its host when that one is still on its way.
 func (f *firstConn) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := f.roundTrip(req)
+	return resp, f.handshakeTimeout(err)
+}
+
+// handshakeTimeout is err, or a *setupTimeoutError with the value of the
+// timeout when err is net/http's own "TLS handshake timeout": of an
+// unexported type, it says neither which flag bounds it nor how long that
+// was.
+func (f *firstConn) handshakeTimeout(err error) error {
+	if err == nil || f.timeout <= 0 || !strings.HasSuffix(err.Error(), "TLS handshake timeout") {
+		return err
+	}
+	var setup *setupTimeoutError
+	if errors.As(err, &setup) {
+		return err // told already
+	}
+	return &setupTimeoutError{d: f.timeout, err: err}
+}
+
+// roundTrip is RoundTrip before handshakeTimeout.
+func (f *firstConn) roundTrip(req *http.Request) (*http.Response, error) {
 	if !strings.EqualFold(req.URL.Scheme, "https") {
 		return f.rt.RoundTrip(req)
 	}
@@ -64,6 +90,8 @@ func (f *firstConn) RoundTrip(req *http.Request) (*http.Response, error) {
 		var once sync.Once
 		connected := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { once.Do(func() { close(a.ready) }) }}
 		resp, err := f.rt.RoundTrip(req.WithContext(httptrace.WithClientTrace(req.Context(), connected)))
+		// Shared with the requests that waited, in the same words.
+		err = f.handshakeTimeout(err)
 		if err != nil {
 			// The next request to the host is a first one again.
 			f.mu.Lock()

@@ -2,9 +2,11 @@ package fetch
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -130,7 +132,7 @@ func TestWaitersShareTheFirstConnectFailure(t *testing.T) {
 		t.Errorf("%d requests to a silent host took %v, want about one connect timeout (300ms)", workers, d)
 	}
 	for i, err := range errs {
-		if want := "TLS handshake timed out (--connect-timeout)"; err == nil || err.Error() != want {
+		if want := "TLS handshake timed out after 300ms (--connect-timeout)"; err == nil || err.Error() != want {
 			t.Errorf("transfer %d: error %v, want %q", i, err, want)
 		}
 	}
@@ -194,5 +196,45 @@ func TestSlowFirstAnswerHoldsNoOneBack(t *testing.T) {
 	<-done
 	if n := opened.Load(); n != 1 {
 		t.Errorf("%d connections opened, want 1", n)
+	}
+}
+
+// rtFunc is a RoundTripper made of a func.
+type rtFunc func(*http.Request) (*http.Response, error)
+
+func (f rtFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestNetHTTPHandshakeTimeoutSaysTheValue: net/http's own handshake timer
+// (TLSHandshakeTimeout, which is --connect-timeout) fails a request with
+// the bare words "net/http: TLS handshake timeout", of an unexported type.
+// It is told as the setup's own deadline tells it, with the value, as
+// every other timeout says its own: "TLS handshake timed out (--connect-timeout)"
+// left the person to guess how long it waited.
+func TestNetHTTPHandshakeTimeoutSaysTheValue(t *testing.T) {
+	handshake := errors.New("net/http: TLS handshake timeout")
+	for _, tt := range []struct {
+		scheme string
+		first  bool // the first request to its host, or one that waited for it
+	}{{"https", true}, {"https", false}, {"http", true}} {
+		f := &firstConn{timeout: 1500 * time.Millisecond, rt: rtFunc(func(*http.Request) (*http.Response, error) {
+			return nil, handshake
+		})}
+		req, _ := http.NewRequest(http.MethodGet, tt.scheme+"://h.test/f", nil)
+		if !tt.first {
+			// The first request to the host failed: this one waited for it.
+			f.RoundTrip(req)
+		}
+		_, err := f.RoundTrip(req)
+		want := "TLS handshake timed out after 1.5s (--connect-timeout)"
+		if got := describe(&url.Error{Op: "Get", URL: req.URL.String(), Err: err}); got != want {
+			t.Errorf("%s (first %v): %q, want %q", tt.scheme, tt.first, got, want)
+		}
+		if !errors.Is(err, handshake) {
+			t.Errorf("%s: %v does not wrap net/http's error", tt.scheme, err)
+		}
+		var to interface{ Timeout() bool }
+		if !errors.As(err, &to) || !to.Timeout() {
+			t.Errorf("%s: %v is not a timeout", tt.scheme, err)
+		}
 	}
 }

@@ -314,6 +314,33 @@ func (c *Client) retryWait(attempt int, err error) (time.Duration, error) {
 	return d, nil
 }
 
+// pauser is a Gate that can hold back every request to a host for a while
+// (*limit.Gate does).
+type pauser interface {
+	Pause(host string, until time.Time)
+}
+
+// pauseFor pauses, at the gate, the host that answered err when that
+// answer asked for a pause (a Retry-After of more than 0 on a 429 or 503):
+// no request of any item goes to it before the pause is over, as a well
+// behaved client does. host is the request's; a redirect's target, when
+// err is its answer. It reports whether the host was paused.
+func (c *Client) pauseFor(host string, err error) bool {
+	p, ok := c.cfg.Gate.(pauser)
+	var he *HTTPError
+	if !ok || !errors.As(err, &he) || !he.hasRetryAfter || he.retryAfter <= 0 {
+		return false
+	}
+	var at *redirectedError
+	if errors.As(err, &at) {
+		if h := Host(at.url); h != "" {
+			host = h
+		}
+	}
+	p.Pause(host, time.Now().Add(he.retryAfter))
+	return true
+}
+
 // sleep waits for d or until ctx is done, whichever comes first.
 func sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
@@ -354,8 +381,8 @@ func describe(err error) string {
 		// They say where it failed (and a range, how often) before the
 		// reason; the reason alone, below, would lose that.
 		return e.Error()
-	case *connectTimeoutError:
-		return e.Error() // with the timeout, which the *net.OpError in it lacks
+	case *connectTimeoutError, *setupTimeoutError:
+		return e.Error() // with the timeout, which the error in it lacks
 	case *net.OpError:
 		var (
 			errno syscall.Errno

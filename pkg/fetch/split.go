@@ -371,6 +371,7 @@ func (s *splitRun) fetchSpan(ctx context.Context, i int, p *probe) error {
 			errs[len(errs)-1] = werr
 			return &spentError{span: t.meta.Spans[i], err: &attemptsError{errs: errs}}
 		}
+		t.c.pauseFor(t.host, err)
 		t.emit.send(event.Event{Kind: event.Retry, Attempt: failures, Wait: wait,
 			Err: fmt.Errorf("bytes %d-%d: %w", next, end-1, &describedError{err: err})})
 		if err := t.backoff(ctx, wait); errors.Is(err, ErrStopped) {
@@ -408,7 +409,20 @@ func (s *splitRun) advance(i int, n int64) {
 // the one that called Fetch waits for the ranges), and until one does,
 // the item has not begun, and a Request.Stop withdraws it, with
 // ErrNotStarted.
+//
+// A request through the gate tells Request.Between that the item no
+// longer waits for its next attempt: after a retry of the whole item, a
+// split resumed sends its ranges' requests, not one of its own.
 func (s *splitRun) pass(ctx context.Context, attempt int) (func(), error) {
+	release, err := s.passRange(ctx, attempt)
+	if err == nil {
+		s.t.between(false, false)
+	}
+	return release, err
+}
+
+// passRange is pass before Request.Between is told.
+func (s *splitRun) passRange(ctx context.Context, attempt int) (func(), error) {
 	t := s.t
 	if attempt > 1 {
 		return t.passUnlessStopped(ctx, ErrStopped)

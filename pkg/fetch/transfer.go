@@ -163,6 +163,7 @@ func (t *transfer) run(ctx context.Context) (Result, error) {
 			t.errs[len(t.errs)-1] = werr
 			return t.fail()
 		}
+		t.between(true, t.c.pauseFor(t.host, err))
 		t.emit.send(event.Event{Kind: event.Retry, Attempt: attempt, Wait: wait, Err: &describedError{err: err}})
 		if err := t.backoff(ctx, wait); errors.Is(err, ErrStopped) {
 			return t.stop()
@@ -170,6 +171,14 @@ func (t *transfer) run(ctx context.Context) (Result, error) {
 			return t.res, &InterruptedError{Part: t.keptPart(), Err: err}
 		}
 		t.retrying = true
+	}
+}
+
+// between tells Request.Between, if set, that the item waits for its next
+// attempt (waiting), or that the attempt's first request is through.
+func (t *transfer) between(waiting, hostPaused bool) {
+	if t.req.Between != nil {
+		t.req.Between(waiting, hostPaused)
 	}
 }
 
@@ -595,7 +604,11 @@ func (t *transfer) pass(ctx context.Context) (func(), error) {
 		switch {
 		case t.retrying:
 			t.retrying = false
-			return t.passUnlessStopped(ctx, ErrStopped)
+			release, err := t.passUnlessStopped(ctx, ErrStopped)
+			if err == nil {
+				t.between(false, false)
+			}
+			return release, err
 		case t.fellBack != nil:
 			// A split that fell through sends no new request after a
 			// shutdown began, as its ranges do not (splitRun.pass).

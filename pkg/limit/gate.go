@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/time/rate"
 )
@@ -15,9 +16,17 @@ type Gate struct {
 	limiter *rate.Limiter // nil: no request-rate limit
 	perHost int           // 0: no per-host cap
 
-	mu    sync.Mutex
-	hosts map[string]*hostSlots
+	mu     sync.Mutex
+	hosts  map[string]*hostSlots
+	paused map[string]time.Time // hosts that asked for a pause (Pause), until when
+	// pausing tells that a host was paused once: until then, Acquire
+	// need not look (and take mu) for a pause.
+	pausing atomic.Bool
 }
+
+// maxPaused is how many paused hosts a Gate holds before it forgets those
+// whose pause is over.
+const maxPaused = 4096
 
 // hostSlots is one host's semaphore. refs counts holders and waiters, so
 // the entry can leave the map as soon as nobody uses it: a long run over
@@ -53,26 +62,105 @@ func noRelease() {}
 // On success the caller must call release once, when the request, including
 // reading its body, is over; extra calls do nothing. When ctx is done first,
 // Acquire returns ctx's error and holds nothing.
+//
+// A host paused (Pause) gets no slot, and no request starts to it, until
+// its pause is over.
 func (g *Gate) Acquire(ctx context.Context, host string) (release func(), err error) {
 	if err := ctx.Err(); err != nil {
 		return noRelease, err
 	}
-	if g == nil || (g.limiter == nil && g.perHost == 0) {
+	if g == nil {
 		return noRelease, nil
 	}
-	release = noRelease
-	if g.perHost > 0 {
-		if release, err = g.takeSlot(ctx, host); err != nil {
+	for {
+		if err := g.awaitPause(ctx, host); err != nil {
 			return noRelease, err
 		}
+		if g.limiter == nil && g.perHost == 0 {
+			return noRelease, nil
+		}
+		release = noRelease
+		if g.perHost > 0 {
+			if release, err = g.takeSlot(ctx, host); err != nil {
+				return noRelease, err
+			}
+			if !g.pausedUntil(host).IsZero() {
+				// Paused while it waited for the slot: the slot goes
+				// to nobody until the pause is over.
+				release()
+				continue
+			}
+		}
+		if g.limiter != nil {
+			if err := wait(ctx, g.limiter, 1); err != nil {
+				release()
+				return noRelease, err
+			}
+		}
+		return release, nil
 	}
-	if g.limiter != nil {
-		if err := wait(ctx, g.limiter, 1); err != nil {
-			release()
-			return noRelease, err
+}
+
+// Pause keeps requests to host from starting before until, whoever makes
+// them: the host asked for a pause (a Retry-After on a 429 or 503), and
+// a request of another item to it meanwhile would only add to its load,
+// and likely be refused too. A pause that ends sooner than the one in
+// force does not shorten it.
+func (g *Gate) Pause(host string, until time.Time) {
+	if g == nil {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.paused == nil {
+		g.paused = make(map[string]time.Time)
+	}
+	if !until.After(g.paused[host]) {
+		return
+	}
+	if len(g.paused) >= maxPaused {
+		now := time.Now()
+		for h, t := range g.paused {
+			if !now.Before(t) {
+				delete(g.paused, h)
+			}
 		}
 	}
-	return release, nil
+	g.paused[host] = until
+	g.pausing.Store(true)
+}
+
+// pausedUntil is the end of host's pause, or the zero Time when it is not
+// paused.
+func (g *Gate) pausedUntil(host string) time.Time {
+	if !g.pausing.Load() {
+		return time.Time{}
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	until, ok := g.paused[host]
+	if ok && !time.Now().Before(until) {
+		delete(g.paused, host)
+		return time.Time{}
+	}
+	return until
+}
+
+// awaitPause waits until host is not paused, or ctx is done.
+func (g *Gate) awaitPause(ctx context.Context, host string) error {
+	for {
+		until := g.pausedUntil(host)
+		if until.IsZero() {
+			return nil
+		}
+		t := time.NewTimer(time.Until(until))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+	}
 }
 
 // takeSlot waits for a slot of host and returns the function that gives

@@ -287,3 +287,47 @@ func BenchmarkGateAcquire(b *testing.B) {
 		}
 	})
 }
+
+// TestGatePause: a host paused (a Retry-After it sent) gets no request,
+// from anyone, until the pause is over; other hosts go on; a wait for the
+// pause ends with its ctx; a shorter pause does not cut a longer one.
+func TestGatePause(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		gate *Gate
+	}{
+		{"per-host cap", NewGate(rate.Inf, 1, 2)},
+		{"request rate", NewGate(1000, 10, 0)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			g := tt.gate
+			start := time.Now()
+			g.Pause("a:80", start.Add(300*time.Millisecond))
+			g.Pause("a:80", start.Add(50*time.Millisecond)) // does not shorten it
+
+			release, err := g.Acquire(context.Background(), "b:80")
+			if err != nil {
+				t.Fatal(err)
+			}
+			release()
+			if d := time.Since(start); d > 100*time.Millisecond {
+				t.Errorf("another host waited %v for the pause of a:80", d)
+			}
+
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			defer cancel()
+			if _, err := g.Acquire(ctx, "a:80"); !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("a wait for the pause ended with %v, want its ctx's error", err)
+			}
+
+			release, err = g.Acquire(context.Background(), "a:80")
+			if err != nil {
+				t.Fatal(err)
+			}
+			release()
+			if d := time.Since(start); d < 300*time.Millisecond {
+				t.Errorf("a request to a:80 went after %v, during its pause of 300ms", d)
+			}
+		})
+	}
+}

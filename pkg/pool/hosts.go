@@ -103,6 +103,60 @@ func (h *hosts) done(host string) {
 	h.mu.Unlock()
 }
 
+// retake takes a slot of host again for a job that lent its own: its
+// request is through the Fetcher's gate, which keeps the requests to host
+// under the cap, so it does not wait; host may count one job more than the
+// cap for a moment, and no other job of host goes meanwhile.
+func (h *hosts) retake(host string) {
+	h.mu.Lock()
+	h.busy[host]++
+	h.mu.Unlock()
+}
+
+// slot is the host slot of one job (Options.PerHost). Its methods may be
+// called from any goroutine of the job's transfer.
+type slot struct {
+	hosts *hosts
+	host  string
+
+	mu   sync.Mutex
+	held bool // the job counts against host
+	left bool // for good: a redirect took it elsewhere, or it ended
+}
+
+// leave gives the slot back for good: the job ended, or a redirect took
+// its requests to another host.
+func (s *slot) leave() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.held {
+		s.hosts.done(s.host)
+	}
+	s.held, s.left = false, true
+}
+
+// lend gives the slot back while the job waits for its next attempt and
+// sends nothing: another job of host may go meanwhile.
+func (s *slot) lend() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.held {
+		s.hosts.done(s.host)
+		s.held = false
+	}
+}
+
+// retake takes the slot again once the job's next attempt is through the
+// gate (unless the job left for good).
+func (s *slot) retake() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.held && !s.left {
+		s.hosts.retake(s.host)
+		s.held = true
+	}
+}
+
 // wake wakes the workers waiting for a slot: a shutdown lets every job go.
 func (h *hosts) wake() {
 	h.mu.Lock()

@@ -191,7 +191,10 @@ type Options struct {
 	// the workers go on with items of other hosts, so that one slow host
 	// does not hold up the rest; it goes first once its host frees a slot.
 	// An item stops counting against its host when the Fetcher tells of a
-	// redirect to another one (an event.Redirect). (It does not replace a
+	// redirect to another one (an event.Redirect), and while it waits for
+	// its next attempt (fetch.Request.Between), unless its host asked for
+	// a pause, which keeps every item of the host waiting (at a gate that
+	// can pause a host, such as a *limit.Gate). (It does not replace a
 	// cap on requests in the Fetcher: a split item makes several at once,
 	// and a redirect's target is not counted here.)
 	PerHost int
@@ -398,10 +401,10 @@ type job struct {
 	// the run writes that part).
 	noSidecar bool
 	host      string // host:port, with Options.PerHost ("" for a local file)
-	// leave gives back the slot of host (Options.PerHost) that the job
-	// holds, once; nil without PerHost. A redirect to another host gives
-	// it back before the job ends.
-	leave func()
+	// slot is the slot of host (Options.PerHost) that the job holds; nil
+	// without PerHost. A redirect to another host gives it back before the
+	// job ends; a wait between two attempts lends it.
+	slot *slot
 	// seq is the item's place in the input: 1 for the first item read
 	// (blank lines and comments are not items). It orders the jobs set
 	// aside for a busy host, and the failures a summary lists.
@@ -434,7 +437,8 @@ type run struct {
 	intake  *intake
 	single  bool
 	// sending counts the transfers whose first request is through the
-	// gate: the ones a shutdown waits for (the rest are withdrawn).
+	// gate, and that do not wait for their next attempt: the ones a
+	// shutdown waits for (the rest are withdrawn, or not retried).
 	sending atomic.Int64
 	// gated tells that the fetcher's requests may wait at a gate (--rate,
 	// --per-host) before they are sent: a transfer waits until it is
@@ -856,15 +860,9 @@ func (r *run) workAround(ctx, stop context.Context) {
 		if !ok {
 			return
 		}
-		var left atomic.Bool
-		host := j.host
-		j.leave = func() {
-			if left.CompareAndSwap(false, true) {
-				r.hosts.done(host)
-			}
-		}
+		j.slot = &slot{hosts: r.hosts, host: j.host, held: true}
 		r.do(ctx, stop, j)
-		j.leave()
+		j.slot.leave()
 	}
 }
 
@@ -896,6 +894,19 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 	// it replaced, and measured from progress.Start, which the closure
 	// has already: a time.Time to share would cost each item more.)
 	waited := time.Duration(-1)
+	// sent tells whether r.sending counts the transfer: from its first
+	// request through the gate to its end, but not between two attempts,
+	// when a shutdown ends it at once rather than wait for it.
+	var sent atomic.Bool
+	count := func(in bool) {
+		if sent.Swap(in) != in {
+			if in {
+				r.sending.Add(1)
+			} else {
+				r.sending.Add(-1)
+			}
+		}
+	}
 	r.opts.Emit(event.Event{Kind: event.Started, Time: start, Item: j.item, Output: j.path, Progress: progress})
 
 	if err := r.dirs.make(filepath.Dir(j.path)); err != nil {
@@ -918,15 +929,31 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 			if r.gated {
 				waited = time.Since(progress.Start)
 			}
-			r.sending.Add(1)
+			count(true)
 			progress.SetWaiting(false)
 		},
+		Between: func(waiting, hostPaused bool) {
+			count(!waiting)
+			if j.slot == nil {
+				return
+			}
+			// Between two attempts it sends nothing: its host's slot is
+			// for another item meanwhile, unless the host asked for a
+			// pause, which the gate imposes on every item of the host
+			// (the workers go on with other hosts).
+			switch {
+			case waiting && !hostPaused:
+				j.slot.lend()
+			case !waiting:
+				j.slot.retake()
+			}
+		},
 		Emit: func(ev event.Event) {
-			if ev.Kind == event.Redirect && j.leave != nil && fetch.Host(ev.Message) != j.host {
+			if ev.Kind == event.Redirect && j.slot != nil && fetch.Host(ev.Message) != j.host {
 				// Its requests go to another host now, whose own cap the
 				// Fetcher's gate keeps: its URL's host is free for the
 				// next item (a redirector in front of many mirrors).
-				j.leave()
+				j.slot.leave()
 			}
 			ev.Item = j.item
 			ev.Output = j.path
@@ -968,8 +995,7 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 		r.shutdownTold(ctx, stop)
 		err = notStarted(stop)
 	case errors.Is(err, fetch.ErrStopped):
-		// Not retried because of the shutdown, which is told first and
-		// counts this transfer as in flight.
+		// Not retried because of the shutdown, which is told first.
 		r.shutdownTold(ctx, stop)
 	}
 	if ctx.Err() != nil {
@@ -984,7 +1010,7 @@ func (r *run) transfer(ctx, stop context.Context, j job) {
 	case waited >= 0:
 		// No longer in flight by the time its end is told: a shutdown
 		// that begins after it must not wait for it.
-		r.sending.Add(-1)
+		count(false)
 		fetching = start.Add(waited)
 	case r.gated:
 		// It never got through the gate, and spent no time being

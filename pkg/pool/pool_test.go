@@ -21,6 +21,8 @@ import (
 	"github.com/fetchpool/fetchpool/pkg/event"
 	"github.com/fetchpool/fetchpool/pkg/fetch"
 	"github.com/fetchpool/fetchpool/pkg/input"
+	"github.com/fetchpool/fetchpool/pkg/limit"
+	"golang.org/x/time/rate"
 )
 
 // fakeFetcher stands in for the network: it records concurrency and lets a
@@ -998,4 +1000,179 @@ func (nopFetcher) Fetch(_ context.Context, req fetch.Request) (fetch.Result, err
 		req.Began()
 	}
 	return fetch.Result{Path: req.Path, Attempts: 1}, nil
+}
+
+// TestRunDrainingCountsWhatItWaitsFor: the Draining event counts the
+// transfers that a graceful shutdown waits for, not those between two
+// attempts, which it ends at once (not retried): a retry that waits out
+// its backoff (a Retry-After), or its turn at the gate (--rate 1/m). Both
+// were counted from their first request on: "stopping: waiting for 1
+// transfer in flight to finish" while the status line said "in flight 0"
+// and the item was canceled at once. One whose body is on its way is
+// counted.
+func TestRunDrainingCountsWhatItWaitsFor(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			w.Header().Set("Content-Length", "2")
+			w.Write([]byte("a"))
+			w.(http.Flusher).Flush()
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		if r.URL.Path == "/busy" {
+			w.Header().Set("Retry-After", "30")
+		}
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	for _, tt := range []struct {
+		name string
+		path string
+		gate fetch.Gate
+		want int
+	}{
+		{"a retry waiting out its Retry-After", "/busy", nil, 0},
+		{"a retry waiting at the gate", "/fail", limit.NewGate(rate.Every(time.Minute), 1, 0), 0},
+		{"a body on its way", "/slow", nil, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := fetch.New(fetch.Config{Concurrency: 1, Gate: tt.gate, Retries: 3, RetryWait: time.Millisecond,
+				MaxRetryWait: time.Minute, StallTimeout: time.Minute})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.CloseIdleConnections()
+			stop, stopNow := context.WithCancel(context.Background())
+			defer stopNow()
+			rec := &recorder{}
+			done := make(chan error, 1)
+			go func() {
+				done <- Run(context.Background(), stop, input.NewReader([]string{srv.URL + tt.path}, nil), c,
+					Options{Concurrency: 1, OutputDir: t.TempDir(), Emit: rec.emit})
+			}()
+			waitFor(t, "the first attempt's answer", func() bool {
+				if tt.path == "/slow" {
+					return rec.count(event.Attempt) == 1
+				}
+				return rec.count(event.Retry) == 1 && (tt.gate == nil || waiting(rec))
+			})
+			if tt.path == "/slow" {
+				time.Sleep(50 * time.Millisecond) // its first byte in
+			}
+			stopNow()
+			waitFor(t, "the Draining event", func() bool { return rec.count(event.Draining) == 1 })
+			rec.mu.Lock()
+			for _, ev := range rec.events {
+				if ev.Kind == event.Draining && ev.InFlight != tt.want {
+					t.Errorf("Draining counted %d in flight, want %d", ev.InFlight, tt.want)
+				}
+			}
+			rec.mu.Unlock()
+			if tt.path == "/slow" {
+				release <- struct{}{}
+			}
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("Run did not return after the shutdown")
+			}
+		})
+	}
+}
+
+// waiting tells whether the transfer of the first Started event waits at
+// the gate.
+func waiting(rec *recorder) bool {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for _, ev := range rec.events {
+		if ev.Kind == event.Started {
+			return ev.Progress.Waiting()
+		}
+	}
+	return false
+}
+
+// TestRunPerHostBetweenAttempts: with --per-host 1 -j 2, an item that
+// waits to retry sends nothing, and gives its host's slot to the next item
+// of that host meanwhile: it held it through its whole backoff, though no
+// request to the host was in flight ("at most N requests at once to one
+// host"). But a host that asked for a pause (Retry-After) gets no request
+// from any item until it is over, whether or not the items hold a slot of
+// the pool (--per-host 2).
+func TestRunPerHostBetweenAttempts(t *testing.T) {
+	const wait = 1200 * time.Millisecond // the backoff: 600ms to 1.2s
+	for _, tt := range []struct {
+		name    string
+		perHost int
+		first   string // the path of the first item, which is retried
+		// paused: the other items are not requested before the first
+		// one's retry; else they all are.
+		paused bool
+	}{
+		{"backoff, per-host 1", 1, "/fail", false},
+		{"Retry-After, per-host 1", 1, "/busy", true},
+		{"Retry-After, per-host 2", 2, "/busy", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var mu sync.Mutex
+			at := map[string][]time.Time{}
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				at[r.URL.Path] = append(at[r.URL.Path], time.Now())
+				n := len(at[r.URL.Path])
+				mu.Unlock()
+				switch {
+				case r.URL.Path == "/busy" && n == 1:
+					w.Header().Set("Retry-After", "1")
+					w.WriteHeader(http.StatusServiceUnavailable)
+				case r.URL.Path == "/fail" && n == 1:
+					w.WriteHeader(http.StatusServiceUnavailable)
+				default:
+					if r.URL.Path == "/b" {
+						// Still in flight when the pause is asked for,
+						// and over during it.
+						time.Sleep(300 * time.Millisecond)
+					}
+					w.Write([]byte("ok"))
+				}
+			}))
+			defer srv.Close()
+			c, err := fetch.New(fetch.Config{Concurrency: 2, Gate: limit.NewGate(rate.Inf, 1, tt.perHost),
+				Retries: 1, RetryWait: wait, MaxRetryWait: time.Minute, StallTimeout: time.Minute})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.CloseIdleConnections()
+			rec := &recorder{}
+			items := []string{srv.URL + tt.first, srv.URL + "/b", srv.URL + "/c"}
+			if err := Run(context.Background(), nil, input.NewReader(items, nil), c,
+				Options{Concurrency: 2, PerHost: tt.perHost, OutputDir: t.TempDir(), Emit: rec.emit}); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(rec.results()[event.StatusOK]); n != 3 {
+				t.Fatalf("%d items ok, want 3", n)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			first, retry := at[tt.first][0], at[tt.first][1]
+			for _, p := range []string{"/b", "/c"} {
+				// The pause runs from the 503 (just after first) for 1s.
+				if d := at[p][0].Sub(first); tt.paused && d > 100*time.Millisecond && d < 900*time.Millisecond {
+					t.Errorf("%s requested %v after the 503 of %s, during the pause of 1s its host asked for", p, d, tt.first)
+				}
+				if before := at[p][0].Before(retry); !tt.paused && !before {
+					t.Errorf("%s requested %v after the retry of %s: it waited for the backoff of another item, with no request to its host in flight", p, at[p][0].Sub(retry), tt.first)
+				}
+			}
+		})
+	}
 }
