@@ -198,3 +198,47 @@ func TestEndToEndOutputFileIsAStream(t *testing.T) {
 		t.Errorf("--report /dev/stderr: exit %d, want 0 with the report on standard error:\n%s", r.code, r.stderr)
 	}
 }
+
+// TestEndToEndUsageErrorKeepsEarlierReport: a run that ends with a usage
+// error before any request, because its --failed list cannot be made,
+// leaves the report of the run before as it was. The report was made
+// first, and the earlier one removed with it: the usage error (exit 2,
+// nothing fetched) lost the last report there was.
+func TestEndToEndUsageErrorKeepsEarlierReport(t *testing.T) {
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.Write([]byte("a"))
+	}))
+	defer srv.Close()
+	for _, tt := range []struct{ name, failed string }{
+		{"failed under a missing directory", "missing/failed.txt"},
+		{"failed is a directory", "out"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			requests.Store(0)
+			dir := t.TempDir()
+			if err := os.Mkdir(filepath.Join(dir, "out"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			report := filepath.Join(dir, "report.json")
+			earlier := `{"items":[],"summary":{"done":9}}` + "\n"
+			if err := os.WriteFile(report, []byte(earlier), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r := fetchpool(t, dir, "", "-o", "out", "--report", "report.json", "--failed", tt.failed, srv.URL+"/a")
+			if r.code != 2 || !strings.Contains(r.stderr, "--failed file "+tt.failed) {
+				t.Errorf("exit %d, want 2 naming --failed %s; stderr:\n%s", r.code, tt.failed, r.stderr)
+			}
+			if got, err := os.ReadFile(report); err != nil || string(got) != earlier {
+				t.Errorf("the earlier report is now %q (%v), want it kept: %q", got, err, earlier)
+			}
+			if _, err := os.Stat(report + ".part"); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("report.json.part left (%v)", err)
+			}
+			if n := requests.Load(); n != 0 {
+				t.Errorf("%d requests sent, want none", n)
+			}
+		})
+	}
+}

@@ -124,7 +124,15 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 	}
 	sinks, err := c.sinks(stop, opts, s, out, errOut, summary, start)
 	if err != nil {
-		return err
+		return err // the report and list of an earlier run are kept
+	}
+	// The run starts: the report and list of an earlier run go, so that
+	// one killed before its end leaves neither for its own.
+	if c.report != nil {
+		c.report.Begin()
+	}
+	if c.failed != nil {
+		c.failed.Begin()
 	}
 	d := report.NewDispatcher(100*time.Millisecond, sinks...)
 	c.pool.Emit = d.Emit
