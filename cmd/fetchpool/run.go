@@ -112,8 +112,6 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 	if opts.DryRun {
 		failed = "" // not written (sinks): the list there is a real run's
 	}
-	var listed atomic.Bool // the sinks are closed: --failed is complete, or removed
-	go exitIfStuck(ctx, finished, s, failed, &listed)
 
 	summary := report.NewSummary(start)
 	summary.DryRun = opts.DryRun
@@ -134,6 +132,7 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 	if c.failed != nil {
 		c.failed.Begin()
 	}
+	go exitIfStuck(ctx, finished, s, c.unfinished(opts))
 	d := report.NewDispatcher(100*time.Millisecond, sinks...)
 	c.pool.Emit = d.Emit
 	var taken input.Position
@@ -178,7 +177,6 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 			why+": "+unread+"; to finish the list, run the whole list again (finished files are skipped)")
 	}
 	closeErr := d.Close()
-	listed.Store(true)
 	// The summary must not send the user to a file that is not there.
 	if c.report != nil && !c.report.Written() {
 		summary.Report, summary.Unwritten = "", true

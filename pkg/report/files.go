@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/fetchpool/fetchpool/pkg/event"
@@ -32,6 +33,10 @@ type file struct {
 	// earlier is the file that was at path when the pending file was made
 	// (an earlier run's), until begin removes it; nil for none.
 	earlier os.FileInfo
+	// own is the regular file made, at pending or else at path, to tell it
+	// from one put in its place (abandon); nil for a device or a pipe.
+	own   os.FileInfo
+	whole atomic.Bool // close wrote the file whole, and put it in place
 }
 
 // createFile creates (or truncates) the file at path. A file it creates is
@@ -45,7 +50,11 @@ func createFile(path, what string) (*file, error) {
 	}
 	fi, err := f.Stat()
 	regular := err == nil && fi.Mode().IsRegular()
-	return &file{path: path, what: what, f: f, bw: bufio.NewWriterSize(f, 64<<10), regular: regular}, nil
+	out := &file{path: path, what: what, f: f, bw: bufio.NewWriterSize(f, 64<<10), regular: regular}
+	if regular {
+		out.own = fi
+	}
+	return out, nil
 }
 
 // PendingSuffix ends the name of a --report or --failed file while it is
@@ -91,7 +100,8 @@ func createPending(path, what string) (*file, error) {
 		_ = f.Chmod(fi.Mode().Perm())
 		earlier = fi
 	}
-	return &file{path: path, what: what, f: f, bw: bufio.NewWriterSize(f, 64<<10), regular: true, pending: pending, earlier: earlier}, nil
+	own, _ := f.Stat()
+	return &file{path: path, what: what, f: f, bw: bufio.NewWriterSize(f, 64<<10), regular: true, pending: pending, earlier: earlier, own: own}, nil
 }
 
 // begin removes the file that was at path when the pending file was made,
@@ -163,6 +173,7 @@ func (f *file) close() error {
 		f.err = fmt.Errorf("closing %s %s: %w", f.what, f.path, withoutPath(err))
 	}
 	if f.pending == "" {
+		f.whole.Store(f.err == nil)
 		return f.err
 	}
 	// Whole, this run's file replaces the earlier one; not whole, it
@@ -181,12 +192,37 @@ func (f *file) close() error {
 		if err := os.Rename(f.pending, f.path); err != nil {
 			f.err = fmt.Errorf("putting %s %s in place: %w", f.what, f.path, withoutPath(err))
 		}
+		f.whole.Store(f.err == nil)
 	}
 	if f.err != nil {
 		// Incomplete, it would only be taken for the whole file.
 		_ = os.Remove(f.pending)
 	}
 	return f.err
+}
+
+// abandon removes the file that f writes, unless close wrote it whole, and
+// tells whether it did: for a run that must end before close can. Only
+// f's own regular file goes, not a device, nor a file put in its place. It
+// may be called from any goroutine, while another one writes f: it reads
+// nothing that changes but whole.
+func (f *file) abandon() bool {
+	if f.own == nil || f.whole.Load() {
+		return false
+	}
+	path := f.path
+	if f.pending != "" {
+		path = f.pending
+	}
+	fi, err := os.Lstat(path)
+	if err != nil || !os.SameFile(fi, f.own) {
+		return false
+	}
+	// Closed first: Windows removes no file that is open. An *os.File
+	// may be closed while another goroutine uses it, whose writes fail
+	// from then on.
+	_ = f.f.Close()
+	return os.Remove(path) == nil
 }
 
 // discard closes f and removes it when it is the pending file: for a run
@@ -298,6 +334,13 @@ func (r *Document) SetUnread(u Unread) { r.unread = &u }
 // Call it once the run is sure to start: a run that ends before (its other
 // files could not be made: Discard) leaves the earlier report as it was.
 func (r *Document) Begin() { r.file.begin() }
+
+// Abandon removes the report unless Close wrote it whole, and tells whether
+// it did: for a run that must end before Close can (its output is blocked).
+// Only the file the Document made goes, not one put in its place since,
+// nor a device or pipe. Unlike the other methods, it may be called from
+// any goroutine, while another one writes the report.
+func (r *Document) Abandon() bool { return r.file.abandon() }
 
 // Written tells whether Close wrote the report whole.
 func (r *Document) Written() bool { return r.file.closed && r.file.err == nil }
@@ -417,6 +460,11 @@ func (f *Failed) Tick(now time.Time) { f.file.tick(now) }
 // Begin removes the list that was at the path when the Failed was created,
 // an earlier run's, as Document.Begin does the report.
 func (f *Failed) Begin() { f.file.begin() }
+
+// Abandon removes the list unless Close wrote it whole, as Document.Abandon
+// does the report, and tells whether it did. It may be called from any
+// goroutine.
+func (f *Failed) Abandon() bool { return f.file.abandon() }
 
 // Written tells whether Close wrote the list whole.
 func (f *Failed) Written() bool { return f.file.closed && f.file.err == nil }
