@@ -1563,10 +1563,6 @@ func TestSignalAbortWithBlockedOutput(t *testing.T) {
 	}
 }
 
-// abortWithOutputBlocked runs fetchpool in dir with args and stdin, its
-// standard output a pipe that nobody reads; once stuck has waited for the
-// output to block, it sends two interrupts, and checks that the run ends
-// within abortGrace and a margin, with exit 130. It returns standard error.
 // TestSignalAbortWithBlockedSummaryKeepsTheList: when only the summary is
 // blocked (standard error, whose reader stopped reading, gets the failures
 // listed again at the end), a second interrupt still ends the run within
@@ -1638,6 +1634,10 @@ func TestSignalAbortWithBlockedSummaryKeepsTheList(t *testing.T) {
 	}
 }
 
+// abortWithOutputBlocked runs fetchpool in dir with args and stdin, its
+// standard output a pipe that nobody reads; once stuck has waited for the
+// output to block, it sends two interrupts, and checks that the run ends
+// within abortGrace and a margin, with exit 130. It returns standard error.
 func abortWithOutputBlocked(t *testing.T, dir, stdin string, stuck func(*safeBuffer), args ...string) string {
 	t.Helper()
 	cmd := newCommand(dir, args...)
