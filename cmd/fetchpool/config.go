@@ -310,6 +310,19 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 	if opts.Report != "" && opts.Failed != "" && sameFile(opts.Report, opts.Failed) {
 		return usagef("--report %s and --failed %s are the same file: both would write it and leave neither readable; give them different names", opts.Report, opts.Failed)
 	}
+	// Nor may one be the file that the other is written to until the run
+	// ends (--report r --failed r.part): each would replace or remove the
+	// other's, and the run lost the report, or the list, blaming another
+	// run. A dry run too: its report would replace the list there.
+	for _, o := range []struct{ flag, path, other, otherPath string }{
+		{"--failed", opts.Failed, "--report", opts.Report},
+		{"--report", opts.Report, "--failed", opts.Failed},
+	} {
+		if o.path != "" && o.otherPath != "" && sameFile(o.path, o.otherPath+report.PendingSuffix) {
+			return usagef("%s %s is where %s %s is written until the run ends: the two would replace each other; give %s another name",
+				o.flag, o.path, o.other, o.otherPath, o.flag)
+		}
+	}
 	if opts.JSON {
 		for _, f := range []struct{ flag, path string }{{"--report", opts.Report}, {"--failed", opts.Failed}} {
 			if f.path != "" && !(f.flag == "--failed" && opts.DryRun) && isStdout(s, f.path) {

@@ -242,3 +242,46 @@ func TestEndToEndUsageErrorKeepsEarlierReport(t *testing.T) {
 		})
 	}
 }
+
+// TestEndToEndOutputIsTheOtherOnesPending: --report r --failed r.part (or
+// --failed f --report f.part) names as one file the file that the other is
+// written to until the run ends: a usage error before any request, which
+// leaves the file there as it was. Each replaced the other's, and the run
+// ended without the report (or the list), saying that another run had
+// replaced it.
+func TestEndToEndOutputIsTheOtherOnesPending(t *testing.T) {
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.Write([]byte("a"))
+	}))
+	defer srv.Close()
+	for _, tt := range []struct {
+		args    []string
+		there   string // a file of an earlier run, left as it was
+		message string
+	}{
+		{[]string{"--report", "r", "--failed", "r.part"}, "r.part", "--failed r.part is where --report r is written until the run ends"},
+		{[]string{"--failed", "f", "--report", "f.part"}, "f.part", "--report f.part is where --failed f is written until the run ends"},
+		{[]string{"--dry-run", "--report", "r", "--failed", "r.part"}, "r.part", "--failed r.part is where --report r is written"},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			requests.Store(0)
+			dir := t.TempDir()
+			earlier := srv.URL + "/left\n"
+			if err := os.WriteFile(filepath.Join(dir, tt.there), []byte(earlier), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r := fetchpool(t, dir, "", append(tt.args, "-o", "out", srv.URL+"/a")...)
+			if r.code != 2 || !strings.Contains(r.stderr, tt.message) {
+				t.Errorf("exit %d, want 2 with %q; stderr:\n%s", r.code, tt.message, r.stderr)
+			}
+			if got, err := os.ReadFile(filepath.Join(dir, tt.there)); err != nil || string(got) != earlier {
+				t.Errorf("%s is now %q (%v), want it kept", tt.there, got, err)
+			}
+			if n := requests.Load(); n != 0 {
+				t.Errorf("%d requests sent, want none", n)
+			}
+		})
+	}
+}
