@@ -298,12 +298,19 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 				pending, out.flag, out.path, out.flag)
 		}
 	}
-	// Nor may it be a file the run reads besides its lists: creating it
-	// would lose the checksums or the credentials.
+	// Nor may it be a file the run reads besides its lists, nor may the
+	// file it is written to until the run ends: creating it would lose
+	// the checksums or the credentials.
 	for _, out := range []struct{ flag, path string }{{"--report", opts.Report}, {"--failed", opts.Failed}} {
 		for _, in := range []struct{ flag, path string }{{"--checksums", opts.Checksums}, {"--netrc-file", c.fetch.NetrcFile}} {
-			if out.path != "" && in.path != "" && in.path != "-" && sameFile(out.path, in.path) {
+			if out.path == "" || in.path == "" || in.path == "-" {
+				continue
+			}
+			if sameFile(out.path, in.path) {
 				return usagef("%s %s is also read as %s %s: writing it would erase what it holds; give %s another name", out.flag, out.path, in.flag, in.path, out.flag)
+			}
+			if sameFile(out.path+report.PendingSuffix, in.path) {
+				return usagef("%s %s is where %s %s is written until the run ends: writing it would erase what it holds; give %s another name", in.flag, in.path, out.flag, out.path, out.flag)
 			}
 		}
 	}

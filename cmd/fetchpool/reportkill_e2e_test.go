@@ -79,8 +79,9 @@ func TestEndToEndKilledRunLeavesNoBrokenReport(t *testing.T) {
 }
 
 // TestEndToEndOutputFileIsAReadFile: --report or --failed naming a file
-// that the run reads besides its lists (--checksums, --netrc-file) is a
-// usage error before any request, and the file is left as it was. It
+// that the run reads besides its lists (--checksums, --netrc-file), or
+// written to that file's name until the run ends (FILE.part), is a usage
+// error before any request, and the file is left as it was. It
 // used to be emptied or overwritten with the report: the checksums or the
 // credentials were lost, and the run ended with exit 0.
 func TestEndToEndOutputFileIsAReadFile(t *testing.T) {
@@ -109,6 +110,26 @@ func TestEndToEndOutputFileIsAReadFile(t *testing.T) {
 				}
 				if got := readFile(t, path); string(got) != data {
 					t.Errorf("%s changed to %q", readFlag, got)
+				}
+				if n := requests.Load(); n != 0 {
+					t.Errorf("%d requests sent, want none", n)
+				}
+			})
+			// The file it is written to until the run ends: --report
+			// sums with --checksums sums.part removed the checksums.
+			t.Run(outFlag+" "+readFlag+" .part", func(t *testing.T) {
+				requests.Store(0)
+				dir := t.TempDir()
+				path := filepath.Join(dir, "file.part")
+				if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				r := fetchpool(t, dir, "", "-o", "out", readFlag, "file.part", outFlag, "file", srv.URL+"/a")
+				if want := readFlag + " file.part is where " + outFlag + " file is written"; r.code != 2 || !strings.Contains(r.stderr, want) {
+					t.Errorf("exit %d, want 2 with %q; stderr:\n%s", r.code, want, r.stderr)
+				}
+				if got, err := os.ReadFile(path); err != nil || string(got) != data {
+					t.Errorf("%s changed to %q (%v)", readFlag, got, err)
 				}
 				if n := requests.Load(); n != 0 {
 					t.Errorf("%d requests sent, want none", n)
