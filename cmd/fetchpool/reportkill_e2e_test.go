@@ -306,3 +306,29 @@ func TestEndToEndOutputIsTheOtherOnesPending(t *testing.T) {
 		})
 	}
 }
+
+// TestEndToEndOutputDirIsThePendingName: -o r.part --report r: the output
+// directory, made by the run a moment before, has the name that the report
+// is written to until the run ends. It was removed as the leftover of a
+// killed run, and every item failed, "r.part is a file, not a directory".
+func TestEndToEndOutputDirIsThePendingName(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("a"))
+	}))
+	defer srv.Close()
+	for _, flag := range []string{"--report", "--failed"} {
+		t.Run(flag, func(t *testing.T) {
+			dir := t.TempDir()
+			r := fetchpool(t, dir, "", "-o", "r.part", flag, "r", srv.URL+"/a")
+			if r.code != 0 {
+				t.Fatalf("exit %d, want 0; stderr:\n%s", r.code, r.stderr)
+			}
+			if got := readFile(t, filepath.Join(dir, "r.part", "a")); string(got) != "a" {
+				t.Errorf("r.part/a holds %q, want %q", got, "a")
+			}
+			if _, err := os.Stat(filepath.Join(dir, "r")); err != nil {
+				t.Errorf("%s r was not written: %v", flag, err)
+			}
+		})
+	}
+}

@@ -88,9 +88,13 @@ func createPending(path, what string) (*file, error) {
 		w.Close()
 	}
 	// One left by a killed run goes; O_EXCL makes the file anew and
-	// follows no symbolic link put there in its place.
+	// follows no symbolic link put there in its place. Nothing else there
+	// is a run's: an empty directory (-o report.json.part, made a moment
+	// ago) is left, and the report written in place.
 	pending := path + PendingSuffix
-	_ = os.Remove(pending)
+	if pfi, err := os.Lstat(pending); err == nil && (pfi.Mode().IsRegular() || pfi.Mode()&fs.ModeSymlink != 0) {
+		_ = os.Remove(pending)
+	}
 	f, perr := os.OpenFile(pending, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if perr != nil {
 		return createFile(path, what)

@@ -396,6 +396,38 @@ func TestFileSinksPendingReplaced(t *testing.T) {
 	}
 }
 
+// TestFileSinksPendingNameIsADirectory: an empty directory where the
+// report or the list is written until the run ends (-o report.json.part,
+// made just before) is not the leftover of a killed run: it is left, and
+// the file written in place. It was removed, and every item of the run
+// failed, its output directory now a file.
+func TestFileSinksPendingNameIsADirectory(t *testing.T) {
+	for name, create := range map[string]func(string) (interface{ Close() error }, error){
+		"report": func(p string) (interface{ Close() error }, error) { return NewDocument(p, t0) },
+		"failed": func(p string) (interface{ Close() error }, error) { return NewFailed(p) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "out")
+			if err := os.Mkdir(path+PendingSuffix, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			s, err := create(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if fi, err := os.Lstat(path + PendingSuffix); err != nil || !fi.IsDir() {
+				t.Errorf("the directory %s%s is gone (%v)", path, PendingSuffix, err)
+			}
+			if _, err := os.Stat(path); err != nil {
+				t.Errorf("nothing written at %s: %v", path, err)
+			}
+		})
+	}
+}
+
 func TestFileSinksReportCreateErrors(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "missing", "report.json")
 	if _, err := NewDocument(dir, t0); !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), dir) {
