@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -85,11 +84,8 @@ func TestEndToEndKilledRunLeavesNoBrokenReport(t *testing.T) {
 // used to be emptied or overwritten with the report: the checksums or the
 // credentials were lost, and the run ended with exit 0.
 func TestEndToEndOutputFileIsAReadFile(t *testing.T) {
-	var requests atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		requests.Add(1)
-		w.Write([]byte("a"))
-	}))
+	c := &counting{}
+	srv := httptest.NewServer(c)
 	defer srv.Close()
 	read := map[string]string{
 		"--checksums":  "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb  a\n",
@@ -98,7 +94,7 @@ func TestEndToEndOutputFileIsAReadFile(t *testing.T) {
 	for readFlag, data := range read {
 		for _, outFlag := range []string{"--report", "--failed"} {
 			t.Run(outFlag+" "+readFlag, func(t *testing.T) {
-				requests.Store(0)
+				c.requests.Store(0)
 				dir := t.TempDir()
 				path := filepath.Join(dir, "file")
 				if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
@@ -111,14 +107,14 @@ func TestEndToEndOutputFileIsAReadFile(t *testing.T) {
 				if got := readFile(t, path); string(got) != data {
 					t.Errorf("%s changed to %q", readFlag, got)
 				}
-				if n := requests.Load(); n != 0 {
+				if n := c.requests.Load(); n != 0 {
 					t.Errorf("%d requests sent, want none", n)
 				}
 			})
 			// The file it is written to until the run ends: --report
 			// sums with --checksums sums.part removed the checksums.
 			t.Run(outFlag+" "+readFlag+" .part", func(t *testing.T) {
-				requests.Store(0)
+				c.requests.Store(0)
 				dir := t.TempDir()
 				path := filepath.Join(dir, "file.part")
 				if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
@@ -131,7 +127,7 @@ func TestEndToEndOutputFileIsAReadFile(t *testing.T) {
 				if got, err := os.ReadFile(path); err != nil || string(got) != data {
 					t.Errorf("%s changed to %q (%v)", readFlag, got, err)
 				}
-				if n := requests.Load(); n != 0 {
+				if n := c.requests.Load(); n != 0 {
 					t.Errorf("%d requests sent, want none", n)
 				}
 			})
@@ -169,11 +165,8 @@ func TestEndToEndOutputPendingIsAnInput(t *testing.T) {
 // to standard error went to the old one, gone: the log was lost. Named
 // /dev/stderr, the report goes there on purpose, mixed with the log.
 func TestEndToEndOutputFileIsAStream(t *testing.T) {
-	var requests atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		requests.Add(1)
-		w.Write([]byte("a"))
-	}))
+	c := &counting{}
+	srv := httptest.NewServer(c)
 	defer srv.Close()
 	for _, tt := range []struct {
 		name, stream string // the stream that goes to the file
@@ -185,7 +178,7 @@ func TestEndToEndOutputFileIsAStream(t *testing.T) {
 		{"dry run's report is stdout", "stdout", []string{"--dry-run", "--report", "log"}, "--report log is standard output as well, where --dry-run writes"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			requests.Store(0)
+			c.requests.Store(0)
 			dir := t.TempDir()
 			log, err := os.Create(filepath.Join(dir, "log"))
 			if err != nil {
@@ -207,7 +200,7 @@ func TestEndToEndOutputFileIsAStream(t *testing.T) {
 			if got := readFile(t, filepath.Join(dir, "log")); !strings.Contains(string(got)+other.String(), tt.want) {
 				t.Errorf("the output does not say %q:\n%s%s", tt.want, got, other.String())
 			}
-			if n := requests.Load(); n != 0 {
+			if n := c.requests.Load(); n != 0 {
 				t.Errorf("%d requests sent, want none", n)
 			}
 		})
@@ -226,18 +219,15 @@ func TestEndToEndOutputFileIsAStream(t *testing.T) {
 // first, and the earlier one removed with it: the usage error (exit 2,
 // nothing fetched) lost the last report there was.
 func TestEndToEndUsageErrorKeepsEarlierReport(t *testing.T) {
-	var requests atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		requests.Add(1)
-		w.Write([]byte("a"))
-	}))
+	c := &counting{}
+	srv := httptest.NewServer(c)
 	defer srv.Close()
 	for _, tt := range []struct{ name, failed string }{
 		{"failed under a missing directory", "missing/failed.txt"},
 		{"failed is a directory", "out"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			requests.Store(0)
+			c.requests.Store(0)
 			dir := t.TempDir()
 			if err := os.Mkdir(filepath.Join(dir, "out"), 0o755); err != nil {
 				t.Fatal(err)
@@ -257,7 +247,7 @@ func TestEndToEndUsageErrorKeepsEarlierReport(t *testing.T) {
 			if _, err := os.Stat(report + ".part"); !errors.Is(err, fs.ErrNotExist) {
 				t.Errorf("report.json.part left (%v)", err)
 			}
-			if n := requests.Load(); n != 0 {
+			if n := c.requests.Load(); n != 0 {
 				t.Errorf("%d requests sent, want none", n)
 			}
 		})
@@ -271,11 +261,8 @@ func TestEndToEndUsageErrorKeepsEarlierReport(t *testing.T) {
 // ended without the report (or the list), saying that another run had
 // replaced it.
 func TestEndToEndOutputIsTheOtherOnesPending(t *testing.T) {
-	var requests atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		requests.Add(1)
-		w.Write([]byte("a"))
-	}))
+	c := &counting{}
+	srv := httptest.NewServer(c)
 	defer srv.Close()
 	for _, tt := range []struct {
 		args    []string
@@ -287,7 +274,7 @@ func TestEndToEndOutputIsTheOtherOnesPending(t *testing.T) {
 		{[]string{"--dry-run", "--report", "r", "--failed", "r.part"}, "r.part", "--failed r.part is where --report r is written"},
 	} {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			requests.Store(0)
+			c.requests.Store(0)
 			dir := t.TempDir()
 			earlier := srv.URL + "/left\n"
 			if err := os.WriteFile(filepath.Join(dir, tt.there), []byte(earlier), 0o644); err != nil {
@@ -300,7 +287,7 @@ func TestEndToEndOutputIsTheOtherOnesPending(t *testing.T) {
 			if got, err := os.ReadFile(filepath.Join(dir, tt.there)); err != nil || string(got) != earlier {
 				t.Errorf("%s is now %q (%v), want it kept", tt.there, got, err)
 			}
-			if n := requests.Load(); n != 0 {
+			if n := c.requests.Load(); n != 0 {
 				t.Errorf("%d requests sent, want none", n)
 			}
 		})
