@@ -723,9 +723,9 @@ func TestEndToEndPerHostRedirectorToMirrors(t *testing.T) {
 		if now == n {
 			once.Do(func() { close(all) })
 		}
-		select { // until every mirror has its download, or long enough to tell
+		select { // until every mirror has its download, or long enough to tell on a loaded machine
 		case <-all:
-		case <-time.After(2 * time.Second):
+		case <-time.After(5 * time.Second):
 		}
 		w.Write(content(r.URL.Path))
 	})
