@@ -318,12 +318,19 @@ func AdoptPart(from, to, url string) (bool, error) {
 	}
 	// The sidecar first: a crash between the two renames leaves a sidecar
 	// without a part under the new name, which its run discards, rather
-	// than a part without its sidecar, which might never be resumed.
-	if err := renameFile(from+metaSuffix, to+metaSuffix); err != nil {
+	// than a part without its sidecar, which might never be resumed. Nor
+	// is anything replaced that another run made under the new name since
+	// it was found free: that run's part is left to it.
+	if err := renameNoReplace(from+metaSuffix, to+metaSuffix); errors.Is(err, fs.ErrExist) {
+		return false, nil
+	} else if err != nil {
 		return false, fmt.Errorf("moving %s to %s: %w", from+metaSuffix, to+metaSuffix, err)
 	}
-	if err := renameFile(from, to); err != nil {
+	if err := renameNoReplace(from, to); err != nil {
 		_ = renameFile(to+metaSuffix, from+metaSuffix) // back beside its part
+		if errors.Is(err, fs.ErrExist) {
+			return false, nil
+		}
 		return false, fmt.Errorf("moving %s to %s: %w", from, to, err)
 	}
 	_ = os.Remove(from + metaTempSuffix)
