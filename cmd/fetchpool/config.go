@@ -298,17 +298,37 @@ func (c *config) openInputs(stop context.Context, opts *options, s *streams) err
 				pending, out.flag, out.path, out.flag)
 		}
 	}
-	// Nor may it be a file the run reads besides its lists: creating it
-	// would lose the checksums or the credentials.
+	// Nor may it be a file the run reads besides its lists, nor may the
+	// file it is written to until the run ends: creating it would lose
+	// the checksums or the credentials.
 	for _, out := range []struct{ flag, path string }{{"--report", opts.Report}, {"--failed", opts.Failed}} {
 		for _, in := range []struct{ flag, path string }{{"--checksums", opts.Checksums}, {"--netrc-file", c.fetch.NetrcFile}} {
-			if out.path != "" && in.path != "" && in.path != "-" && sameFile(out.path, in.path) {
+			if out.path == "" || in.path == "" || in.path == "-" {
+				continue
+			}
+			if sameFile(out.path, in.path) {
 				return usagef("%s %s is also read as %s %s: writing it would erase what it holds; give %s another name", out.flag, out.path, in.flag, in.path, out.flag)
+			}
+			if sameFile(out.path+report.PendingSuffix, in.path) {
+				return usagef("%s %s is where %s %s is written until the run ends: writing it would erase what it holds; give %s another name", in.flag, in.path, out.flag, out.path, out.flag)
 			}
 		}
 	}
 	if opts.Report != "" && opts.Failed != "" && sameFile(opts.Report, opts.Failed) {
 		return usagef("--report %s and --failed %s are the same file: both would write it and leave neither readable; give them different names", opts.Report, opts.Failed)
+	}
+	// Nor may one be the file that the other is written to until the run
+	// ends (--report r --failed r.part): each would replace or remove the
+	// other's, and the run lost the report, or the list, blaming another
+	// run. A dry run too: its report would replace the list there.
+	for _, o := range []struct{ flag, path, other, otherPath string }{
+		{"--failed", opts.Failed, "--report", opts.Report},
+		{"--report", opts.Report, "--failed", opts.Failed},
+	} {
+		if o.path != "" && o.otherPath != "" && sameFile(o.path, o.otherPath+report.PendingSuffix) {
+			return usagef("%s %s is where %s %s is written until the run ends: the two would replace each other; give %s another name",
+				o.flag, o.path, o.other, o.otherPath, o.flag)
+		}
 	}
 	if opts.JSON {
 		for _, f := range []struct{ flag, path string }{{"--report", opts.Report}, {"--failed", opts.Failed}} {

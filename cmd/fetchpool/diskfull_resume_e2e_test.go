@@ -4,7 +4,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -140,20 +139,4 @@ func resumedFrom(rng string) int {
 		return -1
 	}
 	return n
-}
-
-// writeEarlierPart leaves at part what an earlier run that got data left:
-// the part and its sidecar.
-func writeEarlierPart(t *testing.T, part string, data []byte, m fetch.Meta) {
-	t.Helper()
-	js, err := json.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(part, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(part+".meta", js, 0o644); err != nil {
-		t.Fatal(err)
-	}
 }

@@ -422,6 +422,13 @@ func writeSplitPart(t *testing.T, part, url string, body []byte) {
 		copy(data[start:next], body[start:next])
 		m.Spans = append(m.Spans, fetch.Span{Start: start, End: end, Next: next})
 	}
+	writeEarlierPart(t, part, data, m)
+}
+
+// writeEarlierPart leaves at part what an earlier run that got data left:
+// the part and its sidecar.
+func writeEarlierPart(t *testing.T, part string, data []byte, m fetch.Meta) {
+	t.Helper()
 	js, err := json.Marshal(m)
 	if err != nil {
 		t.Fatal(err)

@@ -5,13 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/fetchpool/fetchpool/pkg/input"
-	"github.com/fetchpool/fetchpool/pkg/report"
 )
 
 // Why a run stopped when the reader of its standard output, or of its
@@ -54,12 +52,12 @@ const abortGrace = 5 * time.Second
 // output is blocked, by a reader that stopped reading, and it cannot end by
 // itself. The transfers were aborted, so nothing is lost that a kill would
 // not lose: files under their final names are whole, and unfinished ones
-// stay as .part for a resume. A --failed list not yet closed (listed is not
-// set) could not be completed, so it is removed rather than left to make a
-// retry skip items, when it is a regular file; one closed, complete, is
-// kept, when only the summary after it is blocked. Without s.Exit (tests
-// in one process) it does nothing.
-func exitIfStuck(ctx context.Context, finished <-chan struct{}, s *streams, failed string, listed *atomic.Bool) {
+// stay as .part for a resume. A --failed list or --report not yet written
+// whole could not be completed, so it is removed (leftOutput) rather than
+// left to make a retry skip items; one written whole is kept, when only
+// the summary after it is blocked. Without s.Exit (tests in one process)
+// it does nothing.
+func exitIfStuck(ctx context.Context, finished <-chan struct{}, s *streams, left []leftOutput) {
 	if s.Exit == nil {
 		return
 	}
@@ -76,14 +74,10 @@ func exitIfStuck(ctx context.Context, finished <-chan struct{}, s *streams, fail
 	case <-t.C:
 	}
 	msg := fmt.Sprintf("fetchpool: aborted, but the run could not end in %v: its output is blocked (a reader that stopped reading?); exiting now. Finished files are whole; unfinished ones are kept as .part for a resume", abortGrace)
-	// Only a regular file, as report.Failed removes a list cut short: a
-	// --failed /dev/stdout (or another device, or a pipe) is not the
-	// run's to remove, and as root its removal would take it from every
-	// program.
-	// The list is written as failed.part until it is whole (see
-	// report.NewFailed).
-	if failed != "" && !listed.Load() && (removeRegular(failed) || removeRegular(failed+report.PendingSuffix)) {
-		msg += "; " + failed + " was removed: it could not be completed"
+	for _, l := range left {
+		if l.Abandon() {
+			msg += "; " + l.name + " was removed: it could not be completed"
+		}
 	}
 	said := make(chan struct{})
 	go func() {
@@ -97,11 +91,29 @@ func exitIfStuck(ctx context.Context, finished <-chan struct{}, s *streams, fail
 	s.Exit(exitInterrupted)
 }
 
-// removeRegular removes path when it is a regular file, and tells whether
-// it did.
-func removeRegular(path string) bool {
-	fi, err := os.Lstat(path)
-	return err == nil && fi.Mode().IsRegular() && os.Remove(path) == nil
+// leftOutput is a file that the run writes, --failed or --report, for
+// exitIfStuck to remove when it cannot be completed. Abandon removes the
+// run's own file only, unless it is whole: not a device such as
+// /dev/stdout, whose removal, as root, would take it from every program,
+// nor a file put in its place since. It tells whether it did.
+type leftOutput struct {
+	name string
+	abandoner
+}
+
+// abandoner is report.Failed and report.Document, for leftOutput.
+type abandoner interface{ Abandon() bool }
+
+// unfinished is what exitIfStuck removes of c's output files.
+func (c *config) unfinished(opts *options) []leftOutput {
+	var left []leftOutput
+	if c.failed != nil {
+		left = append(left, leftOutput{opts.Failed, c.failed})
+	}
+	if c.report != nil {
+		left = append(left, leftOutput{opts.Report, c.report})
+	}
+	return left
 }
 
 // restGrace is how long the unread rest of a list file is still copied

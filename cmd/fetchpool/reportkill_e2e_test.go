@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -79,16 +78,14 @@ func TestEndToEndKilledRunLeavesNoBrokenReport(t *testing.T) {
 }
 
 // TestEndToEndOutputFileIsAReadFile: --report or --failed naming a file
-// that the run reads besides its lists (--checksums, --netrc-file) is a
-// usage error before any request, and the file is left as it was. It
+// that the run reads besides its lists (--checksums, --netrc-file), or
+// written to that file's name until the run ends (FILE.part), is a usage
+// error before any request, and the file is left as it was. It
 // used to be emptied or overwritten with the report: the checksums or the
 // credentials were lost, and the run ended with exit 0.
 func TestEndToEndOutputFileIsAReadFile(t *testing.T) {
-	var requests atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		requests.Add(1)
-		w.Write([]byte("a"))
-	}))
+	c := &counting{}
+	srv := httptest.NewServer(c)
 	defer srv.Close()
 	read := map[string]string{
 		"--checksums":  "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb  a\n",
@@ -97,7 +94,7 @@ func TestEndToEndOutputFileIsAReadFile(t *testing.T) {
 	for readFlag, data := range read {
 		for _, outFlag := range []string{"--report", "--failed"} {
 			t.Run(outFlag+" "+readFlag, func(t *testing.T) {
-				requests.Store(0)
+				c.requests.Store(0)
 				dir := t.TempDir()
 				path := filepath.Join(dir, "file")
 				if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
@@ -110,7 +107,27 @@ func TestEndToEndOutputFileIsAReadFile(t *testing.T) {
 				if got := readFile(t, path); string(got) != data {
 					t.Errorf("%s changed to %q", readFlag, got)
 				}
-				if n := requests.Load(); n != 0 {
+				if n := c.requests.Load(); n != 0 {
+					t.Errorf("%d requests sent, want none", n)
+				}
+			})
+			// The file it is written to until the run ends: --report
+			// sums with --checksums sums.part removed the checksums.
+			t.Run(outFlag+" "+readFlag+" .part", func(t *testing.T) {
+				c.requests.Store(0)
+				dir := t.TempDir()
+				path := filepath.Join(dir, "file.part")
+				if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				r := fetchpool(t, dir, "", "-o", "out", readFlag, "file.part", outFlag, "file", srv.URL+"/a")
+				if want := readFlag + " file.part is where " + outFlag + " file is written"; r.code != 2 || !strings.Contains(r.stderr, want) {
+					t.Errorf("exit %d, want 2 with %q; stderr:\n%s", r.code, want, r.stderr)
+				}
+				if got, err := os.ReadFile(path); err != nil || string(got) != data {
+					t.Errorf("%s changed to %q (%v)", readFlag, got, err)
+				}
+				if n := c.requests.Load(); n != 0 {
 					t.Errorf("%d requests sent, want none", n)
 				}
 			})
@@ -148,11 +165,8 @@ func TestEndToEndOutputPendingIsAnInput(t *testing.T) {
 // to standard error went to the old one, gone: the log was lost. Named
 // /dev/stderr, the report goes there on purpose, mixed with the log.
 func TestEndToEndOutputFileIsAStream(t *testing.T) {
-	var requests atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		requests.Add(1)
-		w.Write([]byte("a"))
-	}))
+	c := &counting{}
+	srv := httptest.NewServer(c)
 	defer srv.Close()
 	for _, tt := range []struct {
 		name, stream string // the stream that goes to the file
@@ -164,7 +178,7 @@ func TestEndToEndOutputFileIsAStream(t *testing.T) {
 		{"dry run's report is stdout", "stdout", []string{"--dry-run", "--report", "log"}, "--report log is standard output as well, where --dry-run writes"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			requests.Store(0)
+			c.requests.Store(0)
 			dir := t.TempDir()
 			log, err := os.Create(filepath.Join(dir, "log"))
 			if err != nil {
@@ -186,7 +200,7 @@ func TestEndToEndOutputFileIsAStream(t *testing.T) {
 			if got := readFile(t, filepath.Join(dir, "log")); !strings.Contains(string(got)+other.String(), tt.want) {
 				t.Errorf("the output does not say %q:\n%s%s", tt.want, got, other.String())
 			}
-			if n := requests.Load(); n != 0 {
+			if n := c.requests.Load(); n != 0 {
 				t.Errorf("%d requests sent, want none", n)
 			}
 		})
@@ -196,5 +210,112 @@ func TestEndToEndOutputFileIsAStream(t *testing.T) {
 	r := fetchpool(t, dir, "", "-o", "out", "--report", "/dev/stderr", srv.URL+"/a")
 	if r.code != 0 || !strings.Contains(r.stderr, `"summary":`) {
 		t.Errorf("--report /dev/stderr: exit %d, want 0 with the report on standard error:\n%s", r.code, r.stderr)
+	}
+}
+
+// TestEndToEndUsageErrorKeepsEarlierReport: a run that ends with a usage
+// error before any request, because its --failed list cannot be made,
+// leaves the report of the run before as it was. The report was made
+// first, and the earlier one removed with it: the usage error (exit 2,
+// nothing fetched) lost the last report there was.
+func TestEndToEndUsageErrorKeepsEarlierReport(t *testing.T) {
+	c := &counting{}
+	srv := httptest.NewServer(c)
+	defer srv.Close()
+	for _, tt := range []struct{ name, failed string }{
+		{"failed under a missing directory", "missing/failed.txt"},
+		{"failed is a directory", "out"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c.requests.Store(0)
+			dir := t.TempDir()
+			if err := os.Mkdir(filepath.Join(dir, "out"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			report := filepath.Join(dir, "report.json")
+			earlier := `{"items":[],"summary":{"done":9}}` + "\n"
+			if err := os.WriteFile(report, []byte(earlier), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r := fetchpool(t, dir, "", "-o", "out", "--report", "report.json", "--failed", tt.failed, srv.URL+"/a")
+			if r.code != 2 || !strings.Contains(r.stderr, "--failed file "+tt.failed) {
+				t.Errorf("exit %d, want 2 naming --failed %s; stderr:\n%s", r.code, tt.failed, r.stderr)
+			}
+			if got, err := os.ReadFile(report); err != nil || string(got) != earlier {
+				t.Errorf("the earlier report is now %q (%v), want it kept: %q", got, err, earlier)
+			}
+			if _, err := os.Stat(report + ".part"); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("report.json.part left (%v)", err)
+			}
+			if n := c.requests.Load(); n != 0 {
+				t.Errorf("%d requests sent, want none", n)
+			}
+		})
+	}
+}
+
+// TestEndToEndOutputIsTheOtherOnesPending: --report r --failed r.part (or
+// --failed f --report f.part) names as one file the file that the other is
+// written to until the run ends: a usage error before any request, which
+// leaves the file there as it was. Each replaced the other's, and the run
+// ended without the report (or the list), saying that another run had
+// replaced it.
+func TestEndToEndOutputIsTheOtherOnesPending(t *testing.T) {
+	c := &counting{}
+	srv := httptest.NewServer(c)
+	defer srv.Close()
+	for _, tt := range []struct {
+		args    []string
+		there   string // a file of an earlier run, left as it was
+		message string
+	}{
+		{[]string{"--report", "r", "--failed", "r.part"}, "r.part", "--failed r.part is where --report r is written until the run ends"},
+		{[]string{"--failed", "f", "--report", "f.part"}, "f.part", "--report f.part is where --failed f is written until the run ends"},
+		{[]string{"--dry-run", "--report", "r", "--failed", "r.part"}, "r.part", "--failed r.part is where --report r is written"},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			c.requests.Store(0)
+			dir := t.TempDir()
+			earlier := srv.URL + "/left\n"
+			if err := os.WriteFile(filepath.Join(dir, tt.there), []byte(earlier), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r := fetchpool(t, dir, "", append(tt.args, "-o", "out", srv.URL+"/a")...)
+			if r.code != 2 || !strings.Contains(r.stderr, tt.message) {
+				t.Errorf("exit %d, want 2 with %q; stderr:\n%s", r.code, tt.message, r.stderr)
+			}
+			if got, err := os.ReadFile(filepath.Join(dir, tt.there)); err != nil || string(got) != earlier {
+				t.Errorf("%s is now %q (%v), want it kept", tt.there, got, err)
+			}
+			if n := c.requests.Load(); n != 0 {
+				t.Errorf("%d requests sent, want none", n)
+			}
+		})
+	}
+}
+
+// TestEndToEndOutputDirIsThePendingName: -o r.part --report r: the output
+// directory, made by the run a moment before, has the name that the report
+// is written to until the run ends. It was removed as the leftover of a
+// killed run, and every item failed, "r.part is a file, not a directory".
+func TestEndToEndOutputDirIsThePendingName(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("a"))
+	}))
+	defer srv.Close()
+	for _, flag := range []string{"--report", "--failed"} {
+		t.Run(flag, func(t *testing.T) {
+			dir := t.TempDir()
+			r := fetchpool(t, dir, "", "-o", "r.part", flag, "r", srv.URL+"/a")
+			if r.code != 0 {
+				t.Fatalf("exit %d, want 0; stderr:\n%s", r.code, r.stderr)
+			}
+			if got := readFile(t, filepath.Join(dir, "r.part", "a")); string(got) != "a" {
+				t.Errorf("r.part/a holds %q, want %q", got, "a")
+			}
+			if _, err := os.Stat(filepath.Join(dir, "r")); err != nil {
+				t.Errorf("%s r was not written: %v", flag, err)
+			}
+		})
 	}
 }

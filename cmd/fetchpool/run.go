@@ -112,8 +112,6 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 	if opts.DryRun {
 		failed = "" // not written (sinks): the list there is a real run's
 	}
-	var listed atomic.Bool // the sinks are closed: --failed is complete, or removed
-	go exitIfStuck(ctx, finished, s, failed, &listed)
 
 	summary := report.NewSummary(start)
 	summary.DryRun = opts.DryRun
@@ -124,8 +122,17 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 	}
 	sinks, err := c.sinks(stop, opts, s, out, errOut, summary, start)
 	if err != nil {
-		return err
+		return err // the report and list of an earlier run are kept
 	}
+	// The run starts: the report and list of an earlier run go, so that
+	// one killed before its end leaves neither for its own.
+	if c.report != nil {
+		c.report.Begin()
+	}
+	if c.failed != nil {
+		c.failed.Begin()
+	}
+	go exitIfStuck(ctx, finished, s, c.unfinished(opts))
 	d := report.NewDispatcher(100*time.Millisecond, sinks...)
 	c.pool.Emit = d.Emit
 	var taken input.Position
@@ -170,7 +177,6 @@ func run(ctx, stop context.Context, s *streams, opts *options) error {
 			why+": "+unread+"; to finish the list, run the whole list again (finished files are skipped)")
 	}
 	closeErr := d.Close()
-	listed.Store(true)
 	// The summary must not send the user to a file that is not there.
 	if c.report != nil && !c.report.Written() {
 		summary.Report, summary.Unwritten = "", true

@@ -25,7 +25,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fetchpool/fetchpool/pkg/event"
 	"github.com/fetchpool/fetchpool/pkg/input"
+	"github.com/fetchpool/fetchpool/pkg/report"
 )
 
 // Generous bounds for things that take milliseconds on an idle machine; a
@@ -1561,10 +1563,6 @@ func TestSignalAbortWithBlockedOutput(t *testing.T) {
 	}
 }
 
-// abortWithOutputBlocked runs fetchpool in dir with args and stdin, its
-// standard output a pipe that nobody reads; once stuck has waited for the
-// output to block, it sends two interrupts, and checks that the run ends
-// within abortGrace and a margin, with exit 130. It returns standard error.
 // TestSignalAbortWithBlockedSummaryKeepsTheList: when only the summary is
 // blocked (standard error, whose reader stopped reading, gets the failures
 // listed again at the end), a second interrupt still ends the run within
@@ -1636,6 +1634,10 @@ func TestSignalAbortWithBlockedSummaryKeepsTheList(t *testing.T) {
 	}
 }
 
+// abortWithOutputBlocked runs fetchpool in dir with args and stdin, its
+// standard output a pipe that nobody reads; once stuck has waited for the
+// output to block, it sends two interrupts, and checks that the run ends
+// within abortGrace and a margin, with exit 130. It returns standard error.
 func abortWithOutputBlocked(t *testing.T, dir, stdin string, stuck func(*safeBuffer), args ...string) string {
 	t.Helper()
 	cmd := newCommand(dir, args...)
@@ -1687,36 +1689,99 @@ func slowList(t *testing.T, count int) (body []byte, list string) {
 	return body, b.String()
 }
 
-// TestExitIfStuckKeepsFailedNotAFile: when an aborted run whose output is
-// blocked exits, a --failed that is not a regular file (--failed
-// /dev/stdout, which the usage error of --failed - suggests, piped to the
-// very reader that stopped reading) is not removed: as root, removing
-// /dev/stdout would take it from every program of the system.
-func TestExitIfStuckKeepsFailedNotAFile(t *testing.T) {
-	dir := t.TempDir()
-	failed := filepath.Join(dir, "stdout")
-	if err := os.Symlink(os.DevNull, failed); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel() // aborted
-	errOut := &safeBuffer{}
-	code := make(chan int, 1)
-	s := &streams{Err: errOut, Exit: func(c int) { code <- c }}
-	exitIfStuck(ctx, make(chan struct{}), s, failed, new(atomic.Bool))
-	select {
-	case c := <-code:
-		if c != exitInterrupted {
-			t.Errorf("exit code %d, want %d", c, exitInterrupted)
-		}
-	default:
-		t.Fatal("exitIfStuck returned without exiting")
-	}
-	if _, err := os.Lstat(failed); err != nil {
-		t.Errorf("--failed %s (a link to %s) was removed: %v", failed, os.DevNull, err)
-	}
-	if strings.Contains(errOut.String(), "was removed") {
-		t.Errorf("stderr says the list was removed:\n%s", errOut.String())
+// TestExitIfStuckRemovesOnlyItsOwnList: when an aborted run whose output
+// is blocked exits, it removes the --failed list (or --report) that it was
+// still writing, its own file, and nothing else: not a --failed that is not
+// a regular file (--failed /dev/stdout, which the usage error of --failed
+// - suggests, piped to the very reader that stopped reading: as root,
+// removing /dev/stdout would take it from every program of the system);
+// not another run's FILE.part put in place of its own, nor that run's
+// whole FILE; and not its own list once written whole, when only what
+// comes after it is blocked. It removed whatever regular file was at FILE
+// or FILE.part.
+func TestExitIfStuckRemovesOnlyItsOwnList(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		path    string                                            // --failed, in dir
+		prepare func(t *testing.T, path string)                   // before the list is made
+		meddle  func(t *testing.T, path string, f *report.Failed) // while it is written
+		removed bool                                              // the run's own list, unfinished, goes
+		kept    map[string]string                                 // files left as they were: name in dir, content
+	}{
+		{name: "a link to /dev/null", path: "stdout",
+			prepare: func(t *testing.T, path string) {
+				if err := os.Symlink(os.DevNull, path); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		{name: "its own, unfinished", path: "failed.txt", removed: true},
+		{name: "its own, whole", path: "failed.txt",
+			meddle: func(t *testing.T, path string, f *report.Failed) {
+				if err := f.Close(); err != nil {
+					t.Fatal(err)
+				}
+			},
+			kept: map[string]string{"failed.txt": ""}},
+		{name: "another run's in its place", path: "failed.txt",
+			meddle: func(t *testing.T, path string, f *report.Failed) {
+				// Another run with the same --failed makes its own
+				// FILE.part, and a third one has put its list in place.
+				os.Remove(path + report.PendingSuffix)
+				for _, p := range []string{path, path + report.PendingSuffix} {
+					if err := os.WriteFile(p, []byte("http://example.com/other\n"), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+			},
+			kept: map[string]string{"failed.txt": "http://example.com/other\n", "failed.txt.part": "http://example.com/other\n"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			path := filepath.Join(dir, tt.path)
+			if tt.prepare != nil {
+				tt.prepare(t, path)
+			}
+			f, err := report.NewFailed(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Begin()
+			f.Handle(event.Event{Kind: event.Finished, Result: &event.Result{Status: event.StatusFailed,
+				Item: input.Item{URL: "http://example.com/a"}}})
+			if tt.meddle != nil {
+				tt.meddle(t, path, f)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel() // aborted
+			errOut := &safeBuffer{}
+			code := make(chan int, 1)
+			s := &streams{Err: errOut, Exit: func(c int) { code <- c }}
+			exitIfStuck(ctx, make(chan struct{}), s, []leftOutput{{tt.path, f}})
+			select {
+			case c := <-code:
+				if c != exitInterrupted {
+					t.Errorf("exit code %d, want %d", c, exitInterrupted)
+				}
+			default:
+				t.Fatal("exitIfStuck returned without exiting")
+			}
+			if said := strings.Contains(errOut.String(), tt.path+" was removed"); said != tt.removed {
+				t.Errorf("stderr says the list was removed: %v, want %v:\n%s", said, tt.removed, errOut.String())
+			}
+			if _, err := os.Lstat(path); err != nil && tt.path == "stdout" {
+				t.Errorf("--failed %s (a link to %s) was removed: %v", path, os.DevNull, err)
+			}
+			if _, err := os.Lstat(path + report.PendingSuffix); tt.removed && !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("the unfinished list is still there (%v)", err)
+			}
+			for name, want := range tt.kept {
+				got, err := os.ReadFile(filepath.Join(dir, name))
+				if err != nil || want != "" && string(got) != want {
+					t.Errorf("%s: %q, %v; want it kept as it was", name, got, err)
+				}
+			}
+		})
 	}
 }
 

@@ -4,11 +4,6 @@ package fetch
 
 import "golang.org/x/sys/unix"
 
-// etagAttr is the extended attribute that keeps a file's ETag for
-// --on-exists newer, so no extra file litters the output directory: an
-// attribute of the user namespace (extattr(2)).
-const etagAttr = "user.fetchpool.etag"
-
 // writeETag stores etag on path, best effort: a file system without
 // extended attributes just loses the ETag, and `newer` falls back to the
 // mtime.
@@ -25,14 +20,4 @@ func setETag(f *partFile, etag string) {
 		return
 	}
 	_ = unix.Fsetxattr(f.fd, etagAttr, []byte(etag), 0)
-}
-
-// readETag returns the ETag stored on path, or "".
-func readETag(path string) string {
-	var buf [512]byte
-	n, err := unix.Getxattr(path, etagAttr, buf[:])
-	if err != nil || n <= 0 || n > len(buf) {
-		return ""
-	}
-	return string(buf[:n])
 }

@@ -2,10 +2,6 @@ package fetch
 
 import "golang.org/x/sys/unix"
 
-// etagAttr is the extended attribute that keeps a file's ETag for
-// --on-exists newer, so no extra file litters the output directory.
-const etagAttr = "user.fetchpool.etag"
-
 // writeETag stores etag on path, best effort: a file system without
 // extended attributes just loses the ETag, and `newer` falls back to the
 // mtime. XATTR_NODEFAULT keeps macOS from keeping the attribute in a
@@ -21,13 +17,3 @@ func writeETag(path, etag string) {
 // setETag is writeETag on an open file, by its name: fsetxattr through
 // x/sys/unix passes no options, and would make the "._NAME" file.
 func setETag(f *partFile, etag string) { writeETag(f.Name(), etag) }
-
-// readETag returns the ETag stored on path, or "".
-func readETag(path string) string {
-	var buf [512]byte
-	n, err := unix.Getxattr(path, etagAttr, buf[:])
-	if err != nil || n <= 0 || n > len(buf) {
-		return ""
-	}
-	return string(buf[:n])
-}

@@ -90,10 +90,11 @@ type Config struct {
 	// Concurrency is the number of transfers in flight at once (the
 	// workers of the pool that uses the Client). It sizes the idle
 	// connections kept per host, so that keep-alive connections are
-	// reused, and caps the connections to one host at Concurrency × Split:
-	// a request beyond that waits for a connection, and its StallTimeout
-	// runs while it waits, so give at least the pool's number (their sum,
-	// for a Client that serves several runs at once). 0 means no cap.
+	// reused, and caps the connections to one host at Concurrency × Split
+	// (but no more than 1<<20, more than a process may open): a request
+	// beyond that waits for a connection, and its StallTimeout runs while
+	// it waits, so give at least the pool's number (their sum, for a
+	// Client that serves several runs at once). 0 means no cap.
 	Concurrency int
 	// Header holds extra request headers (-H); a "Host" entry sets the
 	// request's Host.

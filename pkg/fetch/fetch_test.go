@@ -19,10 +19,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/fetchpool/fetchpool/internal/backlog"
 	"github.com/fetchpool/fetchpool/pkg/event"
 	"github.com/fetchpool/fetchpool/pkg/input"
 )
@@ -1629,40 +1629,12 @@ func TestServerCapsRanges(t *testing.T) {
 	}
 }
 
-// fullBacklog is an address whose listen queue is full: a connect to it
-// hangs until it times out.
-func fullBacklog(t *testing.T) string {
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
-	if err != nil {
-		t.Skipf("socket: %v", err)
-	}
-	t.Cleanup(func() { syscall.Close(fd) })
-	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Skipf("bind: %v", err)
-	}
-	if err := syscall.Listen(fd, 0); err != nil {
-		t.Skipf("listen: %v", err)
-	}
-	sa, _ := syscall.Getsockname(fd)
-	addr := fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
-	filler, err := net.DialTimeout("tcp", addr, time.Second) // takes the one slot
-	if err != nil {
-		t.Skipf("cannot fill the backlog: %v", err)
-	}
-	t.Cleanup(func() { filler.Close() })
-	if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
-		c.Close()
-		t.Skip("the kernel accepted past a full backlog; cannot provoke a connect timeout")
-	}
-	return addr
-}
-
 // TestConnectTimeout: a server that never takes the connection fails each
 // attempt at --connect-timeout, with an error that says how long it
 // waited, as the --timeout and --stall-timeout errors do ("connect timed
 // out (--connect-timeout)" did not), through either transport.
 func TestConnectTimeout(t *testing.T) {
-	addr := fullBacklog(t)
+	addr := backlog.Full(t)
 	for _, scheme := range []string{"http", "https"} {
 		t.Run(scheme, func(t *testing.T) {
 			cfg := testConfig()
@@ -1686,7 +1658,7 @@ func TestConnectTimeout(t *testing.T) {
 // silence of a server that had not been reached yet ("no data received for
 // 1s (--stall-timeout)" while it was still connecting).
 func TestConnectPhaseIsNotAStall(t *testing.T) {
-	full := fullBacklog(t)
+	full := backlog.Full(t)
 	silent := acceptEach(t, func(c net.Conn) {
 		io.Copy(io.Discard, c) // accepted, never answered
 	})

@@ -232,38 +232,12 @@ func (m Meta) ifRange() string {
 // part: another run may be writing it. A sidecar that names url without a
 // part beside it is removed, and reported as no part removed.
 func RemoveStalePart(part, url string) (bool, error) {
-	// Not even locked unless the sidecar names url: lockPart lets go of a
-	// part that is a hard link (cp -al), which is not this item's to do
-	// to a part of another URL.
-	if m, err := ReadMeta(part); err != nil || !m.For(url) {
-		return false, nil
-	}
-	l, err := lockPart(part, false)
-	if errors.Is(err, fs.ErrNotExist) {
-		// A sidecar of the item's alone (a run killed between removing
-		// the part and its sidecar) describes nothing, and no run would
-		// ever remove it beside a file that is kept. No part is removed.
-		if _, err := os.Lstat(part); errors.Is(err, fs.ErrNotExist) {
-			removeSidecar(part)
-		}
-		return false, nil
-	}
-	if err != nil {
+	l, ok, err := holdLeftPart(part, url)
+	if !ok {
 		return false, err
 	}
 	defer l.release()
-	if !l.exclusive {
-		// No lock to be had here (a file system without flock, an NFS
-		// server without a lock manager; Windows): another run may be
-		// writing the part, and it is left alone.
-		return false, nil
-	}
-	// Read again under the lock: a run that held the part a moment ago
-	// may have made it another URL's since. A directory under the part's
-	// name is not a part.
-	if m, err := ReadMeta(part); err != nil || !m.For(url) {
-		return false, nil
-	}
+	// A directory under the part's name is not a part.
 	if fi, err := os.Lstat(part); err != nil || !fi.Mode().IsRegular() {
 		return false, nil
 	}
@@ -274,6 +248,43 @@ func RemoveStalePart(part, url string) (bool, error) {
 	}
 	removeSidecar(part)
 	return true, nil
+}
+
+// holdLeftPart locks the part at part, left by an earlier run of the item
+// of url, for RemoveStalePart or AdoptPart to remove or move: ok when its
+// sidecar names url, before and under the lock, and the lock is the
+// caller's alone, which it must release. Else it holds nothing: a part
+// that another process writes is an error wrapping ErrPartBusy; a part
+// without a sidecar, of another URL, or where no lock can be taken to tell
+// (a file system without flock, an NFS server without a lock manager;
+// Windows: another run may be writing it) is no error. A sidecar that
+// names url without a part beside it (a run killed between removing the
+// part and its sidecar) describes nothing, and no run would ever remove it
+// beside a file that is kept: it is removed.
+func holdLeftPart(part, url string) (l partLock, ok bool, err error) {
+	// Not even locked unless the sidecar names url: lockPart lets go of a
+	// part that is a hard link (cp -al), which is not this item's to do
+	// to a part of another URL.
+	if m, err := ReadMeta(part); err != nil || !m.For(url) {
+		return partLock{}, false, nil
+	}
+	l, err = lockPart(part, false)
+	if errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Lstat(part); errors.Is(err, fs.ErrNotExist) {
+			removeSidecar(part)
+		}
+		return partLock{}, false, nil
+	}
+	if err != nil {
+		return partLock{}, false, err
+	}
+	// Read again under the lock: a run that held the part a moment ago
+	// may have made it another URL's since.
+	if m, err := ReadMeta(part); !l.exclusive || err != nil || !m.For(url) {
+		l.release()
+		return partLock{}, false, nil
+	}
+	return l, true, nil
 }
 
 // AdoptPart moves the part at from, with its sidecar, to the part at to,
@@ -289,31 +300,15 @@ func RemoveStalePart(part, url string) (bool, error) {
 // writes (an error wrapping ErrPartBusy), and, where no lock can be taken
 // to tell, any part.
 func AdoptPart(from, to, url string) (bool, error) {
-	if m, err := ReadMeta(from); err != nil || !m.For(url) {
-		return false, nil
+	l, ok, err := holdLeftPart(from, url)
+	if !ok {
+		return false, err
 	}
+	defer l.release()
 	for _, p := range []string{to, to + metaSuffix} {
 		if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
 			return false, nil
 		}
-	}
-	l, err := lockPart(from, false)
-	if errors.Is(err, fs.ErrNotExist) {
-		if _, err := os.Lstat(from); errors.Is(err, fs.ErrNotExist) {
-			removeSidecar(from)
-		}
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	defer l.release()
-	if !l.exclusive {
-		return false, nil
-	}
-	// Read again under the lock, as RemoveStalePart does.
-	if m, err := ReadMeta(from); err != nil || !m.For(url) {
-		return false, nil
 	}
 	for _, p := range []string{from, from + metaSuffix} {
 		// Regular files only: a symbolic link is moved as a link.
@@ -323,12 +318,19 @@ func AdoptPart(from, to, url string) (bool, error) {
 	}
 	// The sidecar first: a crash between the two renames leaves a sidecar
 	// without a part under the new name, which its run discards, rather
-	// than a part without its sidecar, which might never be resumed.
-	if err := renameFile(from+metaSuffix, to+metaSuffix); err != nil {
+	// than a part without its sidecar, which might never be resumed. Nor
+	// is anything replaced that another run made under the new name since
+	// it was found free: that run's part is left to it.
+	if err := renameNoReplace(from+metaSuffix, to+metaSuffix); errors.Is(err, fs.ErrExist) {
+		return false, nil
+	} else if err != nil {
 		return false, fmt.Errorf("moving %s to %s: %w", from+metaSuffix, to+metaSuffix, err)
 	}
-	if err := renameFile(from, to); err != nil {
+	if err := renameNoReplace(from, to); err != nil {
 		_ = renameFile(to+metaSuffix, from+metaSuffix) // back beside its part
+		if errors.Is(err, fs.ErrExist) {
+			return false, nil
+		}
 		return false, fmt.Errorf("moving %s to %s: %w", from, to, err)
 	}
 	_ = os.Remove(from + metaTempSuffix)

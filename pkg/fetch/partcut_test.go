@@ -52,15 +52,7 @@ func TestPartCutByAnotherProgram(t *testing.T) {
 			c := newClient(t, cfg)
 			path := filepath.Join(t.TempDir(), "f.bin")
 			ev := &events{}
-			type fetched struct {
-				res Result
-				err error
-			}
-			done := make(chan fetched, 1)
-			go func() {
-				r, err := c.Fetch(context.Background(), request(srv.URL+"/f.bin", path, ev))
-				done <- fetched{r, err}
-			}()
+			done := fetchInBackground(c, request(srv.URL+"/f.bin", path, ev))
 			<-sent
 			part := path + ".part"
 			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
@@ -137,15 +129,7 @@ func TestSplitPartCutByAnotherProgram(t *testing.T) {
 	c := newClient(t, cfg)
 	path := filepath.Join(t.TempDir(), "big.bin")
 	ev := &events{}
-	type fetched struct {
-		res Result
-		err error
-	}
-	done := make(chan fetched, 1)
-	go func() {
-		r, err := c.Fetch(context.Background(), request(srv.URL+"/big.bin", path, ev))
-		done <- fetched{r, err}
-	}()
+	done := fetchInBackground(c, request(srv.URL+"/big.bin", path, ev))
 	for range cfg.Split {
 		select {
 		case <-arrived:
@@ -176,6 +160,23 @@ func TestSplitPartCutByAnotherProgram(t *testing.T) {
 	if len(retries) == 0 || !strings.Contains(retries[0].Err.Error(), "big.bin.part was cut to ") {
 		t.Errorf("Retry events %+v, want one that says the part was cut", retries)
 	}
+}
+
+// fetched is what Fetch returned.
+type fetched struct {
+	res Result
+	err error
+}
+
+// fetchInBackground runs c.Fetch of req in a goroutine, and hands what it
+// returned on the channel.
+func fetchInBackground(c *Client, req Request) <-chan fetched {
+	done := make(chan fetched, 1)
+	go func() {
+		r, err := c.Fetch(context.Background(), req)
+		done <- fetched{r, err}
+	}()
+	return done
 }
 
 // wroteEach tells whether the part at path, of a file of size bytes split

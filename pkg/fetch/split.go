@@ -271,6 +271,7 @@ func (t *transfer) runSplit(ctx context.Context, f *partFile, first *probe) (out
 		return 0, saveErr
 	}
 	if err := checkPart(f, t.part, t.meta.Length); err != nil { // cut after the last write
+		f.Close() // before discard, as above: Windows removes no open file
 		if derr := t.discard(); derr != nil {
 			return 0, derr
 		}

@@ -9,10 +9,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// etagAttr is the extended attribute that keeps a file's ETag for
-// --on-exists newer, so no extra file litters the output directory.
-const etagAttr = "user.fetchpool.etag"
-
 // writeETag stores etag on path, best effort: a file system without user
 // extended attributes just loses the ETag, and `newer` falls back to the
 // mtime.
@@ -67,14 +63,4 @@ func setModTime(f *partFile, mtime time.Time) {
 func setModTimePath(path string, mtime time.Time) {
 	ts := modTimes(mtime)
 	_ = unix.UtimesNanoAt(unix.AT_FDCWD, path, ts[:], 0)
-}
-
-// readETag returns the ETag stored on path, or "".
-func readETag(path string) string {
-	var buf [512]byte
-	n, err := syscall.Getxattr(path, etagAttr, buf[:])
-	if err != nil || n <= 0 || n > len(buf) {
-		return ""
-	}
-	return string(buf[:n])
 }

@@ -934,6 +934,7 @@ func TestRunRefusesNoFetcherOrSource(t *testing.T) {
 type redirectFetcher struct {
 	target    func(url string) string
 	want      int64
+	wait      time.Duration // for all the items to be in flight at once
 	now, most atomic.Int64
 	all       chan struct{}
 	once      sync.Once
@@ -950,7 +951,7 @@ func (f *redirectFetcher) Fetch(ctx context.Context, req fetch.Request) (fetch.R
 	}
 	select {
 	case <-f.all:
-	case <-time.After(500 * time.Millisecond):
+	case <-time.After(f.wait):
 	case <-ctx.Done():
 		return fetch.Result{}, ctx.Err()
 	}
@@ -966,16 +967,21 @@ func TestRunPerHostFreedByARedirect(t *testing.T) {
 		name   string
 		target func(string) string
 		most   int64
+		// How long an item waits for the others: the items that all go
+		// at once end the wait when the last one starts, so it may be
+		// long, for a loaded machine; those that go one at a time wait
+		// it out, each, and a short one shows that no other started.
+		wait time.Duration
 	}{
-		{"to another host", func(u string) string { return strings.Replace(u, "redirector.test", "mirror.test", 1) }, 4},
-		{"to its own host", func(u string) string { return u + "?again" }, 1},
+		{"to another host", func(u string) string { return strings.Replace(u, "redirector.test", "mirror.test", 1) }, 4, 5 * time.Second},
+		{"to its own host", func(u string) string { return u + "?again" }, 1, 500 * time.Millisecond},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var items []string
 			for i := range 4 {
 				items = append(items, fmt.Sprintf("http://redirector.test/f%d", i))
 			}
-			f := &redirectFetcher{target: tt.target, want: 4, all: make(chan struct{})}
+			f := &redirectFetcher{target: tt.target, want: 4, wait: tt.wait, all: make(chan struct{})}
 			rec := &recorder{}
 			err := Run(context.Background(), context.Background(), input.NewReader(items, nil), f,
 				Options{Concurrency: 4, PerHost: 1, OutputDir: t.TempDir(), Emit: rec.emit})

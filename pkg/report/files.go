@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/fetchpool/fetchpool/pkg/event"
@@ -29,6 +30,13 @@ type file struct {
 	closed    bool
 	regular   bool   // a regular file, not /dev/stdout or a pipe
 	pending   string // written here, and renamed to path by close; "" when written in place
+	// earlier is the file that was at path when the pending file was made
+	// (an earlier run's), until begin removes it; nil for none.
+	earlier os.FileInfo
+	// own is the regular file made, at pending or else at path, to tell it
+	// from one put in its place (abandon); nil for a device or a pipe.
+	own   os.FileInfo
+	whole atomic.Bool // close wrote the file whole, and put it in place
 }
 
 // createFile creates (or truncates) the file at path. A file it creates is
@@ -42,7 +50,11 @@ func createFile(path, what string) (*file, error) {
 	}
 	fi, err := f.Stat()
 	regular := err == nil && fi.Mode().IsRegular()
-	return &file{path: path, what: what, f: f, bw: bufio.NewWriterSize(f, 64<<10), regular: regular}, nil
+	out := &file{path: path, what: what, f: f, bw: bufio.NewWriterSize(f, 64<<10), regular: regular}
+	if regular {
+		out.own = fi
+	}
+	return out, nil
 }
 
 // PendingSuffix ends the name of a --report or --failed file while it is
@@ -52,10 +64,12 @@ const PendingSuffix = ".part"
 
 // createPending creates the file that close renames to path, a regular file
 // or one not there yet: path+PendingSuffix, beside it, so that path is
-// never there half written. A file at path is removed first, so that a run
-// killed before close leaves no report rather than the previous run's,
-// which a script would take for this one's; it gives the new file its
-// mode. Anything else at path (a symbolic link, /dev/stdout, a pipe, a
+// never there half written. A file at path is removed by begin, once the
+// run is sure to start, so that a run killed before close leaves no report
+// rather than the previous run's, which a script would take for this one's,
+// while a run that ends before it began (a usage error in the rest of its
+// setup) leaves that file as it was; it gives the new file its mode.
+// Anything else at path (a symbolic link, /dev/stdout, a pipe, a
 // directory), or a directory where the pending file cannot be made while
 // path can be written, is written in place, as createFile does; a file
 // that may not be written is refused as createFile refuses it.
@@ -74,22 +88,35 @@ func createPending(path, what string) (*file, error) {
 		w.Close()
 	}
 	// One left by a killed run goes; O_EXCL makes the file anew and
-	// follows no symbolic link put there in its place.
+	// follows no symbolic link put there in its place. Nothing else there
+	// is a run's: an empty directory (-o report.json.part, made a moment
+	// ago) is left, and the report written in place.
 	pending := path + PendingSuffix
-	_ = os.Remove(pending)
+	if pfi, err := os.Lstat(pending); err == nil && (pfi.Mode().IsRegular() || pfi.Mode()&fs.ModeSymlink != 0) {
+		_ = os.Remove(pending)
+	}
 	f, perr := os.OpenFile(pending, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if perr != nil {
 		return createFile(path, what)
 	}
+	var earlier os.FileInfo
 	if err == nil {
 		_ = f.Chmod(fi.Mode().Perm())
-		if rmErr := os.Remove(path); rmErr != nil && !errors.Is(rmErr, fs.ErrNotExist) {
-			f.Close()
-			os.Remove(pending)
-			return createFile(path, what)
-		}
+		earlier = fi
 	}
-	return &file{path: path, what: what, f: f, bw: bufio.NewWriterSize(f, 64<<10), regular: true, pending: pending}, nil
+	own, _ := f.Stat()
+	return &file{path: path, what: what, f: f, bw: bufio.NewWriterSize(f, 64<<10), regular: true, pending: pending, earlier: earlier, own: own}, nil
+}
+
+// begin removes the file that was at path when the pending file was made,
+// the earlier run's, if it is still there: not one that took its place
+// since. Later calls do nothing.
+func (f *file) begin() {
+	earlier := f.earlier
+	f.earlier = nil
+	if fi, err := os.Lstat(f.path); earlier != nil && err == nil && os.SameFile(earlier, fi) {
+		_ = os.Remove(f.path)
+	}
 }
 
 // withoutPath is err without the operation and path of an *fs.PathError,
@@ -150,8 +177,12 @@ func (f *file) close() error {
 		f.err = fmt.Errorf("closing %s %s: %w", f.what, f.path, withoutPath(err))
 	}
 	if f.pending == "" {
+		f.whole.Store(f.err == nil)
 		return f.err
 	}
+	// Whole, this run's file replaces the earlier one; not whole, it
+	// leaves none, which would be taken for this run's.
+	f.begin()
 	if on, err := os.Lstat(f.pending); mine == nil || err != nil || !os.SameFile(mine, on) {
 		// Another run with the same file made its own pending file in
 		// place of this one's: renaming that one would put its start
@@ -165,6 +196,7 @@ func (f *file) close() error {
 		if err := os.Rename(f.pending, f.path); err != nil {
 			f.err = fmt.Errorf("putting %s %s in place: %w", f.what, f.path, withoutPath(err))
 		}
+		f.whole.Store(f.err == nil)
 	}
 	if f.err != nil {
 		// Incomplete, it would only be taken for the whole file.
@@ -173,8 +205,33 @@ func (f *file) close() error {
 	return f.err
 }
 
+// abandon removes the file that f writes, unless close wrote it whole, and
+// tells whether it did: for a run that must end before close can. Only
+// f's own regular file goes, not a device, nor a file put in its place. It
+// may be called from any goroutine, while another one writes f: it reads
+// nothing that changes but whole.
+func (f *file) abandon() bool {
+	if f.own == nil || f.whole.Load() {
+		return false
+	}
+	path := f.path
+	if f.pending != "" {
+		path = f.pending
+	}
+	fi, err := os.Lstat(path)
+	if err != nil || !os.SameFile(fi, f.own) {
+		return false
+	}
+	// Closed first: Windows removes no file that is open. An *os.File
+	// may be closed while another goroutine uses it, whose writes fail
+	// from then on.
+	_ = f.f.Close()
+	return os.Remove(path) == nil
+}
+
 // discard closes f and removes it when it is the pending file: for a run
-// that ends before it began, whose file would be empty.
+// that ends before it began, whose file would be empty. The earlier file at
+// path, unless begin removed it, is left as it was.
 func (f *file) discard() {
 	if f.closed {
 		return
@@ -224,8 +281,9 @@ type Unread struct {
 // interrupted run. A regular file is written under the name PATH.part
 // (PendingSuffix) and renamed to PATH by Close once it is whole, so that a
 // run killed before Close (kill -9, the OOM killer, a CI timeout) leaves no
-// report at PATH, never one cut short, which a script would fail to parse:
-// only PATH.part, which the next run with the same --report replaces.
+// report at PATH, never one cut short, which a script would fail to parse,
+// nor, once Begin has removed it, the earlier run's: only PATH.part, which
+// the next run with the same --report replaces.
 type Document struct {
 	file   *file
 	enc    *lineEncoder
@@ -236,8 +294,10 @@ type Document struct {
 	unread *Unread // set by SetUnread
 }
 
-// NewDocument creates the report file at path (removing one that exists:
-// see Document) for a run that started at start. The error names the path.
+// NewDocument creates the report file at path for a run that started at
+// start: a regular file as PATH.part (see Document), the one at path, an
+// earlier run's, being removed by Begin, or else by Close. The error names
+// the path.
 func NewDocument(path string, start time.Time) (*Document, error) {
 	f, err := createPending(path, "report file")
 	if err != nil {
@@ -272,12 +332,26 @@ func (r *Document) Tick(now time.Time) { r.file.tick(now) }
 // Close, from the goroutine that calls it.
 func (r *Document) SetUnread(u Unread) { r.unread = &u }
 
+// Begin removes the report that was at the path when the Document was
+// created, an earlier run's, so that a run killed before Close leaves none
+// there rather than that one, which a script would take for this one's.
+// Call it once the run is sure to start: a run that ends before (its other
+// files could not be made: Discard) leaves the earlier report as it was.
+func (r *Document) Begin() { r.file.begin() }
+
+// Abandon removes the report unless Close wrote it whole, and tells whether
+// it did: for a run that must end before Close can (its output is blocked).
+// Only the file the Document made goes, not one put in its place since,
+// nor a device or pipe. Unlike the other methods, it may be called from
+// any goroutine, while another one writes the report.
+func (r *Document) Abandon() bool { return r.file.abandon() }
+
 // Written tells whether Close wrote the report whole.
 func (r *Document) Written() bool { return r.file.closed && r.file.err == nil }
 
 // Discard closes the report, unwritten, for a run that ends before its
 // first item (the other files of the run could not be made): it leaves no
-// report and no PATH.part.
+// PATH.part, and, unless Begin was called, the earlier report as it was.
 func (r *Document) Discard() { r.file.discard() }
 
 // Close writes the summary, flushes and closes the file, renames it into
@@ -343,8 +417,8 @@ func (f *Failed) Rest(next func() (input.Item, error)) { f.rest = next }
 // the goroutine that calls it.
 func (f *Failed) EndWith(note string) { f.end = note }
 
-// NewFailed creates the failed list at path (removing one that exists).
-// The error names the path. As the --report file (see Document), a regular
+// NewFailed creates the failed list at path, the one there (an earlier
+// run's) being removed by Begin, or else by Close. The error names the path. As the --report file (see Document), a regular
 // file is written as PATH.part and renamed to PATH by Close, once the list
 // is whole: a run killed before Close (kill -9, the OOM killer) leaves no
 // list, rather than one without the items in flight and the input not
@@ -386,6 +460,15 @@ func (f *Failed) Handle(ev event.Event) {
 
 // Tick flushes what was written about once a second.
 func (f *Failed) Tick(now time.Time) { f.file.tick(now) }
+
+// Begin removes the list that was at the path when the Failed was created,
+// an earlier run's, as Document.Begin does the report.
+func (f *Failed) Begin() { f.file.begin() }
+
+// Abandon removes the list unless Close wrote it whole, as Document.Abandon
+// does the report, and tells whether it did. It may be called from any
+// goroutine.
+func (f *Failed) Abandon() bool { return f.file.abandon() }
 
 // Written tells whether Close wrote the list whole.
 func (f *Failed) Written() bool { return f.file.closed && f.file.err == nil }

@@ -281,27 +281,43 @@ func TestDocumentFlushesOnTick(t *testing.T) {
 
 // TestFileSinksInPlaceOnlyWhole: the report and the failed list are
 // written beside their paths and renamed there by Close, so a run killed
-// before Close leaves neither cut short, nor the one of the run before,
-// which a script would take for this one's. Discard, for a run that ends
-// before it began, leaves no report either.
+// before Close leaves neither cut short, nor, once Begin, the one of the
+// run before, which a script would take for this one's. Discard, for a run
+// that ends before it began (before Begin), leaves the one of the run
+// before as it was, and no PATH.part.
 func TestFileSinksInPlaceOnlyWhole(t *testing.T) {
 	type sink interface {
 		Handle(event.Event)
 		Tick(time.Time)
 		Close() error
 	}
+	newDocument := func(p string) (sink, error) {
+		d, err := NewDocument(p, t0)
+		if err == nil {
+			d.Begin()
+		}
+		return d, err
+	}
+	newFailed := func(p string) (sink, error) {
+		f, err := NewFailed(p)
+		if err == nil {
+			f.Begin()
+		}
+		return f, err
+	}
 	for _, tt := range []struct {
 		name   string
 		create func(path string) (sink, error)
+		begun  bool // the earlier file is gone while the run goes on
 		end    func(sink) error
 		want   string // in the file at path; "" for no file
 	}{
-		{"report closed", func(p string) (sink, error) { return NewDocument(p, t0) },
-			sink.Close, `"summary":`},
+		{"report closed", newDocument, true, sink.Close, `"summary":`},
+		{"report closed without Begin", func(p string) (sink, error) { return NewDocument(p, t0) },
+			false, sink.Close, `"summary":`},
 		{"report discarded", func(p string) (sink, error) { return NewDocument(p, t0) },
-			func(s sink) error { s.(*Document).Discard(); return nil }, ""},
-		{"failed list closed", func(p string) (sink, error) { return NewFailed(p) },
-			sink.Close, "https://example.com/"},
+			false, func(s sink) error { s.(*Document).Discard(); return nil }, "earlier run"},
+		{"failed list closed", newFailed, true, sink.Close, "https://example.com/"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "out")
@@ -314,8 +330,9 @@ func TestFileSinksInPlaceOnlyWhole(t *testing.T) {
 			}
 			feed(s, sampleRun())
 			s.Tick(at(2 * time.Second))
-			if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
-				t.Errorf("while the run goes on, %s is there (%v), want none", path, err)
+			_, err = os.Stat(path)
+			if there := !errors.Is(err, fs.ErrNotExist); there == tt.begun {
+				t.Errorf("while the run goes on, %s is there: %v, want %v", path, there, !tt.begun)
 			}
 			if err := tt.end(s); err != nil {
 				t.Fatal(err)
@@ -333,7 +350,7 @@ func TestFileSinksInPlaceOnlyWhole(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !strings.Contains(string(data), tt.want) || strings.Contains(string(data), "earlier run") {
+			if !strings.Contains(string(data), tt.want) || tt.want != "earlier run" && strings.Contains(string(data), "earlier run") {
 				t.Errorf("%s holds %q, want this run's, with %q", path, data, tt.want)
 			}
 			if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o640 {
@@ -374,6 +391,38 @@ func TestFileSinksPendingReplaced(t *testing.T) {
 			}
 			if _, err := os.Stat(path); err != nil {
 				t.Errorf("the second run's file is not in place: %v", err)
+			}
+		})
+	}
+}
+
+// TestFileSinksPendingNameIsADirectory: an empty directory where the
+// report or the list is written until the run ends (-o report.json.part,
+// made just before) is not the leftover of a killed run: it is left, and
+// the file written in place. It was removed, and every item of the run
+// failed, its output directory now a file.
+func TestFileSinksPendingNameIsADirectory(t *testing.T) {
+	for name, create := range map[string]func(string) (interface{ Close() error }, error){
+		"report": func(p string) (interface{ Close() error }, error) { return NewDocument(p, t0) },
+		"failed": func(p string) (interface{ Close() error }, error) { return NewFailed(p) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "out")
+			if err := os.Mkdir(path+PendingSuffix, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			s, err := create(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if fi, err := os.Lstat(path + PendingSuffix); err != nil || !fi.IsDir() {
+				t.Errorf("the directory %s%s is gone (%v)", path, PendingSuffix, err)
+			}
+			if _, err := os.Stat(path); err != nil {
+				t.Errorf("nothing written at %s: %v", path, err)
 			}
 		})
 	}
