@@ -32,7 +32,13 @@ var errDurationTooLong = errors.New("too long: want at most 2562047h (about 292 
 // nanosecond, which would count as 0.
 var errDurationTooShort = errors.New("too short: want 1ns or more (0 is written 0)")
 
-// durationForm is the syntax time.ParseDuration accepts, without a sign: a
+// errDurationNegative is the reason for a negative number of seconds
+// ("-5"), worded as config's check of a negative duration ("-5s"):
+// errDuration's "want a duration such as 30s" read as if the form were
+// wrong.
+var errDurationNegative = errors.New("want a duration of 0 or more, like 30s or 2m")
+
+// durationForm is the syntax time.ParseDuration accepts, after its sign: a
 // string of this form that it refuses is too long.
 var durationForm = regexp.MustCompile(`^(([0-9]+\.?[0-9]*|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+$`)
 
@@ -50,9 +56,18 @@ func (d *durationValue) Set(s string) error {
 		*d = durationValue(v)
 		return nil
 	}
+	if rest, ok := strings.CutPrefix(s, "-"); ok {
+		if secs, ok := decimal.Parse(rest); ok {
+			if secs > 0 {
+				return errDurationNegative
+			}
+			*d = 0 // "-0"
+			return nil
+		}
+	}
 	v, err := time.ParseDuration(s)
 	switch {
-	case err != nil && durationForm.MatchString(s):
+	case err != nil && durationForm.MatchString(strings.TrimLeft(s, "+-")):
 		return errDurationTooLong
 	case err != nil:
 		return errDuration

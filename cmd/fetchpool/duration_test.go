@@ -7,7 +7,8 @@ import (
 )
 
 // FuzzDurationFlag: a duration flag refuses a value with errDuration (or,
-// of the right form, errDurationTooLong or errDurationTooShort), or
+// of the right form, errDurationTooLong, errDurationTooShort or, for a
+// negative number of seconds, errDurationNegative), or
 // takes it as a duration that is not negative unless it was written with a
 // minus sign (a number of seconds too large for a duration must not wrap
 // around to a negative one), and that reads back from its String.
@@ -16,6 +17,7 @@ func FuzzDurationFlag(f *testing.F) {
 		"5", "0.5", ".5", "3.", "30s", "1m30s", "-5s", "0", "1e3", "inf", "0x10", "",
 		"9223372036.854775807", "9223372036.854775", "9223372037", "2562047h47m16.854775807s",
 		"0.0000000001", "0.1ns", "0." + strings.Repeat("0", 400) + "1",
+		"-5", "-0", "-0.5", "+5s", "+9999999999h",
 	} {
 		f.Add(s)
 	}
@@ -23,8 +25,8 @@ func FuzzDurationFlag(f *testing.F) {
 		var d time.Duration
 		v := newDuration(&d, time.Minute)
 		if err := v.Set(s); err != nil {
-			if err != errDuration && err != errDurationTooLong && err != errDurationTooShort {
-				t.Fatalf("Set(%q) = %v, want errDuration, errDurationTooLong or errDurationTooShort", s, err)
+			if err != errDuration && err != errDurationTooLong && err != errDurationTooShort && err != errDurationNegative {
+				t.Fatalf("Set(%q) = %v, want errDuration, errDurationTooLong, errDurationTooShort or errDurationNegative", s, err)
 			}
 			return
 		}

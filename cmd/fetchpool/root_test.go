@@ -122,6 +122,11 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"--retry-wait", "2562048h", "u"}, `invalid argument "2562048h" for "--retry-wait" flag: too long: want at most 2562047h`},
 		{[]string{"--stall-timeout", "1.5h99999999999m", "u"}, `for "--stall-timeout" flag: too long`},
 		{[]string{"--connect-timeout", "0.1ns", "u"}, `invalid argument "0.1ns" for "--connect-timeout" flag: too short: want 1ns or more (0 is written 0)`},
+		// A negative number of seconds is refused as -5s is, for its sign,
+		// not its form; a "+" does not make a long one malformed.
+		{[]string{"--timeout", "-5", "u"}, `invalid argument "-5" for "--timeout" flag: want a duration of 0 or more, like 30s or 2m`},
+		{[]string{"--stall-timeout", "-0.5", "u"}, `invalid argument "-0.5" for "--stall-timeout" flag: want a duration of 0 or more`},
+		{[]string{"--timeout", "+9999999999h", "u"}, `invalid argument "+9999999999h" for "--timeout" flag: too long: want at most 2562047h`},
 		{[]string{"--timeout", "0.0000000001", "u"}, `for "--timeout" flag: too short`},
 		{[]string{"--timeout", "99999999999x", "u"}, `for "--timeout" flag: want a duration such as 30s`},
 		{[]string{"--limit-rate", "9999999999G", "u"}, `invalid --limit-rate "9999999999G": too large: want bytes like 500K, 2M or 1G`},
