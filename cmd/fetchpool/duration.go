@@ -67,7 +67,7 @@ func (d *durationValue) Set(s string) error {
 	}
 	v, err := time.ParseDuration(s)
 	switch {
-	case err != nil && durationForm.MatchString(strings.TrimLeft(s, "+-")):
+	case err != nil && durationForm.MatchString(unsigned(s)):
 		return errDurationTooLong
 	case err != nil:
 		return errDuration
@@ -97,3 +97,12 @@ func (d *durationValue) String() string {
 
 // Type is the placeholder --help shows for a flag whose usage names none.
 func (d *durationValue) Type() string { return "DURATION" }
+
+// unsigned is s without the one sign that time.ParseDuration takes before
+// a duration.
+func unsigned(s string) string {
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		return s[1:]
+	}
+	return s
+}

@@ -127,6 +127,7 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"--timeout", "-5", "u"}, `invalid argument "-5" for "--timeout" flag: want a duration of 0 or more, like 30s or 2m`},
 		{[]string{"--stall-timeout", "-0.5", "u"}, `invalid argument "-0.5" for "--stall-timeout" flag: want a duration of 0 or more`},
 		{[]string{"--timeout", "+9999999999h", "u"}, `invalid argument "+9999999999h" for "--timeout" flag: too long: want at most 2562047h`},
+		{[]string{"--timeout", "--5s", "u"}, `invalid argument "--5s" for "--timeout" flag: want a duration such as 30s`},
 		{[]string{"--timeout", "0.0000000001", "u"}, `for "--timeout" flag: too short`},
 		{[]string{"--timeout", "99999999999x", "u"}, `for "--timeout" flag: want a duration such as 30s`},
 		{[]string{"--limit-rate", "9999999999G", "u"}, `invalid --limit-rate "9999999999G": too large: want bytes like 500K, 2M or 1G`},
